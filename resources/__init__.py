@@ -1,0 +1,1 @@
+"""Data files shipped with Second Opinion (installed as ``secondopinion_desktop.resources``)."""

@@ -1,0 +1,184 @@
+"""Opening a data folder: the SQLite engine, schema migrations and the session factory.
+
+SQLite runs with foreign keys on, WAL journaling and full sync. Python's sqlite3 module does not wrap DDL in
+transactions by itself, so the engine turns off its implicit transaction handling and issues ``BEGIN`` itself
+(the recipe from SQLAlchemy's SQLite documentation); this makes each migration one real transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from secondopinion_desktop.core.errors import DataFolderError, NotADatabaseError, SchemaTooNewError
+from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME, ensure_data_dir
+from secondopinion_desktop.core.vault import Vault
+
+# Every migration revision this version knows, oldest first. The last one is the schema this code expects.
+# A test checks this against the Alembic scripts, so that opening an up-to-date folder needs no Alembic import.
+SCHEMA_REVISIONS: tuple[str, ...] = ("0001_initial",)
+SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+@dataclass
+class DataFolder:
+    """An open data folder: ``secondopinion.db`` plus ``vault/``."""
+
+    path: Path
+    engine: Engine
+    vault: Vault
+    _sessions: sessionmaker[Session] = field(repr=False)
+
+    @property
+    def db_path(self) -> Path:
+        return self.path / DB_NAME
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> DataFolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_schema_revision(db_path: Path) -> str | None:
+    """The Alembic revision stamped in ``db_path`` without changing the file; None for a new database.
+
+    Raises NotADatabaseError for a file that is not SQLite, or a SQLite file that Second Opinion did not make.
+    """
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return None
+    try:
+        with open(db_path, "rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DataFolderError(f"Cannot read the database {db_path}: {exc.strerror or exc}.") from exc
+    if header != SQLITE_HEADER:
+        raise NotADatabaseError(
+            f"{db_path} is not a Second Opinion database (it is not a SQLite file); it was left untouched."
+        )
+    try:
+        conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "alembic_version" not in tables:
+                if tables:
+                    raise NotADatabaseError(
+                        f"{db_path} is a SQLite database made by another program; it was left untouched."
+                    )
+                return None
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise NotADatabaseError(f"{db_path} cannot be read as a database ({exc}); it was left untouched.") from exc
+    return row[0] if row else None
+
+
+def _make_engine(db_path: Path) -> Engine:
+    engine = create_engine(f"sqlite+pysqlite:///{db_path}", connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see module docstring
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _backup_before_migration(db_path: Path, revision: str) -> Path:
+    """Copy the database with SQLite's online backup API before a migration changes it."""
+    target = db_path.with_name(f"{db_path.name}.before-{SCHEMA_HEAD}.bak")
+    src = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    target.chmod(0o600)
+    return target
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to ``SCHEMA_HEAD`` with Alembic, in-process, one transaction per migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        connection.commit()
+
+
+def open_data_folder(path: Path | str) -> DataFolder:
+    """Open (creating if needed) the data folder at ``path`` and bring its schema up to date.
+
+    A database that is not SQLite, or whose schema is newer than this version knows, is refused with a
+    DataFolderError and left byte-for-byte as it was.
+    """
+    path = ensure_data_dir(Path(path))
+    db_path = path / DB_NAME
+    if db_path.is_dir():
+        raise DataFolderError(f"{db_path} is a folder, not a database file.")
+    revision = read_schema_revision(db_path)
+    if revision is not None and revision not in SCHEMA_REVISIONS:
+        raise SchemaTooNewError(
+            f"The database in {path} was written by a newer version of Second Opinion "
+            f"(schema {revision}). Please update the app; the database was left untouched."
+        )
+    vault = Vault(path / VAULT_NAME)
+    engine = _make_engine(db_path)
+    try:
+        if revision != SCHEMA_HEAD:
+            if revision is not None:
+                _backup_before_migration(db_path, revision)
+            migrate(engine)
+        if db_path.exists():
+            db_path.chmod(0o600)
+        vault.ensure()
+    except sqlite3.Error as exc:  # pragma: no cover - depends on the file system
+        engine.dispose()
+        raise DataFolderError(f"Cannot open the database in {path}: {exc}.") from exc
+    except OSError as exc:
+        engine.dispose()
+        raise DataFolderError(f"Cannot prepare the data folder {path}: {exc.strerror or exc}.") from exc
+    except Exception as exc:
+        engine.dispose()
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise DataFolderError(f"Cannot open the database in {path}: {exc.__class__.__name__}: {exc}.") from exc
+        raise
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    return DataFolder(path=path, engine=engine, vault=vault, _sessions=sessions)

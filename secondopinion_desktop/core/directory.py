@@ -1,0 +1,169 @@
+"""Facilities (hospitals, labs, clinics) and clinicians: the directory the records point into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from secondopinion_desktop.core.errors import NotFoundError, ValidationError
+from secondopinion_desktop.core.models import Clinician, ClinicianRole, Facility, FacilityKind
+from secondopinion_desktop.core.validation import clean_line, clean_text, parse_enum
+
+
+@dataclass(frozen=True)
+class FacilityData:
+    id: int
+    name: str
+    kind: FacilityKind
+    address: str
+    phone: str
+    records_contact: str
+    records_phone: str
+    records_fax: str
+    records_email: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class ClinicianData:
+    id: int
+    name: str
+    specialty: str
+    credentials: str
+    board_certification: str
+    facility_id: int | None
+    facility_name: str
+    phone: str
+    email: str
+    address: str
+    role: ClinicianRole
+    notes: str
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+_FACILITY_LINES = ("phone", "records_contact", "records_phone", "records_fax", "records_email")
+_CLINICIAN_LINES = ("specialty", "credentials", "board_certification", "phone", "email")
+
+
+def facility_data(f: Facility) -> FacilityData:
+    return FacilityData(
+        id=f.id, name=f.name, kind=f.kind, address=f.address, phone=f.phone,
+        records_contact=f.records_contact, records_phone=f.records_phone, records_fax=f.records_fax,
+        records_email=f.records_email, notes=f.notes,
+    )
+
+
+def clinician_data(c: Clinician) -> ClinicianData:
+    return ClinicianData(
+        id=c.id, name=c.name, specialty=c.specialty, credentials=c.credentials,
+        board_certification=c.board_certification, facility_id=c.facility_id,
+        facility_name=c.facility.name if c.facility else "", phone=c.phone, email=c.email, address=c.address,
+        role=c.role, notes=c.notes,
+    )
+
+
+def _apply_facility(f: Facility, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key == "name":
+            f.name = clean_line(value, "facility name", required=True, max_len=300)
+        elif key == "kind":
+            f.kind = parse_enum(FacilityKind, value, "facility kind")
+        elif key in _FACILITY_LINES:
+            setattr(f, key, clean_line(value, key.replace("_", " ")))
+        elif key in ("address", "notes"):
+            setattr(f, key, clean_text(value, key))
+        else:
+            raise ValidationError(f"Facilities have no field {key!r}.")
+
+
+def find_facility(session: Session, name: str) -> Facility | None:
+    wanted = clean_line(name, "facility name")
+    return session.scalar(select(Facility).where(func.lower(Facility.name) == wanted.lower()))
+
+
+def create_facility(session: Session, name: str, **fields: Any) -> FacilityData:
+    if find_facility(session, name) is not None:
+        raise ValidationError(f"A facility named {clean_line(name, 'name')!r} already exists.")
+    f = Facility()
+    _apply_facility(f, {"name": name, **fields})
+    session.add(f)
+    session.flush()
+    return facility_data(f)
+
+
+def get_or_create_facility(session: Session, name: str) -> FacilityData:
+    """The facility with this name (ignoring case), created with just its name if there is none."""
+    existing = find_facility(session, name)
+    return facility_data(existing) if existing else create_facility(session, name)
+
+
+def update_facility(session: Session, facility_id: int, **fields: Any) -> FacilityData:
+    f = session.get(Facility, facility_id)
+    if f is None:
+        raise NotFoundError(f"There is no facility {facility_id}.")
+    if "name" in fields:
+        other = find_facility(session, fields["name"])
+        if other is not None and other.id != facility_id:
+            raise ValidationError(f"A facility named {other.name!r} already exists.")
+    _apply_facility(f, fields)
+    session.flush()
+    return facility_data(f)
+
+
+def list_facilities(session: Session) -> list[FacilityData]:
+    return [facility_data(f) for f in session.scalars(select(Facility).order_by(func.lower(Facility.name)))]
+
+
+def _apply_clinician(session: Session, c: Clinician, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key == "name":
+            c.name = clean_line(value, "clinician's name", required=True, max_len=200)
+        elif key == "role":
+            c.role = parse_enum(ClinicianRole, value, "clinician role")
+        elif key == "facility_id":
+            if value is not None and session.get(Facility, value) is None:
+                raise NotFoundError(f"There is no facility {value}.")
+            c.facility_id = value
+        elif key == "facility":  # by name, created when new
+            c.facility_id = get_or_create_facility(session, value).id if clean_line(value, "facility") else None
+        elif key in _CLINICIAN_LINES:
+            setattr(c, key, clean_line(value, key.replace("_", " ")))
+        elif key in ("address", "notes"):
+            setattr(c, key, clean_text(value, key))
+        else:
+            raise ValidationError(f"Clinicians have no field {key!r}.")
+
+
+def create_clinician(session: Session, name: str, **fields: Any) -> ClinicianData:
+    c = Clinician()
+    _apply_clinician(session, c, {"name": name, **fields})
+    session.add(c)
+    session.flush()
+    return clinician_data(c)
+
+
+def update_clinician(session: Session, clinician_id: int, **fields: Any) -> ClinicianData:
+    c = session.get(Clinician, clinician_id)
+    if c is None:
+        raise NotFoundError(f"There is no clinician {clinician_id}.")
+    _apply_clinician(session, c, fields)
+    session.flush()
+    return clinician_data(c)
+
+
+def find_clinician(session: Session, name: str) -> Clinician | None:
+    wanted = clean_line(name, "clinician's name")
+    return session.scalars(select(Clinician).where(func.lower(Clinician.name) == wanted.lower())).first()
+
+
+def list_clinicians(session: Session, role: ClinicianRole | str | None = None) -> list[ClinicianData]:
+    query = select(Clinician).order_by(func.lower(Clinician.name))
+    if role is not None:
+        query = query.where(Clinician.role == parse_enum(ClinicianRole, role, "clinician role"))
+    return [clinician_data(c) for c in session.scalars(query)]

@@ -1,0 +1,29 @@
+"""Errors the user can understand. Each message is one plain sentence, fit for a dialog or stderr."""
+
+
+class SecondOpinionError(Exception):
+    """Base of every error that is shown to the user as a message (never as a traceback)."""
+
+
+class DataFolderError(SecondOpinionError):
+    """The data folder cannot be created, read or written."""
+
+
+class NotADatabaseError(DataFolderError):
+    """The database file exists but is not a SQLite database."""
+
+
+class SchemaTooNewError(DataFolderError):
+    """The database was written by a newer version of Second Opinion."""
+
+
+class ValidationError(SecondOpinionError, ValueError):
+    """Input that cannot be stored as given."""
+
+
+class NotFoundError(SecondOpinionError, LookupError):
+    """A record, facility or other item that does not exist."""
+
+
+class VaultError(SecondOpinionError):
+    """A file could not be stored in or read from the vault."""

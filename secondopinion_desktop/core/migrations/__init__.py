@@ -1,0 +1,1 @@
+"""Alembic migrations, run in-process by ``secondopinion_desktop.core.db`` (no alembic.ini needed)."""

@@ -1,0 +1,236 @@
+"""The database schema as SQLAlchemy 2 typed ORM classes.
+
+Changes to this file need a new Alembic migration under ``migrations/versions``; a test compares the two.
+Timestamps are stored in UTC without a zone (``utcnow()``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class LabelledEnum(str, enum.Enum):
+    """A string enum whose members carry a human label; stored in the database by value."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> "LabelledEnum":
+        obj = str.__new__(cls, value)
+        obj._value_ = value
+        obj.label = label
+        return obj
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RecordKind(LabelledEnum):
+    LAB = ("lab", "Lab / test result")
+    IMAGING = ("imaging", "Imaging")
+    PATHOLOGY = ("pathology", "Pathology")
+    MOLECULAR = ("molecular", "Molecular / biomarker report")
+    CLINICAL = ("clinical", "Clinical report")
+    TREATMENT = ("treatment", "Treatment")
+    IDENTITY = ("identity", "Identity and insurance")
+    OTHER = ("other", "Other")
+
+
+class RecordStatus(LabelledEnum):
+    NEEDED = ("needed", "Needed")
+    REQUESTED = ("requested", "Requested")
+    RECEIVED = ("received", "Received")
+    SENT = ("sent", "Sent to second-opinion doctor")
+
+
+class ClinicianRole(LabelledEnum):
+    TREATING = ("treating", "Treating")
+    SECOND_OPINION = ("second_opinion", "Second opinion")
+    OTHER = ("other", "Other")
+
+
+class FacilityKind(LabelledEnum):
+    HOSPITAL = ("hospital", "Hospital")
+    CANCER_CENTER = ("cancer_center", "Cancer center")
+    CLINIC = ("clinic", "Clinic / practice")
+    LAB = ("lab", "Laboratory")
+    IMAGING_CENTER = ("imaging_center", "Imaging center")
+    OTHER = ("other", "Other")
+
+
+class ImagesLocation(LabelledEnum):
+    CD = ("cd", "CD / DVD / USB stick")
+    FILES = ("files", "Files on this computer")
+    PORTAL = ("portal", "Patient portal")
+    AT_FACILITY = ("at_facility", "Still at the facility")
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Profile(Base):
+    """The patient. One per data folder."""
+
+    __tablename__ = "profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    medical_record_numbers: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    cancer_type: Mapped[str] = mapped_column(String(200), default="")
+    histology: Mapped[str] = mapped_column(String(200), default="")
+    grade: Mapped[str] = mapped_column(String(100), default="")
+    tnm_stage: Mapped[str] = mapped_column(String(100), default="")
+    stage_group: Mapped[str] = mapped_column(String(50), default="")
+    biomarkers: Mapped[str] = mapped_column(Text, default="")
+    diagnosis_date: Mapped[dt.date | None] = mapped_column(Date)
+    insurer: Mapped[str] = mapped_column(String(200), default="")
+    member_number: Mapped[str] = mapped_column(String(100), default="")
+    group_number: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Facility(Base):
+    """A hospital, lab, clinic or cancer center, with its records-department contact."""
+
+    __tablename__ = "facility"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[FacilityKind] = mapped_column(_enum(FacilityKind, "facility_kind"), default=FacilityKind.HOSPITAL)
+    address: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(100), default="")
+    records_contact: Mapped[str] = mapped_column(String(200), default="")
+    records_phone: Mapped[str] = mapped_column(String(100), default="")
+    records_fax: Mapped[str] = mapped_column(String(100), default="")
+    records_email: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    clinicians: Mapped[list[Clinician]] = relationship(back_populates="facility")
+
+
+class Clinician(Base):
+    """A doctor or other clinician: the treating team, the second-opinion doctor, others."""
+
+    __tablename__ = "clinician"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    specialty: Mapped[str] = mapped_column(String(200), default="")
+    credentials: Mapped[str] = mapped_column(String(100), default="")
+    board_certification: Mapped[str] = mapped_column(String(300), default="")
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id", ondelete="SET NULL"), index=True)
+    phone: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    role: Mapped[ClinicianRole] = mapped_column(_enum(ClinicianRole, "clinician_role"), default=ClinicianRole.TREATING)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    facility: Mapped[Facility | None] = relationship(back_populates="clinicians")
+
+
+class Record(Base):
+    """One item of the medical-records inventory: a report, a set of images, slides, a card…"""
+
+    __tablename__ = "record"
+    __table_args__ = (
+        CheckConstraint("slides_count IS NULL OR slides_count >= 0", name="slides_not_negative"),
+        CheckConstraint("blocks_count IS NULL OR blocks_count >= 0", name="blocks_not_negative"),
+        CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RecordKind] = mapped_column(_enum(RecordKind, "record_kind"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    date_of_service: Mapped[dt.date | None] = mapped_column(Date)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id", ondelete="SET NULL"), index=True)
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id", ondelete="SET NULL"), index=True)
+    status: Mapped[RecordStatus] = mapped_column(
+        _enum(RecordStatus, "record_status"), default=RecordStatus.NEEDED, index=True
+    )
+    requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
+    sent_on: Mapped[dt.date | None] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # imaging
+    imaging_modality: Mapped[str] = mapped_column(String(50), default="")
+    imaging_body_region: Mapped[str] = mapped_column(String(200), default="")
+    images_location: Mapped[ImagesLocation | None] = mapped_column(_enum(ImagesLocation, "images_location"))
+    # pathology
+    accession_number: Mapped[str] = mapped_column(String(100), default="")
+    specimen_site: Mapped[str] = mapped_column(String(200), default="")
+    slides_count: Mapped[int | None] = mapped_column(Integer)
+    blocks_count: Mapped[int | None] = mapped_column(Integer)
+    material_holder: Mapped[str] = mapped_column(String(300), default="")
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    facility: Mapped[Facility | None] = relationship()
+    clinician: Mapped[Clinician | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", passive_deletes=True, order_by="Attachment.id"
+    )
+
+
+class Attachment(Base):
+    """A file attached to a record. The bytes live in the vault under their SHA-256."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        CheckConstraint("size >= 0", name="size_not_negative"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id", ondelete="CASCADE"), index=True)
+    original_name: Mapped[str] = mapped_column(String(1000))
+    media_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    record: Mapped[Record] = relationship(back_populates="attachments")

@@ -1,0 +1,44 @@
+"""Where the data folder is: ``--data-dir``, then ``SECONDOPINION_DATA_DIR``, then the platform default."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from secondopinion_desktop.core.errors import DataFolderError
+
+ENV_VAR = "SECONDOPINION_DATA_DIR"
+DB_NAME = "secondopinion.db"
+VAULT_NAME = "vault"
+
+
+def default_data_dir() -> Path:
+    """The platform's per-user application-data folder (e.g. ``~/.local/share/SecondOpinion``)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("SecondOpinion", appauthor=False, roaming=False))
+
+
+def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder to use: the command-line value wins, then the environment, then the default."""
+    if cli_value:
+        return Path(cli_value).expanduser().absolute()
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return Path(env).expanduser().absolute()
+    return default_data_dir()
+
+
+def ensure_data_dir(path: Path) -> Path:
+    """Create the data folder (permissions 0700) if needed and check it is a usable folder."""
+    if path.exists() and not path.is_dir():
+        raise DataFolderError(f"The data folder {path} is a file, not a folder.")
+    if not path.exists():
+        try:
+            path.mkdir(mode=0o700, parents=True)
+            os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+        except OSError as exc:
+            raise DataFolderError(f"Cannot create the data folder {path}: {exc.strerror or exc}.") from exc
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise DataFolderError(f"The data folder {path} cannot be read and written by you.")
+    return path

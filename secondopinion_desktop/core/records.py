@@ -1,0 +1,358 @@
+"""The records inventory: records, their status workflow and their attached files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import mimetypes
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.directory import get_or_create_facility
+from secondopinion_desktop.core.errors import NotFoundError, ValidationError
+from secondopinion_desktop.core.models import (
+    Attachment,
+    Clinician,
+    Facility,
+    ImagesLocation,
+    Record,
+    RecordKind,
+    RecordStatus,
+)
+from secondopinion_desktop.core.validation import (
+    clean_count,
+    clean_line,
+    clean_text,
+    parse_date,
+    parse_enum,
+)
+
+
+@dataclass(frozen=True)
+class AttachmentData:
+    id: int
+    record_id: int
+    original_name: str
+    media_type: str
+    size: int
+    sha256: str
+    added_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RecordData:
+    id: int
+    kind: RecordKind
+    title: str
+    date_of_service: dt.date | None
+    facility_id: int | None
+    facility_name: str
+    clinician_id: int | None
+    clinician_name: str
+    status: RecordStatus
+    requested_on: dt.date | None
+    received_on: dt.date | None
+    sent_on: dt.date | None
+    summary: str
+    notes: str
+    imaging_modality: str
+    imaging_body_region: str
+    images_location: ImagesLocation | None
+    accession_number: str
+    specimen_site: str
+    slides_count: int | None
+    blocks_count: int | None
+    material_holder: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    attachments: tuple[AttachmentData, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-ready values: ISO dates, enum values."""
+        def plain(value: Any) -> Any:
+            if isinstance(value, (dt.date, dt.datetime)):
+                return value.isoformat()
+            if isinstance(value, enum.Enum):
+                return value.value
+            if isinstance(value, list | tuple):
+                return [plain(v) for v in value]
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            return value
+
+        return plain(asdict(self))
+
+
+IMAGING_FIELDS = ("imaging_modality", "imaging_body_region", "images_location")
+PATHOLOGY_FIELDS = ("accession_number", "specimen_site", "slides_count", "blocks_count", "material_holder")
+STATUS_DATE_FIELD = {
+    RecordStatus.REQUESTED: "requested_on",
+    RecordStatus.RECEIVED: "received_on",
+    RecordStatus.SENT: "sent_on",
+}
+EDITABLE_FIELDS = (
+    "kind", "title", "date_of_service", "facility_id", "facility", "clinician_id", "status",
+    "requested_on", "received_on", "sent_on", "summary", "notes", *IMAGING_FIELDS, *PATHOLOGY_FIELDS,
+)
+
+
+def attachment_data(a: Attachment) -> AttachmentData:
+    return AttachmentData(
+        id=a.id, record_id=a.record_id, original_name=a.original_name, media_type=a.media_type, size=a.size,
+        sha256=a.sha256, added_at=a.added_at,
+    )
+
+
+def record_data(r: Record) -> RecordData:
+    return RecordData(
+        id=r.id, kind=r.kind, title=r.title, date_of_service=r.date_of_service, facility_id=r.facility_id,
+        facility_name=r.facility.name if r.facility else "", clinician_id=r.clinician_id,
+        clinician_name=r.clinician.name if r.clinician else "", status=r.status, requested_on=r.requested_on,
+        received_on=r.received_on, sent_on=r.sent_on, summary=r.summary, notes=r.notes,
+        imaging_modality=r.imaging_modality, imaging_body_region=r.imaging_body_region,
+        images_location=r.images_location, accession_number=r.accession_number, specimen_site=r.specimen_site,
+        slides_count=r.slides_count, blocks_count=r.blocks_count, material_holder=r.material_holder,
+        created_at=r.created_at, updated_at=r.updated_at,
+        attachments=tuple(attachment_data(a) for a in r.attachments),
+    )
+
+
+def _apply(session: Session, record: Record, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Records have no field {sorted(unknown)[0]!r}.")
+    if "kind" in fields:
+        record.kind = parse_enum(RecordKind, fields["kind"], "record kind")
+    for key, value in fields.items():
+        if key == "kind":
+            continue
+        if key in IMAGING_FIELDS and record.kind is not RecordKind.IMAGING and value not in (None, ""):
+            raise ValidationError("Modality, body region and image location apply only to imaging records.")
+        if key in PATHOLOGY_FIELDS and record.kind is not RecordKind.PATHOLOGY and value not in (None, ""):
+            raise ValidationError("Accession number, specimen, slides and blocks apply only to pathology records.")
+        if key == "title":
+            record.title = clean_line(value, "title", required=True)
+        elif key in ("date_of_service", "requested_on", "received_on", "sent_on"):
+            what = "date of service" if key == "date_of_service" else key.replace("_on", " date")
+            setattr(record, key, parse_date(value, what, allow_future=key == "date_of_service"))
+        elif key == "status":
+            record.status = parse_enum(RecordStatus, value, "status")
+        elif key == "facility_id":
+            if value is not None and session.get(Facility, value) is None:
+                raise NotFoundError(f"There is no facility {value}.")
+            record.facility_id = value
+        elif key == "facility":
+            name = clean_line(value, "facility name", max_len=300)
+            record.facility_id = get_or_create_facility(session, name).id if name else None
+        elif key == "clinician_id":
+            if value is not None and session.get(Clinician, value) is None:
+                raise NotFoundError(f"There is no clinician {value}.")
+            record.clinician_id = value
+        elif key in ("summary", "notes"):
+            setattr(record, key, clean_text(value, key))
+        elif key == "images_location":
+            record.images_location = parse_enum(ImagesLocation, value, "image location") if value else None
+        elif key in ("slides_count", "blocks_count"):
+            setattr(record, key, clean_count(value, key.replace("_count", "")))
+        else:
+            setattr(record, key, clean_line(value, key.replace("_", " ")))
+    if record.kind is not RecordKind.IMAGING:
+        record.imaging_modality, record.imaging_body_region, record.images_location = "", "", None
+    if record.kind is not RecordKind.PATHOLOGY:
+        record.accession_number = record.specimen_site = record.material_holder = ""
+        record.slides_count = record.blocks_count = None
+    # Reaching a status dates it (today) unless the date was given.
+    date_field = STATUS_DATE_FIELD.get(record.status)
+    if date_field and getattr(record, date_field) is None:
+        setattr(record, date_field, dt.date.today())
+
+
+def _load(session: Session, record_id: int) -> Record:
+    record = session.get(Record, record_id, options=[selectinload(Record.attachments)])
+    if record is None:
+        raise NotFoundError(f"There is no record {record_id}.")
+    return record
+
+
+def get_record(session: Session, record_id: int) -> RecordData:
+    return record_data(_load(session, record_id))
+
+
+def create_record(session: Session, kind: RecordKind | str, title: str, **fields: Any) -> RecordData:
+    record = Record(kind=parse_enum(RecordKind, kind, "record kind"), status=RecordStatus.NEEDED)
+    _apply(session, record, {"title": title, **fields})
+    session.add(record)
+    session.flush()
+    session.refresh(record)
+    return record_data(record)
+
+
+def update_record(session: Session, record_id: int, **fields: Any) -> RecordData:
+    record = _load(session, record_id)
+    _apply(session, record, fields)
+    session.flush()
+    session.refresh(record)
+    return record_data(record)
+
+
+def set_status(
+    session: Session, record_id: int, status: RecordStatus | str, on: dt.date | str | None = None
+) -> RecordData:
+    """Move a record to ``status``, dating the step ``on`` (today when not given)."""
+    status = parse_enum(RecordStatus, status, "status")
+    fields: dict[str, Any] = {"status": status}
+    if status in STATUS_DATE_FIELD:
+        fields[STATUS_DATE_FIELD[status]] = on or dt.date.today()
+    return update_record(session, record_id, **fields)
+
+
+def list_records(
+    session: Session,
+    *,
+    kind: RecordKind | str | None = None,
+    status: RecordStatus | str | None = None,
+    text: str | None = None,
+) -> list[RecordData]:
+    """Records, newest date of service first (undated last), optionally filtered."""
+    query = select(Record).options(
+        selectinload(Record.attachments), selectinload(Record.facility), selectinload(Record.clinician)
+    )
+    if kind is not None:
+        query = query.where(Record.kind == parse_enum(RecordKind, kind, "record kind"))
+    if status is not None:
+        query = query.where(Record.status == parse_enum(RecordStatus, status, "status"))
+    if text:
+        like = f"%{text.strip()}%"
+        query = query.outerjoin(Record.facility).where(
+            or_(Record.title.ilike(like), Record.summary.ilike(like), Record.notes.ilike(like),
+                Facility.name.ilike(like))
+        )
+    query = query.order_by(Record.date_of_service.is_(None), Record.date_of_service.desc(), Record.id)
+    return [record_data(r) for r in session.scalars(query)]
+
+
+def count_records(session: Session) -> dict[tuple[RecordKind, RecordStatus], int]:
+    rows = session.execute(select(Record.kind, Record.status, func.count()).group_by(Record.kind, Record.status))
+    return {(k, s): n for k, s, n in rows}
+
+
+# --- attachments -------------------------------------------------------------------------------------------
+
+_MAGIC = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"PK\x03\x04", "application/zip"),
+)
+
+
+def guess_media_type(path: Path) -> str:
+    """Media type from the file's first bytes, then from its name."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        head = b""
+    for magic, media_type in _MAGIC:
+        if head.startswith(magic):
+            return media_type
+    if head[128:132] == b"DICM":
+        return "application/dicom"
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+def check_attachable(path: Path) -> None:
+    """Raise a clear ValidationError for a path that cannot be attached."""
+    if not path.exists():
+        raise ValidationError(f"The file {path} does not exist (was it moved or deleted?).")
+    if path.is_dir():
+        raise ValidationError(f"{path} is a folder; choose the files inside it instead.")
+    if not path.is_file():
+        raise ValidationError(f"{path} is not a regular file.")
+    if path.stat().st_size == 0:
+        raise ValidationError(f"The file {path.name} is empty (0 bytes); nothing to attach.")
+    if not os.access(path, os.R_OK):
+        raise ValidationError(f"The file {path.name} cannot be read (permission denied).")
+
+
+def attach_file(
+    folder: DataFolder,
+    record_id: int,
+    path: Path | str,
+    *,
+    original_name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> AttachmentData:
+    """Copy ``path`` into the vault and attach it to the record.
+
+    The file is in the vault before the row is committed; if anything fails, no row is added and a file that
+    was new to the vault is removed again.
+    """
+    path = Path(path)
+    check_attachable(path)
+    name = clean_line(original_name or path.name, "file name", required=True, max_len=1000)
+    with folder.session() as session:
+        _load(session, record_id)
+    media_type = guess_media_type(path)
+    stored = folder.vault.store(path, progress=progress, cancelled=cancelled)
+    try:
+        with folder.session() as session:
+            attachment = Attachment(
+                record_id=record_id, original_name=name, media_type=media_type, size=stored.size,
+                sha256=stored.sha256,
+            )
+            session.add(attachment)
+            session.flush()
+            _load(session, record_id).updated_at = attachment.added_at
+            return attachment_data(attachment)
+    except BaseException:
+        if not stored.already_present:
+            _remove_if_unused(folder, stored.sha256)
+        raise
+
+
+def _remove_if_unused(folder: DataFolder, sha256: str) -> bool:
+    with folder.session() as session:
+        used = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256))
+    return folder.vault.remove(sha256) if not used else False
+
+
+def remove_attachment(folder: DataFolder, attachment_id: int) -> AttachmentData:
+    """Detach a file; its vault copy goes when no other attachment uses the same content."""
+    with folder.session() as session:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None:
+            raise NotFoundError(f"There is no attachment {attachment_id}.")
+        data = attachment_data(attachment)
+        session.delete(attachment)
+    _remove_if_unused(folder, data.sha256)
+    return data
+
+
+def delete_record(folder: DataFolder, record_id: int) -> RecordData:
+    """Delete a record and its attachments; vault files no other record uses are removed after the commit."""
+    with folder.session() as session:
+        record = _load(session, record_id)
+        data = record_data(record)
+        session.delete(record)
+    for sha in {a.sha256 for a in data.attachments}:
+        _remove_if_unused(folder, sha)
+    return data
+
+
+def attachment_path(folder: DataFolder, attachment: AttachmentData) -> Path | None:
+    """Where the attachment's bytes are, or None when the vault file is missing."""
+    path = folder.vault.path_for(attachment.sha256)
+    return path if path.is_file() else None

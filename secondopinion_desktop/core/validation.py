@@ -1,0 +1,81 @@
+"""Parsing and checking of user input shared by the services, the CLI and the dialogs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TypeVar
+
+from secondopinion_desktop.core.errors import ValidationError
+from secondopinion_desktop.core.models import LabelledEnum
+
+E = TypeVar("E", bound=LabelledEnum)
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+MAX_FUTURE_DAYS = 366
+MAX_LINE = 500
+MAX_TEXT = 1_000_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def parse_enum(cls: type[E], value: str | E, what: str) -> E:
+    """Accept an enum member, its stored value or its label, case-insensitively."""
+    if isinstance(value, cls):
+        return value
+    text = str(value).strip().lower().replace("-", "_")
+    for member in cls:
+        if text in (member.value, member.name.lower(), member.label.lower()):
+            return member
+    choices = ", ".join(m.value for m in cls)
+    raise ValidationError(f"Unknown {what} {str(value)!r}; choose one of: {choices}.")
+
+
+def parse_date(value: str | dt.date | None, what: str = "date", *, allow_future: bool = True) -> dt.date | None:
+    """A date from ``YYYY-MM-DD`` (or a date); None for empty. Rejects dates before 1900 or far ahead."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError(f"The {what} {value!r} is not a date; write it as YYYY-MM-DD.") from None
+    if day < EARLIEST_DATE:
+        raise ValidationError(f"The {what} {day.isoformat()} is before 1900; please check it.")
+    latest = dt.date.today() + dt.timedelta(days=MAX_FUTURE_DAYS if allow_future else 0)
+    if day > latest:
+        raise ValidationError(f"The {what} {day.isoformat()} is too far in the future; please check it.")
+    return day
+
+
+def clean_line(value: str | None, what: str, *, required: bool = False, max_len: int = MAX_LINE) -> str:
+    """One line of text: control characters and line breaks become spaces, surrounding blanks go."""
+    text = " ".join(_CONTROL.sub(" ", value or "").split())
+    if required and not text:
+        raise ValidationError(f"The {what} is required.")
+    if len(text) > max_len:
+        raise ValidationError(f"The {what} is {len(text):,} characters long; the limit is {max_len:,}.")
+    return text
+
+
+def clean_text(value: str | None, what: str, *, max_len: int = MAX_TEXT) -> str:
+    """Free text (notes, summaries): line breaks kept, other control characters removed."""
+    text = _CONTROL.sub("", (value or "").replace("\r\n", "\n"))
+    if len(text) > max_len:
+        raise ValidationError(f"The {what} is {len(text):,} characters long; the limit is {max_len:,}.")
+    return text
+
+
+def clean_count(value: int | str | None, what: str) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"The {what} must be a whole number, not {value!r}.") from None
+    if not 0 <= number <= 100_000:
+        raise ValidationError(f"The {what} must be between 0 and 100,000.")
+    return number

@@ -1,0 +1,175 @@
+"""Content-addressed file store for attachments.
+
+A file lives at ``vault/<first two hex digits>/<sha256>``. It is streamed in chunks (memory stays flat for
+multi-gigabyte files) into a temporary file in the vault, fsynced, then renamed to its final name and the folder
+fsynced, so a crash never leaves a half-written file under a real name. The same content is stored once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from secondopinion_desktop.core.errors import VaultError
+
+CHUNK_SIZE = 1024 * 1024
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_SECONDS = 3600
+
+
+class Cancelled(Exception):
+    """Raised inside a copy when the caller's ``cancelled()`` returns True. Nothing is left behind."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    already_present: bool
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK_SIZE), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Vault:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def ensure(self) -> None:
+        self.root.mkdir(mode=0o700, exist_ok=True)
+        self.sweep_temp_files()
+
+    def path_for(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise VaultError(f"{sha256!r} is not a SHA-256 digest.")
+        return self.root / sha256[:2] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def store(
+        self,
+        source: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> StoredFile:
+        """Copy ``source`` into the vault and return its digest and size.
+
+        ``progress(done, total)`` is called after each chunk; when ``cancelled()`` turns True the copy stops,
+        the temporary file is removed and ``Cancelled`` is raised.
+        """
+        source = Path(source)
+        try:
+            total = source.stat().st_size
+            src = open(source, "rb")
+        except OSError as exc:
+            raise VaultError(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
+        self.root.mkdir(mode=0o700, exist_ok=True)
+        fd, tmp_name = _mkstemp(self.root)
+        tmp = Path(tmp_name)
+        try:
+            digest = hashlib.sha256()
+            done = 0
+            with src, os.fdopen(fd, "wb") as dst:
+                while True:
+                    if cancelled is not None and cancelled():
+                        raise Cancelled()
+                    try:
+                        chunk = src.read(CHUNK_SIZE)
+                    except OSError as exc:
+                        raise VaultError(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
+                    if not chunk:
+                        break
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total)
+                dst.flush()
+                os.fsync(dst.fileno())
+            sha = digest.hexdigest()
+            final = self.path_for(sha)
+            if final.is_file() and final.stat().st_size == done:
+                tmp.unlink()
+                return StoredFile(sha256=sha, size=done, already_present=True)
+            final.parent.mkdir(mode=0o700, exist_ok=True)
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
+            return StoredFile(sha256=sha, size=done, already_present=False)
+        except BaseException as exc:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            if isinstance(exc, OSError) and not isinstance(exc, VaultError):
+                raise VaultError(f"Cannot store {source.name} in the vault: {exc.strerror or exc}.") from exc
+            raise
+
+    def open(self, sha256: str):  # type: ignore[no-untyped-def]
+        try:
+            return open(self.path_for(sha256), "rb")
+        except FileNotFoundError as exc:
+            raise VaultError(f"The stored file {sha256[:12]}… is missing from the vault.") from exc
+
+    def remove(self, sha256: str) -> bool:
+        """Delete a stored file; True if it was there."""
+        path = self.path_for(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only succeeds when empty
+        return True
+
+    def verify(self, sha256: str) -> bool:
+        path = self.path_for(sha256)
+        return path.is_file() and sha256_of(path) == sha256
+
+    def stored(self) -> Iterator[str]:
+        """Digests of every file in the vault."""
+        if not self.root.is_dir():
+            return
+        for sub in sorted(self.root.iterdir()):
+            if sub.is_dir() and len(sub.name) == 2:
+                for f in sorted(sub.iterdir()):
+                    if f.is_file() and len(f.name) == 64:
+                        yield f.name
+
+    def sweep_temp_files(self, older_than: float = STALE_TEMP_SECONDS) -> int:
+        """Remove temporary files left by an interrupted copy; returns how many were removed."""
+        removed = 0
+        now = time.time()
+        for tmp in self.root.glob(TEMP_PREFIX + "*"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime >= older_than:
+                    tmp.unlink()
+                    removed += 1
+        return removed
+
+
+def _mkstemp(folder: Path) -> tuple[int, str]:
+    import tempfile
+
+    try:
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    except OSError as exc:
+        raise VaultError(f"Cannot write to the vault {folder}: {exc.strerror or exc}.") from exc
+    return fd, name

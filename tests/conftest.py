@@ -1,0 +1,39 @@
+"""Shared test set-up: headless Qt, and a fresh data folder and settings location for every test."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Headless Qt for every test, whatever the developer's shell says. Must happen before Qt is imported.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# Keep QSettings and platform data paths out of the developer's home folder.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="secondopinion-tests-"))
+os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
+os.environ["XDG_DATA_HOME"] = str(_SANDBOX / "data")
+os.environ.pop("SECONDOPINION_DATA_DIR", None)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A path for a data folder that does not exist yet."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def folder(data_dir: Path):
+    """An opened, empty data folder."""
+    from secondopinion_desktop.core.db import open_data_folder
+
+    opened = open_data_folder(data_dir)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
