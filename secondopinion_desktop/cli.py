@@ -1,0 +1,193 @@
+"""Command-line front door. No subcommand opens the window; subcommands run headless.
+
+Imports stay light here (argparse only) so that the window starts fast; each command imports what it uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from secondopinion_desktop import __version__
+
+PROG = "secondopinion"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake in one line instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _usage(parser: argparse.ArgumentParser, message: str) -> int:
+    print(f"{parser.prog}: error: {message} (see --help)", file=sys.stderr)
+    return 2
+
+
+def _add_data_dir(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=default,
+        help="data folder to use (default: $SECONDOPINION_DATA_DIR, else your user data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Second Opinion: gather your records and prepare for a second-opinion consult. "
+        "Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"Second Opinion {__version__}")
+    _add_data_dir(parser, default=None)
+    parser.add_argument(
+        "--demo", action="store_true", help="open the window on a throwaway folder filled with sample data"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="fill a new data folder with sample data (no window)")
+    _add_data_dir(demo, default=argparse.SUPPRESS)
+    demo.set_defaults(func=cmd_demo)
+
+    records = commands.add_parser("records", help="list or add records")
+    record_commands = records.add_subparsers(dest="records_command", metavar="ACTION", parser_class=_Parser)
+    records.set_defaults(func=lambda args: _usage(records, "choose an action: list or add"))
+
+    listing = record_commands.add_parser("list", help="list the records inventory")
+    _add_data_dir(listing, default=argparse.SUPPRESS)
+    listing.add_argument("--json", action="store_true", help="print the records as JSON")
+    listing.add_argument("--kind", help="only records of this kind")
+    listing.add_argument("--status", help="only records with this status")
+    listing.set_defaults(func=cmd_records_list)
+
+    add = record_commands.add_parser("add", help="add a record, optionally with attached files")
+    _add_data_dir(add, default=argparse.SUPPRESS)
+    add.add_argument("--kind", required=True, help="lab, imaging, pathology, molecular, clinical, treatment, "
+                     "identity or other")
+    add.add_argument("--title", required=True)
+    add.add_argument("--date", help="date of service, YYYY-MM-DD")
+    add.add_argument("--facility", help="facility name (created if new)")
+    add.add_argument("--status", default="needed", help="needed, requested, received or sent (default: needed)")
+    add.add_argument("--summary", default="")
+    add.add_argument("--notes", default="")
+    add.add_argument("--attach", nargs="+", default=[], metavar="FILE", help="files to attach")
+    add.add_argument("--json", action="store_true", help="print the new record as JSON")
+    add.set_defaults(func=cmd_records_add)
+    return parser
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from secondopinion_desktop.core.db import open_data_folder
+    from secondopinion_desktop.core.paths import resolve_data_dir
+
+    return open_data_folder(resolve_data_dir(args.data_dir))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.demo import fill_demo_data
+    from secondopinion_desktop.core.errors import ValidationError
+    from secondopinion_desktop.core.paths import ENV_VAR
+
+    if not args.data_dir and not os.environ.get(ENV_VAR):
+        raise ValidationError(
+            "the demo command needs --data-dir DIR, so sample data never lands in your own records folder"
+        )
+    with _open(args) as folder:
+        summary = fill_demo_data(folder)
+        print(
+            f"Filled {folder.path} with sample data: {summary.records} records, {summary.attachments} "
+            f"attachments, {summary.facilities} facilities, {summary.clinicians} clinicians."
+        )
+    return 0
+
+
+def cmd_records_list(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.records import list_records
+
+    with _open(args) as folder, folder.session() as session:
+        records = list_records(session, kind=args.kind, status=args.status)
+    if args.json:
+        json.dump([r.to_json() for r in records], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not records:
+        print("No records yet.")
+        return 0
+    print(f"{'ID':>4}  {'DATE':10}  {'KIND':10}  {'STATUS':9}  {'FILES':>5}  TITLE — FACILITY")
+    for r in records:
+        date = r.date_of_service.isoformat() if r.date_of_service else "—"
+        where = f" — {r.facility_name}" if r.facility_name else ""
+        print(f"{r.id:>4}  {date:10}  {r.kind.value:10}  {r.status.value:9}  {len(r.attachments):>5}  {r.title}{where}")
+    return 0
+
+
+def cmd_records_add(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core import records as svc
+
+    files = [Path(f).expanduser() for f in args.attach]
+    for f in files:  # check every file before anything is written
+        svc.check_attachable(f)
+    with _open(args) as folder:
+        with folder.session() as session:
+            record = svc.create_record(
+                session, args.kind, args.title, date_of_service=args.date, facility=args.facility,
+                status=args.status, summary=args.summary, notes=args.notes,
+            )
+        try:
+            for f in files:
+                svc.attach_file(folder, record.id, f)
+        except BaseException:
+            svc.delete_record(folder, record.id)  # all or nothing
+            raise
+        with folder.session() as session:
+            record = svc.get_record(session, record.id)
+    if args.json:
+        json.dump(record.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        files_note = f" with {len(record.attachments)} attached file(s)" if record.attachments else ""
+        print(f"Added record {record.id}: {record.title} ({record.kind.label}, {record.status.label}){files_note}.")
+    return 0
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.ui.app import run_gui
+
+    return run_gui(data_dir=args.data_dir, demo=args.demo)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage mistakes: argparse already printed its line
+        return exc.code if isinstance(exc.code, int) else 2
+    func = getattr(args, "func", None)
+    from secondopinion_desktop.core.errors import SecondOpinionError
+
+    try:
+        return func(args) if func else _gui(args)
+    except SecondOpinionError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"{PROG}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The main window: tabs, menus, status bar, remembered geometry."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from secondopinion_desktop import APP_NAME, __version__
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.ui.placeholder import PlannedPage
+
+class MainWindow(QMainWindow):
+    SETTINGS_GEOMETRY = "mainWindow/geometry"
+    SETTINGS_STATE = "mainWindow/state"
+    SETTINGS_TAB = "mainWindow/tab"
+
+    def __init__(self, folder: DataFolder, *, demo: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self.demo = demo
+        self.setWindowTitle(f"{APP_NAME} — sample data" if demo else APP_NAME)
+        self.setObjectName("mainWindow")
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.guidance_tab = PlannedPage(
+            "Guidance",
+            "How to ask for a second opinion, step by step, in plain words — and what is still missing from "
+            "your preparation.",
+            [
+                "read why people ask for a second opinion and what it can give you",
+                "tick off each step: tell your doctor, call your insurer, choose a specialist, request records",
+                "keep a bank of questions to take to the appointment",
+                "see at a glance which records are still missing",
+            ],
+        )
+        self.records_tab = PlannedPage(
+            "Records",
+            "Everything the second-opinion doctor must see: test results and blood work, imaging reports and "
+            "the images themselves, pathology reports and the biopsy slides, clinical reports and treatment "
+            "summaries.",
+            [
+                "list, search and sort every record, with its facility, date and status",
+                "attach scans, PDFs and photos, kept safely in this computer's data folder",
+                "track each record from needed to requested, received and sent to the doctor",
+            ],
+        )
+        self.appointments_tab = PlannedPage(
+            "Appointments",
+            "Your consults: who, where and when, the questions you want answered, and the notes you take while "
+            "the doctor speaks.",
+            [
+                "keep the appointments and the doctors' details in one place",
+                "prepare questions and write the answers down during the visit",
+                "print a packet for the doctor and your notes as PDF",
+            ],
+        )
+        self.tabs.addTab(self.guidance_tab, "&Guidance")
+        self.tabs.addTab(self.records_tab, "&Records")
+        self.tabs.addTab(self.appointments_tab, "A&ppointments")
+        self.setCentralWidget(self.tabs)
+
+        self._build_menus()
+        self.folder_label = QLabel()
+        self.folder_label.setObjectName("dataFolderLabel")
+        where = f"Data folder: {folder.path}"
+        if demo:
+            where = f"Sample data (discarded when you close the window) — {folder.path}"
+        self.folder_label.setText(where)
+        self.folder_label.setToolTip(str(folder.path))
+        self.statusBar().addPermanentWidget(self.folder_label, 1)
+        self.refresh()
+        self._restore_settings()
+
+    # --- content -----------------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read what the tabs show from the data folder."""
+        from secondopinion_desktop.core.models import RecordKind, RecordStatus
+        from secondopinion_desktop.core.records import count_records
+
+        with self.folder.session() as session:
+            counts = count_records(session)
+        total = sum(counts.values())
+        if not total:
+            self.records_tab.set_status("<p><i>No records in this data folder yet.</i></p>")
+            return
+        by_kind = []
+        for kind in RecordKind:
+            n = sum(v for (k, _s), v in counts.items() if k is kind)
+            if n:
+                by_kind.append(f"{escape(kind.label)} {n}")
+        missing = sum(v for (_k, s), v in counts.items() if s in (RecordStatus.NEEDED, RecordStatus.REQUESTED))
+        self.records_tab.set_status(
+            f"<p><b>This data folder holds {total} record{'s' if total != 1 else ''}:</b> "
+            f"{' · '.join(by_kind)}.<br>{missing} still to request or waiting to arrive.</p>"
+        )
+
+    # --- menus -------------------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction(f"&About {APP_NAME}", self)
+        about.setObjectName("aboutAction")
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+        self.about_action = about
+
+    def about_text(self) -> str:
+        return (
+            f"<h3>{APP_NAME} {escape(__version__)}</h3>"
+            "<p>Gather your records, prepare for a second-opinion consult and print a packet for the doctor.</p>"
+            "<p>Everything stays on this computer; nothing is sent over the network.</p>"
+            f"<p>Data folder: {escape(str(self.folder.path))}</p>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
+
+    # --- settings ----------------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value(self.SETTINGS_GEOMETRY)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1100, 720)
+        state = settings.value(self.SETTINGS_STATE)
+        if state is not None:
+            self.restoreState(state)
+        tab = settings.value(self.SETTINGS_TAB, 0, type=int)
+        if 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+
+    def save_settings(self) -> None:
+        settings = QSettings()
+        settings.setValue(self.SETTINGS_GEOMETRY, self.saveGeometry())
+        settings.setValue(self.SETTINGS_STATE, self.saveState())
+        settings.setValue(self.SETTINGS_TAB, self.tabs.currentIndex())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.save_settings()
+        super().closeEvent(event)
