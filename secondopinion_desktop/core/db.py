@@ -8,6 +8,7 @@ transactions by itself, so the engine turns off its implicit transaction handlin
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -74,8 +75,12 @@ def read_schema_revision(db_path: Path) -> str | None:
         raise NotADatabaseError(
             f"{db_path} is not a Second Opinion database (it is not a SQLite file); it was left untouched."
         )
+    # Without a -wal or -journal file beside it the main file holds everything, so read it as immutable: a
+    # plain read-only connection to a WAL database would create (and leave behind) -wal and -shm files.
+    sidecars = (db_path.with_name(db_path.name + suffix) for suffix in ("-wal", "-journal"))
+    immutable = "&immutable=1" if not any(p.exists() for p in sidecars) else ""
     try:
-        conn = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro{immutable}", uri=True)
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "alembic_version" not in tables:
@@ -114,8 +119,8 @@ def _make_engine(db_path: Path) -> Engine:
 
 def _backup_before_migration(db_path: Path, revision: str) -> Path:
     """Copy the database with SQLite's online backup API before a migration changes it."""
-    target = db_path.with_name(f"{db_path.name}.before-{SCHEMA_HEAD}.bak")
-    src = sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)
+    target = db_path.with_name(f"{db_path.name}.schema-{revision}.bak")
+    src = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(target)
         try:
@@ -126,6 +131,18 @@ def _backup_before_migration(db_path: Path, revision: str) -> Path:
         src.close()
     target.chmod(0o600)
     return target
+
+
+def _make_private(db_path: Path) -> None:
+    """Make the database (creating it empty if needed) and its WAL files readable by the user only.
+
+    This happens before the first connection because SQLite gives new -wal and -shm files the database's mode.
+    """
+    if not db_path.exists():
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
 
 
 def migrate(engine: Engine) -> None:
@@ -147,7 +164,7 @@ def open_data_folder(path: Path | str) -> DataFolder:
     A database that is not SQLite, or whose schema is newer than this version knows, is refused with a
     DataFolderError and left byte-for-byte as it was.
     """
-    path = ensure_data_dir(Path(path))
+    path = ensure_data_dir(Path(path).absolute())  # absolute: the engine must not depend on the cwd
     db_path = path / DB_NAME
     if db_path.is_dir():
         raise DataFolderError(f"{db_path} is a folder, not a database file.")
@@ -160,12 +177,11 @@ def open_data_folder(path: Path | str) -> DataFolder:
     vault = Vault(path / VAULT_NAME)
     engine = _make_engine(db_path)
     try:
+        _make_private(db_path)
         if revision != SCHEMA_HEAD:
             if revision is not None:
                 _backup_before_migration(db_path, revision)
             migrate(engine)
-        if db_path.exists():
-            db_path.chmod(0o600)
         vault.ensure()
     except sqlite3.Error as exc:  # pragma: no cover - depends on the file system
         engine.dispose()

@@ -83,8 +83,14 @@ def _apply_facility(f: Facility, fields: dict[str, Any]) -> None:
 
 
 def find_facility(session: Session, name: str) -> Facility | None:
-    wanted = clean_line(name, "facility name")
-    return session.scalar(select(Facility).where(func.lower(Facility.name) == wanted.lower()))
+    """The facility with this name, ignoring case.
+
+    SQLite's lower() folds only ASCII ("KÖLN" would not match "Köln"), so the names are compared in Python; a
+    directory holds a handful of facilities.
+    """
+    wanted = clean_line(name, "facility name").casefold()
+    facilities = session.scalars(select(Facility).order_by(Facility.id))
+    return next((f for f in facilities if f.name.casefold() == wanted), None)
 
 
 def create_facility(session: Session, name: str, **fields: Any) -> FacilityData:

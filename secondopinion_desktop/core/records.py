@@ -168,10 +168,23 @@ def _apply(session: Session, record: Record, fields: dict[str, Any]) -> None:
     if record.kind is not RecordKind.PATHOLOGY:
         record.accession_number = record.specimen_site = record.material_holder = ""
         record.slides_count = record.blocks_count = None
+    order = list(RecordStatus)
+    if "status" in fields:
+        # Moving back along the workflow clears the dates of the steps now undone.
+        for later, later_field in STATUS_DATE_FIELD.items():
+            if order.index(later) > order.index(record.status):
+                setattr(record, later_field, None)
     # Reaching a status dates it (today) unless the date was given.
     date_field = STATUS_DATE_FIELD.get(record.status)
     if date_field and getattr(record, date_field) is None:
         setattr(record, date_field, dt.date.today())
+    steps = [(s.label.lower(), getattr(record, f)) for s, f in STATUS_DATE_FIELD.items()]
+    dated = [(name, day) for name, day in steps if day is not None]
+    for (earlier, earlier_day), (later, later_day) in zip(dated, dated[1:]):
+        if later_day < earlier_day:
+            raise ValidationError(
+                f"The {later} date {later_day.isoformat()} is before the {earlier} date {earlier_day.isoformat()}."
+            )
 
 
 def _load(session: Session, record_id: int) -> Record:
@@ -229,10 +242,12 @@ def list_records(
     if status is not None:
         query = query.where(Record.status == parse_enum(RecordStatus, status, "status"))
     if text:
-        like = f"%{text.strip()}%"
+        # % and _ typed by the user are literal characters, not LIKE wildcards
+        escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
         query = query.outerjoin(Record.facility).where(
-            or_(Record.title.ilike(like), Record.summary.ilike(like), Record.notes.ilike(like),
-                Facility.name.ilike(like))
+            or_(*(column.ilike(like, escape="\\")
+                  for column in (Record.title, Record.summary, Record.notes, Facility.name)))
         )
     query = query.order_by(Record.date_of_service.is_(None), Record.date_of_service.desc(), Record.id)
     return [record_data(r) for r in session.scalars(query)]

@@ -22,9 +22,10 @@ def parse_enum(cls: type[E], value: str | E, what: str) -> E:
     """Accept an enum member, its stored value or its label, case-insensitively."""
     if isinstance(value, cls):
         return value
-    text = str(value).strip().lower().replace("-", "_")
+    text = str(value).strip().lower()
+    key = text.replace("-", "_")  # "second-opinion" for the value second_opinion; labels keep their hyphens
     for member in cls:
-        if text in (member.value, member.name.lower(), member.label.lower()):
+        if key in (member.value, member.name.lower()) or text == member.label.lower():
             return member
     choices = ", ".join(m.value for m in cls)
     raise ValidationError(f"Unknown {what} {str(value)!r}; choose one of: {choices}.")

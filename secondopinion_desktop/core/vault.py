@@ -108,13 +108,13 @@ class Vault:
                 os.fsync(dst.fileno())
             sha = digest.hexdigest()
             final = self.path_for(sha)
-            if final.is_file() and final.stat().st_size == done:
-                tmp.unlink()
-                return StoredFile(sha256=sha, size=done, already_present=True)
+            already_present = final.is_file()
+            # Even when the content is already stored, the fresh copy replaces it (one atomic rename), so a
+            # damaged vault file is mended by attaching the original again.
             final.parent.mkdir(mode=0o700, exist_ok=True)
             os.replace(tmp, final)
             _fsync_dir(final.parent)
-            return StoredFile(sha256=sha, size=done, already_present=False)
+            return StoredFile(sha256=sha, size=done, already_present=already_present)
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

@@ -8,11 +8,15 @@ import tempfile
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from secondopinion_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.db import DataFolder
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -50,35 +54,60 @@ def run_gui(data_dir: str | None = None, demo: bool = False) -> int:
         sys.excepthook = previous_hook
 
 
-def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
+def open_folder_for_gui(data_dir: str | None, demo: bool) -> tuple[DataFolder, Path | None]:
+    """Open (or, for the demo, create and fill) the data folder. Runs off the GUI thread."""
     from secondopinion_desktop.core.db import open_data_folder
-    from secondopinion_desktop.core.errors import SecondOpinionError
     from secondopinion_desktop.core.paths import resolve_data_dir
 
-    demo_dir: Path | None = None
+    if not demo:
+        return open_data_folder(resolve_data_dir(data_dir)), None
+    from secondopinion_desktop.core.demo import fill_demo_data
+
+    demo_dir = Path(tempfile.mkdtemp(prefix="secondopinion-demo-"))
     try:
-        if demo:
-            from secondopinion_desktop.core.demo import fill_demo_data
-
-            demo_dir = Path(tempfile.mkdtemp(prefix="secondopinion-demo-"))
-            folder = open_data_folder(demo_dir)
+        folder = open_data_folder(demo_dir)
+        try:
             fill_demo_data(folder)
-        else:
-            folder = open_data_folder(resolve_data_dir(data_dir))
-    except SecondOpinionError as exc:
-        print(f"secondopinion: error: {exc}", file=sys.stderr)
-        QMessageBox.critical(None, "Cannot open your data", str(exc))
-        if demo_dir is not None:
-            shutil.rmtree(demo_dir, ignore_errors=True)
-        return 1
+        except BaseException:
+            folder.close()
+            raise
+    except BaseException:
+        shutil.rmtree(demo_dir, ignore_errors=True)
+        raise
+    return folder, demo_dir
 
+
+def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
+    """Show the window at once, open the data folder in the background, then fill the window."""
+    from secondopinion_desktop.ui.jobs import run_in_background
     from secondopinion_desktop.ui.main_window import MainWindow
 
-    window = MainWindow(folder, demo=demo)
+    window = MainWindow(demo=demo)
     window.show()
+    opened: dict[str, object] = {}
+
+    def on_opened(result: tuple[DataFolder, Path | None]) -> None:
+        opened["folder"], opened["demo_dir"] = result
+        window.set_folder(result[0])
+
+    def on_failed(exc: BaseException) -> None:
+        from secondopinion_desktop.core.errors import SecondOpinionError
+
+        if not isinstance(exc, SecondOpinionError):
+            show_unexpected_error(type(exc), exc, exc.__traceback__)
+            app.exit(1)
+            return
+        print(f"secondopinion: error: {exc}", file=sys.stderr)
+        QMessageBox.critical(window, "Cannot open your data", str(exc))
+        app.exit(1)
+
+    run_in_background(lambda: open_folder_for_gui(data_dir, demo), on_opened, on_failed)
     try:
         return app.exec()
     finally:
-        folder.close()
-        if demo_dir is not None:
-            shutil.rmtree(demo_dir, ignore_errors=True)
+        window.close()
+        folder = opened.get("folder")
+        if folder is not None:
+            folder.close()  # type: ignore[attr-defined]
+        if opened.get("demo_dir") is not None:
+            shutil.rmtree(opened["demo_dir"], ignore_errors=True)  # type: ignore[arg-type]

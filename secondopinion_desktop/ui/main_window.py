@@ -8,18 +8,24 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
+from typing import TYPE_CHECKING
+
 from secondopinion_desktop import APP_NAME, __version__
-from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.ui.placeholder import PlannedPage
+
+if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
+    from secondopinion_desktop.core.db import DataFolder
 
 class MainWindow(QMainWindow):
     SETTINGS_GEOMETRY = "mainWindow/geometry"
     SETTINGS_STATE = "mainWindow/state"
     SETTINGS_TAB = "mainWindow/tab"
 
-    def __init__(self, folder: DataFolder, *, demo: bool = False, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, folder: DataFolder | None = None, *, demo: bool = False, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.folder = folder
+        self.folder: DataFolder | None = None
         self.demo = demo
         self.setWindowTitle(f"{APP_NAME} — sample data" if demo else APP_NAME)
         self.setObjectName("mainWindow")
@@ -65,16 +71,22 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self._build_menus()
-        self.folder_label = QLabel()
+        self.folder_label = QLabel("Preparing sample data…" if demo else "Opening your data folder…")
         self.folder_label.setObjectName("dataFolderLabel")
+        self.statusBar().addPermanentWidget(self.folder_label, 1)
+        self._restore_settings()
+        if folder is not None:
+            self.set_folder(folder)
+
+    def set_folder(self, folder: DataFolder) -> None:
+        """Show the contents of an opened data folder."""
+        self.folder = folder
         where = f"Data folder: {folder.path}"
-        if demo:
+        if self.demo:
             where = f"Sample data (discarded when you close the window) — {folder.path}"
         self.folder_label.setText(where)
         self.folder_label.setToolTip(str(folder.path))
-        self.statusBar().addPermanentWidget(self.folder_label, 1)
         self.refresh()
-        self._restore_settings()
 
     # --- content -----------------------------------------------------------------------------------------
 
@@ -83,6 +95,8 @@ class MainWindow(QMainWindow):
         from secondopinion_desktop.core.models import RecordKind, RecordStatus
         from secondopinion_desktop.core.records import count_records
 
+        if self.folder is None:
+            return
         with self.folder.session() as session:
             counts = count_records(session)
         total = sum(counts.values())
@@ -121,7 +135,7 @@ class MainWindow(QMainWindow):
             f"<h3>{APP_NAME} {escape(__version__)}</h3>"
             "<p>Gather your records, prepare for a second-opinion consult and print a packet for the doctor.</p>"
             "<p>Everything stays on this computer; nothing is sent over the network.</p>"
-            f"<p>Data folder: {escape(str(self.folder.path))}</p>"
+            f"<p>Data folder: {escape(str(self.folder.path if self.folder else '(not open)'))}</p>"
         )
 
     def show_about(self) -> None:
@@ -133,7 +147,8 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         geometry = settings.value(self.SETTINGS_GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1100, 720)
+            available = self.screen().availableGeometry()
+            self.resize(min(1100, available.width() * 9 // 10), min(720, available.height() * 9 // 10))
         state = settings.value(self.SETTINGS_STATE)
         if state is not None:
             self.restoreState(state)

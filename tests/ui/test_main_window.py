@@ -58,19 +58,22 @@ def test_empty_folder_says_so(qtbot, folder) -> None:
 
 def test_geometry_and_tab_are_remembered(qtbot, folder) -> None:
     first = open_window(qtbot, folder)
-    first.resize(QSize(910, 640))
+    first.resize(QSize(730, 530))
     first.tabs.setCurrentIndex(2)
     first.close()
     assert QSettings().value(MainWindow.SETTINGS_TAB, type=int) == 2
 
     second = open_window(qtbot, folder)
-    assert second.size() == QSize(910, 640)
+    assert second.size() == QSize(730, 530)
     assert second.tabs.currentIndex() == 2
 
 
 def test_first_start_has_a_sensible_size(qtbot, folder) -> None:
     window = open_window(qtbot, folder)
-    assert window.width() >= 900 and window.height() >= 600
+    available = window.screen().availableGeometry()
+    wanted = QSize(min(1100, available.width() * 9 // 10), min(720, available.height() * 9 // 10))
+    assert window.size() == wanted
+    assert window.width() <= available.width() and window.height() <= available.height()
 
 
 def test_about_names_the_version(qtbot, folder, monkeypatch) -> None:
@@ -98,28 +101,37 @@ def test_start_up_on_a_bad_database_shows_a_message_and_exits_non_zero(qtbot, tm
 
 
 @pytest.mark.parametrize("demo", [False, True])
-def test_run_gui_opens_the_window_and_cleans_up(qtbot, tmp_path, monkeypatch, demo) -> None:
-    """run_gui end to end: the window appears on the right folder; a demo folder is deleted afterwards."""
+def test_run_gui_opens_the_window_and_cleans_up(qtbot, tmp_path, demo) -> None:
+    """run_gui end to end: the window appears, the folder opens in the background, a demo folder is deleted."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from secondopinion_desktop.ui import app
 
-    seen: dict[str, object] = {}
+    seen: dict[str, object] = {"polls": 0}
 
-    def close_soon() -> None:
+    def poll() -> None:
+        seen["polls"] = int(seen["polls"]) + 1  # type: ignore[call-overload]
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        ready = [w for w in windows if w.folder is not None]
+        if not ready and int(seen["polls"]) < 400:  # type: ignore[call-overload]
+            return
         seen["windows"] = len(windows)
-        seen["path"] = windows[0].folder.path if windows else None
-        for w in windows:
-            w.close()
+        seen["path"] = ready[0].folder.path if ready else None
+        seen["status"] = ready[0].records_tab.status.text() if ready else ""
+        timer.stop()
         QApplication.quit()
 
-    QTimer.singleShot(200, close_soon)
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(25)
     data = tmp_path / "data"
     assert app.run_gui(data_dir=None if demo else str(data), demo=demo) == 0
     assert seen["windows"] == 1
+    assert seen["path"] is not None, "the data folder never opened"
     if demo:
         assert seen["path"] != data and not Path(seen["path"]).exists()
+        assert "holds" in str(seen["status"])
     else:
         assert seen["path"] == data and (data / "secondopinion.db").is_file()
+        assert "No records" in str(seen["status"])
