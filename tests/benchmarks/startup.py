@@ -55,7 +55,7 @@ sys.exit(app.exec())
 def sample(code: str, *args: str) -> float:
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, *args], check=True, env=env)
+    subprocess.run([sys.executable, "-c", code, *args], check=True, env=env, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
