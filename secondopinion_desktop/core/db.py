@@ -49,6 +49,15 @@ class DataFolder:
         with self._sessions.begin() as session:
             yield session
 
+    @contextlib.contextmanager
+    def dry_run(self) -> Iterator[Session]:
+        """A session whose changes are always rolled back: for checking input before doing it for real."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
     def close(self) -> None:
         self.engine.dispose()
 

@@ -164,8 +164,15 @@ def update_clinician(session: Session, clinician_id: int, **fields: Any) -> Clin
 
 
 def find_clinician(session: Session, name: str) -> Clinician | None:
-    wanted = clean_line(name, "clinician's name")
-    return session.scalars(select(Clinician).where(func.lower(Clinician.name) == wanted.lower())).first()
+    wanted = clean_line(name, "clinician's name").casefold()  # compared in Python: see find_facility
+    clinicians = session.scalars(select(Clinician).order_by(Clinician.id))
+    return next((c for c in clinicians if c.name.casefold() == wanted), None)
+
+
+def get_or_create_clinician(session: Session, name: str) -> ClinicianData:
+    """The clinician with this name (ignoring case), created with just the name if there is none."""
+    existing = find_clinician(session, name)
+    return clinician_data(existing) if existing else create_clinician(session, name)
 
 
 def list_clinicians(session: Session, role: ClinicianRole | str | None = None) -> list[ClinicianData]:

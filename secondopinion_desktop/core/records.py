@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from secondopinion_desktop.core.db import DataFolder
-from secondopinion_desktop.core.directory import get_or_create_facility
+from secondopinion_desktop.core.directory import get_or_create_clinician, get_or_create_facility
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
 from secondopinion_desktop.core.models import (
     Attachment,
@@ -98,7 +98,7 @@ STATUS_DATE_FIELD = {
     RecordStatus.SENT: "sent_on",
 }
 EDITABLE_FIELDS = (
-    "kind", "title", "date_of_service", "facility_id", "facility", "clinician_id", "status",
+    "kind", "title", "date_of_service", "facility_id", "facility", "clinician_id", "clinician", "status",
     "requested_on", "received_on", "sent_on", "summary", "notes", *IMAGING_FIELDS, *PATHOLOGY_FIELDS,
 )
 
@@ -155,6 +155,9 @@ def _apply(session: Session, record: Record, fields: dict[str, Any]) -> None:
             if value is not None and session.get(Clinician, value) is None:
                 raise NotFoundError(f"There is no clinician {value}.")
             record.clinician_id = value
+        elif key == "clinician":
+            name = clean_line(value, "clinician's name", max_len=200)
+            record.clinician_id = get_or_create_clinician(session, name).id if name else None
         elif key in ("summary", "notes"):
             setattr(record, key, clean_text(value, key))
         elif key == "images_location":
@@ -226,6 +229,65 @@ def set_status(
     return update_record(session, record_id, **fields)
 
 
+def next_status(status: RecordStatus) -> RecordStatus | None:
+    """The next step of needed → requested → received → sent, or None after the last."""
+    order = list(RecordStatus)
+    position = order.index(status)
+    return order[position + 1] if position + 1 < len(order) else None
+
+
+def advance_status(session: Session, record_id: int, on: dt.date | str | None = None) -> RecordData:
+    """Move a record one step along the workflow, dated ``on`` (today when not given)."""
+    current = _load(session, record_id).status
+    following = next_status(current)
+    if following is None:
+        raise ValidationError("This record has already been sent to the second-opinion doctor; no step follows.")
+    return set_status(session, record_id, following, on)
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """What the inventory table shows of a record: read in one query, light enough for tens of thousands."""
+
+    id: int
+    kind: RecordKind
+    title: str
+    date_of_service: dt.date | None
+    facility_name: str
+    clinician_name: str
+    status: RecordStatus
+    requested_on: dt.date | None
+    received_on: dt.date | None
+    sent_on: dt.date | None
+    summary: str
+    notes: str
+    attachment_count: int
+
+
+def list_record_rows(session: Session, record_ids: Iterable[int] | None = None) -> list[RecordRow]:
+    """Every record (or those with ``record_ids``) as a table row, in id order."""
+    files = (
+        select(Attachment.record_id, func.count().label("n")).group_by(Attachment.record_id).subquery()
+    )
+    query = (
+        select(
+            Record.id, Record.kind, Record.title, Record.date_of_service, Facility.name, Clinician.name,
+            Record.status, Record.requested_on, Record.received_on, Record.sent_on, Record.summary, Record.notes,
+            func.coalesce(files.c.n, 0),
+        )
+        .outerjoin(Facility, Record.facility_id == Facility.id)
+        .outerjoin(Clinician, Record.clinician_id == Clinician.id)
+        .outerjoin(files, files.c.record_id == Record.id)
+        .order_by(Record.id)
+    )
+    if record_ids is not None:
+        query = query.where(Record.id.in_(list(record_ids)))
+    return [
+        RecordRow(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "", r[6], r[7], r[8], r[9], r[10], r[11], r[12])
+        for r in session.execute(query)
+    ]
+
+
 def list_records(
     session: Session,
     *,
@@ -285,6 +347,40 @@ def guess_media_type(path: Path) -> str:
         return "application/dicom"
     guessed, _ = mimetypes.guess_type(path.name)
     return guessed or "application/octet-stream"
+
+
+_KIND_WORDS: tuple[tuple[RecordKind, tuple[str, ...]], ...] = (
+    (RecordKind.PATHOLOGY, ("patholog", "biopsy", "cytolog", "slide", "specimen", "surgical path", "fna")),
+    (RecordKind.MOLECULAR, ("ngs", "genomic", "molecular", "mutation", "brca", "her2", "fish", "ihc",
+                            "oncotype", "biomarker", "germline", "recurrence score")),
+    (RecordKind.IMAGING, ("ct ", "ct_", "ct-", "mri", "mr ", "pet", "mammo", "ultrasound", "sonogra", "x-ray",
+                          "xray", "radiolog", "ct scan", "imaging", "dicom", "dexa", "bone scan")),
+    (RecordKind.LAB, ("cbc", "cmp", "blood", "lab", "marker", "cea", "ca 15", "ca-125", "ca125", "psa",
+                      "metabolic", "panel", "hemoglobin", "result")),
+    (RecordKind.IDENTITY, ("insurance", "card", "license", "passport", "id ", "id_", "release", "authorization",
+                           "hipaa", "consent")),
+    (RecordKind.TREATMENT, ("treatment", "medication", "allerg", "chemo", "regimen", "radiation summary",
+                            "discharge med")),
+    (RecordKind.CLINICAL, ("consult", "note", "operative", "discharge", "h&p", "history", "visit", "letter",
+                           "summary")),
+)
+
+
+def guess_kind(name: str, media_type: str = "") -> RecordKind:
+    """A first guess at a dropped file's kind from its name and type; the user confirms it."""
+    if media_type == "application/dicom" or name.lower().endswith(".dcm"):
+        return RecordKind.IMAGING
+    text = f" {Path(name).stem.lower().replace('_', ' ').replace('-', ' ')} "
+    for kind, words in _KIND_WORDS:
+        if any(word.replace("_", " ").replace("-", " ") in text for word in words):
+            return kind
+    return RecordKind.OTHER
+
+
+def title_from_file_name(name: str) -> str:
+    """A readable record title from a file name: no extension, separators as spaces."""
+    stem = Path(name).stem.replace("_", " ").replace("-", " ")
+    return " ".join(stem.split()) or name
 
 
 def check_attachable(path: Path) -> None:
@@ -356,15 +452,65 @@ def remove_attachment(folder: DataFolder, attachment_id: int) -> AttachmentData:
     return data
 
 
-def delete_record(folder: DataFolder, record_id: int) -> RecordData:
-    """Delete a record and its attachments; vault files no other record uses are removed after the commit."""
+def delete_record(folder: DataFolder, record_id: int, *, keep_files: bool = False) -> RecordData:
+    """Delete a record and its attachments.
+
+    Vault files no other record uses are removed after the commit, unless ``keep_files`` (the window keeps them
+    while the deletion can still be undone, then calls ``purge_unused_files``).
+    """
     with folder.session() as session:
         record = _load(session, record_id)
         data = record_data(record)
         session.delete(record)
-    for sha in {a.sha256 for a in data.attachments}:
-        _remove_if_unused(folder, sha)
+    if not keep_files:
+        purge_unused_files(folder, {a.sha256 for a in data.attachments})
     return data
+
+
+def purge_unused_files(folder: DataFolder, digests: Iterable[str]) -> list[str]:
+    """Remove those of ``digests`` that no attachment refers to any more; returns the removed ones."""
+    return [sha for sha in sorted(set(digests)) if _remove_if_unused(folder, sha)]
+
+
+def restore_record(folder: DataFolder, data: RecordData) -> RecordData:
+    """Put back a deleted record exactly as it was (same id, attachments and timestamps).
+
+    The attachments' vault files must still be there (see ``delete_record(keep_files=True)``).
+    """
+    missing = [a.original_name for a in data.attachments if not folder.vault.exists(a.sha256)]
+    if missing:
+        raise NotFoundError(f"Cannot bring the record back: the file {missing[0]} is no longer stored.")
+    with folder.session() as session:
+        if session.get(Record, data.id) is not None:
+            raise ValidationError(f"Record {data.id} exists already.")
+        record = Record(id=data.id, kind=data.kind, title=data.title, status=data.status)
+        _apply(session, record, record_fields(data))
+        record.created_at, record.updated_at = data.created_at, data.updated_at
+        session.add(record)
+        session.flush()
+        for a in data.attachments:
+            session.add(Attachment(
+                id=a.id, record_id=data.id, original_name=a.original_name, media_type=a.media_type, size=a.size,
+                sha256=a.sha256, added_at=a.added_at,
+            ))
+        session.flush()
+        session.refresh(record)
+        return record_data(_load(session, data.id))
+
+
+def record_fields(data: RecordData) -> dict[str, Any]:
+    """The editable fields of a record, as ``update_record`` takes them (for edits and their undo)."""
+    fields: dict[str, Any] = {
+        "kind": data.kind, "title": data.title, "date_of_service": data.date_of_service,
+        "facility_id": data.facility_id, "clinician_id": data.clinician_id, "status": data.status,
+        "requested_on": data.requested_on, "received_on": data.received_on, "sent_on": data.sent_on,
+        "summary": data.summary, "notes": data.notes,
+    }
+    if data.kind is RecordKind.IMAGING:
+        fields.update({k: getattr(data, k) for k in IMAGING_FIELDS})
+    if data.kind is RecordKind.PATHOLOGY:
+        fields.update({k: getattr(data, k) for k in PATHOLOGY_FIELDS})
+    return fields
 
 
 def attachment_path(folder: DataFolder, attachment: AttachmentData) -> Path | None:

@@ -1,0 +1,1 @@
+"""The Records tab: inventory table, detail pane, dialogs and undoable commands."""
