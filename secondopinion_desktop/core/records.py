@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import mimetypes
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -378,8 +379,8 @@ def guess_kind(name: str, media_type: str = "") -> RecordKind:
 
 
 def title_from_file_name(name: str) -> str:
-    """A readable record title from a file name: no extension, separators as spaces."""
-    stem = Path(name).stem.replace("_", " ").replace("-", " ")
+    """A readable record title from a file name: no extension, separators as spaces (dates keep hyphens)."""
+    stem = re.sub(r"(?<!\d)-|-(?!\d)", " ", Path(name).stem.replace("_", " "))
     return " ".join(stem.split()) or name
 
 

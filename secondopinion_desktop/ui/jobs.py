@@ -1,34 +1,87 @@
 """One place that runs work off the GUI thread and reports back by signal.
 
-The work function must not touch widgets; its result (or the exception it raised) arrives on the GUI thread
-through ``succeeded`` / ``failed``.
+The work function must not touch widgets. It receives a ``JobControl`` to report progress and to ask whether
+the user cancelled; its result (or the exception it raised) arrives on the GUI thread through ``succeeded`` /
+``failed``. ``progressed`` carries (done, total) to the GUI thread.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+
+class JobControl:
+    """What the work function may use: report progress, and check for cancellation."""
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+        self._cancel = threading.Event()
+
+    def progress(self, done: int, total: int) -> None:
+        self._job.progressed.emit(int(done), int(total))
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
 
 
 class Job(QObject):
     succeeded = Signal(object)
     failed = Signal(object)
+    progressed = Signal("qint64", "qint64")
+    finished = Signal()
 
-    def __init__(self, work: Callable[[], Any], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        work: Callable[[JobControl], Any],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[BaseException], None],
+        on_progress: Callable[[int, int], None] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._work = work
+        self._on_success = on_success
+        self._on_failure = on_failure
+        self._on_progress = on_progress
+        self.control = JobControl(self)
         self.done = False
-        self.succeeded.connect(self._mark_done)
-        self.failed.connect(self._mark_done)
+        # Bound methods of this QObject (which lives on the GUI thread): Qt queues the calls to that thread.
+        self.succeeded.connect(self._deliver_success)
+        self.failed.connect(self._deliver_failure)
+        self.progressed.connect(self._deliver_progress)
 
-    def _mark_done(self, _value: object) -> None:
-        self.done = True
+    @Slot("qint64", "qint64")
+    def _deliver_progress(self, done: int, total: int) -> None:
+        if self._on_progress is not None and not self.done:
+            self._on_progress(done, total)
+
+    @Slot(object)
+    def _deliver_success(self, result: object) -> None:
+        try:
+            self._on_success(result)
+        finally:
+            _finish(self)
+
+    @Slot(object)
+    def _deliver_failure(self, exc: object) -> None:
+        try:
+            self._on_failure(exc)  # type: ignore[arg-type]
+        finally:
+            _finish(self)
+
+    def cancel(self) -> None:
+        self.control.cancel()
 
     def run(self) -> None:  # on a pool thread
         try:
-            result = self._work()
+            result = self._work(self.control)
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, which decides
             self.failed.emit(exc)
         else:
@@ -47,18 +100,38 @@ class _Runnable(QRunnable):
 _running: set[Job] = set()
 
 
+def _finish(job: Job) -> None:
+    job.done = True
+    _running.discard(job)
+    job.finished.emit()
+
+
+def start_job(
+    work: Callable[[JobControl], Any],
+    on_success: Callable[[Any], None],
+    on_failure: Callable[[BaseException], None],
+    on_progress: Callable[[int, int], None] | None = None,
+    parent: QObject | None = None,
+) -> Job:
+    """Run ``work(control)`` on the thread pool; one of the callbacks runs on the GUI thread when it ends.
+
+    ``on_progress(done, total)`` runs on the GUI thread for each ``control.progress`` call before the end.
+    """
+    job = Job(work, on_success, on_failure, on_progress, parent)
+    _running.add(job)
+    QThreadPool.globalInstance().start(_Runnable(job))
+    return job
+
+
 def run_in_background(
     work: Callable[[], Any],
     on_success: Callable[[Any], None],
     on_failure: Callable[[BaseException], None],
     parent: QObject | None = None,
 ) -> Job:
-    """Run ``work()`` on the thread pool; call one of the callbacks on the GUI thread when it ends."""
-    job = Job(work, parent)
-    _running.add(job)
-    job.succeeded.connect(on_success)
-    job.failed.connect(on_failure)
-    job.succeeded.connect(lambda _v: _running.discard(job))
-    job.failed.connect(lambda _v: _running.discard(job))
-    QThreadPool.globalInstance().start(_Runnable(job))
-    return job
+    """``start_job`` for work that reports no progress and cannot be cancelled."""
+    return start_job(lambda _control: work(), on_success, on_failure, parent=parent)
+
+
+def running_jobs() -> int:
+    return len(_running)
