@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from secondopinion_desktop import APP_NAME, __version__
 from secondopinion_desktop.ui.placeholder import PlannedPage
+from secondopinion_desktop.ui.records.tab import RecordsTab
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
     from secondopinion_desktop.core.db import DataFolder
@@ -44,17 +45,7 @@ class MainWindow(QMainWindow):
                 "see at a glance which records are still missing",
             ],
         )
-        self.records_tab = PlannedPage(
-            "Records",
-            "Everything the second-opinion doctor must see: test results and blood work, imaging reports and "
-            "the images themselves, pathology reports and the biopsy slides, clinical reports and treatment "
-            "summaries.",
-            [
-                "list, search and sort every record, with its facility, date and status",
-                "attach scans, PDFs and photos, kept safely in this computer's data folder",
-                "track each record from needed to requested, received and sent to the doctor",
-            ],
-        )
+        self.records_tab = RecordsTab()
         self.appointments_tab = PlannedPage(
             "Appointments",
             "Your consults: who, where and when, the questions you want answered, and the notes you take while "
@@ -92,27 +83,8 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Re-read what the tabs show from the data folder."""
-        from secondopinion_desktop.core.models import RecordKind, RecordStatus
-        from secondopinion_desktop.core.records import count_records
-
-        if self.folder is None:
-            return
-        with self.folder.session() as session:
-            counts = count_records(session)
-        total = sum(counts.values())
-        if not total:
-            self.records_tab.set_status("<p><i>No records in this data folder yet.</i></p>")
-            return
-        by_kind = []
-        for kind in RecordKind:
-            n = sum(v for (k, _s), v in counts.items() if k is kind)
-            if n:
-                by_kind.append(f"{escape(kind.label)} {n}")
-        missing = sum(v for (_k, s), v in counts.items() if s in (RecordStatus.NEEDED, RecordStatus.REQUESTED))
-        self.records_tab.set_status(
-            f"<p><b>This data folder holds {total} record{'s' if total != 1 else ''}:</b> "
-            f"{' · '.join(by_kind)}.<br>{missing} still to request or waiting to arrive.</p>"
-        )
+        if self.folder is not None:
+            self.records_tab.set_folder(self.folder)
 
     # --- menus -------------------------------------------------------------------------------------------
 
@@ -122,6 +94,20 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.records_tab.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.records_tab.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action in (
+            self.records_tab.new_action, self.records_tab.edit_action, self.records_tab.delete_action,
+            self.records_tab.next_action, self.records_tab.attach_action,
+        ):
+            edit_menu.addAction(action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction(f"&About {APP_NAME}", self)
@@ -165,4 +151,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
+        self.records_tab.shutdown()
         super().closeEvent(event)

@@ -1,0 +1,786 @@
+"""Dialogs of the Records tab: adding or editing one record, and confirming files dropped on the table.
+
+The dialogs never write to the database. ``RecordDialog`` reads the directory for its combo boxes and checks
+the input by running the very service the caller will run (``create_record`` / ``update_record``) in a
+``dry_run()`` session, which is always rolled back; the caller then writes through an undoable command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+    QRegularExpressionValidator,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCalendarWidget,
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.directory import list_clinicians, list_facilities
+from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
+from secondopinion_desktop.core.records import (
+    STATUS_DATE_FIELD,
+    RecordData,
+    create_record,
+    guess_kind,
+    guess_media_type,
+    title_from_file_name,
+    update_record,
+)
+
+# (shown text, stored value) of the usual imaging modalities; any other text can be typed.
+MODALITIES: tuple[tuple[str, str], ...] = (
+    ("CT", "CT"),
+    ("MR (MRI)", "MR"),
+    ("PET/CT", "PET/CT"),
+    ("MG (mammogram)", "MG"),
+    ("US (ultrasound)", "US"),
+    ("NM (bone scan)", "NM"),
+    ("XR (X-ray)", "XR"),
+    ("Other", "Other"),
+)
+
+DATE_PLACEHOLDER = "YYYY-MM-DD"
+_STATUS_ORDER = list(RecordStatus)
+
+# Words of the core's error messages → the input they are about (the first one named in a message wins).
+_ERROR_FIELDS: tuple[tuple[str, str], ...] = (
+    ("title", "titleEdit"),
+    ("date of service", "dateEdit"),
+    ("requested date", "requestedEdit"),
+    ("received date", "receivedEdit"),
+    ("sent date", "sentEdit"),
+    ("facility", "facilityCombo"),
+    ("clinician", "clinicianCombo"),
+    ("record kind", "kindCombo"),
+    ("status", "statusCombo"),
+    ("summary", "summaryEdit"),
+    ("notes", "notesEdit"),
+    ("modality", "modalityCombo"),
+    ("body region", "bodyRegionEdit"),
+    ("image location", "imagesLocationCombo"),
+    ("accession number", "accessionEdit"),
+    ("specimen site", "specimenSiteEdit"),
+    ("slides", "slidesEdit"),
+    ("blocks", "blocksEdit"),
+    ("material holder", "holderEdit"),
+)
+
+
+def _key(text: str) -> str:
+    """A name as the directory compares names: blanks collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _fit_to_screen(widget: QWidget, width: int, height: int) -> tuple[int, int]:
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return width, height
+    available = screen.availableGeometry()
+    return min(width, available.width() * 9 // 10), min(height, available.height() * 9 // 10)
+
+
+class DateField(QWidget):
+    """A YYYY-MM-DD line edit with a calendar button (the calendar also opens with Alt+Down in the edit).
+
+    The text is what the core parses; the calendar only helps to fill it in.
+    """
+
+    def __init__(self, object_name: str, accessible_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setObjectName(object_name)
+        self.edit.setPlaceholderText(DATE_PLACEHOLDER)
+        self.edit.setAccessibleName(accessible_name)
+        self.edit.setAccessibleDescription("A date written year-month-day, for example 2024-03-15.")
+        self.edit.setClearButtonEnabled(True)
+        room = self.edit.fontMetrics().horizontalAdvance(f"{DATE_PLACEHOLDER} — empty means today")
+        self.edit.setMaximumWidth(room + 48)
+        self.edit.installEventFilter(self)
+        self.button = QToolButton()
+        self.button.setObjectName(f"{object_name}Calendar")
+        icon = QIcon.fromTheme("x-office-calendar")
+        if icon.isNull():
+            self.button.setText("Calendar…")
+        else:
+            self.button.setIcon(icon)
+        what = accessible_name.lower()
+        self.button.setToolTip(f"Choose the {what} on a calendar (Alt+Down in the date box)")
+        self.button.setAccessibleName(f"Choose the {accessible_name.lower()} on a calendar")
+        self.button.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # the keyboard way is Alt+Down in the edit
+        self.button.clicked.connect(self.show_calendar)
+        self.calendar: QCalendarWidget | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.button)
+        layout.addStretch(0)
+        self.setFocusProxy(self.edit)
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def set_date(self, day: dt.date | None) -> None:
+        self.edit.setText(_iso(day))
+
+    def value(self) -> str | None:
+        """The typed date as text for the core to parse, None when empty."""
+        return self.edit.text().strip() or None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.edit
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Down  # type: ignore[attr-defined]
+            and event.modifiers() & Qt.KeyboardModifier.AltModifier  # type: ignore[attr-defined]
+        ):
+            self.show_calendar()
+            return True
+        return super().eventFilter(watched, event)
+
+    def show_calendar(self) -> None:
+        """Open a calendar on the typed date (today when there is none); picking a day fills the edit."""
+        if self.calendar is None:
+            self.calendar = QCalendarWidget(self)
+            self.calendar.setWindowFlags(Qt.WindowType.Popup)
+            self.calendar.setObjectName(f"{self.edit.objectName()}Popup")
+            self.calendar.setGridVisible(True)
+            self.calendar.setMinimumDate(QDate(1900, 1, 1))
+            self.calendar.clicked.connect(self._picked)
+            self.calendar.activated.connect(self._picked)
+        try:
+            shown = dt.date.fromisoformat(self.edit.text().strip())
+        except ValueError:
+            shown = dt.date.today()
+        self.calendar.setSelectedDate(QDate(shown.year, shown.month, shown.day))
+        self.calendar.adjustSize()
+        self.calendar.move(self.edit.mapToGlobal(QPoint(0, self.edit.height())))
+        self.calendar.show()
+        self.calendar.setFocus()
+
+    def _picked(self, day: QDate) -> None:
+        self.edit.setText(day.toString("yyyy-MM-dd"))
+        if self.calendar is not None:
+            self.calendar.hide()
+        self.edit.setFocus()
+
+
+class RecordDialog(QDialog):
+    """Add a record (``record`` None) or edit one: every editable field of a record in one form.
+
+    ``fields()`` gives the values as ``create_record`` / ``update_record`` take them. OK checks them with the
+    same service in a dry run and stays open with the message when the core refuses them. ``kind`` and
+    ``title`` preset a new record (a new record is "Other" unless ``kind`` says otherwise); they are ignored
+    when editing.
+    """
+
+    def __init__(
+        self,
+        folder: DataFolder,
+        record: RecordData | None = None,
+        *,
+        kind: RecordKind | None = None,
+        title: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self.record = record
+        self.setObjectName("recordDialog")
+        self.setWindowTitle("New record" if record is None else "Edit record")
+        with folder.dry_run() as session:
+            self._facilities = [(f.id, f.name) for f in list_facilities(session)]
+            self._clinicians = [(c.id, c.name, c.display_name, c) for c in list_clinicians(session)]
+        self._loaded_text: dict[str, tuple[str, str]] = {}  # objectName → (text as shown, text as stored)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.setStyleSheet(
+            "QLabel#errorLabel { color: #8b1a1a; background: #fdecea; border: 1px solid #e0a8a8;"
+            " border-radius: 4px; padding: 6px; font-weight: bold; }"
+        )
+        self.error_label.setAccessibleName("Problem")
+        self.error_label.hide()
+
+        form_widget = QWidget()
+        form_widget.setObjectName("recordForm")
+        self.form = QFormLayout(form_widget)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+
+        self.kind_combo = QComboBox()
+        for member in RecordKind:
+            self.kind_combo.addItem(member.label, member.value)
+        self._add_row("&Kind:", self.kind_combo, "kindCombo", "Kind of record")
+
+        self.title_edit = QLineEdit()
+        self.title_edit.setPlaceholderText("Required, for example “CT chest report” or “Biopsy slides”")
+        self._add_row("&Title:", self.title_edit, "titleEdit", "Title")
+
+        self.date_field = DateField("dateEdit", "Date of service")
+        self._add_row("&Date of service:", self.date_field, "dateEdit", "Date of service",
+                      buddy=self.date_field.edit)
+        self.date_edit = self.date_field.edit
+
+        self.facility_combo = self._name_combo(
+            [(name, fid, "") for fid, name in self._facilities], "Choose or type a new facility"
+        )
+        self._add_row("&Facility:", self.facility_combo, "facilityCombo", "Facility")
+
+        self.clinician_combo = self._name_combo(
+            [(display, cid, self._clinician_tip(c)) for cid, _name, display, c in self._clinicians],
+            "Choose or type a new clinician's name",
+        )
+        self._add_row("&Clinician:", self.clinician_combo, "clinicianCombo", "Clinician")
+
+        self.status_combo = QComboBox()
+        for member in RecordStatus:
+            self.status_combo.addItem(member.label, member.value)
+        self._add_row("&Status:", self.status_combo, "statusCombo", "Status")
+
+        self.requested_field = DateField("requestedEdit", "Requested on")
+        self.received_field = DateField("receivedEdit", "Received on")
+        self.sent_field = DateField("sentEdit", "Sent on")
+        self._status_fields = {
+            RecordStatus.REQUESTED: self.requested_field,
+            RecordStatus.RECEIVED: self.received_field,
+            RecordStatus.SENT: self.sent_field,
+        }
+        self._add_row("Re&quested on:", self.requested_field, "requestedEdit", "Requested on",
+                      buddy=self.requested_field.edit)
+        self._add_row("Recei&ved on:", self.received_field, "receivedEdit", "Received on",
+                      buddy=self.received_field.edit)
+        self._add_row("Se&nt on:", self.sent_field, "sentEdit", "Sent on", buddy=self.sent_field.edit)
+        self.requested_edit = self.requested_field.edit
+        self.received_edit = self.received_field.edit
+        self.sent_edit = self.sent_field.edit
+
+        # imaging
+        self.imaging_group = QGroupBox("Imaging")
+        self.imaging_group.setObjectName("imagingGroup")
+        imaging_form = QFormLayout(self.imaging_group)
+        self.modality_combo = QComboBox()
+        self.modality_combo.setEditable(True)
+        self.modality_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        for shown, value in MODALITIES:
+            self.modality_combo.addItem(shown, value)
+        self.modality_combo.setCurrentIndex(-1)
+        self.modality_combo.lineEdit().setPlaceholderText("CT, MR, PET/CT… or type another")
+        self._add_row("&Modality:", self.modality_combo, "modalityCombo", "Imaging modality",
+                      form=imaging_form)
+        self.body_region_edit = QLineEdit()
+        self.body_region_edit.setPlaceholderText("For example chest, abdomen and pelvis")
+        self._add_row("&Body region:", self.body_region_edit, "bodyRegionEdit", "Body region",
+                      form=imaging_form)
+        self.images_location_combo = QComboBox()
+        self.images_location_combo.addItem("Not noted", "")
+        for member in ImagesLocation:
+            self.images_location_combo.addItem(member.label, member.value)
+        self._add_row("&Where the images are:", self.images_location_combo, "imagesLocationCombo",
+                      "Where the images are", form=imaging_form)
+        self.form.addRow(self.imaging_group)
+
+        # pathology
+        self.pathology_group = QGroupBox("Pathology")
+        self.pathology_group.setObjectName("pathologyGroup")
+        pathology_form = QFormLayout(self.pathology_group)
+        self.accession_edit = QLineEdit()
+        self.accession_edit.setPlaceholderText("The lab's case number, for example S24-1234")
+        self._add_row("&Accession number:", self.accession_edit, "accessionEdit", "Accession number",
+                      form=pathology_form)
+        self.specimen_site_edit = QLineEdit()
+        self._add_row("S&pecimen site:", self.specimen_site_edit, "specimenSiteEdit", "Specimen site",
+                      form=pathology_form)
+        count_validator = QRegularExpressionValidator(r"\s*[0-9]{0,6}\s*", self)
+        self.slides_edit = QLineEdit()
+        self.blocks_edit = QLineEdit()
+        for edit in (self.slides_edit, self.blocks_edit):
+            edit.setValidator(count_validator)
+            edit.setPlaceholderText("Number, or empty")
+            edit.setMaximumWidth(edit.fontMetrics().horizontalAdvance("Number, or empty") + 40)
+        self._add_row("S&lides:", self.slides_edit, "slidesEdit", "Number of slides", form=pathology_form)
+        self._add_row("Bl&ocks:", self.blocks_edit, "blocksEdit", "Number of tissue blocks",
+                      form=pathology_form)
+        self.holder_edit = QLineEdit()
+        self.holder_edit.setPlaceholderText("For example the hospital's pathology department")
+        self._add_row("W&ho holds them:", self.holder_edit, "holderEdit", "Who holds the slides and blocks",
+                      form=pathology_form)
+        self.form.addRow(self.pathology_group)
+
+        self.summary_edit = QPlainTextEdit()
+        self.summary_edit.setTabChangesFocus(True)
+        self.summary_edit.setPlaceholderText("A line or two: what the record says")
+        lines = self.summary_edit.fontMetrics().lineSpacing()
+        self.summary_edit.setFixedHeight(lines * 3 + 16)
+        self._add_row("S&ummary:", self.summary_edit, "summaryEdit", "Summary")
+
+        self.notes_edit = QPlainTextEdit()
+        self.notes_edit.setTabChangesFocus(True)
+        self.notes_edit.setPlaceholderText("Anything worth keeping: who you spoke to, what is still to do…")
+        self.notes_edit.setMinimumHeight(lines * 8 + 16)
+        self.notes_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._add_row("Not&es:", self.notes_edit, "notesEdit", "Notes")
+
+        scroll = QScrollArea()
+        scroll.setObjectName("recordScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setWidget(form_widget)
+        self.scroll = scroll
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Add record" if record is None else "Save")
+        self.ok_button.setObjectName("okButton")
+        self.ok_button.setToolTip("Enter, or Ctrl+Enter from the notes")
+        self.cancel_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setObjectName("cancelButton")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        for sequence in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(sequence), self, self.accept)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.error_label)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.buttons)
+
+        # The tab order is the order the inputs were made in, top to bottom (a test walks it).
+        self.setMinimumSize(*_fit_to_screen(self, 560, 600))
+        self.resize(*_fit_to_screen(self, 660, 820))
+
+        if record is not None:
+            self._load(record)
+        else:
+            self._select_data(self.kind_combo, (kind or RecordKind.OTHER).value)
+            self.title_edit.setText(title)
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.status_combo.currentIndexChanged.connect(self._status_changed)
+        self._kind_changed()
+        self._status_changed()
+        self.title_edit.setFocus()
+
+    def setVisible(self, visible: bool) -> None:
+        super().setVisible(visible)
+        if visible and self.record is not None:
+            # Qt selects the whole title when the dialog opens; when editing, one stray key would replace it.
+            self.title_edit.deselect()
+            self.title_edit.end(False)
+
+    # --- building -------------------------------------------------------------------------------------------
+
+    def _add_row(
+        self,
+        text: str,
+        widget: QWidget,
+        object_name: str,
+        accessible_name: str,
+        *,
+        buddy: QWidget | None = None,
+        form: QFormLayout | None = None,
+    ) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName(f"{object_name}Label")
+        target = buddy or widget
+        target.setObjectName(object_name)
+        target.setAccessibleName(accessible_name)
+        label.setBuddy(target)
+        (form or self.form).addRow(label, widget)
+        return label
+
+    def _name_combo(self, items: list[tuple[str, int, str]], placeholder: str) -> QComboBox:
+        """An editable combo of existing names (data: id) that also takes a new name."""
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # Enter must not add the typed name as an item
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(20)
+        for text, item_id, tip in items:
+            combo.addItem(text, item_id)
+            if tip:
+                combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        combo.setCurrentIndex(-1)
+        combo.lineEdit().setPlaceholderText(placeholder)
+        combo.lineEdit().setClearButtonEnabled(True)
+        # Suggest names containing what is typed, without changing the typed text (an inline completion would
+        # silently turn a new "Samplewood" into an existing "Samplewood Imaging Center").
+        completer = QCompleter(combo.model(), combo)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        combo.setCompleter(completer)
+        return combo
+
+    @staticmethod
+    def _clinician_tip(clinician: Any) -> str:
+        parts = [p for p in (clinician.specialty, clinician.facility_name) if p]
+        return " — ".join(parts)
+
+    @staticmethod
+    def _select_data(combo: QComboBox, value: Any) -> bool:
+        index = combo.findData(value)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+        return index >= 0
+
+    def _set_text(self, edit: QLineEdit | QPlainTextEdit, stored: str) -> None:
+        """Fill a text input, remembering what it showed so that an untouched input gives back ``stored``
+        exactly (QPlainTextEdit turns no-break spaces into spaces, for one)."""
+        if isinstance(edit, QPlainTextEdit):
+            edit.setPlainText(stored)
+            self._loaded_text[edit.objectName()] = (edit.toPlainText(), stored)
+        else:
+            edit.setText(stored)
+
+    def _load(self, record: RecordData) -> None:
+        self._select_data(self.kind_combo, record.kind.value)
+        self.title_edit.setText(record.title)
+        self.date_field.set_date(record.date_of_service)
+        if record.facility_id is None or not self._select_data(self.facility_combo, record.facility_id):
+            self.facility_combo.setEditText(record.facility_name)
+        if record.clinician_id is None or not self._select_data(self.clinician_combo, record.clinician_id):
+            self.clinician_combo.setEditText(record.clinician_name)
+        self._select_data(self.status_combo, record.status.value)
+        self.requested_field.set_date(record.requested_on)
+        self.received_field.set_date(record.received_on)
+        self.sent_field.set_date(record.sent_on)
+        self._set_text(self.summary_edit, record.summary)
+        self._set_text(self.notes_edit, record.notes)
+        if record.kind is RecordKind.IMAGING:
+            modality = self.modality_combo.findData(record.imaging_modality)
+            if modality >= 0:
+                self.modality_combo.setCurrentIndex(modality)
+            else:
+                self.modality_combo.setEditText(record.imaging_modality)
+            self.body_region_edit.setText(record.imaging_body_region)
+            self._select_data(
+                self.images_location_combo, record.images_location.value if record.images_location else ""
+            )
+        if record.kind is RecordKind.PATHOLOGY:
+            self.accession_edit.setText(record.accession_number)
+            self.specimen_site_edit.setText(record.specimen_site)
+            self.slides_edit.setText("" if record.slides_count is None else str(record.slides_count))
+            self.blocks_edit.setText("" if record.blocks_count is None else str(record.blocks_count))
+            self.holder_edit.setText(record.material_holder)
+
+    # --- live updates ---------------------------------------------------------------------------------------
+
+    def kind(self) -> RecordKind:
+        return RecordKind(self.kind_combo.currentData())
+
+    def status(self) -> RecordStatus:
+        return RecordStatus(self.status_combo.currentData())
+
+    def _kind_changed(self) -> None:
+        kind = self.kind()
+        self.imaging_group.setVisible(kind is RecordKind.IMAGING)
+        self.pathology_group.setVisible(kind is RecordKind.PATHOLOGY)
+
+    def _status_changed(self) -> None:
+        status = self.status()
+        reached = _STATUS_ORDER.index(status)
+        for step, field in self._status_fields.items():
+            self.form.setRowVisible(field, _STATUS_ORDER.index(step) <= reached)
+            field.edit.setPlaceholderText(
+                f"{DATE_PLACEHOLDER} — empty means today" if step is status else DATE_PLACEHOLDER
+            )
+
+    # --- values ---------------------------------------------------------------------------------------------
+
+    def _plain(self, edit: QPlainTextEdit) -> str:
+        text = edit.toPlainText()
+        shown, stored = self._loaded_text.get(edit.objectName(), (None, ""))
+        return stored if text == shown else text
+
+    def _facility_fields(self) -> dict[str, Any]:
+        text = self.facility_combo.currentText()
+        wanted = _key(text)
+        if not wanted:
+            return {"facility_id": None}
+        for facility_id, name in self._facilities:
+            if _key(name) == wanted:
+                return {"facility_id": facility_id}
+        return {"facility": text}
+
+    def _clinician_fields(self) -> dict[str, Any]:
+        combo = self.clinician_combo
+        text = combo.currentText()
+        wanted = _key(text)
+        if not wanted:
+            return {"clinician_id": None}
+        index = combo.currentIndex()  # two clinicians may share a name: prefer the one chosen in the list
+        if index >= 0 and _key(combo.itemText(index)) == wanted:
+            return {"clinician_id": combo.itemData(index)}
+        for clinician_id, name, display, _data in self._clinicians:
+            if wanted in (_key(name), _key(display)):
+                return {"clinician_id": clinician_id}
+        return {"clinician": text}
+
+    def _modality(self) -> str:
+        text = self.modality_combo.currentText()
+        wanted = _key(text)
+        for shown, value in MODALITIES:
+            if wanted in (_key(shown), _key(value)):
+                return value
+        return text
+
+    @staticmethod
+    def _count(edit: QLineEdit) -> int | str | None:
+        text = edit.text().strip()
+        if not text:
+            return None
+        return int(text) if text.isdigit() else text  # anything odd goes to the core, which explains
+
+    def fields(self) -> dict[str, Any]:
+        """The values as ``create_record(session, kind, title, **rest)`` / ``update_record`` take them.
+
+        Keys are those of ``core.records.EDITABLE_FIELDS``. A facility or clinician typed with the name of an
+        existing one (ignoring case) gives its id; a new name is sent by name, for the core to create. Dates
+        are sent as typed (None when empty, or when the status has not reached that step); the imaging and
+        pathology details only for records of that kind.
+        """
+        kind = self.kind()
+        status = self.status()
+        reached = _STATUS_ORDER.index(status)
+        values: dict[str, Any] = {
+            "kind": kind,
+            "title": self.title_edit.text(),
+            "date_of_service": self.date_field.value(),
+            **self._facility_fields(),
+            **self._clinician_fields(),
+            "status": status,
+        }
+        for step, field in self._status_fields.items():
+            values[STATUS_DATE_FIELD[step]] = field.value() if _STATUS_ORDER.index(step) <= reached else None
+        values["summary"] = self._plain(self.summary_edit)
+        values["notes"] = self._plain(self.notes_edit)
+        if kind is RecordKind.IMAGING:
+            location = self.images_location_combo.currentData()
+            values.update(
+                imaging_modality=self._modality(),
+                imaging_body_region=self.body_region_edit.text(),
+                images_location=ImagesLocation(location) if location else None,
+            )
+        if kind is RecordKind.PATHOLOGY:
+            values.update(
+                accession_number=self.accession_edit.text(),
+                specimen_site=self.specimen_site_edit.text(),
+                slides_count=self._count(self.slides_edit),
+                blocks_count=self._count(self.blocks_edit),
+                material_holder=self.holder_edit.text(),
+            )
+        return values
+
+    # --- OK -------------------------------------------------------------------------------------------------
+
+    def check(self) -> str | None:
+        """Run the service on the fields in a dry run (always rolled back); the core's message, or None."""
+        values = self.fields()
+        try:
+            with self.folder.dry_run() as session:
+                if self.record is None:
+                    kind, title = values.pop("kind"), values.pop("title")
+                    create_record(session, kind, title, **values)
+                else:
+                    update_record(session, self.record.id, **values)
+        except SecondOpinionError as exc:
+            return str(exc)
+        return None
+
+    def accept(self) -> None:
+        message = self.check()
+        if message is None:
+            self.error_label.hide()
+            super().accept()
+            return
+        self.show_error(message)
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+        QAccessible.updateAccessibility(QAccessibleEvent(self.error_label, QAccessible.Event.Alert))
+        widget = self._field_for(message)
+        if widget is not None and widget.isVisibleTo(self):
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+            if isinstance(widget, QLineEdit):
+                widget.selectAll()
+            self.scroll.ensureWidgetVisible(widget)
+
+    def _field_for(self, message: str) -> QWidget | None:
+        lowered = message.casefold()
+        found = [(lowered.find(words), name) for words, name in _ERROR_FIELDS if words in lowered]
+        if not found:
+            return None
+        return self.findChild(QWidget, min(found)[1])
+
+
+def human_size(size: int) -> str:
+    """A file size for people: 900 bytes, 2.0 KB, 146 KB, 3.3 MB."""
+    if size < 1024:
+        return f"{size} byte" if size == 1 else f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    raise AssertionError("unreachable")
+
+
+class DropImportDialog(QDialog):
+    """Files dropped on the records table: one new record per file, with a title and a kind to confirm."""
+
+    ADD, TITLE, KIND, SIZE = range(4)
+    HEADERS = ("Add", "Title", "Kind", "Size")
+
+    def __init__(self, files: list[Path], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.files = [Path(f) for f in files]
+        self.setObjectName("dropImportDialog")
+        self.setWindowTitle("Add records from files")
+
+        self.header = QLabel("One record per file; check the kind Second Opinion guessed.")
+        self.header.setObjectName("dropImportHeader")
+        self.header.setWordWrap(True)
+
+        self.table = QTableWidget(len(self.files), len(self.HEADERS))
+        self.table.setObjectName("dropImportTable")
+        self.table.setAccessibleName("Files to add as records")
+        self.table.setAccessibleDescription(
+            "One row per file: a box to add it, its title, its kind and its size. Space ticks the box, F2 or "
+            "typing edits the title."
+        )
+        self.table.setHorizontalHeaderLabels(list(self.HEADERS))
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move, Space ticks, F2 edits
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
+        self.kind_combos: list[QComboBox] = []
+        for row, path in enumerate(self.files):
+            add = QTableWidgetItem(path.name)
+            add.setFlags(
+                Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
+            )
+            add.setCheckState(Qt.CheckState.Checked)
+            add.setToolTip(str(path))
+            self.table.setItem(row, self.ADD, add)
+            title = QTableWidgetItem(title_from_file_name(path.name))
+            title.setToolTip("The record's title; type to change it")
+            self.table.setItem(row, self.TITLE, title)
+            combo = QComboBox()
+            combo.setObjectName(f"kindCombo{row}")
+            combo.setAccessibleName(f"Kind of record for {path.name}")
+            for member in RecordKind:
+                combo.addItem(member.label, member.value)
+            combo.setCurrentIndex(combo.findData(guess_kind(path.name, guess_media_type(path)).value))
+            self.table.setCellWidget(row, self.KIND, combo)
+            self.kind_combos.append(combo)
+            size = QTableWidgetItem(self._size_text(path))
+            size.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, self.SIZE, size)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(self.ADD, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(self.TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.KIND, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.SIZE, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.resizeColumnToContents(self.ADD)
+        self.table.setColumnWidth(self.ADD, min(self.table.columnWidth(self.ADD), 260))
+        self.table.resizeRowsToContents()
+        if self.files:
+            self.table.setCurrentCell(0, self.ADD)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setObjectName("okButton")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setObjectName("cancelButton")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.table.itemChanged.connect(self._update_ok)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.buttons)
+        self.setMinimumSize(*_fit_to_screen(self, 560, 300))
+        rows_height = sum(self.table.rowHeight(r) for r in range(min(len(self.files), 12)))
+        self.resize(*_fit_to_screen(self, 760, 160 + rows_height))
+        self._update_ok()
+        self.table.setFocus()
+
+    @staticmethod
+    def _size_text(path: Path) -> str:
+        try:
+            if path.is_dir():
+                return "folder"
+            return human_size(path.stat().st_size)
+        except OSError:
+            return "not found"
+
+    def _checked_rows(self) -> list[int]:
+        return [
+            row for row in range(self.table.rowCount())
+            if self.table.item(row, self.ADD).checkState() == Qt.CheckState.Checked
+        ]
+
+    def _update_ok(self, *_args: object) -> None:
+        count = len(self._checked_rows())
+        self.ok_button.setEnabled(count > 0)
+        self.ok_button.setText(f"Add {count} record{'' if count == 1 else 's'}" if count else "Add records")
+
+    def choices(self) -> list[tuple[Path, RecordKind, str]]:
+        """(file, kind, title) for each checked row; an empty title falls back to the file's name."""
+        result = []
+        for row in self._checked_rows():
+            path = self.files[row]
+            title = " ".join(self.table.item(row, self.TITLE).text().split()) or path.name
+            result.append((path, RecordKind(self.kind_combos[row].currentData()), title))
+        return result

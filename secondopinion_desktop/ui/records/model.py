@@ -1,0 +1,261 @@
+"""The inventory table model: plain rows from the core, filtered and sorted in Python.
+
+It holds ``RecordRow`` values (one query, no ORM objects). Filtering is a substring test on a prepared,
+case-folded text per row, and sorting a Python sort on prepared keys, so a keystroke in the search box over
+ten thousand records costs a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from secondopinion_desktop.core.models import RecordKind, RecordStatus
+from secondopinion_desktop.core.records import RecordRow
+from secondopinion_desktop.ui.records.style import STATUS_BACKGROUND, STATUS_WORDS, kind_icon
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    KIND = 0
+    TITLE = 1
+    DATE = 2
+    FACILITY = 3
+    STATUS = 4
+    FILES = 5
+
+
+HEADERS = {
+    Column.KIND: "Kind",
+    Column.TITLE: "Title",
+    Column.DATE: "Date",
+    Column.FACILITY: "Facility",
+    Column.STATUS: "Status",
+    Column.FILES: "Files",
+}
+RECORD_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+
+_FAR_FUTURE = dt.date.max
+_SORT_KEYS: dict[Column, Callable[[RecordRow], Any]] = {
+    Column.KIND: lambda r: list(RecordKind).index(r.kind),
+    Column.TITLE: lambda r: r.title.casefold(),
+    Column.DATE: lambda r: r.date_of_service or _FAR_FUTURE,
+    Column.FACILITY: lambda r: r.facility_name.casefold(),
+    Column.STATUS: lambda r: list(RecordStatus).index(r.status),
+    Column.FILES: lambda r: r.attachment_count,
+}
+
+
+def _haystack(row: RecordRow) -> str:
+    return "\n".join((row.title, row.facility_name, row.clinician_name, row.summary, row.notes)).casefold()
+
+
+class RecordsTableModel(QAbstractTableModel):
+    """All records of a data folder; shows those matching the search text, kind and status filters."""
+
+    countsChanged = Signal()  # noqa: N815 - Qt naming
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: dict[int, RecordRow] = {}
+        self._hay: dict[int, str] = {}
+        self._order: list[int] = []  # all ids, sorted
+        self._visible: list[int] = []  # ids shown, in order
+        self._text: list[str] = []
+        self._kind: RecordKind | None = None
+        self._statuses: frozenset[RecordStatus] | None = None
+        self._sort_column = Column.DATE
+        self._sort_order = Qt.SortOrder.DescendingOrder
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._status_brush = {s: QBrush(QColor(c)) for s, c in STATUS_BACKGROUND.items()}
+        self._dark = QBrush(QColor("#1a1a1a"))
+
+    # --- loading -----------------------------------------------------------------------------------------
+
+    def set_rows(self, rows: Iterable[RecordRow]) -> None:
+        self.beginResetModel()
+        self._rows = {r.id: r for r in rows}
+        self._hay = {i: _haystack(r) for i, r in self._rows.items()}
+        self._resort()
+        self._refilter()
+        self.endResetModel()
+        self.countsChanged.emit()
+
+    def upsert_rows(self, rows: Iterable[RecordRow]) -> None:
+        """Add or replace these rows (after an add or edit)."""
+        self.beginResetModel()
+        for r in rows:
+            self._rows[r.id] = r
+            self._hay[r.id] = _haystack(r)
+        self._resort()
+        self._refilter()
+        self.endResetModel()
+        self.countsChanged.emit()
+
+    def remove_ids(self, ids: Iterable[int]) -> None:
+        self.beginResetModel()
+        for i in ids:
+            self._rows.pop(i, None)
+            self._hay.pop(i, None)
+        self._resort()
+        self._refilter()
+        self.endResetModel()
+        self.countsChanged.emit()
+
+    # --- filtering and sorting ---------------------------------------------------------------------------
+
+    def set_filter(
+        self,
+        text: str | None = None,
+        kind: RecordKind | None = None,
+        statuses: Iterable[RecordStatus] | None = None,
+    ) -> None:
+        """Show rows containing every word of ``text`` (in title, facility, clinician, summary or notes),
+        of ``kind`` and with one of ``statuses`` (None: any)."""
+        self.beginResetModel()
+        self._text = (text or "").casefold().split()
+        self._kind = kind
+        self._statuses = frozenset(statuses) if statuses is not None else None
+        self._refilter()
+        self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        ids = [self._visible[i.row()] if i.isValid() and i.row() < len(self._visible) else None for i in persistent]
+        self._sort_column, self._sort_order = Column(column), order
+        self._resort()
+        self._refilter()
+        position = {record_id: row for row, record_id in enumerate(self._visible)}
+        self.changePersistentIndexList(
+            persistent,
+            [self.index(position[i], p.column()) if i in position else QModelIndex() for i, p in zip(ids, persistent)],
+        )
+        self.layoutChanged.emit()
+
+    def _resort(self) -> None:
+        key = _SORT_KEYS[self._sort_column]
+        rows = self._rows
+        descending = self._sort_order == Qt.SortOrder.DescendingOrder
+        # Ties keep a stable, sensible order: newest first by date, then id.
+        ids = sorted(rows, key=lambda i: (rows[i].date_of_service or _FAR_FUTURE, i), reverse=True)
+        ids.sort(key=lambda i: key(rows[i]), reverse=descending)
+        if self._sort_column == Column.DATE:  # undated records last, whichever the direction
+            ids.sort(key=lambda i: rows[i].date_of_service is None)
+        self._order = ids
+
+    def _refilter(self) -> None:
+        rows, hay, words = self._rows, self._hay, self._text
+        kind, statuses = self._kind, self._statuses
+        self._visible = [
+            i for i in self._order
+            if (kind is None or rows[i].kind is kind)
+            and (statuses is None or rows[i].status in statuses)
+            and all(w in hay[i] for w in words)
+        ]
+
+    # --- Qt model API ------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._visible)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[Column(section)]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._visible):
+            return None
+        row = self._rows[self._visible[index.row()]]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == Column.KIND:
+                return row.kind.label
+            if column == Column.TITLE:
+                return row.title
+            if column == Column.DATE:
+                return row.date_of_service.isoformat() if row.date_of_service else "—"
+            if column == Column.FACILITY:
+                return row.facility_name
+            if column == Column.STATUS:
+                return STATUS_WORDS[row.status]
+            if column == Column.FILES:
+                return str(row.attachment_count) if row.attachment_count else "—"
+        elif role == Qt.ItemDataRole.DecorationRole and column == Column.KIND:
+            return kind_icon(row.kind)
+        elif role == Qt.ItemDataRole.BackgroundRole and column == Column.STATUS:
+            return self._status_brush.get(row.status)
+        elif role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS and row.status in STATUS_BACKGROUND:
+            return self._dark
+        elif role == Qt.ItemDataRole.FontRole and column == Column.STATUS and row.status in STATUS_BACKGROUND:
+            return self._bold
+        elif role == Qt.ItemDataRole.ToolTipRole:
+            if column == Column.TITLE:
+                return row.title
+            if column == Column.STATUS:
+                return self._status_tip(row)
+        elif role == Qt.ItemDataRole.TextAlignmentRole and column == Column.FILES:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        elif role == RECORD_ID_ROLE:
+            return row.id
+        elif role == ROW_ROLE:
+            return row
+        return None
+
+    @staticmethod
+    def _status_tip(row: RecordRow) -> str:
+        steps = [("Requested", row.requested_on), ("Received", row.received_on), ("Sent", row.sent_on)]
+        dated = [f"{name} {day.isoformat()}" for name, day in steps if day]
+        return row.status.label + (" — " + ", ".join(dated) if dated else "")
+
+    # --- lookups -----------------------------------------------------------------------------------------
+
+    def record_id(self, row: int) -> int:
+        return self._visible[row]
+
+    def row_of(self, record_id: int) -> int | None:
+        try:
+            return self._visible.index(record_id)
+        except ValueError:
+            return None
+
+    def row_data(self, record_id: int) -> RecordRow | None:
+        return self._rows.get(record_id)
+
+    @property
+    def total(self) -> int:
+        return len(self._rows)
+
+    def summary(self) -> str:
+        """Counts per kind and per status, e.g. "Pathology 3 (1 still to request) · …"."""
+        if not self._rows:
+            return "No records yet. Add one with New record (Ctrl+N) or drop files here."
+        kinds = Counter(r.kind for r in self._rows.values())
+        needed = Counter(r.kind for r in self._rows.values() if r.status is RecordStatus.NEEDED)
+        waiting = Counter(r.kind for r in self._rows.values() if r.status is RecordStatus.REQUESTED)
+        parts = []
+        for kind in RecordKind:
+            if kinds[kind]:
+                extra = []
+                if needed[kind]:
+                    extra.append(f"{needed[kind]} still to request")
+                if waiting[kind]:
+                    extra.append(f"{waiting[kind]} waiting")
+                parts.append(f"{kind.label} {kinds[kind]}" + (f" ({', '.join(extra)})" if extra else ""))
+        statuses = Counter(r.status for r in self._rows.values())
+        status_line = " · ".join(f"{s.label} {statuses[s]}" for s in RecordStatus if statuses[s])
+        shown = "" if len(self._visible) == len(self._rows) else f"Showing {len(self._visible)} of {len(self._rows)}. "
+        return f"{shown}{len(self._rows)} records: " + " · ".join(parts) + f"\n{status_line}"

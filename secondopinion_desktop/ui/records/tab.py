@@ -1,0 +1,669 @@
+"""The Records tab: the inventory table with search and filters, the detail pane, and the record actions."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QShortcut,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from secondopinion_desktop.core import records as svc
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError
+from secondopinion_desktop.core.models import RecordKind, RecordStatus
+from secondopinion_desktop.core.vault import Cancelled
+from secondopinion_desktop.ui.jobs import Job, start_job
+from secondopinion_desktop.ui.records.commands import (
+    AddRecordCommand,
+    DeleteRecordCommand,
+    EditRecordCommand,
+    StatusCommand,
+)
+from secondopinion_desktop.ui.records.detail import RecordDetailPane
+from secondopinion_desktop.ui.records.model import Column, RecordsTableModel
+from secondopinion_desktop.ui.records.style import human_size, kind_icon
+
+STILL_TO_GET = (RecordStatus.NEEDED, RecordStatus.REQUESTED)
+DEFAULT_WIDTHS = {
+    Column.KIND: 190, Column.TITLE: 380, Column.DATE: 100, Column.FACILITY: 230, Column.STATUS: 200,
+    Column.FILES: 56,
+}
+
+
+class RecordsTable(QTableView):
+    """The inventory table; files dropped on a row attach to it, dropped elsewhere become new records."""
+
+    filesDropped = Signal(list, object)  # noqa: N815 - (paths, record id or None)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setDropIndicatorShown(True)
+
+    @staticmethod
+    def _local_files(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        files = self._local_files(event)
+        if not files:
+            event.ignore()
+            return
+        index = self.indexAt(event.position().toPoint())
+        record_id = index.data(Qt.ItemDataRole.UserRole + 1) if index.isValid() else None
+        event.acceptProposedAction()
+        self.filesDropped.emit(files, record_id)
+
+
+class RecordsTab(QWidget):
+    """Inventory of the patient's records. Works on a DataFolder through core services only."""
+
+    SETTINGS = "records/"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Records")
+        self.folder: DataFolder | None = None
+        self.undo_stack = QUndoStack(self)
+        self.last_job: Job | None = None
+        self.last_notice = ""
+        self._kept_files: set[str] = set()
+        self._open_dir: Path | None = None
+        self._current: svc.RecordData | None = None
+
+        self.model = RecordsTableModel(self)
+        self.table = RecordsTable()
+        self.table.setObjectName("recordsTable")
+        self.table.setAccessibleName("Records inventory")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        for column, width in DEFAULT_WIDTHS.items():
+            header.resizeSection(column, width)
+        self.table.doubleClicked.connect(lambda _index: self.edit_record())
+        self.table.filesDropped.connect(self._files_dropped)
+        self.model.countsChanged.connect(self._update_summary)
+        self.model.modelReset.connect(self._update_summary)
+
+        self.search = QLineEdit()
+        self.search.setObjectName("searchEdit")
+        self.search.setPlaceholderText("Search title, facility, doctor, summary and notes  (Ctrl+F)")
+        self.search.setAccessibleName("Search records")
+        self.search.setClearButtonEnabled(True)
+        self.kind_filter = QComboBox()
+        self.kind_filter.setObjectName("kindFilter")
+        self.kind_filter.setAccessibleName("Show kind")
+        self.kind_filter.addItem("All kinds", None)
+        for kind in RecordKind:
+            self.kind_filter.addItem(kind_icon(kind), kind.label, kind.value)  # Qt hands plain str back
+        self.status_filter = QComboBox()
+        self.status_filter.setObjectName("statusFilter")
+        self.status_filter.setAccessibleName("Show status")
+        self.status_filter.addItem("All statuses", None)
+        self.status_filter.addItem("Still to get (needed or requested)", "missing")
+        for status in RecordStatus:
+            self.status_filter.addItem(status.label, status.value)
+        self.search.textChanged.connect(self._apply_filter)
+        self.kind_filter.currentIndexChanged.connect(self._apply_filter)
+        self.status_filter.currentIndexChanged.connect(self._apply_filter)
+
+        self.summary = QLabel()
+        self.summary.setObjectName("recordsSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Record counts")
+
+        self.detail = RecordDetailPane()
+        self.detail.attachmentActivated.connect(self.open_attachment)
+        self.detail.attachmentSelectionChanged.connect(self._update_actions)
+
+        self._build_actions()
+        top = QHBoxLayout()
+        for action in (self.new_action, self.edit_action, self.delete_action, self.next_action, self.attach_action):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            top.addWidget(button)
+        top.addSpacing(12)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.kind_filter)
+        top.addWidget(self.status_filter)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.detail, 1)
+        file_buttons = QHBoxLayout()
+        self.open_button = QPushButton("&Open file")
+        self.open_button.setAccessibleName("Open the selected file with its usual program")
+        self.open_button.clicked.connect(lambda: self.open_attachment(self.detail.selected_attachment()))
+        self.save_copy_button = QPushButton("Save a cop&y as…")
+        self.save_copy_button.setAccessibleName("Save a copy of the selected file")
+        self.save_copy_button.clicked.connect(lambda: self.save_attachment_copy(self.detail.selected_attachment()))
+        self.remove_file_button = QPushButton("Remo&ve file")
+        self.remove_file_button.setAccessibleName("Remove the selected file from this record")
+        self.remove_file_button.clicked.connect(lambda: self.remove_attachment(self.detail.selected_attachment()))
+        for button in (self.open_button, self.save_copy_button, self.remove_file_button):
+            file_buttons.addWidget(button)
+        right_layout.addLayout(file_buttons)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("recordsSplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.splitter, 1)
+        self.setTabOrder(self.search, self.kind_filter)
+        self.setTabOrder(self.kind_filter, self.status_filter)
+        self.setTabOrder(self.status_filter, self.table)
+
+        self._restore_settings()
+        self.table.setSortingEnabled(True)
+        self._update_actions()
+
+    # --- actions -----------------------------------------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:  # type: ignore[no-untyped-def]
+        action = QAction(text, self)
+        action.triggered.connect(lambda _checked=False: slot())
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        sequence = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip or text.replace('&', '')}" + (f" ({sequence})" if sequence else ""))
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action("&New record…", self.new_record, QKeySequence.StandardKey.New,
+                                       "Add a record to the inventory")
+        self.edit_action = self._action("&Edit…", self.edit_record, None, "Edit the selected record (Enter)")
+        self.delete_action = self._action("&Delete", self.delete_record, QKeySequence.StandardKey.Delete,
+                                          "Delete the selected record")
+        self.next_action = self._action("Next &step", self.advance_status, "Ctrl+Right",
+                                        "Move the selected record to its next status")
+        self.attach_action = self._action("&Attach file…", self.attach_with_dialog, "Ctrl+Shift+A",
+                                          "Attach files to the selected record")
+        self.find_action = self._action("Find", self._focus_search, QKeySequence.StandardKey.Find)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut = QShortcut(QKeySequence(key), self.table)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(self.edit_record)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _update_actions(self) -> None:
+        has_folder = self.folder is not None
+        record = self._current
+        for action in (self.edit_action, self.delete_action, self.attach_action):
+            action.setEnabled(record is not None)
+        following = svc.next_status(record.status) if record else None
+        self.next_action.setEnabled(following is not None)
+        self.next_action.setText(f"Mark {following.label.lower()}" if following else "Next &step")
+        self.new_action.setEnabled(has_folder)
+        attachment = self.detail.selected_attachment() if record else None
+        for button in (self.open_button, self.save_copy_button, self.remove_file_button):
+            button.setEnabled(attachment is not None)
+
+    # --- data --------------------------------------------------------------------------------------------
+
+    def set_folder(self, folder: DataFolder) -> None:
+        self.folder = folder
+        self.reload()
+
+    def reload(self) -> None:
+        if self.folder is None:
+            return
+        with self.folder.session() as session:
+            rows = svc.list_record_rows(session)
+        self.model.set_rows(rows)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed, Qt.ConnectionType.UniqueConnection)
+        if self.model.rowCount():
+            self.table.selectRow(0)
+        else:
+            self._show(None)
+
+    def _current_changed(self, current, _previous) -> None:  # type: ignore[no-untyped-def]
+        if not current.isValid():
+            self._show(None)
+            return
+        self._show(self.model.record_id(current.row()))
+
+    def _show(self, record_id: int | None) -> None:
+        record = None
+        if record_id is not None and self.folder is not None:
+            with self.folder.session() as session:
+                with contextlib.suppress(SecondOpinionError):
+                    record = svc.get_record(session, record_id)
+        self._current = record
+        self.detail.show_record(record, self.folder)
+        self._update_actions()
+
+    def select_record(self, record_id: int) -> bool:
+        row = self.model.row_of(record_id)
+        if row is None:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        self._show(record_id)
+        return True
+
+    @property
+    def current_record(self) -> svc.RecordData | None:
+        return self._current
+
+    def _apply_filter(self) -> None:
+        status = self.status_filter.currentData()
+        statuses = STILL_TO_GET if status == "missing" else ([RecordStatus(status)] if status else None)
+        kind = self.kind_filter.currentData()
+        current = self._current.id if self._current else None
+        self.model.set_filter(self.search.text(), RecordKind(kind) if kind else None, statuses)
+        if current is not None and self.model.row_of(current) is not None:
+            self.select_record(current)
+        elif self.model.rowCount():
+            self.table.selectRow(0)
+        else:
+            self._show(None)
+
+    def _update_summary(self) -> None:
+        self.summary.setText(self.model.summary())
+
+    # --- RecordsContext (used by the undo commands) -------------------------------------------------------
+
+    def records_changed(self, record_ids: list[int], *, select: int | None = None) -> None:
+        assert self.folder is not None
+        with self.folder.session() as session:
+            rows = svc.list_record_rows(session, record_ids)
+        self.model.upsert_rows(rows)
+        if select is not None and not self.select_record(select):
+            self._show(self._current.id if self._current else None)
+        elif select is None and self._current is not None:
+            self._show(self._current.id)
+
+    def records_removed(self, record_ids: list[int]) -> None:
+        self.model.remove_ids(record_ids)
+        if self.model.rowCount():
+            self.table.selectRow(0)
+        else:
+            self._show(None)
+
+    def kept_files(self, digests: set[str]) -> None:
+        self._kept_files |= digests
+
+    def show_error(self, message: str) -> None:
+        QMessageBox.warning(self, "Second Opinion", message)
+
+    def notify(self, message: str) -> None:
+        """A passing message in the window's status bar."""
+        self.last_notice = message
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            window.statusBar().showMessage(message, 6000)
+
+    # --- record operations -------------------------------------------------------------------------------
+
+    def new_record(self, kind: RecordKind | None = None, title: str = "") -> int | None:
+        from secondopinion_desktop.ui.records.dialogs import RecordDialog
+
+        if self.folder is None:
+            return None
+        dialog = RecordDialog(self.folder, kind=kind, title=title, parent=self)
+        if dialog.exec() != RecordDialog.DialogCode.Accepted:
+            return None
+        command = AddRecordCommand(self, dialog.fields())
+        self.undo_stack.push(command)
+        return command.record_id
+
+    def edit_record(self) -> None:
+        from secondopinion_desktop.ui.records.dialogs import RecordDialog
+
+        if self.folder is None or self._current is None:
+            return
+        before = self._current
+        dialog = RecordDialog(self.folder, before, parent=self)
+        if dialog.exec() != RecordDialog.DialogCode.Accepted:
+            return
+        changes = dialog.fields()
+        old = svc.record_fields(before)
+        if all(old.get(k) == v for k, v in changes.items() if k in old) and not set(changes) - set(old):
+            return  # nothing changed: no history entry
+        self.undo_stack.push(EditRecordCommand(self, before, changes))
+
+    def delete_record(self) -> None:
+        record = self._current
+        if self.folder is None or record is None:
+            return
+        files = len(record.attachments)
+        detail = (
+            f"Its {files} attached file{'s' if files != 1 else ''} will be removed from the record; files no other "
+            "record uses leave the data folder when you close Second Opinion."
+            if files else "It has no attached files."
+        )
+        answer = QMessageBox.question(
+            self, "Delete record",
+            f"Delete “{record.title}” ({record.kind.label}, {record.status.label.lower()})?\n\n{detail}\n\n"
+            "You can undo this with Ctrl+Z until you close the window.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.undo_stack.push(DeleteRecordCommand(self, record))
+
+    def advance_status(self) -> None:
+        record = self._current
+        if record is None:
+            return
+        following = svc.next_status(record.status)
+        if following is None:
+            self.show_error("This record has already been sent to the second-opinion doctor.")
+            return
+        self.undo_stack.push(StatusCommand(self, record, following))
+
+    # --- attachments -------------------------------------------------------------------------------------
+
+    def attach_with_dialog(self) -> None:
+        if self._current is None:
+            return
+        names, _ = QFileDialog.getOpenFileNames(self, f"Attach files to “{self._current.title}”", str(Path.home()))
+        if names:
+            self.attach_files([(self._current.id, Path(n)) for n in names])
+
+    def attach_files(self, pairs: list[tuple[int, Path]]) -> Job | None:
+        """Copy files into the vault in the background, with a cancellable progress dialog; all or nothing."""
+        if self.folder is None:
+            return None
+        good: list[tuple[int, Path]] = []
+        problems: list[str] = []
+        for record_id, path in pairs:
+            try:
+                svc.check_attachable(path)
+            except ValidationError as exc:
+                problems.append(str(exc))
+            else:
+                good.append((record_id, path))
+        if problems:
+            QMessageBox.warning(
+                self, "Some files cannot be attached",
+                "\n".join(problems) + ("\n\nThe other files will be attached." if good else ""),
+            )
+        if not good:
+            return None
+        folder = self.folder
+        total = sum(p.stat().st_size for _, p in good) or 1
+        progress = QProgressDialog(f"Copying {len(good)} file(s) into your data folder…", "Cancel", 0, 1000, self)
+        progress.setWindowTitle("Attaching files")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(400)
+        progress.setAutoReset(False)
+        progress.setValue(0)
+
+        def work(control) -> list[svc.AttachmentData]:  # type: ignore[no-untyped-def]
+            attached: list[svc.AttachmentData] = []
+            done = 0
+            try:
+                for record_id, path in good:
+                    base = done
+                    attached.append(svc.attach_file(
+                        folder, record_id, path,
+                        progress=lambda d, _t, base=base: control.progress(base + d, total),
+                        cancelled=control.cancelled,
+                    ))
+                    done += attached[-1].size
+            except BaseException:
+                for attachment in attached:  # all or nothing
+                    svc.remove_attachment(folder, attachment.id)
+                raise
+            return attached
+
+        touched = sorted({record_id for record_id, _ in good})
+
+        def finished() -> None:
+            progress.reset()
+            progress.deleteLater()
+            self.records_changed(touched, select=self._current.id if self._current else touched[0])
+
+        def succeeded(_attached: object) -> None:
+            finished()
+
+        def failed(exc: BaseException) -> None:
+            finished()
+            if isinstance(exc, Cancelled):
+                self.notify("Cancelled: nothing was attached.")
+            elif isinstance(exc, SecondOpinionError):
+                self.show_error(f"{exc}\n\nNothing was attached.")
+            else:
+                raise exc
+
+        job = start_job(work, succeeded, failed, lambda d, t: progress.setValue(int(d * 1000 / max(t, 1))))
+        progress.canceled.connect(job.cancel)
+        self.last_job = job
+        return job
+
+    def _files_dropped(self, paths: list[Path], record_id: int | None) -> None:
+        if self.folder is None:
+            return
+        if record_id is not None:
+            self.attach_files([(record_id, p) for p in paths])
+            return
+        self.import_files(paths)
+
+    def import_files(self, paths: list[Path]) -> Job | None:
+        """One new record per file (kind guessed, confirmed by the user), each with its file attached."""
+        from secondopinion_desktop.ui.records.dialogs import DropImportDialog
+
+        files = [p for p in paths if p.is_file()]
+        skipped = [p for p in paths if not p.is_file()]
+        if skipped:
+            self.show_error("These cannot become records (only files can):\n" + "\n".join(str(p) for p in skipped))
+        if not files:
+            return None
+        dialog = DropImportDialog(files, parent=self)
+        if dialog.exec() != DropImportDialog.DialogCode.Accepted:
+            return None
+        pairs: list[tuple[int, Path]] = []
+        self.undo_stack.beginMacro(f"Add {len(dialog.choices())} record(s) from files")
+        try:
+            for path, kind, title in dialog.choices():
+                command = AddRecordCommand(self, {"kind": kind, "title": title, "status": RecordStatus.RECEIVED})
+                self.undo_stack.push(command)
+                if command.record_id is not None:
+                    pairs.append((command.record_id, path))
+        finally:
+            self.undo_stack.endMacro()
+        return self.attach_files(pairs)
+
+    def _vault_file(self, attachment: svc.AttachmentData) -> Path | None:
+        assert self.folder is not None
+        path = svc.attachment_path(self.folder, attachment)
+        if path is None:
+            self.show_error(
+                f"The file {attachment.original_name} is missing from the data folder. The record is still "
+                "here; attach the file again to restore it."
+            )
+        return path
+
+    def open_attachment(self, attachment: svc.AttachmentData | None) -> Path | None:
+        """Open with the system's viewer: a private copy under the file's own name (so the viewer knows it)."""
+        if attachment is None or self.folder is None:
+            return None
+        source = self._vault_file(attachment)
+        if source is None:
+            return None
+        if self._open_dir is None:
+            self._open_dir = Path(tempfile.mkdtemp(prefix="secondopinion-open-"))
+        target = self._open_dir / str(attachment.id) / _safe_name(attachment.original_name)
+        try:
+            target.parent.mkdir(mode=0o700, exist_ok=True)
+            if not target.exists():
+                shutil.copyfile(source, target)
+                target.chmod(0o400)
+        except OSError as exc:
+            self.show_error(f"Cannot prepare {attachment.original_name} for viewing: {exc.strerror or exc}.")
+            return None
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+            self.show_error(f"No program on this computer could open {attachment.original_name}.")
+        return target
+
+    def save_attachment_copy(self, attachment: svc.AttachmentData | None, target: Path | None = None) -> Job | None:
+        if attachment is None or self.folder is None:
+            return None
+        source = self._vault_file(attachment)
+        if source is None:
+            return None
+        if target is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self, "Save a copy as", str(Path.home() / _safe_name(attachment.original_name))
+            )
+            if not name:
+                return None
+            target = Path(name)
+
+        def work(_control) -> Path:  # type: ignore[no-untyped-def]
+            tmp = target.with_name(f".{target.name}.part")
+            try:
+                shutil.copyfile(source, tmp)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                raise
+            return target
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, OSError):
+                self.show_error(f"Cannot save the copy to {target}: {exc.strerror or exc}.")
+            else:
+                raise exc
+
+        job = start_job(work, lambda _p: None, failed)
+        self.last_job = job
+        return job
+
+    def remove_attachment(self, attachment: svc.AttachmentData | None) -> None:
+        if attachment is None or self.folder is None:
+            return
+        answer = QMessageBox.question(
+            self, "Remove file",
+            f"Remove {attachment.original_name} ({human_size(attachment.size)}) from this record?\n\n"
+            "This cannot be undone; the file on your disk where it came from is not touched.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            svc.remove_attachment(self.folder, attachment.id)
+        except SecondOpinionError as exc:
+            self.show_error(str(exc))
+        self.records_changed([attachment.record_id], select=attachment.record_id)
+
+    # --- settings and shutdown ---------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        header = settings.value(self.SETTINGS + "header")
+        if header is None or not self.table.horizontalHeader().restoreState(header):
+            self.table.horizontalHeader().setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
+        splitter = settings.value(self.SETTINGS + "splitter")
+        if splitter is None or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes([700, 420])
+        kind = str(settings.value(self.SETTINGS + "kind", "") or "")
+        status = str(settings.value(self.SETTINGS + "status", "") or "")
+        self.kind_filter.setCurrentIndex(max(0, self.kind_filter.findData(kind)) if kind else 0)
+        self.status_filter.setCurrentIndex(max(0, self.status_filter.findData(status)) if status else 0)
+        self.search.setText(str(settings.value(self.SETTINGS + "search", "")))
+
+    def save_settings(self) -> None:
+        settings = QSettings()
+        settings.setValue(self.SETTINGS + "header", self.table.horizontalHeader().saveState())
+        settings.setValue(self.SETTINGS + "splitter", self.splitter.saveState())
+        settings.setValue(self.SETTINGS + "kind", self.kind_filter.currentData() or "")
+        settings.setValue(self.SETTINGS + "status", self.status_filter.currentData() or "")
+        settings.setValue(self.SETTINGS + "search", self.search.text())
+
+    def shutdown(self) -> None:
+        """Save the view state, drop the undo history and remove files no record uses any more."""
+        self.save_settings()
+        self.undo_stack.clear()
+        if self.folder is not None and self._kept_files:
+            svc.purge_unused_files(self.folder, self._kept_files)
+            self._kept_files.clear()
+        if self._open_dir is not None:
+            shutil.rmtree(self._open_dir, ignore_errors=True)
+            self._open_dir = None
+
+
+def _safe_name(name: str) -> str:
+    """A file name safe to create: no folders, no control characters, not too long (suffix kept)."""
+    cleaned = "".join("_" if c in '/\\\x00' or ord(c) < 32 else c for c in name).strip(" .") or "file"
+    if len(cleaned.encode()) > 200:
+        suffix = Path(cleaned).suffix[:20]
+        stem = cleaned[: len(cleaned) - len(suffix)]
+        while len((stem + suffix).encode()) > 200:
+            stem = stem[:-1]
+        cleaned = stem + suffix
+    return cleaned
