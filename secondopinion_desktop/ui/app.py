@@ -28,6 +28,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv[:1])
     QApplication.setDesktopFileName(APP_ID)
+    from secondopinion_desktop.ui import gc_guard
+
+    gc_guard.install(app)
     return app  # type: ignore[return-value]
 
 
@@ -106,6 +109,9 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
         return app.exec()
     finally:
         window.close()
+        import shiboken6
+
+        shiboken6.delete(window)  # now, on this thread: never left for the garbage collector
         folder = opened.get("folder")
         if folder is not None:
             folder.close()  # type: ignore[attr-defined]

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QSettings
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from typing import TYPE_CHECKING
-
 from secondopinion_desktop import APP_NAME, __version__
 from secondopinion_desktop.ui.placeholder import PlannedPage
-from secondopinion_desktop.ui.records.tab import RecordsTab
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
     from secondopinion_desktop.core.db import DataFolder
+    from secondopinion_desktop.ui.records.tab import RecordsTab
+
 
 class MainWindow(QMainWindow):
     SETTINGS_GEOMETRY = "mainWindow/geometry"
@@ -45,7 +46,10 @@ class MainWindow(QMainWindow):
                 "see at a glance which records are still missing",
             ],
         )
-        self.records_tab = RecordsTab()
+        # The Records tab needs the core; it is built once the data folder is open (see set_folder).
+        self.records_tab: RecordsTab | None = None
+        self.records_placeholder = QLabel("Opening your records…")
+        self.records_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.appointments_tab = PlannedPage(
             "Appointments",
             "Your consults: who, where and when, the questions you want answered, and the notes you take while "
@@ -57,7 +61,7 @@ class MainWindow(QMainWindow):
             ],
         )
         self.tabs.addTab(self.guidance_tab, "&Guidance")
-        self.tabs.addTab(self.records_tab, "&Records")
+        self.tabs.addTab(self.records_placeholder, "&Records")
         self.tabs.addTab(self.appointments_tab, "A&ppointments")
         self.setCentralWidget(self.tabs)
 
@@ -83,8 +87,34 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Re-read what the tabs show from the data folder."""
-        if self.folder is not None:
-            self.records_tab.set_folder(self.folder)
+        if self.folder is None:
+            return
+        if self.records_tab is None:
+            self._build_records_tab()
+        assert self.records_tab is not None
+        self.records_tab.set_folder(self.folder)
+
+    def _build_records_tab(self) -> None:
+        from secondopinion_desktop.ui.records.tab import RecordsTab
+
+        tab = RecordsTab()
+        index = self.tabs.indexOf(self.records_placeholder)
+        current = self.tabs.currentIndex()
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, tab, "&Records")
+        self.tabs.setCurrentIndex(current)
+        self.records_placeholder.deleteLater()
+        self.records_tab = tab
+
+        self.undo_action = tab.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = tab.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.edit_menu.addAction(self.undo_action)
+        self.edit_menu.addAction(self.redo_action)
+        self.edit_menu.addSeparator()
+        for action in (tab.new_action, tab.edit_action, tab.delete_action, tab.next_action, tab.attach_action):
+            self.edit_menu.addAction(action)
 
     # --- menus -------------------------------------------------------------------------------------------
 
@@ -95,19 +125,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self.records_tab.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.records_tab.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        for action in (
-            self.records_tab.new_action, self.records_tab.edit_action, self.records_tab.delete_action,
-            self.records_tab.next_action, self.records_tab.attach_action,
-        ):
-            edit_menu.addAction(action)
+        self.edit_menu = self.menuBar().addMenu("&Edit")  # filled when the Records tab is built
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction(f"&About {APP_NAME}", self)
@@ -151,5 +169,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
-        self.records_tab.shutdown()
+        if self.records_tab is not None:
+            self.records_tab.shutdown()
         super().closeEvent(event)

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QMimeData, QPointF, QSize, Qt, QUrl
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication, QLabel
 
 from secondopinion_desktop.core.records import (
     attach_file,
@@ -39,7 +39,7 @@ PATHOLOGY_FIELDS = ("accession_number", "specimen_site", "slides_count", "blocks
 
 
 def screenshot(widget, name: str) -> None:
-    """Save a picture of the widget when SECONDOPINION_SCREENSHOTS names a folder (for looking, not asserting)."""
+    """Save a picture of the widget when SECONDOPINION_SCREENSHOTS names a folder (to look at, not assert)."""
     target = os.environ.get("SECONDOPINION_SCREENSHOTS")
     if target:
         settle(widget)
@@ -103,7 +103,7 @@ def row_of(pane: RecordDetailPane, name_end: str) -> int:
     return rows[0]
 
 
-# --- fields --------------------------------------------------------------------------------------------------
+# --- fields -------------------------------------------------------------------------------------------------
 
 
 def test_imaging_record_shows_its_imaging_fields_and_no_pathology_fields(pane, demo_folder) -> None:
@@ -218,7 +218,7 @@ def test_long_unbroken_text_wraps_instead_of_widening_the_pane(pane, folder) -> 
     assert pane.title_label.text().replace("\u200b", "") == "A" * 400
 
 
-# --- long notes ------------------------------------------------------------------------------------------------
+# --- long notes ---------------------------------------------------------------------------------------------
 
 
 def settle(pane: RecordDetailPane) -> None:
@@ -255,7 +255,7 @@ def test_50000_character_notes_display_quickly_and_the_pane_scrolls(qtbot, pane,
     assert pane.width() == 380
 
 
-# --- attachments ---------------------------------------------------------------------------------------------
+# --- attachments --------------------------------------------------------------------------------------------
 
 
 def test_attachments_are_listed_with_size_and_type(pane, demo_folder) -> None:
@@ -421,7 +421,7 @@ def test_file_deleted_from_the_vault_is_marked_missing(qtbot, pane, demo_folder)
     assert blocker.args == [png]
 
 
-# --- signals and state ---------------------------------------------------------------------------------------
+# --- signals and state --------------------------------------------------------------------------------------
 
 
 def test_double_click_and_enter_emit_the_attachment(qtbot, pane, demo_folder) -> None:
@@ -490,6 +490,34 @@ def test_record_without_its_folder_still_shows(pane, demo_folder) -> None:
     assert "No preview" in pane.thumbnail_caption.text()
 
 
+def _drop(widget, paths: list[Path]) -> tuple[bool, bool]:
+    """Drag local files over ``widget`` and drop them: (enter accepted, drop accepted)."""
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    point = QPointF(widget.rect().center())
+    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(point, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+def test_files_dropped_on_the_pane_are_offered_to_the_caller(qtbot, pane, demo_folder, tmp_path) -> None:
+    files = [tmp_path / "a.pdf", tmp_path / "b.png"]
+    for f in files:
+        f.write_bytes(b"x")
+    # no record shown: nothing to attach to, the drop is refused
+    with qtbot.assertNotEmitted(pane.filesDropped):
+        assert _drop(pane, files) == (False, False)
+
+    pane.show_record(demo_record(demo_folder, "Whole-body bone scan"), demo_folder)
+    with qtbot.waitSignal(pane.filesDropped, timeout=2000) as blocker:
+        assert _drop(pane, files) == (True, True)
+    assert blocker.args == [files]
+
+
 def test_accessible_names_and_minimum_width(pane) -> None:
     assert pane.accessibleName() == "Record details"
     assert pane.minimumWidth() >= 300
@@ -498,7 +526,8 @@ def test_accessible_names_and_minimum_width(pane) -> None:
     assert pane.title_label.accessibleName() == "Title"
     assert pane.notes_view.accessibleName() == "Notes"
     assert pane.summary_view.accessibleName() == "Summary"
-    assert all(pane.findChild(QLabel, f"field_{name}").accessibleName() for name in ("kind", "status", "facility"))
+    for name in ("kind", "status", "facility"):
+        assert pane.findChild(QLabel, f"field_{name}").accessibleName()
 
 
 def test_module_loads_without_the_core() -> None:
@@ -507,5 +536,7 @@ def test_module_loads_without_the_core() -> None:
         "import sys; import secondopinion_desktop.ui.records.detail; "
         "print(any(m == 'sqlalchemy' or m.startswith('sqlalchemy.') for m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout.strip() == "False"

@@ -40,18 +40,19 @@ def test_window_opens_on_demo_data_with_all_tabs(qtbot, demo_folder) -> None:
     with demo_folder.session() as session:
         total = len(list_records(session))
     window.tabs.setCurrentWidget(window.records_tab)
-    assert f"holds {total} records" in window.records_tab.status.text()
-    assert window.records_tab.status.isVisible()
+    assert window.records_tab.model.rowCount() == total
+    assert f"{total} records:" in window.records_tab.summary.text()
+    assert window.records_tab.current_record is not None
+    for page in (window.guidance_tab, window.appointments_tab):
+        assert "This tab will let you" in page.text.text()
     for i in range(window.tabs.count()):
         window.tabs.setCurrentIndex(i)
-        page = window.tabs.currentWidget()
-        assert "This tab will let you" in page.text.text()
         screenshot(window, f"main-window-tab-{i}")
 
 
 def test_empty_folder_says_so(qtbot, folder) -> None:
     window = open_window(qtbot, folder)
-    assert "No records" in window.records_tab.status.text()
+    assert "No records yet" in window.records_tab.summary.text()
     assert window.windowTitle() == "Second Opinion"
     assert window.folder_label.text() == f"Data folder: {folder.path}"
 
@@ -84,54 +85,78 @@ def test_about_names_the_version(qtbot, folder, monkeypatch) -> None:
     assert len(shown) == 1 and __version__ in shown[0] and str(folder.path) in shown[0]
 
 
-def test_start_up_on_a_bad_database_shows_a_message_and_exits_non_zero(qtbot, tmp_path, monkeypatch, capsys) -> None:
-    from secondopinion_desktop.ui import app
+# run_gui runs the application's event loop; each run gets a process of its own, as the real app does.
+DRIVER = """
+import json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from secondopinion_desktop.ui import app
+from secondopinion_desktop.ui.main_window import MainWindow
 
+seen = {"messages": [], "polls": 0}
+QMessageBox.critical = lambda parent, title, text: seen["messages"].append(text)
+
+def poll():
+    seen["polls"] += 1
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    ready = [w for w in windows if w.folder is not None]
+    if not ready and seen["polls"] < 400:
+        return
+    seen["windows"] = len(windows)
+    seen["path"] = str(ready[0].folder.path) if ready else None
+    seen["summary"] = ready[0].records_tab.summary.text() if ready else ""
+    seen["rows"] = ready[0].records_tab.model.rowCount() if ready else 0
+    timer.stop()
+    QApplication.quit()
+
+application = app.make_application()
+timer = QTimer()
+timer.timeout.connect(poll)
+timer.start(25)
+data_dir = sys.argv[1] if sys.argv[1] != "-" else None
+seen["code"] = app.run_gui(data_dir=data_dir, demo=data_dir is None)
+print("RESULT " + json.dumps(seen))
+"""
+
+
+def run_driver(data_dir: str) -> tuple[dict, str]:
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-c", DRIVER, data_dir], capture_output=True, text=True, env=env,
+                            timeout=120, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, result.stdout + result.stderr
+    assert result.returncode == 0, result.stderr
+    return json.loads(lines[-1][len("RESULT "):]), result.stderr
+
+
+def test_start_up_on_a_bad_database_shows_a_message_and_exits_non_zero(tmp_path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     junk = b"\x00\x01 not sqlite at all " * 100
     (data / "secondopinion.db").write_bytes(junk)
-    messages: list[str] = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: messages.append(text))
-    assert app.run_gui(data_dir=str(data)) == 1
-    assert len(messages) == 1 and "not a Second Opinion database" in messages[0]
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("secondopinion: error:")
+    seen, stderr = run_driver(str(data))
+    assert seen["code"] == 1
+    assert len(seen["messages"]) == 1 and "not a Second Opinion database" in seen["messages"][0]
+    errors = [line for line in stderr.splitlines() if line.startswith("secondopinion:")]
+    assert len(errors) == 1 and errors[0].startswith("secondopinion: error:")
+    assert "Traceback" not in stderr
     assert (data / "secondopinion.db").read_bytes() == junk
 
 
-@pytest.mark.parametrize("demo", [False, True])
-def test_run_gui_opens_the_window_and_cleans_up(qtbot, tmp_path, demo) -> None:
-    """run_gui end to end: the window appears, the folder opens in the background, a demo folder is deleted."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from secondopinion_desktop.ui import app
-
-    seen: dict[str, object] = {"polls": 0}
-
-    def poll() -> None:
-        seen["polls"] = int(seen["polls"]) + 1  # type: ignore[call-overload]
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        ready = [w for w in windows if w.folder is not None]
-        if not ready and int(seen["polls"]) < 400:  # type: ignore[call-overload]
-            return
-        seen["windows"] = len(windows)
-        seen["path"] = ready[0].folder.path if ready else None
-        seen["status"] = ready[0].records_tab.status.text() if ready else ""
-        timer.stop()
-        QApplication.quit()
-
-    timer = QTimer()
-    timer.timeout.connect(poll)
-    timer.start(25)
+def test_run_gui_opens_the_window_on_the_data_folder(tmp_path) -> None:
     data = tmp_path / "data"
-    assert app.run_gui(data_dir=None if demo else str(data), demo=demo) == 0
-    assert seen["windows"] == 1
-    assert seen["path"] is not None, "the data folder never opened"
-    if demo:
-        assert seen["path"] != data and not Path(seen["path"]).exists()
-        assert "holds" in str(seen["status"])
-    else:
-        assert seen["path"] == data and (data / "secondopinion.db").is_file()
-        assert "No records" in str(seen["status"])
+    seen, _ = run_driver(str(data))
+    assert seen["code"] == 0 and seen["windows"] == 1
+    assert seen["path"] == str(data) and (data / "secondopinion.db").is_file()
+    assert "No records yet" in seen["summary"]
+
+
+def test_run_gui_demo_fills_a_throwaway_folder_and_deletes_it(tmp_path) -> None:
+    seen, _ = run_driver("-")
+    assert seen["code"] == 0 and seen["windows"] == 1
+    assert seen["path"] and not Path(seen["path"]).exists(), "the demo folder is deleted at exit"
+    assert seen["rows"] >= 20 and "records:" in seen["summary"]

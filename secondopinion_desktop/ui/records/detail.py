@@ -10,6 +10,7 @@ cached per SHA-256, so selecting a file again is instant.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections import OrderedDict
@@ -21,6 +22,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFont,
     QImageIOHandler,
     QImageReader,
@@ -50,6 +54,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from secondopinion_desktop.ui.records.style import human_size
+
 if TYPE_CHECKING:  # the core (and SQLAlchemy) is imported only when a record is shown
     from secondopinion_desktop.core.db import DataFolder
     from secondopinion_desktop.core.records import AttachmentData, RecordData
@@ -58,7 +64,8 @@ EMPTY_TEXT = "Select a record to see its details"
 NO_FILES_TEXT = "No files attached yet — drop files here or use Attach file…"
 MISSING_TEXT = "(file missing from the data folder)"
 MISSING_TOOLTIP = (
-    "The stored copy of this file is no longer in the data folder (it may have been deleted or moved by hand). "
+    "The stored copy of this file is no longer in the data folder (it may have been deleted or moved by "
+    "hand). "
     "The record itself is fine; attach the original file again to put it back."
 )
 PDF_UNREADABLE = "PDF (cannot read pages)"
@@ -66,7 +73,7 @@ PDF_UNREADABLE = "PDF (cannot read pages)"
 THUMBNAIL_SIZE = 240
 PREVIEW_MAX_BYTES = 50 * 1024 * 1024  # images larger than this are not decoded for a preview
 PDF_COUNT_MAX_BYTES = 500 * 1024 * 1024  # pypdf reads the cross-reference table only, but not of any file
-MAX_UNSCALED_PIXELS = 30_000_000  # an image format that cannot decode at a smaller size is skipped beyond this
+MAX_UNSCALED_PIXELS = 30_000_000  # beyond this, formats that cannot decode at a smaller size are skipped
 CACHE_ENTRIES = 64
 LIST_MAX_ROWS = 6
 LONG_TEXT_BOX_HEIGHT = 600  # text too long to lay out whole gets a box this tall that scrolls by itself
@@ -99,7 +106,9 @@ TYPE_WORDS = {
     "application/vnd.oasis.opendocument.text": "OpenDocument text",
     "message/rfc822": "E-mail message",
 }
-PREVIEWABLE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/tiff", "image/bmp", "image/x-ms-bmp", "image/webp"}
+PREVIEWABLE_IMAGES = {
+    "image/png", "image/jpeg", "image/gif", "image/tiff", "image/bmp", "image/x-ms-bmp", "image/webp",
+}
 
 MODALITY_WORDS = {
     "MR": "MRI", "MG": "Mammography", "US": "Ultrasound", "NM": "Nuclear medicine", "PT": "PET",
@@ -115,7 +124,7 @@ STEP_WORDS = {"requested_on": "Requested on", "received_on": "Received on", "sen
 MISSING_COLOUR = "#C62828"
 
 
-# --- words ---------------------------------------------------------------------------------------------------
+# --- words ------------------------------------------------------------------------------------------------
 
 
 def human_date(day: dt.date | None) -> str:
@@ -125,20 +134,9 @@ def human_date(day: dt.date | None) -> str:
 
 def human_datetime(moment: dt.datetime) -> str:
     """A stored UTC timestamp in local time: ``4 Mar 2026 at 14:05``."""
-    local = moment.replace(tzinfo=dt.timezone.utc).astimezone() if moment.tzinfo is None else moment.astimezone()
+    aware = moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+    local = aware.astimezone()
     return f"{human_date(local.date())} at {local:%H:%M}"
-
-
-def human_size(size: int) -> str:
-    """``812 bytes``, ``48 KB``, ``3.1 KB``, ``2.1 MB``, ``1.4 GB`` (units of 1024)."""
-    if size < 1024:
-        return "1 byte" if size == 1 else f"{size} bytes"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
-    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
 
 
 def type_words(media_type: str, name: str = "") -> str:
@@ -168,7 +166,7 @@ def status_dates(record: RecordData, separator: str = " · ") -> str:
     )
 
 
-_LONG_RUN = re.compile(r"\S{%d,}" % LONG_RUN)
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN},}}")
 
 
 def breakable(text: str, run: int = LONG_RUN, chunk: int = 30) -> str:
@@ -176,11 +174,11 @@ def breakable(text: str, run: int = LONG_RUN, chunk: int = 30) -> str:
     more (long codes, URLs, pasted garbage), so that it wraps inside the pane instead of widening it."""
     if len(text) < run:
         return text
-    pattern = _LONG_RUN if run == LONG_RUN else re.compile(r"\S{%d,}" % run)
+    pattern = _LONG_RUN if run == LONG_RUN else re.compile(rf"\S{{{run},}}")
     return pattern.sub(lambda m: "\u200b".join(m[0][i:i + chunk] for i in range(0, len(m[0]), chunk)), text)
 
 
-# --- previews ------------------------------------------------------------------------------------------------
+# --- previews ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -190,7 +188,9 @@ class _Preview:
 
 
 def pdf_page_count(path: Path) -> int | None:
-    """Pages of the PDF at ``path``, or None when it cannot be read (broken, password-protected…). Never raises."""
+    """Pages of the PDF at ``path``, or None when it cannot be read (broken, password-protected…).
+
+    Never raises."""
     try:
         import warnings
 
@@ -201,15 +201,13 @@ def pdf_page_count(path: Path) -> int | None:
             reader = pypdf.PdfReader(fh, strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
                 return None
-            try:  # the page tree's own count: no need to visit every page
+            with contextlib.suppress(Exception):  # the page tree's own count: no need to visit every page
                 count = reader.trailer["/Root"]["/Pages"]["/Count"]
                 if isinstance(count, int) and count > 0:
                     return int(count)
-            except Exception:
-                pass
             count = len(reader.pages)
             return count if count > 0 else None
-    except Exception:  # pypdf raises many kinds of errors on damaged files; none may reach the user
+    except Exception:  # noqa: BLE001 - pypdf raises all kinds of errors on damaged files; none may reach the user
         return None
 
 
@@ -269,7 +267,9 @@ def _image_preview(path: Path, size: int, kind: str, dpr: float) -> _Preview:
     if image.isNull():
         return _Preview(None, f"{kind} · cannot be previewed")
     if image.width() > box or image.height() > box:  # the size was unknown before reading
-        image = image.scaled(box, box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        image = image.scaled(
+            box, box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
     pixmap = QPixmap.fromImage(image)
     pixmap.setDevicePixelRatio(dpr)
     detail = f"{kind} · {full.width()} × {full.height()} pixels" if full.isValid() else kind
@@ -283,22 +283,23 @@ def make_preview(attachment: AttachmentData, path: Path, dpr: float = 1.0) -> _P
     if media_type in PREVIEWABLE_IMAGES:
         return _image_preview(path, attachment.size, kind, dpr)
     if media_type == "application/pdf":
+        page = _placeholder("PDF", "#B3261E", dpr)
         if attachment.size > PDF_COUNT_MAX_BYTES:
-            return _Preview(_placeholder("PDF", "#B3261E", dpr), "PDF document · pages not counted (very large file)")
+            return _Preview(page, "PDF document · pages not counted (very large file)")
         pages = pdf_page_count(path)
         if pages is None:
-            return _Preview(_placeholder("PDF", "#B3261E", dpr), PDF_UNREADABLE)
-        return _Preview(_placeholder("PDF", "#B3261E", dpr), f"PDF document · {pages} page{'s' * (pages != 1)}")
+            return _Preview(page, PDF_UNREADABLE)
+        return _Preview(page, f"PDF document · {pages} page{'s' * (pages != 1)}")
     if kind == "DICOM image":
         return _Preview(_placeholder("DICOM", "#1F5FAF", dpr), "DICOM image · no preview yet")
     return _Preview(_placeholder("FILE", "#55555E", dpr), f"{kind} · no preview")
 
 
-# --- widgets -------------------------------------------------------------------------------------------------
+# --- widgets ----------------------------------------------------------------------------------------------
 
 
 class _TextView(QTextBrowser):
-    """Read-only free text (summary, notes) that is as tall as its text, so the pane scrolls rather than the box.
+    """Read-only free text (summary, notes) as tall as its text, so that the pane scrolls rather than the box.
 
     QTextDocument lays out 50,000 characters in a few milliseconds and paints only what is visible, where a
     word-wrapped QLabel of that size takes a tenth of a second for each layout pass. Text beyond
@@ -363,8 +364,8 @@ class _AttachmentList(QListWidget):
         super().__init__(parent)
         self.placeholder = NO_FILES_TEXT
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        # Each item is a fixed number of lines, long names elided in the middle (the tooltip has them whole), so
-        # the rows' heights do not depend on the pane's width.
+        # Each item is a fixed number of lines, long names elided in the middle (the tooltip has them whole),
+        # so the rows' heights do not depend on the pane's width.
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setUniformItemSizes(False)
@@ -440,19 +441,20 @@ class RecordDetailPane(QWidget):
 
     attachmentActivated = Signal(object)  # AttachmentData, on double-click or Enter
     attachmentSelectionChanged = Signal()
+    filesDropped = Signal(list)  # list[Path] of local files dropped on the pane while it shows a record
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("recordDetailPane")
         self.setAccessibleName("Record details")
         self.setMinimumWidth(300)
+        self.setAcceptDrops(True)
         self._record: RecordData | None = None
         self._folder: DataFolder | None = None
         self._attachments: list[AttachmentData] = []
         self._missing: set[int] = set()  # attachment ids whose vault file is gone
         self._paths: dict[int, Path] = {}
         self._previews: OrderedDict[tuple[str, float], _Preview] = OrderedDict()
-        self._preview_id: int | None = None  # the attachment the thumbnail shows
         self._muted: list[QWidget] = []  # secondary text, drawn in a softer colour that still reads well
 
         self.stack = QStackedWidget()
@@ -559,7 +561,7 @@ class RecordDetailPane(QWidget):
         self._apply_muted_colour()
         self.show_record(None, None)
 
-    # --- public ----------------------------------------------------------------------------------------------
+    # --- public --------------------------------------------------------------------------------------------
 
     @property
     def record(self) -> RecordData | None:
@@ -580,7 +582,10 @@ class RecordDetailPane(QWidget):
         Showing the same record again (after an edit) keeps the selected file and the scroll position.
         """
         before = self.selected_attachment()
-        same_record = record is not None and self._record is not None and record.id == self._record.id
+        same_record = (
+            record is not None and self._record is not None and record.id == self._record.id
+            and folder is self._folder
+        )
         self._record, self._folder = record, folder
         if record is None:
             self._fill_attachments(())
@@ -597,11 +602,10 @@ class RecordDetailPane(QWidget):
         if (before.id if before else None) != (after.id if after else None):
             self.attachmentSelectionChanged.emit()
 
-    # --- filling ---------------------------------------------------------------------------------------------
+    # --- filling -------------------------------------------------------------------------------------------
 
     def _fill_fields(self, r: RecordData) -> None:
         self.title_label.setText(breakable(r.title))
-        self.title_label.setToolTip("")
         badge = BADGES.get(r.status.value)
         if badge is None:  # received or sent: the Status row says so, nothing is waiting
             self.badge_label.hide()
@@ -643,7 +647,7 @@ class RecordDetailPane(QWidget):
             (self.notes_heading, self.notes_view, r.notes),
         ):
             shown = bool(text.strip())
-            if view.source_text != text:  # an edit elsewhere re-shows the record: keep the layout if unchanged
+            if view.source_text != text:  # re-shown after an edit elsewhere: unchanged text keeps its layout
                 view.set_text(text if shown else "")
             heading.setVisible(shown)
             view.setVisible(shown)
@@ -654,7 +658,7 @@ class RecordDetailPane(QWidget):
         )
         self.timestamps_label.setText(f"Record {r.id} · Added {human_datetime(r.created_at)}{changed}")
 
-    def _fill_attachments(self, attachments: tuple[AttachmentData, ...] | list[AttachmentData], keep: int | None = None) -> None:
+    def _fill_attachments(self, attachments: tuple[AttachmentData, ...], keep: int | None = None) -> None:
         from secondopinion_desktop.core.records import attachment_path
 
         listing = self.attachments_list
@@ -671,7 +675,7 @@ class RecordDetailPane(QWidget):
                 if self._folder is not None:
                     try:
                         path = attachment_path(self._folder, a)
-                    except Exception:  # a malformed digest, an unreadable folder: treat as missing
+                    except Exception:  # noqa: BLE001 - a malformed digest, an unreadable folder: missing
                         path = None
                     if path is None:
                         self._missing.add(a.id)
@@ -694,14 +698,14 @@ class RecordDetailPane(QWidget):
                 if keep is not None and a.id == keep:
                     item.setSelected(True)
                     listing.setCurrentItem(item)
-            listing.setAccessibleDescription(NO_FILES_TEXT if not self._attachments else
-                                             f"{len(self._attachments)} file{'s' * (len(self._attachments) != 1)}")
+            count = len(self._attachments)
+            listing.setAccessibleDescription(f"{count} file{'s' * (count != 1)}" if count else NO_FILES_TEXT)
         finally:
             listing.blockSignals(False)
         listing.fit_height()
         listing.viewport().update()
 
-    # --- preview ---------------------------------------------------------------------------------------------
+    # --- preview -------------------------------------------------------------------------------------------
 
     def _preview_target(self) -> AttachmentData | None:
         """The selected attachment, else the first image that is on disk, else the first attachment."""
@@ -715,7 +719,6 @@ class RecordDetailPane(QWidget):
 
     def _update_preview(self) -> None:
         target = self._preview_target()
-        self._preview_id = target.id if target else None
         if target is None:
             self.thumbnail_label.clear()
             self.thumbnail_label.hide()
@@ -754,7 +757,7 @@ class RecordDetailPane(QWidget):
             self._previews.popitem(last=False)
         return preview
 
-    # --- reactions -------------------------------------------------------------------------------------------
+    # --- reactions -----------------------------------------------------------------------------------------
 
     def _on_item_activated(self, item: QListWidgetItem) -> None:
         row = self.attachments_list.row(item)
@@ -764,6 +767,30 @@ class RecordDetailPane(QWidget):
     def _on_selection_changed(self) -> None:
         self._update_preview()
         self.attachmentSelectionChanged.emit()
+
+    @staticmethod
+    def _dropped_files(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[Path]:
+        data = event.mimeData()
+        if data is None or not data.hasUrls():
+            return []
+        return [Path(url.toLocalFile()) for url in data.urls() if url.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._record is not None and self._dropped_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._dropped_files(event)
+        if self._record is None or not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.filesDropped.emit(files)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -788,8 +815,8 @@ class RecordDetailPane(QWidget):
                 widget.setPalette(own)
 
     def _relayout(self) -> None:
-        # QScrollArea does not always notice that a word-wrapped label's height-for-width changed with its text;
-        # asking the content for its layout again keeps long notes scrollable instead of cut off.
+        # QScrollArea does not always notice that a word-wrapped label's height-for-width changed with its
+        # text; asking the content for its layout again keeps the pane scrollable instead of cut off.
         content = self.scroll.widget()
         if content is not None and content.layout() is not None:
             content.layout().invalidate()

@@ -8,6 +8,7 @@ the input by running the very service the caller will run (``create_record`` / `
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ from secondopinion_desktop.core.records import (
     title_from_file_name,
     update_record,
 )
+from secondopinion_desktop.ui.records.style import human_size
 
 # (shown text, stored value) of the usual imaging modalities; any other text can be typed.
 MODALITIES: tuple[tuple[str, str], ...] = (
@@ -73,6 +75,7 @@ MODALITIES: tuple[tuple[str, str], ...] = (
 )
 
 DATE_PLACEHOLDER = "YYYY-MM-DD"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STATUS_ORDER = list(RecordStatus)
 
 # Words of the core's error messages → the input they are about (the first one named in a message wins).
@@ -159,9 +162,18 @@ class DateField(QWidget):
     def set_date(self, day: dt.date | None) -> None:
         self.edit.setText(_iso(day))
 
-    def value(self) -> str | None:
-        """The typed date as text for the core to parse, None when empty."""
-        return self.edit.text().strip() or None
+    def value(self) -> dt.date | str | None:
+        """None when empty; a date when the text is a real YYYY-MM-DD date; otherwise the text as typed, for
+        the core to refuse with its message (so an untouched record's fields equal ``record_fields``)."""
+        text = self.edit.text().strip()
+        if not text:
+            return None
+        if _ISO_DATE.fullmatch(text):
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                pass
+        return text
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -577,9 +589,10 @@ class RecordDialog(QDialog):
         """The values as ``create_record(session, kind, title, **rest)`` / ``update_record`` take them.
 
         Keys are those of ``core.records.EDITABLE_FIELDS``. A facility or clinician typed with the name of an
-        existing one (ignoring case) gives its id; a new name is sent by name, for the core to create. Dates
-        are sent as typed (None when empty, or when the status has not reached that step); the imaging and
-        pathology details only for records of that kind.
+        existing one (ignoring case) gives its id; a new name is sent by name, for the core to create. A date
+        is a ``datetime.date`` when typed as a real YYYY-MM-DD date, else the typed text for the core to parse
+        and refuse, None when empty or when the status has not reached that step. The imaging and pathology
+        details come only for records of that kind. For an untouched record this equals ``record_fields``.
         """
         kind = self.kind()
         status = self.status()
@@ -654,18 +667,6 @@ class RecordDialog(QDialog):
         if not found:
             return None
         return self.findChild(QWidget, min(found)[1])
-
-
-def human_size(size: int) -> str:
-    """A file size for people: 900 bytes, 2.0 KB, 146 KB, 3.3 MB."""
-    if size < 1024:
-        return f"{size} byte" if size == 1 else f"{size} bytes"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
-    raise AssertionError("unreachable")
 
 
 class DropImportDialog(QDialog):

@@ -191,16 +191,16 @@ class RecordsTableModel(QAbstractTableModel):
             if column == Column.FACILITY:
                 return row.facility_name
             if column == Column.STATUS:
-                return STATUS_WORDS[row.status]
+                return STATUS_WORDS[row.status.value]
             if column == Column.FILES:
                 return str(row.attachment_count) if row.attachment_count else "—"
         elif role == Qt.ItemDataRole.DecorationRole and column == Column.KIND:
-            return kind_icon(row.kind)
+            return kind_icon(row.kind.value)
         elif role == Qt.ItemDataRole.BackgroundRole and column == Column.STATUS:
-            return self._status_brush.get(row.status)
-        elif role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS and row.status in STATUS_BACKGROUND:
+            return self._status_brush.get(row.status.value)
+        elif role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS and row.status.value in STATUS_BACKGROUND:
             return self._dark
-        elif role == Qt.ItemDataRole.FontRole and column == Column.STATUS and row.status in STATUS_BACKGROUND:
+        elif role == Qt.ItemDataRole.FontRole and column == Column.STATUS and row.status.value in STATUS_BACKGROUND:
             return self._bold
         elif role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.TITLE:

@@ -7,35 +7,36 @@ from functools import cache
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
-from secondopinion_desktop.core.models import RecordKind, RecordStatus
-
-KIND_STYLE: dict[RecordKind, tuple[str, str]] = {  # glyph, colour
-    RecordKind.LAB: ("Lb", "#2e7d32"),
-    RecordKind.IMAGING: ("Im", "#1565c0"),
-    RecordKind.PATHOLOGY: ("Pa", "#6a1b9a"),
-    RecordKind.MOLECULAR: ("Mo", "#ad1457"),
-    RecordKind.CLINICAL: ("Cl", "#00838f"),
-    RecordKind.TREATMENT: ("Tx", "#ef6c00"),
-    RecordKind.IDENTITY: ("ID", "#5d4037"),
-    RecordKind.OTHER: ("…", "#546e7a"),
+# Keyed by the stored values of RecordKind / RecordStatus (both str enums), so that this module loads without
+# the core and its database libraries.
+KIND_STYLE: dict[str, tuple[str, str]] = {  # glyph, colour
+    "lab": ("Lb", "#2e7d32"),
+    "imaging": ("Im", "#1565c0"),
+    "pathology": ("Pa", "#6a1b9a"),
+    "molecular": ("Mo", "#ad1457"),
+    "clinical": ("Cl", "#00838f"),
+    "treatment": ("Tx", "#ef6c00"),
+    "identity": ("ID", "#5d4037"),
+    "other": ("…", "#546e7a"),
 }
 
 # Records still to get are marked: amber for needed, blue for requested (waiting to arrive).
-STATUS_BACKGROUND: dict[RecordStatus, str] = {
-    RecordStatus.NEEDED: "#ffe0a3",
-    RecordStatus.REQUESTED: "#cfe3ff",
+STATUS_BACKGROUND: dict[str, str] = {
+    "needed": "#ffe0a3",
+    "requested": "#cfe3ff",
 }
-STATUS_WORDS: dict[RecordStatus, str] = {
-    RecordStatus.NEEDED: "Needed — not yet requested",
-    RecordStatus.REQUESTED: "Requested — waiting",
-    RecordStatus.RECEIVED: "Received",
-    RecordStatus.SENT: "Sent to doctor",
+STATUS_WORDS: dict[str, str] = {
+    "needed": "Needed — not yet requested",
+    "requested": "Requested — waiting",
+    "received": "Received",
+    "sent": "Sent to doctor",
 }
 
 
 @cache
-def kind_icon(kind: RecordKind) -> QIcon:
-    glyph, colour = KIND_STYLE[kind]
+def kind_icon(kind: str) -> QIcon:
+    """The icon of a record kind (a RecordKind or its value)."""
+    glyph, colour = KIND_STYLE[str(kind)]
     icon = QIcon()
     for size in (16, 24, 32, 48):
         pixmap = QPixmap(size, size)
@@ -57,11 +58,12 @@ def kind_icon(kind: RecordKind) -> QIcon:
 
 
 def human_size(size: int) -> str:
+    """``812 bytes``, ``48 KB``, ``3.1 KB``, ``2.1 MB``, ``1.4 GB`` (units of 1024)."""
+    if size < 1024:
+        return "1 byte" if size == 1 else f"{size} bytes"
     value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            if unit == "bytes":
-                return f"{int(value)} bytes"
-            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    for unit in ("KB", "MB", "GB", "TB"):
         value /= 1024
-    return f"{size} bytes"  # pragma: no cover
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"

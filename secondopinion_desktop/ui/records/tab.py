@@ -139,7 +139,7 @@ class RecordsTab(QWidget):
         header.setStretchLastSection(False)
         for column, width in DEFAULT_WIDTHS.items():
             header.resizeSection(column, width)
-        self.table.doubleClicked.connect(lambda _index: self.edit_record())
+        self.table.doubleClicked.connect(self._edit_from_index)
         self.table.filesDropped.connect(self._files_dropped)
         self.model.countsChanged.connect(self._update_summary)
         self.model.modelReset.connect(self._update_summary)
@@ -154,7 +154,7 @@ class RecordsTab(QWidget):
         self.kind_filter.setAccessibleName("Show kind")
         self.kind_filter.addItem("All kinds", None)
         for kind in RecordKind:
-            self.kind_filter.addItem(kind_icon(kind), kind.label, kind.value)  # Qt hands plain str back
+            self.kind_filter.addItem(kind_icon(kind.value), kind.label, kind.value)  # Qt hands plain str back
         self.status_filter = QComboBox()
         self.status_filter.setObjectName("statusFilter")
         self.status_filter.setAccessibleName("Show status")
@@ -182,10 +182,13 @@ class RecordsTab(QWidget):
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             top.addWidget(button)
-        top.addSpacing(12)
-        top.addWidget(self.search, 1)
-        top.addWidget(self.kind_filter)
-        top.addWidget(self.status_filter)
+        top.addStretch(1)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        for combo in (self.kind_filter, self.status_filter):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
+            filters.addWidget(combo)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -194,13 +197,13 @@ class RecordsTab(QWidget):
         file_buttons = QHBoxLayout()
         self.open_button = QPushButton("&Open file")
         self.open_button.setAccessibleName("Open the selected file with its usual program")
-        self.open_button.clicked.connect(lambda: self.open_attachment(self.detail.selected_attachment()))
+        self.open_button.clicked.connect(self._open_selected)
         self.save_copy_button = QPushButton("Save a cop&y as…")
         self.save_copy_button.setAccessibleName("Save a copy of the selected file")
-        self.save_copy_button.clicked.connect(lambda: self.save_attachment_copy(self.detail.selected_attachment()))
+        self.save_copy_button.clicked.connect(self._save_selected)
         self.remove_file_button = QPushButton("Remo&ve file")
         self.remove_file_button.setAccessibleName("Remove the selected file from this record")
-        self.remove_file_button.clicked.connect(lambda: self.remove_attachment(self.detail.selected_attachment()))
+        self.remove_file_button.clicked.connect(self._remove_selected)
         for button in (self.open_button, self.save_copy_button, self.remove_file_button):
             file_buttons.addWidget(button)
         right_layout.addLayout(file_buttons)
@@ -215,6 +218,7 @@ class RecordsTab(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(filters)
         layout.addWidget(self.summary)
         layout.addWidget(self.splitter, 1)
         self.setTabOrder(self.search, self.kind_filter)
@@ -227,9 +231,25 @@ class RecordsTab(QWidget):
 
     # --- actions -----------------------------------------------------------------------------------------
 
+    def _new_from_action(self) -> None:
+        self.new_record()
+
+    def _edit_from_index(self, _index: object) -> None:
+        self.edit_record()
+
+    def _open_selected(self) -> None:
+        self.open_attachment(self.detail.selected_attachment())
+
+    def _save_selected(self) -> None:
+        self.save_attachment_copy(self.detail.selected_attachment())
+
+    def _remove_selected(self) -> None:
+        self.remove_attachment(self.detail.selected_attachment())
+
     def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:  # type: ignore[no-untyped-def]
+        """An action calling ``slot()`` (a method taking no arguments; the ``checked`` flag is not passed)."""
         action = QAction(text, self)
-        action.triggered.connect(lambda _checked=False: slot())
+        action.triggered.connect(slot)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -239,7 +259,7 @@ class RecordsTab(QWidget):
         return action
 
     def _build_actions(self) -> None:
-        self.new_action = self._action("&New record…", self.new_record, QKeySequence.StandardKey.New,
+        self.new_action = self._action("&New record…", self._new_from_action, QKeySequence.StandardKey.New,
                                        "Add a record to the inventory")
         self.edit_action = self._action("&Edit…", self.edit_record, None, "Edit the selected record (Enter)")
         self.delete_action = self._action("&Delete", self.delete_record, QKeySequence.StandardKey.Delete,
