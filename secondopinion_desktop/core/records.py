@@ -166,7 +166,8 @@ def _apply(session: Session, record: Record, fields: dict[str, Any]) -> None:
         elif key in ("slides_count", "blocks_count"):
             setattr(record, key, clean_count(value, key.replace("_count", "")))
         else:
-            setattr(record, key, clean_line(value, key.replace("_", " ")))
+            limit = Record.__table__.c[key].type.length  # type: ignore[attr-defined]
+            setattr(record, key, clean_line(value, key.replace("_", " "), max_len=limit))
     if record.kind is not RecordKind.IMAGING:
         record.imaging_modality, record.imaging_body_region, record.images_location = "", "", None
     if record.kind is not RecordKind.PATHOLOGY:
@@ -350,30 +351,31 @@ def guess_media_type(path: Path) -> str:
     return guessed or "application/octet-stream"
 
 
-_KIND_WORDS: tuple[tuple[RecordKind, tuple[str, ...]], ...] = (
-    (RecordKind.PATHOLOGY, ("patholog", "biopsy", "cytolog", "slide", "specimen", "surgical path", "fna")),
-    (RecordKind.MOLECULAR, ("ngs", "genomic", "molecular", "mutation", "brca", "her2", "fish", "ihc",
-                            "oncotype", "biomarker", "germline", "recurrence score")),
-    (RecordKind.IMAGING, ("ct ", "ct_", "ct-", "mri", "mr ", "pet", "mammo", "ultrasound", "sonogra", "x-ray",
-                          "xray", "radiolog", "ct scan", "imaging", "dicom", "dexa", "bone scan")),
-    (RecordKind.LAB, ("cbc", "cmp", "blood", "lab", "marker", "cea", "ca 15", "ca-125", "ca125", "psa",
-                      "metabolic", "panel", "hemoglobin", "result")),
-    (RecordKind.IDENTITY, ("insurance", "card", "license", "passport", "id ", "id_", "release", "authorization",
-                           "hipaa", "consent")),
-    (RecordKind.TREATMENT, ("treatment", "medication", "allerg", "chemo", "regimen", "radiation summary",
-                            "discharge med")),
-    (RecordKind.CLINICAL, ("consult", "note", "operative", "discharge", "h&p", "history", "visit", "letter",
-                           "summary")),
+# Words in a file name that suggest its kind; the first kind with a match wins. Each pattern must start at a
+# word boundary (so "ct" does not match "contract"); a pattern ending in a letter may run on ("patholog…").
+_KIND_PATTERNS: tuple[tuple[RecordKind, str], ...] = (
+    (RecordKind.PATHOLOGY, r"patholog|biops|cytolog|slides?\b|specimen|fna\b|histolog"),
+    (RecordKind.MOLECULAR, r"ngs\b|genomic|molecular|mutation|brca|her2\b|fish\b|ihc\b|oncotype|biomarker|germline"
+                           r"|recurrence score|genetic"),
+    (RecordKind.IMAGING, r"ct\b|mri?\b|pet\b|mammo|ultrasound|sonogra|x ?ray|radiolog|imaging|dicom|dexa\b"
+                         r"|bone scan|scan of\b"),
+    (RecordKind.LAB, r"cbc\b|cmp\b|blood|labs?\b|laboratory|tumou?r markers?|cea\b|ca ?15|ca ?125|ca ?19|psa\b"
+                     r"|metabolic|hemoglobin|haemoglobin|results?\b"),
+    (RecordKind.IDENTITY, r"insurance|insurance card|id card|ids?\b|driver|license|licence|passport|release\b"
+                          r"|authori[sz]ation|hipaa|consent"),
+    (RecordKind.TREATMENT, r"treatment|medications?\b|meds\b|allerg|chemo|regimen|radiation summary"),
+    (RecordKind.CLINICAL, r"consult|notes?\b|operative|op note|discharge|h ?& ?p\b|history|visit|letter|summary"),
 )
+_KIND_REGEXES = tuple((kind, re.compile(rf"\b(?:{pattern})")) for kind, pattern in _KIND_PATTERNS)
 
 
 def guess_kind(name: str, media_type: str = "") -> RecordKind:
     """A first guess at a dropped file's kind from its name and type; the user confirms it."""
     if media_type == "application/dicom" or name.lower().endswith(".dcm"):
         return RecordKind.IMAGING
-    text = f" {Path(name).stem.lower().replace('_', ' ').replace('-', ' ')} "
-    for kind, words in _KIND_WORDS:
-        if any(word.replace("_", " ").replace("-", " ") in text for word in words):
+    text = " ".join(re.split(r"[\s_\-.]+", Path(name).stem.lower()))
+    for kind, regex in _KIND_REGEXES:
+        if regex.search(text):
             return kind
     return RecordKind.OTHER
 

@@ -16,6 +16,9 @@ MAX_FUTURE_DAYS = 366
 MAX_LINE = 500
 MAX_TEXT = 1_000_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidirectional embedding/override/isolate controls can make a name display as something else
+# ("scan\u202efdp.exe" shows as "scanexe.pdf"); right-to-left text itself needs none of them.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def parse_enum(cls: type[E], value: str | E, what: str) -> E:
@@ -40,21 +43,28 @@ def parse_date(value: str | dt.date | None, what: str = "date", *, allow_future:
     if isinstance(value, dt.date):
         day = value
     else:
+        text = str(value).strip()
         try:
-            day = dt.date.fromisoformat(str(value).strip())
+            day = dt.date.fromisoformat(text)
         except ValueError:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                raise ValidationError(
+                    f"The {what} {text!r} does not exist on the calendar; please check the month and day."
+                ) from None
             raise ValidationError(f"The {what} {value!r} is not a date; write it as YYYY-MM-DD.") from None
     if day < EARLIEST_DATE:
         raise ValidationError(f"The {what} {day.isoformat()} is before 1900; please check it.")
-    latest = dt.date.today() + dt.timedelta(days=MAX_FUTURE_DAYS if allow_future else 0)
-    if day > latest:
+    today = dt.date.today()
+    if not allow_future and day > today:
+        raise ValidationError(f"The {what} {day.isoformat()} is in the future; it can be today at the latest.")
+    if day > today + dt.timedelta(days=MAX_FUTURE_DAYS):
         raise ValidationError(f"The {what} {day.isoformat()} is too far in the future; please check it.")
     return day
 
 
 def clean_line(value: str | None, what: str, *, required: bool = False, max_len: int = MAX_LINE) -> str:
     """One line of text: control characters and line breaks become spaces, surrounding blanks go."""
-    text = " ".join(_CONTROL.sub(" ", value or "").split())
+    text = " ".join(_CONTROL.sub(" ", _BIDI_CONTROLS.sub("", value or "")).split())
     if required and not text:
         raise ValidationError(f"The {what} is required.")
     if len(text) > max_len:

@@ -144,3 +144,31 @@ def test_title_from_file_name() -> None:
     assert svc.title_from_file_name("2026-03-14_CBC_results.pdf") == "2026-03-14 CBC results"
     assert svc.title_from_file_name("ct-chest_with-contrast.PDF") == "ct chest with contrast"
     assert svc.title_from_file_name(".pdf") == ".pdf"
+
+
+def test_bidi_override_characters_are_removed_from_names(folder) -> None:
+    r = make(folder, title="scan\u202efdp.exe report", facility="Hospital \u2067x\u2069")
+    assert r.title == "scanfdp.exe report"
+    assert r.facility_name == "Hospital x"
+    arabic = make(folder, title="تقرير الأشعة")  # right-to-left text itself is kept as typed
+    assert arabic.title == "تقرير الأشعة"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("Insurance contract.pdf", RecordKind.IDENTITY),  # not imaging for the "ct" inside "contract"
+        ("petition.pdf", RecordKind.OTHER),  # not PET
+        ("Cardiology consult.pdf", RecordKind.CLINICAL),  # not an identity card
+        ("covid test.pdf", RecordKind.OTHER),  # not an ID
+        ("label.pdf", RecordKind.OTHER),  # not a lab
+        ("collaboration letter.pdf", RecordKind.CLINICAL),
+    ],
+)
+def test_guess_kind_does_not_match_inside_words(name: str, kind: RecordKind) -> None:
+    assert svc.guess_kind(name) is kind
+
+
+def test_length_limits_follow_the_columns(folder) -> None:
+    with pytest.raises(ValidationError, match="imaging modality is 51 characters long; the limit is 50"):
+        make(folder, "imaging", "CT", imaging_modality="x" * 51)

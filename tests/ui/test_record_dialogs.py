@@ -234,7 +234,7 @@ def test_blank_title_is_refused_and_nothing_is_written(qtbot, demo_folder) -> No
     ("typed", "expected"),
     [
         ("1850-01-01", "The date of service 1850-01-01 is before 1900"),
-        ("2026-02-30", "The date of service '2026-02-30' is not a date"),
+        ("2026-02-30", "The date of service '2026-02-30' does not exist on the calendar"),
         ("03/04/2024", "write it as YYYY-MM-DD"),
         ((dt.date.today() + dt.timedelta(days=800)).isoformat(), "too far in the future"),
     ],

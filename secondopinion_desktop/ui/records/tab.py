@@ -174,6 +174,7 @@ class RecordsTab(QWidget):
         self.detail = RecordDetailPane()
         self.detail.attachmentActivated.connect(self.open_attachment)
         self.detail.attachmentSelectionChanged.connect(self._update_actions)
+        self.detail.filesDropped.connect(self._files_dropped_on_detail)
 
         self._build_actions()
         top = QHBoxLayout()
@@ -523,6 +524,10 @@ class RecordsTab(QWidget):
         progress.canceled.connect(job.cancel)
         self.last_job = job
         return job
+
+    def _files_dropped_on_detail(self, paths: list[Path]) -> None:
+        if self._current is not None:
+            self.attach_files([(self._current.id, p) for p in paths])
 
     def _files_dropped(self, paths: list[Path], record_id: int | None) -> None:
         if self.folder is None:
