@@ -16,9 +16,11 @@ from secondopinion_desktop.ui.main_window import MainWindow
 from secondopinion_desktop.ui.records.model import RECORD_ID_ROLE, Column
 
 
-def screenshot(widget, name: str) -> None:
+def screenshot(widget, name: str, qtbot=None) -> None:
     target = os.environ.get("SECONDOPINION_SCREENSHOTS")
     if target:
+        if qtbot is not None:
+            qtbot.wait(100)  # let pending layout requests run, as they would before a real paint
         Path(target).mkdir(parents=True, exist_ok=True)
         assert widget.grab().save(str(Path(target) / f"{name}.png"))
 
@@ -288,7 +290,7 @@ def test_filter_and_sort_through_the_widgets(qtbot, demo_window) -> None:
                      pos=QPoint(header.sectionViewportPosition(Column.TITLE) + 10, header.height() // 2))
     titles = [r.title.casefold() for r in rows(tab)]
     assert titles in (sorted(titles), sorted(titles, reverse=True))
-    screenshot(demo_window, "records-tab-demo")
+    screenshot(demo_window, "records-tab-demo", qtbot)
 
 
 def test_next_step_and_undo(qtbot, window, folder) -> None:

@@ -25,9 +25,9 @@ STATUS_BACKGROUND: dict[str, str] = {
     "needed": "#ffe0a3",
     "requested": "#cfe3ff",
 }
-STATUS_WORDS: dict[str, str] = {
-    "needed": "Needed — not yet requested",
-    "requested": "Requested — waiting",
+STATUS_WORDS: dict[str, str] = {  # short: the colour says "still to get"; the tooltip has the dates
+    "needed": "Needed",
+    "requested": "Requested",
     "received": "Received",
     "sent": "Sent to doctor",
 }

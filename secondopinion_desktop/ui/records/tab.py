@@ -56,10 +56,7 @@ from secondopinion_desktop.ui.records.model import Column, RecordsTableModel
 from secondopinion_desktop.ui.records.style import human_size, kind_icon
 
 STILL_TO_GET = (RecordStatus.NEEDED, RecordStatus.REQUESTED)
-DEFAULT_WIDTHS = {
-    Column.KIND: 190, Column.TITLE: 380, Column.DATE: 100, Column.FACILITY: 230, Column.STATUS: 200,
-    Column.FILES: 56,
-}
+DEFAULT_WIDTHS = {Column.KIND: 125, Column.DATE: 92, Column.FACILITY: 150, Column.STATUS: 125, Column.FILES: 44}
 
 
 class RecordsTable(QTableView):
@@ -137,8 +134,10 @@ class RecordsTab(QWidget):
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
         for column, width in DEFAULT_WIDTHS.items():
             header.resizeSection(column, width)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)  # the title takes the rest
         self.table.doubleClicked.connect(self._edit_from_index)
         self.table.filesDropped.connect(self._files_dropped)
         self.model.countsChanged.connect(self._update_summary)
@@ -238,14 +237,21 @@ class RecordsTab(QWidget):
     def _edit_from_index(self, _index: object) -> None:
         self.edit_record()
 
+    def chosen_attachment(self) -> svc.AttachmentData | None:
+        """The file the buttons act on: the one selected in the pane, else the record's only or first file."""
+        selected = self.detail.selected_attachment()
+        if selected is not None:
+            return selected
+        return self._current.attachments[0] if self._current and self._current.attachments else None
+
     def _open_selected(self) -> None:
-        self.open_attachment(self.detail.selected_attachment())
+        self.open_attachment(self.chosen_attachment())
 
     def _save_selected(self) -> None:
-        self.save_attachment_copy(self.detail.selected_attachment())
+        self.save_attachment_copy(self.chosen_attachment())
 
     def _remove_selected(self) -> None:
-        self.remove_attachment(self.detail.selected_attachment())
+        self.remove_attachment(self.chosen_attachment())
 
     def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:  # type: ignore[no-untyped-def]
         """An action calling ``slot()`` (a method taking no arguments; the ``checked`` flag is not passed)."""
@@ -288,7 +294,7 @@ class RecordsTab(QWidget):
         self.next_action.setEnabled(following is not None)
         self.next_action.setText(f"Mark {following.label.lower()}" if following else "Next &step")
         self.new_action.setEnabled(has_folder)
-        attachment = self.detail.selected_attachment() if record else None
+        attachment = self.chosen_attachment() if record else None
         for button in (self.open_button, self.save_copy_button, self.remove_file_button):
             button.setEnabled(attachment is not None)
 
@@ -655,7 +661,7 @@ class RecordsTab(QWidget):
             self.table.horizontalHeader().setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
         splitter = settings.value(self.SETTINGS + "splitter")
         if splitter is None or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([700, 420])
+            self.splitter.setSizes([760, 440])
         kind = str(settings.value(self.SETTINGS + "kind", "") or "")
         status = str(settings.value(self.SETTINGS + "status", "") or "")
         self.kind_filter.setCurrentIndex(max(0, self.kind_filter.findData(kind)) if kind else 0)
