@@ -25,3 +25,20 @@ def demo_folder(folder):
 
     fill_demo_data(folder)
     return folder
+
+
+@pytest.fixture
+def screenshot(qtbot):
+    """``screenshot(widget, name)`` saves a PNG into $SECONDOPINION_SCREENSHOTS when set (to look at, not assert)."""
+    import os
+    from pathlib import Path
+
+    def save(widget, name: str) -> None:
+        target = os.environ.get("SECONDOPINION_SCREENSHOTS")
+        if not target:
+            return
+        qtbot.wait(50)  # pending layout requests run first, as they would before a real paint
+        Path(target).mkdir(parents=True, exist_ok=True)
+        assert widget.grab().save(str(Path(target) / f"{name}.png"))
+
+    return save

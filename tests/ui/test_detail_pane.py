@@ -38,13 +38,6 @@ IMAGING_FIELDS = ("imaging_modality", "imaging_body_region", "images_location")
 PATHOLOGY_FIELDS = ("accession_number", "specimen_site", "slides_count", "blocks_count", "material_holder")
 
 
-def screenshot(widget, name: str) -> None:
-    """Save a picture of the widget when SECONDOPINION_SCREENSHOTS names a folder (to look at, not assert)."""
-    target = os.environ.get("SECONDOPINION_SCREENSHOTS")
-    if target:
-        settle(widget)
-        Path(target).mkdir(parents=True, exist_ok=True)
-        assert widget.grab().save(str(Path(target) / f"{name}.png"))
 
 
 @pytest.fixture
@@ -106,7 +99,7 @@ def row_of(pane: RecordDetailPane, name_end: str) -> int:
 # --- fields -------------------------------------------------------------------------------------------------
 
 
-def test_imaging_record_shows_its_imaging_fields_and_no_pathology_fields(pane, demo_folder) -> None:
+def test_imaging_record_shows_its_imaging_fields_and_no_pathology_fields(pane, demo_folder, screenshot) -> None:
     record = demo_record(demo_folder, "CT chest")
     pane.show_record(record, demo_folder)
 
@@ -134,7 +127,7 @@ def test_imaging_record_shows_its_imaging_fields_and_no_pathology_fields(pane, d
     screenshot(pane, "detail-pane-imaging")
 
 
-def test_pathology_record_shows_accession_slides_blocks_and_holder(pane, demo_folder) -> None:
+def test_pathology_record_shows_accession_slides_blocks_and_holder(pane, demo_folder, screenshot) -> None:
     record = demo_record(demo_folder, "Biopsy slides and tissue block")
     pane.show_record(record, demo_folder)
 
@@ -196,7 +189,7 @@ def test_markup_in_user_text_shows_literally(pane, folder, tmp_path) -> None:
     assert "<b>scan" not in item.toolTip()
 
 
-def test_emoji_and_right_to_left_text_display(pane, folder) -> None:
+def test_emoji_and_right_to_left_text_display(pane, folder, screenshot) -> None:
     title = "فحص الدم 🩸 CBC"
     notes = "שלום — הערות 🙂\nسطر ثانٍ"
     record = new_record(folder, "lab", title, facility="مستشفى 🏥", notes=notes)
@@ -392,7 +385,7 @@ def test_unreadable_pdf_says_so_and_never_raises(qtbot, pane, folder, tmp_path, 
     assert pane.attachments_list.count() == 1
 
 
-def test_file_deleted_from_the_vault_is_marked_missing(qtbot, pane, demo_folder) -> None:
+def test_file_deleted_from_the_vault_is_marked_missing(qtbot, pane, demo_folder, screenshot) -> None:
     record = demo_record(demo_folder, "CT chest")
     png = next(a for a in record.attachments if a.media_type == "image/png")
     demo_folder.vault.path_for(png.sha256).unlink()
@@ -465,7 +458,7 @@ def test_selection_changes_are_signalled_and_survive_a_refresh(qtbot, pane, demo
     assert pane.selected_attachment() is None
 
 
-def test_nothing_selected_shows_a_friendly_empty_state(qtbot, pane, demo_folder) -> None:
+def test_nothing_selected_shows_a_friendly_empty_state(qtbot, pane, demo_folder, screenshot) -> None:
     assert pane.record is None
     assert pane.stack.currentWidget() is pane.empty_label
     assert pane.empty_label.text() == "Select a record to see its details"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QSettings, QSize
 from PySide6.QtWidgets import QMessageBox
 
@@ -13,12 +12,6 @@ from secondopinion_desktop import __version__
 from secondopinion_desktop.ui.main_window import MainWindow
 
 
-def screenshot(widget, name: str) -> None:
-    """Save a picture of the widget when SECONDOPINION_SCREENSHOTS names a folder (for looking, not asserting)."""
-    target = os.environ.get("SECONDOPINION_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        assert widget.grab().save(str(Path(target) / f"{name}.png"))
 
 
 def open_window(qtbot, folder, **kwargs) -> MainWindow:
@@ -29,7 +22,7 @@ def open_window(qtbot, folder, **kwargs) -> MainWindow:
     return window
 
 
-def test_window_opens_on_demo_data_with_all_tabs(qtbot, demo_folder) -> None:
+def test_window_opens_on_demo_data_with_all_tabs(qtbot, demo_folder, screenshot) -> None:
     from secondopinion_desktop.core.records import list_records
 
     window = open_window(qtbot, demo_folder, demo=True)

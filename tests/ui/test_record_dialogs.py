@@ -9,7 +9,6 @@ database before and after OK.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -51,12 +50,6 @@ INPUT_NAMES = (
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def screenshot(widget: QWidget, name: str) -> None:
-    """Save a picture of the widget when SECONDOPINION_SCREENSHOTS names a folder (to look at, not assert)."""
-    target = os.environ.get("SECONDOPINION_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        assert widget.grab().save(str(Path(target) / f"{name}.png"))
 
 
 def open_dialog(qtbot, folder, record=None, **kwargs) -> RecordDialog:
@@ -525,7 +518,7 @@ def test_enter_in_notes_is_a_new_line_and_escape_cancels(qtbot, folder) -> None:
     assert snapshot(folder) == ([], [], [], [])
 
 
-def test_record_dialog_screenshot(qtbot, demo_folder) -> None:
+def test_record_dialog_screenshot(qtbot, demo_folder, screenshot) -> None:
     with demo_folder.session() as session:
         ct = next(r for r in list_records(session) if r.title.startswith("CT chest"))
     dialog = open_dialog(qtbot, demo_folder, ct)
@@ -572,7 +565,7 @@ def open_drop(qtbot, files) -> DropImportDialog:
     return dialog
 
 
-def test_drop_dialog_guesses_kinds_and_titles(qtbot, dropped) -> None:
+def test_drop_dialog_guesses_kinds_and_titles(qtbot, dropped, screenshot) -> None:
     dialog = open_drop(qtbot, dropped)
     assert "One record per file; check the kind Second Opinion guessed." in dialog.header.text()
     assert [dialog.table.horizontalHeaderItem(c).text() for c in range(4)] == ["Add", "Title", "Kind", "Size"]

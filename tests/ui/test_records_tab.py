@@ -16,35 +16,26 @@ from secondopinion_desktop.ui.main_window import MainWindow
 from secondopinion_desktop.ui.records.model import RECORD_ID_ROLE, Column
 
 
-def screenshot(widget, name: str, qtbot=None) -> None:
-    target = os.environ.get("SECONDOPINION_SCREENSHOTS")
-    if target:
-        if qtbot is not None:
-            qtbot.wait(100)  # let pending layout requests run, as they would before a real paint
-        Path(target).mkdir(parents=True, exist_ok=True)
-        assert widget.grab().save(str(Path(target) / f"{name}.png"))
+
+
+def shown_window(qtbot, folder, **kwargs) -> MainWindow:
+    w = MainWindow(folder, **kwargs)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    w.tabs.setCurrentWidget(w.records_tab)
+    return w
 
 
 @pytest.fixture
 def window(qtbot, folder):
-    w = MainWindow(folder)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    w.tabs.setCurrentWidget(w.records_tab)
-    return w
+    return shown_window(qtbot, folder)
 
 
 @pytest.fixture
 def demo_window(qtbot, demo_folder):
-    w = MainWindow(demo_folder, demo=True)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    w.tabs.setCurrentWidget(w.records_tab)
-    return w
+    return shown_window(qtbot, demo_folder, demo=True)
 
 
 def on_next_dialog(handler) -> list[str]:
@@ -264,7 +255,7 @@ def test_drop_files_on_a_row_attaches_and_on_empty_space_creates_records(qtbot, 
     assert all(len(r.attachments) == 1 for r in made.values())
 
 
-def test_filter_and_sort_through_the_widgets(qtbot, demo_window) -> None:
+def test_filter_and_sort_through_the_widgets(qtbot, demo_window, screenshot) -> None:
     tab = demo_window.records_tab
     total = tab.model.rowCount()
     assert total >= 20
@@ -290,7 +281,7 @@ def test_filter_and_sort_through_the_widgets(qtbot, demo_window) -> None:
                      pos=QPoint(header.sectionViewportPosition(Column.TITLE) + 10, header.height() // 2))
     titles = [r.title.casefold() for r in rows(tab)]
     assert titles in (sorted(titles), sorted(titles, reverse=True))
-    screenshot(demo_window, "records-tab-demo", qtbot)
+    screenshot(demo_window, "records-tab-demo")
 
 
 def test_next_step_and_undo(qtbot, window, folder) -> None:
