@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QDesktopServices,
@@ -676,8 +676,11 @@ class RecordsTab(QWidget):
         settings.setValue(self.SETTINGS + "search", self.search.text())
 
     def shutdown(self) -> None:
-        """Save the view state, drop the undo history and remove files no record uses any more."""
+        """Save the view state, finish background copies, drop the undo history, remove files no record uses."""
         self.save_settings()
+        if self.last_job is not None and not self.last_job.done:
+            self.last_job.cancel()  # a copy still running leaves nothing behind when cancelled
+            QThreadPool.globalInstance().waitForDone(30_000)
         self.undo_stack.clear()
         if self.folder is not None and self._kept_files:
             svc.purge_unused_files(self.folder, self._kept_files)
