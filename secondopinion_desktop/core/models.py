@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -234,3 +235,33 @@ class Attachment(Base):
     added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     record: Mapped[Record] = relationship(back_populates="attachments")
+
+
+class ChecklistItem(Base):
+    """One step of the patient's second-opinion checklist: from the guide's template (``key``) or their own."""
+
+    __tablename__ = "checklist_item"
+    __table_args__ = (CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(100), unique=True)  # None for steps the patient added
+    title: Mapped[str] = mapped_column(String(500))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    answers: Mapped[str] = mapped_column(Text, default="{}")  # JSON object: field key -> answer
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Question(Base):
+    """A question the patient added to the question bank (the built-in ones live in resources/)."""
+
+    __tablename__ = "question"
+    __table_args__ = (CheckConstraint("length(trim(text)) > 0", name="text_not_blank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

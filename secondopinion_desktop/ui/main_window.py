@@ -15,6 +15,7 @@ from secondopinion_desktop.ui.placeholder import PlannedPage
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
     from secondopinion_desktop.core.db import DataFolder
+    from secondopinion_desktop.ui.guidance.tab import GuidanceTab
     from secondopinion_desktop.ui.records.tab import RecordsTab
 
 
@@ -35,18 +36,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
-        self.guidance_tab = PlannedPage(
-            "Guidance",
-            "How to ask for a second opinion, step by step, in plain words — and what is still missing from "
-            "your preparation.",
-            [
-                "read why people ask for a second opinion and what it can give you",
-                "tick off each step: tell your doctor, call your insurer, choose a specialist, request records",
-                "keep a bank of questions to take to the appointment",
-                "see at a glance which records are still missing",
-            ],
-        )
-        # The Records tab needs the core; it is built once the data folder is open (see set_folder).
+        # The Guidance and Records tabs need the core; they are built once the data folder is open (set_folder).
+        self.guidance_tab: GuidanceTab | None = None
+        self.guidance_placeholder = QLabel("Opening the guide…")
+        self.guidance_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.records_tab: RecordsTab | None = None
         self.records_placeholder = QLabel("Opening your records…")
         self.records_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -60,7 +53,7 @@ class MainWindow(QMainWindow):
                 "print a packet for the doctor and your notes as PDF",
             ],
         )
-        self.tabs.addTab(self.guidance_tab, "&Guidance")
+        self.tabs.addTab(self.guidance_placeholder, "&Guidance")
         self.tabs.addTab(self.records_placeholder, "&Records")
         self.tabs.addTab(self.appointments_tab, "A&ppointments")
         self.setCentralWidget(self.tabs)
@@ -90,21 +83,33 @@ class MainWindow(QMainWindow):
         if self.folder is None:
             return
         if self.records_tab is None:
-            self._build_records_tab()
-        assert self.records_tab is not None
+            self._build_tabs()
+        assert self.records_tab is not None and self.guidance_tab is not None
         self.records_tab.set_folder(self.folder)
+        self.guidance_tab.set_folder(self.folder)
 
-    def _build_records_tab(self) -> None:
-        from secondopinion_desktop.ui.records.tab import RecordsTab
-
-        tab = RecordsTab()
-        index = self.tabs.indexOf(self.records_placeholder)
+    def _replace_placeholder(self, placeholder: QWidget, tab: QWidget, title: str) -> None:
+        index = self.tabs.indexOf(placeholder)
         current = self.tabs.currentIndex()
         self.tabs.removeTab(index)
-        self.tabs.insertTab(index, tab, "&Records")
+        self.tabs.insertTab(index, tab, title)
         self.tabs.setCurrentIndex(current)
-        self.records_placeholder.deleteLater()
+        placeholder.deleteLater()
+
+    def _build_tabs(self) -> None:
+        from secondopinion_desktop.ui.guidance.tab import GuidanceTab
+        from secondopinion_desktop.ui.records.tab import RecordsTab
+
+        guidance = GuidanceTab()
+        self._replace_placeholder(self.guidance_placeholder, guidance, "&Guidance")
+        self.guidance_tab = guidance
+        tab = RecordsTab()
+        self._replace_placeholder(self.records_placeholder, tab, "&Records")
         self.records_tab = tab
+        tab.inventoryChanged.connect(guidance.inventory_changed)
+        guidance.openRecord.connect(self.show_record)
+        guidance.markRequested.connect(tab.mark_requested)
+        guidance.addRecord.connect(self._add_record_from_guidance)
 
         self.undo_action = tab.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
@@ -115,6 +120,19 @@ class MainWindow(QMainWindow):
         self.edit_menu.addSeparator()
         for action in (tab.new_action, tab.edit_action, tab.delete_action, tab.next_action, tab.attach_action):
             self.edit_menu.addAction(action)
+
+    def show_record(self, record_id: int) -> None:
+        """Switch to the Records tab with this record selected (clearing filters that hide it)."""
+        if self.records_tab is None:
+            return
+        self.tabs.setCurrentWidget(self.records_tab)
+        if not self.records_tab.select_record(record_id):
+            self.records_tab.clear_filters()
+            self.records_tab.select_record(record_id)
+
+    def _add_record_from_guidance(self, kind: object, title: str) -> None:
+        if self.records_tab is not None:
+            self.records_tab.new_record(kind, title)  # type: ignore[arg-type]
 
     # --- menus -------------------------------------------------------------------------------------------
 
@@ -169,6 +187,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.save_settings()
+        if self.guidance_tab is not None:
+            self.guidance_tab.shutdown()
         if self.records_tab is not None:
             self.records_tab.shutdown()
         super().closeEvent(event)

@@ -103,6 +103,7 @@ class RecordsTab(QWidget):
     """Inventory of the patient's records. Works on a DataFolder through core services only."""
 
     SETTINGS = "records/"
+    inventoryChanged = Signal()  # noqa: N815 - records were added, changed or removed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -309,6 +310,7 @@ class RecordsTab(QWidget):
         with self.folder.session() as session:
             rows = svc.list_record_rows(session)
         self.model.set_rows(rows)
+        self.inventoryChanged.emit()
         self.table.selectionModel().currentRowChanged.connect(self._current_changed, Qt.ConnectionType.UniqueConnection)
         if self.model.rowCount():
             self.table.selectRow(0)
@@ -367,6 +369,7 @@ class RecordsTab(QWidget):
         with self.folder.session() as session:
             rows = svc.list_record_rows(session, record_ids)
         self.model.upsert_rows(rows)
+        self.inventoryChanged.emit()
         if select is not None and not self.select_record(select):
             self._show(self._current.id if self._current else None)
         elif select is None and self._current is not None:
@@ -374,6 +377,7 @@ class RecordsTab(QWidget):
 
     def records_removed(self, record_ids: list[int]) -> None:
         self.model.remove_ids(record_ids)
+        self.inventoryChanged.emit()
         if self.model.rowCount():
             self.table.selectRow(0)
         else:
@@ -439,6 +443,20 @@ class RecordsTab(QWidget):
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.undo_stack.push(DeleteRecordCommand(self, record))
+
+    def mark_requested(self, record_id: int) -> None:
+        """Move a needed record to requested (dated today), as an undoable step."""
+        if self.folder is None:
+            return
+        with self.folder.session() as session:
+            record = svc.get_record(session, record_id)
+        if record.status is RecordStatus.NEEDED:
+            self.undo_stack.push(StatusCommand(self, record, RecordStatus.REQUESTED))
+
+    def clear_filters(self) -> None:
+        self.search.clear()
+        self.kind_filter.setCurrentIndex(0)
+        self.status_filter.setCurrentIndex(0)
 
     def advance_status(self) -> None:
         record = self._current

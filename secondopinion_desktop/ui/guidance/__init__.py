@@ -1,0 +1,1 @@
+"""The Guidance tab: the guide, the checklist, what is still missing, and the question bank."""

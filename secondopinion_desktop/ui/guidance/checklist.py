@@ -1,0 +1,323 @@
+"""The checklist panel: the guide's steps and the patient's own, ticked off with a date, with notes/answers."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from secondopinion_desktop.core import checklist as svc
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.errors import SecondOpinionError
+
+NOTE_SAVE_DELAY_MS = 800
+FACILITY_STEP = "request-records"
+
+
+class ChecklistPanel(QWidget):
+    """List of steps with check boxes; the selected step's help, note and answers below."""
+
+    openSection = Signal(str)  # noqa: N815 - the guide section a step relates to
+    progressChanged = Signal(int, int)  # noqa: N815 - done, total
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folder: DataFolder | None = None
+        self.entries: list[svc.ChecklistEntry] = []
+        self._loading = False
+
+        self.progress_label = QLabel()
+        self.progress_label.setObjectName("checklistProgress")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setMaximumHeight(8)
+        self.progress_bar.setAccessibleName("Checklist progress")
+
+        self.list = QListWidget()
+        self.list.setObjectName("checklistList")
+        self.list.setAccessibleName("Checklist steps")
+        self.list.setWordWrap(True)
+        self.list.setSpacing(2)
+        self.list.itemChanged.connect(self._item_changed)
+        self.list.currentRowChanged.connect(self._show_details)
+
+        self.new_step = QLineEdit()
+        self.new_step.setObjectName("newStepEdit")
+        self.new_step.setPlaceholderText("Add a step of your own…")
+        self.new_step.setAccessibleName("New step")
+        self.new_step.returnPressed.connect(self.add_step)
+        self.add_button = QPushButton("Add step")
+        self.add_button.clicked.connect(self.add_step)
+        self.remove_button = QPushButton("Remove step")
+        self.remove_button.setAccessibleName("Remove the selected step of your own")
+        self.remove_button.clicked.connect(self.remove_step)
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.new_step, 1)
+        add_row.addWidget(self.add_button)
+        add_row.addWidget(self.remove_button)
+
+        # details of the selected step
+        self.details = QWidget()
+        self.help_label = QLabel()
+        self.help_label.setObjectName("stepHelp")
+        self.help_label.setWordWrap(True)
+        self.help_label.setTextFormat(Qt.TextFormat.RichText)
+        self.help_label.setOpenExternalLinks(False)
+        self.help_label.linkActivated.connect(self._link)
+        self.answers_form = QFormLayout()
+        self.answer_widgets: dict[str, QComboBox | QLineEdit] = {}
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setObjectName("stepNote")
+        self.note_edit.setAccessibleName("Note for this step")
+        self.note_edit.setPlaceholderText("A note: who you spoke to, what they said, what happens next…")
+        self.note_edit.setTabChangesFocus(True)
+        self.note_edit.setMaximumHeight(110)
+        self.note_edit.textChanged.connect(self._note_edited)
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.setInterval(NOTE_SAVE_DELAY_MS)
+        self._note_timer.timeout.connect(self.save_note)
+        details_layout = QVBoxLayout(self.details)
+        details_layout.setContentsMargins(0, 4, 0, 0)
+        details_layout.addWidget(self.help_label)
+        details_layout.addLayout(self.answers_form)
+        details_layout.addWidget(QLabel("Note:"))
+        details_layout.addWidget(self.note_edit)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.progress_label)
+        top_layout.addWidget(self.progress_bar)
+        top_layout.addWidget(self.list, 1)
+        top_layout.addLayout(add_row)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self._update_buttons()
+
+    # --- loading -----------------------------------------------------------------------------------------
+
+    def set_folder(self, folder: DataFolder) -> None:
+        self.folder = folder
+        self.reload()
+
+    def reload(self, select_id: int | None = None) -> None:
+        if self.folder is None:
+            return
+        self.save_note()
+        current = select_id if select_id is not None else self.current_id()
+        with self.folder.session() as session:
+            self.entries = svc.list_checklist(session)
+        self._loading = True
+        try:
+            self.list.clear()
+            for entry in self.entries:
+                item = QListWidgetItem(self._label(entry))
+                item.setData(Qt.ItemDataRole.UserRole, entry.id)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if entry.done else Qt.CheckState.Unchecked)
+                item.setToolTip(entry.help or entry.title)
+                self.list.addItem(item)
+        finally:
+            self._loading = False
+        row = next((i for i, e in enumerate(self.entries) if e.id == current), 0)
+        if self.entries:
+            self.list.setCurrentRow(row)
+        self._show_details(self.list.currentRow())
+        done, total = svc.progress(self.entries)
+        self.progress_label.setText(f"<b>{done} of {total} done</b>")
+        self.progress_bar.setMaximum(max(total, 1))
+        self.progress_bar.setValue(done)
+        self.progressChanged.emit(done, total)
+
+    @staticmethod
+    def _label(entry: svc.ChecklistEntry) -> str:
+        when = f"  — done {entry.done_on.day} {entry.done_on:%b %Y}" if entry.done and entry.done_on else ""
+        return f"{entry.title}{when}"
+
+    def current_id(self) -> int | None:
+        item = self.list.currentItem()
+        return int(item.data(Qt.ItemDataRole.UserRole)) if item else None
+
+    def current_entry(self) -> svc.ChecklistEntry | None:
+        current = self.current_id()
+        return next((e for e in self.entries if e.id == current), None)
+
+    # --- editing -----------------------------------------------------------------------------------------
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        if self._loading or self.folder is None:
+            return
+        item_id = int(item.data(Qt.ItemDataRole.UserRole))
+        done = item.checkState() == Qt.CheckState.Checked
+        self._run(lambda s: svc.set_done(s, item_id, done))
+        self.reload(item_id)
+
+    def set_done(self, item_id: int, done: bool) -> None:
+        """Tick or untick a step (what clicking its box does)."""
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if int(item.data(Qt.ItemDataRole.UserRole)) == item_id:
+                item.setCheckState(Qt.CheckState.Checked if done else Qt.CheckState.Unchecked)
+                return
+
+    def add_step(self) -> None:
+        text = self.new_step.text()
+        if not text.strip():
+            self.new_step.setFocus()
+            return
+        entry = self._run(lambda s: svc.add_item(s, text))
+        if entry is not None:
+            self.new_step.clear()
+            self.reload(entry.id)
+
+    def remove_step(self) -> None:
+        entry = self.current_entry()
+        if entry is None or not entry.custom:
+            return
+        answer = QMessageBox.question(
+            self, "Remove step", f"Remove the step “{entry.title}”?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self._run(lambda s: svc.remove_item(s, entry.id))
+            self.reload()
+
+    def _note_edited(self) -> None:
+        if not self._loading:
+            self._note_timer.start()
+
+    def save_note(self) -> None:
+        """Store the note now (it is also stored a moment after typing stops, and when leaving the step)."""
+        self._note_timer.stop()
+        entry = self._details_entry if hasattr(self, "_details_entry") else None
+        if entry is None or self.folder is None:
+            return
+        text = self.note_edit.toPlainText()
+        if text != entry.note:
+            updated = self._run(lambda s: svc.set_note(s, entry.id, text))
+            if updated is not None:
+                self._details_entry = updated
+                self.entries = [updated if e.id == updated.id else e for e in self.entries]
+
+    def _answer_changed(self, key: str) -> None:
+        entry = getattr(self, "_details_entry", None)
+        if self._loading or entry is None:
+            return
+        widget = self.answer_widgets[key]
+        value = widget.currentText() if isinstance(widget, QComboBox) else widget.text()
+        updated = self._run(lambda s: svc.set_answers(s, entry.id, {key: value}))
+        if updated is not None:
+            self._details_entry = updated
+            self.entries = [updated if e.id == updated.id else e for e in self.entries]
+
+    # --- details -----------------------------------------------------------------------------------------
+
+    def _show_details(self, _row: int) -> None:
+        if getattr(self, "_details_entry", None) is not None:
+            self.save_note()
+        entry = self.current_entry()
+        self._details_entry = entry
+        self._loading = True
+        try:
+            while self.answers_form.rowCount():
+                self.answers_form.removeRow(0)
+            self.answer_widgets = {}
+            if entry is None:
+                self.help_label.setText("")
+                self.note_edit.setPlainText("")
+                self.details.setEnabled(False)
+                return
+            self.details.setEnabled(True)
+            parts = [f"<b>{escape(entry.title)}</b>"]
+            if entry.help:
+                parts.append(escape(entry.help))
+            if entry.key == FACILITY_STEP:
+                parts.append(self._facility_progress())
+            if entry.section:
+                parts.append(f'<a href="section:{escape(entry.section)}">Read about this in the guide</a>')
+            self.help_label.setText("<br>".join(p for p in parts if p))
+            for spec in entry.fields:
+                if spec.choices:
+                    widget: QComboBox | QLineEdit = QComboBox()
+                    widget.addItem("")
+                    widget.addItems(list(spec.choices))
+                    widget.setCurrentText(entry.answers.get(spec.key, ""))
+                    widget.currentTextChanged.connect(lambda _t, k=spec.key: self._answer_changed(k))
+                else:
+                    widget = QLineEdit(entry.answers.get(spec.key, ""))
+                    widget.editingFinished.connect(lambda k=spec.key: self._answer_changed(k))
+                widget.setObjectName(f"answer_{spec.key}")
+                widget.setAccessibleName(spec.label)
+                self.answers_form.addRow(spec.label, widget)
+                self.answer_widgets[spec.key] = widget
+            self.note_edit.setPlainText(entry.note)
+        finally:
+            self._loading = False
+            self._update_buttons()
+
+    def _facility_progress(self) -> str:
+        """Per facility: how many of its records are still to request — the step's live progress."""
+        if self.folder is None:
+            return ""
+        from secondopinion_desktop.core.models import RecordStatus
+        from secondopinion_desktop.core.records import list_record_rows
+
+        with self.folder.session() as session:
+            rows = list_record_rows(session)
+        per: dict[str, list[int]] = {}
+        for row in rows:
+            name = row.facility_name or "No facility given"
+            counts = per.setdefault(name, [0, 0])
+            counts[1] += 1
+            if row.status is RecordStatus.NEEDED:
+                counts[0] += 1
+        if not per:
+            return "<i>Add your records in the Records tab to see what to ask each facility for.</i>"
+        lines = []
+        for name, (needed, total) in sorted(per.items(), key=lambda kv: (-kv[1][0], kv[0].casefold())):
+            state = f"{needed} of {total} still to request" if needed else f"all {total} requested or in hand"
+            lines.append(f"{escape(name)}: {state}")
+        return "<br>".join(lines)
+
+    def _link(self, href: str) -> None:
+        if href.startswith("section:"):
+            self.openSection.emit(href.removeprefix("section:"))
+
+    def _update_buttons(self) -> None:
+        entry = self.current_entry()
+        self.remove_button.setEnabled(entry is not None and entry.custom)
+
+    # --- errors ------------------------------------------------------------------------------------------
+
+    def _run(self, action):  # type: ignore[no-untyped-def]
+        assert self.folder is not None
+        try:
+            with self.folder.session() as session:
+                return action(session)
+        except SecondOpinionError as exc:
+            QMessageBox.warning(self, "Checklist", str(exc))
+            return None

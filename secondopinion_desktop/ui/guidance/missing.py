@@ -1,0 +1,102 @@
+""""What's still missing": the readiness findings, each with a one-click action."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.readiness import Action, Finding, whats_missing
+
+BUTTON_TEXT = {
+    Action.OPEN: "Show record",
+    Action.MARK_REQUESTED: "Mark requested",
+    Action.ADD: "Add record…",
+    Action.FOLLOW_UP: "Show record",
+}
+
+
+class MissingPanel(QWidget):
+    """The list of what the second-opinion doctor will expect but is not in hand yet."""
+
+    openRecord = Signal(int)  # noqa: N815
+    markRequested = Signal(int)  # noqa: N815
+    addRecord = Signal(object, str)  # noqa: N815 - (RecordKind, suggested title)
+    countChanged = Signal(int)  # noqa: N815
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folder: DataFolder | None = None
+        self.findings: list[Finding] = []
+        self.today: dt.date | None = None  # None: the real today
+        self.heading = QLabel()
+        self.heading.setObjectName("missingHeading")
+        self.heading.setWordWrap(True)
+        self.rows = QWidget()
+        self.rows_layout = QVBoxLayout(self.rows)
+        self.rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows_layout.setSpacing(6)
+        self.rows_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.rows)
+        scroll.setAccessibleName("What's still missing")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(scroll, 1)
+        self.buttons: list[QPushButton] = []
+
+    def set_folder(self, folder: DataFolder) -> None:
+        self.folder = folder
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.folder is None:
+            return
+        with self.folder.session() as session:
+            self.findings = whats_missing(session, self.today)
+        while self.rows_layout.count() > 1:
+            item = self.rows_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.buttons = []
+        for finding in self.findings:
+            self.rows_layout.insertWidget(self.rows_layout.count() - 1, self._row(finding))
+        n = len(self.findings)
+        self.heading.setText(
+            "<b>Nothing missing that Second Opinion can tell.</b> Your doctor may still ask for more."
+            if not n else
+            f"<b>{n} thing{'s' if n != 1 else ''} the second-opinion doctor will expect "
+            f"{'is' if n == 1 else 'are'} not in hand yet.</b>"
+        )
+        self.countChanged.emit(n)
+
+    def _row(self, finding: Finding) -> QWidget:
+        frame = QFrame()
+        frame.setObjectName("missingRow")
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        text = QLabel(escape(finding.message))
+        text.setWordWrap(True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        button = QPushButton(BUTTON_TEXT[finding.action])
+        button.setAccessibleName(f"{BUTTON_TEXT[finding.action]}: {finding.message}")
+        button.clicked.connect(lambda _checked=False, f=finding: self.act(f))
+        self.buttons.append(button)
+        row = QHBoxLayout(frame)
+        row.addWidget(text, 1)
+        row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        return frame
+
+    def act(self, finding: Finding) -> None:
+        """What a finding's button does."""
+        if finding.action is Action.ADD:
+            self.addRecord.emit(finding.kind, finding.suggested_title)
+        elif finding.action is Action.MARK_REQUESTED and finding.record_id is not None:
+            self.markRequested.emit(finding.record_id)
+        elif finding.record_id is not None:
+            self.openRecord.emit(finding.record_id)

@@ -1,0 +1,193 @@
+"""The Guidance tab through its widgets: the guide, search, text size, checklist, still missing, questions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QMessageBox
+
+from secondopinion_desktop.core import records as svc
+from secondopinion_desktop.core.models import RecordStatus
+from secondopinion_desktop.ui.main_window import MainWindow
+
+
+def open_window(qtbot, folder, **kwargs) -> MainWindow:
+    window = MainWindow(folder, **kwargs)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window.guidance_tab)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, folder):
+    return open_window(qtbot, folder)
+
+
+def test_the_guide_shows_every_section(window) -> None:
+    reader = window.guidance_tab.reader
+    titles = [reader.section_list.item(i).text() for i in range(reader.section_list.count())]
+    assert len(titles) == 7
+    for row, section in enumerate(reader.sections):
+        reader.section_list.setCurrentRow(row)
+        shown = reader.browser.toPlainText()
+        assert shown.lstrip().startswith(section.title)  # rendered: the "# " of the Markdown is gone
+        assert "**" not in shown and "](" not in shown
+
+
+def test_search_finds_a_word_in_another_section_and_scrolls_to_it(qtbot, window) -> None:
+    reader = window.guidance_tab.reader
+    reader.section_list.setCurrentRow(0)
+    reader.browser.resize(reader.browser.width(), 220)  # short, so the match is below the fold at first
+    target = next(s for s in reader.sections if "board certification" in s.markdown.lower())
+    qtbot.keyClicks(reader.search, "board certification")
+    qtbot.keyClick(reader.search, "\r")
+    assert reader.current_key == target.key
+    assert reader.selected_text().lower() == "board certification"
+    assert reader.found_is_visible()
+    reader.search.clear()
+    qtbot.keyClicks(reader.search, "xyzzy-not-in-the-guide")
+    assert reader.find_next() is False
+    assert reader.search_status.text() == "Not found"
+
+
+def test_text_size_changes_and_is_remembered(qtbot, window, folder) -> None:
+    reader = window.guidance_tab.reader
+    before = reader.browser.font().pointSizeF()
+    reader.larger.click()
+    reader.larger.click()
+    assert reader.browser.font().pointSizeF() > before
+    window.close()
+    again = open_window(qtbot, folder)
+    assert again.guidance_tab.reader.zoom == 2
+
+
+def test_web_addresses_open_only_when_clicked_and_nothing_is_fetched(window, monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()) or True)
+    reader = window.guidance_tab.reader
+    for row in range(reader.section_list.count()):
+        reader.section_list.setCurrentRow(row)
+    assert opened == []
+    assert reader.browser.loadResource(2, QUrl("https://www.cancer.gov/logo.png")) is None
+    reader.browser.anchorClicked.emit(QUrl("https://www.cancer.gov/about-cancer"))
+    assert opened == ["https://www.cancer.gov/about-cancer"]
+    reader.browser.anchorClicked.emit(QUrl("section:03-paying"))
+    assert reader.current_key == "03-paying"
+
+
+def test_tick_a_step_and_it_is_still_ticked_after_a_restart(qtbot, window, folder) -> None:
+    panel = window.guidance_tab.checklist
+    total = panel.list.count()
+    assert total >= 10
+    assert panel.progress_label.text() == f"<b>0 of {total} done</b>"
+    first = panel.list.item(0)
+    rect = panel.list.visualItemRect(first)
+    from PySide6.QtCore import QPoint, Qt
+
+    # click the check box at the left edge of the first row
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 10, rect.center().y()))
+    assert panel.entries[0].done and panel.entries[0].done_on == dt.date.today()
+    assert panel.progress_label.text() == f"<b>1 of {total} done</b>"
+    assert window.guidance_tab.side.tabText(0) == f"Checklist (1 of {total})"
+    window.close()
+
+    again = open_window(qtbot, folder)
+    panel = again.guidance_tab.checklist
+    assert panel.list.item(0).checkState() == Qt.CheckState.Checked
+    assert panel.progress_label.text() == f"<b>1 of {total} done</b>"
+    assert "done" in panel.list.item(0).text()
+
+
+def test_insurer_answers_and_notes_are_saved(qtbot, window, folder) -> None:
+    panel = window.guidance_tab.checklist
+    row = next(i for i, e in enumerate(panel.entries) if e.key == "call-insurer")
+    panel.list.setCurrentRow(row)
+    covered = panel.answer_widgets["covered"]
+    covered.setCurrentIndex(1)
+    reference = panel.answer_widgets["reference"]
+    qtbot.keyClicks(reference, "REF-77")
+    reference.editingFinished.emit()
+    panel.note_edit.setPlainText("Spoke with Jordan; call back if the doctor is out of network.")
+    panel.save_note()
+    from secondopinion_desktop.core.checklist import list_checklist
+
+    with folder.session() as s:
+        stored = next(e for e in list_checklist(s) if e.key == "call-insurer")
+    assert stored.answers["covered"] == covered.itemText(1)
+    assert stored.answers["reference"] == "REF-77"
+    assert stored.note.startswith("Spoke with Jordan")
+
+
+def test_add_and_remove_a_step_of_my_own(qtbot, window, monkeypatch) -> None:
+    panel = window.guidance_tab.checklist
+    total = panel.list.count()
+    qtbot.keyClicks(panel.new_step, "Ask work for two days off")
+    qtbot.keyClick(panel.new_step, "\r")
+    assert panel.list.count() == total + 1
+    assert panel.current_entry().title == "Ask work for two days off"
+    assert panel.remove_button.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    panel.remove_button.click()
+    assert panel.list.count() == total
+    panel.list.setCurrentRow(0)
+    assert not panel.remove_button.isEnabled()  # the guide's steps stay
+
+
+def test_request_records_step_shows_progress_per_facility(qtbot, demo_folder) -> None:
+    window = open_window(qtbot, demo_folder)
+    panel = window.guidance_tab.checklist
+    panel.list.setCurrentRow(next(i for i, e in enumerate(panel.entries) if e.key == "request-records"))
+    text = panel.help_label.text()
+    assert "Samplewood Community Hospital:" in text and "still to request" in text
+
+
+def test_still_missing_lists_findings_and_acts_on_them(qtbot, demo_folder, monkeypatch) -> None:
+    window = open_window(qtbot, demo_folder, demo=True)
+    missing = window.guidance_tab.missing
+    assert missing.findings, "the sample case has things still to get"
+    assert window.guidance_tab.side.tabText(1) == f"Still missing ({len(missing.findings)})"
+    mark = next(f for f in missing.findings if f.action.value == "mark_requested")
+    index = missing.findings.index(mark)
+    missing.buttons[index].click()
+    with demo_folder.session() as s:
+        assert svc.get_record(s, mark.record_id).status is RecordStatus.REQUESTED
+    assert all(f.record_id != mark.record_id or f.rule != mark.rule for f in missing.findings)
+    window.undo_action.trigger()  # it went through the Records tab's history
+    with demo_folder.session() as s:
+        assert svc.get_record(s, mark.record_id).status is RecordStatus.NEEDED
+
+    show = next((f for f in missing.findings if f.record_id is not None and f.action.value != "mark_requested"),
+                mark)
+    missing.act(type(show)(show.rule, show.message, type(show.action)("open"), show.record_id))
+    assert window.tabs.currentWidget() is window.records_tab
+    assert window.records_tab.current_record.id == show.record_id
+
+
+def test_question_bank_add_my_own(qtbot, window) -> None:
+    panel = window.guidance_tab.questions
+    before = panel.question_count()
+    assert before >= 30
+    panel.group_combo.setCurrentIndex(1)
+    qtbot.keyClicks(panel.new_question, "Who do I call at night if I have a problem")
+    qtbot.keyClick(panel.new_question, "\r")
+    assert panel.question_count() == before + 1
+    assert panel.tree.currentItem().text(0).startswith("Who do I call at night if I have a problem?")
+    assert panel.remove_button.isEnabled()
+    panel.remove_button.click()
+    assert panel.question_count() == before
+
+
+def test_screenshot_of_the_guidance_tab(qtbot, demo_folder, screenshot) -> None:
+    window = open_window(qtbot, demo_folder, demo=True)
+    screenshot(window, "guidance-tab-checklist")
+    window.guidance_tab.side.setCurrentIndex(1)
+    window.guidance_tab.reader.show_section("04-finding-a-doctor")
+    screenshot(window, "guidance-tab-missing")
+    window.guidance_tab.side.setCurrentIndex(2)
+    screenshot(window, "guidance-tab-questions")
