@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
@@ -80,7 +78,8 @@ class MissingPanel(QWidget):
         frame = QFrame()
         frame.setObjectName("missingRow")
         frame.setFrameShape(QFrame.Shape.StyledPanel)
-        text = QLabel(escape(finding.message))
+        text = QLabel(finding.message)
+        text.setTextFormat(Qt.TextFormat.PlainText)
         text.setWordWrap(True)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         button = QPushButton(BUTTON_TEXT[finding.action])

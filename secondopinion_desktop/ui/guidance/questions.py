@@ -41,6 +41,8 @@ class QuestionsPanel(QWidget):
         self.group_combo = QComboBox()
         self.group_combo.setObjectName("questionGroup")
         self.group_combo.setAccessibleName("Group for the new question")
+        self.group_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.group_combo.setMinimumContentsLength(12)
         self.new_question = QLineEdit()
         self.new_question.setObjectName("newQuestionEdit")
         self.new_question.setAccessibleName("New question")
