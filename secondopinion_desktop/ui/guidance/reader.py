@@ -52,7 +52,7 @@ class GuideReader(QWidget):
             item = QListWidgetItem(section.title)
             item.setData(Qt.ItemDataRole.UserRole, section.key)
             self.section_list.addItem(item)
-        self.section_list.setMinimumWidth(190)
+        self.section_list.setMinimumWidth(140)
         self.section_list.setWordWrap(True)
         self.section_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.section_list.currentRowChanged.connect(self._show_row)
