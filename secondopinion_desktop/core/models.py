@@ -88,6 +88,16 @@ class FacilityKind(LabelledEnum):
     OTHER = ("other", "Other")
 
 
+class TreatmentKind(LabelledEnum):
+    SURGERY = ("surgery", "Surgery")
+    CHEMOTHERAPY = ("chemotherapy", "Chemotherapy")
+    RADIATION = ("radiation", "Radiation therapy")
+    TARGETED = ("targeted", "Targeted therapy")
+    IMMUNOTHERAPY = ("immunotherapy", "Immunotherapy")
+    HORMONE = ("hormone", "Hormone therapy")
+    OTHER = ("other", "Other")
+
+
 class ImagesLocation(LabelledEnum):
     CD = ("cd", "CD / DVD / USB stick")
     FILES = ("files", "Files on this computer")
@@ -264,4 +274,71 @@ class Question(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_key: Mapped[str] = mapped_column(String(50))
     text: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Appointment(Base):
+    """A consult: when, with whom, where, why, who comes along. Questions and notes hang off it."""
+
+    __tablename__ = "appointment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # local wall-clock time
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id", ondelete="SET NULL"), index=True)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    attendees: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    clinician: Mapped[Clinician | None] = relationship()
+    questions: Mapped[list[AppointmentQuestion]] = relationship(
+        back_populates="appointment", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="AppointmentQuestion.position",
+    )
+    notes: Mapped[list[AppointmentNote]] = relationship(
+        back_populates="appointment", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="AppointmentNote.started_at",
+    )
+
+
+class AppointmentQuestion(Base):
+    __tablename__ = "appointment_question"
+    __table_args__ = (CheckConstraint("length(trim(text)) > 0", name="text_not_blank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(String(1000))
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[str] = mapped_column(Text, default="")
+
+    appointment: Mapped[Appointment] = relationship(back_populates="questions")
+
+
+class AppointmentNote(Base):
+    """Notes taken during (or after) a consult; ``started_at`` is when the note was begun."""
+
+    __tablename__ = "appointment_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)  # local wall-clock time
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="notes")
+
+
+class TreatmentLine(Base):
+    """One line of treatment in the patient's history (for the packet's cancer summary)."""
+
+    __tablename__ = "treatment_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TreatmentKind] = mapped_column(_enum(TreatmentKind, "treatment_kind"))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    response: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

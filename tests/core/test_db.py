@@ -28,7 +28,10 @@ from secondopinion_desktop.core.errors import DataFolderError, NotADatabaseError
 from secondopinion_desktop.core.models import Base
 from secondopinion_desktop.core.paths import DB_NAME, ENV_VAR, VAULT_NAME, default_data_dir, resolve_data_dir
 
-APP_TABLES = {"profile", "facility", "clinician", "record", "attachment", "checklist_item", "question"}
+APP_TABLES = {
+    "profile", "facility", "clinician", "record", "attachment", "checklist_item", "question", "appointment",
+    "appointment_question", "appointment_note", "treatment_line",
+}
 RECORD_INSERT = text(
     "INSERT INTO record (kind, title, status, summary, notes, imaging_modality, imaging_body_region,"
     " accession_number, specimen_site, material_holder, created_at, updated_at, slides_count)"

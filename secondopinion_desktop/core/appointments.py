@@ -1,0 +1,252 @@
+"""Appointments: the consults, their questions (ordered, answered) and the notes taken there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from secondopinion_desktop.core.errors import NotFoundError, ValidationError
+from secondopinion_desktop.core.models import Appointment, AppointmentNote, AppointmentQuestion, Clinician
+from secondopinion_desktop.core.validation import clean_line, clean_text
+
+EARLIEST = dt.datetime(1990, 1, 1)
+MAX_YEARS_AHEAD = 5
+
+
+@dataclass(frozen=True)
+class AppointmentQuestionData:
+    id: int
+    position: int
+    text: str
+    answered: bool
+    answer: str
+
+
+@dataclass(frozen=True)
+class NoteData:
+    id: int
+    started_at: dt.datetime
+    text: str
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AppointmentData:
+    id: int
+    starts_at: dt.datetime
+    clinician_id: int | None
+    clinician_name: str  # "Name, MD"
+    clinician_specialty: str
+    institution: str  # the clinician's facility
+    place: str
+    purpose: str
+    attendees: str
+    questions: tuple[AppointmentQuestionData, ...]
+    notes: tuple[NoteData, ...]
+
+    def is_upcoming(self, now: dt.datetime | None = None) -> bool:
+        return self.starts_at >= (now or dt.datetime.now()).replace(second=0, microsecond=0) - dt.timedelta(hours=2)
+
+
+def _data(a: Appointment) -> AppointmentData:
+    c = a.clinician
+    return AppointmentData(
+        id=a.id, starts_at=a.starts_at, clinician_id=a.clinician_id,
+        clinician_name=(f"{c.name}, {c.credentials}" if c and c.credentials else (c.name if c else "")),
+        clinician_specialty=c.specialty if c else "", institution=c.facility.name if c and c.facility else "",
+        place=a.place, purpose=a.purpose, attendees=a.attendees,
+        questions=tuple(
+            AppointmentQuestionData(q.id, q.position, q.text, q.answered, q.answer) for q in a.questions
+        ),
+        notes=tuple(NoteData(n.id, n.started_at, n.text, n.updated_at) for n in a.notes),
+    )
+
+
+def parse_datetime(value: str | dt.datetime | None, what: str = "appointment time") -> dt.datetime:
+    """``YYYY-MM-DD HH:MM`` (or a datetime); between 1990 and five years from now."""
+    if isinstance(value, dt.datetime):
+        moment = value.replace(second=0, microsecond=0, tzinfo=None)
+    else:
+        text = (value or "").strip().replace("T", " ")
+        if not text:
+            raise ValidationError(f"The {what} is required.")
+        try:
+            moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M")
+        except ValueError:
+            try:
+                moment = dt.datetime.strptime(text, "%Y-%m-%d")
+            except ValueError:
+                raise ValidationError(
+                    f"The {what} {text!r} is not a date and time; write it as YYYY-MM-DD HH:MM."
+                ) from None
+    if moment < EARLIEST:
+        raise ValidationError(f"The {what} {moment:%Y-%m-%d} is before 1990; please check it.")
+    if moment > dt.datetime.now() + dt.timedelta(days=365 * MAX_YEARS_AHEAD):
+        raise ValidationError(f"The {what} {moment:%Y-%m-%d} is too far in the future; please check it.")
+    return moment
+
+
+def _load(session: Session, appointment_id: int) -> Appointment:
+    a = session.get(
+        Appointment, appointment_id,
+        options=[selectinload(Appointment.questions), selectinload(Appointment.notes)],
+    )
+    if a is None:
+        raise NotFoundError(f"There is no appointment {appointment_id}.")
+    return a
+
+
+def _apply(session: Session, a: Appointment, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key == "starts_at":
+            a.starts_at = parse_datetime(value)
+        elif key == "clinician_id":
+            if value is not None and session.get(Clinician, value) is None:
+                raise NotFoundError(f"There is no clinician {value}.")
+            a.clinician_id = value
+        elif key == "place":
+            a.place = clean_line(value, "place", max_len=300)
+        elif key == "attendees":
+            a.attendees = clean_line(value, "who comes along", max_len=300)
+        elif key == "purpose":
+            a.purpose = clean_text(value, "purpose", max_len=5000)
+        else:
+            raise ValidationError(f"Appointments have no field {key!r}.")
+
+
+def get_appointment(session: Session, appointment_id: int) -> AppointmentData:
+    return _data(_load(session, appointment_id))
+
+
+def list_appointments(session: Session, now: dt.datetime | None = None) -> list[AppointmentData]:
+    """Upcoming appointments first (soonest first), then past ones (most recent first)."""
+    rows = session.scalars(
+        select(Appointment).options(selectinload(Appointment.questions), selectinload(Appointment.notes))
+    )
+    items = [_data(a) for a in rows]
+    upcoming = sorted((a for a in items if a.is_upcoming(now)), key=lambda a: (a.starts_at, a.id))
+    past = sorted((a for a in items if not a.is_upcoming(now)), key=lambda a: (a.starts_at, a.id), reverse=True)
+    return upcoming + past
+
+
+def create_appointment(session: Session, starts_at: str | dt.datetime, **fields: Any) -> AppointmentData:
+    a = Appointment()
+    _apply(session, a, {"starts_at": starts_at, **fields})
+    session.add(a)
+    session.flush()
+    return get_appointment(session, a.id)
+
+
+def update_appointment(session: Session, appointment_id: int, **fields: Any) -> AppointmentData:
+    a = _load(session, appointment_id)
+    _apply(session, a, fields)
+    session.flush()
+    return get_appointment(session, appointment_id)
+
+
+def delete_appointment(session: Session, appointment_id: int) -> AppointmentData:
+    a = _load(session, appointment_id)
+    data = _data(a)
+    session.delete(a)
+    session.flush()
+    return data
+
+
+# --- questions -----------------------------------------------------------------------------------------------
+
+def add_question(session: Session, appointment_id: int, text: str) -> AppointmentQuestionData:
+    a = _load(session, appointment_id)
+    cleaned = clean_line(text, "question", required=True, max_len=1000)
+    if any(q.text.casefold() == cleaned.casefold() for q in a.questions):
+        raise ValidationError(f"“{cleaned}” is already on this appointment's list.")
+    position = max((q.position for q in a.questions), default=0) + 1
+    q = AppointmentQuestion(appointment_id=appointment_id, text=cleaned, position=position)
+    session.add(q)
+    session.flush()
+    return AppointmentQuestionData(q.id, q.position, q.text, q.answered, q.answer)
+
+
+def reorder_questions(session: Session, appointment_id: int, question_ids: list[int]) -> AppointmentData:
+    """Put the appointment's questions in this order (every question exactly once)."""
+    a = _load(session, appointment_id)
+    have = {q.id: q for q in a.questions}
+    if sorted(question_ids) != sorted(have):
+        raise ValidationError("The new order must name every question of this appointment once.")
+    for position, question_id in enumerate(question_ids, start=1):
+        have[question_id].position = position
+    session.flush()
+    session.expire(a, ["questions"])
+    return get_appointment(session, appointment_id)
+
+
+def _question(session: Session, question_id: int) -> AppointmentQuestion:
+    q = session.get(AppointmentQuestion, question_id)
+    if q is None:
+        raise NotFoundError(f"There is no question {question_id} on an appointment.")
+    return q
+
+
+def answer_question(
+    session: Session, question_id: int, answer: str | None = None, answered: bool | None = None
+) -> AppointmentQuestionData:
+    """Type the answer and/or mark the question answered (typing an answer marks it answered)."""
+    q = _question(session, question_id)
+    if answer is not None:
+        q.answer = clean_text(answer, "answer", max_len=100_000)
+        if answered is None and q.answer.strip():
+            q.answered = True
+    if answered is not None:
+        q.answered = bool(answered)
+    session.flush()
+    return AppointmentQuestionData(q.id, q.position, q.text, q.answered, q.answer)
+
+
+def edit_question(session: Session, question_id: int, text: str) -> AppointmentQuestionData:
+    q = _question(session, question_id)
+    q.text = clean_line(text, "question", required=True, max_len=1000)
+    session.flush()
+    return AppointmentQuestionData(q.id, q.position, q.text, q.answered, q.answer)
+
+
+def remove_question(session: Session, question_id: int) -> AppointmentQuestionData:
+    q = _question(session, question_id)
+    data = AppointmentQuestionData(q.id, q.position, q.text, q.answered, q.answer)
+    session.delete(q)
+    session.flush()
+    return data
+
+
+# --- notes ---------------------------------------------------------------------------------------------------
+
+def start_note(session: Session, appointment_id: int, started_at: dt.datetime | None = None, text: str = "") -> NoteData:
+    _load(session, appointment_id)
+    note = AppointmentNote(
+        appointment_id=appointment_id,
+        started_at=(started_at or dt.datetime.now()).replace(microsecond=0, tzinfo=None),
+        text=clean_text(text, "note"),
+    )
+    session.add(note)
+    session.flush()
+    return NoteData(note.id, note.started_at, note.text, note.updated_at)
+
+
+def save_note(session: Session, note_id: int, text: str) -> NoteData:
+    """Store the note's whole text (called every second or two while typing)."""
+    note = session.get(AppointmentNote, note_id)
+    if note is None:
+        raise NotFoundError(f"There is no note {note_id}.")
+    note.text = clean_text(text, "note")
+    session.flush()
+    return NoteData(note.id, note.started_at, note.text, note.updated_at)
+
+
+def delete_note(session: Session, note_id: int) -> None:
+    note = session.get(AppointmentNote, note_id)
+    if note is None:
+        raise NotFoundError(f"There is no note {note_id}.")
+    session.delete(note)
+    session.flush()
