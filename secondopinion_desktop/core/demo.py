@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from secondopinion_desktop.core import directory, profile, records
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import ValidationError
-from secondopinion_desktop.core.models import Clinician, Facility, Profile, Record, RecordStatus
+from secondopinion_desktop.core.models import Appointment, Clinician, Facility, Profile, Record, RecordStatus
 
 RESOURCE_PACKAGE = "secondopinion_desktop.resources"
 SAMPLE_MARK = "SAMPLE \u2014 fictional patient"
@@ -71,6 +71,7 @@ def fill_demo_data(folder: DataFolder, *, today: dt.date | None = None) -> DemoS
     with folder.session() as session:
         _refuse_unless_empty(session)
         _create_rows(session, case, dates, created)
+        _create_appointments(session, case, dates, created)
     try:
         attachments = _attach_files(folder, case, dates, created)
     except BaseException:
@@ -82,6 +83,22 @@ def fill_demo_data(folder: DataFolder, *, today: dt.date | None = None) -> DemoS
         clinicians=len(created.clinicians),
         attachments=attachments,
     )
+
+
+def _create_appointments(session: Any, case: dict[str, Any], dates: _Dates, created: _Created) -> None:
+    """The upcoming second-opinion visit, with the questions the patient wants to ask."""
+    from secondopinion_desktop.core import appointments
+
+    for spec in case.get("appointments", []):
+        day = dates.today + dt.timedelta(days=int(spec.get("days_from_now", 0)))
+        hour, minute = (int(part) for part in spec.get("time", "09:00").split(":"))
+        made = appointments.create_appointment(
+            session, dt.datetime(day.year, day.month, day.day, hour, minute),
+            clinician_id=created.clinicians.get(spec.get("clinician", "")), place=spec.get("place", ""),
+            purpose=spec.get("purpose", ""), attendees=spec.get("attendees", ""),
+        )
+        for question in spec.get("questions", []):
+            appointments.add_question(session, made.id, question)
 
 
 # --- dates -------------------------------------------------------------------------------------------------
@@ -205,6 +222,8 @@ def _remove_created(folder: DataFolder, created: _Created) -> None:
         if created.profile:
             for row in session.scalars(select(Profile)):
                 session.delete(row)
+        for row in session.scalars(select(Appointment)):  # the folder was empty before the fill
+            session.delete(row)
 
 
 # --- attachments -------------------------------------------------------------------------------------------
