@@ -29,6 +29,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.folder: DataFolder | None = None
+        self.packet_dialog: QWidget | None = None
         self.demo = demo
         self.setWindowTitle(f"{APP_NAME} — sample data" if demo else APP_NAME)
         self.setObjectName("mainWindow")
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
             where = f"Sample data (discarded when you close the window) — {folder.path}"
         self.folder_label.setText(where)
         self.folder_label.setToolTip(str(folder.path))
+        self.packet_action.setEnabled(True)
         self.refresh()
 
     # --- content -----------------------------------------------------------------------------------------
@@ -121,6 +123,21 @@ class MainWindow(QMainWindow):
         for action in (tab.new_action, tab.edit_action, tab.delete_action, tab.next_action, tab.attach_action):
             self.edit_menu.addAction(action)
 
+    def _packet_from_menu(self) -> None:
+        self.open_packet_dialog()
+
+    def open_packet_dialog(self, appointment_id: int | None = None) -> None:
+        """Build packet…: choose, build, preview, save or print."""
+        from secondopinion_desktop.ui.packet.dialog import PacketDialog
+
+        if self.folder is None:
+            return
+        dialog = PacketDialog(self.folder, appointment_id, parent=self)
+        self.packet_dialog = dialog
+        dialog.exec()
+        dialog.deleteLater()
+        self.packet_dialog = None
+
     def show_record(self, record_id: int) -> None:
         """Switch to the Records tab with this record selected (clearing filters that hide it)."""
         if self.records_tab is None:
@@ -138,6 +155,13 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.packet_action = QAction("Build &packet for the doctor…", self)
+        self.packet_action.setObjectName("packetAction")
+        self.packet_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.packet_action.setEnabled(False)
+        self.packet_action.triggered.connect(self._packet_from_menu)
+        file_menu.addAction(self.packet_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)

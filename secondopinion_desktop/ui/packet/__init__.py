@@ -1,0 +1,1 @@
+"""Building, previewing, saving and printing the PDF packet."""

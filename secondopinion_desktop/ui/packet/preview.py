@@ -1,0 +1,146 @@
+"""A PDF preview: pages rendered with pdfium on demand (only the visible ones), with a small cache."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QListView, QWidget
+
+Index = QModelIndex | QPersistentModelIndex
+PREVIEW_WIDTH = 560
+CACHE_PAGES = 24
+
+
+def render_page(document: Any, index: int, width: int) -> QImage:
+    """One page of a pypdfium2 document as a QImage ``width`` pixels wide."""
+    page = document[index]
+    try:
+        page_width, _ = page.get_size()
+        bitmap = page.render(scale=width / page_width)
+        image = bitmap.to_pil().convert("RGB")
+    finally:
+        page.close()
+    data = image.tobytes()
+    return QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888).copy()
+
+
+class PdfPagesModel(QAbstractListModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document: Any = None
+        self.sizes: list[tuple[float, float]] = []
+        self.width = PREVIEW_WIDTH
+        self._cache: OrderedDict[int, QPixmap] = OrderedDict()
+
+    def load(self, path: Path | None) -> None:
+        import pypdfium2
+
+        self.beginResetModel()
+        self.close()
+        if path is not None:
+            self.document = pypdfium2.PdfDocument(str(path))
+            self.sizes = [self.document.get_page_size(i) for i in range(len(self.document))]
+        self.endResetModel()
+
+    def close(self) -> None:
+        self._cache.clear()
+        if self.document is not None:
+            self.document.close()
+        self.document = None
+        self.sizes = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.sizes)
+
+    def _pixmap(self, row: int) -> QPixmap:
+        if row in self._cache:
+            self._cache.move_to_end(row)
+            return self._cache[row]
+        pixmap = QPixmap.fromImage(render_page(self.document, row, self.width))
+        self._cache[row] = pixmap
+        while len(self._cache) > CACHE_PAGES:
+            self._cache.popitem(last=False)
+        return pixmap
+
+    def page_size(self, row: int) -> QSize:
+        w, h = self.sizes[row]
+        return QSize(self.width, int(self.width * h / w))
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self.document is None:
+            return None
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._pixmap(index.row())
+        if role == Qt.ItemDataRole.SizeHintRole:
+            size = self.page_size(index.row())
+            return QSize(size.width() + 16, size.height() + 24)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"Page {index.row() + 1} of {len(self.sizes)}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"Page {index.row() + 1} of {len(self.sizes)}"
+        return None
+
+
+class PdfPreview(QListView):
+    """Pages one under the other, as a reader scrolls through them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pages = PdfPagesModel(self)
+        self.setModel(self.pages)
+        self.setObjectName("packetPreview")
+        self.setAccessibleName("Packet preview")
+        self.setViewMode(QListView.ViewMode.IconMode)  # the caption under each page
+        self.setFlow(QListView.Flow.TopToBottom)
+        self.setWrapping(False)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setSpacing(6)
+        self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.setSelectionMode(QListView.SelectionMode.NoSelection)
+        self.setIconSize(QSize(PREVIEW_WIDTH, int(PREVIEW_WIDTH * 1.5)))
+        self.setStyleSheet("QListView#packetPreview { background: #7a7a7a; }")
+        self.setMinimumWidth(PREVIEW_WIDTH + 40)
+
+    def load(self, path: Path | None) -> None:
+        self.pages.load(path)
+
+    def close_document(self) -> None:
+        self.pages.beginResetModel()
+        self.pages.close()
+        self.pages.endResetModel()
+
+
+def print_pdf(path: Path, printer: Any, progress: Any = None) -> int:
+    """Paint every page of ``path`` on ``printer`` (a QPrinter) at up to 300 dpi; returns pages printed."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        painter = QPainter()
+        if not painter.begin(printer):
+            raise OSError("The printer could not be started.")
+        try:
+            count = len(document)
+            for i in range(count):
+                if progress is not None and not progress(i, count):
+                    break
+                if i:
+                    printer.newPage()
+                target = painter.viewport()
+                dpi = min(printer.resolution(), 300)
+                w, h = document.get_page_size(i)
+                image = render_page(document, i, int(w / 72 * dpi))
+                scaled = image.scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation)
+                painter.fillRect(target, QColor("white"))
+                painter.drawImage(0, 0, scaled)
+            return count
+        finally:
+            painter.end()
+    finally:
+        document.close()

@@ -1,0 +1,93 @@
+"""Build packet…: choose records, build in the background, preview the pages, save, print, cancel."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from secondopinion_desktop.core.records import list_record_rows
+from secondopinion_desktop.ui.packet.dialog import PacketDialog
+from secondopinion_desktop.ui.packet.preview import print_pdf
+
+
+@pytest.fixture
+def dialog(qtbot, demo_folder):
+    d = PacketDialog(demo_folder)
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    return d
+
+
+def build(qtbot, dialog) -> None:
+    job = dialog.build()
+    qtbot.waitUntil(lambda: job.done, timeout=120_000)
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+
+
+def test_build_preview_and_save(qtbot, dialog, demo_folder, tmp_path, screenshot) -> None:
+    assert not dialog.save_button.isEnabled()
+    assert dialog.appointment_combo.currentData() is not None, "the upcoming visit is chosen"
+    build(qtbot, dialog)
+    assert dialog.built_path is not None and dialog.result is not None
+    pages = len(PdfReader(str(dialog.built_path)).pages)
+    assert pages == dialog.result.pages > 5
+    assert dialog.preview.pages.rowCount() == pages
+    assert dialog.preview.pages.data(dialog.preview.pages.index(0)) == f"Page 1 of {pages}"
+    from PySide6.QtCore import Qt
+
+    pixmap = dialog.preview.pages.data(dialog.preview.pages.index(0), Qt.ItemDataRole.DecorationRole)
+    assert not pixmap.isNull() and pixmap.width() > 300
+    assert f"{pages} pages" in dialog.status.text()
+    screenshot(dialog, "packet-dialog")
+
+    target = tmp_path / "packet.pdf"
+    assert dialog.save_as(target) == target
+    assert len(PdfReader(str(target)).pages) == pages
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_only_the_chosen_records_go_in(qtbot, dialog, demo_folder) -> None:
+    with demo_folder.session() as s:
+        rows = list_record_rows(s)
+    keep = next(r for r in rows if r.title.startswith("Breast MRI"))
+    drop = next(r for r in rows if r.title.startswith("Complete blood count"))
+    dialog.select_none.click()
+    dialog.set_record_checked(keep.id, True)
+    assert dialog.chosen_record_ids() == {keep.id}
+    dialog.appendix.setChecked(False)
+    build(qtbot, dialog)
+    text = text_of(dialog.built_path)
+    assert "Breast MRI" in text
+    assert drop.title not in text
+
+
+def test_cancel_leaves_nothing(qtbot, dialog) -> None:
+    job = dialog.build()
+    job.cancel()
+    qtbot.waitUntil(lambda: job.done, timeout=120_000)
+    if dialog.built_path is None:  # cancelled in time
+        assert dialog.status.text() == "Cancelled. Nothing was written."
+        assert list(dialog._tmpdir.iterdir()) == []
+    tmpdir = dialog._tmpdir
+    dialog.reject()
+    assert not tmpdir.exists(), "the private copy is removed when the dialog closes"
+
+
+def test_printing_paints_every_page(qtbot, dialog, tmp_path) -> None:
+    from PySide6.QtPrintSupport import QPrinter
+
+    build(qtbot, dialog)
+    printer = QPrinter(QPrinter.PrinterMode.ScreenResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(out))
+    assert print_pdf(dialog.built_path, printer) == dialog.result.pages
+    assert len(PdfReader(str(out)).pages) == dialog.result.pages
