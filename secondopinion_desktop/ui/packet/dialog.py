@@ -70,7 +70,8 @@ class PacketDialog(QDialog):
         self.records.setObjectName("packetRecords")
         self.records.setAccessibleName("Records to include")
         self.records.setHeaderLabels(["Record", "Date", "Files"])
-        self.records.setColumnWidth(0, 300)
+        self.records.setColumnWidth(0, 290)
+        self.records.setColumnWidth(1, 85)
         by_kind: dict[RecordKind, list] = {}
         for row in rows:
             by_kind.setdefault(row.kind, []).append(row)
@@ -153,6 +154,7 @@ class PacketDialog(QDialog):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
+        splitter.setSizes([430, 750])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.resize(1180, 820)
