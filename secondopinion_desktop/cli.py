@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--attach", nargs="+", default=[], metavar="FILE", help="files to attach")
     add.add_argument("--json", action="store_true", help="print the new record as JSON")
     add.set_defaults(func=cmd_records_add)
+
+    packet = commands.add_parser("packet", help="make the PDF packet to bring to the second-opinion consult")
+    _add_data_dir(packet, default=argparse.SUPPRESS)
+    packet.add_argument("--out", required=True, metavar="FILE", help="where to write the PDF")
+    packet.add_argument("--appointment", type=int, metavar="ID",
+                        help="the appointment whose questions and notes go in (default: the next upcoming one)")
+    packet.set_defaults(func=cmd_packet)
     return parser
 
 
@@ -154,6 +161,18 @@ def cmd_records_add(args: argparse.Namespace) -> int:
     else:
         files_note = f" with {len(record.attachments)} attached file(s)" if record.attachments else ""
         print(f"Added record {record.id}: {record.title} ({record.kind.label}, {record.status.label}){files_note}.")
+    return 0
+
+
+def cmd_packet(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.packet import PacketOptions, build_packet
+
+    out = Path(args.out).expanduser()
+    with _open(args) as folder:
+        result = build_packet(folder, out, PacketOptions(appointment_id=args.appointment))
+    print(f"Wrote {out}: {result.pages} pages")
+    for problem in result.problems:
+        print(f"Not included: {problem.what}: {problem.reason}")
     return 0
 
 

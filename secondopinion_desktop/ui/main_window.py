@@ -11,10 +11,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from secondopinion_desktop import APP_NAME, __version__
-from secondopinion_desktop.ui.placeholder import PlannedPage
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
     from secondopinion_desktop.core.db import DataFolder
+    from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
     from secondopinion_desktop.ui.guidance.tab import GuidanceTab
     from secondopinion_desktop.ui.records.tab import RecordsTab
 
@@ -44,19 +44,12 @@ class MainWindow(QMainWindow):
         self.records_tab: RecordsTab | None = None
         self.records_placeholder = QLabel("Opening your records…")
         self.records_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.appointments_tab = PlannedPage(
-            "Appointments",
-            "Your consults: who, where and when, the questions you want answered, and the notes you take while "
-            "the doctor speaks.",
-            [
-                "keep the appointments and the doctors' details in one place",
-                "prepare questions and write the answers down during the visit",
-                "print a packet for the doctor and your notes as PDF",
-            ],
-        )
+        self.appointments_tab: AppointmentsTab | None = None
+        self.appointments_placeholder = QLabel("Opening your appointments…")
+        self.appointments_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tabs.addTab(self.guidance_placeholder, "&Guidance")
         self.tabs.addTab(self.records_placeholder, "&Records")
-        self.tabs.addTab(self.appointments_tab, "A&ppointments")
+        self.tabs.addTab(self.appointments_placeholder, "A&ppointments")
         self.setCentralWidget(self.tabs)
 
         self._build_menus()
@@ -89,6 +82,8 @@ class MainWindow(QMainWindow):
         assert self.records_tab is not None and self.guidance_tab is not None
         self.records_tab.set_folder(self.folder)
         self.guidance_tab.set_folder(self.folder)
+        assert self.appointments_tab is not None
+        self.appointments_tab.set_folder(self.folder)
 
     def _replace_placeholder(self, placeholder: QWidget, tab: QWidget, title: str) -> None:
         index = self.tabs.indexOf(placeholder)
@@ -113,6 +108,14 @@ class MainWindow(QMainWindow):
         guidance.markRequested.connect(tab.mark_requested)
         guidance.addRecord.connect(self._add_record_from_guidance)
 
+        from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
+
+        appointments = AppointmentsTab()
+        self._replace_placeholder(self.appointments_placeholder, appointments, "A&ppointments")
+        self.appointments_tab = appointments
+        appointments.exportPacketRequested.connect(self.open_packet_dialog)
+        appointments.directoryChanged.connect(tab.reload)
+
         self.undo_action = tab.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = tab.undo_stack.createRedoAction(self, "&Redo")
@@ -124,7 +127,8 @@ class MainWindow(QMainWindow):
             self.edit_menu.addAction(action)
 
     def _packet_from_menu(self) -> None:
-        self.open_packet_dialog()
+        tab = self.appointments_tab
+        self.open_packet_dialog(tab.current_appointment_id() if tab is not None else None)
 
     def open_packet_dialog(self, appointment_id: int | None = None) -> None:
         """Build packet…: choose, build, preview, save or print."""
@@ -213,6 +217,8 @@ class MainWindow(QMainWindow):
         self.save_settings()
         if self.guidance_tab is not None:
             self.guidance_tab.shutdown()
+        if self.appointments_tab is not None:
+            self.appointments_tab.shutdown()
         if self.records_tab is not None:
             self.records_tab.shutdown()
         super().closeEvent(event)

@@ -1,0 +1,92 @@
+"""The PDF packet the patient brings to the second-opinion consult.
+
+Importing this package is light: reportlab, pypdf and Pillow are imported by the submodules that use them,
+and those are imported only when a packet is built.
+
+What goes in, in order: a cover, the contents, a one-page cancer summary and a one-page timeline, the records
+inventory with what is still missing, imaging studies and pathology specimens, the questions for the doctor,
+the appointment's notes, then the appendix (every attached PDF in full, every attached image on its own page),
+the files that could not be included and why, and an index of the included files with their SHA-256.
+See :mod:`.build` for how the parts are put together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from secondopinion_desktop.core.db import DataFolder
+
+Progress = Callable[[int, int, str], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class PacketOptions:
+    appointment_id: int | None = None  # None: the next upcoming appointment, if any
+    record_ids: frozenset[int] | None = None  # None: every record
+    include_appendix: bool = True
+    today: dt.date | None = None  # "Prepared on" and the what's-missing rules; None: the real today
+
+
+@dataclass(frozen=True)
+class PacketProblem:
+    """Something the packet had to leave out (a file, usually), and why, in one plain sentence."""
+
+    what: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class PacketResult:
+    path: Path
+    pages: int
+    problems: tuple[PacketProblem, ...]
+    included_files: int
+
+
+class PacketCancelled(Exception):
+    """The build was cancelled; nothing was written."""
+
+
+def build_packet(
+    folder: DataFolder,
+    out: Path,
+    options: PacketOptions = PacketOptions(),
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> PacketResult:
+    """Write the packet to ``out`` (atomically, mode 0600) and say how many pages it has and what was left out.
+
+    Raises PacketCancelled when ``cancelled()`` turns True (checked between steps and between appended files),
+    NotFoundError for an unknown appointment or record, and SecondOpinionError when the packet cannot be
+    written. In every failing case neither ``out`` nor a temporary file is left behind.
+    """
+    from secondopinion_desktop.core.packet.build import build_packet as _build
+
+    return _build(folder, Path(out), options, progress=progress, cancelled=cancelled)
+
+
+def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path:
+    """Write one appointment's sheet (date, doctor, who came along, questions and answers, notes) to ``out``."""
+    from secondopinion_desktop.core.packet.notes import export_notes_pdf as _export
+
+    return _export(folder, appointment_id, Path(out))
+
+
+__all__ = [
+    "PacketCancelled",
+    "PacketOptions",
+    "PacketProblem",
+    "PacketResult",
+    "build_packet",
+    "export_notes_pdf",
+]

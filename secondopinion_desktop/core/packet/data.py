@@ -1,0 +1,89 @@
+"""Everything the packet shows, read through the core services into plain dataclasses (no ORM objects)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from secondopinion_desktop.core.appointments import AppointmentData, get_appointment, list_appointments
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.directory import ClinicianData, FacilityData, list_clinicians, list_facilities
+from secondopinion_desktop.core.errors import NotFoundError
+from secondopinion_desktop.core.models import ClinicianRole, RecordKind
+from secondopinion_desktop.core.profile import ProfileData, get_profile
+from secondopinion_desktop.core.readiness import Finding, whats_missing
+from secondopinion_desktop.core.records import RecordData, list_records
+from secondopinion_desktop.core.treatments import TreatmentLineData, list_treatment_lines
+
+
+@dataclass(frozen=True)
+class PacketData:
+    today: dt.date
+    profile: ProfileData
+    appointment: AppointmentData | None
+    doctor: ClinicianData | None  # the appointment's clinician, for phone and address
+    treating: tuple[ClinicianData, ...]
+    treatments: tuple[TreatmentLineData, ...]
+    records: tuple[RecordData, ...]  # the chosen records, grouped by kind, oldest first within a kind
+    all_records: tuple[RecordData, ...]  # every record (the timeline and what's missing look at all of them)
+    findings: tuple[Finding, ...]
+    facilities: dict[str, FacilityData]  # by name
+
+
+KIND_ORDER = {kind: n for n, kind in enumerate(RecordKind)}
+
+
+def record_order(r: RecordData) -> tuple[int, bool, dt.date, int]:
+    return (KIND_ORDER[r.kind], r.date_of_service is None, r.date_of_service or dt.date.max, r.id)
+
+
+def choose_appointment(
+    appointments: list[AppointmentData], today: dt.date | None
+) -> AppointmentData | None:
+    """The next upcoming appointment (as of ``today``, or now), or None."""
+    now = dt.datetime.combine(today, dt.time(0, 0)) if today else dt.datetime.now()
+    upcoming = [a for a in appointments if a.is_upcoming(now)]
+    return min(upcoming, key=lambda a: (a.starts_at, a.id)) if upcoming else None
+
+
+def load_packet_data(
+    folder: DataFolder,
+    *,
+    appointment_id: int | None,
+    record_ids: frozenset[int] | None,
+    today: dt.date | None,
+) -> PacketData:
+    day = today or dt.date.today()
+    with folder.session() as session:
+        profile = get_profile(session)
+        if appointment_id is not None:
+            appointment = get_appointment(session, appointment_id)  # NotFoundError when there is none
+        else:
+            appointment = choose_appointment(list_appointments(session), today)
+        clinicians = list_clinicians(session)
+        treatments = tuple(list_treatment_lines(session))
+        records = list_records(session)
+        facilities = {f.name: f for f in list_facilities(session)}
+        findings = tuple(whats_missing(session, day))
+    if record_ids is not None:
+        known = {r.id for r in records}
+        unknown = sorted(set(record_ids) - known)
+        if unknown:
+            raise NotFoundError(f"There is no record {unknown[0]}.")
+    ordered = tuple(sorted(records, key=record_order))
+    chosen = ordered if record_ids is None else tuple(r for r in ordered if r.id in record_ids)
+    doctor = None
+    if appointment is not None and appointment.clinician_id is not None:
+        doctor = next((c for c in clinicians if c.id == appointment.clinician_id), None)
+    return PacketData(
+        today=day,
+        profile=profile,
+        appointment=appointment,
+        doctor=doctor,
+        treating=tuple(c for c in clinicians if c.role is ClinicianRole.TREATING),
+        treatments=treatments,
+        records=chosen,
+        all_records=ordered,
+        findings=findings,
+        facilities=facilities,
+    )

@@ -1,0 +1,64 @@
+"""One appointment on paper: when, with whom, who came along, the questions with their answers, and the notes
+(each with the time it was started)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from secondopinion_desktop.core.appointments import get_appointment
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.directory import list_clinicians
+from secondopinion_desktop.core.profile import get_profile
+
+
+def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path:
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph
+
+    from secondopinion_desktop.core.packet import story as st
+    from secondopinion_desktop.core.packet.build import check_destination, footer_left, write_atomically
+    from secondopinion_desktop.core.packet.data import PacketData
+    from secondopinion_desktop.core.packet.text import binary_streams, para, plain, register_fonts
+
+    out = Path(out).expanduser().absolute()
+    check_destination(out)
+    with folder.session() as session:
+        appointment = get_appointment(session, appointment_id)  # NotFoundError when there is none
+        profile = get_profile(session)
+        doctor = next((c for c in list_clinicians(session) if c.id == appointment.clinician_id), None)
+    data = PacketData(
+        today=appointment.starts_at.date(), profile=profile, appointment=appointment, doctor=doctor, treating=(),
+        treatments=(), records=(), all_records=(), findings=(), facilities={},
+    )
+    register_fonts()
+    s = st._styles()
+    w = st.GEOMETRY.width
+    name = plain(profile.name) or "Patient"
+    story = [
+        st.Heading("Appointment", s["h1"], 0, toc=False),
+        Paragraph(f"{para(profile.name) or 'Patient'} \u00b7 born {st.human_date(profile.date_of_birth)}",
+                  s["muted"]),
+        st._pairs([
+            ("Date and time", st.human_datetime(appointment.starts_at)),
+            ("Doctor", appointment.clinician_name + (f" ({appointment.clinician_specialty})"
+                                                     if appointment.clinician_specialty else "")),
+            ("Institution", appointment.institution),
+            ("Place", appointment.place),
+            ("Who came along", appointment.attendees),
+            ("Purpose", appointment.purpose),
+        ], s, (1.4 * inch, w - 1.4 * inch)),
+        st.Heading("Questions", s["h2"], 0, toc=False),
+    ]
+    story += st.question_flowables(appointment.questions, s) or [Paragraph("No questions.", s["muted"])]
+    story.append(st.Heading("Notes", s["h2"], 0, toc=False))
+    story += st.note_flowables(appointment.notes, s) or [Paragraph("No notes taken.", s["muted"])]
+
+    buf = io.BytesIO()
+    title = f"Appointment notes \u2014 {name} \u2014 {appointment.starts_at:%Y-%m-%d}"
+    doc = st.PacketDoc(buf, st.Marks(), title=title, author=name, subject="Notes from a medical appointment",
+                       creator="Second Opinion")
+    with binary_streams():
+        doc.build(story, canvasmaker=st.footer_canvas(st.Footer(footer_left(data))))
+    write_atomically(out, lambda fh: fh.write(buf.getvalue()))
+    return out

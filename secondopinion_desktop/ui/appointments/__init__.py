@@ -1,0 +1,1 @@
+"""The Appointments tab: consults, the questions to ask there, the notes taken, and the directory dialogs."""
