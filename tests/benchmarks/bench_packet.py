@@ -1,6 +1,7 @@
 """Packet benchmark: 200 records, 20 attached PDFs totalling 200 pages, 50 attached pictures.
 
-Run:  .venv/bin/python tests/benchmarks/bench_packet.py [--records N] [--pdfs N] [--pages N] [--images N] [--runs N]
+Run:  .venv/bin/python tests/benchmarks/bench_packet.py [--records N] [--pdfs N] [--pages N] [--images N]
+                                                        [--runs N]
 
 Measures, each in a fresh subprocess (so peak memory is that run's own):
   1. build_packet on the data folder (read, check every file, lay out, draw pictures, append, stamp, write);
@@ -8,7 +9,8 @@ Measures, each in a fresh subprocess (so peak memory is that run's own):
      multiBuild, summary, a 200-row inventory table, the pictures one per page as Image flowables) and a
      pypdf append of the same 20 PDFs, written to a file.
 Reports the wall time of the work (imports and the data folder's set-up excluded) and the process's peak
-resident memory (ru_maxrss), median of --runs. Targets: build_packet ≤ 1.5 × the bare script, peak < 300 MB.
+resident memory (ru_maxrss), median of --runs.
+Targets: build_packet ≤ 1.5 × the bare script, peak < 300 MB.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 KINDS = ("lab", "imaging", "pathology", "molecular", "clinical", "treatment", "identity", "other")
-WORDS = ("blood count metabolic panel tumor marker mammogram ultrasound biopsy pathology slides block CT MRI PET "
-         "consult note discharge summary referral insurance card release genomic assay BRCA panel").split()
+WORDS = ("blood count metabolic panel tumor marker mammogram ultrasound biopsy pathology slides block CT MRI "
+         "PET consult note discharge summary referral insurance card release genomic assay BRCA "
+         "panel").split()
 
 
 def make_pdf(pages: int, seed: int) -> bytes:
@@ -100,7 +103,8 @@ def prepare(base: Path, n_records: int, n_pdfs: int, n_pages: int, n_images: int
                     facility=f"Facility {i % 9}", summary=" ".join(rng.choice(WORDS) for _ in range(20)),
                     status=rng.choice(("needed", "requested", "received")),
                 ).id)
-            a = appointments.create_appointment(session, dt.datetime.now() + dt.timedelta(days=10), place="Room 1")
+            soon = dt.datetime.now() + dt.timedelta(days=10)
+            a = appointments.create_appointment(session, soon, place="Room 1")
             for q in range(12):
                 appointments.add_question(session, a.id, f"Question number {q}: " + " ".join(WORDS[q:q + 8]))
         for n, (_, path) in enumerate(files):
@@ -145,8 +149,8 @@ BARE_SCRIPT = textwrap.dedent("""
     start = time.perf_counter()
     engine = create_engine("sqlite:///" + spec["data"] + "/secondopinion.db")
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT kind, title, date_of_service, status, summary FROM record ORDER BY kind, "
-                                 "date_of_service")).all()
+        rows = conn.execute(text("SELECT kind, title, date_of_service, status, summary FROM record "
+                                 "ORDER BY kind, date_of_service")).all()
     ss = getSampleStyleSheet()
 
     class Doc(BaseDocTemplate):
@@ -158,7 +162,8 @@ BARE_SCRIPT = textwrap.dedent("""
                 self.notify("TOCEntry", (0, f.getPlainText(), self.page))
 
     story = [Paragraph("Bench Patient", ss["Title"]), PageBreak(), TableOfContents(), PageBreak(),
-             Paragraph("Summary", ss["Heading1"]), Paragraph("Colon cancer, adenocarcinoma, stage III", ss["Normal"]),
+             Paragraph("Summary", ss["Heading1"]),
+             Paragraph("Colon cancer, adenocarcinoma, stage III", ss["Normal"]),
              PageBreak(), Paragraph("Records inventory", ss["Heading1"])]
     data = [["Kind", "Title", "Date", "Status"]] + [
         [r[0], Paragraph(r[1] + "<br/>" + r[4], ss["BodyText"]), str(r[2]), r[3]] for r in rows]
@@ -214,9 +219,11 @@ def main() -> None:
         b_peak = max(r["peak_mb"] for r in bare)
         size = (base / "packet0.pdf").stat().st_size / 1e6
         bare_size = (base / "bare0.pdf").stat().st_size / 1e6
-        print(f"build_packet: {p_time:.2f} s, peak {p_peak:.0f} MB, {packet[0]['pages']} pages, {size:.1f} MB, "
+        print(f"build_packet: {p_time:.2f} s, peak {p_peak:.0f} MB, {packet[0]['pages']} pages, "
+              f"{size:.1f} MB, "
               f"{packet[0]['problems']} problems")
-        print(f"bare script:  {b_time:.2f} s, peak {b_peak:.0f} MB, {bare[0]['pages']} pages, {bare_size:.1f} MB")
+        print(f"bare script:  {b_time:.2f} s, peak {b_peak:.0f} MB, {bare[0]['pages']} pages, "
+              f"{bare_size:.1f} MB")
         ratio = p_time / b_time
         print(f"ratio {ratio:.2f} (target <= 1.5); peak {p_peak:.0f} MB (target < 300 MB)")
         ok = ratio <= 1.5 and p_peak < 300

@@ -37,7 +37,7 @@ SECTIONS = (
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
 
 
-# --- helpers -------------------------------------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------------------------
 
 def squash(text: str) -> str:
     """Text without any whitespace: table cells and long words wrap, so compare without line breaks."""
@@ -95,7 +95,8 @@ def png_bytes(width: int, height: int, seed: int = 1) -> bytes:
 def bomb_png(width: int = 20000, height: int = 20000) -> bytes:
     """A tiny PNG whose header claims 20000 × 20000 pixels (1 bit each)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (1 + (width + 7) // 8) * 16)
@@ -107,7 +108,9 @@ def add_record(folder, title: str, kind: str = "other", **fields) -> int:  # typ
         return records.create_record(session, kind, title, **fields).id
 
 
-def attach_bytes(folder, record_id: int, name: str, data: bytes, tmp_path: Path):  # type: ignore[no-untyped-def]
+def attach_bytes(  # type: ignore[no-untyped-def]
+    folder, record_id: int, name: str, data: bytes, tmp_path: Path
+):
     folder_ = tmp_path / "sources"
     folder_.mkdir(exist_ok=True)
     source = folder_ / f"{record_id}-{len(list(folder_.iterdir()))}.bin"
@@ -115,7 +118,7 @@ def attach_bytes(folder, record_id: int, name: str, data: bytes, tmp_path: Path)
     return records.attach_file(folder, record_id, source, original_name=name)
 
 
-# --- the sample case -----------------------------------------------------------------------------------------
+# --- the sample case ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def demo_packet(tmp_path_factory):  # type: ignore[no-untyped-def]
@@ -257,7 +260,7 @@ def test_the_package_imports_without_the_pdf_libraries() -> None:
     assert out.strip() == "[]"
 
 
-# --- choices ---------------------------------------------------------------------------------------------------
+# --- choices ------------------------------------------------------------------------------------------------
 
 def test_chosen_records_and_appointment(folder, tmp_path: Path) -> None:
     fill_demo_data(folder)
@@ -300,9 +303,12 @@ def test_an_empty_folder_still_makes_a_packet(folder, tmp_path: Path) -> None:
     assert result.problems == () and result.included_files == 0
 
 
-# --- hostile text ---------------------------------------------------------------------------------------------
+# --- hostile text -------------------------------------------------------------------------------------------
 
-HOSTILE = "<b>bold?</b> &amp; <font color=red>red</font> <para> back\\slash \\n 1 < 2 > 0 \" ' \U0001f600 مرحبا 右"
+HOSTILE = (
+    "<b>bold?</b> &amp; <font color=red>red</font> <para> back\\slash \\n 1 < 2 > 0 \" ' "
+    "\U0001f600 مرحبا 右"
+)
 
 
 def test_hostile_text_prints_literally(folder, tmp_path: Path) -> None:
@@ -328,7 +334,8 @@ def test_hostile_text_prints_literally(folder, tmp_path: Path) -> None:
     reader = PdfReader(result.path)
     text = "\n".join(page_texts(reader))
     flat = squash(text)
-    for literal in ("<b>bold?</b>", "&amp;", "<font color=red>red</font>", "<para>", "back\\slash", "1 < 2 > 0",
+    for literal in ("<b>bold?</b>", "&amp;", "<font color=red>red</font>", "<para>", "back\\slash",
+                    "1 < 2 > 0",
                     "Room <3>", "Mom & <Dad>", "Is <this> answered?", "Yes &amp; no", "Lung <cancer> & more",
                     "EGFR <L858R>"):
         assert squash(literal) in flat, literal
@@ -352,7 +359,7 @@ def test_escaping_helper() -> None:
     assert plain("a\n b" + "c" * 50, 10) == "a bcccccc\u2026"
 
 
-# --- files that cannot go in ----------------------------------------------------------------------------------
+# --- files that cannot go in --------------------------------------------------------------------------------
 
 def encrypted_pdf(source: bytes) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(source)))
@@ -398,6 +405,8 @@ def test_bad_files_are_listed_and_the_packet_is_still_built(folder, tmp_path: Pa
     attach_bytes(folder, rid, "photo-really.pdf", jpeg_bytes(), tmp_path)
     png = png_bytes(300, 300)
     attach_bytes(folder, rid, "cut.png", png[: len(png) // 2], tmp_path)
+    photo = jpeg_bytes(800, 600)
+    attach_bytes(folder, rid, "cut.jpg", photo[: len(photo) // 2], tmp_path)
     attach_bytes(folder, rid, "bomb.png", bomb_png(), tmp_path)
     attach_bytes(folder, rid, "notes.txt", b"just some text, not a picture\n" * 10, tmp_path)
     gone = attach_bytes(folder, rid, "gone.pdf", simple_pdf("This one will vanish"), tmp_path)
@@ -406,10 +415,11 @@ def test_bad_files_are_listed_and_the_packet_is_still_built(folder, tmp_path: Pa
 
     result = build_packet(folder, tmp_path / "packet.pdf")
     reasons = {p.what.split(" \u2014 ")[1]: p.reason for p in result.problems}
-    assert set(reasons) == {"locked.pdf", "cut.pdf", "cut.png", "bomb.png", "notes.txt", "gone.pdf"}
+    assert set(reasons) == {"locked.pdf", "cut.pdf", "cut.png", "cut.jpg", "bomb.png", "notes.txt", "gone.pdf"}
     assert "password" in reasons["locked.pdf"]
     assert "incomplete" in reasons["cut.pdf"]
     assert "incomplete" in reasons["cut.png"] or "damaged" in reasons["cut.png"]
+    assert "incomplete" in reasons["cut.jpg"] or "damaged" in reasons["cut.jpg"]
     assert "too large" in reasons["bomb.png"]
     assert "neither a PDF nor a picture" in reasons["notes.txt"]
     assert "missing" in reasons["gone.pdf"]
@@ -446,7 +456,57 @@ def test_odd_page_sizes_and_rotation_get_the_footer_below(folder, tmp_path: Path
         assert float(page.mediabox.bottom) < 0  # the strip added below the original page
 
 
-# --- writing safely -------------------------------------------------------------------------------------------
+def picture_bytes(kind: str) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    base = Image.linear_gradient("L").resize((300, 200)).convert("RGB")
+    if kind == "tiff3":
+        frames = [base, base.rotate(90, expand=True), base.convert("1")]
+        frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+    elif kind == "gif":
+        base.convert("P").save(buf, "GIF")
+    elif kind == "bmp":
+        base.save(buf, "BMP")
+    elif kind == "rotated-jpeg":
+        exif = Image.Exif()
+        exif[0x0112] = 6  # shot sideways: to be turned upright
+        base.save(buf, "JPEG", exif=exif)
+    elif kind == "cmyk-jpeg":
+        base.convert("CMYK").save(buf, "JPEG")
+    elif kind == "rgba-png":
+        base.convert("RGBA").save(buf, "PNG")
+    elif kind == "palette-png":
+        base.convert("P").save(buf, "PNG")
+    elif kind == "grey16-png":
+        base.convert("I").point(lambda v: v * 257).convert("I;16").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_pictures_of_every_kind_get_their_own_pages(folder, tmp_path: Path) -> None:
+    rid = add_record(folder, "Pictures", "imaging")
+    kinds = ("tiff3", "gif", "bmp", "rotated-jpeg", "cmyk-jpeg", "rgba-png", "palette-png", "grey16-png")
+    for kind in kinds:
+        attach_bytes(folder, rid, f"{kind}.img", picture_bytes(kind), tmp_path)
+    result = build_packet(folder, tmp_path / "packet.pdf")
+    assert result.problems == ()
+    assert result.included_files == len(kinds)
+    reader = PdfReader(result.path)
+    starts = {t: p for _, t, p in outline_entries(reader)}
+    for kind in kinds:
+        first = starts[f"Pictures \u2014 {kind}.img"]
+        for k in range(3 if kind == "tiff3" else 1):
+            page = reader.pages[first + k]
+            text = page.extract_text()
+            assert f"{kind}.img" in text and f"Page {first + k + 1} of {result.pages}" in text
+            images = [x for x in page.images]
+            assert len(images) == 1, kind
+            if kind == "rotated-jpeg":
+                assert images[0].image.size == (200, 300)  # turned upright
+    assert "page 3 of 3" in reader.pages[starts["Pictures \u2014 tiff3.img"] + 2].extract_text()
+
+
+# --- writing safely -----------------------------------------------------------------------------------------
 
 def test_cancel_leaves_nothing_behind(folder, tmp_path: Path) -> None:
     fill_demo_data(folder)
@@ -522,7 +582,7 @@ def test_a_write_refused_by_the_system_is_reported(folder, tmp_path: Path, monke
     assert not (tmp_path / "p.pdf").exists()
 
 
-# --- the notes sheet ---------------------------------------------------------------------------------------------
+# --- the notes sheet ----------------------------------------------------------------------------------------
 
 def test_export_notes_pdf(folder, tmp_path: Path) -> None:
     fill_demo_data(folder)

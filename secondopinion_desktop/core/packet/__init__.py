@@ -64,7 +64,7 @@ def build_packet(
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
 ) -> PacketResult:
-    """Write the packet to ``out`` (atomically, mode 0600) and say how many pages it has and what was left out.
+    """Write the packet to ``out`` (atomically, mode 0600); say how many pages it has and what was left out.
 
     Raises PacketCancelled when ``cancelled()`` turns True (checked between steps and between appended files),
     NotFoundError for an unknown appointment or record, and SecondOpinionError when the packet cannot be
@@ -76,7 +76,7 @@ def build_packet(
 
 
 def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path:
-    """Write one appointment's sheet (date, doctor, who came along, questions and answers, notes) to ``out``."""
+    """Write one appointment's sheet (date, doctor, who came along, questions, answers, notes) to ``out``."""
     from secondopinion_desktop.core.packet.notes import export_notes_pdf as _export
 
     return _export(folder, appointment_id, Path(out))

@@ -21,7 +21,7 @@ from secondopinion_desktop.core.records import AttachmentData, RecordData, attac
 IMAGE_FORMATS = {"JPEG", "MPO", "PNG", "TIFF", "GIF", "BMP", "HEIF", "AVIF", "WEBP"}
 MAX_IMAGE_PIXELS = 60_000_000  # a 600 dpi scan of a Letter page is 34 million pixels
 MAX_TIFF_PAGES = 500
-MAX_DRAWN_SIDE = 2400  # pictures are drawn at most this many pixels on their long side (≈ 270 dpi on a page)
+MAX_DRAWN_SIDE = 2400  # pixels on a picture's long side at most (≈ 270 dpi on a page)
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ def _check_pdf(path: Path) -> tuple[str, int]:
             size = fh.tell()
             fh.seek(max(0, size - 2048))
             if b"%%EOF" not in fh.read():
-                return "the PDF is incomplete (the file ends too early; it may have been cut off while copying)", 0
+                return ("the PDF is incomplete (the file ends too early; it may have been cut off while "
+                        "copying)"), 0
             fh.seek(0)
             reader = PdfReader(fh, strict=False)
             if reader.is_encrypted:
@@ -313,7 +314,8 @@ def caption_markup(item: AppendixItem, frame: int) -> tuple[str, str]:
     record = item.record
     bits = [record.kind.label]
     if record.date_of_service:
-        bits.append(f"{record.date_of_service:%b} {record.date_of_service.day}, {record.date_of_service.year}")
+        day = record.date_of_service
+        bits.append(f"{day:%b} {day.day}, {day.year}")
     if record.facility_name:
         bits.append(para(record.facility_name))
     if item.pages > 1:

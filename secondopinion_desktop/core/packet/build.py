@@ -3,13 +3,12 @@
 1. Read the data (:mod:`.data`) and decide, by content, which attached files can be included
    (:mod:`.appendix`).
 2. Lay out the reportlab story (:mod:`.story`) with ``multiBuild``, so the contents have page numbers. The
-   appendix is laid out as one placeholder page per page it will have, so the numbered canvas already knows the
-   final page count ("Page X of Y") and the contents and outline know where each appended document starts.
-3. Assemble with pypdf: reportlab pages as they are; for each appended document, its pages (``append``) with
-   the placeholder's footer stamped on each; a picture is drawn on its own page (a small PDF made with a
-   plain canvas, one picture at a time so memory stays flat) and stamped the same way. An attached PDF page gets a 26-point strip added below it for
-   the footer, so nothing on the original page is covered. Then the outline (every section and every appended
-   document), named destinations for the contents' links, and the metadata.
+   appendix is laid out as one placeholder page per page it will have, so the numbered canvas already knows
+   the final page count ("Page X of Y") and the contents and outline know where each appended document starts.
+3. Assemble with pypdf: reportlab pages as they are; for each attached PDF its pages (``append``), each with
+   a 26-point strip added below it and the placeholder's footer stamped there, so nothing on the original
+   page is covered; each picture drawn on its own page (one small PDF per picture, so memory stays flat) and
+   stamped the same way. Then the outline (every section and every appended document) and the metadata.
 4. Write to a temporary file beside ``out``, fsync, rename over ``out`` (mode 0600), fsync the folder.
 """
 
@@ -73,7 +72,9 @@ def _write_error(exc: OSError, out: Path) -> SecondOpinionError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return SecondOpinionError(f"The disk is full: the packet could not be saved to {out.parent}.")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return SecondOpinionError(f"Cannot write the packet to {out}: the folder {out.parent} is not writable.")
+        return SecondOpinionError(
+            f"Cannot write the packet to {out}: the folder {out.parent} is not writable."
+        )
     return SecondOpinionError(f"Cannot write the packet to {out}: {exc.strerror or exc}.")
 
 
@@ -376,9 +377,7 @@ def _draw_on_page(page: Any, writer: Any, base_name: str, xobject: Any, matrix: 
 
 def _outline(writer: Any, marks: Any) -> None:
     parents: dict[int, Any] = {}
-    for level, title, page, key in marks.outline:
+    for level, title, page, _key in marks.outline:
         parent = parents.get(level - 1) if level > 0 else None
         item = writer.add_outline_item(title=title or "\u2014", page_number=page - 1, parent=parent)
         parents[level] = item
-        with contextlib.suppress(Exception):
-            writer.add_named_destination(title=key, page_number=page - 1)

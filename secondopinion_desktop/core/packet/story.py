@@ -35,7 +35,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from secondopinion_desktop.core.models import RecordKind, RecordStatus
+from secondopinion_desktop.core.models import RecordKind, RecordStatus, TreatmentKind
 from secondopinion_desktop.core.packet import PacketProblem
 from secondopinion_desktop.core.packet.appendix import AppendixItem
 from secondopinion_desktop.core.packet.data import PacketData
@@ -169,7 +169,9 @@ def footer_canvas(footer: Footer, geometry: Geometry = GEOMETRY) -> Callable[...
     return NumberedCanvas
 
 
-def draw_footer(canvas: Canvas, footer: Footer, number: int, total: int, geometry: Geometry = GEOMETRY) -> None:
+def draw_footer(
+    canvas: Canvas, footer: Footer, number: int, total: int, geometry: Geometry = GEOMETRY
+) -> None:
     width = geometry.pagesize[0]
     y = geometry.footer_y
     canvas.saveState()
@@ -202,9 +204,10 @@ def draw_runs(canvas: Canvas, x: float, y: float, text: str, size: float) -> Non
 
 @dataclass
 class Marks:
-    """What the layout found out on its last pass: outline entries, and which page is a placeholder for what."""
+    """What the layout found on its last pass: outline entries, and which page is a placeholder for what."""
 
-    outline: list[tuple[int, str, int, str]] = field(default_factory=list)  # level, title, page (1-based), key
+    # level, title, page (1-based), key
+    outline: list[tuple[int, str, int, str]] = field(default_factory=list)
     placeholders: dict[int, tuple[int, int]] = field(default_factory=dict)  # page -> (item index, item page)
 
 
@@ -396,8 +399,9 @@ def build_story(inp: StoryInput, marks: Marks, geometry: Geometry = GEOMETRY) ->
         story += _appendix(inp, marks, s, w)
     # The contents' entries are known before layout, only their page numbers are not: giving the first pass
     # the entries makes the contents the right height at once, so multiBuild needs two passes, not three.
-    toc._entries = [(f.outline_level, para(f.outline_title), 0, None) for f in story  # type: ignore[attr-defined]
-                    if getattr(f, "in_toc", False)]
+    toc._entries = [  # type: ignore[attr-defined]
+        (f.outline_level, para(f.outline_title), 0, None) for f in story if getattr(f, "in_toc", False)
+    ]
     return story
 
 
@@ -422,8 +426,8 @@ def _cover(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flowab
     else:
         doctor = a.clinician_name + (f" ({a.clinician_specialty})" if a.clinician_specialty else "")
         out.append(_pairs([
-            ("Doctor", doctor), ("Institution", a.institution), ("Date and time", human_datetime(a.starts_at)),
-            ("Place", a.place),
+            ("Doctor", doctor), ("Institution", a.institution),
+            ("Date and time", human_datetime(a.starts_at)), ("Place", a.place),
         ] + ([("Coming along", a.attendees)] if a.attendees else []), s, (1.4 * inch, w - 1.4 * inch)))
     out.append(Heading("Contact the patient", s["h2"], 1, toc=False))
     out.append(_pairs([("Phone", p.phone), ("Email", p.email), ("Address", p.address)],
@@ -465,6 +469,8 @@ def _summary(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flow
             what = f"<b>{para(t.kind.label)}</b>" + (f": {para(t.description)}" if t.description else "")
             if t.start_date and t.end_date:
                 when = f"{human_date(t.start_date)} \u2013 {human_date(t.end_date)}"
+            elif t.start_date and t.kind is TreatmentKind.SURGERY:
+                when = human_date(t.start_date) + (" (planned)" if t.start_date > d.today else "")
             elif t.start_date:
                 when = f"Since {human_date(t.start_date)}" if t.start_date <= d.today else \
                     f"Planned from {human_date(t.start_date)}"
@@ -505,7 +511,7 @@ def _inventory(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Fl
         return out + [Paragraph("No records are listed yet.", s["muted"])]
     out.append(Paragraph(f"{len(d.records)} record{'s' if len(d.records) != 1 else ''}, grouped by kind; "
                          "files marked in the last column are attached in full in the appendix.", s["muted"]))
-    widths = [w * 0.12, w * 0.33, w * 0.18, w * 0.13, w * 0.24]
+    widths = [w * 0.135, w * 0.32, w * 0.18, w * 0.135, w * 0.23]
     for kind in RecordKind:
         rows_of_kind = [r for r in d.records if r.kind is kind]
         if not rows_of_kind:
@@ -562,7 +568,8 @@ def _imaging_pathology(d: PacketData, s: dict[str, ParagraphStyle], w: float) ->
     out.append(Heading("Pathology specimens", s["h2"], 1))
     if pathology:
         rows = [[Paragraph(h, s["head"]) for h in
-                 ("Date", "Specimen / report", "Accession no.", "Site", "Slides / blocks", "Held by", "Status")]]
+                 ("Date", "Specimen / report", "Accession no.", "Site", "Slides / blocks", "Held by",
+                  "Status")]]
         for r in pathology:
             counts = []
             if r.slides_count is not None:
@@ -614,7 +621,8 @@ def _questions(d: PacketData, s: dict[str, ParagraphStyle]) -> list[Flowable]:
     out: list[Flowable] = [Heading("Questions for the doctor", s["h1"], 0)]
     a = d.appointment
     if a is None:
-        return out + [Paragraph("No appointment has been entered, so there are no questions yet.", s["muted"])]
+        none = "No appointment has been entered, so there are no questions yet."
+        return out + [Paragraph(none, s["muted"])]
     out.append(Paragraph(f"For the appointment with {appointment_line(d)}.", s["muted"]))
     if not a.questions:
         return out + [Paragraph("No questions written down yet.", s["muted"])]
@@ -649,12 +657,14 @@ def _appendix(inp: StoryInput, marks: Marks, s: dict[str, ParagraphStyle], w: fl
         out.append(Paragraph(
             f"The following pages reproduce the {pdfs} attached PDF document{'s' if pdfs != 1 else ''} in "
             f"full and the {images} attached picture{'s' if images != 1 else ''}, one per page, in the order "
-            "of the records inventory. Each starts with a bookmark and is listed in the contents.", s["body"]))
+            "of the records inventory. Each starts with a bookmark and is listed in the contents.",
+            s["body"]))
     else:
         out.append(Paragraph("No attached documents could be included.", s["muted"]))
     if inp.problems:
-        out.append(Paragraph(f"{len(inp.problems)} attached file{'s' if len(inp.problems) != 1 else ''} could "
-                             "not be included; see \u201cFiles not included\u201d.", s["body"]))
+        n = len(inp.problems)
+        out.append(Paragraph(f"{n} attached file{'s' if n != 1 else ''} could not be included; see "
+                             "\u201cFiles not included\u201d.", s["body"]))
     for index, item in enumerate(items):
         out.append(PageBreak())
         out.append(DocEntry(item.title))
@@ -669,13 +679,14 @@ def _appendix(inp: StoryInput, marks: Marks, s: dict[str, ParagraphStyle], w: fl
                              "The patient can bring them separately.", s["muted"]))
         rows = [[Paragraph(h, s["head"]) for h in ("File", "Why it is not included")]]
         for problem in inp.problems:
-            rows.append([Paragraph(para(problem.what), s["cellbold"]), Paragraph(para(problem.reason[:1].upper() + problem.reason[1:]), s["cell"])])
+            reason = problem.reason[:1].upper() + problem.reason[1:]
+            rows.append([Paragraph(para(problem.what), s["cellbold"]), Paragraph(para(reason), s["cell"])])
         out.append(_table(rows, [w * 0.42, w * 0.58]))
     if items:
         out.append(PageBreak())
         out.append(Heading("Attachment index", s["h1"], 0))
-        out.append(Paragraph("Every file reproduced in this packet, with its size and SHA-256 checksum (which "
-                             "identifies the exact file the patient holds).", s["muted"]))
+        out.append(Paragraph("Every file reproduced in this packet, with its size and SHA-256 checksum "
+                             "(which identifies the exact file the patient holds).", s["muted"]))
         rows = [[Paragraph(h, s["head"]) for h in ("#", "Record", "File", "Size", "SHA-256")]]
         for n, item in enumerate(items, start=1):
             sha = item.attachment.sha256

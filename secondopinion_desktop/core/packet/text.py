@@ -23,7 +23,9 @@ CJK_HAN = "STSong-Light"  # Chinese characters (and the CJK punctuation and full
 CJK_KANA = "HeiseiMin-W3"  # Japanese kana
 CJK_HANGUL = "HYSMyeongJo-Medium"  # Korean
 
-_FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf", FONT_ITALIC: "DejaVuSans-Oblique.ttf"}
+_FONT_FILES = {
+    FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf", FONT_ITALIC: "DejaVuSans-Oblique.ttf",
+}
 
 # C0 and C1 control characters except tab and line breaks, lone surrogates and non-characters.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -32,9 +34,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\u
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 _KANA = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-_HAN = "\u2e80-\u2fdf\u3000-\u303f\u3190-\u31bf\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff65\uffe0-\uffee"
+_HAN = (
+    "\u2e80-\u2fdf\u3000-\u303f\u3190-\u31bf\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\ufe30-\ufe4f\uff00-\uff65\uffe0-\uffee"
+)
 _CJK_RUN = re.compile(f"([{_HANGUL}]+|[{_KANA}]+|[{_HAN}]+)")
-_CJK_ANY = re.compile(f"[{_HANGUL}{_KANA}{_HAN}]")
 
 
 def clean(text: object) -> str:
@@ -77,12 +81,6 @@ def runs(text: str, regular: str = FONT) -> list[tuple[str, str]]:
     return out
 
 
-def font_for(text: str, regular: str = FONT) -> str:
-    """The font to draw ``text`` on a canvas: a CJK font if it holds CJK characters (they carry Latin too)."""
-    match = _CJK_ANY.search(text)
-    return _cjk_font(match.group(0)) if match else regular
-
-
 @contextlib.contextmanager
 def binary_streams() -> Iterator[None]:
     """Write images as binary streams rather than ASCII85 text while our PDFs are made.
@@ -113,7 +111,9 @@ def register_fonts() -> None:
     for name, file_name in _FONT_FILES.items():
         with resources.as_file(folder / file_name) as path:
             pdfmetrics.registerFont(TTFont(name, str(path)))
-    pdfmetrics.registerFontFamily(FONT_FAMILY, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD)
+    pdfmetrics.registerFontFamily(
+        FONT_FAMILY, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD
+    )
     for base in (FONT, FONT_BOLD, FONT_ITALIC):
         addMapping(base, 0, 0, FONT)
         addMapping(base, 1, 0, FONT_BOLD)

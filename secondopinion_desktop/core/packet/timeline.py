@@ -3,7 +3,7 @@
 A horizontal time axis with month ticks; a coloured marker on the axis for each key date (diagnosis,
 pathology and biomarker tests, imaging, surgery, treatments, the appointment) with its label on a leader line;
 labels that would overlap go to the next free row, alternately above and below the axis; treatment lines are
-bars from their start to their end (or to today while they go on).
+bars from their start to their end (or to today, with an arrow, while they go on).
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ def timeline_events(data: PacketData) -> tuple[list[Event], list[Span]]:
             events.append(Event(r.date_of_service, r.title, DIAGNOSIS))
         elif r.kind is RecordKind.IMAGING:
             events.append(Event(r.date_of_service, r.title, IMAGING))
-        elif r.kind in (RecordKind.TREATMENT, RecordKind.CLINICAL, RecordKind.OTHER) and is_surgery(r, data.today):
+        elif r.kind in (RecordKind.TREATMENT, RecordKind.CLINICAL, RecordKind.OTHER) and is_surgery(
+            r, data.today
+        ):
             events.append(Event(r.date_of_service, r.title, SURGERY))
     for t in data.treatments:
         name = t.description or t.kind.label
@@ -97,7 +99,7 @@ def _months_between(a: dt.date, b: dt.date) -> int:
 
 
 class _Axis:
-    """Dates to x positions, with long empty stretches (over four months) shortened to a short broken piece."""
+    """Dates to x positions; long empty stretches (over four months) shortened to a short broken piece."""
 
     GAP_DAYS = 120
     MARGIN_DAYS = 20
@@ -107,7 +109,8 @@ class _Axis:
         self.breaks: list[tuple[dt.date, dt.date]] = []
         for a, b in zip(dates, dates[1:]):
             if (b - a).days > self.GAP_DAYS:
-                self.breaks.append((a + dt.timedelta(days=self.MARGIN_DAYS), b - dt.timedelta(days=self.MARGIN_DAYS)))
+                margin = dt.timedelta(days=self.MARGIN_DAYS)
+                self.breaks.append((a + margin, b - margin))
         self.start, self.end, self.left, self.right = start, end, left, right
         shown_days = (end - start).days - sum((b - a).days for a, b in self.breaks)
         self.scale = (right - left - self.BREAK_W * len(self.breaks)) / max(1, shown_days)
@@ -165,12 +168,13 @@ def _label(d, x: float, y: float, text: str, size: float, color) -> None:  # typ
 
 LABEL_SIZE = 7.2
 ROW = 12.5
+BAR_ROW = 9.0
 MAX_LABEL = 42
 
 
 def timeline_drawing(data: PacketData, width: float, height: float):  # type: ignore[no-untyped-def]
     """The timeline as a Drawing ``width`` × ``height`` points, or None when there is no dated event."""
-    from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
+    from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
     from reportlab.lib.colors import HexColor
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -187,7 +191,7 @@ def timeline_drawing(data: PacketData, width: float, height: float):  # type: ig
     left, right = 8.0, width - 8.0
     axis = _Axis(start, end, dates, left, right)
     legend_h = 30.0
-    bars_h = ROW * min(len(spans), 6)
+    bars_h = BAR_ROW * min(len(spans), 6)
     axis_y = legend_h + (height - legend_h) * 0.42 + bars_h / 2
     x_of = axis.x_of
 
@@ -215,16 +219,16 @@ def timeline_drawing(data: PacketData, width: float, height: float):  # type: ig
                          textAnchor="middle"))
             last_label_end = x + lw / 2
 
-    # Treatment bars just below the axis.
+    # Treatment bars just below the axis (named by their start marker's label); an ongoing one ends in an
+    # arrow at today.
     for row, span in enumerate(spans[:6]):
-        y = axis_y - 22 - row * ROW
+        y = axis_y - 22 - row * BAR_ROW
         x0, x1 = x_of(span.start), max(x_of(span.end), x_of(span.start) + 2)
-        d.add(Rect(x0, y - 3, x1 - x0, 6, fillColor=HexColor("#a9dfbf"), strokeColor=HexColor(TREATMENT.color),
-                   strokeWidth=0.5))
-        text = plain(span.label, 40) + (" (ongoing)" if span.ongoing else "")
-        w = _width(text, 6.5)
-        tx = x1 + 3 if x1 + 3 + w <= right else max(left, x0 - 3 - w)
-        _label(d, tx, y - 2.3, text, 6.5, HexColor("#145a32"))
+        d.add(Rect(x0, y - 3, x1 - x0, 6, fillColor=HexColor("#a9dfbf"),
+                   strokeColor=HexColor(TREATMENT.color), strokeWidth=0.5))
+        if span.ongoing:
+            d.add(Polygon([x1, y - 4.5, x1 + 6, y, x1, y + 4.5], fillColor=HexColor(TREATMENT.color),
+                          strokeColor=None))
 
     # Labels. Each label sits on a row above the axis or below the treatment bars, reached by a leader line
     # from its marker. Going from the latest event to the earliest, each takes the nearest row where it
@@ -293,5 +297,6 @@ def timeline_drawing(data: PacketData, width: float, height: float):  # type: ig
     if spans:
         d.add(Rect(x, 7, 16, 6, fillColor=HexColor("#a9dfbf"), strokeColor=HexColor(TREATMENT.color),
                    strokeWidth=0.5))
-        d.add(String(x + 20, 7.5, "Treatment period", fontName=FONT, fontSize=7, fillColor=HexColor("#1c2833")))
+        d.add(String(x + 20, 7.5, "Treatment period", fontName=FONT, fontSize=7,
+                     fillColor=HexColor("#1c2833")))
     return d
