@@ -8,7 +8,8 @@ import types
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from helpers.dialogs import on_next_dialog
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLineEdit, QMessageBox, QWidget
 
 from secondopinion_desktop.core import appointments as svc
@@ -51,29 +52,6 @@ def demo_tab(qtbot, demo_folder):
     made = make_tab(qtbot, demo_folder)
     yield made
     made.shutdown()
-
-
-def on_next_dialog(handler) -> list[str]:
-    """Run ``handler(dialog)`` on the next modal dialog that opens; returns a list that records failures."""
-    errors: list[str] = []
-    seen_before = QApplication.activeModalWidget()
-
-    def poll(tries: int = 0) -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None or dialog is seen_before:
-            if tries < 300:
-                QTimer.singleShot(10, lambda: poll(tries + 1))
-            else:
-                errors.append("no dialog opened")
-            return
-        try:
-            handler(dialog)
-        except Exception as exc:  # noqa: BLE001 - reported by the test
-            errors.append(repr(exc))
-            dialog.reject()
-
-    QTimer.singleShot(0, poll)
-    return errors
 
 
 def stored(folder, appointment_id: int) -> svc.AppointmentData:

@@ -6,16 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from helpers.dialogs import on_next_dialog
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QComboBox, QDialog, QLineEdit, QMessageBox
 
 from secondopinion_desktop.core import records as svc
 from secondopinion_desktop.core.models import RecordKind, RecordStatus
 from secondopinion_desktop.ui.main_window import MainWindow
 from secondopinion_desktop.ui.records.model import RECORD_ID_ROLE, Column
-
-
 
 
 def shown_window(qtbot, folder, **kwargs) -> MainWindow:
@@ -36,28 +35,6 @@ def window(qtbot, folder):
 @pytest.fixture
 def demo_window(qtbot, demo_folder):
     return shown_window(qtbot, demo_folder, demo=True)
-
-
-def on_next_dialog(handler) -> list[str]:
-    """Run ``handler(dialog)`` on the next modal dialog that opens; returns a list that records failures."""
-    errors: list[str] = []
-
-    def poll(tries: int = 0) -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            if tries < 200:
-                QTimer.singleShot(10, lambda: poll(tries + 1))
-            else:
-                errors.append("no dialog opened")
-            return
-        try:
-            handler(dialog)
-        except Exception as exc:  # noqa: BLE001 - reported by the test
-            errors.append(repr(exc))
-            dialog.reject()
-
-    QTimer.singleShot(0, poll)
-    return errors
 
 
 def rows(tab) -> list[svc.RecordRow]:
