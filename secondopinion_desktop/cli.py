@@ -87,6 +87,25 @@ def build_parser() -> argparse.ArgumentParser:
     packet.add_argument("--appointment", type=int, metavar="ID",
                         help="the appointment whose questions and notes go in (default: the next upcoming one)")
     packet.set_defaults(func=cmd_packet)
+
+    imaging = commands.add_parser(
+        "import-imaging", help="read an imaging CD or folder (DICOM) and add its studies to the records"
+    )
+    _add_data_dir(imaging, default=argparse.SUPPRESS)
+    imaging.add_argument("path", metavar="PATH", help="the folder or mounted disc holding the images")
+    imaging.add_argument("--record", type=int, metavar="ID",
+                         help="attach everything to this existing imaging record instead of one new record per study")
+    imaging.add_argument("--dry-run", action="store_true", help="only show what was found; write nothing")
+    imaging.add_argument("--json", action="store_true", help="print what was found (and imported) as JSON")
+    imaging.set_defaults(func=cmd_import_imaging)
+
+    export_imaging = commands.add_parser(
+        "export-imaging", help="write a record's images to a folder with a DICOMDIR, for the doctor"
+    )
+    _add_data_dir(export_imaging, default=argparse.SUPPRESS)
+    export_imaging.add_argument("--record", type=int, required=True, metavar="ID", help="the imaging record")
+    export_imaging.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder to write")
+    export_imaging.set_defaults(func=cmd_export_imaging)
     return parser
 
 
@@ -173,6 +192,63 @@ def cmd_packet(args: argparse.Namespace) -> int:
     print(f"Wrote {out}: {result.pages} pages")
     for problem in result.problems:
         print(f"Not included: {problem.what}: {problem.reason}")
+    return 0
+
+
+def _profile_for_check(args: argparse.Namespace, *, dry_run: bool):  # type: ignore[no-untyped-def]
+    """The profile to compare the images with; a dry run reads it only from an up-to-date existing folder."""
+    from secondopinion_desktop.core.db import SCHEMA_HEAD, read_schema_revision
+    from secondopinion_desktop.core.paths import DB_NAME, resolve_data_dir
+    from secondopinion_desktop.core.profile import ProfileData, get_profile
+
+    if dry_run:
+        db_path = resolve_data_dir(args.data_dir) / DB_NAME
+        if not db_path.is_file() or read_schema_revision(db_path) != SCHEMA_HEAD:
+            return ProfileData()
+    with _open(args) as folder, folder.dry_run() as session:
+        return get_profile(session)
+
+
+def cmd_import_imaging(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.imaging.importer import import_imaging, patient_mismatch
+    from secondopinion_desktop.core.imaging.scan import scan_folder
+
+    scan = scan_folder(Path(args.path))
+    warnings = patient_mismatch(scan, _profile_for_check(args, dry_run=args.dry_run))
+    result = None
+    if not args.dry_run and scan.studies:
+        with _open(args) as folder:
+            result = import_imaging(folder, scan, record_id=args.record)
+    if args.json:
+        payload = {
+            "scan": scan.to_json(), "patient_mismatch": warnings,
+            "import": result.to_json() if result is not None else None,
+        }
+        json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for line in scan.summary_lines():
+            print(line)
+        for warning in warnings:
+            print(f"Warning: {warning}")
+        if result is not None:
+            for line in result.summary_lines():
+                print(line)
+        elif args.dry_run:
+            print("Dry run: nothing was written.")
+    if not args.dry_run and not scan.studies:
+        from secondopinion_desktop.core.errors import ValidationError
+
+        raise ValidationError(f"no DICOM images were found in {scan.root}; nothing was imported")
+    return 0
+
+
+def cmd_export_imaging(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.imaging.export import export_study
+
+    with _open(args) as folder:
+        out = export_study(folder, args.record, Path(args.out))
+    print(f"Wrote the images of record {args.record} with a DICOMDIR to {out}")
     return 0
 
 

@@ -342,3 +342,30 @@ class TreatmentLine(Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date)
     response: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ImagingFile(Base):
+    """One DICOM file of an imported imaging study. The bytes live in the vault under their SHA-256.
+
+    DICOM files are not attachments: a study of thousands of images must not flood the record's file list or
+    the packet. ``relative_path`` is where the file was inside the imported folder, to export the same set.
+    """
+
+    __tablename__ = "imaging_file"
+    __table_args__ = (
+        CheckConstraint("size >= 0", name="size_not_negative"),
+        CheckConstraint("length(sha256) = 64", name="sha256_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    relative_path: Mapped[str] = mapped_column(String(1000))
+    study_uid: Mapped[str] = mapped_column(String(64), default="")
+    series_uid: Mapped[str] = mapped_column(String(64), default="")
+    sop_instance_uid: Mapped[str] = mapped_column(String(64), default="")
+    series_number: Mapped[int | None] = mapped_column(Integer)
+    instance_number: Mapped[int | None] = mapped_column(Integer)
+    modality: Mapped[str] = mapped_column(String(16), default="")
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

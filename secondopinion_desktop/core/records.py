@@ -7,8 +7,8 @@ import enum
 import mimetypes
 import os
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,9 @@ class RecordData:
     created_at: dt.datetime
     updated_at: dt.datetime
     attachments: tuple[AttachmentData, ...]
+    # Rows of imported DICOM files (column name -> value). Filled only in the snapshot delete_record returns, so
+    # that an undo can put them back; everyday listings leave it empty (a study can hold thousands).
+    imaging_files: tuple[Mapping[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready values: ISO dates, enum values."""
@@ -88,7 +91,9 @@ class RecordData:
                 return {k: plain(v) for k, v in value.items()}
             return value
 
-        return plain(asdict(self))
+        values = asdict(self)
+        values.pop("imaging_files")
+        return plain(values)
 
 
 IMAGING_FIELDS = ("imaging_modality", "imaging_body_region", "images_location")
@@ -438,8 +443,15 @@ def attach_file(
 
 
 def _remove_if_unused(folder: DataFolder, sha256: str) -> bool:
+    """Delete a vault file that no attachment and no imported imaging file refers to; True if removed."""
+    from secondopinion_desktop.core.models import ImagingFile
+
     with folder.session() as session:
         used = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256))
+        if not used:
+            used = session.scalar(
+                select(func.count()).select_from(ImagingFile).where(ImagingFile.sha256 == sha256)
+            )
     return folder.vault.remove(sha256) if not used else False
 
 
@@ -456,18 +468,30 @@ def remove_attachment(folder: DataFolder, attachment_id: int) -> AttachmentData:
 
 
 def delete_record(folder: DataFolder, record_id: int, *, keep_files: bool = False) -> RecordData:
-    """Delete a record and its attachments.
+    """Delete a record, its attachments and its imported DICOM files.
 
     Vault files no other record uses are removed after the commit, unless ``keep_files`` (the window keeps them
-    while the deletion can still be undone, then calls ``purge_unused_files``).
+    while the deletion can still be undone, then calls ``purge_unused_files``). The returned snapshot carries
+    the imaging rows, so ``restore_record`` can put everything back.
     """
+    from secondopinion_desktop.core.models import ImagingFile
+
     with folder.session() as session:
         record = _load(session, record_id)
-        data = record_data(record)
+        imaging = tuple(
+            {column.name: getattr(row, column.name) for column in ImagingFile.__table__.columns}
+            for row in session.scalars(select(ImagingFile).where(ImagingFile.record_id == record_id))
+        )
+        data = replace(record_data(record), imaging_files=imaging)
         session.delete(record)
     if not keep_files:
-        purge_unused_files(folder, {a.sha256 for a in data.attachments})
+        purge_unused_files(folder, record_digests(data))
     return data
+
+
+def record_digests(data: RecordData) -> set[str]:
+    """Every vault file a record (snapshot) refers to: attachments and imported DICOM files."""
+    return {a.sha256 for a in data.attachments} | {str(row["sha256"]) for row in data.imaging_files}
 
 
 def purge_unused_files(folder: DataFolder, digests: Iterable[str]) -> list[str]:
@@ -481,6 +505,7 @@ def restore_record(folder: DataFolder, data: RecordData) -> RecordData:
     The attachments' vault files must still be there (see ``delete_record(keep_files=True)``).
     """
     missing = [a.original_name for a in data.attachments if not folder.vault.exists(a.sha256)]
+    missing += [str(row["relative_path"]) for row in data.imaging_files if not folder.vault.exists(row["sha256"])]
     if missing:
         raise NotFoundError(f"Cannot bring the record back: the file {missing[0]} is no longer stored.")
     with folder.session() as session:
@@ -496,6 +521,10 @@ def restore_record(folder: DataFolder, data: RecordData) -> RecordData:
                 id=a.id, record_id=data.id, original_name=a.original_name, media_type=a.media_type, size=a.size,
                 sha256=a.sha256, added_at=a.added_at,
             ))
+        if data.imaging_files:
+            from secondopinion_desktop.core.models import ImagingFile
+
+            session.execute(ImagingFile.__table__.insert(), [dict(row) for row in data.imaging_files])
         session.flush()
         session.refresh(record)
         return record_data(_load(session, data.id))

@@ -125,6 +125,9 @@ class MainWindow(QMainWindow):
         self.edit_menu.addSeparator()
         for action in (tab.new_action, tab.edit_action, tab.delete_action, tab.next_action, tab.attach_action):
             self.edit_menu.addAction(action)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(tab.import_imaging_action)
+        self.edit_menu.addAction(tab.export_images_action)
 
     def _packet_from_menu(self) -> None:
         tab = self.appointments_tab

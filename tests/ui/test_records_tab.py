@@ -380,3 +380,17 @@ def test_controls_have_accessible_names(window) -> None:
     tab = window.records_tab
     for widget in (tab.table, tab.search, tab.kind_filter, tab.status_filter, tab.summary):
         assert widget.accessibleName(), widget.objectName()
+
+
+def test_imaging_actions_follow_the_selected_record(demo_window, demo_folder) -> None:
+    tab = demo_window.records_tab
+    with demo_folder.session() as s:
+        rows = svc.list_record_rows(s)
+    imaging = next(r for r in rows if r.kind is RecordKind.IMAGING)
+    lab = next(r for r in rows if r.kind is RecordKind.LAB)
+    assert tab.import_imaging_action.isEnabled()
+    tab.select_record(lab.id)
+    assert not tab.export_images_action.isEnabled()
+    tab.select_record(imaging.id)
+    assert tab.export_images_action.isEnabled()
+    assert tab.import_imaging_action in demo_window.edit_menu.actions()

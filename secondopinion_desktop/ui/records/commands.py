@@ -68,7 +68,7 @@ class AddRecordCommand(_RecordCommand):
         def do() -> None:
             assert self.record_id is not None
             self._snapshot = svc.delete_record(self.context.folder, self.record_id, keep_files=True)
-            self.context.kept_files({a.sha256 for a in self._snapshot.attachments})
+            self.context.kept_files(svc.record_digests(self._snapshot))
             self.context.records_removed([self.record_id])
 
         self._guard(do)
@@ -105,7 +105,7 @@ class DeleteRecordCommand(_RecordCommand):
     def redo(self) -> None:
         def do() -> None:
             self._snapshot = svc.delete_record(self.context.folder, self.record_id, keep_files=True)
-            self.context.kept_files({a.sha256 for a in self._snapshot.attachments})
+            self.context.kept_files(svc.record_digests(self._snapshot))
             self.context.records_removed([self.record_id])
 
         self._guard(do)

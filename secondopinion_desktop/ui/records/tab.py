@@ -177,7 +177,8 @@ class RecordsTab(QWidget):
 
         self._build_actions()
         top = QHBoxLayout()
-        for action in (self.new_action, self.edit_action, self.delete_action, self.next_action, self.attach_action):
+        for action in (self.new_action, self.edit_action, self.delete_action, self.next_action, self.attach_action,
+                       self.import_imaging_action):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -234,6 +235,40 @@ class RecordsTab(QWidget):
     def _new_from_action(self) -> None:
         self.new_record()
 
+    def _import_imaging_from_action(self) -> None:
+        self.import_imaging()
+
+    def _export_images_from_action(self) -> None:
+        self.export_images()
+
+    def import_imaging(self, root: Path | None = None):  # type: ignore[no-untyped-def]
+        """Import imaging…: a CD or folder of DICOM files, previewed before anything is written."""
+        from secondopinion_desktop.ui.imaging import open_import_imaging
+
+        if self.folder is None:
+            return None
+        record = self._current
+        record_id = record.id if record is not None and record.kind is RecordKind.IMAGING else None
+        dialog = open_import_imaging(self, self.folder, record_id, root)
+        if dialog is not None:
+            dialog.imported.connect(self._imaging_imported)
+        return dialog
+
+    def _imaging_imported(self, record_ids: list[int]) -> None:
+        if record_ids:
+            self.records_changed(list(record_ids), select=record_ids[0])
+
+    def export_images(self, target: Path | None = None) -> Job | None:
+        """Export images for the doctor…: the record's DICOM files with a DICOMDIR."""
+        from secondopinion_desktop.ui.imaging import export_images
+
+        if self.folder is None or self._current is None:
+            return None
+        job = export_images(self, self.folder, self._current.id, target)
+        if job is not None:
+            self.last_job = job  # shutdown waits for it
+        return job
+
     def _edit_from_index(self, _index: object) -> None:
         self.edit_record()
 
@@ -276,6 +311,14 @@ class RecordsTab(QWidget):
         self.attach_action = self._action("&Attach file…", self.attach_with_dialog, "Ctrl+Shift+A",
                                           "Attach files to the selected record")
         self.find_action = self._action("Find", self._focus_search, QKeySequence.StandardKey.Find)
+        self.import_imaging_action = self._action(
+            "Import &imaging…", self._import_imaging_from_action, "Ctrl+Shift+I",
+            "Import a CD or folder of DICOM images (you see what was found before anything is written)",
+        )
+        self.export_images_action = self._action(
+            "E&xport images for the doctor…", self._export_images_from_action, None,
+            "Write this record's images, with a DICOMDIR, to an empty folder",
+        )
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -294,6 +337,8 @@ class RecordsTab(QWidget):
         self.next_action.setEnabled(following is not None)
         self.next_action.setText(f"Mark {following.label.lower()}" if following else "Next &step")
         self.new_action.setEnabled(has_folder)
+        self.import_imaging_action.setEnabled(has_folder)
+        self.export_images_action.setEnabled(record is not None and record.kind is RecordKind.IMAGING)
         attachment = self.chosen_attachment() if record else None
         for button in (self.open_button, self.save_copy_button, self.remove_file_button):
             button.setEnabled(attachment is not None)
@@ -695,6 +740,10 @@ class RecordsTab(QWidget):
 
     def shutdown(self) -> None:
         """Save the view state, finish background copies, drop the undo history, remove files no record uses."""
+        from secondopinion_desktop.ui.imaging import ImportImagingDialog
+
+        for dialog in self.findChildren(ImportImagingDialog):
+            dialog.reject()  # cancels a running import and waits for it
         self.save_settings()
         if self.last_job is not None and not self.last_job.done:
             self.last_job.cancel()  # a copy still running leaves nothing behind when cancelled

@@ -1,0 +1,17 @@
+"""Imaging CDs and folders (DICOM): scan, import into the inventory, thumbnails, export for the doctor.
+
+``scan.scan_folder`` reads headers only and writes nothing; ``importer.import_imaging`` copies the files into the
+vault all-or-nothing; ``thumbnails`` draws one PNG per series; ``export.export_study`` writes a folder with a
+DICOMDIR. No Qt here.
+"""
+
+from __future__ import annotations
+
+from secondopinion_desktop.core.errors import SecondOpinionError
+
+
+class ImportCancelled(SecondOpinionError):
+    """The user cancelled a scan or an import; nothing was written (or everything written was undone)."""
+
+    def __init__(self, message: str = "The imaging import was cancelled; nothing was changed.") -> None:
+        super().__init__(message)
