@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="attach everything to this existing imaging record instead of one new record per study")
     imaging.add_argument("--dry-run", action="store_true", help="only show what was found; write nothing")
     imaging.add_argument("--json", action="store_true", help="print what was found (and imported) as JSON")
+    imaging.add_argument("--yes", action="store_true",
+                         help="import even when the name or birth date on the images differs from the profile")
     imaging.set_defaults(func=cmd_import_imaging)
 
     export_imaging = commands.add_parser(
@@ -216,7 +218,8 @@ def cmd_import_imaging(args: argparse.Namespace) -> int:
     scan = scan_folder(Path(args.path))
     warnings = patient_mismatch(scan, _profile_for_check(args, dry_run=args.dry_run))
     result = None
-    if not args.dry_run and scan.studies:
+    refused = bool(warnings) and not args.yes and not args.dry_run
+    if not args.dry_run and scan.studies and not refused:
         with _open(args) as folder:
             result = import_imaging(folder, scan, record_id=args.record)
     if args.json:
@@ -236,10 +239,15 @@ def cmd_import_imaging(args: argparse.Namespace) -> int:
                 print(line)
         elif args.dry_run:
             print("Dry run: nothing was written.")
-    if not args.dry_run and not scan.studies:
-        from secondopinion_desktop.core.errors import ValidationError
+    from secondopinion_desktop.core.errors import ValidationError
 
+    if not args.dry_run and not scan.studies:
         raise ValidationError(f"no DICOM images were found in {scan.root}; nothing was imported")
+    if refused and scan.studies:
+        raise ValidationError(
+            "the images may not be yours (see the warning above); nothing was imported — check the disc, "
+            "or run again with --yes to import anyway"
+        )
     return 0
 
 

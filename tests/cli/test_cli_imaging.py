@@ -102,3 +102,25 @@ def test_import_into_an_existing_record_and_clear_errors(capsys, disc: Path, dat
     code, out, err = run(capsys, "export-imaging", "--record", str(record_id + 50), "--out", str(tmp_path / "x"),
                          "--data-dir", str(data_dir))
     one_line_error(code, err, "no record")
+
+
+def test_a_disc_of_someone_else_is_not_imported_without_yes(capsys, tmp_path: Path, data_dir: Path) -> None:
+    from secondopinion_desktop.core.db import open_data_folder
+    from secondopinion_desktop.core.profile import save_profile
+    from secondopinion_desktop.core.records import list_records
+
+    with open_data_folder(data_dir) as folder, folder.session() as session:
+        save_profile(session, name="Robin Other", date_of_birth="1980-01-01")
+    root = tmp_path / "usb"
+    write_study(root, StudySpec())
+    code, out, err = run(capsys, "import-imaging", str(root), "--data-dir", str(data_dir))
+    assert code == 1
+    assert "Warning:" in out
+    assert err.strip().startswith("secondopinion: error: the images may not be yours") and "--yes" in err
+    with open_data_folder(data_dir) as folder, folder.session() as session:
+        assert list_records(session) == []
+    assert not any((data_dir / "vault").rglob("*.dcm"))
+    code, out, err = run(capsys, "import-imaging", str(root), "--yes", "--data-dir", str(data_dir))
+    assert code == 0, err
+    with open_data_folder(data_dir) as folder, folder.session() as session:
+        assert [r.kind.value for r in list_records(session)] == ["imaging"]
