@@ -108,6 +108,24 @@ def build_parser() -> argparse.ArgumentParser:
     export_imaging.add_argument("--record", type=int, required=True, metavar="ID", help="the imaging record")
     export_imaging.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder to write")
     export_imaging.set_defaults(func=cmd_export_imaging)
+
+    backup = commands.add_parser("backup", help="write one archive of the whole data folder (database and files)")
+    _add_data_dir(backup, default=argparse.SUPPRESS)
+    backup.add_argument("--out", required=True, metavar="FILE", help="where to write the backup (.zip)")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="check a backup, keep the current data as a backup, then restore the archive"
+    )
+    _add_data_dir(restore, default=argparse.SUPPRESS)
+    restore.add_argument("archive", metavar="FILE", help="the backup archive (.zip) to restore")
+    restore.set_defaults(func=cmd_restore)
+
+    check = commands.add_parser("check", help="check the database and the stored files (exit 1 on problems)")
+    _add_data_dir(check, default=argparse.SUPPRESS)
+    check.add_argument("--repair", action="store_true",
+                       help="after a backup, remove stored files nothing refers to and leftover temporary files")
+    check.set_defaults(func=cmd_check)
     return parser
 
 
@@ -258,6 +276,62 @@ def cmd_export_imaging(args: argparse.Namespace) -> int:
         out = export_study(folder, args.record, Path(args.out))
     print(f"Wrote the images of record {args.record} with a DICOMDIR to {out}")
     return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} bytes"  # pragma: no cover
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.backup import create_backup, verify_backup
+
+    out = Path(args.out).expanduser().absolute()
+    with _open(args) as folder:
+        create_backup(folder, out)
+    manifest = verify_backup(out)
+    print(f"Wrote {out}: the database and {manifest.vault_files} stored file(s), "
+          f"{_size(out.stat().st_size)}; checked against its manifest.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.backup import restore_backup_with_details
+    from secondopinion_desktop.core.paths import resolve_data_dir
+
+    archive = Path(args.archive).expanduser()
+    result = restore_backup_with_details(archive, resolve_data_dir(args.data_dir))
+    if result.kept is not None:
+        print(f"Kept your previous data as a backup: {result.kept}")
+    else:
+        print(f"There was no data in {result.data_dir} before, so nothing needed keeping.")
+    print(f"Restored {archive} (made {result.manifest.created_at or 'at an unknown time'}): the database and "
+          f"{result.manifest.vault_files} stored file(s) into {result.data_dir}.")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.check import check_data, repair
+
+    with _open(args) as folder:
+        report = check_data(folder)
+        for line in report.lines():
+            print(line)
+        if args.repair and not report.ok:
+            print()
+            done = repair(folder, report)
+            print("Repair:" if done else "Repair: nothing it can safely fix.")
+            for line in done:
+                print(f"  {line}")
+            report = check_data(folder)
+            print()
+            print("After the repair:")
+            for line in report.lines():
+                print(line)
+    return 0 if report.ok else 1
 
 
 def _gui(args: argparse.Namespace) -> int:

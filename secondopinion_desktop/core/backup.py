@@ -1,0 +1,627 @@
+"""Backups: one zip archive with a consistent database snapshot, the vault files and a manifest; restore.
+
+Archive layout (every name under one root folder)::
+
+    secondopinion-backup/manifest.json        format, schema revision, creation time, every file's size + SHA-256
+    secondopinion-backup/secondopinion.db     snapshot made with SQLite's online backup API (never a file copy)
+    secondopinion-backup/vault/<xx>/<sha256>  the vault files, stored uncompressed
+
+An archive is written into a private temporary folder beside its destination, fsynced and renamed into place, so
+a crash or a cancel never leaves a half-written archive under a real name. A restore checks the whole archive
+against its manifest before anything is touched, extracts into a new sibling folder and switches by renames only
+when that folder is complete; the current data is kept as a backup first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import sqlite3
+import stat
+import tempfile
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from secondopinion_desktop.core.db import SCHEMA_REVISIONS, DataFolder, open_data_folder, read_schema_revision
+from secondopinion_desktop.core.errors import DataFolderError, SecondOpinionError
+from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
+from secondopinion_desktop.core.vault import CHUNK_SIZE, TEMP_PREFIX, Vault
+
+FORMAT = 1
+ROOT = "secondopinion-backup"
+MANIFEST_NAME = "manifest.json"
+BACKUPS_DIR = "backups"
+BACKUP_PREFIX = "secondopinion-backup-"
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+_AUTOMATIC_NAME = re.compile(r"^secondopinion-backup-(\d{8})-(\d{6})\.zip$")
+_ANY_BACKUP_NAME = re.compile(r"^secondopinion-backup-\d{8}-\d{6}(-[a-z-]+)?\.zip$")
+_VAULT_NAME_RE = re.compile(r"^vault/([0-9a-f]{2})/([0-9a-f]{64})$")
+_ZIP64_LIMIT = 1 << 30
+
+Progress = Callable[[int, int], None]
+IsCancelled = Callable[[], bool]
+
+
+class BackupError(SecondOpinionError):
+    """A backup cannot be written, or an archive cannot be restored (it was refused, nothing was changed)."""
+
+
+class BackupCancelled(SecondOpinionError):
+    """The user cancelled a backup or a restore; nothing was left behind and nothing was changed."""
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    name: str  # relative to the archive root: "secondopinion.db" or "vault/<xx>/<sha256>"
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format: int
+    schema: str
+    created_at: str
+    files: tuple[ManifestEntry, ...]
+
+    @property
+    def total_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def vault_files(self) -> int:
+        return sum(1 for f in self.files if f.name != DB_NAME)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "app": "Second Opinion",
+            "schema": self.schema,
+            "created_at": self.created_at,
+            "files": [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in self.files],
+        }
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    data_dir: Path
+    manifest: Manifest
+    kept: Path | None  # the backup of the data that was there before, if there was any
+
+
+# ---------------------------------------------------------------------------------------------- small helpers
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+class _Steps:
+    """Progress over several phases plus the cancel check, in one place."""
+
+    def __init__(self, total: int, progress: Progress | None, cancelled: IsCancelled | None) -> None:
+        self.total = max(total, 0)
+        self.done = 0
+        self._progress = progress
+        self._cancelled = cancelled
+
+    def check(self) -> None:
+        if self._cancelled is not None and self._cancelled():
+            raise BackupCancelled("Cancelled; nothing was changed.")
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self._progress is not None:
+            self._progress(min(self.done, self.total), self.total)
+
+
+def _copy_stream(src: IO[bytes], dst: IO[bytes], steps: _Steps) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    while True:
+        steps.check()
+        chunk = src.read(CHUNK_SIZE)
+        if not chunk:
+            break
+        digest.update(chunk)
+        dst.write(chunk)
+        size += len(chunk)
+        steps.advance(len(chunk))
+    return size, digest.hexdigest()
+
+
+def _zip_info(name: str, compress_type: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(f"{ROOT}/{name}", date_time=dt.datetime.now().timetuple()[:6])
+    info.compress_type = compress_type
+    info.external_attr = (stat.S_IFREG | 0o600) << 16
+    return info
+
+
+def _snapshot_database(db_path: Path, target: Path) -> str:
+    """Copy ``db_path`` with SQLite's online backup API into ``target``; returns the schema revision."""
+    try:
+        try:
+            src = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro", uri=True)
+            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:  # e.g. a WAL database whose -shm cannot be made read-only
+            src = sqlite3.connect(db_path)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=DELETE")  # the snapshot is one self-contained file
+                row = dst.execute("SELECT version_num FROM alembic_version").fetchone()
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"The database {db_path} could not be copied for the backup ({exc}).") from exc
+    if not row or not row[0]:
+        raise BackupError(f"The database {db_path} has no schema revision; it cannot be backed up.")
+    return str(row[0])
+
+
+def _vault_files(vault: Vault) -> list[tuple[str, Path, int]]:
+    files = []
+    for sha in vault.stored():
+        path = vault.path_for(sha)
+        files.append((f"{VAULT_NAME}/{sha[:2]}/{sha}", path, path.stat().st_size))
+    return files
+
+
+# ------------------------------------------------------------------------------------------------------ backup
+
+
+def _write_backup(
+    db_path: Path, vault: Vault, out: Path, *, steps: _Steps | None = None,
+    progress: Progress | None = None, cancelled: IsCancelled | None = None,
+) -> Manifest:
+    out = Path(out).absolute()
+    if not out.parent.is_dir():
+        raise BackupError(f"Cannot write the backup: the folder {out.parent} does not exist.")
+    if out.is_dir():
+        raise BackupError(f"Cannot write the backup: {out} is a folder.")
+    if not db_path.is_file():
+        raise BackupError(f"There is no database in {db_path.parent} to back up.")
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}backup-", dir=out.parent))
+    except OSError as exc:
+        raise BackupError(f"Cannot write the backup into {out.parent}: {_why(exc)}.") from exc
+    try:
+        os.chmod(work, 0o700)
+        snapshot = work / DB_NAME
+        schema = _snapshot_database(db_path, snapshot)
+        vault_files = _vault_files(vault)
+        if steps is None:
+            total = snapshot.stat().st_size + sum(size for _, _, size in vault_files)
+            steps = _Steps(total, progress, cancelled)
+        steps.check()
+        entries: list[ManifestEntry] = []
+        tmp_zip = work / "backup.zip"
+        fd = os.open(tmp_zip, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as raw:
+            with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
+                sources = [(DB_NAME, snapshot, snapshot.stat().st_size, zipfile.ZIP_DEFLATED)]
+                sources += [(name, path, size, zipfile.ZIP_STORED) for name, path, size in vault_files]
+                for name, path, size, method in sources:
+                    with open(path, "rb") as src, zf.open(
+                        _zip_info(name, method), "w", force_zip64=size >= _ZIP64_LIMIT
+                    ) as dst:
+                        written, sha = _copy_stream(src, dst, steps)
+                    entries.append(ManifestEntry(name=name, size=written, sha256=sha))
+                manifest = Manifest(
+                    format=FORMAT, schema=schema,
+                    created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    files=tuple(entries),
+                )
+                payload = json.dumps(manifest.to_json(), indent=1).encode()
+                zf.writestr(_zip_info(MANIFEST_NAME, zipfile.ZIP_DEFLATED), payload)
+            raw.flush()
+            os.fsync(raw.fileno())
+        steps.check()
+        os.replace(tmp_zip, out)
+        _fsync_dir(out.parent)
+        return manifest
+    except OSError as exc:
+        raise BackupError(f"Cannot write the backup {out.name}: {_why(exc)}.") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def create_backup(
+    folder: DataFolder, out: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None
+) -> Path:
+    """Write one backup archive of ``folder`` to ``out`` (mode 0600); returns ``out``.
+
+    ``progress(done, total)`` reports bytes; when ``cancelled()`` turns True, BackupCancelled is raised and no
+    file is left behind.
+    """
+    out = Path(out).absolute()
+    _write_backup(folder.db_path, folder.vault, out, progress=progress, cancelled=cancelled)
+    return out
+
+
+def list_backups(folder_or_path: DataFolder | Path | str) -> list[Path]:
+    """The backups in a data folder's ``backups/`` (or in the given backups folder), newest first."""
+    if isinstance(folder_or_path, DataFolder):
+        where = folder_or_path.path / BACKUPS_DIR
+    else:
+        where = Path(folder_or_path)
+        if where.name != BACKUPS_DIR and (where / BACKUPS_DIR).is_dir():
+            where = where / BACKUPS_DIR
+    if not where.is_dir():
+        return []
+    found = [p for p in where.iterdir() if p.is_file() and _ANY_BACKUP_NAME.match(p.name)]
+    return sorted(found, key=lambda p: (p.name[len(BACKUP_PREFIX):len(BACKUP_PREFIX) + 15], p.name), reverse=True)
+
+
+def _stamp(now: dt.datetime) -> str:
+    return now.strftime("%Y%m%d-%H%M%S")
+
+
+def _unique(path: Path) -> Path:
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def automatic_backup(folder: DataFolder, *, keep: int = 7, now: dt.datetime | None = None) -> Path | None:
+    """Back up into ``backups/`` at most once per calendar day; keep the newest ``keep`` automatic backups.
+
+    Returns the new archive, or None when there already is one from today.
+    """
+    now = now or dt.datetime.now()
+    where = _private_dir(folder.path / BACKUPS_DIR)
+    today = now.strftime("%Y%m%d")
+    automatic = sorted((p for p in where.iterdir() if _AUTOMATIC_NAME.match(p.name)), key=lambda p: p.name)
+    if any(_AUTOMATIC_NAME.match(p.name).group(1) == today for p in automatic):  # type: ignore[union-attr]
+        return None
+    out = where / f"{BACKUP_PREFIX}{_stamp(now)}.zip"
+    create_backup(folder, out)
+    automatic = sorted((p for p in where.iterdir() if _AUTOMATIC_NAME.match(p.name)), key=lambda p: p.name)
+    for old in automatic[: max(len(automatic) - max(keep, 1), 0)]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------ verify
+
+
+def _refuse(archive: Path, why: str) -> BackupError:
+    return BackupError(f"The backup {archive.name} was refused: {why}; nothing was changed.")
+
+
+def _check_entry_name(archive: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    shown = repr(name)
+    if "\\" in name:
+        raise _refuse(archive, f"the entry {shown} contains a backslash")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        raise _refuse(archive, f"the entry {shown} has an absolute path")
+    parts = name.rstrip("/").split("/")
+    if ".." in parts:
+        raise _refuse(archive, f"the entry {shown} contains '..' (it points outside the archive)")
+    if any(p in ("", ".") for p in parts) or "\x00" in name:
+        raise _refuse(archive, f"the entry {shown} has a malformed path")
+    if parts[0] != ROOT:
+        raise _refuse(archive, f"the entry {shown} is outside the archive's {ROOT}/ folder")
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind == stat.S_IFLNK:
+        raise _refuse(archive, f"the entry {shown} is a symbolic link")
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise _refuse(archive, f"the entry {shown} is not a regular file")
+
+
+def _parse_manifest(archive: Path, raw: bytes) -> Manifest:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        fmt = data["format"]
+        schema = data["schema"]
+        created_at = data.get("created_at", "")
+        files = data["files"]
+        if not isinstance(fmt, int) or not isinstance(schema, str) or not isinstance(files, list):
+            raise TypeError
+        if not isinstance(created_at, str):
+            raise TypeError
+        entries = []
+        for item in files:
+            name, size, sha = item["name"], item["size"], item["sha256"]
+            if not isinstance(name, str) or not isinstance(size, int) or not isinstance(sha, str) or size < 0:
+                raise TypeError
+            entries.append(ManifestEntry(name=name, size=size, sha256=sha.lower()))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _refuse(archive, f"its {MANIFEST_NAME} is not a valid Second Opinion manifest") from exc
+    if fmt > FORMAT:
+        raise _refuse(archive, f"it was made by a newer version of Second Opinion (backup format {fmt}); "
+                               "please update the app")
+    if fmt < 1:
+        raise _refuse(archive, f"its {MANIFEST_NAME} has an unknown backup format {fmt}")
+    if schema not in SCHEMA_REVISIONS:
+        raise _refuse(archive, f"it was made by a newer version of Second Opinion (database schema {schema}); "
+                               "please update the app")
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.name in seen:
+            raise _refuse(archive, f"the manifest lists {entry.name!r} twice")
+        seen.add(entry.name)
+        match = _VAULT_NAME_RE.match(entry.name)
+        if entry.name != DB_NAME and not (match and match.group(1) == match.group(2)[:2]):
+            raise _refuse(archive, f"the manifest lists an unexpected file {entry.name!r}")
+        if not re.fullmatch(r"[0-9a-f]{64}", entry.sha256):
+            raise _refuse(archive, f"the manifest gives no valid SHA-256 for {entry.name!r}")
+    if DB_NAME not in seen:
+        raise _refuse(archive, f"it holds no database ({ROOT}/{DB_NAME})")
+    return Manifest(format=fmt, schema=schema, created_at=created_at, files=tuple(entries))
+
+
+def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    with zf.open(info) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("too large")
+    return data
+
+
+def _check_content(
+    archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry: ManifestEntry, steps: _Steps,
+    sink: IO[bytes] | None = None,
+) -> None:
+    """Stream one entry, checking its size and SHA-256 against the manifest (and copying it into ``sink``)."""
+    full = f"{ROOT}/{entry.name}"
+    if info.file_size != entry.size:
+        raise _refuse(archive, f"the entry {full!r} has size {info.file_size} but the manifest says {entry.size}")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with zf.open(info) as fh:
+            while True:
+                steps.check()
+                chunk = fh.read(CHUNK_SIZE)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > entry.size:
+                    break
+                digest.update(chunk)
+                if sink is not None:
+                    sink.write(chunk)
+                steps.advance(len(chunk))
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise _refuse(archive, f"the entry {full!r} cannot be read ({exc})") from exc
+    if size != entry.size:
+        raise _refuse(archive, f"the entry {full!r} has {size} bytes but the manifest says {entry.size}")
+    if digest.hexdigest() != entry.sha256:
+        raise _refuse(archive, f"the entry {full!r} does not match its SHA-256 in the manifest (it was changed "
+                               "or damaged)")
+
+
+def _open_archive(archive: Path) -> zipfile.ZipFile:
+    archive = Path(archive)
+    if not archive.is_file():
+        raise BackupError(f"The backup {archive} does not exist or is not a file.")
+    try:
+        return zipfile.ZipFile(archive, "r")
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:
+        raise _refuse(archive, "it is not a Second Opinion backup (not a zip archive, or truncated)") from exc
+    except OSError as exc:
+        raise BackupError(f"Cannot read the backup {archive}: {_why(exc)}.") from exc
+
+
+def _verify_open(archive: Path, zf: zipfile.ZipFile, steps: _Steps | None = None) -> tuple[Manifest, dict]:
+    infos = zf.infolist()
+    for info in infos:
+        _check_entry_name(archive, info)
+    counts = Counter(info.filename for info in infos)
+    for name, count in counts.items():
+        if count > 1:
+            raise _refuse(archive, f"the entry {name!r} appears {count} times")
+    manifest_name = f"{ROOT}/{MANIFEST_NAME}"
+    by_name = {info.filename: info for info in infos if not info.is_dir()}
+    if manifest_name not in by_name:
+        raise _refuse(archive, f"it has no {manifest_name} (it is not a Second Opinion backup)")
+    try:
+        raw = _read_limited(zf, by_name[manifest_name], MAX_MANIFEST_BYTES)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        raise _refuse(archive, f"the entry {manifest_name!r} cannot be read ({exc})") from exc
+    manifest = _parse_manifest(archive, raw)
+    listed = {f"{ROOT}/{e.name}": e for e in manifest.files}
+    for name in by_name:
+        if name != manifest_name and name not in listed:
+            raise _refuse(archive, f"the entry {name!r} is not listed in its manifest")
+    for name in listed:
+        if name not in by_name:
+            raise _refuse(archive, f"the entry {name!r} listed in its manifest is missing")
+    if steps is None:
+        steps = _Steps(manifest.total_size, None, None)
+    for name, entry in listed.items():
+        _check_content(archive, zf, by_name[name], entry, steps)
+    return manifest, by_name
+
+
+def verify_backup(archive: Path) -> Manifest:
+    """Check the whole archive against its manifest; return the manifest or raise BackupError naming the problem."""
+    archive = Path(archive)
+    with _open_archive(archive) as zf:
+        try:
+            manifest, _ = _verify_open(archive, zf)
+        except OSError as exc:
+            raise BackupError(f"Cannot read the backup {archive}: {_why(exc)}.") from exc
+    return manifest
+
+
+# ----------------------------------------------------------------------------------------------------- restore
+
+
+def _holds_data(data_dir: Path) -> bool:
+    """True when ``data_dir`` holds a database or vault files; refuses a folder holding something else."""
+    if not data_dir.exists():
+        return False
+    if not data_dir.is_dir():
+        raise BackupError(f"Cannot restore into {data_dir}: it is a file, not a folder.")
+    db = data_dir / DB_NAME
+    if db.is_file() and db.stat().st_size > 0:
+        return True
+    if any(Vault(data_dir / VAULT_NAME).stored()):
+        raise BackupError(
+            f"Cannot restore into {data_dir}: it holds stored files but no database; move them away first."
+        )
+    others = [p.name for p in data_dir.iterdir() if p.name not in (VAULT_NAME, BACKUPS_DIR, DB_NAME)]
+    if others:
+        raise BackupError(
+            f"Cannot restore into {data_dir}: it is not empty and is not a Second Opinion data folder."
+        )
+    return False
+
+
+def _extract(archive: Path, zf: zipfile.ZipFile, manifest: Manifest, by_name: dict, staging: Path,
+             steps: _Steps) -> None:
+    dirs = {staging}
+    for entry in manifest.files:
+        target = staging.joinpath(*PurePosixPath(entry.name).parts)
+        if target.parent != staging:
+            _private_dir(target.parent)
+            dirs.update({target.parent, target.parent.parent})
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as sink:
+            _check_content(archive, zf, by_name[f"{ROOT}/{entry.name}"], entry, steps, sink=sink)
+            sink.flush()
+            os.fsync(sink.fileno())
+    _private_dir(staging / VAULT_NAME)
+    for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
+        _fsync_dir(d)
+
+
+def _current_total(data_dir: Path) -> int:
+    total = (data_dir / DB_NAME).stat().st_size
+    return total + sum(size for _, _, size in _vault_files(Vault(data_dir / VAULT_NAME)))
+
+
+def restore_backup_with_details(
+    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None
+) -> RestoreResult:
+    """``restore_backup``, also telling which manifest was restored and where the previous data was kept."""
+    archive = Path(archive)
+    data_dir = Path(data_dir).absolute()
+    with _open_archive(archive) as zf:
+        try:
+            manifest, by_name = _verify_open(archive, zf, _Steps(0, None, cancelled))
+            holds_data = _holds_data(data_dir)
+            total = 2 * manifest.total_size + (_current_total(data_dir) if holds_data else 0)
+            steps = _Steps(total, progress, cancelled)
+            steps.advance(manifest.total_size)  # the verification above
+            parent = data_dir.parent
+            parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.restoring-", dir=parent))
+        except OSError as exc:
+            raise BackupError(f"Cannot restore into {data_dir}: {_why(exc)}; nothing was changed.") from exc
+        try:
+            os.chmod(staging, 0o700)
+            _extract(archive, zf, manifest, by_name, staging, steps)
+            _check_restored_database(archive, staging, manifest)
+            steps.check()
+            kept = None
+            if holds_data:
+                kept_dir = _private_dir(staging / BACKUPS_DIR)
+                kept = kept_dir / f"{BACKUP_PREFIX}{_stamp(dt.datetime.now())}-before-restore.zip"
+                _write_backup(data_dir / DB_NAME, Vault(data_dir / VAULT_NAME), kept, steps=steps)
+            steps.check()
+            _swap(staging, data_dir)
+        except BaseException as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise BackupError(f"Cannot restore into {data_dir}: {_why(exc)}; nothing was changed.") from exc
+            raise
+    if kept is not None:
+        kept = data_dir / BACKUPS_DIR / kept.name
+    return RestoreResult(data_dir=data_dir, manifest=manifest, kept=kept)
+
+
+def _check_restored_database(archive: Path, staging: Path, manifest: Manifest) -> None:
+    """The extracted database must be ours, of the schema the manifest says; migrate it to this version."""
+    try:
+        revision = read_schema_revision(staging / DB_NAME)
+    except DataFolderError as exc:
+        raise _refuse(archive, "its database is not a Second Opinion database") from exc
+    if revision != manifest.schema:
+        raise _refuse(archive, f"its database has schema {revision}, not {manifest.schema} as its manifest says")
+    try:
+        opened = open_data_folder(staging)  # migrates an older schema, in the new folder only
+    except DataFolderError as exc:
+        raise _refuse(archive, f"its database cannot be opened ({exc})") from exc
+    opened.close()
+    for suffix in ("-wal", "-shm"):  # a clean close leaves none; never remove a -wal that still holds data
+        side = staging / (DB_NAME + suffix)
+        if suffix == "-shm" and side.exists() and not (staging / (DB_NAME + "-wal")).exists():
+            side.unlink()
+
+
+def _swap(staging: Path, data_dir: Path) -> None:
+    """Put ``staging`` in place of ``data_dir`` by renames; keep the old folder's backups; remove the old folder."""
+    parent = data_dir.parent
+    old = None
+    if data_dir.exists():
+        old = parent / f".{data_dir.name}.old-{secrets.token_hex(4)}"
+        os.rename(data_dir, old)
+    try:
+        os.rename(staging, data_dir)
+    except BaseException:
+        if old is not None:
+            os.rename(old, data_dir)
+        raise
+    _fsync_dir(parent)
+    if old is None:
+        return
+    old_backups = old / BACKUPS_DIR
+    keep_old = False
+    if old_backups.is_dir():
+        new_backups = _private_dir(data_dir / BACKUPS_DIR)
+        for item in old_backups.iterdir():
+            target = new_backups / item.name
+            try:
+                if target.exists():
+                    target = _unique(target)
+                os.rename(item, target)
+            except OSError:
+                keep_old = True
+        _fsync_dir(new_backups)
+    if not keep_old:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def restore_backup(
+    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None
+) -> Path:
+    """Restore ``archive`` into ``data_dir`` after checking all of it; the data there before is kept as a backup.
+
+    Any failure or a cancel leaves ``data_dir`` exactly as it was. Returns ``data_dir``.
+    """
+    return restore_backup_with_details(archive, data_dir, progress=progress, cancelled=cancelled).data_dir

@@ -1,0 +1,203 @@
+"""Check a data folder: database integrity, foreign keys, every stored file present and intact; a safe repair.
+
+The check only reads. The repair makes a backup first and then removes only what is provably unneeded: vault
+files no attachment and no imaging file refers to (and only when the database itself reads cleanly), and
+leftover temporary files. It never changes a row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.errors import VaultError
+from secondopinion_desktop.core.vault import TEMP_PREFIX, sha256_of
+
+BACKUPS_DIR = "backups"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    integrity: list[str] = field(default_factory=list)  # empty = the database is sound
+    foreign_keys: list[str] = field(default_factory=list)
+    missing_files: list[str] = field(default_factory=list)  # "<which row> (sha256 <digest>)"
+    damaged_files: list[str] = field(default_factory=list)
+    orphan_files: list[str] = field(default_factory=list)  # SHA-256 digests of unreferenced vault files
+    temp_files: list[str] = field(default_factory=list)  # paths of leftover temporary files
+    checked_files: int = 0  # distinct vault files referenced by the database
+
+    @property
+    def ok(self) -> bool:
+        return not (self.integrity or self.foreign_keys or self.missing_files or self.damaged_files
+                    or self.orphan_files or self.temp_files)
+
+    @property
+    def problem_count(self) -> int:
+        return sum(len(x) for x in (self.integrity, self.foreign_keys, self.missing_files, self.damaged_files,
+                                    self.orphan_files, self.temp_files))
+
+    def lines(self) -> list[str]:
+        """A report a person can read, one line per finding."""
+        out: list[str] = []
+
+        def section(title: str, items: list[str], good: str, note: str = "") -> None:
+            if not items:
+                out.append(f"{title}: {good}")
+                return
+            out.append(f"{title}: {len(items)} problem(s){note}")
+            out.extend(f"  - {item}" for item in items)
+
+        section("Database integrity", self.integrity, "ok")
+        section("Links between records", self.foreign_keys, "ok")
+        section("Stored files missing", self.missing_files, f"none (all {self.checked_files} present)")
+        section("Stored files damaged", self.damaged_files, "none")
+        section("Stored files nothing refers to", self.orphan_files, "none",
+                " — 'check --repair' removes them after a backup")
+        section("Leftover temporary files", self.temp_files, "none", " — 'check --repair' removes them")
+        if self.ok:
+            out.append("Everything is in order.")
+        else:
+            out.append(f"Found {self.problem_count} problem(s).")
+            if self.missing_files or self.damaged_files:
+                out.append("Missing or damaged files can be mended by attaching the original again, or by "
+                           "restoring a backup.")
+        return out
+
+
+def _connect(folder: DataFolder) -> sqlite3.Connection:
+    return sqlite3.connect(f"{folder.db_path.absolute().as_uri()}?mode=ro", uri=True)
+
+
+def _references(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Every vault digest the database refers to, with a description of each referring row."""
+    refs: dict[str, list[str]] = {}
+    for att_id, record_id, name, sha in conn.execute(
+        "SELECT id, record_id, original_name, sha256 FROM attachment ORDER BY id"
+    ):
+        refs.setdefault(str(sha), []).append(f"record {record_id}, attached file “{name}” (attachment {att_id})")
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "imaging_file" in tables:
+        for img_id, record_id, rel, sha in conn.execute(
+            "SELECT id, record_id, relative_path, sha256 FROM imaging_file ORDER BY id"
+        ):
+            refs.setdefault(str(sha), []).append(f"record {record_id}, image “{rel}” (imaging file {img_id})")
+    return refs
+
+
+def _temp_files(folder: DataFolder) -> list[str]:
+    found: list[Path] = []
+    for where in (folder.vault.root, folder.path / BACKUPS_DIR):
+        if where.is_dir():
+            found.extend(where.glob(TEMP_PREFIX + "*"))
+    return sorted(str(p) for p in found)
+
+
+def check_data(folder: DataFolder) -> CheckReport:
+    """Check the database and the vault of ``folder``; changes nothing."""
+    integrity: list[str] = []
+    foreign_keys: list[str] = []
+    refs: dict[str, list[str]] | None = None
+    try:
+        conn = _connect(folder)
+    except sqlite3.Error as exc:
+        integrity.append(f"The database cannot be opened: {exc}.")
+    else:
+        try:
+            try:
+                rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
+                if rows != ["ok"]:
+                    integrity.extend(rows)
+            except sqlite3.DatabaseError as exc:  # a damaged page makes SQLite raise instead of returning rows
+                integrity.append(f"The database is damaged: {exc}.")
+            try:
+                for table, rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check"):
+                    foreign_keys.append(f"{table} row {rowid} refers to a {parent} that does not exist")
+            except sqlite3.DatabaseError as exc:
+                integrity.append(f"The links between records cannot be checked: {exc}.")
+            try:
+                refs = _references(conn)
+            except sqlite3.DatabaseError as exc:
+                integrity.append(f"The list of stored files cannot be read: {exc}.")
+        finally:
+            conn.close()
+
+    missing: list[str] = []
+    damaged: list[str] = []
+    orphans: list[str] = []
+    if refs is not None:
+        for sha, users in sorted(refs.items()):
+            try:
+                path = folder.vault.path_for(sha)
+            except VaultError:
+                damaged.extend(f"{u}: {sha!r} is not a SHA-256 digest" for u in users)
+                continue
+            if not path.is_file():
+                missing.extend(f"{u} (sha256 {sha})" for u in users)
+            elif sha256_of(path) != sha:
+                damaged.extend(f"{u} (sha256 {sha})" for u in users)
+        if not integrity:  # only a database that reads cleanly can prove a file unreferenced
+            orphans = sorted(set(folder.vault.stored()) - set(refs))
+    return CheckReport(
+        integrity=integrity, foreign_keys=foreign_keys, missing_files=missing, damaged_files=damaged,
+        orphan_files=orphans, temp_files=_temp_files(folder), checked_files=len(refs or {}),
+    )
+
+
+def repair(folder: DataFolder, report: CheckReport) -> list[str]:
+    """Remove provably orphaned vault files and leftover temporary files, after a backup; returns what it did.
+
+    Rows are never touched. Orphans are removed only when the database reads cleanly and, checked again right
+    before removal while holding the database's write lock, still nothing refers to them.
+    """
+    from secondopinion_desktop.core.backup import BACKUP_PREFIX, _private_dir, create_backup
+
+    done: list[str] = []
+    orphans = list(report.orphan_files) if not report.integrity else []
+    temps = [Path(t) for t in report.temp_files]
+    if not orphans and not temps:
+        return done
+    backups = _private_dir(folder.path / BACKUPS_DIR)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    kept = backups / f"{BACKUP_PREFIX}{stamp}-before-repair.zip"
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = backups / f"{BACKUP_PREFIX}{stamp}-before-repair-{n}.zip"
+    create_backup(folder, kept)
+    done.append(f"Made a backup first: {kept}")
+
+    allowed_dirs = {folder.vault.root.resolve(), backups.resolve()}
+    for tmp in temps:
+        if not tmp.name.startswith(TEMP_PREFIX) or tmp.parent.resolve() not in allowed_dirs:
+            continue
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        if not tmp.exists():
+            done.append(f"Removed the leftover temporary file {tmp}")
+
+    if orphans:
+        raw = folder.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("BEGIN IMMEDIATE")  # no row can start referring to a file while we decide
+            try:
+                still_used = set(_references(raw.driver_connection))  # type: ignore[arg-type]
+                for sha in orphans:
+                    if sha in still_used:
+                        continue
+                    if folder.vault.remove(sha):
+                        done.append(f"Removed the stored file {sha}, which nothing refers to")
+            finally:
+                cursor.execute("ROLLBACK")
+                cursor.close()
+        finally:
+            raw.close()
+    return done
