@@ -178,22 +178,11 @@ def cmd_records_add(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core import records as svc
 
     files = [Path(f).expanduser() for f in args.attach]
-    for f in files:  # check every file before anything is written
-        svc.check_attachable(f)
     with _open(args) as folder:
-        with folder.session() as session:
-            record = svc.create_record(
-                session, args.kind, args.title, date_of_service=args.date, facility=args.facility,
-                status=args.status, summary=args.summary, notes=args.notes,
-            )
-        try:
-            for f in files:
-                svc.attach_file(folder, record.id, f)
-        except BaseException:
-            svc.delete_record(folder, record.id)  # all or nothing
-            raise
-        with folder.session() as session:
-            record = svc.get_record(session, record.id)
+        record = svc.create_record_with_files(  # the record and its files land together, or not at all
+            folder, args.kind, args.title, files, date_of_service=args.date, facility=args.facility,
+            status=args.status, summary=args.summary, notes=args.notes,
+        )
     if args.json:
         json.dump(record.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

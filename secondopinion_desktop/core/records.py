@@ -442,6 +442,38 @@ def attach_file(
         raise
 
 
+def create_record_with_files(
+    folder: DataFolder, kind: RecordKind | str, title: str, files: Iterable[Path | str] = (), **fields: Any
+) -> RecordData:
+    """Create a record and attach files in one step: all of it, or (after a failure or a crash) none of it.
+
+    Every file is checked and copied into the vault first; the record and its attachment rows are then
+    committed in one transaction. If anything fails, vault files new to this call are removed again.
+    """
+    paths = [Path(f) for f in files]
+    for path in paths:
+        check_attachable(path)
+    names = [clean_line(p.name, "file name", required=True, max_len=1000) for p in paths]
+    with folder.dry_run() as session:  # refuse bad fields before copying anything
+        create_record(session, kind, title, **fields)
+    stored: list[tuple[Path, str, str, Any]] = []
+    try:
+        for path, name in zip(paths, names):
+            stored.append((path, name, guess_media_type(path), folder.vault.store(path)))
+        with folder.session() as session:
+            record = create_record(session, kind, title, **fields)
+            for _path, name, media_type, copy in stored:
+                session.add(Attachment(record_id=record.id, original_name=name, media_type=media_type,
+                                       size=copy.size, sha256=copy.sha256))
+            session.flush()
+            return record_data(_load(session, record.id))
+    except BaseException:
+        for _path, _name, _media, copy in stored:
+            if not copy.already_present:
+                _remove_if_unused(folder, copy.sha256)
+        raise
+
+
 def _remove_if_unused(folder: DataFolder, sha256: str) -> bool:
     """Delete a vault file that no attachment and no imported imaging file refers to; True if removed."""
     from secondopinion_desktop.core.models import ImagingFile

@@ -172,3 +172,42 @@ def test_guess_kind_does_not_match_inside_words(name: str, kind: RecordKind) -> 
 def test_length_limits_follow_the_columns(folder) -> None:
     with pytest.raises(ValidationError, match="imaging modality is 51 characters long; the limit is 50"):
         make(folder, "imaging", "CT", imaging_modality="x" * 51)
+
+
+def test_record_with_files_lands_whole_or_not_at_all(folder, tmp_path: Path, monkeypatch) -> None:
+    good = tmp_path / "report.pdf"
+    good.write_bytes(b"%PDF-1.4 report")
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x01" * 100)
+    made = svc.create_record_with_files(folder, "imaging", "CT chest", [good, scan], facility="Example Imaging")
+    assert [a.original_name for a in made.attachments] == ["report.pdf", "scan.png"]
+    assert {a.media_type for a in made.attachments} == {"application/pdf", "image/png"}
+
+    with pytest.raises(ValidationError, match="does not exist"):
+        svc.create_record_with_files(folder, "lab", "CBC", [good, tmp_path / "gone.pdf"])
+    with pytest.raises(ValidationError, match="title is required"):
+        svc.create_record_with_files(folder, "lab", "  ", [good])
+    fresh = tmp_path / "fresh.pdf"
+    fresh.write_bytes(b"%PDF-1.4 never stored")
+
+    def broken_create(*args, **kwargs):
+        raise ValidationError("the database said no")
+
+    real_create = svc.create_record
+    calls = {"n": 0}
+
+    def create_then_fail(session, *args, **kwargs):  # passes the dry run, fails for real
+        calls["n"] += 1
+        if calls["n"] == 2:
+            broken_create()
+        return real_create(session, *args, **kwargs)
+
+    monkeypatch.setattr(svc, "create_record", create_then_fail)
+    with pytest.raises(ValidationError, match="said no"):
+        svc.create_record_with_files(folder, "lab", "CBC", [fresh, good])
+    import hashlib
+
+    assert not folder.vault.exists(hashlib.sha256(fresh.read_bytes()).hexdigest()), "new file removed again"
+    assert folder.vault.exists(made.attachments[0].sha256), "a file another record uses stays"
+    with folder.session() as s:
+        assert [r.title for r in svc.list_record_rows(s)] == ["CT chest"]

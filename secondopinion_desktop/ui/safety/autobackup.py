@@ -1,0 +1,92 @@
+"""The automatic backup when the window closes (at most once a day), and how many of them to keep."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.db import DataFolder
+
+BACKUPS_TO_KEEP_KEY = "backups/keep"
+DEFAULT_BACKUPS_TO_KEEP = 7
+MIN_BACKUPS_TO_KEEP = 1
+MAX_BACKUPS_TO_KEEP = 60
+
+
+def backups_to_keep() -> int:
+    """The setting, clamped to 1–60 (a damaged value falls back to the default)."""
+    try:
+        value = int(QSettings().value(BACKUPS_TO_KEEP_KEY, DEFAULT_BACKUPS_TO_KEEP))
+    except (TypeError, ValueError):
+        return DEFAULT_BACKUPS_TO_KEEP
+    return max(MIN_BACKUPS_TO_KEEP, min(MAX_BACKUPS_TO_KEEP, value))
+
+
+def set_backups_to_keep(keep: int) -> None:
+    settings = QSettings()
+    settings.setValue(BACKUPS_TO_KEEP_KEY, max(MIN_BACKUPS_TO_KEEP, min(MAX_BACKUPS_TO_KEEP, int(keep))))
+    settings.sync()
+
+
+def backup_on_close(folder: DataFolder, keep: int | None = None) -> Path | None:
+    """Write today's automatic backup into ``backups/`` unless there already is one; never raises.
+
+    Returns the new archive, or None when none was due or it failed (the failure is written to stderr: a
+    failed automatic backup must never stop the window from closing).
+    """
+    try:
+        from secondopinion_desktop.core.backup import automatic_backup
+
+        return automatic_backup(folder, keep=backups_to_keep() if keep is None else keep)
+    except Exception as exc:  # noqa: BLE001 - closing must go on whatever happened
+        print(f"secondopinion: warning: the automatic backup failed: {exc}", file=sys.stderr)
+        if not _is_user_error(exc):
+            traceback.print_exc(file=sys.stderr)
+        return None
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    from secondopinion_desktop.core.errors import SecondOpinionError
+
+    return isinstance(exc, SecondOpinionError | OSError)
+
+
+class BackupSettingsDialog(QDialog):
+    """Settings → Backups…: how many automatic backups to keep."""
+
+    def __init__(self, parent: QWidget | None = None, backups_dir: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("backupSettingsDialog")
+        self.setWindowTitle("Automatic backups")
+        self.keep = QSpinBox()
+        self.keep.setObjectName("backupsToKeep")
+        self.keep.setAccessibleName("Automatic backups to keep")
+        self.keep.setRange(MIN_BACKUPS_TO_KEEP, MAX_BACKUPS_TO_KEEP)
+        self.keep.setValue(backups_to_keep())
+        self.keep.setSuffix(" backups")
+        where = f" in {backups_dir}" if backups_dir is not None else " in the backups folder inside your data folder"
+        explain = QLabel(
+            "When you close Second Opinion it saves a backup of your records (at most once a day)"
+            f"{where}. The oldest are removed once there are more than this."
+        )
+        explain.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("&Keep the last", self.keep)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(explain)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(420, self.sizeHint().height())
+
+    def accept(self) -> None:
+        set_backups_to_keep(self.keep.value())
+        super().accept()

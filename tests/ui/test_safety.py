@@ -1,0 +1,408 @@
+"""Back up…, Restore…, Check data…, the automatic backup on close, and one window per data folder."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from helpers.dialogs import on_next_dialog
+from secondopinion_desktop.ui.safety import autobackup, dialogs
+from secondopinion_desktop.ui.safety.lock import (
+    acquire_folder_lock,
+    lock_owner_pid,
+    lock_owner_text,
+    lock_path,
+    release_folder_lock,
+)
+
+JOB_TIMEOUT = 60_000
+
+
+def close_message(box: QMessageBox | None) -> str:
+    """The text of a message the code showed, which is then closed as the user would."""
+    assert box is not None, "a message was shown"
+    text = box.text()
+    box.accept()
+    return text
+
+
+def record_titles(folder) -> list[str]:
+    from secondopinion_desktop.core.records import list_record_rows
+
+    with folder.session() as session:
+        return sorted(row.title for row in list_record_rows(session))
+
+
+# --- one instance per data folder ------------------------------------------------------------------------------
+
+
+def test_second_lock_on_the_same_folder_is_refused_until_the_first_is_released(tmp_path: Path) -> None:
+    first = acquire_folder_lock(tmp_path / "data")
+    assert first is not None and first.isLocked()
+    assert lock_path(tmp_path / "data").is_file()
+    assert acquire_folder_lock(tmp_path / "data") is None, "a second writer on the same folder is refused"
+    text = lock_owner_text(tmp_path / "data")
+    assert text == (
+        f"Second Opinion is already open on this data folder (process {__import__('os').getpid()}). "
+        "Close it first — two windows must never write the same records."
+    )
+    release_folder_lock(first)
+    assert not lock_path(tmp_path / "data").exists()
+    again = acquire_folder_lock(tmp_path / "data")
+    assert again is not None
+    release_folder_lock(again)
+
+
+def test_a_folder_that_cannot_be_created_raises_rather_than_claiming_another_window(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(OSError):
+        acquire_folder_lock(tmp_path / "file" / "data")
+
+
+def test_other_folders_are_not_blocked(tmp_path: Path) -> None:
+    one, two = acquire_folder_lock(tmp_path / "one"), acquire_folder_lock(tmp_path / "two")
+    assert one is not None and two is not None
+    release_folder_lock(one)
+    release_folder_lock(two)
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    template = acquire_folder_lock(data)
+    assert template is not None
+    lines = lock_path(data).read_bytes().split(b"\n")  # Qt's own format: pid, app, host, ...
+    release_folder_lock(template)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lines[0] = str(dead.pid).encode()
+    lock_path(data).write_bytes(b"\n".join(lines))
+    assert lock_owner_pid(data) == dead.pid
+
+    taken = acquire_folder_lock(data)
+    assert taken is not None, "a crashed window's lock does not lock the user out"
+    assert lock_owner_pid(data) != dead.pid
+    assert acquire_folder_lock(data) is None
+    release_folder_lock(taken)
+
+
+def test_a_lock_held_by_a_live_process_is_respected_however_old(tmp_path: Path) -> None:
+    import os
+
+    data = tmp_path / "data"
+    template = acquire_folder_lock(data)
+    assert template is not None
+    lines = lock_path(data).read_bytes().split(b"\n")
+    release_folder_lock(template)
+    live = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        lines[0] = str(live.pid).encode()
+        lock_path(data).write_bytes(b"\n".join(lines))
+        os.utime(lock_path(data), (1_000_000, 1_000_000))  # written long ago
+        assert acquire_folder_lock(data) is None
+        assert f"(process {live.pid})" in lock_owner_text(data)
+    finally:
+        live.communicate(b"")
+
+
+# --- Back up… --------------------------------------------------------------------------------------------------
+
+
+def test_back_up_now_writes_an_archive_that_verifies(qtbot, demo_folder, tmp_path: Path) -> None:
+    from secondopinion_desktop.core.backup import verify_backup
+
+    target = tmp_path / "out" / dialogs.default_backup_name()
+    target.parent.mkdir()
+    job = dialogs.backup_now(None, demo_folder, target)
+    assert job is not None
+    qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
+    assert job.outcome == target
+    assert target.is_file()
+    manifest = verify_backup(target)
+    assert "file" in dialogs.describe_manifest(manifest)
+    assert str(target) in close_message(job.message)
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name], "no temporary file left"
+
+
+def test_back_up_default_name_is_dated() -> None:
+    import datetime as dt
+
+    assert dialogs.default_backup_name(dt.date(2024, 3, 9)) == "secondopinion-backup-2024-03-09.zip"
+
+
+def test_back_up_to_an_impossible_place_says_so_and_leaves_nothing(qtbot, demo_folder, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    job = dialogs.backup_now(None, demo_folder, blocker / "backup.zip")
+    qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
+    assert isinstance(job.outcome, Exception)
+    text = close_message(job.message)
+    assert text.startswith("The backup could not be written:")
+    assert "Nothing was written" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "not-a-folder"]
+
+
+def test_back_up_file_dialog_cancelled_does_nothing(qtbot, demo_folder, monkeypatch) -> None:
+    monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    assert dialogs.backup_now(None, demo_folder) is None
+
+
+def test_back_up_file_dialog_suggests_the_dated_name(qtbot, demo_folder, monkeypatch, tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def fake(parent, caption, suggested, filters):
+        seen.append(suggested)
+        return str(tmp_path / "mine"), filters  # no extension typed: .zip is added
+
+    monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName", fake)
+    job = dialogs.backup_now(None, demo_folder)
+    qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
+    assert Path(seen[0]).name == dialogs.default_backup_name()
+    assert job.outcome == tmp_path / "mine.zip"
+    close_message(job.message)
+
+
+# --- Check data… -----------------------------------------------------------------------------------------------
+
+
+def open_check(qtbot, folder) -> dialogs.CheckDialog:
+    dialog = dialogs.CheckDialog(None, folder)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: not dialog.busy() and dialog.report is not None, timeout=JOB_TIMEOUT)
+    return dialog
+
+
+def test_check_on_healthy_data_says_no_problems(qtbot, demo_folder, screenshot) -> None:
+    dialog = open_check(qtbot, demo_folder)
+    assert dialog.report.ok
+    assert "No problems found" in dialog.status.text()
+    assert dialog.details.toPlainText().strip(), "the report lists what was checked"
+    assert not dialog.repair_button.isEnabled()
+    assert dialog.again_button.isEnabled()
+    screenshot(dialog, "check-ok")
+
+
+def test_check_reports_a_missing_file_and_repair_cannot_fix_it(qtbot, demo_folder, screenshot) -> None:
+    digest = next(iter(demo_folder.vault.stored()))
+    demo_folder.vault.path_for(digest).unlink()
+    dialog = open_check(qtbot, demo_folder)
+    assert not dialog.report.ok
+    assert "Problems found" in dialog.status.text()
+    assert "missing" in dialog.details.toPlainText().lower()
+    assert digest[:12] in dialog.details.toPlainText()
+    assert not dialog.repair_button.isEnabled(), "repair never invents a missing record file"
+    screenshot(dialog, "check-missing")
+
+
+def test_an_orphan_file_enables_repair_and_repair_removes_it(qtbot, demo_folder, screenshot) -> None:
+    content = b"a file no record refers to"
+    digest = hashlib.sha256(content).hexdigest()
+    orphan = demo_folder.vault.path_for(digest)
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(content)
+    kept = set(demo_folder.vault.stored()) - {digest}
+
+    dialog = open_check(qtbot, demo_folder)
+    assert not dialog.report.ok
+    assert digest[:12] in dialog.details.toPlainText()
+    assert dialog.repair_button.isEnabled()
+    screenshot(dialog, "check-orphan")
+
+    errors = on_next_dialog(lambda box: next(b for b in box.buttons() if "Repair" in b.text()).click())
+    qtbot.mouseClick(dialog.repair_button, Qt.MouseButton.LeftButton)
+    assert errors == []
+    qtbot.waitUntil(lambda: dialog.repair_result is not None and not dialog.busy(), timeout=JOB_TIMEOUT)
+    assert not orphan.exists()
+    assert set(demo_folder.vault.stored()) == kept, "only the orphan was removed"
+    close_message(dialog.message)
+    qtbot.waitUntil(lambda: dialog.report is not None and dialog.report.ok, timeout=JOB_TIMEOUT)
+    assert "No problems found" in dialog.status.text()
+    assert not dialog.repair_button.isEnabled()
+
+
+def test_repair_declined_changes_nothing(qtbot, demo_folder, monkeypatch) -> None:
+    content = b"another orphan"
+    orphan = demo_folder.vault.path_for(hashlib.sha256(content).hexdigest())
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(content)
+    dialog = open_check(qtbot, demo_folder)
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: False)
+    assert dialog.repair() is None
+    assert orphan.exists()
+    assert dialog.repair_button.isEnabled()
+
+
+# --- automatic backups -----------------------------------------------------------------------------------------
+
+
+def test_backup_on_close_runs_once_a_day(demo_folder) -> None:
+    first = autobackup.backup_on_close(demo_folder, keep=3)
+    assert first is not None and first.is_file()
+    assert first.parent.name == "backups" and first.parent.parent == demo_folder.path
+    assert autobackup.backup_on_close(demo_folder, keep=3) is None, "at most once a day"
+    assert list(first.parent.glob("*.zip")) == [first]
+
+
+def test_backup_on_close_never_raises(demo_folder, monkeypatch, capsys) -> None:
+    import secondopinion_desktop.core.backup as core_backup
+
+    def broken(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(core_backup, "automatic_backup", broken)
+    assert autobackup.backup_on_close(demo_folder) is None
+    assert "the automatic backup failed: [Errno 28] No space left on device" in capsys.readouterr().err
+
+
+def test_backup_on_close_uses_the_setting(demo_folder, monkeypatch) -> None:
+    import secondopinion_desktop.core.backup as core_backup
+
+    seen: list[int] = []
+    monkeypatch.setattr(core_backup, "automatic_backup", lambda folder, *, keep, **_k: seen.append(keep))
+    assert autobackup.backups_to_keep() == 7
+    autobackup.backup_on_close(demo_folder)
+    QSettings().setValue(autobackup.BACKUPS_TO_KEEP_KEY, 500)
+    assert autobackup.backups_to_keep() == 60
+    QSettings().setValue(autobackup.BACKUPS_TO_KEEP_KEY, "nonsense")
+    assert autobackup.backups_to_keep() == 7
+    assert seen == [7]
+
+
+def test_backup_settings_dialog_saves_how_many_to_keep(qtbot) -> None:
+    dialog = autobackup.BackupSettingsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.keep.value() == 7
+    assert (dialog.keep.minimum(), dialog.keep.maximum()) == (1, 60)
+    dialog.keep.selectAll()
+    qtbot.keyClicks(dialog.keep, "14")
+    qtbot.keyClick(dialog.keep, Qt.Key.Key_Return)
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert autobackup.backups_to_keep() == 14
+    again = autobackup.BackupSettingsDialog()
+    qtbot.addWidget(again)
+    assert again.keep.value() == 14
+
+
+# --- Restore… --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def backup_of(qtbot, tmp_path: Path):
+    def make(folder) -> Path:
+        from secondopinion_desktop.core.backup import create_backup
+
+        return create_backup(folder, tmp_path / "saved.zip")
+
+    return make
+
+
+def wire(runner, folder_holder: dict) -> dict:
+    """What MainWindow does: close the folder when asked, take the reopened one."""
+    events: dict = {"closed": 0, "reopened": None, "restored": None, "failed": None}
+
+    def close_folder() -> None:
+        events["closed"] += 1
+        folder_holder["folder"].close()
+
+    def reopened(folder) -> None:
+        events["reopened"] = folder
+        folder_holder["folder"] = folder
+
+    runner.closeRequested.connect(close_folder)
+    runner.reopened.connect(reopened)
+    runner.restored.connect(lambda path: events.__setitem__("restored", path))
+    runner.failed.connect(lambda message: events.__setitem__("failed", message))
+    return events
+
+
+def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_of, monkeypatch) -> None:
+    from secondopinion_desktop.core.records import delete_record, list_record_rows
+
+    before = record_titles(demo_folder)
+    archive = backup_of(demo_folder)
+    with demo_folder.session() as session:
+        doomed = list_record_rows(session)[0]
+    delete_record(demo_folder, doomed.id)
+    assert record_titles(demo_folder) != before
+
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text, yes: asked.append(text) or True)
+    holder = {"folder": demo_folder}
+    lock = acquire_folder_lock(demo_folder.path)
+    assert lock is not None
+    runner = dialogs.RestoreRunner(None, demo_folder, lock)
+    events = wire(runner, holder)
+    relocked: list = []
+    runner.relocked.connect(relocked.append)
+    with qtbot.waitSignal(runner.restored, timeout=JOB_TIMEOUT):
+        runner.start(archive)
+    qtbot.waitUntil(lambda: runner.done, timeout=JOB_TIMEOUT)
+    reopened = events["reopened"]
+    try:
+        assert events["closed"] == 1 and events["failed"] is None
+        assert "saved.zip holds" in asked[0] and "file" in asked[0]
+        assert "Your current data will be kept as a backup first." in asked[0]
+        assert reopened is not None and reopened.path == demo_folder.path
+        assert record_titles(reopened) == before, "the deleted record is back"
+        text = close_message(runner.message)
+        assert "restored from saved.zip" in text and "before-restore" in text, "the previous data was kept"
+        assert len(relocked) == 1 and relocked[0] is not None, "the swapped-in folder is locked again"
+        assert lock_owner_pid(demo_folder.path) == __import__("os").getpid()
+        assert acquire_folder_lock(demo_folder.path) is None, "still one window per folder after a restore"
+        release_folder_lock(relocked[0])
+    finally:
+        if reopened is not None:
+            reopened.close()
+
+
+def test_restore_declined_changes_nothing(qtbot, demo_folder, backup_of, monkeypatch) -> None:
+    archive = backup_of(demo_folder)
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: False)
+    runner = dialogs.RestoreRunner(None, demo_folder)
+    events = wire(runner, {"folder": demo_folder})
+    runner.start(archive)
+    qtbot.waitUntil(lambda: runner.done, timeout=JOB_TIMEOUT)
+    assert events == {"closed": 0, "reopened": None, "restored": None, "failed": None}
+    assert record_titles(demo_folder), "the folder is still open and usable"
+
+
+def test_restore_of_a_damaged_archive_is_refused_before_anything_is_touched(
+    qtbot, demo_folder, tmp_path: Path, monkeypatch
+) -> None:
+    before = record_titles(demo_folder)
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"this is not a zip archive")
+    monkeypatch.setattr(dialogs, "confirm", lambda *a: pytest.fail("a bad archive must not get this far"))
+    runner = dialogs.RestoreRunner(None, demo_folder)
+    events = wire(runner, {"folder": demo_folder})
+    runner.start(bad)
+    qtbot.waitUntil(lambda: runner.done, timeout=JOB_TIMEOUT)
+    assert events["closed"] == 0 and events["restored"] is None
+    assert events["failed"].startswith("bad.zip cannot be restored:")
+    assert events["failed"].endswith("Nothing was changed.")
+    close_message(runner.message)
+    assert record_titles(demo_folder) == before
+
+
+def test_restore_from_asks_for_the_archive_and_stops_when_declined(qtbot, demo_folder, backup_of, monkeypatch) -> None:
+    # One successful restore per test process only: a second one crashes CPython at interpreter exit
+    # ("bool_dealloc" during the final garbage collection) — under investigation, see the report.
+    archive = backup_of(demo_folder)
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text, yes: asked.append(text) and False)
+    monkeypatch.setattr(dialogs.QFileDialog, "getOpenFileName", lambda *a, **k: (str(archive), ""))
+    calls: list[object] = []
+    runner = dialogs.restore_from(None, demo_folder, close_folder=lambda: calls.append("close"),
+                                  set_folder=calls.append)
+    with qtbot.waitSignal(runner.finished, timeout=JOB_TIMEOUT):
+        pass
+    assert asked and "saved.zip holds" in asked[0]
+    assert calls == [], "declined: the folder stays open, nothing is reopened"
