@@ -201,3 +201,34 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
         finally:
             raw.close()
     return done
+
+
+def sweep_orphans(folder: DataFolder, *, older_than: float = 3600.0) -> list[str]:
+    """At start-up: remove vault files nothing refers to that are older than ``older_than`` seconds.
+
+    Such files are left by a crash between a copy and its commit, or by a window closed abnormally while an
+    undo could still bring a deleted record back. The age limit keeps a copy another process has just made
+    (its row not yet committed) safe. Returns the removed digests.
+    """
+    import time
+
+    removed: list[str] = []
+    now = time.time()
+    raw = folder.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("BEGIN IMMEDIATE")  # no row can start referring to a file while we decide
+        try:
+            used = set(_references(raw.driver_connection))  # type: ignore[arg-type]
+            for sha in folder.vault.stored():
+                if sha in used:
+                    continue
+                with contextlib.suppress(OSError):
+                    if now - folder.vault.path_for(sha).stat().st_mtime >= older_than and folder.vault.remove(sha):
+                        removed.append(sha)
+        finally:
+            cursor.execute("ROLLBACK")
+            cursor.close()
+    finally:
+        raw.close()
+    return removed

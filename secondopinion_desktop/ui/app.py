@@ -63,7 +63,11 @@ def open_folder_for_gui(data_dir: str | None, demo: bool) -> tuple[DataFolder, P
     from secondopinion_desktop.core.paths import resolve_data_dir
 
     if not demo:
-        return open_data_folder(resolve_data_dir(data_dir)), None
+        from secondopinion_desktop.core.check import sweep_orphans
+
+        folder = open_data_folder(resolve_data_dir(data_dir))
+        sweep_orphans(folder)  # files a crash left behind; recent ones stay (another process may be mid-copy)
+        return folder, None
     from secondopinion_desktop.core.demo import fill_demo_data
 
     demo_dir = Path(tempfile.mkdtemp(prefix="secondopinion-demo-"))

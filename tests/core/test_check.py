@@ -123,3 +123,31 @@ def test_imaging_files_count_as_references(demo) -> None:  # type: ignore[no-unt
         session.add(ImagingFile(record_id=record_id, sha256=stored.sha256, size=stored.size, relative_path="IM1"))
     report = check_data(demo)
     assert report.ok, report.lines()
+
+
+def test_start_up_sweep_removes_only_old_unreferenced_files(folder, tmp_path) -> None:
+    import os
+    import time
+
+    from secondopinion_desktop.core import records as svc
+    from secondopinion_desktop.core.check import sweep_orphans
+
+    kept_src = tmp_path / "kept.pdf"
+    kept_src.write_bytes(b"%PDF-1.4 attached")
+    with folder.session() as s:
+        record = svc.create_record(s, "lab", "CBC")
+    kept = svc.attach_file(folder, record.id, kept_src)
+    old_src = tmp_path / "old.bin"
+    old_src.write_bytes(b"left by a crash long ago")
+    old = folder.vault.store(old_src)
+    new_src = tmp_path / "new.bin"
+    new_src.write_bytes(b"another process just copied me")
+    new = folder.vault.store(new_src)
+    two_hours_ago = time.time() - 7200
+    for sha in (old.sha256, kept.sha256):
+        os.utime(folder.vault.path_for(sha), (two_hours_ago, two_hours_ago))
+
+    assert sweep_orphans(folder) == [old.sha256]
+    assert not folder.vault.exists(old.sha256)
+    assert folder.vault.exists(kept.sha256), "referenced files stay whatever their age"
+    assert folder.vault.exists(new.sha256), "a recent copy may still be waiting for its row"
