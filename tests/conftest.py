@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+# PySide6 6.12 on Python 3.11 drops references to None/True/False it never took (processEvents, among others);
+# the test helpers call such bindings thousands of times. Pin them as the app does (see ui/gc_guard.py).
+from secondopinion_desktop.ui.refpin import pin_singletons  # noqa: E402 - imports no Qt
+
+pin_singletons(3_000_000)
+
 # Headless Qt for every test, whatever the developer's shell says. Must happen before Qt is imported.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 # Keep QSettings and platform data paths out of the developer's home folder.

@@ -31,6 +31,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     from secondopinion_desktop.ui import gc_guard
 
     gc_guard.install(app)
+    from secondopinion_desktop.ui.refpin import pin_singletons
+
+    pin_singletons()
     return app  # type: ignore[return-value]
 
 
@@ -88,8 +91,25 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
     """Show the window at once, open the data folder in the background, then fill the window."""
     from secondopinion_desktop.ui.jobs import run_in_background
     from secondopinion_desktop.ui.main_window import MainWindow
+    from secondopinion_desktop.ui.safety.lock import acquire_folder_lock, lock_owner_text, release_folder_lock
 
+    lock = None
+    if not demo:  # the demo folder is a fresh temporary folder of its own
+        from secondopinion_desktop.core.paths import resolve_data_dir
+
+        target = resolve_data_dir(data_dir)
+        try:
+            lock = acquire_folder_lock(target)
+        except OSError:
+            lock = None  # the folder cannot be written at all: opening it reports why
+        else:
+            if lock is None:  # never two windows writing the same records
+                message = lock_owner_text(target)
+                print(f"secondopinion: error: {message}", file=sys.stderr)
+                QMessageBox.critical(None, "Second Opinion is already open", message)
+                return 1
     window = MainWindow(demo=demo)
+    window.folder_lock = lock
     window.show()
     opened: dict[str, object] = {}
 
@@ -113,11 +133,13 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
         return app.exec()
     finally:
         window.close()
+        folder = window.folder or opened.get("folder")  # after a restore the window holds the reopened folder
+        lock = window.folder_lock  # a restore may have replaced the lock
         import shiboken6
 
         shiboken6.delete(window)  # now, on this thread: never left for the garbage collector
-        folder = opened.get("folder")
         if folder is not None:
             folder.close()  # type: ignore[attr-defined]
+        release_folder_lock(lock)
         if opened.get("demo_dir") is not None:
             shutil.rmtree(opened["demo_dir"], ignore_errors=True)  # type: ignore[arg-type]

@@ -46,3 +46,4 @@ def install(app: QObject) -> GuiThreadCollector:
     if _installed is None:
         _installed = GuiThreadCollector(app)
     return _installed
+

@@ -30,6 +30,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.folder: DataFolder | None = None
         self.packet_dialog: QWidget | None = None
+        self.folder_lock = None  # set by ui/app.py; a restore replaces it
+        self.restore_runner = None
         self.demo = demo
         self.setWindowTitle(f"{APP_NAME} — sample data" if demo else APP_NAME)
         self.setObjectName("mainWindow")
@@ -68,7 +70,8 @@ class MainWindow(QMainWindow):
             where = f"Sample data (discarded when you close the window) — {folder.path}"
         self.folder_label.setText(where)
         self.folder_label.setToolTip(str(folder.path))
-        self.packet_action.setEnabled(True)
+        for action in (self.packet_action, self.backup_action, self.restore_action, self.check_action):
+            action.setEnabled(True)
         self.refresh()
 
     # --- content -----------------------------------------------------------------------------------------
@@ -129,6 +132,55 @@ class MainWindow(QMainWindow):
         self.edit_menu.addAction(tab.import_imaging_action)
         self.edit_menu.addAction(tab.export_images_action)
 
+    # --- safety: backup, restore, check ------------------------------------------------------------------
+
+    def back_up(self) -> None:
+        from secondopinion_desktop.ui.safety.dialogs import backup_now
+
+        if self.folder is not None:
+            backup_now(self, self.folder)
+
+    def restore_backup(self) -> None:
+        from secondopinion_desktop.ui.safety.dialogs import restore_from
+
+        if self.folder is None:
+            return
+        self.restore_runner = restore_from(
+            self, self.folder, close_folder=self.close_folder, set_folder=self.set_folder,
+            lock=self.folder_lock, set_lock=self._set_lock,
+        )
+
+    def _set_lock(self, lock: object) -> None:
+        self.folder_lock = lock
+
+    def close_folder(self) -> None:
+        """Stop using the data folder (a restore is about to replace it)."""
+        for tab in (self.guidance_tab, self.appointments_tab, self.records_tab):
+            if tab is not None:
+                tab.shutdown()
+        for action in (self.packet_action, self.backup_action, self.restore_action, self.check_action):
+            action.setEnabled(False)
+        if self.folder is not None:
+            self.folder.close()
+            self.folder = None
+        self.folder_label.setText("Restoring your data…")
+
+    def check_data(self) -> None:
+        from secondopinion_desktop.ui.safety.dialogs import CheckDialog
+
+        if self.folder is None:
+            return
+        dialog = CheckDialog(self, self.folder)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def backup_settings(self) -> None:
+        from secondopinion_desktop.ui.safety.autobackup import BackupSettingsDialog
+
+        dialog = BackupSettingsDialog(self, self.folder.path / "backups" if self.folder else None)
+        dialog.exec()
+        dialog.deleteLater()
+
     def _packet_from_menu(self) -> None:
         tab = self.appointments_tab
         self.open_packet_dialog(tab.current_appointment_id() if tab is not None else None)
@@ -169,6 +221,15 @@ class MainWindow(QMainWindow):
         self.packet_action.triggered.connect(self._packet_from_menu)
         file_menu.addAction(self.packet_action)
         file_menu.addSeparator()
+        self.backup_action = QAction("&Back up…", self)
+        self.backup_action.setObjectName("backupAction")
+        self.backup_action.triggered.connect(self.back_up)
+        file_menu.addAction(self.backup_action)
+        self.restore_action = QAction("&Restore…", self)
+        self.restore_action.setObjectName("restoreAction")
+        self.restore_action.triggered.connect(self.restore_backup)
+        file_menu.addAction(self.restore_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -176,7 +237,19 @@ class MainWindow(QMainWindow):
 
         self.edit_menu = self.menuBar().addMenu("&Edit")  # filled when the Records tab is built
 
+        settings_menu = self.menuBar().addMenu("&Settings")
+        self.backup_settings_action = QAction("Automatic &backups…", self)
+        self.backup_settings_action.setObjectName("backupSettingsAction")
+        self.backup_settings_action.triggered.connect(self.backup_settings)
+        settings_menu.addAction(self.backup_settings_action)
+
         help_menu = self.menuBar().addMenu("&Help")
+        self.check_action = QAction("&Check data…", self)
+        self.check_action.setObjectName("checkDataAction")
+        self.check_action.triggered.connect(self.check_data)
+        help_menu.addAction(self.check_action)
+        for action in (self.backup_action, self.restore_action, self.check_action):
+            action.setEnabled(False)
         about = QAction(f"&About {APP_NAME}", self)
         about.setObjectName("aboutAction")
         about.triggered.connect(self.show_about)
@@ -224,4 +297,12 @@ class MainWindow(QMainWindow):
             self.appointments_tab.shutdown()
         if self.records_tab is not None:
             self.records_tab.shutdown()
+        if self.restore_runner is not None and not self.restore_runner.done:
+            from PySide6.QtCore import QThreadPool
+
+            QThreadPool.globalInstance().waitForDone(60_000)
+        if self.folder is not None and not self.demo:
+            from secondopinion_desktop.ui.safety.autobackup import backup_on_close
+
+            backup_on_close(self.folder)  # at most once a day; never raises
         super().closeEvent(event)

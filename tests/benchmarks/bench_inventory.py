@@ -36,6 +36,10 @@ from secondopinion_desktop.ui.records.tab import RecordsTab  # noqa: E402
 WORDS = ("blood count metabolic panel tumor marker mammogram ultrasound biopsy pathology slides block CT MRI PET "
          "consult note discharge summary referral insurance card release genomic assay BRCA panel").split()
 KEYS = "samplewood"
+# PySide6 6.12 on Python 3.11 drops a reference to None per processEvents() call (see ui/gc_guard.py).
+from secondopinion_desktop.ui.refpin import pin_singletons  # noqa: E402
+
+pin_singletons(3_000_000)
 
 
 class PaintWatch(QObject):
