@@ -156,3 +156,23 @@ def test_run_gui_demo_fills_a_throwaway_folder_and_deletes_it(tmp_path) -> None:
     assert seen["code"] == 0 and seen["windows"] == 1
     assert seen["path"] and not Path(seen["path"]).exists(), "the demo folder is deleted at exit"
     assert seen["rows"] >= 20 and "records:" in seen["summary"]
+
+
+def test_a_second_window_on_the_same_folder_is_refused(tmp_path) -> None:
+    from secondopinion_desktop.ui.safety.lock import acquire_folder_lock, release_folder_lock
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    lock = acquire_folder_lock(data)  # this test process plays the first window
+    assert lock is not None
+    try:
+        seen, stderr = run_driver(str(data))
+        assert seen["code"] == 1
+        assert seen["messages"] and "already open on this data folder" in seen["messages"][0]
+        errors = [line for line in stderr.splitlines() if line.startswith("secondopinion:")]
+        assert len(errors) == 1 and "already open" in errors[0]
+        assert not (data / "secondopinion.db").exists(), "the refused window never opened the database"
+    finally:
+        release_folder_lock(lock)
+    seen, _ = run_driver(str(data))
+    assert seen["code"] == 0 and seen["path"] == str(data)
