@@ -116,13 +116,21 @@ def _ends_like_a_jpeg(path: Path) -> bool:
         return b"\xff\xd9" in fh.read()
 
 
+def _open_formats() -> list[str]:
+    """The picture formats Pillow may try: ours, among those installed (HEIF/AVIF need plugins)."""
+    from PIL import Image
+
+    Image.init()
+    return sorted(f for f in IMAGE_FORMATS if f in Image.OPEN)
+
+
 def _check_image(path: Path, head: bytes) -> tuple[str, str, int]:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(path, formats=_open_formats()) as im:  # only the decoders we mean to use
                 fmt = im.format or ""
                 if fmt not in IMAGE_FORMATS:
                     return _unknown_type(head), "", 0
@@ -157,7 +165,7 @@ def _prepared(path: Path, fmt: str, frame: int):  # type: ignore[no-untyped-def]
     from PIL import Image, ImageOps
     from reportlab.lib.utils import ImageReader
 
-    with Image.open(path) as im:
+    with Image.open(path, formats=_open_formats()) as im:
         if frame:
             im.seek(frame)
         orientation = im.getexif().get(0x0112, 1) if fmt in ("JPEG", "MPO", "TIFF", "WEBP", "HEIF") else 1
