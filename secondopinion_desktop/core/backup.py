@@ -36,7 +36,7 @@ from typing import IO, Any
 from secondopinion_desktop.core.db import SCHEMA_REVISIONS, DataFolder, open_data_folder, read_schema_revision
 from secondopinion_desktop.core.errors import DataFolderError, SecondOpinionError
 from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
-from secondopinion_desktop.core.vault import CHUNK_SIZE, TEMP_PREFIX, Vault
+from secondopinion_desktop.core.vault import CHUNK_SIZE, TEMP_PREFIX, Vault, fsync_dir
 
 FORMAT = 1
 ROOT = "secondopinion-backup"
@@ -101,14 +101,6 @@ class RestoreResult:
 
 
 # ---------------------------------------------------------------------------------------------- small helpers
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _private_dir(path: Path) -> Path:
@@ -246,7 +238,7 @@ def _write_backup(
             os.fsync(raw.fileno())
         steps.check()
         os.replace(tmp_zip, out)
-        _fsync_dir(out.parent)
+        fsync_dir(out.parent)
         return manifest
     except OSError as exc:
         raise BackupError(f"Cannot write the backup {out.name}: {_why(exc)}.") from exc
@@ -517,7 +509,7 @@ def _extract(archive: Path, zf: zipfile.ZipFile, manifest: Manifest, by_name: di
             os.fsync(sink.fileno())
     _private_dir(staging / VAULT_NAME)
     for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
-        _fsync_dir(d)
+        fsync_dir(d)
 
 
 def _current_total(data_dir: Path) -> int:
@@ -597,7 +589,7 @@ def _swap(staging: Path, data_dir: Path) -> None:
         if old is not None:
             os.rename(old, data_dir)
         raise
-    _fsync_dir(parent)
+    fsync_dir(parent)
     if old is None:
         return
     old_backups = old / BACKUPS_DIR
@@ -612,7 +604,7 @@ def _swap(staging: Path, data_dir: Path) -> None:
                 os.rename(item, target)
             except OSError:
                 keep_old = True
-        _fsync_dir(new_backups)
+        fsync_dir(new_backups)
     if not keep_old:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -22,6 +22,10 @@ TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600
 
 
+class SourceUnreadable(VaultError):
+    """The file to be stored could not be read (moved, unreadable, a disc error)."""
+
+
 class Cancelled(Exception):
     """Raised inside a copy when the caller's ``cancelled()`` returns True. Nothing is left behind."""
 
@@ -33,7 +37,10 @@ class StoredFile:
     already_present: bool
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (new names, renames) durable. Folders cannot be fsynced on Windows."""
+    if os.name == "nt":
+        return
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -65,6 +72,64 @@ class Vault:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
+    def copy_to_temp(
+        self,
+        source: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        durable: bool = True,
+    ) -> tuple[Path, str, int]:
+        """Stream ``source`` into a new temporary file in the vault; returns (temporary path, SHA-256, size).
+
+        The file has no real name yet (see ``store`` and ``imaging.vaultbatch``); with ``durable`` it is
+        fsynced. A source that cannot be read raises ``SourceUnreadable``; cancel raises ``Cancelled``; either
+        way the temporary file is gone.
+        """
+        source = Path(source)
+        try:
+            total = source.stat().st_size
+            src = open(source, "rb")
+        except OSError as exc:
+            raise SourceUnreadable(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
+        try:
+            self.root.mkdir(mode=0o700, exist_ok=True)
+            fd, tmp_name = _mkstemp(self.root)
+        except BaseException:
+            src.close()
+            raise
+        tmp = Path(tmp_name)
+        try:
+            digest = hashlib.sha256()
+            done = 0
+            with src, os.fdopen(fd, "wb") as dst:
+                while True:
+                    if cancelled is not None and cancelled():
+                        raise Cancelled()
+                    try:
+                        chunk = src.read(CHUNK_SIZE)
+                    except OSError as exc:
+                        raise SourceUnreadable(
+                            f"Cannot read {source.name} to the end: {exc.strerror or exc}."
+                        ) from exc
+                    if not chunk:
+                        break
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total)
+                if durable:
+                    dst.flush()
+                    os.fsync(dst.fileno())
+        except BaseException as exc:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            if isinstance(exc, OSError) and not isinstance(exc, VaultError):
+                raise VaultError(f"Cannot store {source.name} in the vault: {exc.strerror or exc}.") from exc
+            raise
+        return tmp, digest.hexdigest(), done
+
     def store(
         self,
         source: Path,
@@ -77,49 +142,21 @@ class Vault:
         ``progress(done, total)`` is called after each chunk; when ``cancelled()`` turns True the copy stops,
         the temporary file is removed and ``Cancelled`` is raised.
         """
-        source = Path(source)
+        tmp, sha, done = self.copy_to_temp(Path(source), progress=progress, cancelled=cancelled)
         try:
-            total = source.stat().st_size
-            src = open(source, "rb")
-        except OSError as exc:
-            raise VaultError(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
-        self.root.mkdir(mode=0o700, exist_ok=True)
-        fd, tmp_name = _mkstemp(self.root)
-        tmp = Path(tmp_name)
-        try:
-            digest = hashlib.sha256()
-            done = 0
-            with src, os.fdopen(fd, "wb") as dst:
-                while True:
-                    if cancelled is not None and cancelled():
-                        raise Cancelled()
-                    try:
-                        chunk = src.read(CHUNK_SIZE)
-                    except OSError as exc:
-                        raise VaultError(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-                    dst.write(chunk)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, total)
-                dst.flush()
-                os.fsync(dst.fileno())
-            sha = digest.hexdigest()
             final = self.path_for(sha)
             already_present = final.is_file()
             # Even when the content is already stored, the fresh copy replaces it (one atomic rename), so a
             # damaged vault file is mended by attaching the original again.
             final.parent.mkdir(mode=0o700, exist_ok=True)
             os.replace(tmp, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
             return StoredFile(sha256=sha, size=done, already_present=already_present)
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             if isinstance(exc, OSError) and not isinstance(exc, VaultError):
-                raise VaultError(f"Cannot store {source.name} in the vault: {exc.strerror or exc}.") from exc
+                raise VaultError(f"Cannot store {Path(source).name} in the vault: {exc.strerror or exc}.") from exc
             raise
 
     def open(self, sha256: str):  # type: ignore[no-untyped-def]

@@ -10,26 +10,22 @@ once, then renames each to its content address and flushes the folders. The resu
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from secondopinion_desktop.core.errors import VaultError
-from secondopinion_desktop.core.vault import CHUNK_SIZE, TEMP_PREFIX, Cancelled, Vault
+from secondopinion_desktop.core.vault import SourceUnreadable, Vault, fsync_dir
+
+__all__ = ["BatchItem", "SourceUnreadable", "VaultBatch"]
 
 
 @dataclass(frozen=True)
 class BatchItem:
     sha256: str
     size: int
-
-
-class SourceUnreadable(Exception):
-    """The source file could not be read (the caller names it and goes on)."""
 
 
 class VaultBatch:
@@ -39,41 +35,8 @@ class VaultBatch:
         self.new_digests: list[str] = []  # content that was not in the vault before this batch (after commit)
 
     def copy(self, source: Path, cancelled: Callable[[], bool] | None = None) -> BatchItem:
-        """Copy ``source`` to a temporary file in the vault, hashing it on the way."""
-        try:
-            src = open(source, "rb")
-        except OSError as exc:
-            raise SourceUnreadable(f"could not be copied ({exc.strerror or exc})") from exc
-        self.vault.root.mkdir(mode=0o700, exist_ok=True)
-        try:
-            fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=self.vault.root)
-        except OSError as exc:
-            src.close()
-            raise VaultError(f"Cannot write to the vault {self.vault.root}: {exc.strerror or exc}.") from exc
-        tmp = Path(name)
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            with src, os.fdopen(fd, "wb") as dst:
-                while True:
-                    if cancelled is not None and cancelled():
-                        raise Cancelled()
-                    try:
-                        chunk = src.read(CHUNK_SIZE)
-                    except OSError as exc:
-                        raise SourceUnreadable(f"could not be read to the end ({exc.strerror or exc})") from exc
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-                    dst.write(chunk)
-                    size += len(chunk)
-        except BaseException as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            if isinstance(exc, OSError) and not isinstance(exc, VaultError):
-                raise VaultError(f"Cannot store {source.name} in the vault: {exc.strerror or exc}.") from exc
-            raise
-        sha = digest.hexdigest()
+        """Copy ``source`` to a temporary file in the vault, hashing it on the way (not yet flushed)."""
+        tmp, sha, size = self.vault.copy_to_temp(source, cancelled=cancelled, durable=False)
         self._pending.append((tmp, sha))
         return BatchItem(sha, size)
 
@@ -94,7 +57,7 @@ class VaultBatch:
                     folders.add(final.parent)
                 self._pending.pop(0)
             for folder in sorted(folders):
-                _fsync_dir(folder)
+                fsync_dir(folder)
         except OSError as exc:
             raise VaultError(f"Cannot store the images in the vault: {exc.strerror or exc}.") from exc
 
@@ -115,13 +78,3 @@ def _flush_files(paths: list[Path]) -> None:
     for path in paths:
         with open(path, "r+b") as fh:  # Windows needs write access to flush a file
             os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":  # folders cannot be fsynced on Windows
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
