@@ -93,8 +93,13 @@ class Vault:
         except OSError as exc:
             raise SourceUnreadable(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
         try:
-            self.root.mkdir(mode=0o700, exist_ok=True)
-            fd, tmp_name = _mkstemp(self.root)
+            try:
+                fd, tmp_name = _mkstemp(self.root)
+            except VaultError:
+                if self.root.is_dir():
+                    raise
+                self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # first file of a new vault
+                fd, tmp_name = _mkstemp(self.root)
         except BaseException:
             src.close()
             raise

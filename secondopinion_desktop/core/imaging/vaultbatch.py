@@ -51,7 +51,8 @@ class VaultBatch:
                 if final.is_file():
                     tmp.unlink()  # already stored (perhaps earlier in this batch): keep the one that is there
                 else:
-                    final.parent.mkdir(mode=0o700, exist_ok=True)
+                    if final.parent not in folders:
+                        final.parent.mkdir(mode=0o700, exist_ok=True)
                     os.replace(tmp, final)
                     self.new_digests.append(sha)
                     folders.add(final.parent)
