@@ -28,6 +28,15 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     if app is None:
         app = QApplication(argv if argv is not None else sys.argv[:1])
     QApplication.setDesktopFileName(APP_ID)
+    from importlib.resources import files
+
+    from PySide6.QtGui import QIcon
+
+    icon_dir = files("secondopinion_desktop.resources") / "icons"
+    icon = QIcon(str(icon_dir / "secondopinion.svg"))  # PNGs too, for Qt without the SVG plugin
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        icon.addFile(str(icon_dir / "hicolor" / f"{size}x{size}" / "apps" / f"{APP_ID}.png"))
+    app.setWindowIcon(icon)
     from secondopinion_desktop.ui import gc_guard
 
     gc_guard.install(app)
