@@ -1,0 +1,99 @@
+"""Smoke test of the PyInstaller build: the bundled executable runs its CLI and opens its window.
+
+Skipped unless SECONDOPINION_TEST_PACKAGING=1. Builds with packaging/build.sh (about a minute, mostly
+creating .venv-build), or reuses dist/secondopinion when SECONDOPINION_REUSE_BUILD=1.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLE = ROOT / "dist" / "secondopinion"
+EXE = BUNDLE / ("secondopinion.exe" if sys.platform == "win32" else "secondopinion")
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("SECONDOPINION_TEST_PACKAGING") != "1",
+    reason="set SECONDOPINION_TEST_PACKAGING=1 to build and smoke-test the bundled app",
+)
+
+
+@pytest.fixture(scope="module")
+def exe() -> Path:
+    if os.environ.get("SECONDOPINION_REUSE_BUILD") == "1" and EXE.exists():
+        return EXE
+    build = subprocess.run(
+        ["bash", str(ROOT / "packaging" / "build.sh")], capture_output=True, text=True, timeout=1800
+    )
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    print(build.stdout[-300:])
+    assert EXE.exists()
+    return EXE
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "SECONDOPINION_"))}
+    env.update(QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    return env
+
+
+def _run(exe: Path, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, timeout=300, env=_env(tmp_path), cwd=tmp_path
+    )
+    assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def test_version(exe: Path, tmp_path: Path) -> None:
+    from secondopinion_desktop import __version__
+
+    assert _run(exe, "--version", tmp_path=tmp_path).stdout.strip() == f"Second Opinion {__version__}"
+
+
+def test_demo_packet_and_imaging(exe: Path, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from secondopinion_desktop.core.imaging.synthetic import write_study
+
+    data = tmp_path / "data"
+    _run(exe, "demo", "--data-dir", str(data), tmp_path=tmp_path)  # creates the database: bundled migrations
+    assert (data / "secondopinion.db").exists()
+
+    pdf = tmp_path / "p.pdf"
+    _run(exe, "packet", "--out", str(pdf), "--data-dir", str(data), tmp_path=tmp_path)  # fonts, reportlab
+    assert len(PdfReader(pdf).pages) > 1
+
+    written = write_study(tmp_path / "study")  # uncompressed and compressed (RLE) slices
+    out = _run(exe, "import-imaging", str(tmp_path / "study"), "--data-dir", str(data), "--yes",
+               tmp_path=tmp_path).stdout
+    assert f"Imported {len(written)} image file(s)" in out
+    assert "needs a module that is not installed" not in out  # numpy/pydicom decoders made it into the bundle
+
+    _run(exe, "check", "--data-dir", str(data), tmp_path=tmp_path)
+
+
+def test_window_starts_and_stays_up(exe: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _run(exe, "demo", "--data-dir", str(data), tmp_path=tmp_path)
+    proc = subprocess.Popen(
+        [str(exe), "--data-dir", str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env(tmp_path), cwd=tmp_path,
+    )
+    try:
+        time.sleep(5)
+        assert proc.poll() is None, f"exited with {proc.returncode}:\n{proc.communicate()[1][-4000:]}"
+    finally:
+        proc.terminate()
+        try:
+            _, stderr = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, stderr = proc.communicate()
+    assert "Traceback" not in stderr, stderr[-4000:]
