@@ -403,27 +403,32 @@ class ClinicianDialog(QDialog):
         super().accept()
 
 
-class CliniciansDialog(QDialog):
-    """The clinicians directory: every doctor the records and appointments point at, to add and edit.
+class _TableDialog(QDialog):
+    """A table of items with Add / Edit (and, where items can go, Delete) — the directory and the history.
 
-    There is no delete: records and appointments refer to clinicians, and the core offers no safe removal.
+    Subclasses name the columns, read the items and turn one into cells; adding and editing open their own
+    item dialog and hand ``_store`` the core call that writes it.
     """
 
-    COLUMNS = ("Name", "Specialty", "Credentials", "Institution", "Role")
+    COLUMNS: tuple[str, ...] = ()
+    WIDTHS: tuple[int, ...] = ()
+    TITLE = ""
 
-    def __init__(self, folder: DataFolder, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, folder: DataFolder, parent: QWidget | None, *, name: str, table_name: str, table_label: str,
+        intro: str, add_text: str, edit_label: str, delete_label: str | None, size: tuple[int, int],
+    ) -> None:
         super().__init__(parent)
         self.folder = folder
         self.changed = False
-        self.setObjectName("cliniciansDialog")
-        self.setWindowTitle("Clinicians directory")
-        self.clinicians: list[directory.ClinicianData] = []
-        intro = QLabel("The doctors in your care and the ones you see for a second opinion. Records and "
-                       "appointments refer to them, so they cannot be deleted here.")
-        intro.setWordWrap(True)
+        self.items: list[Any] = []
+        self.setObjectName(name)
+        self.setWindowTitle(self.TITLE)
+        intro_label = QLabel(intro)
+        intro_label.setWordWrap(True)
         self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setObjectName("cliniciansTable")
-        self.table.setAccessibleName("Clinicians")
+        self.table.setObjectName(table_name)
+        self.table.setAccessibleName(table_label)
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -435,86 +440,153 @@ class CliniciansDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.table.doubleClicked.connect(lambda _i: self.edit_clinician())
+        self.table.doubleClicked.connect(self._edit_from_index)
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(self.edit_clinician)
-        self.add_button = QPushButton("&Add clinician…")
-        self.add_button.setObjectName("addClinicianButton")
-        self.add_button.setAccessibleName("Add a clinician")
-        self.add_button.clicked.connect(self.add_clinician)
+            shortcut.activated.connect(self.edit_item)
+        self.add_button = QPushButton(add_text)
+        self.add_button.setAccessibleName(add_text.replace("&", "").rstrip("…"))
+        self.add_button.clicked.connect(self.add_item)
         self.edit_button = QPushButton("&Edit…")
-        self.edit_button.setObjectName("editClinicianButton")
-        self.edit_button.setAccessibleName("Edit the selected clinician")
-        self.edit_button.clicked.connect(self.edit_clinician)
+        self.edit_button.setAccessibleName(edit_label)
+        self.edit_button.clicked.connect(self.edit_item)
+        buttons = [self.add_button, self.edit_button]
+        self.delete_button: QPushButton | None = None
+        if delete_label is not None:
+            self.delete_button = QPushButton("&Delete")
+            self.delete_button.setAccessibleName(delete_label)
+            self.delete_button.clicked.connect(self.delete_item)
+            delete = QShortcut(QKeySequence.StandardKey.Delete, self.table)
+            delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+            delete.activated.connect(self.delete_item)
+            buttons.append(self.delete_button)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         row = QHBoxLayout()
-        row.addWidget(self.add_button)
-        row.addWidget(self.edit_button)
+        for button in buttons:
+            row.addWidget(button)
         row.addStretch(1)
         row.addWidget(close)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        layout.addWidget(intro_label)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
-        QShortcut(QKeySequence.StandardKey.New, self, self.add_clinician)
+        QShortcut(QKeySequence.StandardKey.New, self, self.add_item)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.reload()
-        _remember_size(self, "cliniciansDialog", 880, 440)
+        _remember_size(self, name, *size)
         self.table.setFocus()
+
+    # --- what subclasses provide -------------------------------------------------------------------------------
+
+    def load(self, session: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def cells(self, item: Any) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def add_item(self) -> None:
+        raise NotImplementedError
+
+    def edit_item(self) -> None:
+        raise NotImplementedError
+
+    def delete_item(self) -> None:
+        pass
+
+    # --- shared ------------------------------------------------------------------------------------------------
+
+    def _edit_from_index(self, _index: object) -> None:
+        self.edit_item()
 
     def reload(self, select: int | None = None) -> None:
         with self.folder.dry_run() as session:
-            self.clinicians = directory.list_clinicians(session)
-        self.table.setRowCount(len(self.clinicians))
-        for row, c in enumerate(self.clinicians):
-            for column, text in enumerate((c.name, c.specialty, c.credentials, c.facility_name, c.role.label)):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                item.setData(Qt.ItemDataRole.UserRole, c.id)
-                self.table.setItem(row, column, item)
-            if c.id == select:
+            self.items = self.load(session)
+        self.table.setRowCount(len(self.items))
+        for row, item in enumerate(self.items):
+            for column, text in enumerate(self.cells(item)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
+                cell.setData(Qt.ItemDataRole.UserRole, item.id)
+                self.table.setItem(row, column, cell)
+            if item.id == select:
                 self.table.selectRow(row)
-        widths = (190, 210, 90, 230)
-        for column, width in enumerate(widths):
+        for column, width in enumerate(self.WIDTHS):
             self.table.setColumnWidth(column, width)
-        if select is None and self.clinicians and not self.table.selectedItems():
+        if select is None and self.items and not self.table.selectedItems():
             self.table.selectRow(0)
         self._update_buttons()
 
-    def current(self) -> directory.ClinicianData | None:
+    def current(self) -> Any:
         rows = self.table.selectionModel().selectedRows()
-        return self.clinicians[rows[0].row()] if rows else None
+        return self.items[rows[0].row()] if rows else None
 
     def _update_buttons(self) -> None:
-        self.edit_button.setEnabled(self.current() is not None)
-
-    def add_clinician(self) -> None:
-        dialog = ClinicianDialog(self.folder, parent=self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        self._store(lambda s: directory.create_clinician(s, **dialog.fields()))
-
-    def edit_clinician(self) -> None:
-        clinician = self.current()
-        if clinician is None:
-            return
-        dialog = ClinicianDialog(self.folder, clinician, parent=self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        self._store(lambda s: directory.update_clinician(s, clinician.id, **dialog.fields()))
+        for button in (self.edit_button, self.delete_button):
+            if button is not None:
+                button.setEnabled(self.current() is not None)
 
     def _store(self, write) -> None:  # type: ignore[no-untyped-def]
+        """Run ``write(session)`` (a core call returning the stored item); show a refusal, else select it."""
         try:
             with self.folder.session() as session:
                 stored = write(session)
         except SecondOpinionError as exc:
-            QMessageBox.warning(self, "Clinicians directory", str(exc))
+            QMessageBox.warning(self, self.TITLE, str(exc))
             return
         self.changed = True
-        self.reload(select=stored.id)
+        self.reload(select=stored.id if stored is not None else None)
+
+
+class CliniciansDialog(_TableDialog):
+    """The clinicians directory: every doctor the records and appointments point at, to add and edit.
+
+    There is no delete: records and appointments refer to clinicians, and the core offers no safe removal.
+    """
+
+    COLUMNS = ("Name", "Specialty", "Credentials", "Institution", "Role")
+    WIDTHS = (190, 210, 90, 230)
+    TITLE = "Clinicians directory"
+
+    def __init__(self, folder: DataFolder, parent: QWidget | None = None) -> None:
+        super().__init__(
+            folder, parent, name="cliniciansDialog", table_name="cliniciansTable", table_label="Clinicians",
+            intro="The doctors in your care and the ones you see for a second opinion. Records and "
+                  "appointments refer to them, so they cannot be deleted here.",
+            add_text="&Add clinician…", edit_label="Edit the selected clinician", delete_label=None,
+            size=(880, 440),
+        )
+        self.add_button.setObjectName("addClinicianButton")
+        self.edit_button.setObjectName("editClinicianButton")
+
+    @property
+    def clinicians(self) -> list[directory.ClinicianData]:
+        return self.items
+
+    def load(self, session: Any) -> list[directory.ClinicianData]:
+        return directory.list_clinicians(session)
+
+    def cells(self, c: directory.ClinicianData) -> tuple[str, ...]:
+        return (c.name, c.specialty, c.credentials, c.facility_name, c.role.label)
+
+    def add_item(self) -> None:
+        dialog = ClinicianDialog(self.folder, parent=self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            values = dialog.fields()
+            self._store(lambda s: directory.create_clinician(s, **values))
+
+    def edit_item(self) -> None:
+        clinician = self.current()
+        if clinician is None:
+            return
+        dialog = ClinicianDialog(self.folder, clinician, parent=self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            values = dialog.fields()
+            self._store(lambda s: directory.update_clinician(s, clinician.id, **values))
+
+    add_clinician = add_item
+    edit_clinician = edit_item
 
 
 # --- profile --------------------------------------------------------------------------------------------------
@@ -745,100 +817,44 @@ def _date_text(day: dt.date | None, empty: str = "") -> str:
     return day.isoformat() if day else empty
 
 
-class TreatmentHistoryDialog(QDialog):
+class TreatmentHistoryDialog(_TableDialog):
     """The treatment history: each line of treatment with its dates and response; add, edit, delete."""
 
     COLUMNS = ("Kind", "Description", "Start", "End", "Response")
+    WIDTHS = (130, 240, 95, 95)
+    TITLE = "Treatment history"
 
     def __init__(self, folder: DataFolder, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.folder = folder
-        self.setObjectName("treatmentHistoryDialog")
-        self.setWindowTitle("Treatment history")
-        self.lines: list[treatments.TreatmentLineData] = []
-        intro = QLabel("Every treatment so far, oldest first. The second-opinion doctor reads this in the packet.")
-        intro.setWordWrap(True)
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setObjectName("treatmentTable")
-        self.table.setAccessibleName("Treatment lines")
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.doubleClicked.connect(lambda _i: self.edit_line())
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            shortcut = QShortcut(QKeySequence(key), self.table)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(self.edit_line)
-        delete = QShortcut(QKeySequence.StandardKey.Delete, self.table)
-        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
-        delete.activated.connect(self.delete_line)
-        self.add_button = QPushButton("&Add treatment…")
+        super().__init__(
+            folder, parent, name="treatmentHistoryDialog", table_name="treatmentTable",
+            table_label="Treatment lines",
+            intro="Every treatment so far, oldest first. The second-opinion doctor reads this in the packet.",
+            add_text="&Add treatment…", edit_label="Edit the selected treatment",
+            delete_label="Delete the selected treatment", size=(820, 400),
+        )
         self.add_button.setObjectName("addTreatmentButton")
-        self.add_button.clicked.connect(self.add_line)
-        self.edit_button = QPushButton("&Edit…")
         self.edit_button.setObjectName("editTreatmentButton")
-        self.edit_button.setAccessibleName("Edit the selected treatment")
-        self.edit_button.clicked.connect(self.edit_line)
-        self.delete_button = QPushButton("&Delete")
+        assert self.delete_button is not None
         self.delete_button.setObjectName("deleteTreatmentButton")
-        self.delete_button.setAccessibleName("Delete the selected treatment")
-        self.delete_button.clicked.connect(self.delete_line)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.rejected.connect(self.reject)
-        row = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.delete_button):
-            row.addWidget(button)
-        row.addStretch(1)
-        row.addWidget(close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(row)
-        QShortcut(QKeySequence.StandardKey.New, self, self.add_line)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.reload()
-        _remember_size(self, "treatmentHistoryDialog", 820, 400)
-        self.table.setFocus()
 
-    def reload(self, select: int | None = None) -> None:
-        with self.folder.dry_run() as session:
-            self.lines = treatments.list_treatment_lines(session)
-        self.table.setRowCount(len(self.lines))
-        for row, t in enumerate(self.lines):
-            values = (t.kind.label, t.description, _date_text(t.start_date),
-                      _date_text(t.end_date, "ongoing" if t.start_date else ""), t.response)
-            for column, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                self.table.setItem(row, column, item)
-            if t.id == select:
-                self.table.selectRow(row)
-        for column, width in enumerate((130, 240, 95, 95)):
-            self.table.setColumnWidth(column, width)
-        if select is None and self.lines and not self.table.selectedItems():
-            self.table.selectRow(0)
-        self._update_buttons()
+    @property
+    def lines(self) -> list[treatments.TreatmentLineData]:
+        return self.items
 
-    def current(self) -> treatments.TreatmentLineData | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.lines[rows[0].row()] if rows else None
+    def load(self, session: Any) -> list[treatments.TreatmentLineData]:
+        return treatments.list_treatment_lines(session)
 
-    def _update_buttons(self) -> None:
-        for button in (self.edit_button, self.delete_button):
-            button.setEnabled(self.current() is not None)
+    def cells(self, t: treatments.TreatmentLineData) -> tuple[str, ...]:
+        return (t.kind.label, t.description, _date_text(t.start_date),
+                _date_text(t.end_date, "ongoing" if t.start_date else ""), t.response)
 
-    def add_line(self) -> None:
+    def add_item(self) -> None:
         dialog = TreatmentLineDialog(self.folder, parent=self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             values = dialog.fields()
             self._store(lambda s: treatments.create_treatment_line(s, **values))
 
-    def edit_line(self) -> None:
+    def edit_item(self) -> None:
         line = self.current()
         if line is None:
             return
@@ -847,7 +863,7 @@ class TreatmentHistoryDialog(QDialog):
             values = dialog.fields()
             self._store(lambda s: treatments.update_treatment_line(s, line.id, **values))
 
-    def delete_line(self) -> None:
+    def delete_item(self) -> None:
         line = self.current()
         if line is None:
             return
@@ -857,20 +873,12 @@ class TreatmentHistoryDialog(QDialog):
             self, "Delete treatment", f"Delete “{what}”{when} from the treatment history?\n\nThis cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
         )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        try:
-            with self.folder.session() as session:
+        if answer == QMessageBox.StandardButton.Yes:
+            def delete(session: Any) -> None:
                 treatments.delete_treatment_line(session, line.id)
-        except SecondOpinionError as exc:
-            QMessageBox.warning(self, "Treatment history", str(exc))
-        self.reload()
 
-    def _store(self, write) -> None:  # type: ignore[no-untyped-def]
-        try:
-            with self.folder.session() as session:
-                stored = write(session)
-        except SecondOpinionError as exc:
-            QMessageBox.warning(self, "Treatment history", str(exc))
-            return
-        self.reload(select=stored.id)
+            self._store(delete)
+
+    add_line = add_item
+    edit_line = edit_item
+    delete_line = delete_item
