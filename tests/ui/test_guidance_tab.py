@@ -191,3 +191,15 @@ def test_screenshot_of_the_guidance_tab(qtbot, demo_folder, screenshot) -> None:
     screenshot(window, "guidance-tab-missing")
     window.guidance_tab.side.setCurrentIndex(2)
     screenshot(window, "guidance-tab-questions")
+
+
+def test_still_missing_catches_up_when_the_tab_is_shown(qtbot, demo_folder) -> None:
+    window = open_window(qtbot, demo_folder, demo=True)
+    missing = window.guidance_tab.missing
+    mark = next(f for f in missing.findings if f.action.value == "mark_requested")
+    before = list(missing.findings)
+    window.tabs.setCurrentWidget(window.records_tab)
+    window.records_tab.mark_requested(mark.record_id)  # a change made on the Records tab
+    assert missing.findings == before, "not recomputed while hidden"
+    window.tabs.setCurrentWidget(window.guidance_tab)
+    assert mark.record_id not in {f.record_id for f in missing.findings if f.rule == mark.rule}

@@ -61,9 +61,25 @@ class GuidanceTab(QWidget):
         self.side.setTabText(2, f"Questions ({self.questions.question_count()})")
 
     def inventory_changed(self) -> None:
-        """The records changed: what is missing (and the per-facility progress) may have too."""
+        """The records changed: what is missing (and the per-facility progress) may have too.
+
+        Reading the whole inventory is not free, so while the tab is hidden this only notes it; the tab
+        catches up when it is shown.
+        """
+        if self.isVisible():
+            self._catch_up()
+        else:
+            self._stale = True
+
+    def _catch_up(self) -> None:
+        self._stale = False
         self.missing.refresh()
         self.checklist.reload()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        if getattr(self, "_stale", False):
+            self._catch_up()
+        super().showEvent(event)
 
     def _checklist_title(self, done: int, total: int) -> None:
         self.side.setTabText(0, f"Checklist ({done} of {total})")
