@@ -1,0 +1,1 @@
+"""Small widgets and helpers every part of the window shares."""
