@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -15,10 +16,19 @@ from secondopinion_desktop.ui.refpin import pin_singletons  # noqa: E402 - impor
 
 pin_singletons(3_000_000)
 
-# Headless Qt for every test, whatever the developer's shell says. Must happen before Qt is imported.
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
 # Keep QSettings and platform data paths out of the developer's home folder.
 _SANDBOX = Path(tempfile.mkdtemp(prefix="secondopinion-tests-"))
+# Headless Qt for every test, whatever the developer's shell says. Must happen before Qt is imported. The screen
+# is a common laptop's, 1280×720; SECONDOPINION_TEST_TEXT_SCALE=1.5 makes text 1.5× larger (as a desktop's
+# text-scaling setting does; applied to the application font in tests/ui/conftest.py), so windows and dialogs are tested where users open them.
+TEXT_SCALE = float(os.environ.get("SECONDOPINION_TEST_TEXT_SCALE", "1"))
+SCREEN_SIZE = (1280, 720)
+_SCREEN_CONFIG = _SANDBOX / "screen.json"
+_SCREEN_CONFIG.write_text(json.dumps({"screens": [{
+    "name": "laptop", "x": 0, "y": 0, "width": SCREEN_SIZE[0], "height": SCREEN_SIZE[1],
+    "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1,
+}]}))
+os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN_CONFIG}"
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
 os.environ["XDG_DATA_HOME"] = str(_SANDBOX / "data")
 os.environ.pop("SECONDOPINION_DATA_DIR", None)

@@ -6,6 +6,18 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from secondopinion_desktop import APP_NAME, ORG_NAME
 
 
+@pytest.fixture(scope="session", autouse=True)
+def text_scale(qapp):
+    """Scale the application font as a desktop's text-size setting does (SECONDOPINION_TEST_TEXT_SCALE)."""
+    from conftest import TEXT_SCALE
+
+    if TEXT_SCALE != 1:
+        font = qapp.font()
+        font.setPointSizeF(font.pointSizeF() * TEXT_SCALE)
+        qapp.setFont(font)
+    return TEXT_SCALE
+
+
 @pytest.fixture(autouse=True)
 def clean_settings(qapp):
     from secondopinion_desktop.ui import gc_guard
