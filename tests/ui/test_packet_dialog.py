@@ -54,6 +54,55 @@ def test_build_preview_and_save(qtbot, dialog, demo_folder, tmp_path, screenshot
     assert not list(tmp_path.glob(".*.part"))
 
 
+@pytest.mark.parametrize("how", ["click", "alt+s"])
+def test_save_as_button_and_shortcut_save_the_packet(qtbot, dialog, tmp_path, monkeypatch, how) -> None:
+    """The real Save as… button (and Alt+S) opens the file dialog and saves; clicked(bool) must not crash it."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    build(qtbot, dialog)
+    asked: list[str] = []
+    target = tmp_path / "chosen"  # typed without .pdf
+
+    def fake_dialog(parent, title, start, filters):  # the real dialog replaced at its boundary only
+        asked.append(start)
+        return str(target), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_dialog)
+    if how == "click":
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    else:
+        dialog.activateWindow()
+        qtbot.waitUntil(lambda: dialog.isActiveWindow())
+        dialog.records.setFocus()
+        qtbot.keyClick(dialog.records, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: bool(asked))  # a mnemonic "animates" the click: it lands a moment later
+    assert asked[0].endswith(".pdf")
+    saved = tmp_path / "chosen.pdf"
+    assert len(PdfReader(str(saved)).pages) == dialog.result.pages
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert dialog.status.text() == f"Saved to {saved}."
+
+
+def test_print_to_pdf_file_copies_the_packet(qtbot, dialog, tmp_path, monkeypatch) -> None:
+    """Print → "Print to file (PDF)" writes the packet itself (text, not page images), private to the user."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    build(qtbot, dialog)
+    out = tmp_path / "printed.pdf"
+
+    def fake_exec(self):  # the print dialog replaced at its boundary: the user chose "Print to file"
+        self.printer().setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        self.printer().setOutputFileName(str(out))
+        return QPrintDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(QPrintDialog, "exec", fake_exec)
+    qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    assert out.read_bytes() == dialog.built_path.read_bytes()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
 def test_only_the_chosen_records_go_in(qtbot, dialog, demo_folder) -> None:
     with demo_folder.session() as s:
         rows = list_record_rows(s)

@@ -30,7 +30,9 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import RecordKind
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.jobs import Job, start_job
+from secondopinion_desktop.ui.widgets.screen import fit_to_screen, keep_on_screen
 from secondopinion_desktop.ui.packet.preview import PdfPreview, print_pdf
 
 
@@ -104,7 +106,7 @@ class PacketDialog(QDialog):
         self.build_button = QPushButton("&Build preview")
         self.build_button.setObjectName("buildButton")
         self.build_button.setDefault(True)
-        self.build_button.clicked.connect(self.build)
+        self.build_button.clicked.connect(lambda: self.build())
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -131,10 +133,10 @@ class PacketDialog(QDialog):
         self.problems.hide()
         self.save_button = QPushButton("&Save as…")
         self.save_button.setObjectName("saveButton")
-        self.save_button.clicked.connect(self.save_as)
+        self.save_button.clicked.connect(lambda: self.save_as())  # clicked(bool) must not reach `target`
         self.print_button = QPushButton("&Print…")
         self.print_button.setObjectName("printButton")
-        self.print_button.clicked.connect(self.print_packet)
+        self.print_button.clicked.connect(lambda: self.print_packet())
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
@@ -157,7 +159,7 @@ class PacketDialog(QDialog):
         splitter.setSizes([430, 750])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        self.resize(1180, 820)
+        fit_to_screen(self, 1180, 820, min_width=760, min_height=480)
         self._set_built(None)
 
     # --- choosing --------------------------------------------------------------------------------------------
@@ -215,8 +217,10 @@ class PacketDialog(QDialog):
             for problem in result.problems:
                 self.problems.addItem(f"{problem.what}: {problem.reason}")
             self.problems.setVisible(bool(result.problems))
-            left_out = f" {len(result.problems)} item(s) could not be included — listed below." if result.problems else ""
-            self.status.setText(f"{result.pages} pages, {result.included_files} attached file(s) included.{left_out}")
+            left_out = (f" {plural(len(result.problems), 'item')} could not be included — listed below."
+                        if result.problems else "")
+            self.status.setText(f"{plural(result.pages, 'page')}, "
+                                f"{plural(result.included_files, 'attached file')} included.{left_out}")
 
         def failed(exc: BaseException) -> None:
             finished()
@@ -251,7 +255,12 @@ class PacketDialog(QDialog):
         slug = "-".join("".join(c for c in name if c.isalnum() or c == " ").split()) or "patient"
         return f"second-opinion-packet-{slug}.pdf"
 
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        super().showEvent(event)
+        keep_on_screen(self)
+
     def save_as(self, target: Path | None = None) -> Path | None:
+        """Save the built packet: to ``target``, or where the user picks in a file dialog."""
         if self.built_path is None:
             return None
         if target is None:
@@ -261,6 +270,13 @@ class PacketDialog(QDialog):
             if not chosen:
                 return None
             target = Path(chosen)
+            if not target.suffix:
+                target = target.with_suffix(".pdf")
+        return self._copy_built(target)
+
+    def _copy_built(self, target: Path) -> Path | None:
+        """The built PDF copied to ``target``: temp → fsync → rename, private to this user."""
+        assert self.built_path is not None
         tmp = target.with_name(f".{target.name}.part")
         try:
             shutil.copyfile(self.built_path, tmp)
@@ -285,6 +301,10 @@ class PacketDialog(QDialog):
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self)
         if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+            return
+        if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and printer.outputFileName():
+            # "Print to file" as PDF: the packet already is one — copy it (seconds, not a minute of page images).
+            self._copy_built(Path(printer.outputFileName()))
             return
         progress = QProgressDialog("Printing…", "Cancel", 0, 100, self)
         progress.setWindowModality(Qt.WindowModality.WindowModal)
