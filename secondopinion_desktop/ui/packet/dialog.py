@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QMessageBox,
@@ -72,8 +73,11 @@ class PacketDialog(QDialog):
         self.records.setObjectName("packetRecords")
         self.records.setAccessibleName("Records to include")
         self.records.setHeaderLabels(["Record", "Date", "Files"])
-        self.records.setColumnWidth(0, 290)
-        self.records.setColumnWidth(1, 85)
+        header = self.records.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the title gives way, never the date
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         by_kind: dict[RecordKind, list] = {}
         for row in rows:
             by_kind.setdefault(row.kind, []).append(row)
@@ -93,6 +97,7 @@ class PacketDialog(QDialog):
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(0, Qt.CheckState.Checked)
                 item.setData(0, Qt.ItemDataRole.UserRole, row.id)
+                item.setToolTip(0, row.title)
                 group.addChild(item)
                 self._items[row.id] = item
             group.setExpanded(True)
