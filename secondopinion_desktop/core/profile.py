@@ -35,8 +35,25 @@ class ProfileData:
 
 
 _FIELDS = tuple(f.name for f in dc_fields(ProfileData))
+
+#: What a profile needs before it says who the packet is about and what the diagnosis is (field, words for it).
+ESSENTIALS: tuple[tuple[str, str], ...] = (
+    ("cancer_type", "diagnosis (cancer type)"),
+    ("name", "name"),
+    ("date_of_birth", "date of birth"),
+)
 _TEXT_FIELDS = ("medical_record_numbers", "address", "biomarkers")
 _DATE_FIELDS = {"date_of_birth": "date of birth", "diagnosis_date": "diagnosis date"}
+
+
+def missing_essentials(data: ProfileData) -> tuple[str, ...]:
+    """The words for the essentials (see :data:`ESSENTIALS`) this profile does not have yet, diagnosis first."""
+    missing = []
+    for name, words in ESSENTIALS:
+        value = getattr(data, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            missing.append(words)
+    return tuple(missing)
 
 
 def get_profile(session: Session) -> ProfileData:

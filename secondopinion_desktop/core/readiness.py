@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
-from secondopinion_desktop.core.profile import ProfileData, get_profile
+from secondopinion_desktop.core.profile import ProfileData, get_profile, missing_essentials
 from secondopinion_desktop.core.records import RecordData, list_records
 
 FOLLOW_UP_DAYS = 14
@@ -37,6 +37,7 @@ class Action(str, enum.Enum):
     MARK_REQUESTED = "mark_requested"  # move that record from needed to requested
     ADD = "add"  # add a record of `kind` titled `suggested_title`
     FOLLOW_UP = "follow_up"  # requested long ago: call them (also opens the record)
+    PROFILE = "profile"  # fill in the patient profile
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,27 @@ def _get_or_add(
 # --- the rules ---------------------------------------------------------------------------------------------
 
 
+def _either(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def patient_profile(records: Sequence[RecordData], profile: ProfileData, today: dt.date) -> list[Finding]:
+    """profile: the profile names the patient and the diagnosis.
+
+    "Empty" here means missing any of the essentials (:data:`~secondopinion_desktop.core.profile.ESSENTIALS`:
+    the cancer type, the name, the date of birth); the message names those still missing.
+    """
+    missing = missing_essentials(profile)
+    if not missing:
+        return []
+    return [Finding(
+        "profile",
+        f"The patient profile has no {_either(missing)} yet. The packet's first page and the records requests "
+        "start from it, and the second-opinion doctor's office will ask for it first.",
+        Action.PROFILE,
+    )]
+
+
 def pathology_report(records: Sequence[RecordData], profile: ProfileData, today: dt.date) -> list[Finding]:
     """pathology-report: a pathology report should be listed and asked for.
 
@@ -467,6 +489,7 @@ def follow_up(records: Sequence[RecordData], profile: ProfileData, today: dt.dat
 
 
 RULES: tuple[Rule, ...] = (
+    patient_profile,
     pathology_report,
     pathology_material,
     imaging,

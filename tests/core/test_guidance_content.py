@@ -237,20 +237,22 @@ def test_checklist_has_ten_or_more_unique_steps_in_a_sensible_order() -> None:
     assert len(set(keys)) == len(keys)
     for key in keys:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", key), key
-    assert keys[0] == "tell-doctor"
+    assert keys[0] == "fill-profile"
     order = [
-        "tell-doctor", "call-insurer", "choose-doctor", "book-appointment", "request-records",
+        "fill-profile", "tell-doctor", "call-insurer", "choose-doctor", "book-appointment", "request-records",
         "sign-releases", "get-imaging-cd", "send-pathology-slides", "write-questions", "arrange-companion",
     ]
     assert [k for k in keys if k in order] == order
-    assert items[0].title == "Tell my current doctor I want a second opinion"
+    assert items[0].title == "Fill in the patient profile (diagnosis, stage, markers)"
+    assert items[1].title == "Tell my current doctor I want a second opinion"
 
 
 def test_every_step_is_plain_and_points_into_the_guide() -> None:
     sections = set(SECTION_KEYS) - {"00-start-here"}
     for item in load_checklist_template():
         assert isinstance(item, ChecklistTemplateItem)
-        assert item.section in sections, (item.key, item.section)
+        # the profile step points at "Start here", which names it first; the others into the guide proper
+        assert item.section in (sections if item.key != "fill-profile" else {"00-start-here"}), item.key
         assert item.title.strip() and not item.title.endswith(".")
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", item.help.strip()) if s]
         assert 1 <= len(sentences) <= 2, item.key

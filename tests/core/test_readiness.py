@@ -30,7 +30,8 @@ STAMP = dt.datetime(2025, 6, 1, 12, 0)
 K, S, A = RecordKind, RecordStatus, Action
 NEEDED, REQUESTED, RECEIVED, SENT = S.NEEDED, S.REQUESTED, S.RECEIVED, S.SENT
 PROFILE = ProfileData(
-    name="Test Patient", cancer_type="Breast cancer", biomarkers="ER positive, HER2 negative"
+    name="Test Patient", date_of_birth=dt.date(1970, 3, 4), cancer_type="Breast cancer",
+    biomarkers="ER positive, HER2 negative",
 )
 
 
@@ -300,8 +301,31 @@ def test_no_biomarkers_in_the_profile_no_molecular_finding(biomarkers):
     assert find_missing(edit(COMPLETE, change(4, status=NEEDED)), profile, TODAY) == []
 
 
+PROFILE_CASES = {
+    "complete": ({}, None),
+    "nothing at all": (dict(name="", date_of_birth=None, cancer_type="", biomarkers=""),
+                       "no diagnosis (cancer type), name or date of birth yet."),
+    "no diagnosis": (dict(cancer_type="  "), "no diagnosis (cancer type) yet."),
+    "no name": (dict(name=""), "no name yet."),
+    "no birth date": (dict(date_of_birth=None), "no date of birth yet."),
+    "name and birth date missing": (dict(name="", date_of_birth=None), "no name or date of birth yet."),
+}
+
+
+@pytest.mark.parametrize(("changes", "words"), list(PROFILE_CASES.values()), ids=list(PROFILE_CASES))
+def test_an_empty_profile_is_the_first_finding_naming_what_it_lacks(changes, words):
+    findings = find_missing(COMPLETE, dataclasses.replace(PROFILE, **changes), TODAY)
+    if words is None:
+        assert findings == []
+        return
+    first = findings[0]
+    assert (first.rule, first.action, first.record_id, first.kind) == ("profile", A.PROFILE, None, None)
+    assert f"The patient profile has {words}" in first.message
+    assert [f.rule for f in findings[1:]] == []  # the complete inventory adds nothing else
+
+
 def test_add_findings_carry_kind_and_title_and_no_record():
-    findings = find_missing([], ProfileData(biomarkers="HER2 positive"), TODAY)
+    findings = find_missing([], dataclasses.replace(PROFILE, biomarkers="HER2 positive"), TODAY)
     assert [(f.rule, f.action, f.kind, f.suggested_title, f.record_id) for f in findings] == [
         ("pathology-report", A.ADD, K.PATHOLOGY, "Pathology report", None),
         ("molecular", A.ADD, K.MOLECULAR, "Biomarker report (IHC, FISH or NGS)", None),
@@ -396,9 +420,9 @@ def test_operative_note_message_names_where_the_operation_is_listed():
 
 
 def test_rules_are_documented_small_functions():
-    assert len(RULES) == 9
+    assert len(RULES) == 10
     assert [r.__name__ for r in RULES] == [
-        "pathology_report", "pathology_material", "imaging", "molecular", "operative_note", "recent_labs",
+        "patient_profile", "pathology_report", "pathology_material", "imaging", "molecular", "operative_note", "recent_labs",
         "treatment", "identity_insurance", "follow_up",
     ]
     for rule in RULES:
@@ -407,7 +431,7 @@ def test_rules_are_documented_small_functions():
 
 
 def test_finding_and_action_api():
-    assert [a.value for a in Action] == ["open", "mark_requested", "add", "follow_up"]
+    assert [a.value for a in Action] == ["open", "mark_requested", "add", "follow_up", "profile"]
     finding = Finding("pathology-report", "x", Action.OPEN)
     assert (finding.record_id, finding.kind, finding.suggested_title) == (None, None, "")
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import checklist as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.words import plural
 
 NOTE_SAVE_DELAY_MS = 800
 FACILITY_STEP = "request-records"
+PROFILE_STEP = "fill-profile"
 
 
 class ChecklistPanel(QWidget):
@@ -35,6 +37,7 @@ class ChecklistPanel(QWidget):
 
     openSection = Signal(str)  # noqa: N815 - the guide section a step relates to
     progressChanged = Signal(int, int)  # noqa: N815 - done, total
+    editProfile = Signal()  # noqa: N815 - the profile step's button: open the patient profile
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +83,15 @@ class ChecklistPanel(QWidget):
         self.help_label.setTextFormat(Qt.TextFormat.RichText)
         self.help_label.setOpenExternalLinks(False)
         self.help_label.linkActivated.connect(self._link)
+        self.data_label = QLabel()
+        self.data_label.setObjectName("stepShownByData")
+        self.data_label.setWordWrap(True)
+        self.data_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.profile_button = QPushButton("Fill in the &profile…")
+        self.profile_button.setObjectName("fillProfileButton")
+        self.profile_button.setAccessibleName("Fill in the patient profile")
+        self.profile_button.clicked.connect(lambda _checked=False: self.editProfile.emit())
+        self.profile_button.hide()
         self.answers_form = QFormLayout()
         self.answer_widgets: dict[str, QComboBox | QLineEdit] = {}
         self.note_edit = QPlainTextEdit()
@@ -96,6 +108,8 @@ class ChecklistPanel(QWidget):
         details_layout = QVBoxLayout(self.details)
         details_layout.setContentsMargins(0, 4, 0, 0)
         details_layout.addWidget(self.help_label)
+        details_layout.addWidget(self.data_label)
+        details_layout.addWidget(self.profile_button, 0, Qt.AlignmentFlag.AlignLeft)
         details_layout.addLayout(self.answers_form)
         note_label = QLabel("&Note:")
         note_label.setBuddy(self.note_edit)
@@ -157,8 +171,23 @@ class ChecklistPanel(QWidget):
 
     @staticmethod
     def _label(entry: svc.ChecklistEntry) -> str:
+        if entry.done_by_data:
+            return f"{entry.title}\nDone — {entry.shown_by_data}"
         when = f"  — done {entry.done_on.day} {entry.done_on:%b %Y}" if entry.done and entry.done_on else ""
         return f"{entry.title}{when}"
+
+    def entry(self, key: str) -> svc.ChecklistEntry | None:
+        """The guide's step with this key."""
+        return next((e for e in self.entries if e.key == key), None)
+
+    def item_of(self, key: str) -> QListWidgetItem | None:
+        """The list row of the guide's step with this key."""
+        wanted = self.entry(key)
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if wanted is not None and int(item.data(Qt.ItemDataRole.UserRole)) == wanted.id:
+                return item
+        return None
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()
@@ -248,6 +277,9 @@ class ChecklistPanel(QWidget):
             while self.answers_form.rowCount():
                 self.answers_form.removeRow(0)
             self.answer_widgets = {}
+            self.profile_button.setVisible(entry is not None and entry.key == PROFILE_STEP)
+            self.data_label.setText(self._data_text(entry) if entry is not None else "")
+            self.data_label.setVisible(bool(self.data_label.text()))
             if entry is None:
                 self.help_label.setText("")
                 self.note_edit.setPlainText("")
@@ -281,6 +313,17 @@ class ChecklistPanel(QWidget):
             self._loading = False
             self._update_buttons()
 
+    @staticmethod
+    def _data_text(entry: svc.ChecklistEntry) -> str:
+        if not entry.shown_by_data:
+            return ""
+        shown = entry.shown_by_data[0].upper() + entry.shown_by_data[1:]
+        if entry.done_by_data:
+            return f"Done — {shown}. Ticked for you because your data shows it; untick it if it is not done yet."
+        if entry.unticked:
+            return f"Your data shows: {shown}. You unticked this step, so it stays unticked until you tick it."
+        return ""
+
     def _facility_progress(self) -> str:
         """Per facility: how many of its records are still to request — the step's live progress."""
         if self.folder is None:
@@ -301,7 +344,11 @@ class ChecklistPanel(QWidget):
             return "<i>Add your records in the Records tab to see what to ask each facility for.</i>"
         lines = []
         for name, (needed, total) in sorted(per.items(), key=lambda kv: (-kv[1][0], kv[0].casefold())):
-            state = f"{needed} of {total} still to request" if needed else f"all {total} requested or in hand"
+            if needed:
+                state = f"{needed} of {plural(total, 'record')} still to request"
+            else:
+                state = f"all {plural(total, 'record')} requested or in hand" if total > 1 else (
+                    "its record is requested or in hand")
             lines.append(f"{escape(name)}: {state}")
         return "<br>".join(lines)
 

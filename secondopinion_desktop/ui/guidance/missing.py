@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.readiness import Action, Finding, whats_missing
+from secondopinion_desktop.core.words import plural
 
 BUTTON_TEXT = {
     Action.OPEN: "Show record",
     Action.MARK_REQUESTED: "Mark requested",
     Action.ADD: "Add record…",
     Action.FOLLOW_UP: "Show record",
+    Action.PROFILE: "Fill in the profile…",
 }
 
 
@@ -24,6 +27,7 @@ class MissingPanel(QWidget):
     markRequested = Signal(int)  # noqa: N815
     addRecord = Signal(object, str)  # noqa: N815 - (RecordKind, suggested title)
     countChanged = Signal(int)  # noqa: N815
+    editProfile = Signal()  # noqa: N815 - the profile is empty: open it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,7 +73,7 @@ class MissingPanel(QWidget):
         self.heading.setText(
             "<b>Nothing missing that Second Opinion can tell.</b> Your doctor may still ask for more."
             if not n else
-            f"<b>{n} thing{'s' if n != 1 else ''} the second-opinion doctor will expect "
+            f"<b>{plural(n, 'thing')} the second-opinion doctor will expect "
             f"{'is' if n == 1 else 'are'} not in hand yet.</b>"
         )
         self.countChanged.emit(n)
@@ -93,7 +97,9 @@ class MissingPanel(QWidget):
 
     def act(self, finding: Finding) -> None:
         """What a finding's button does."""
-        if finding.action is Action.ADD:
+        if finding.action is Action.PROFILE:
+            self.editProfile.emit()
+        elif finding.action is Action.ADD:
             self.addRecord.emit(finding.kind, finding.suggested_title)
         elif finding.action is Action.MARK_REQUESTED and finding.record_id is not None:
             self.markRequested.emit(finding.record_id)

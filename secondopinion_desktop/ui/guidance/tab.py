@@ -21,6 +21,7 @@ class GuidanceTab(QWidget):
     openRecord = Signal(int)  # noqa: N815 - show this record in the Records tab
     markRequested = Signal(int)  # noqa: N815 - move this record from needed to requested
     addRecord = Signal(object, str)  # noqa: N815 - new record of this kind with this title
+    editProfile = Signal()  # noqa: N815 - open the patient profile (its checklist step, or Still missing)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +42,8 @@ class GuidanceTab(QWidget):
         self.missing.openRecord.connect(self.openRecord)
         self.missing.markRequested.connect(self.markRequested)
         self.missing.addRecord.connect(self.addRecord)
+        self.missing.editProfile.connect(self.editProfile)
+        self.checklist.editProfile.connect(self.editProfile)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("guidanceSplitter")
@@ -71,14 +74,22 @@ class GuidanceTab(QWidget):
         else:
             self._stale = True
 
+    def profile_changed(self) -> None:
+        """The patient profile changed: Still missing and the checklist's profile step may have too."""
+        self.inventory_changed()
+
     def _catch_up(self) -> None:
         self._stale = False
         self.missing.refresh()
         self.checklist.reload()
 
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        """Catch up on record changes; and re-read the checklist, whose steps tick themselves from what the
+        other tabs changed meanwhile (appointments, questions, the directory, the profile)."""
         if getattr(self, "_stale", False):
             self._catch_up()
+        elif self.folder is not None:
+            self.checklist.reload()
         super().showEvent(event)
 
     def _checklist_title(self, done: int, total: int) -> None:

@@ -1,0 +1,135 @@
+"""Checklist steps that the data shows done tick themselves in the Guidance tab; she can untick them; the
+profile step and an empty profile's Still-missing finding open the profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QStyle, QStyleOptionViewItem, QTabWidget
+
+from secondopinion_desktop.core import appointments, checklist, directory, profile
+from secondopinion_desktop.core.models import ClinicianRole
+from secondopinion_desktop.ui.guidance.tab import GuidanceTab
+
+
+@pytest.fixture
+def shown(qtbot, folder):
+    """The Guidance tab beside another tab in a tab widget, as in the window; the Guidance tab is shown."""
+    tabs = QTabWidget()
+    guidance = GuidanceTab()
+    tabs.addTab(guidance, "Guidance")
+    tabs.addTab(QLabel("elsewhere"), "Elsewhere")
+    qtbot.addWidget(tabs)
+    tabs.resize(1280, 700)
+    guidance.set_folder(folder)
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    guidance.side.setCurrentIndex(0)
+    yield tabs, guidance
+    guidance.shutdown()
+
+
+def book_with_doctor_and_question(folder) -> None:
+    with folder.session() as s:
+        avery = directory.create_clinician(s, name="Avery Stone", credentials="MD",
+                                           role=ClinicianRole.SECOND_OPINION)
+        made = appointments.create_appointment(s, dt.datetime.now() + dt.timedelta(days=5), clinician_id=avery.id)
+        appointments.add_question(s, made.id, "What would you recommend?")
+
+
+def click_check_box(qtbot, view, item) -> None:
+    """Click the item's check box where it is painted, as a user would."""
+    option = QStyleOptionViewItem()
+    view.initViewItemOption(option)
+    index = view.indexFromItem(item)
+    option.rect = view.visualRect(index)
+    view.itemDelegate().initStyleOption(option, index)
+    box = view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, option, view)
+    assert box.isValid() and box.width() > 0
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=box.center())
+
+
+def test_steps_the_data_shows_tick_themselves_when_the_tab_is_shown_and_she_can_untick(qtbot, shown, folder,
+                                                                                      screenshot) -> None:
+    tabs, guidance = shown
+    panel = guidance.checklist
+    total = len(panel.entries)
+    assert panel.progress_label.text() == f"<b>0 of {total} done</b>"
+
+    tabs.setCurrentIndex(1)  # meanwhile, in the Appointments tab…
+    book_with_doctor_and_question(folder)
+    tabs.tabBar().setFocus()
+    qtbot.mouseClick(tabs.tabBar(), Qt.MouseButton.LeftButton, pos=tabs.tabBar().tabRect(0).center())
+    assert tabs.currentWidget() is guidance
+
+    assert panel.progress_label.text() == f"<b>3 of {total} done</b>"
+    assert guidance.side.tabText(0) == f"Checklist (3 of {total})"
+    booked = panel.item_of("book-appointment")
+    assert booked.checkState() == Qt.CheckState.Checked
+    assert booked.text().splitlines() == ["Book the appointment", "Done — 1 appointment booked"]
+    assert panel.item_of("choose-doctor").text().endswith("Done — Avery Stone, MD chosen")
+    assert panel.item_of("write-questions").checkState() == Qt.CheckState.Checked
+    assert panel.item_of("tell-doctor").checkState() == Qt.CheckState.Unchecked
+    panel.list.setCurrentItem(booked)
+    assert panel.data_label.isVisible() and panel.data_label.text().startswith("Done — 1 appointment booked.")
+    screenshot(guidance, "checklist-ticked-by-the-data")
+
+    click_check_box(qtbot, panel.list, panel.item_of("book-appointment"))
+    assert panel.item_of("book-appointment").checkState() == Qt.CheckState.Unchecked
+    assert panel.progress_label.text() == f"<b>2 of {total} done</b>"
+    assert "You unticked this step" in panel.data_label.text()
+    with folder.session() as s:  # stored in the data folder
+        stored = next(e for e in checklist.list_checklist(s) if e.key == "book-appointment")
+    assert not stored.done and stored.unticked
+
+    tabs.setCurrentIndex(1)
+    tabs.setCurrentIndex(0)  # shown again: still unticked
+    assert panel.item_of("book-appointment").checkState() == Qt.CheckState.Unchecked
+
+    click_check_box(qtbot, panel.list, panel.item_of("book-appointment"))  # ticked again, by her, dated today
+    item = panel.item_of("book-appointment")
+    assert item.checkState() == Qt.CheckState.Checked
+    assert item.text() == f"Book the appointment  — done {dt.date.today().day} {dt.date.today():%b %Y}"
+    assert panel.progress_label.text() == f"<b>3 of {total} done</b>"
+
+
+def test_the_profile_step_comes_first_and_its_button_asks_for_the_profile(qtbot, shown, folder,
+                                                                       screenshot) -> None:
+    _tabs, guidance = shown
+    panel = guidance.checklist
+    first = panel.list.item(0)
+    assert first.text() == "Fill in the patient profile (diagnosis, stage, markers)"
+    panel.list.setCurrentRow(0)
+    assert panel.profile_button.isVisible()
+    screenshot(guidance, "checklist-profile-step")
+    with qtbot.waitSignal(guidance.editProfile, timeout=2000):
+        qtbot.mouseClick(panel.profile_button, Qt.MouseButton.LeftButton)
+    panel.list.setCurrentRow(1)
+    assert not panel.profile_button.isVisible()
+
+    with folder.session() as s:
+        profile.save_profile(s, name="Pat Example", date_of_birth="1970-02-03", cancer_type="Breast cancer")
+    guidance.profile_changed()
+    assert panel.list.item(0).checkState() == Qt.CheckState.Checked
+    assert panel.list.item(0).text().endswith("Done — the profile names the diagnosis: Breast cancer")
+
+
+def test_still_missing_names_an_empty_profile_first_with_a_button_for_it(qtbot, shown, folder) -> None:
+    _tabs, guidance = shown
+    guidance.side.setCurrentIndex(1)
+    missing = guidance.missing
+    first = missing.findings[0]
+    assert first.rule == "profile"
+    assert first.message.startswith("The patient profile has no diagnosis (cancer type), name or date of birth yet.")
+    button = missing.buttons[0]
+    assert button.text() == "Fill in the profile…" and button.isVisible()
+    with qtbot.waitSignal(guidance.editProfile, timeout=2000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    with folder.session() as s:
+        profile.save_profile(s, name="Pat Example", date_of_birth="1970-02-03", cancer_type="Breast cancer")
+    guidance.profile_changed()
+    assert all(f.rule != "profile" for f in missing.findings)
+    assert guidance.side.tabText(1) == f"Still missing ({len(missing.findings)})"
