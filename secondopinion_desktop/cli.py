@@ -204,35 +204,47 @@ def cmd_packet(args: argparse.Namespace) -> int:
     return 0
 
 
-def _profile_for_check(args: argparse.Namespace, *, dry_run: bool):  # type: ignore[no-untyped-def]
-    """The profile to compare the images with; a dry run reads it only from an up-to-date existing folder."""
+def _plan_for_check(args: argparse.Namespace, scan, *, dry_run: bool):  # type: ignore[no-untyped-def]
+    """The import plan (whose images, what is stored already) and the profile it was checked against; a dry run
+    reads the data folder only when it exists and is up to date, and never creates it."""
     from secondopinion_desktop.core.db import SCHEMA_HEAD, read_schema_revision
+    from secondopinion_desktop.core.imaging.plan import plan_import
     from secondopinion_desktop.core.paths import DB_NAME, resolve_data_dir
     from secondopinion_desktop.core.profile import ProfileData, get_profile
 
     if dry_run:
         db_path = resolve_data_dir(args.data_dir) / DB_NAME
         if not db_path.is_file() or read_schema_revision(db_path) != SCHEMA_HEAD:
-            return ProfileData()
+            profile = ProfileData()
+            return plan_import(None, scan, profile), profile
     with _open(args) as folder, folder.dry_run() as session:
-        return get_profile(session)
+        profile = get_profile(session)
+        return plan_import(session, scan, profile), profile
 
 
 def cmd_import_imaging(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.errors import ValidationError
     from secondopinion_desktop.core.imaging.importer import import_imaging, patient_mismatch
+    from secondopinion_desktop.core.imaging.plan import NOT_CHECKED
     from secondopinion_desktop.core.imaging.scan import scan_folder
 
     scan = scan_folder(Path(args.path))
-    warnings = patient_mismatch(scan, _profile_for_check(args, dry_run=args.dry_run))
+    plan, profile = _plan_for_check(args, scan, dry_run=args.dry_run)
+    warnings = patient_mismatch(scan, profile)
     result = None
-    refused = bool(warnings) and not args.yes and not args.dry_run
+    someone_else = any(s.someone_else and s.importable for s in plan.studies)
+    refused = someone_else and not args.yes and not args.dry_run
     if not args.dry_run and scan.studies and not refused:
         with _open(args) as folder:
             result = import_imaging(folder, scan, record_id=args.record)
+    skipped = ([s.to_json() for s in result.skipped] if result is not None else
+               [{"study_uid": s.study_uid, "label": s.study.label(), "images": s.stored_images,
+                 "whole": s.already_imported} for s in plan.studies if s.stored_images])
     if args.json:
         payload = {
             "scan": scan.to_json(), "patient_mismatch": warnings,
             "import": result.to_json() if result is not None else None,
+            "skipped": skipped, "plan": plan.to_json(),
         }
         json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -241,12 +253,16 @@ def cmd_import_imaging(args: argparse.Namespace) -> int:
             print(line)
         for warning in warnings:
             print(f"Warning: {warning}")
+        if NOT_CHECKED in plan.warnings:
+            print(f"Note: {NOT_CHECKED}")
         if result is not None:
             for line in result.summary_lines():
                 print(line)
-        elif args.dry_run:
-            print("Dry run: nothing was written.")
-    from secondopinion_desktop.core.errors import ValidationError
+        else:
+            for line in plan.skipped_lines():
+                print(line)
+            if args.dry_run:
+                print("Dry run: nothing was written.")
 
     if not args.dry_run and not scan.studies:
         raise ValidationError(f"no DICOM images were found in {scan.root}; nothing was imported")

@@ -124,3 +124,39 @@ def test_a_disc_of_someone_else_is_not_imported_without_yes(capsys, tmp_path: Pa
     assert code == 0, err
     with open_data_folder(data_dir) as folder, folder.session() as session:
         assert [r.kind.value for r in list_records(session)] == ["imaging"]
+
+
+def test_importing_the_same_disc_twice_adds_nothing_and_says_so(capsys, disc: Path, data_dir: Path) -> None:
+    from sqlalchemy import func, select
+
+    from secondopinion_desktop.core.db import open_data_folder
+    from secondopinion_desktop.core.models import ImagingFile, Record
+
+    def counts() -> tuple[int, int]:
+        with open_data_folder(data_dir) as folder, folder.session() as session:
+            return (session.scalar(select(func.count()).select_from(Record)),
+                    session.scalar(select(func.count()).select_from(ImagingFile)))
+
+    code, out, err = run(capsys, "import-imaging", str(disc), "--data-dir", str(data_dir))
+    assert code == 0, err
+    assert counts() == (2, 12)
+
+    code, out, err = run(capsys, "import-imaging", str(disc), "--data-dir", str(data_dir))
+    assert code == 0, err
+    assert counts() == (2, 12), "no record and no imaging row added"
+    assert ("Nothing new was imported: CT CHEST WITH CONTRAST (2024-03-05), PET CT (2024-04-10) are already in "
+            "your records (12 images skipped).") in out.splitlines()
+    assert "Imported" not in out
+
+    code, out, err = run(capsys, "import-imaging", str(disc), "--dry-run", "--data-dir", str(data_dir))
+    assert code == 0, err
+    assert "Already imported: PET CT (2024-04-10) (3 images) — skipped." in out.splitlines()
+
+    code, out, err = run(capsys, "import-imaging", str(disc), "--json", "--data-dir", str(data_dir))
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["import"]["files_stored"] == 0 and payload["import"]["record_ids"] == []
+    assert [(s["label"], s["images"], s["whole"]) for s in payload["skipped"]] == [
+        ("CT CHEST WITH CONTRAST (2024-03-05)", 9, True), ("PET CT (2024-04-10)", 3, True)]
+    assert payload["import"]["images_skipped"] == 12
+    assert counts() == (2, 12)

@@ -97,7 +97,7 @@ def test_scan_groups_studies_and_series_and_names_every_problem(plain_folder: Pa
     assert [s.description for s in scan.studies] == ["CT CHEST WITH CONTRAST", "MRI BRAIN"]
     ct, mr = scan.studies
     assert ct.date == dt.date(2024, 3, 5) and ct.modalities == ("CT",) and ct.body_parts == ("CHEST",)
-    assert ct.institution == "General Hospital" and ct.referring_physician == "MARCUS WELBY"
+    assert ct.institution == "General Hospital" and ct.referring_physician == "Marcus Welby"
     assert ct.patient_name == "SAMPLE^ALEX" and ct.patient_birth_date == dt.date(1970, 2, 14)
     assert [(s.number, s.description, s.image_count) for s in ct.series] == [(2, "AX 5mm", 5), (3, "COR 3mm", 4)]
     assert [(s.number, s.modality, s.image_count) for s in mr.series] == [(1, "MR", 6), (4, "MR", 3)]
@@ -203,7 +203,7 @@ def test_patient_names_are_compared_loosely_and_birth_dates_exactly(plain_folder
     [message] = patient_mismatch(scan, ProfileData(name="Alex Sample", date_of_birth=dt.date(1971, 2, 14)))
     assert "birth date" in message and "1970-02-14" in message
     [message] = patient_mismatch(scan, ProfileData(name="Robin Other"))
-    assert "ALEX SAMPLE" in message and "Robin Other" in message
+    assert "Alex Sample" in message and "Robin Other" in message
 
 
 # --- import -------------------------------------------------------------------------------------------------
@@ -227,7 +227,7 @@ def test_import_makes_one_imaging_record_per_study_with_files_in_the_vault(folde
     assert ct.title == "CT CHEST WITH CONTRAST, 2024-03-05" and ct.date_of_service == dt.date(2024, 3, 5)
     assert ct.imaging_modality == "CT" and ct.imaging_body_region == "Chest"
     assert ct.images_location.value == "files" and ct.facility_name == "General Hospital"
-    assert "Series 2 – AX 5mm (CT, 5 images)" in ct.summary and "MARCUS WELBY" in ct.summary
+    assert "Series 2 – AX 5mm (CT, 5 images)" in ct.summary and "Marcus Welby" in ct.summary
     assert mr.facility_name == "Imaging Center West" and mr.imaging_modality == "MR"
 
     # the DICOM files are not attachments; the thumbnails are
@@ -372,7 +372,11 @@ def test_deleting_an_imaging_record_removes_only_files_nothing_else_uses(folder,
     first = import_imaging(folder, scan, study_uids=[ct_uid]).record_ids[0]
     with folder.session() as session:
         holder = records.create_record(session, "imaging", "Second copy")
-    second = import_imaging(folder, scan, study_uids=[ct_uid], record_id=holder.id).record_ids[0]
+        # importing the study again skips it now; data folders from before kept a second copy of its rows
+        copies = [{c.name: getattr(row, c.name) for c in ImagingFile.__table__.columns if c.name != "id"}
+                  for row in session.scalars(select(ImagingFile).where(ImagingFile.record_id == first))]
+        session.execute(ImagingFile.__table__.insert(), [{**row, "record_id": holder.id} for row in copies])
+    second = holder.id
     with folder.session() as session:
         shared = {f.sha256 for f in list_imaging_files(session, first)}
 

@@ -209,7 +209,7 @@ def test_mismatching_patient_shows_the_warning(qtbot, folder, disc, screenshot) 
     assert dialog.mismatch
     text = dialog.banner.text()
     assert "Check that these images are yours" in text
-    assert "JANE DOE" in text and "Maria Rossi" in text and "1981-07-02" in text
+    assert "Jane Doe" in text and "Maria Rossi" in text and "1981-07-02" in text
     screenshot(dialog, "imaging-mismatch")
 
 

@@ -13,9 +13,8 @@ import datetime as dt
 import os
 import re
 import tempfile
-import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,44 +32,23 @@ from secondopinion_desktop.core.imaging.scan import (
     StudyInfo,
     person_name,
 )
+from secondopinion_desktop.core.imaging.plan import names_match, patient_mismatch, stored_images, stored_in
 from secondopinion_desktop.core.imaging.thumbnails import middle_index, thumbnail_png
 from secondopinion_desktop.core.imaging.vaultbatch import SourceUnreadable, VaultBatch
-from secondopinion_desktop.core.models import Attachment, ImagesLocation, ImagingFile, Record, RecordKind, utcnow
-from secondopinion_desktop.core.profile import ProfileData
+from secondopinion_desktop.core.models import (
+    Attachment,
+    Facility,
+    ImagesLocation,
+    ImagingFile,
+    Record,
+    RecordKind,
+    utcnow,
+)
 from secondopinion_desktop.core.vault import Cancelled
+from secondopinion_desktop.core.words import plural
 
-# --- the patient check ---------------------------------------------------------------------------------------
-
-
-def _name_tokens(name: str) -> set[str]:
-    alphabetic = name.split("=")[0]  # DICOM: alphabetic=ideographic=phonetic
-    plain = unicodedata.normalize("NFKD", alphabetic)
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold()
-    return {t for t in re.split(r"[^\w]+|_", plain) if t}
-
-
-def names_match(dicom_name: str, profile_name: str) -> bool:
-    """Loose: "SAMPLE^ALEX" matches "Alex Sample" and "Alex J. Sample"; one name's words within the other's."""
-    a, b = _name_tokens(dicom_name), _name_tokens(profile_name)
-    if not a or not b:
-        return True  # nothing to compare
-    return a <= b or b <= a
-
-
-def patient_mismatch(scan: ScanResult, profile: ProfileData) -> list[str]:
-    """Sentences saying where the patient on the images differs from the profile; empty when they agree."""
-    messages: list[str] = []
-    for patient in scan.patients:
-        differences = []
-        if profile.name.strip() and patient.name and not names_match(patient.name, profile.name):
-            differences.append(f"the name on the images is {person_name(patient.name)!r}, "
-                               f"the profile says {profile.name.strip()!r}")
-        if profile.date_of_birth and patient.birth_date and patient.birth_date != profile.date_of_birth:
-            differences.append(f"the birth date on the images is {patient.birth_date.isoformat()}, "
-                               f"the profile says {profile.date_of_birth.isoformat()}")
-        if differences:
-            messages.append("These images may be of someone else: " + "; ".join(differences) + ".")
-    return messages
+# The patient check lives with the import plan; these names stay importable from here.
+__all__ = ["ImportResult", "SkippedStudy", "import_imaging", "names_match", "patient_mismatch"]
 
 
 # --- results ------------------------------------------------------------------------------------------------
@@ -102,17 +80,66 @@ def imaging_file_data(row: ImagingFile) -> ImagingFileData:
 
 
 @dataclass(frozen=True)
+class SkippedStudy:
+    """A study (or the part of it) that was not imported because the data folder holds its images already."""
+
+    study_uid: str
+    label: str
+    images: int  # images skipped
+    whole: bool  # every image of the study was stored already
+
+    def to_json(self) -> dict[str, Any]:
+        return {"study_uid": self.study_uid, "label": self.label, "images": self.images, "whole": self.whole}
+
+
+@dataclass(frozen=True)
+class FilledFields:
+    """Record columns an import changed in an existing record: their values before and after it."""
+
+    record_id: int
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class ImportResult:
-    record_ids: tuple[int, ...]
+    record_ids: tuple[int, ...]  # every record that received images
     files_stored: int  # ImagingFile rows added
     thumbnails: int  # thumbnail attachments added (placeholders included)
     problems: tuple[ScanProblem, ...]  # files that could not be copied, thumbnails that are placeholders
+    skipped: tuple[SkippedStudy, ...] = ()  # already in the data folder: not imported again
+    created_record_ids: tuple[int, ...] = ()  # the records this import made (the others existed before)
+    # What the import wrote, so that ``removal.remove_import`` can take exactly that away again.
+    imaging_file_ids: tuple[int, ...] = field(default=(), repr=False)
+    attachment_ids: tuple[int, ...] = field(default=(), repr=False)
+    filled: tuple[FilledFields, ...] = field(default=(), repr=False)
+    facility_ids: tuple[int, ...] = field(default=(), repr=False)  # facilities made for the new records
+    new_digests: tuple[str, ...] = field(default=(), repr=False)  # vault files that were not there before
+
+    @property
+    def images_skipped(self) -> int:
+        return sum(s.images for s in self.skipped)
+
+    def skipped_sentence(self) -> str:
+        """One sentence about what was already in the data folder, or ""."""
+        if not self.skipped:
+            return ""
+        labels = ", ".join(s.label for s in self.skipped)
+        if not self.files_stored:
+            verb = "is" if len(self.skipped) == 1 else "are"
+            return (f"Nothing new was imported: {labels} {verb} already in your records "
+                    f"({plural(self.images_skipped, 'image')} skipped).")
+        return f"Skipped {plural(self.images_skipped, 'image')} already in your records ({labels})."
 
     def summary_lines(self) -> list[str]:
-        records = ", ".join(str(r) for r in self.record_ids)
-        word = "record" if len(self.record_ids) == 1 else "records"
-        lines = [f"Imported {self.files_stored} image file(s) into {word} {records}, "
-                 f"with {self.thumbnails} series thumbnail(s)."]
+        lines: list[str] = []
+        if self.files_stored:
+            records = ", ".join(str(r) for r in self.record_ids)
+            word = "record" if len(self.record_ids) == 1 else "records"
+            lines.append(f"Imported {plural(self.files_stored, 'image file')} into {word} {records}, "
+                         f"with {plural(self.thumbnails, 'series thumbnail')}.")
+        if self.skipped:
+            lines.append(self.skipped_sentence())
         lines += [f"  {p.path}: {p.reason}" for p in self.problems]
         return lines
 
@@ -120,6 +147,8 @@ class ImportResult:
         return {
             "record_ids": list(self.record_ids), "files_stored": self.files_stored, "thumbnails": self.thumbnails,
             "problems": [p.to_json() for p in self.problems],
+            "created_record_ids": list(self.created_record_ids),
+            "skipped": [s.to_json() for s in self.skipped], "images_skipped": self.images_skipped,
         }
 
 
@@ -166,6 +195,10 @@ def import_imaging(
     """Import the scanned studies (all, or those in ``study_uids``): one imaging record each, or all into the
     existing imaging record ``record_id``.
 
+    Images the data folder holds already (the same SOP Instance UID) are skipped and named in ``skipped``; the new
+    images of a study imported in part before go into the record that holds the rest of it. When nothing is new,
+    nothing is written and the result says so.
+
     ``progress(done, total)`` counts files copied then thumbnails made. When ``cancelled()`` turns True,
     ``ImportCancelled`` is raised; then, as after any failure, nothing of the import is left.
     """
@@ -182,8 +215,28 @@ def import_imaging(
     if record_id is not None:
         _check_target(folder, record_id)
 
-    work = [(study, series, f) for study in studies for series in study.series for f in series.files]
-    series_list = [(study, series) for study in studies for series in study.series]
+    with folder.session() as session:
+        stored_before = stored_images(session, (s.study_uid for s in studies))
+        held = _series_held(session, (s.study_uid for s in studies))
+    skipped: list[SkippedStudy] = []
+    targets: dict[str, int | None] = {}  # study uid -> the existing record it goes into, None for a new one
+    work: list[tuple[StudyInfo, SeriesInfo, ImageFile]] = []
+    for study in studies:
+        already = stored_in(study, stored_before)
+        new = [(study, series, f) for series in study.series for f in series.files
+               if f.sop_instance_uid not in already]
+        if already:
+            skipped.append(SkippedStudy(study.study_uid, study.label(), len(already), whole=not new))
+        if new:
+            work.extend(new)
+            targets[study.study_uid] = record_id if record_id is not None else next(iter(already.values()), None)
+    studies = [s for s in studies if s.study_uid in targets]
+    if not work:
+        return ImportResult(record_ids=(), files_stored=0, thumbnails=0, problems=(), skipped=tuple(skipped))
+
+    new_sops = {f.sop_instance_uid for _, _, f in work}
+    series_list = [(study, series) for study in studies for series in study.series
+                   if any(f.sop_instance_uid in new_sops for f in series.files)]
     total = len(work) + len(series_list)
     done = 0
     new_digests: list[str] = []
@@ -214,7 +267,8 @@ def import_imaging(
         for study, series in series_list:
             check_cancel()
             present = [f for f in series.files if (series.series_uid, f.sop_instance_uid) in copied]
-            if present:
+            target = targets[study.study_uid]
+            if present and (target is None or (target, series.series_uid[:64]) not in held):
                 middle = present[middle_index(len(present))]
                 png, reason = thumbnail_png(scan.root / middle.relative_path)
                 sha, size, new = _store_bytes(folder, png)
@@ -230,7 +284,7 @@ def import_imaging(
             raise ValidationError("None of the image files could be copied; nothing was imported.")
         check_cancel()
         with folder.session() as session:
-            record_ids = _write_rows(session, studies, stored, thumbnails, record_id)
+            written = _write_rows(session, studies, stored, thumbnails, targets)
     except Cancelled as exc:
         batch.discard()
         _undo(folder, new_digests + batch.new_digests)
@@ -240,8 +294,23 @@ def import_imaging(
         _undo(folder, new_digests + batch.new_digests)
         raise
     return ImportResult(
-        record_ids=tuple(record_ids), files_stored=len(stored), thumbnails=len(thumbnails), problems=tuple(problems)
+        record_ids=written.record_ids, files_stored=len(stored), thumbnails=len(thumbnails),
+        problems=tuple(problems), skipped=tuple(skipped), created_record_ids=written.created_record_ids,
+        imaging_file_ids=written.imaging_file_ids, attachment_ids=written.attachment_ids, filled=written.filled,
+        facility_ids=written.facility_ids, new_digests=tuple(dict.fromkeys(batch.new_digests + new_digests)),
     )
+
+
+def _series_held(session: Session, study_uids: Iterable[str]) -> set[tuple[int, str]]:
+    """(record id, series uid) of every series of these studies some record holds images of."""
+    wanted = list(dict.fromkeys(uid[:64] for uid in study_uids))
+    held: set[tuple[int, str]] = set()
+    for start in range(0, len(wanted), 500):
+        held.update((int(record_id), str(series_uid)) for record_id, series_uid in session.execute(
+            select(ImagingFile.record_id, ImagingFile.series_uid).distinct()
+            .where(ImagingFile.study_uid.in_(wanted[start:start + 500]))
+        ))
+    return held
 
 
 def _store_bytes(folder: DataFolder, data: bytes) -> tuple[str, int, bool]:
@@ -280,10 +349,11 @@ def _series_summary(studies: list[StudyInfo], stored: list[_Stored]) -> str:
         if len(studies) > 1:
             lines.append(f"{study.label()}:")
         images = sum(counts.get(se.series_uid, 0) for se in study.series)
-        lines.append(f"Imported from DICOM: {len(study.series)} series, {images} images.")
+        lines.append(f"Imported from DICOM: {plural(len(study.series), 'series', 'series')}, "
+                     f"{plural(images, 'image')}.")
         for series in study.series:
             modality = f"{series.modality}, " if series.modality and series.description else ""
-            lines.append(f"- {series.label()} ({modality}{counts.get(series.series_uid, 0)} images)")
+            lines.append(f"- {series.label()} ({modality}{plural(counts.get(series.series_uid, 0), 'image')})")
         extra = []
         if study.referring_physician:
             extra.append(f"Referred by {study.referring_physician}.")
@@ -310,47 +380,77 @@ def _thumbnail_name(series: SeriesInfo) -> str:
     return f"{' '.join(label.split())} (middle slice).png"[:1000]
 
 
+# The record columns an import may fill in an existing record (only where they are empty), and its timestamp.
+FILLED_COLUMNS = ("date_of_service", "imaging_modality", "imaging_body_region", "images_location", "facility_id",
+                  "summary", "updated_at")
+
+
+@dataclass(frozen=True)
+class _Written:
+    record_ids: tuple[int, ...]
+    created_record_ids: tuple[int, ...]
+    imaging_file_ids: tuple[int, ...]
+    attachment_ids: tuple[int, ...]
+    filled: tuple[FilledFields, ...]
+    facility_ids: tuple[int, ...]
+
+
+def _fill_empty_fields(session: Session, record: Record, studies: list[StudyInfo], stored: list[_Stored]) -> None:
+    from secondopinion_desktop.core.directory import get_or_create_facility
+
+    dates = [s.date for s in studies if s.date]
+    if record.date_of_service is None and dates:
+        record.date_of_service = min(dates)
+    if not record.imaging_modality:
+        record.imaging_modality = _modality(studies)
+    if not record.imaging_body_region:
+        record.imaging_body_region = _body_region(studies)
+    if record.images_location is None:
+        record.images_location = ImagesLocation.FILES
+    institution = next((s.institution for s in studies if s.institution), "")
+    if record.facility_id is None and institution:
+        record.facility_id = get_or_create_facility(session, institution[:300]).id
+    if not record.summary.strip():
+        record.summary = _series_summary(studies, stored)
+    record.updated_at = utcnow()
+
+
 def _write_rows(
     session: Session,
     studies: list[StudyInfo],
     stored: list[_Stored],
     thumbnails: list[tuple[StudyInfo, SeriesInfo, str, int, str | None]],
-    record_id: int | None,
-) -> list[int]:
-    from secondopinion_desktop.core.directory import get_or_create_facility
+    targets: Mapping[str, int | None],
+) -> _Written:
     from secondopinion_desktop.core.records import create_record
 
+    facilities_before = set(session.scalars(select(Facility.id)))
     record_for: dict[str, int] = {}
-    if record_id is not None:
-        record = session.get(Record, record_id)
+    filled: list[FilledFields] = []
+    existing = list(dict.fromkeys(t for t in targets.values() if t is not None))
+    for target in existing:
+        record = session.get(Record, target)
         if record is None:
-            raise NotFoundError(f"There is no record {record_id}.")
-        dates = [s.date for s in studies if s.date]
-        if record.date_of_service is None and dates:
-            record.date_of_service = min(dates)
-        if not record.imaging_modality:
-            record.imaging_modality = _modality(studies)
-        if not record.imaging_body_region:
-            record.imaging_body_region = _body_region(studies)
-        if record.images_location is None:
-            record.images_location = ImagesLocation.FILES
-        institution = next((s.institution for s in studies if s.institution), "")
-        if record.facility_id is None and institution:
-            record.facility_id = get_or_create_facility(session, institution[:300]).id
-        if not record.summary.strip():
-            record.summary = _series_summary(studies, stored)
-        record.updated_at = utcnow()
-        record_for = {s.study_uid: record_id for s in studies}
-    else:
-        for study in studies:
-            created = create_record(
-                session, RecordKind.IMAGING, _record_title(study), date_of_service=study.date,
-                facility=study.institution[:300] or None, status="received",
-                summary=_series_summary([study], [s for s in stored if s.study is study]),
-                imaging_modality=_modality([study]), imaging_body_region=_body_region([study]),
-                images_location=ImagesLocation.FILES,
-            )
-            record_for[study.study_uid] = created.id
+            raise NotFoundError(f"There is no record {target}.")
+        before = {c: getattr(record, c) for c in FILLED_COLUMNS}
+        mine = [s for s in studies if targets[s.study_uid] == target]
+        _fill_empty_fields(session, record, mine, [s for s in stored if s.study in mine])
+        session.flush()
+        filled.append(FilledFields(target, before, {c: getattr(record, c) for c in FILLED_COLUMNS}))
+        record_for.update({s.study_uid: target for s in mine})
+    created: list[int] = []
+    for study in studies:
+        if targets[study.study_uid] is not None:
+            continue
+        new = create_record(
+            session, RecordKind.IMAGING, _record_title(study), date_of_service=study.date,
+            facility=study.institution[:300] or None, status="received",
+            summary=_series_summary([study], [s for s in stored if s.study is study]),
+            imaging_modality=_modality([study]), imaging_body_region=_body_region([study]),
+            images_location=ImagesLocation.FILES,
+        )
+        record_for[study.study_uid] = new.id
+        created.append(new.id)
     now = utcnow()
     rows = [
         {
@@ -362,14 +462,22 @@ def _write_rows(
         }
         for s in stored
     ]
-    session.execute(insert(ImagingFile), rows)
-    for study, series, sha, size, _reason in thumbnails:
-        session.add(Attachment(
-            record_id=record_for[study.study_uid], original_name=_thumbnail_name(series), media_type="image/png",
-            size=size, sha256=sha, added_at=now,
-        ))
+    file_ids = session.scalars(
+        insert(ImagingFile).returning(ImagingFile.id, sort_by_parameter_order=True), rows
+    ).all()
+    attachments = [
+        Attachment(record_id=record_for[study.study_uid], original_name=_thumbnail_name(series),
+                   media_type="image/png", size=size, sha256=sha, added_at=now)
+        for study, series, sha, size, _reason in thumbnails
+    ]
+    session.add_all(attachments)
     session.flush()
-    return list(dict.fromkeys(record_for.values()))
+    facilities = sorted(set(session.scalars(select(Facility.id))) - facilities_before)
+    return _Written(
+        record_ids=tuple(dict.fromkeys(record_for[s.study_uid] for s in studies)),
+        created_record_ids=tuple(created), imaging_file_ids=tuple(file_ids),
+        attachment_ids=tuple(a.id for a in attachments), filled=tuple(filled), facility_ids=tuple(facilities),
+    )
 
 
 # --- deleting ------------------------------------------------------------------------------------------------

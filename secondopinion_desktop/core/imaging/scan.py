@@ -18,6 +18,7 @@ from typing import Any
 
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.imaging import ImportCancelled
+from secondopinion_desktop.core.words import plural
 
 DICOMDIR_NAME = "DICOMDIR"
 PREAMBLE_LEN = 128
@@ -89,6 +90,10 @@ class StudyInfo:
         what = self.description or " ".join(self.modalities) or "Imaging study"
         return f"{what} ({self.date.isoformat()})" if self.date else what
 
+    def patient_label(self) -> str:
+        """Whose images these are, as the headers say: "Alex Sample, born 1970-02-14"."""
+        return PatientInfo(self.patient_name, self.patient_birth_date).label()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "study_uid": self.study_uid, "date": self.date.isoformat() if self.date else None,
@@ -116,7 +121,7 @@ class PatientInfo:
     birth_date: dt.date | None
 
     def label(self) -> str:
-        name = self.name or "(no name)"
+        name = person_name(self.name) or "(no name)"
         return f"{name}, born {self.birth_date.isoformat()}" if self.birth_date else f"{name} (no birth date)"
 
 
@@ -146,8 +151,8 @@ class ScanResult:
             lines.append(f"No DICOM images were found in {self.root}{source}.")
         else:
             lines.append(
-                f"Found {_n(len(self.studies), 'study', 'studies')}, {_n(self.series_count, 'series', 'series')} "
-                f"and {_n(self.image_count, 'image')} in {self.root}{source}."
+                f"Found {plural(len(self.studies), 'study', 'studies')}, "
+                f"{plural(self.series_count, 'series', 'series')} and {plural(self.image_count, 'image')} in {self.root}{source}."
             )
         for study in self.studies:
             details = [d for d in (
@@ -156,7 +161,7 @@ class ScanResult:
             ) if d]
             lines.append(f"Study: {study.label()}" + (f" — {'; '.join(details)}" if details else ""))
             for series in study.series:
-                lines.append(f"  {series.label()}: {_n(series.image_count, 'image')}"
+                lines.append(f"  {series.label()}: {plural(series.image_count, 'image')}"
                              + (f" ({series.modality})" if series.modality and series.description else ""))
         if len(self.patients) == 1:
             lines.append(f"Patient on the images: {self.patients[0].label()}.")
@@ -165,10 +170,10 @@ class ScanResult:
                          + "; ".join(p.label() for p in self.patients) + ".")
         if self.non_dicom_count:
             verb = "is not a DICOM image" if self.non_dicom_count == 1 else "are not DICOM images"
-            lines.append(f"Skipped {_n(self.non_dicom_count, 'file')} that {verb} "
+            lines.append(f"Skipped {plural(self.non_dicom_count, 'file')} that {verb} "
                          "(viewer program, index and other files).")
         if self.problems:
-            lines.append(f"{_n(len(self.problems), 'problem')}:")
+            lines.append(f"{plural(len(self.problems), 'problem')}:")
             lines.extend(f"  {p.path}: {p.reason}" for p in self.problems)
         return lines
 
@@ -181,10 +186,6 @@ class ScanResult:
             "patients": [{"name": p.name, "birth_date": p.birth_date.isoformat() if p.birth_date else None}
                          for p in self.patients],
         }
-
-
-def _n(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
 def _text(ds: Any, keyword: str) -> str:
@@ -208,13 +209,31 @@ def parse_da(value: str) -> dt.date | None:
 
 
 def person_name(value: str) -> str:
-    """A DICOM person name as people write it: "SAMPLE^ALEX^J" → "ALEX J SAMPLE" (family name last)."""
+    """A DICOM person name as people write it: "SAMPLE^ALEX^J" → "Alex J Sample" (family name last).
+
+    Names written all in capitals (as most scanners store them) or all in small letters are capitalised word by
+    word; a name already in mixed case ("McDonald^Mary") keeps its own spelling.
+    """
     alphabetic = str(value or "").split("=")[0]
-    parts = [p.strip() for p in alphabetic.split("^")]
+    parts = [" ".join(p.split()) for p in alphabetic.split("^")]
     if len(parts) == 1:
-        return parts[0]
-    family, given = parts[0], parts[1:3]
-    return " ".join(p for p in (*given, family) if p)
+        name = parts[0]
+    else:
+        family, given = parts[0], parts[1:3]
+        name = " ".join(p for p in (*given, family) if p)
+    if name and (name == name.upper() or name == name.lower()):
+        name = _capitalise(name)
+    return name
+
+
+def _capitalise(name: str) -> str:
+    """"O'BRIEN-SMITH JEAN" → "O'Brien-Smith Jean": a capital after a space, hyphen or apostrophe."""
+    out: list[str] = []
+    start = True
+    for ch in name.lower():
+        out.append(ch.upper() if start else ch)
+        start = ch in " -'’."
+    return "".join(out)
 
 
 # --- walking ----------------------------------------------------------------------------------------------
