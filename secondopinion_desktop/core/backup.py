@@ -36,6 +36,7 @@ from typing import IO, Any
 from secondopinion_desktop.core.db import SCHEMA_REVISIONS, DataFolder, open_data_folder, read_schema_revision
 from secondopinion_desktop.core.errors import DataFolderError, SecondOpinionError
 from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
+from secondopinion_desktop.core.people import FolderSummary
 from secondopinion_desktop.core.vault import CHUNK_SIZE, TEMP_PREFIX, Vault, fsync_dir
 
 FORMAT = 1
@@ -44,8 +45,15 @@ MANIFEST_NAME = "manifest.json"
 BACKUPS_DIR = "backups"
 BACKUP_PREFIX = "secondopinion-backup-"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-_AUTOMATIC_NAME = re.compile(r"^secondopinion-backup-(\d{8})-(\d{6})\.zip$")
-_ANY_BACKUP_NAME = re.compile(r"^secondopinion-backup-\d{8}-\d{6}(-[a-z-]+)?\.zip$")
+# Automatic backups: secondopinion-backup-YYYYMMDD-HHMMSS[-person-name].zip; the data kept before a restore ends
+# in -before-restore and is never pruned as an automatic one.
+KEPT_SUFFIX = "-before-restore"
+_AUTOMATIC_NAME = re.compile(r"^secondopinion-backup-(\d{8})-(\d{6})(?:-[a-z0-9-]+)?\.zip$")
+_ANY_BACKUP_NAME = re.compile(r"^secondopinion-backup-\d{8}-\d{6}(-[a-z0-9-]+)?\.zip$")
+
+
+def _is_automatic(name: str) -> bool:
+    return _AUTOMATIC_NAME.match(name) is not None and not name.endswith(f"{KEPT_SUFFIX}.zip")
 _VAULT_NAME_RE = re.compile(r"^vault/([0-9a-f]{2})/([0-9a-f]{64})$")
 _ZIP64_LIMIT = 1 << 30
 
@@ -285,6 +293,37 @@ def _unique(path: Path) -> Path:
     return candidate
 
 
+def _person_part(folder: DataFolder) -> str:
+    """"-alex-sample" for Alex Sample's records ("" before a name is entered): whose backup it is, at a glance."""
+    from secondopinion_desktop.core.people import file_name_part
+    from secondopinion_desktop.core.profile import get_profile
+
+    with folder.session() as session:
+        part = file_name_part(get_profile(session).name)
+    if part.endswith(KEPT_SUFFIX.lstrip("-")):
+        part += "-data"
+    return f"-{part}" if part else ""
+
+
+def summarize_backup(archive: Path | str) -> FolderSummary | None:
+    """Whose records a backup holds (name, records, last change), read from a private temporary copy of its
+    database; None when the archive holds no readable database. Check the archive with verify_backup first."""
+    from secondopinion_desktop.core.people import summarize_database
+
+    archive = Path(archive)
+    with tempfile.TemporaryDirectory(prefix="secondopinion-peek-") as work:
+        os.chmod(work, 0o700)
+        copy = Path(work) / DB_NAME
+        try:
+            with _open_archive(archive) as zf, zf.open(f"{ROOT}/{DB_NAME}") as src:
+                fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        except (KeyError, OSError, zipfile.BadZipFile, zlib.error, BackupError):
+            return None
+        return summarize_database(copy)
+
+
 def automatic_backup(folder: DataFolder, *, keep: int = 7, now: dt.datetime | None = None) -> Path | None:
     """Back up into ``backups/`` at most once per calendar day; keep the newest ``keep`` automatic backups.
 
@@ -293,12 +332,12 @@ def automatic_backup(folder: DataFolder, *, keep: int = 7, now: dt.datetime | No
     now = now or dt.datetime.now()
     where = _private_dir(folder.path / BACKUPS_DIR)
     today = now.strftime("%Y%m%d")
-    automatic = sorted((p for p in where.iterdir() if _AUTOMATIC_NAME.match(p.name)), key=lambda p: p.name)
+    automatic = sorted((p for p in where.iterdir() if _is_automatic(p.name)), key=lambda p: p.name)
     if any(_AUTOMATIC_NAME.match(p.name).group(1) == today for p in automatic):  # type: ignore[union-attr]
         return None
-    out = where / f"{BACKUP_PREFIX}{_stamp(now)}.zip"
+    out = where / f"{BACKUP_PREFIX}{_stamp(now)}{_person_part(folder)}.zip"
     create_backup(folder, out)
-    automatic = sorted((p for p in where.iterdir() if _AUTOMATIC_NAME.match(p.name)), key=lambda p: p.name)
+    automatic = sorted((p for p in where.iterdir() if _is_automatic(p.name)), key=lambda p: p.name)
     for old in automatic[: max(len(automatic) - max(keep, 1), 0)]:
         with contextlib.suppress(FileNotFoundError):
             old.unlink()
@@ -543,7 +582,7 @@ def restore_backup_with_details(
             kept = None
             if holds_data:
                 kept_dir = _private_dir(staging / BACKUPS_DIR)
-                kept = kept_dir / f"{BACKUP_PREFIX}{_stamp(dt.datetime.now())}-before-restore.zip"
+                kept = kept_dir / f"{BACKUP_PREFIX}{_stamp(dt.datetime.now())}{KEPT_SUFFIX}.zip"
                 _write_backup(data_dir / DB_NAME, Vault(data_dir / VAULT_NAME), kept, steps=steps)
             steps.check()
             _swap(staging, data_dir)

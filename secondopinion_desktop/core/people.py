@@ -135,6 +135,15 @@ def create_person_folder(path: Path | str, name: str) -> FolderSummary:
     return summary
 
 
+def same_name(a: str, b: str) -> bool:
+    """Whether two ways of writing a name name the same person: "SAMPLE, Alex" and "alex sample" do."""
+    def words(name: str) -> set[str]:
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii") or name
+        return {"".join(c for c in w if c.isalnum()).casefold() for w in plain.replace(",", " ").split()} - {""}
+
+    return words(a) == words(b)
+
+
 def same_folder(a: Path | str, b: Path | str) -> bool:
     try:
         return os.path.samefile(a, b)

@@ -345,3 +345,40 @@ def test_automatic_backup_once_a_day_and_pruned(folder, tmp_path: Path) -> None:
     assert remaining == made[-1:-4:-1]  # the newest three, newest first
     assert list_backups(folder.path / "backups") == remaining
     verify_backup(remaining[0])
+
+
+def test_automatic_backup_names_the_person_and_keeps_the_data_kept_before_a_restore(folder) -> None:
+    from secondopinion_desktop.core.profile import save_profile
+
+    with folder.session() as session:
+        save_profile(session, name="José O'Brien")
+    backups = folder.path / "backups"
+    backups.mkdir(mode=0o700)
+    kept = backups / "secondopinion-backup-20240101-080000-before-restore.zip"
+    kept.write_bytes(b"the data as it was before a restore")
+    day = dt.datetime(2024, 3, 1, 9, 30, 0)
+    first = automatic_backup(folder, keep=1, now=day)
+    assert first is not None and first.name == "secondopinion-backup-20240301-093000-jose-obrien.zip"
+    assert automatic_backup(folder, keep=1, now=day.replace(hour=20)) is None, "still once a day"
+    second = automatic_backup(folder, keep=1, now=day + dt.timedelta(days=1))
+    assert second is not None and not first.exists(), "older automatic backups are pruned"
+    assert kept.exists(), "the data kept before a restore is not an automatic backup"
+    assert list_backups(folder) == [second, kept]
+
+
+def test_summary_of_a_backup(demo_dir: Path, tmp_path: Path) -> None:
+    from secondopinion_desktop.core.backup import summarize_backup
+
+    folder = open_data_folder(demo_dir)
+    try:
+        archive = create_backup(folder, tmp_path / "b.zip")
+        with folder.session() as session:
+            count = len(list_records(session))
+    finally:
+        folder.close()
+    summary = summarize_backup(archive)
+    assert summary is not None and (summary.name, summary.records) == ("Alex Sample", count)
+    assert summary.last_changed is not None
+    not_zip = tmp_path / "x.zip"
+    not_zip.write_bytes(b"PK nothing")
+    assert summarize_backup(not_zip) is None

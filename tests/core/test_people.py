@@ -66,3 +66,11 @@ def test_new_person_folder(tmp_path) -> None:
         create_person_folder(target, "Someone Else")
     with pytest.raises(DataFolderError, match="Type the name"):
         create_person_folder(tmp_path / "x", "   ")
+
+
+def test_same_name() -> None:
+    from secondopinion_desktop.core.people import same_name
+
+    assert same_name("SAMPLE, Alex", "alex sample")
+    assert same_name("José Núñez", "Jose Nunez")
+    assert not same_name("Alex Sample", "Jamie Sample")

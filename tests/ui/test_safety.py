@@ -162,7 +162,8 @@ def test_back_up_file_dialog_suggests_the_dated_name(qtbot, demo_folder, monkeyp
     monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName", fake)
     job = dialogs.backup_now(None, demo_folder)
     qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
-    assert Path(seen[0]).name == dialogs.default_backup_name()
+    assert Path(seen[0]).name == dialogs.default_backup_name(name="Alex Sample")
+    assert Path(seen[0]).name.startswith("secondopinion-backup-alex-sample-"), "whose backup it is"
     assert job.outcome == tmp_path / "mine.zip"
     close_message(job.message)
 
@@ -331,6 +332,10 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
     with demo_folder.session() as session:
         doomed = list_record_rows(session)[0]
     delete_record(demo_folder, doomed.id)
+    from secondopinion_desktop.core.records import update_record
+
+    with demo_folder.session() as session:  # a change after the backup: the backup is older than the data
+        update_record(session, list_record_rows(session)[0].id, notes="changed after the backup")
     assert record_titles(demo_folder) != before
 
     asked: list[str] = []
@@ -349,7 +354,11 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
     try:
         assert events["closed"] == 1 and events["failed"] is None
         assert "saved.zip holds" in asked[0] and "file" in asked[0]
-        assert "Your current data will be kept as a backup first." in asked[0]
+        assert f"Alex Sample's records: {len(before)} records, last changed " in asked[0], "whose, how many, when"
+        assert f"It replaces Alex Sample's records: {len(before) - 1} records" in asked[0]
+        assert "kept as a backup first" in asked[0]
+        assert "Warning: This backup is older than the records it replaces" in asked[0]
+        assert "schema" not in asked[0]
         assert reopened is not None and reopened.path == demo_folder.path
         assert record_titles(reopened) == before, "the deleted record is back"
         text = close_message(runner.message)
@@ -406,3 +415,20 @@ def test_restore_from_asks_for_the_archive_and_stops_when_declined(qtbot, demo_f
         pass
     assert asked and "saved.zip holds" in asked[0]
     assert calls == [], "declined: the folder stays open, nothing is reopened"
+
+
+def test_restore_question_warns_about_someone_else_s_records(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from secondopinion_desktop.core.people import FolderSummary
+
+    utc = dt.timezone.utc
+    backup = FolderSummary("Ruth Ng", None, 3, dt.datetime(2024, 5, 1, 10, 0, tzinfo=utc))
+    current = FolderSummary("Alex Sample", None, 1, dt.datetime(2024, 4, 1, 10, 0, tzinfo=utc))
+    text = dialogs.restore_question("b.zip", None, backup, current, tmp_path)
+    assert text.startswith("b.zip holds Ruth Ng's records: 3 records, last changed 2024-05-01")
+    assert "It replaces Alex Sample's records: 1 record, last changed 2024-04-01" in text
+    assert "Warning: This backup is of Ruth Ng, not of Alex Sample." in text
+    assert "older" not in text, "this backup is newer than the data it replaces"
+    empty = FolderSummary("", None, 0, None)
+    assert "It replaces" not in dialogs.restore_question("b.zip", None, backup, empty, tmp_path)

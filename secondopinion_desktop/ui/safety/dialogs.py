@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.jobs import Job, JobControl, start_job
 from secondopinion_desktop.ui.safety.lock import lock_owner_text, reacquire_folder_lock
 
@@ -41,8 +42,19 @@ PROGRESS_STEPS = 1000
 # --- small shared pieces ---------------------------------------------------------------------------------------
 
 
-def default_backup_name(today: dt.date | None = None) -> str:
-    return f"secondopinion-backup-{(today or dt.date.today()).isoformat()}.zip"
+def default_backup_name(today: dt.date | None = None, name: str = "") -> str:
+    """"secondopinion-backup-alex-sample-2024-03-09.zip": whose records and when, safe in any file system."""
+    from secondopinion_desktop.core.people import file_name_part
+
+    part = file_name_part(name)
+    return f"secondopinion-backup-{part + '-' if part else ''}{(today or dt.date.today()).isoformat()}.zip"
+
+
+def _person_name(folder: DataFolder) -> str:
+    from secondopinion_desktop.core.profile import get_profile
+
+    with folder.session() as session:
+        return get_profile(session).name
 
 
 def _last_dir() -> Path:
@@ -133,9 +145,9 @@ def _wait_for(job: Job | None) -> None:
 # --- Back up… --------------------------------------------------------------------------------------------------
 
 
-def choose_backup_target(parent: QWidget | None) -> Path | None:
+def choose_backup_target(parent: QWidget | None, name: str = "") -> Path | None:
     chosen, _ = QFileDialog.getSaveFileName(
-        parent, "Back up your records", str(_last_dir() / default_backup_name()), "Backup archives (*.zip)"
+        parent, "Back up your records", str(_last_dir() / default_backup_name(name=name)), "Backup archives (*.zip)"
     )
     if not chosen:
         return None
@@ -155,7 +167,7 @@ def backup_now(parent: QWidget | None, folder: DataFolder, target: Path | None =
     from secondopinion_desktop.core.backup import BackupCancelled, create_backup
 
     if target is None:
-        target = choose_backup_target(parent)
+        target = choose_backup_target(parent, _person_name(folder))
         if target is None:
             return None
     _remember_dir(target)
@@ -199,10 +211,7 @@ def describe_manifest(manifest: Any) -> str:
     """What an archive holds, in words: how many files, the database schema, when it was made, the size."""
     files = getattr(manifest, "files", ())
     attached = getattr(manifest, "vault_files", len(files))
-    parts = [f"{attached} attached file{'s' if attached != 1 else ''} and the database"]
-    schema = getattr(manifest, "schema", None)
-    if schema:
-        parts.append(f"schema {schema}")
+    parts = [f"{plural(attached, 'attached file')} and the database"]
     created = getattr(manifest, "created_at", None)
     if created:
         parts.append(f"made {_local_time(created)}")
@@ -210,6 +219,36 @@ def describe_manifest(manifest: Any) -> str:
     if isinstance(size, int) and size > 0:
         parts.append(_human_size(size))
     return f"{parts[0]} ({', '.join(parts[1:])})" if len(parts) > 1 else parts[0]
+
+
+def _whose(summary: Any) -> str:
+    """ "Alex Sample's records: 26 records, last changed 2024-03-09 14:02" """
+    who = f"{summary.name}'s records" if summary.name else "records with no name in the profile"
+    when = f", last changed {_local_time(summary.last_changed)}" if summary.last_changed else ""
+    return f"{who}: {plural(summary.records, 'record')}{when}"
+
+
+def restore_question(archive_name: str, manifest: Any, backup: Any, current: Any, data_dir: Path) -> str:
+    """What a restore would do, in words: whose records the backup holds, what it replaces, and any warning."""
+    from secondopinion_desktop.core.people import same_name
+
+    held = f"{_whose(backup)} ({describe_manifest(manifest)})" if backup else describe_manifest(manifest)
+    text = f"{archive_name} holds {held}.\n\n"
+    if current is not None and (current.records or current.name):
+        text += (f"Restore it into {data_dir}? It replaces {_whose(current)}; "
+                 "those will be kept as a backup first.")
+    else:
+        text += f"Restore it into {data_dir}?"
+    warnings = []
+    if backup is not None and current is not None:
+        if backup.name and current.name and not same_name(backup.name, current.name):
+            warnings.append(f"This backup is of {backup.name}, not of {current.name}.")
+        if backup.last_changed and current.last_changed and backup.last_changed < current.last_changed:
+            warnings.append(
+                f"This backup is older than the records it replaces: changes made after "
+                f"{_local_time(backup.last_changed)} would be undone (they stay in the backup kept first)."
+            )
+    return text + "".join(f"\n\nWarning: {w}" for w in warnings)
 
 
 def _local_time(stamp: str | dt.datetime) -> str:
@@ -284,6 +323,8 @@ class RestoreRunner(QObject):
         self.message: QMessageBox | None = None
         self.done = False
         self._new_lock: QLockFile | None = lock
+        self.backup_summary: Any = None  # core.people.FolderSummary of the archive, once verified
+        self.current_summary: Any = None  # … and of the data it would replace
 
     def _finish(self) -> None:
         self.done = True
@@ -294,7 +335,8 @@ class RestoreRunner(QObject):
 
     def start(self, archive: Path | None = None) -> Job | None:
         """Choose the archive (unless given) and verify it in the background; the rest follows by itself."""
-        from secondopinion_desktop.core.backup import verify_backup
+        from secondopinion_desktop.core.backup import summarize_backup, verify_backup
+        from secondopinion_desktop.core.people import summarize_folder
 
         if archive is None:
             archive = choose_archive(self.parent_widget)
@@ -308,8 +350,9 @@ class RestoreRunner(QObject):
         progress.setRange(0, 0)
         chosen = self.archive
 
-        def succeeded(manifest: Any) -> None:
+        def succeeded(found: tuple[Any, Any, Any]) -> None:
             _close_progress(progress)
+            manifest, self.backup_summary, self.current_summary = found
             self.manifest = manifest
             self.verified.emit(manifest)
             self._confirm_and_restore()
@@ -324,15 +367,19 @@ class RestoreRunner(QObject):
             self.failed.emit(message)
             self._finish()
 
-        self.job = start_job(lambda _control: verify_backup(chosen), succeeded, failed, parent=self)
+        data_dir = self.data_dir
+
+        def work(_control: JobControl) -> tuple[Any, Any, Any]:
+            manifest = verify_backup(chosen)
+            return manifest, summarize_backup(chosen), summarize_folder(data_dir)
+
+        self.job = start_job(work, succeeded, failed, parent=self)
         return self.job
 
     def _confirm_and_restore(self) -> None:
         assert self.archive is not None
-        text = (
-            f"{self.archive.name} holds {describe_manifest(self.manifest)}.\n\n"
-            f"Restore it into {self.data_dir}? Your current data will be kept as a backup first."
-        )
+        text = restore_question(self.archive.name, self.manifest, self.backup_summary, self.current_summary,
+                                self.data_dir)
         if not confirm(self.parent_widget, "Restore from a backup", text, "&Restore"):
             self._finish()
             return
