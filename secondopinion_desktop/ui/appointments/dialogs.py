@@ -622,6 +622,7 @@ class ProfileDialog(QDialog):
         self.folder = folder
         self.setObjectName("profileDialog")
         self.setWindowTitle("Patient profile")
+        self.saved: dict[str, Any] = {}  # the fields stored on Save
         with folder.dry_run() as session:
             self.loaded = profile.get_profile(session)
             treating = directory.list_clinicians(session, ClinicianRole.TREATING)
@@ -725,6 +726,7 @@ class ProfileDialog(QDialog):
             if changes:
                 with self.folder.session() as session:
                     profile.save_profile(session, **changes)
+                self.saved = changes
         except SecondOpinionError as exc:
             show_error(self.error_label, str(exc))
             words = tuple((label.replace("&", "").rstrip(":").casefold(), f"{name}Edit")

@@ -426,11 +426,13 @@ class QuestionsPane(QWidget):
         if self.folder is None or self.appointment_id is None:
             return []
         dialog = QuestionBankDialog(self.folder, [q.text for q in self.questions.values()], parent=self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return []
-        chosen = dialog.chosen()
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        chosen = dialog.chosen() if accepted else []
+        dialog.deleteLater()
         if chosen:
             self._add(chosen)
+        # back to typing: a question typed before opening the bank is still there, ready to finish or add
+        self.new_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         return chosen
 
     def remove_question(self) -> None:

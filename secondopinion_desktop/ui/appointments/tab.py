@@ -173,6 +173,7 @@ class AppointmentsTab(QWidget):
     # autosave of an answer's or a note's text)
     appointmentsChanged = Signal()  # noqa: N815
     directoryChanged = Signal()  # noqa: N815 - clinicians (or facilities) were added or edited here
+    profileChanged = Signal()  # noqa: N815 - the patient profile was saved with changes
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -312,7 +313,9 @@ class AppointmentsTab(QWidget):
         action.triggered.connect(lambda _checked=False: slot())
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # as the Records tab's
+            # the whole window, while this tab is shown (a hidden tab's actions are not active): wherever the
+            # focus is, on the tab bar too, or nowhere right after start-up
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         sequence = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setToolTip(f"{tip or text.replace('&', '').rstrip('…')}" + (f" ({sequence})" if sequence else ""))
         self.addAction(action)
@@ -329,7 +332,7 @@ class AppointmentsTab(QWidget):
                                             "Ctrl+Shift+N", "Start a new note stamped with the time now")
         self.clinicians_action = self._action("Clinicians director&y…", "cliniciansAction", self.open_clinicians,
                                               None, "Open the clinicians directory")
-        self.profile_action = self._action("Pat&ient profile…", "profileAction", self.open_profile, None,
+        self.profile_action = self._action("Pat&ient profile…", "profileAction", self.edit_profile, None,
                                            "Edit the patient profile: you, the diagnosis, insurance")
         self.treatments_action = self._action("Treat&ment history…", "treatmentsAction", self.open_treatments,
                                               None, "Edit the treatment history")
@@ -614,11 +617,22 @@ class AppointmentsTab(QWidget):
             self.reload()  # names and institutions shown here may have changed
             self.directoryChanged.emit()
 
-    def open_profile(self) -> None:
+    def edit_profile(self) -> bool:
+        """Open the patient profile (what its button does); True when changes were saved."""
         from secondopinion_desktop.ui.appointments.dialogs import ProfileDialog
 
-        if self.folder is not None:
-            ProfileDialog(self.folder, parent=self).exec()
+        if self.folder is None:
+            return False
+        dialog = ProfileDialog(self.folder, parent=self)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        saved = accepted and bool(dialog.saved)
+        dialog.deleteLater()
+        if saved:
+            self.notify("Saved the patient profile.")
+            self.profileChanged.emit()
+        elif accepted:
+            self.notify("The patient profile is unchanged.")
+        return saved
 
     def open_treatments(self) -> None:
         from secondopinion_desktop.ui.appointments.dialogs import TreatmentHistoryDialog

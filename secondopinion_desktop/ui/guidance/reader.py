@@ -89,7 +89,7 @@ class GuideReader(QWidget):
         self.larger.clicked.connect(lambda: self.set_zoom(self.zoom + 1))
         for keys, step in ((QKeySequence.StandardKey.ZoomIn, 1), (QKeySequence.StandardKey.ZoomOut, -1)):
             shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)  # while the guide is shown, wherever the focus is
             shortcut.activated.connect(self.larger.click if step > 0 else self.smaller.click)
 
         bar = QHBoxLayout()
