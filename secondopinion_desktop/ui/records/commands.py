@@ -16,12 +16,13 @@ from secondopinion_desktop.core import records as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import RecordStatus
+from secondopinion_desktop.core.words import plural
 
 
 class RecordsContext(Protocol):
     folder: DataFolder
 
-    def records_changed(self, record_ids: list[int], *, select: int | None = None) -> None: ...
+    def records_changed(self, record_ids: list[int], *, select: int | list[int] | None = None) -> None: ...
 
     def records_removed(self, record_ids: list[int]) -> None: ...
 
@@ -96,60 +97,84 @@ class EditRecordCommand(_RecordCommand):
         self._apply(self.before)
 
 
-class DeleteRecordCommand(_RecordCommand):
-    def __init__(self, context: RecordsContext, record: svc.RecordData) -> None:
-        super().__init__(context, f"Delete “{record.title[:40]}”")
-        self.record_id = record.id
-        self._snapshot: svc.RecordData | None = None
+class DeleteRecordsCommand(_RecordCommand):
+    """Delete one or several records; undo brings every one of them back."""
+
+    def __init__(self, context: RecordsContext, records: list[svc.RecordData]) -> None:
+        text = f"Delete “{records[0].title[:40]}”" if len(records) == 1 else f"Delete {plural(len(records), 'record')}"
+        super().__init__(context, text)
+        self.record_ids = [r.id for r in records]
+        self._snapshots: list[svc.RecordData] = []
 
     def redo(self) -> None:
         def do() -> None:
-            self._snapshot = svc.delete_record(self.context.folder, self.record_id, keep_files=True)
-            self.context.kept_files(svc.record_digests(self._snapshot))
-            self.context.records_removed([self.record_id])
+            snapshots: list[svc.RecordData] = []
+            try:
+                for record_id in self.record_ids:
+                    snapshots.append(svc.delete_record(self.context.folder, record_id, keep_files=True))
+            finally:
+                self._snapshots = snapshots
+                for snapshot in snapshots:
+                    self.context.kept_files(svc.record_digests(snapshot))
+                self.context.records_removed([s.id for s in snapshots])
 
         self._guard(do)
 
     def undo(self) -> None:
         def do() -> None:
-            assert self._snapshot is not None
-            svc.restore_record(self.context.folder, self._snapshot)
-            self.context.records_changed([self.record_id], select=self.record_id)
+            restored: list[int] = []
+            try:
+                for snapshot in self._snapshots:
+                    restored.append(svc.restore_record(self.context.folder, snapshot).id)
+            finally:
+                if restored:
+                    self.context.records_changed(restored, select=restored)
 
         self._guard(do)
 
 
 class StatusCommand(_RecordCommand):
-    """Move a record to a status (by default the next step), dated ``on`` or today."""
+    """Move records to a status each (``(record, status)`` pairs), each new step dated ``on`` or today."""
 
     def __init__(
         self,
         context: RecordsContext,
-        record: svc.RecordData,
-        status: RecordStatus,
+        moves: list[tuple[svc.RecordData, RecordStatus]],
         on: dt.date | None = None,
     ) -> None:
-        super().__init__(context, f"Mark “{record.title[:40]}” {status.label.lower()}")
-        self.record_id = record.id
-        self.before = svc.record_fields(record)
-        self.status = status
+        if len(moves) == 1:
+            record, status = moves[0]
+            text = f"Mark “{record.title[:40]}” {status.label.lower()}"
+        else:
+            targets = {status for _r, status in moves}
+            words = next(iter(targets)).label.lower() if len(targets) == 1 else "a step further"
+            text = f"Mark {plural(len(moves), 'record')} {words}"
+        super().__init__(context, text)
+        self.moves = [(record.id, status) for record, status in moves]
+        self.before = {record.id: svc.record_fields(record) for record, _status in moves}
         self.on = on
+
+    @property
+    def record_ids(self) -> list[int]:
+        return [record_id for record_id, _status in self.moves]
 
     def redo(self) -> None:
         def do() -> None:
-            with self.context.folder.session() as session:
-                svc.set_status(session, self.record_id, self.status, self.on)
-            self.context.records_changed([self.record_id], select=self.record_id)
+            with self.context.folder.session() as session:  # one transaction: all of them or none
+                for record_id, status in self.moves:
+                    svc.set_status(session, record_id, status, self.on)
+            self.context.records_changed(self.record_ids, select=self.record_ids)
 
         self._guard(do)
 
     def undo(self) -> None:
         def do() -> None:
             with self.context.folder.session() as session:
-                svc.update_record(
-                    session, self.record_id,
-                    **{k: self.before[k] for k in ("status", "requested_on", "received_on", "sent_on")},
-                )
-            self.context.records_changed([self.record_id], select=self.record_id)
+                for record_id, before in self.before.items():
+                    svc.update_record(
+                        session, record_id,
+                        **{k: before[k] for k in ("status", "requested_on", "received_on", "sent_on")},
+                    )
+            self.context.records_changed(self.record_ids, select=self.record_ids)
 
         self._guard(do)

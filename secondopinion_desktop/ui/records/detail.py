@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.records.style import human_size
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) is imported only when a record is shown
@@ -289,7 +290,7 @@ def make_preview(attachment: AttachmentData, path: Path, dpr: float = 1.0) -> _P
         pages = pdf_page_count(path)
         if pages is None:
             return _Preview(page, PDF_UNREADABLE)
-        return _Preview(page, f"PDF document · {pages} page{'s' * (pages != 1)}")
+        return _Preview(page, f"PDF document · {plural(pages, 'page')}")
     if kind == "DICOM image":
         return _Preview(_placeholder("DICOM", "#1F5FAF", dpr), "DICOM image · no preview yet")
     return _Preview(_placeholder("FILE", "#55555E", dpr), f"{kind} · no preview")
@@ -699,7 +700,7 @@ class RecordDetailPane(QWidget):
                     item.setSelected(True)
                     listing.setCurrentItem(item)
             count = len(self._attachments)
-            listing.setAccessibleDescription(f"{count} file{'s' * (count != 1)}" if count else NO_FILES_TEXT)
+            listing.setAccessibleDescription(plural(count, "file") if count else NO_FILES_TEXT)
         finally:
             listing.blockSignals(False)
         listing.fit_height()

@@ -60,6 +60,7 @@ from secondopinion_desktop.core.records import (
     title_from_file_name,
     update_record,
 )
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.records.style import human_size
 
 # (shown text, stored value) of the usual imaging modalities; any other text can be typed.
@@ -775,7 +776,7 @@ class DropImportDialog(QDialog):
     def _update_ok(self, *_args: object) -> None:
         count = len(self._checked_rows())
         self.ok_button.setEnabled(count > 0)
-        self.ok_button.setText(f"Add {count} record{'' if count == 1 else 's'}" if count else "Add records")
+        self.ok_button.setText(f"Add {plural(count, 'record')}" if count else "Add records")
 
     def choices(self) -> list[tuple[Path, RecordKind, str]]:
         """(file, kind, title) for each checked row; an empty title falls back to the file's name."""

@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from secondopinion_desktop.core.models import RecordKind, RecordStatus
 from secondopinion_desktop.core.records import RecordRow
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.records.style import STATUS_BACKGROUND, STATUS_WORDS, kind_icon
 
 Index = QModelIndex | QPersistentModelIndex
@@ -257,5 +258,5 @@ class RecordsTableModel(QAbstractTableModel):
                 parts.append(f"{kind.label} {kinds[kind]}" + (f" ({', '.join(extra)})" if extra else ""))
         statuses = Counter(r.status for r in self._rows.values())
         status_line = " · ".join(f"{s.label} {statuses[s]}" for s in RecordStatus if statuses[s])
-        shown = "" if len(self._visible) == len(self._rows) else f"Showing {len(self._visible)} of {len(self._rows)}. "
-        return f"{shown}{len(self._rows)} records: " + " · ".join(parts) + f"\n{status_line}"
+        shown = "" if len(self._visible) == len(self._rows) else f"Showing {len(self._visible):,} of {len(self._rows):,}. "
+        return f"{shown}{plural(len(self._rows), 'record')}: " + " · ".join(parts) + f"\n{status_line}"

@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QObject,
+    QSettings,
+    Qt,
+    QThreadPool,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QDesktopServices,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QFontMetrics,
+    QHideEvent,
     QKeySequence,
     QShortcut,
+    QShowEvent,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -28,10 +43,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressDialog,
     QPushButton,
     QSplitter,
+    QStyleOptionHeader,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -43,19 +60,32 @@ from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError
 from secondopinion_desktop.core.models import RecordKind, RecordStatus
 from secondopinion_desktop.core.vault import Cancelled
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.jobs import Job, start_job
 from secondopinion_desktop.ui.records.commands import (
     AddRecordCommand,
-    DeleteRecordCommand,
+    DeleteRecordsCommand,
     EditRecordCommand,
     StatusCommand,
 )
 from secondopinion_desktop.ui.records.detail import RecordDetailPane
 from secondopinion_desktop.ui.records.model import Column, RecordsTableModel
-from secondopinion_desktop.ui.records.style import human_size, kind_icon
+from secondopinion_desktop.ui.records.style import STATUS_WORDS, human_size, kind_icon
 
 STILL_TO_GET = (RecordStatus.NEEDED, RecordStatus.REQUESTED)
-DEFAULT_WIDTHS = {Column.KIND: 125, Column.DATE: 92, Column.FACILITY: 150, Column.STATUS: 125, Column.FILES: 44}
+
+
+class SortHeader(QHeaderView):
+    """A header whose arrow points the way the values grow: ▲ for oldest (or A, or fewest) first, ▼ for newest
+    first. Qt's own styles draw it the other way round, so the arrow and the order disagreed."""
+
+    def initStyleOptionForIndex(self, option: QStyleOptionHeader, logical_index: int) -> None:  # noqa: N802
+        super().initStyleOptionForIndex(option, logical_index)
+        arrow = QStyleOptionHeader.SortIndicator
+        if option.sortIndicator == arrow.SortUp:
+            option.sortIndicator = arrow.SortDown
+        elif option.sortIndicator == arrow.SortDown:
+            option.sortIndicator = arrow.SortUp
 
 
 class RecordsTable(QTableView):
@@ -65,6 +95,9 @@ class RecordsTable(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        header = SortHeader(Qt.Orientation.Horizontal, self)
+        header.setSectionsClickable(True)  # as the table's own header is
+        self.setHorizontalHeader(header)
         self.setAcceptDrops(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.setDropIndicatorShown(True)
@@ -115,6 +148,7 @@ class RecordsTab(QWidget):
         self._kept_files: set[str] = set()
         self._open_dir: Path | None = None
         self._current: svc.RecordData | None = None
+        self._shown = False  # the actions work only while the tab is shown (see _action)
 
         self.model = RecordsTableModel(self)
         self.table = RecordsTable()
@@ -122,7 +156,9 @@ class RecordsTab(QWidget):
         self.table.setAccessibleName("Records inventory")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several records at once (Shift/Ctrl+click, Shift+arrows) for deleting and changing status; the detail
+        # pane shows the current one.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
@@ -135,9 +171,9 @@ class RecordsTab(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
-        for column, width in DEFAULT_WIDTHS.items():
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)  # the title takes the rest
+        self._size_columns()
+        self.table.viewport().installEventFilter(self)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(self._edit_from_index)
         self.table.filesDropped.connect(self._files_dropped)
         self.model.countsChanged.connect(self._update_summary)
@@ -183,6 +219,13 @@ class RecordsTab(QWidget):
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             top.addWidget(button)
+            if action is self.next_action:
+                status_button = QToolButton()
+                status_button.setObjectName("statusButton")
+                status_button.setDefaultAction(self.status_menu_action)
+                status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+                status_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+                top.addWidget(status_button)
         top.addStretch(1)
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -230,6 +273,48 @@ class RecordsTab(QWidget):
         self.table.setSortingEnabled(True)
         self._update_actions()
 
+    def _column_widths(self) -> dict[Column, int]:
+        """Widths that fit the columns' usual content in the current font, so larger text keeps them readable."""
+        metrics = self.table.fontMetrics()
+        bold = self.table.font()
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        arrow = metrics.height()  # room for the sort arrow beside a header's text
+        icon = self.table.iconSize().width() if self.table.iconSize().isValid() else 16
+        return {
+            Column.KIND: icon + metrics.horizontalAdvance("Pathology") + 24,
+            Column.DATE: max(metrics.horizontalAdvance("2026-09-15"), metrics.horizontalAdvance("Date") + arrow) + 20,
+            Column.FACILITY: metrics.horizontalAdvance("Samplewood Community") + 12,
+            Column.STATUS: max(bold_metrics.horizontalAdvance(w) for w in STATUS_WORDS.values()) + 16,
+            Column.FILES: max(metrics.horizontalAdvance("Files") + arrow, metrics.horizontalAdvance("99")) + 16,
+        }
+
+    def _size_columns(self) -> None:
+        """Kind, Date, Status and Files fit their content; Title takes the rest and is the first to give way
+        when the table is narrow, Facility the next (see ``_fit_columns``)."""
+        header = self.table.horizontalHeader()
+        self._widths = self._column_widths()
+        for column, width in self._widths.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Narrow the Facility column when the table is narrow, so that the title keeps about half the room
+        left by the fixed columns and no column hides behind a scroll bar."""
+        header = self.table.horizontalHeader()
+        fixed = sum(self._widths[c] for c in (Column.KIND, Column.DATE, Column.STATUS, Column.FILES))
+        room = self.table.viewport().width() - fixed
+        facility = min(self._widths[Column.FACILITY], max(header.minimumSectionSize(), room * 45 // 100))
+        if header.sectionSize(Column.FACILITY) != facility:
+            header.resizeSection(Column.FACILITY, facility)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
     # --- actions -----------------------------------------------------------------------------------------
 
     def _new_from_action(self) -> None:
@@ -269,6 +354,9 @@ class RecordsTab(QWidget):
             self.last_job = job  # shutdown waits for it
         return job
 
+    def _selection_changed(self, *_args: object) -> None:
+        self._update_actions()
+
     def _edit_from_index(self, _index: object) -> None:
         self.edit_record()
 
@@ -289,12 +377,18 @@ class RecordsTab(QWidget):
         self.remove_attachment(self.chosen_attachment())
 
     def _action(self, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:  # type: ignore[no-untyped-def]
-        """An action calling ``slot()`` (a method taking no arguments; the ``checked`` flag is not passed)."""
+        """An action calling ``slot()`` (a method taking no arguments; the ``checked`` flag is not passed).
+
+        Its shortcut works anywhere in the window (focus may be on the tab bar, or nowhere right after start-up)
+        but only while this tab is shown: ``_update_actions`` disables the actions while the tab is hidden, so
+        the same keys can mean something else in another tab. A line edit with focus still gets the keys it
+        edits with (Delete, Ctrl+Right) first, through Qt's ShortcutOverride.
+        """
         action = QAction(text, self)
-        action.triggered.connect(slot)
+        action.triggered.connect(lambda _checked=False: slot())
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         sequence = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         action.setToolTip(f"{tip or text.replace('&', '')}" + (f" ({sequence})" if sequence else ""))
         self.addAction(action)
@@ -305,9 +399,9 @@ class RecordsTab(QWidget):
                                        "Add a record to the inventory")
         self.edit_action = self._action("&Edit…", self.edit_record, None, "Edit the selected record (Enter)")
         self.delete_action = self._action("&Delete", self.delete_record, QKeySequence.StandardKey.Delete,
-                                          "Delete the selected record")
+                                          "Delete the selected records")
         self.next_action = self._action("Next &step", self.advance_status, "Ctrl+Right",
-                                        "Move the selected record to its next status")
+                                        "Move the selected records to their next status")
         self.attach_action = self._action("&Attach file…", self.attach_with_dialog, "Ctrl+Shift+A",
                                           "Attach files to the selected record")
         self.find_action = self._action("Find", self._focus_search, QKeySequence.StandardKey.Find)
@@ -319,34 +413,114 @@ class RecordsTab(QWidget):
             "E&xport images for the doctor…", self._export_images_from_action, None,
             "Write this record's images, with a DICOMDIR, to an empty folder",
         )
+        # "Set status": one action per status, for every selected record at once.
+        self.status_menu = QMenu("Set s&tatus", self)
+        self.status_menu.setObjectName("statusMenu")
+        self.status_actions: dict[RecordStatus, QAction] = {}
+        group = QActionGroup(self)
+        group.setExclusive(False)
+        for status in RecordStatus:
+            action = self._action(status.label, lambda status=status: self.set_status_of_selected(status), None,
+                                  f"Mark the selected records {status.label.lower()}")
+            group.addAction(action)
+            self.status_menu.addAction(action)
+            self.status_actions[status] = action
+        self.status_menu_action = self.status_menu.menuAction()
+        self.status_menu_action.setToolTip("Set the status of the selected records")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._table_menu)
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(self.edit_record)
 
+    def _table_menu(self, position) -> None:  # type: ignore[no-untyped-def]
+        menu = QMenu(self.table)
+        for action in (self.edit_action, self.next_action):
+            menu.addAction(action)
+        menu.addMenu(self.status_menu)
+        menu.addAction(self.attach_action)
+        menu.addSeparator()
+        menu.addAction(self.delete_action)
+        menu.exec(self.table.viewport().mapToGlobal(position))
+        menu.deleteLater()
+
     def _focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._shown = True
+        self._update_actions()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+        super().hideEvent(event)
+        if not event.spontaneous():  # a minimized window keeps its tab; another tab hides this one
+            self._shown = False
+            with contextlib.suppress(RuntimeError):  # the window is being taken down: the actions are gone
+                self._update_actions()
+
+    def selected_ids(self) -> list[int]:
+        """The ids of the selected records, top to bottom (the current record when none is selected)."""
+        selection = self.table.selectionModel()
+        rows = sorted({index.row() for index in selection.selectedRows()}) if selection is not None else []
+        ids = [self.model.record_id(r) for r in rows if r < self.model.rowCount()]
+        if not ids and self._current is not None and self.model.row_of(self._current.id) is not None:
+            ids = [self._current.id]
+        return ids
+
+    def _selected_records(self) -> list[svc.RecordData]:
+        if self.folder is None:
+            return []
+        ids = self.selected_ids()
+        if not ids:
+            return []
+        with self.folder.session() as session:
+            found = []
+            for record_id in ids:
+                with contextlib.suppress(SecondOpinionError):
+                    found.append(svc.get_record(session, record_id))
+        return found
+
     def _update_actions(self) -> None:
-        has_folder = self.folder is not None
-        record = self._current
-        for action in (self.edit_action, self.delete_action, self.attach_action):
+        shown = getattr(self, "_shown", False)
+        has_folder = self.folder is not None and shown
+        record = self._current if shown else None
+        selected = self.selected_ids() if shown else []
+        rows = [self.model.row_data(i) for i in selected]
+        statuses = [r.status for r in rows if r is not None]
+        for action in (self.edit_action, self.attach_action):
             action.setEnabled(record is not None)
+        self.delete_action.setEnabled(bool(selected))
+        self.delete_action.setText(f"&Delete {plural(len(selected), 'record')}" if len(selected) > 1 else "&Delete")
         following = svc.next_status(record.status) if record else None
-        self.next_action.setEnabled(following is not None)
-        self.next_action.setText(f"Mark {following.label.lower()}" if following else "Next &step")
+        movable = [s for s in statuses if svc.next_status(s) is not None]
+        self.next_action.setEnabled(bool(movable))
+        if len(selected) > 1:
+            self.next_action.setText(f"Next &step for {plural(len(movable), 'record')}")
+        else:
+            self.next_action.setText(f"Mark {following.label.lower()}" if following else "Next &step")
+        self.status_menu_action.setEnabled(bool(selected))
+        for action in self.status_actions.values():
+            action.setEnabled(bool(selected))
         self.new_action.setEnabled(has_folder)
+        self.find_action.setEnabled(has_folder)
         self.import_imaging_action.setEnabled(has_folder)
         self.export_images_action.setEnabled(record is not None and record.kind is RecordKind.IMAGING)
-        attachment = self.chosen_attachment() if record else None
+        attachment = self.chosen_attachment() if self._current else None
         for button in (self.open_button, self.save_copy_button, self.remove_file_button):
             button.setEnabled(attachment is not None)
 
     # --- data --------------------------------------------------------------------------------------------
 
     def set_folder(self, folder: DataFolder) -> None:
+        new_folder = self.folder is None or self.folder.path != folder.path
+        if new_folder and self.folder is not None:
+            self._save_filters()
         self.folder = folder
+        if new_folder:
+            self._restore_filters()
         self.reload()
 
     def reload(self) -> None:
@@ -409,16 +583,37 @@ class RecordsTab(QWidget):
 
     # --- RecordsContext (used by the undo commands) -------------------------------------------------------
 
-    def records_changed(self, record_ids: list[int], *, select: int | None = None) -> None:
+    def records_changed(self, record_ids: list[int], *, select: int | list[int] | None = None) -> None:
+        """These records were added or changed; ``select`` the one (or all of a list) afterwards."""
         assert self.folder is not None
         with self.folder.session() as session:
             rows = svc.list_record_rows(session, record_ids)
         self.model.upsert_rows(rows)
         self.inventoryChanged.emit()
-        if select is not None and not self.select_record(select):
+        if isinstance(select, list):
+            if not self.select_records(select):
+                self._show(self._current.id if self._current else None)
+        elif select is not None and not self.select_record(select):
             self._show(self._current.id if self._current else None)
         elif select is None and self._current is not None:
             self._show(self._current.id)
+
+    def select_records(self, record_ids: list[int]) -> bool:
+        """Select these records (those shown); the first becomes the current one. False if none is shown."""
+        shown = [(row, i) for i in record_ids if (row := self.model.row_of(i)) is not None]
+        if not shown:
+            return False
+        first_row, first_id = shown[0]
+        selection = QItemSelection()
+        last = self.model.columnCount() - 1
+        for row, _record_id in shown:
+            selection.select(self.model.index(row, 0), self.model.index(row, last))
+        model = self.table.selectionModel()
+        model.setCurrentIndex(self.model.index(first_row, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+        model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.table.scrollTo(self.model.index(first_row, 0))
+        self._show(first_id)
+        return True
 
     def records_removed(self, record_ids: list[int]) -> None:
         self.model.remove_ids(record_ids)
@@ -471,23 +666,33 @@ class RecordsTab(QWidget):
         self.undo_stack.push(EditRecordCommand(self, before, changes))
 
     def delete_record(self) -> None:
-        record = self._current
-        if self.folder is None or record is None:
+        """Delete the selected records after one question; one undo step brings them all back."""
+        chosen = self._selected_records()
+        if self.folder is None or not chosen:
             return
-        files = len(record.attachments)
-        detail = (
-            f"Its {files} attached file{'s' if files != 1 else ''} will be removed from the record; files no other "
-            "record uses leave the data folder when you close Second Opinion."
-            if files else "It has no attached files."
-        )
+        files = sum(len(r.attachments) for r in chosen)
+        if files:
+            detail = (
+                f"{plural(files, 'attached file')} will be removed from "
+                f"{'the record' if len(chosen) == 1 else 'these records'}; files no other record uses leave the "
+                "data folder when you close Second Opinion."
+            )
+        else:
+            detail = "It has no attached files." if len(chosen) == 1 else "They have no attached files."
+        if len(chosen) == 1:
+            record = chosen[0]
+            what = f"Delete “{record.title}” ({record.kind.label}, {record.status.label.lower()})?"
+        else:
+            names = "\n".join(f"  • {r.title}" for r in chosen[:8])
+            more = f"\n  … and {len(chosen) - 8} more" if len(chosen) > 8 else ""
+            what = f"Delete {plural(len(chosen), 'record')}?\n\n{names}{more}"
         answer = QMessageBox.question(
-            self, "Delete record",
-            f"Delete “{record.title}” ({record.kind.label}, {record.status.label.lower()})?\n\n{detail}\n\n"
-            "You can undo this with Ctrl+Z until you close the window.",
+            self, "Delete records" if len(chosen) > 1 else "Delete record",
+            f"{what}\n\n{detail}\n\nYou can undo this with Ctrl+Z until you close the window.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.undo_stack.push(DeleteRecordCommand(self, record))
+            self.undo_stack.push(DeleteRecordsCommand(self, chosen))
 
     def mark_requested(self, record_id: int) -> None:
         """Move a needed record to requested (dated today), as an undoable step."""
@@ -496,7 +701,7 @@ class RecordsTab(QWidget):
         with self.folder.session() as session:
             record = svc.get_record(session, record_id)
         if record.status is RecordStatus.NEEDED:
-            self.undo_stack.push(StatusCommand(self, record, RecordStatus.REQUESTED))
+            self.undo_stack.push(StatusCommand(self, [(record, RecordStatus.REQUESTED)]))
 
     def clear_filters(self) -> None:
         self.search.clear()
@@ -504,14 +709,25 @@ class RecordsTab(QWidget):
         self.status_filter.setCurrentIndex(0)
 
     def advance_status(self) -> None:
-        record = self._current
-        if record is None:
+        """Move every selected record one step along the workflow (those already sent stay)."""
+        chosen = self._selected_records()
+        if not chosen:
             return
-        following = svc.next_status(record.status)
-        if following is None:
-            self.show_error("This record has already been sent to the second-opinion doctor.")
+        moves = [(r, svc.next_status(r.status)) for r in chosen]
+        moves = [(r, following) for r, following in moves if following is not None]
+        if not moves:
+            self.show_error(
+                "This record has already been sent to the second-opinion doctor." if len(chosen) == 1
+                else "These records have already been sent to the second-opinion doctor."
+            )
             return
-        self.undo_stack.push(StatusCommand(self, record, following))
+        self.undo_stack.push(StatusCommand(self, moves))
+
+    def set_status_of_selected(self, status: RecordStatus) -> None:
+        """Give every selected record ``status`` (each new step dated today), as one undoable step."""
+        moves = [(r, status) for r in self._selected_records() if r.status is not status]
+        if moves:
+            self.undo_stack.push(StatusCommand(self, moves))
 
     # --- attachments -------------------------------------------------------------------------------------
 
@@ -544,7 +760,7 @@ class RecordsTab(QWidget):
             return None
         folder = self.folder
         total = sum(p.stat().st_size for _, p in good) or 1
-        progress = QProgressDialog(f"Copying {len(good)} file(s) into your data folder…", "Cancel", 0, 1000, self)
+        progress = QProgressDialog(f"Copying {plural(len(good), 'file')} into your data folder…", "Cancel", 0, 1000, self)
         progress.setWindowTitle("Attaching files")
         progress.setWindowModality(Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(400)
@@ -619,7 +835,7 @@ class RecordsTab(QWidget):
         if dialog.exec() != DropImportDialog.DialogCode.Accepted:
             return None
         pairs: list[tuple[int, Path]] = []
-        self.undo_stack.beginMacro(f"Add {len(dialog.choices())} record(s) from files")
+        self.undo_stack.beginMacro(f"Add {plural(len(dialog.choices()), 'record')} from files")
         try:
             for path, kind, title in dialog.choices():
                 command = AddRecordCommand(self, {"kind": kind, "title": title, "status": RecordStatus.RECEIVED})
@@ -721,22 +937,50 @@ class RecordsTab(QWidget):
         header = settings.value(self.SETTINGS + "header")
         if header is None or not self.table.horizontalHeader().restoreState(header):
             self.table.horizontalHeader().setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
+        self._size_columns()  # widths follow the text size; the order of the columns and the sort are kept
         splitter = settings.value(self.SETTINGS + "splitter")
         if splitter is None or not self.splitter.restoreState(splitter):
             self.splitter.setSizes([760, 440])
-        kind = str(settings.value(self.SETTINGS + "kind", "") or "")
-        status = str(settings.value(self.SETTINGS + "status", "") or "")
+
+    def _folder_settings(self) -> str:
+        """The settings group of this data folder's view state: each folder keeps its own filters."""
+        assert self.folder is not None
+        digest = hashlib.sha256(str(Path(self.folder.path).resolve()).encode()).hexdigest()[:16]
+        return f"{self.SETTINGS}folders/{digest}/"
+
+    def _restore_filters(self) -> None:
+        """The kind and status filters last used on this data folder. The search text is never kept: a word
+        typed once must not hide records the next time (or in another folder)."""
+        settings = QSettings()
+        group = self._folder_settings()
+        kind = str(settings.value(group + "kind", "") or "")
+        status = str(settings.value(group + "status", "") or "")
+        for combo in (self.kind_filter, self.status_filter):
+            combo.blockSignals(True)
         self.kind_filter.setCurrentIndex(max(0, self.kind_filter.findData(kind)) if kind else 0)
         self.status_filter.setCurrentIndex(max(0, self.status_filter.findData(status)) if status else 0)
-        self.search.setText(str(settings.value(self.SETTINGS + "search", "")))
+        for combo in (self.kind_filter, self.status_filter):
+            combo.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self._apply_filter()
+
+    def _save_filters(self) -> None:
+        if self.folder is None:
+            return
+        settings = QSettings()
+        group = self._folder_settings()
+        settings.setValue(group + "kind", self.kind_filter.currentData() or "")
+        settings.setValue(group + "status", self.status_filter.currentData() or "")
 
     def save_settings(self) -> None:
         settings = QSettings()
         settings.setValue(self.SETTINGS + "header", self.table.horizontalHeader().saveState())
         settings.setValue(self.SETTINGS + "splitter", self.splitter.saveState())
-        settings.setValue(self.SETTINGS + "kind", self.kind_filter.currentData() or "")
-        settings.setValue(self.SETTINGS + "status", self.status_filter.currentData() or "")
-        settings.setValue(self.SETTINGS + "search", self.search.text())
+        for old in ("kind", "status", "search"):  # kept for every folder alike by earlier versions
+            settings.remove(self.SETTINGS + old)
+        self._save_filters()
 
     def shutdown(self) -> None:
         """Save the view state, finish background copies, drop the undo history, remove files no record uses."""
