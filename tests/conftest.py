@@ -19,10 +19,11 @@ pin_singletons(3_000_000)
 # Keep QSettings and platform data paths out of the developer's home folder.
 _SANDBOX = Path(tempfile.mkdtemp(prefix="secondopinion-tests-"))
 # Headless Qt for every test, whatever the developer's shell says. Must happen before Qt is imported. The screen
-# is a common laptop's, 1280×720; SECONDOPINION_TEST_TEXT_SCALE=1.5 makes text 1.5× larger (as a desktop's
-# text-scaling setting does; applied to the application font in tests/ui/conftest.py), so windows and dialogs are tested where users open them.
+# is a common laptop's, 1280×720 (SECONDOPINION_TEST_SCREEN=1920x1080 picks another), and
+# SECONDOPINION_TEST_TEXT_SCALE=1.5 makes text 1.5× larger as a desktop's text-size setting does (applied to the
+# application font in tests/ui/conftest.py), so windows and dialogs are tested where users open them.
 TEXT_SCALE = float(os.environ.get("SECONDOPINION_TEST_TEXT_SCALE", "1"))
-SCREEN_SIZE = (1280, 720)
+SCREEN_SIZE = tuple(int(n) for n in os.environ.get("SECONDOPINION_TEST_SCREEN", "1280x720").split("x"))
 _SCREEN_CONFIG = _SANDBOX / "screen.json"
 _SCREEN_CONFIG.write_text(json.dumps({"screens": [{
     "name": "laptop", "x": 0, "y": 0, "width": SCREEN_SIZE[0], "height": SCREEN_SIZE[1],

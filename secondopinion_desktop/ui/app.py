@@ -59,14 +59,31 @@ def show_unexpected_error(exc_type: type[BaseException], exc: BaseException, tb:
     box.exec()
 
 
+def use_private_settings(directory: Path) -> None:
+    """Keep this process's settings (window layout, Recent, search…) in ``directory`` instead of the user's own.
+
+    The sample-data window uses it, so nothing done in ``--demo`` comes back in the user's real records.
+    """
+    from PySide6.QtCore import QSettings
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(directory))
+
+
 def run_gui(data_dir: str | None = None, demo: bool = False) -> int:
     """Open the main window; returns the process exit code."""
     app = make_application()
     previous_hook, sys.excepthook = sys.excepthook, show_unexpected_error
+    settings_dir = None
+    if demo:
+        settings_dir = Path(tempfile.mkdtemp(prefix="secondopinion-demo-settings-"))
+        use_private_settings(settings_dir)
     try:
         return _open_and_run(app, data_dir, demo)
     finally:
         sys.excepthook = previous_hook
+        if settings_dir is not None:
+            shutil.rmtree(settings_dir, ignore_errors=True)
 
 
 def open_folder_for_gui(data_dir: str | None, demo: bool) -> tuple[DataFolder, Path | None]:

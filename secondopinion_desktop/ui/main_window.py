@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from secondopinion_desktop import APP_NAME, __version__
+from secondopinion_desktop.ui.widgets.screen import available_geometry, keep_on_screen
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
     from secondopinion_desktop.core.db import DataFolder
@@ -33,7 +34,8 @@ class MainWindow(QMainWindow):
         self.folder_lock = None  # set by ui/app.py; a restore replaces it
         self.restore_runner = None
         self.demo = demo
-        self.setWindowTitle(f"{APP_NAME} — sample data" if demo else APP_NAME)
+        self.person_name = ""
+        self._update_title()
         self.setObjectName("mainWindow")
 
         self.tabs = QTabWidget()
@@ -70,9 +72,60 @@ class MainWindow(QMainWindow):
             where = f"Sample data (discarded when you close the window) — {folder.path}"
         self.folder_label.setText(where)
         self.folder_label.setToolTip(str(folder.path))
-        for action in (self.packet_action, self.backup_action, self.restore_action, self.check_action):
+        for action in self._folder_actions():
             action.setEnabled(True)
+        if not self.demo:
+            from secondopinion_desktop.ui.people import remember_folder
+
+            remember_folder(folder.path)
         self.refresh()
+        self.profile_changed()
+
+    def _folder_actions(self) -> tuple[QAction, ...]:
+        return (self.packet_action, self.backup_action, self.restore_action, self.check_action, self.profile_action)
+
+    # --- whose records -----------------------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        """ "Alex Sample — Second Opinion": whose records this window shows, at a glance (and in the task bar)."""
+        who = self.person_name
+        if self.demo:
+            who = f"{who} (sample data)" if who else "Sample data"
+        self.setWindowTitle(f"{who} — {APP_NAME}" if who else APP_NAME)
+
+    def profile_changed(self) -> None:
+        """The profile was saved (or the folder opened): the title and the guidance follow it."""
+        if self.folder is None:
+            return
+        from secondopinion_desktop.core.profile import get_profile
+
+        with self.folder.session() as session:
+            self.person_name = get_profile(session).name
+        self._update_title()
+        if self.guidance_tab is not None:
+            self.guidance_tab.profile_changed()
+
+    def edit_profile(self) -> None:
+        """File → Patient profile…: the diagnosis, stage, markers and insurer, from any tab."""
+        if self.appointments_tab is not None and self.folder is not None:
+            self.appointments_tab.edit_profile()
+
+    # --- other people's records --------------------------------------------------------------------------
+
+    def new_person(self) -> None:
+        from secondopinion_desktop.ui import people
+
+        people.new_person(self, self.folder.path if self.folder else None)
+
+    def open_other_person(self) -> None:
+        from secondopinion_desktop.ui import people
+
+        people.choose_and_open(self, self.folder.path if self.folder else None)
+
+    def _fill_recent_menu(self) -> None:
+        from secondopinion_desktop.ui import people
+
+        people.fill_recent_menu(self.recent_menu, self, self.folder.path if self.folder else None)
 
     # --- content -----------------------------------------------------------------------------------------
 
@@ -118,6 +171,8 @@ class MainWindow(QMainWindow):
         self.appointments_tab = appointments
         appointments.exportPacketRequested.connect(self.open_packet_dialog)
         appointments.directoryChanged.connect(tab.reload)
+        appointments.profileChanged.connect(self.profile_changed)
+        guidance.editProfile.connect(self.edit_profile)
 
         self.undo_action = tab.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
@@ -158,7 +213,7 @@ class MainWindow(QMainWindow):
         for tab in (self.guidance_tab, self.appointments_tab, self.records_tab):
             if tab is not None:
                 tab.shutdown()
-        for action in (self.packet_action, self.backup_action, self.restore_action, self.check_action):
+        for action in self._folder_actions():
             action.setEnabled(False)
         if self.folder is not None:
             self.folder.close()
@@ -214,11 +269,31 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu
+        self.new_person_action = QAction("&New person…", self)
+        self.new_person_action.setObjectName("newPersonAction")
+        self.new_person_action.setStatusTip("Keep another person's records in a folder and window of their own")
+        self.new_person_action.triggered.connect(lambda: self.new_person())
+        file_menu.addAction(self.new_person_action)
+        self.open_person_action = QAction("&Open another person's records…", self)
+        self.open_person_action.setObjectName("openPersonAction")
+        self.open_person_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_person_action.triggered.connect(lambda: self.open_other_person())
+        file_menu.addAction(self.open_person_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.setObjectName("recentMenu")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self.profile_action = QAction("Patient &profile…", self)
+        self.profile_action.setObjectName("profileAction")
+        self.profile_action.setStatusTip("The diagnosis, stage, markers and insurer")
+        self.profile_action.triggered.connect(lambda: self.edit_profile())
+        file_menu.addAction(self.profile_action)
         self.packet_action = QAction("Build &packet for the doctor…", self)
         self.packet_action.setObjectName("packetAction")
         self.packet_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self.packet_action.setEnabled(False)
-        self.packet_action.triggered.connect(self._packet_from_menu)
+        self.packet_action.triggered.connect(lambda: self._packet_from_menu())
         file_menu.addAction(self.packet_action)
         file_menu.addSeparator()
         self.backup_action = QAction("&Back up…", self)
@@ -248,7 +323,7 @@ class MainWindow(QMainWindow):
         self.check_action.setObjectName("checkDataAction")
         self.check_action.triggered.connect(self.check_data)
         help_menu.addAction(self.check_action)
-        for action in (self.backup_action, self.restore_action, self.check_action):
+        for action in (self.backup_action, self.restore_action, self.check_action, self.profile_action):
             action.setEnabled(False)
         about = QAction(f"&About {APP_NAME}", self)
         about.setObjectName("aboutAction")
@@ -273,14 +348,31 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         geometry = settings.value(self.SETTINGS_GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
-            available = self.screen().availableGeometry()
-            self.resize(min(1100, available.width() * 9 // 10), min(720, available.height() * 9 // 10))
+            self.resize(*self.first_size())
+            available = available_geometry(self)
+            if available is not None:
+                frame = self.frameGeometry()
+                frame.moveCenter(available.center())
+                self.move(frame.topLeft())
         state = settings.value(self.SETTINGS_STATE)
         if state is not None:
             self.restoreState(state)
         tab = settings.value(self.SETTINGS_TAB, 0, type=int)
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+
+    def first_size(self) -> tuple[int, int]:
+        """The size the window opens at the first time: most of a laptop's screen, a generous part of a big one."""
+        available = available_geometry(self)
+        if available is None:
+            return 1100, 720
+        share = 0.9 if available.width() <= 1440 else 0.8
+        return (min(int(available.width() * share), 2000), min(int(available.height() * share), 1300))
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self.isMaximized() and not self.isFullScreen():
+            keep_on_screen(self)  # geometry saved on a bigger monitor must not open off this one
 
     def save_settings(self) -> None:
         settings = QSettings()

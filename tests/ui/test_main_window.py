@@ -66,9 +66,11 @@ def test_geometry_and_tab_are_remembered(qtbot, folder) -> None:
 def test_first_start_has_a_sensible_size(qtbot, folder) -> None:
     window = open_window(qtbot, folder)
     available = window.screen().availableGeometry()
-    wanted = QSize(min(1100, available.width() * 9 // 10), min(720, available.height() * 9 // 10))
+    assert available.size().toTuple() == (1280, 720)
+    wanted = QSize(int(1280 * 0.9), int(720 * 0.9))  # most of a laptop's screen
     wanted = wanted.expandedTo(window.minimumSizeHint())  # never smaller than the tabs can show
     assert window.size() == wanted
+    assert available.contains(window.frameGeometry()), "centred on the screen, entirely on it"
     assert window.minimumSizeHint().width() <= 800, "fits a small screen"
     assert window.height() <= available.height()
 
@@ -102,6 +104,7 @@ def poll():
     seen["path"] = str(ready[0].folder.path) if ready else None
     seen["summary"] = ready[0].records_tab.summary.text() if ready else ""
     seen["rows"] = ready[0].records_tab.model.rowCount() if ready else 0
+    seen["title"] = ready[0].windowTitle() if ready else ""
     timer.stop()
     QApplication.quit()
 
@@ -115,12 +118,12 @@ print("RESULT " + json.dumps(seen))
 """
 
 
-def run_driver(data_dir: str) -> tuple[dict, str]:
+def run_driver(data_dir: str, **extra_env: str) -> tuple[dict, str]:
     import json
     import subprocess
     import sys
 
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **extra_env)
     result = subprocess.run([sys.executable, "-c", DRIVER, data_dir], capture_output=True, text=True, env=env,
                             timeout=120, check=False)
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
@@ -176,3 +179,22 @@ def test_a_second_window_on_the_same_folder_is_refused(tmp_path) -> None:
         release_folder_lock(lock)
     seen, _ = run_driver(str(data))
     assert seen["code"] == 0 and seen["path"] == str(data)
+
+
+def test_the_demo_never_writes_the_user_s_settings(tmp_path) -> None:
+    """Layout, Recent and search typed in --demo stay in the demo: the user's settings are not touched."""
+    config = tmp_path / "config"
+    config.mkdir()
+    seen, _ = run_driver("-", XDG_CONFIG_HOME=str(config))
+    assert seen["code"] == 0 and seen["rows"] >= 20
+    assert seen["title"] == "Alex Sample (sample data) — Second Opinion"
+    assert [p.relative_to(config) for p in config.rglob("*")] == []
+
+
+def test_a_real_folder_is_remembered_with_its_layout(tmp_path) -> None:
+    config = tmp_path / "config"
+    data = tmp_path / "data"
+    seen, _ = run_driver(str(data), XDG_CONFIG_HOME=str(config))
+    assert seen["code"] == 0 and seen["title"] == "Second Opinion", "nobody is named yet"
+    written = "\n".join(p.read_text(errors="replace") for p in config.rglob("*") if p.is_file())
+    assert str(data) in written, "the folder is in Recent"
