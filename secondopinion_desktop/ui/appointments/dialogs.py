@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,6 +43,7 @@ from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import ClinicianRole, TreatmentKind
 from secondopinion_desktop.ui.appointments.widgets import DateTimeField, add_row, error_label, show_error
 from secondopinion_desktop.ui.records.dialogs import DateField
+from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 SPECIALTIES = (
     "Medical oncology",
@@ -94,10 +95,41 @@ def _focus_field(dialog: QDialog, message: str, words: tuple[tuple[str, str], ..
 
 
 def _remember_size(dialog: QDialog, key: str, width: int, height: int) -> None:
-    geometry = QSettings().value(f"appointments/{key}")
-    if geometry is None or not dialog.restoreGeometry(geometry):
-        dialog.resize(width, height)
-    dialog.finished.connect(lambda _r: QSettings().setValue(f"appointments/{key}", dialog.saveGeometry()))
+    """The size the dialog had when last closed, or ``width`` × ``height``; never more than the screen has room
+    for. Only the size is kept: Qt places a dialog over its window, on the screen."""
+    remembered = QSettings().value(f"appointments/{key}Size")
+    if isinstance(remembered, QSize) and remembered.isValid():
+        width, height = remembered.width(), remembered.height()
+    fit_to_screen(dialog, width, height, min_width=min(width, 420), min_height=min(height, 300))
+    dialog.finished.connect(lambda _r: QSettings().setValue(f"appointments/{key}Size", dialog.size()))
+
+
+def _lay_out(dialog: QDialog, error: QLabel, form: QFormLayout, buttons: QDialogButtonBox, *, width: int,
+             min_width: int) -> None:
+    """The error banner, the form in a scroll area (so the buttons stay in sight on a small screen or with large
+    text) and the buttons; as tall as the form needs, as far as the screen allows."""
+    body = QWidget()
+    body_layout = QVBoxLayout(body)
+    body_layout.setContentsMargins(0, 0, 0, 0)
+    body_layout.addLayout(form)
+    body_layout.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setObjectName("formScroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(body)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(error)
+    layout.addWidget(scroll, 1)
+    layout.addWidget(buttons)
+    margins = layout.contentsMargins()
+    wanted = body.sizeHint()
+    height = (wanted.height() + buttons.sizeHint().height() + 2 * layout.spacing() + margins.top()
+              + margins.bottom() + 4)
+    fit_to_screen(dialog, max(width, wanted.width() + margins.left() + margins.right()), height,
+                  min_width=min_width, min_height=min(height, 260))
 
 
 # --- appointment ----------------------------------------------------------------------------------------------
@@ -173,12 +205,7 @@ class AppointmentDialog(QDialog):
         add_row(form, "&Who comes along:", self.attendees_edit, "attendeesEdit", "Who comes along")
 
         self.buttons = _buttons(self, "Add appointment" if appointment is None else "Save")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.error_label)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(680)
+        _lay_out(self, self.error_label, form, self.buttons, width=680, min_width=560)
 
         self._load_clinicians(appointment.clinician_id if appointment else None)
         if appointment is not None:
@@ -334,12 +361,7 @@ class ClinicianDialog(QDialog):
         add_row(form, "No&tes:", self.notes_edit, "notesEdit", "Notes")
 
         self.buttons = _buttons(self, "Add clinician" if clinician is None else "Save")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.error_label)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(560)
+        _lay_out(self, self.error_label, form, self.buttons, width=600, min_width=480)
         if clinician is not None:
             self._load(clinician)
         self.name_edit.setFocus()
@@ -777,12 +799,7 @@ class TreatmentLineDialog(QDialog):
         self.response_edit.setPlaceholderText("For example “complete response”, “stopped for side effects”")
         add_row(form, "&Response:", self.response_edit, "responseEdit", "Response")
         self.buttons = _buttons(self, "Add treatment" if line is None else "Save")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.error_label)
-        layout.addLayout(form)
-        layout.addStretch(1)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(520)
+        _lay_out(self, self.error_label, form, self.buttons, width=560, min_width=440)
         if line is not None:
             self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(line.kind.value)))
             self.description_edit.setText(line.description)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QToolButton,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -32,6 +31,8 @@ from secondopinion_desktop.core import questions as bank_svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
 from secondopinion_desktop.ui.appointments.widgets import Autosave
+from secondopinion_desktop.ui.guidance.questions import WrappingTree
+from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 QUESTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ANSWER_SAVE_DELAY_MS = 1000
@@ -479,12 +480,9 @@ class QuestionBankDialog(QDialog):
         self.filter_edit.setPlaceholderText("Show questions containing…")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._filter)
-        self.tree = QTreeWidget()
+        self.tree = WrappingTree()
         self.tree.setObjectName("bankTree")
         self.tree.setAccessibleName("Question bank")
-        self.tree.setHeaderHidden(True)
-        self.tree.setWordWrap(True)
-        self.tree.setUniformRowHeights(False)
         self.items: list[QTreeWidgetItem] = []
         for group in groups:
             parent_item = QTreeWidgetItem([group.title])
@@ -519,7 +517,7 @@ class QuestionBankDialog(QDialog):
         layout.addWidget(self.filter_edit)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.buttons)
-        self.resize(640, 620)
+        fit_to_screen(self, 640, 620, min_width=420, min_height=320)
         self._update_count()
         self.tree.setFocus()
 

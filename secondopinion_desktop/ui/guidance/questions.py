@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -10,6 +11,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -23,6 +27,51 @@ from secondopinion_desktop.core.errors import SecondOpinionError
 OWN_MARK = "  (yours)"
 
 
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped at the column's width, so long questions are never cut with "…"."""
+
+    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt override
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        hint = super().sizeHint(option, index)
+        view = self.parent()
+        if not isinstance(view, QTreeWidget):
+            return hint
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        indent = view.indentation() * (depth + (1 if view.rootIsDecorated() else 0))
+        item = QStyleOptionViewItem(option)
+        self.initStyleOption(item, index)
+        item.rect = QRect(0, 0, max(view.columnWidth(index.column()) - indent, 40), 100_000)
+        style = view.style()
+        text = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, item, view)
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+        metrics = QFontMetrics(item.font)
+        bound = metrics.boundingRect(
+            QRect(0, 0, max(text.width() - 2 * margin, 20), 100_000),
+            int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft), item.text,
+        )
+        return QSize(hint.width(), hint.height() + max(0, bound.height() - metrics.height()))  # the extra lines
+
+
+class WrappingTree(QTreeWidget):
+    """A one-column tree whose long entries wrap onto more lines (the row heights follow the width)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setWordWrap(True)
+        self.setUniformRowHeights(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setItemDelegate(WrappingDelegate(self))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.scheduleDelayedItemsLayout()  # the rows' heights depend on the width
+
+
 class QuestionsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,12 +80,9 @@ class QuestionsPanel(QWidget):
         intro = QLabel("Questions people often ask at a second-opinion visit. Add your own; the Appointments tab "
                        "will let you pick the ones to take along.")
         intro.setWordWrap(True)
-        self.tree = QTreeWidget()
+        self.tree = WrappingTree()
         self.tree.setObjectName("questionTree")
         self.tree.setAccessibleName("Question bank")
-        self.tree.setHeaderHidden(True)
-        self.tree.setWordWrap(True)
-        self.tree.setUniformRowHeights(False)
         self.tree.currentItemChanged.connect(self._update_buttons)
         self.group_combo = QComboBox()
         self.group_combo.setObjectName("questionGroup")
