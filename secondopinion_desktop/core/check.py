@@ -17,6 +17,7 @@ from pathlib import Path
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import VaultError
 from secondopinion_desktop.core.vault import TEMP_PREFIX, sha256_of
+from secondopinion_desktop.core.words import plural
 
 BACKUPS_DIR = "backups"
 
@@ -49,7 +50,7 @@ class CheckReport:
             if not items:
                 out.append(f"{title}: {good}")
                 return
-            out.append(f"{title}: {len(items)} problem(s){note}")
+            out.append(f"{title}: {plural(len(items), 'problem')}{note}")
             out.extend(f"  - {item}" for item in items)
 
         section("Database integrity", self.integrity, "ok")
@@ -62,7 +63,7 @@ class CheckReport:
         if self.ok:
             out.append("Everything is in order.")
         else:
-            out.append(f"Found {self.problem_count} problem(s).")
+            out.append(f"Found {plural(self.problem_count, 'problem')}.")
             if self.missing_files or self.damaged_files:
                 out.append("Missing or damaged files can be mended by attaching the original again, or by "
                            "restoring a backup.")

@@ -67,7 +67,7 @@ def test_check_reports_problems_and_repair_fixes_the_safe_ones(
     leftover.write_bytes(b"half")
     code, out, _ = run(capsys, "check", "--data-dir", str(data))
     assert code == 1
-    assert "Leftover temporary files: 1 problem(s)" in out and str(leftover) in out
+    assert "Leftover temporary files: 1 problem —" in out and str(leftover) in out
     code, out, _ = run(capsys, "check", "--repair", "--data-dir", str(data))
     assert code == 0, out
     assert "Made a backup first:" in out and "Removed the leftover temporary file" in out
