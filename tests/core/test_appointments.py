@@ -141,3 +141,36 @@ def test_the_sample_case_has_the_upcoming_visit(folder) -> None:
     assert visit.is_upcoming()
     assert visit.clinician_name.startswith("Avery Example-Stone")
     assert len(visit.questions) == 7
+
+
+# --- the notes PDF -------------------------------------------------------------------------------------------
+
+def _pages(path) -> list[list[str]]:
+    from pypdf import PdfReader
+
+    return [[line.strip() for line in (page.extract_text() or "").splitlines()] for page in PdfReader(path).pages]
+
+
+def test_a_heading_in_the_notes_pdf_never_ends_a_page(folder, tmp_path) -> None:
+    """With more and more answered questions, the "Notes" heading comes to the foot of a page: it moves on with
+    the first note (as "Questions" stays with the first question)."""
+    from secondopinion_desktop.core.packet import export_notes_pdf
+
+    with folder.session() as s:
+        a = ap.create_appointment(s, "2026-12-08 09:30", purpose="Second opinion " * 40)
+        ap.start_note(s, a.id, dt.datetime(2026, 12, 8, 9, 40), text="First words of the note.\n" + "More. " * 30)
+    opens_a_page = []
+    for n in range(1, 26):
+        with folder.session() as s:
+            q = ap.add_question(s, a.id, f"Question number {n} about the treatment plan?")
+            ap.answer_question(s, q.id, answer=f"Answer {n}: " + "the doctor explained this part at length. " * 3)
+        if n < 8:
+            continue
+        pages = _pages(export_notes_pdf(folder, a.id, tmp_path / f"notes-{n}.pdf"))
+        for heading, follows in (("Notes", "Note started"), ("Questions", "1.")):
+            [(number, page)] = [(i, p) for i, p in enumerate(pages) if heading in p]
+            after = page[page.index(heading) + 1:]
+            assert any(line.startswith(follows) for line in after), (heading, n, page[-6:])
+            if heading == "Notes" and number > 0 and page.index(heading) == 0:
+                opens_a_page.append(n)
+    assert opens_a_page, "no case brought the heading to the foot of a page"

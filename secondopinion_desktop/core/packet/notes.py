@@ -5,11 +5,29 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from secondopinion_desktop.core.appointments import get_appointment
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.directory import list_clinicians
 from secondopinion_desktop.core.profile import get_profile
+
+
+def _with_heading(heading: Any, flowables: list[Any]) -> list[Any]:
+    """The heading kept on one page with what it heads, up to the first block of text (a note's "Note started"
+    line comes with the note's first paragraph), so a heading never ends a page."""
+    from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph
+
+    rest = list(flowables)
+    while rest and isinstance(rest[0], CondPageBreak):  # keeping together does what that break was for
+        rest.pop(0)
+    first: list[Any] = []
+    while rest:
+        flowable = rest.pop(0)
+        first.append(flowable)
+        if not (isinstance(flowable, Paragraph) and flowable.style.name == "h3"):  # a sub-heading: one more
+            break
+    return [KeepTogether([heading, *first]), *rest]
 
 
 def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path:
@@ -48,11 +66,11 @@ def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path
             ("Who came along", appointment.attendees),
             ("Purpose", appointment.purpose),
         ], s, (1.4 * inch, w - 1.4 * inch)),
-        st.Heading("Questions", s["h2"], 0, toc=False),
     ]
-    story += st.question_flowables(appointment.questions, s) or [Paragraph("No questions.", s["muted"])]
-    story.append(st.Heading("Notes", s["h2"], 0, toc=False))
-    story += st.note_flowables(appointment.notes, s) or [Paragraph("No notes taken.", s["muted"])]
+    story += _with_heading(st.Heading("Questions", s["h2"], 0, toc=False),
+                           st.question_flowables(appointment.questions, s) or [Paragraph("No questions.", s["muted"])])
+    story += _with_heading(st.Heading("Notes", s["h2"], 0, toc=False),
+                           st.note_flowables(appointment.notes, s) or [Paragraph("No notes taken.", s["muted"])])
 
     buf = io.BytesIO()
     title = f"Appointment notes \u2014 {name} \u2014 {appointment.starts_at:%Y-%m-%d}"
