@@ -33,7 +33,7 @@ from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import RecordKind
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.jobs import Job, start_job
-from secondopinion_desktop.ui.widgets.screen import fit_to_screen, keep_on_screen
+from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 from secondopinion_desktop.ui.packet.preview import PdfPreview, print_pdf
 
 
@@ -259,10 +259,6 @@ class PacketDialog(QDialog):
             name = get_profile(session).name
         slug = "-".join("".join(c for c in name if c.isalnum() or c == " ").split()) or "patient"
         return f"second-opinion-packet-{slug}.pdf"
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
-        super().showEvent(event)
-        keep_on_screen(self)
 
     def save_as(self, target: Path | None = None) -> Path | None:
         """Save the built packet: to ``target``, or where the user picks in a file dialog."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QEvent, QObject, QRect, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
@@ -32,6 +32,7 @@ def fit_to_screen(widget: QWidget, width: int, height: int, *, min_width: int = 
     Minimum sizes are clamped too, so a large text setting cannot push the window past the screen edge; a
     dialog whose content may not fit keeps that content in a scroll area.
     """
+    guard_on_screen(widget)
     w, h = fitted_size(widget, width, height)
     if min_width or min_height:
         mw, mh = fitted_size(widget, min_width, min_height)
@@ -57,3 +58,21 @@ def keep_on_screen(widget: QWidget) -> None:
     y = min(max(frame.y(), available.y()), available.bottom() + 1 - frame.height())
     if (x, y) != (frame.x(), frame.y()):
         widget.move(x, y)
+
+
+class _KeepOnScreen(QObject):
+    """Installed on one window: each time it is shown, its whole frame is brought onto the screen."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Show and isinstance(watched, QWidget):
+            window = watched
+            QTimer.singleShot(0, window, lambda: keep_on_screen(window))  # after the window manager placed it
+        return False
+
+
+def guard_on_screen(window: QWidget) -> None:
+    """Keep ``window`` on the available screen whenever it is shown (title bar and buttons included)."""
+    if window.findChild(_KeepOnScreen, "keepOnScreen") is None:
+        guard = _KeepOnScreen(window)
+        guard.setObjectName("keepOnScreen")
+        window.installEventFilter(guard)
