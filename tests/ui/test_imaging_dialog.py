@@ -138,15 +138,16 @@ def test_preview_lists_studies_series_counts_and_problems(qtbot, profile_folder,
     assert set(studies) == set(uids.values())
     ct = studies[uids["CT"]]
     assert ct.text(0) == "CT CHEST WITH CONTRAST"
-    assert ct.text(1) == "2024-03-05"
-    assert "CT" in ct.text(2)
-    assert ct.text(4) == "6"
+    assert ct.text(1) == "Jane Doe, born 1970-01-01"
+    assert ct.text(2) == "2024-03-05"
+    assert "CT" in ct.text(3)
+    assert ct.text(5) == "6"
     assert ct.checkState(0) == Qt.CheckState.Checked
     assert ct.childCount() == 2
     assert [ct.child(i).text(0) for i in range(2)] == ["Series 1 – Axial 5mm", "Series 2 – Coronal MPR"]
-    assert all(ct.child(i).text(4) == "3" for i in range(2))
+    assert all(ct.child(i).text(5) == "3" for i in range(2))
     mr = studies[uids["MR"]]
-    assert mr.text(1) == "2024-06-10" and "MR" in mr.text(2) and mr.childCount() == 2
+    assert mr.text(2) == "2024-06-10" and "MR" in mr.text(3) and mr.childCount() == 2
     assert sorted(dialog.chosen_study_uids()) == sorted(uids.values()), "all studies are ticked by default"
 
     counts = dialog.counts.text()
@@ -377,3 +378,154 @@ def test_stopping_the_scan(qtbot, profile_folder, disc, monkeypatch) -> None:
     assert dialog.scan_result is None
     assert dialog.status.text() == "Stopped reading the folder. Nothing was imported."
     assert dialog.choose_button.isEnabled() and not dialog.import_button.isEnabled()
+
+
+# --- whose images, duplicates, removing an import, the size on small screens --------------------------------
+
+
+def click_checkbox(qtbot, tree, item) -> None:
+    """Click the tick box of ``item`` where a user would: on its check indicator."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    tree.scrollToItem(item)
+    index = tree.indexFromItem(item, 0)
+    option = QStyleOptionViewItem()
+    tree.initViewItemOption(option)
+    option.rect = tree.visualRect(index)
+    tree.itemDelegateForIndex(index).initStyleOption(option, index)
+    box = tree.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, option, tree)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=box.center())
+
+
+def study_items(dialog) -> dict[str, object]:
+    tree = dialog.tree
+    return {tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole): tree.topLevelItem(i)
+            for i in range(tree.topLevelItemCount())}
+
+
+def click_import_and_wait(qtbot, dialog) -> None:
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog._busy(), timeout=60_000)
+
+
+def test_someone_elses_study_shows_its_patient_starts_unticked_and_asks_before_import(
+        qtbot, profile_folder, tmp_path, screenshot) -> None:
+    from helpers.dialogs import on_next_dialog
+
+    root = tmp_path / "mixed"
+    uids = make_disc(root, extra_patient="SMITH^JOHN")
+    dialog = open_dialog(qtbot, profile_folder, root)
+    items = study_items(dialog)
+    ct, mr = items[uids["CT"]], items[uids["MR"]]
+    assert ct.text(1) == "Jane Doe, born 1970-01-01" and ct.checkState(0) == Qt.CheckState.Checked
+    assert mr.text(1) == "Not Jane Doe: John Smith, born 1970-01-01"
+    assert mr.checkState(0) == Qt.CheckState.Unchecked, "someone else's study is not ticked"
+    assert mr.font(1).bold()
+    assert "Studies of someone else are not ticked" in dialog.banner.text()
+    assert dialog.import_button.text() == "&Import 1 study"
+    qtbot.mouseClick(dialog.select_all, Qt.MouseButton.LeftButton)
+    assert mr.checkState(0) == Qt.CheckState.Unchecked, "All does not tick someone else's study"
+    screenshot(dialog, "imaging-someone-else")
+
+    click_checkbox(qtbot, dialog.tree, mr)
+    assert mr.checkState(0) == Qt.CheckState.Checked
+    assert dialog.import_button.text() == "&Import 2 studies"
+
+    asked: list[str] = []
+
+    def answer(button):
+        def handle(box) -> None:
+            assert isinstance(box, QMessageBox) and box.objectName() == "confirmSomeoneElse"
+            assert box.defaultButton() is box.button(QMessageBox.StandardButton.No), "the safe answer is the default"
+            asked.append(box.text())
+            screenshot(box, "imaging-someone-else-confirm")
+            qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+        return handle
+
+    errors = on_next_dialog(answer(QMessageBox.StandardButton.No))
+    click_import_and_wait(qtbot, dialog)
+    assert errors == [] and len(asked) == 1
+    assert "not of Jane Doe" in asked[0] and "MRI BREAST BILATERAL (2024-06-10) — John Smith, born 1970-01-01" in asked[0]
+    assert "CT CHEST" not in asked[0], "only the studies of someone else are named"
+    assert imaging_records(profile_folder) == [], "No imports nothing"
+    assert dialog.status.text().startswith("Nothing was imported.")
+
+    errors = on_next_dialog(answer(QMessageBox.StandardButton.Yes))
+    click_import_and_wait(qtbot, dialog)
+    assert errors == [] and len(asked) == 2
+    assert len(imaging_records(profile_folder)) == 2
+
+
+def test_unticking_at_the_checkbox_imports_only_the_own_study_without_asking(qtbot, profile_folder, tmp_path) -> None:
+    root = tmp_path / "mixed"
+    uids = make_disc(root, extra_patient="SMITH^JOHN")
+    dialog = open_dialog(qtbot, profile_folder, root)
+    assert dialog.chosen_study_uids() == [uids["CT"]]
+    click_import_and_wait(qtbot, dialog)  # no question: only the patient's own study is ticked
+    [record] = imaging_records(profile_folder)
+    assert record.date_of_service == dt.date(2024, 3, 5)
+
+
+def test_a_disc_imported_before_is_recognised_and_nothing_is_added(qtbot, profile_folder, disc, screenshot) -> None:
+    root, uids = disc
+    first = open_dialog(qtbot, profile_folder, root)
+    click_import_and_wait(qtbot, first)
+    assert len(imaging_records(profile_folder)) == 2
+    with profile_folder.session() as s:
+        rows_before = s.scalar(text_count("imaging_file"))
+
+    again = open_dialog(qtbot, profile_folder, root)
+    items = study_items(again)
+    ct = items[uids["CT"]]
+    assert ct.checkState(0) == Qt.CheckState.Unchecked and ct.isDisabled(), "not importable again"
+    assert ct.child(0).text(0) == "Already imported: CT CHEST WITH CONTRAST (2024-03-05) (6 images) — skipped."
+    assert "2 studies are already in your records and will be skipped." in again.counts.text()
+    assert again.status.text() == "Everything on this disc is already in your records; there is nothing to import."
+    assert not again.import_button.isEnabled()
+    qtbot.mouseClick(again.select_all, Qt.MouseButton.LeftButton)
+    assert again.chosen_study_uids() == [] and not again.import_button.isEnabled()
+    screenshot(again, "imaging-already-imported")
+    assert len(imaging_records(profile_folder)) == 2
+    with profile_folder.session() as s:
+        assert s.scalar(text_count("imaging_file")) == rows_before
+
+
+def text_count(table: str):
+    from sqlalchemy import text
+
+    return text(f"SELECT count(*) FROM {table}")
+
+
+def test_remove_this_import_without_a_window_removes_records_and_files(qtbot, profile_folder, disc) -> None:
+    root, _uids = disc
+    vault_before = vault_contents(profile_folder)
+    dialog = open_dialog(qtbot, profile_folder, root)
+    assert not dialog.remove_button.isVisible()
+    click_import_and_wait(qtbot, dialog)
+    assert len(imaging_records(profile_folder)) == 2
+    assert dialog.remove_button.isVisible() and dialog.remove_button.isEnabled()
+    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    assert imaging_records(profile_folder) == []
+    with profile_folder.session() as s:
+        assert s.scalar(text_count("imaging_file")) == 0 and s.scalar(text_count("attachment")) == 0
+    assert vault_contents(profile_folder) == vault_before, "no history to bring it back: the files go too"
+    assert not dialog.remove_button.isEnabled()
+    assert dialog.status.text().startswith("The import was removed")
+
+
+def test_the_dialog_fits_a_small_screen_with_its_buttons_visible(qtbot, profile_folder, tmp_path, screenshot) -> None:
+    from secondopinion_desktop.ui.widgets.screen import available_geometry
+
+    root = tmp_path / "mixed"
+    make_disc(root, extra_patient="SMITH^JOHN")
+    with profile_folder.session() as s:
+        save_profile(s, name="Maria Rossi", date_of_birth=dt.date(1981, 7, 2))  # a long warning banner
+    dialog = open_dialog(qtbot, profile_folder, root)
+    screen = available_geometry(dialog)
+    assert dialog.frameGeometry().width() <= screen.width() and dialog.frameGeometry().height() <= screen.height()
+    assert dialog.minimumHeight() <= screen.height() and dialog.minimumWidth() <= screen.width()
+    for button in (dialog.import_button, dialog.close_button):
+        assert button.isVisible()
+        bottom_right = button.mapTo(dialog, button.rect().bottomRight())
+        assert dialog.rect().contains(bottom_right), button.text()
+    screenshot(dialog, "imaging-small-screen")

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QThreadPool, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QFont, QPalette, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QDialog,
     QFileDialog,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QProgressDialog,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -35,27 +37,25 @@ from PySide6.QtWidgets import (
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.jobs import Job, start_job
+from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 if TYPE_CHECKING:
-    from secondopinion_desktop.core.imaging.scan import ScanResult, StudyInfo
+    from secondopinion_desktop.core.imaging.importer import ImportResult
+    from secondopinion_desktop.core.imaging.plan import ImportPlan, StudyPlan
+    from secondopinion_desktop.core.imaging.scan import ScanResult
+    from secondopinion_desktop.ui.imaging.undo import ImportImagingCommand
+    from secondopinion_desktop.ui.records.commands import RecordsContext
 
 UID_ROLE = Qt.ItemDataRole.UserRole
 BANNER_STYLE = (
     "QLabel { background: #fff3cd; color: #5c4400; border: 1px solid #e0b84c; border-radius: 4px; padding: 8px; }"
 )
+SOMEONE_ELSE_COLOUR = "#a61b1b"
 HOME = Path.home()
-
-
-def _plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (many or word + 's')}"
-
-
-def _person(value: str) -> str:
-    """A DICOM person name as people write it ("DOE^JANE" → "JANE DOE")."""
-    from secondopinion_desktop.core.imaging.scan import person_name
-
-    return person_name(value)
+# tree columns
+STUDY, PATIENT, DATE, MODALITY, BODY_PART, IMAGES = range(6)
 
 
 def _is_cancel(exc: BaseException) -> bool:
@@ -84,16 +84,24 @@ class ImportImagingDialog(QDialog):
         *,
         record_id: int | None = None,
         root: Path | str | None = None,
+        undo_stack: QUndoStack | None = None,
+        context: RecordsContext | None = None,
     ) -> None:
         super().__init__(parent)
         self.folder = folder
         self.record_id = record_id
+        self.undo_stack = undo_stack if context is not None else None
+        self.context = context
         self.root: Path | None = None
         self.scan_result: ScanResult | None = None
-        self.import_result: Any = None
+        self.plan: ImportPlan | None = None
+        self.import_result: ImportResult | None = None
+        self.command: ImportImagingCommand | None = None  # the import's step in the undo history
+        self.removed_without_history = False
         self.imported_ids: list[int] = []
         self.last_job: Job | None = None
         self.progress_dialog: QProgressDialog | None = None
+        self.confirm_box: QMessageBox | None = None
         self._working: str | None = None  # "scan" or "import" while a job runs
         self.mismatch: list[str] = []
         self._study_items: dict[str, QTreeWidgetItem] = {}
@@ -145,20 +153,24 @@ class ImportImagingDialog(QDialog):
 
         self.tree = QTreeWidget()
         self.tree.setObjectName("imagingStudies")
-        self.tree.setAccessibleName("Studies and series found; tick the studies to import")
-        self.tree.setHeaderLabels(["Study / series", "Date", "Modality", "Body part", "Images"])
+        self.tree.setAccessibleName("Studies and series found, with the patient of each; tick the studies to import")
+        self.tree.setHeaderLabels(["Study / series", "Patient", "Date", "Modality", "Body part", "Images"])
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setUniformRowHeights(True)
+        self.tree.setWordWrap(False)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 90), (2, 75), (3, 110), (4, 60)):
+        header.setSectionResizeMode(STUDY, QHeaderView.ResizeMode.Stretch)
+        metrics = self.fontMetrics()
+        samples = {PATIENT: "Alex Sample, born 1970-01-01", DATE: "2024-03-05",
+                   MODALITY: "CT, MR", BODY_PART: "Abdomen", IMAGES: "12,345"}
+        for column, sample in samples.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, width)
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 2 * metrics.averageCharWidth())
+        self.tree.setMinimumHeight(metrics.height() * 7)
         self.tree.itemChanged.connect(self._update_buttons)
         self.select_all = QPushButton("&All")
-        self.select_all.setAccessibleName("Tick all studies")
+        self.select_all.setAccessibleName("Tick all studies of your own that are not imported yet")
         self.select_all.clicked.connect(lambda: self._check_all(True))
         self.select_none = QPushButton("&None")
         self.select_none.setAccessibleName("Untick all studies")
@@ -172,7 +184,7 @@ class ImportImagingDialog(QDialog):
         self.problems = QListWidget()
         self.problems.setObjectName("imagingProblems")
         self.problems.setAccessibleName("Files that were skipped, and why")
-        self.problems.setMaximumHeight(110)
+        self.problems.setMaximumHeight(metrics.height() * 4 + 8)
         self.problems_label.setBuddy(self.problems)
 
         # where the images go
@@ -200,6 +212,12 @@ class ImportImagingDialog(QDialog):
         self.status.setObjectName("imagingStatus")
         self.status.setAccessibleName("Import status")
         self.status.setWordWrap(True)
+        self.remove_button = QPushButton("&Remove this import")
+        self.remove_button.setObjectName("removeImportButton")
+        self.remove_button.setAccessibleName("Remove everything this import added (the same as Undo)")
+        self.remove_button.setAutoDefault(False)
+        self.remove_button.clicked.connect(self.remove_this_import)
+        self.remove_button.hide()
         self.import_button = QPushButton("&Import")
         self.import_button.setObjectName("importButton")
         self.import_button.setAccessibleName("Import the ticked studies")
@@ -212,23 +230,36 @@ class ImportImagingDialog(QDialog):
         self.close_button.setAutoDefault(False)
         self.close_button.clicked.connect(self.reject)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.remove_button)
+        buttons.addStretch(1)
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.close_button)
 
+        # everything above the status and the buttons scrolls when the screen is too small for it
+        content = QWidget()
+        content.setObjectName("imagingContent")
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addLayout(top)
+        inner.addWidget(self.scan_box)
+        inner.addWidget(self.banner)
+        inner.addWidget(self.counts)
+        inner.addLayout(studies_heading)
+        inner.addWidget(self.tree, 1)
+        inner.addWidget(self.problems_label)
+        inner.addWidget(self.problems)
+        inner.addWidget(self.target_box)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("imagingScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.scan_box)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.counts)
-        layout.addLayout(studies_heading)
-        layout.addWidget(self.tree, 1)
-        layout.addWidget(self.problems_label)
-        layout.addWidget(self.problems)
-        layout.addWidget(self.target_box)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.status)
         layout.addLayout(buttons)
-        self.resize(860, 640)
-        self._show_scan(None)
+        fit_to_screen(self, 1040, 720, min_width=640, min_height=420)
+        self._show_plan(None)
         if root is not None:
             self.scan(Path(root))
 
@@ -257,14 +288,18 @@ class ImportImagingDialog(QDialog):
         return self._working is not None
 
     def scan(self, root: Path) -> Job | None:
-        """Read ``root`` in the background; nothing is written. The preview fills in when it ends."""
+        """Read ``root`` in the background and plan the import against the data folder; nothing is written. The
+        preview fills in when it ends."""
+        from secondopinion_desktop.core.imaging.plan import plan_import
         from secondopinion_desktop.core.imaging.scan import scan_folder
+        from secondopinion_desktop.core.profile import get_profile
 
         if self._busy():
             return None
         self.root = root
+        folder = self.folder
         self.folder_label.setText(f"Reading <b>{_escape(str(root))}</b>…")
-        self._show_scan(None)
+        self._show_plan(None)
         self.status.setText("Reading the folder. Nothing is imported until you press Import.")
         self.scan_bar.setRange(0, 0)
         self.scan_box.show()
@@ -272,7 +307,9 @@ class ImportImagingDialog(QDialog):
         self._working = "scan"
 
         def work(control):  # type: ignore[no-untyped-def]
-            return scan_folder(root, progress=control.progress, cancelled=control.cancelled)
+            scan = scan_folder(root, progress=control.progress, cancelled=control.cancelled)
+            with folder.session() as session:
+                return plan_import(session, scan, get_profile(session))
 
         def progressed(done: int, total: int) -> None:
             self.scan_bar.setRange(0, max(total, 1))
@@ -286,7 +323,7 @@ class ImportImagingDialog(QDialog):
         def succeeded(result: Any) -> None:
             finished()
             self.folder_label.setText(f"Images from <b>{_escape(str(root))}</b>")
-            self._show_scan(result)
+            self._show_plan(result)
 
         def failed(exc: BaseException) -> None:
             finished()
@@ -305,31 +342,34 @@ class ImportImagingDialog(QDialog):
         if self._working == "scan" and self.last_job is not None:
             self.last_job.cancel()
 
-    def _show_scan(self, scan: ScanResult | None) -> None:
-        self.scan_result = scan
+    def _show_plan(self, plan: ImportPlan | None) -> None:
+        self.plan = plan
+        self.scan_result = scan = plan.scan if plan is not None else None
         self.tree.blockSignals(True)
         self.tree.clear()
         self._study_items.clear()
         self.problems.clear()
         self.mismatch = []
         self.banner.hide()
-        if scan is None:
+        if plan is None or scan is None:
             self.counts.setText("")
             self.problems_label.hide()
             self.problems.hide()
             self.tree.blockSignals(False)
             self._update_buttons()
             return
-        for study in scan.studies:
-            self._add_study(study)
+        for study in plan.studies:
+            self._add_study(study, plan)
         self.tree.blockSignals(False)
+        self._fit_patient_column()
         for problem in scan.problems:
             self.problems.addItem(self._problem_text(problem))
-        self.problems_label.setVisible(bool(scan.problems))
-        self.problems.setVisible(bool(scan.problems))
-        self.counts.setText(self._counts_text(scan))
-        self._show_warnings(scan)
-        if scan.studies:
+        self._fit_problems()
+        self.counts.setText(self._counts_text(plan))
+        self._show_warnings(plan)
+        if plan.everything_stored:
+            self.status.setText("Everything on this disc is already in your records; there is nothing to import.")
+        elif scan.studies:
             self.status.setText("Nothing has been imported yet. Tick the studies you want, then press Import.")
         else:
             self.status.setText("No images were found in this folder. Choose another folder.")
@@ -338,32 +378,86 @@ class ImportImagingDialog(QDialog):
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
         self.import_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _add_study(self, study: StudyInfo) -> None:
+    def _fit_problems(self) -> None:
+        """The list of skipped files: as tall as its lines, at most four (it scrolls beyond)."""
+        count = self.problems.count()
+        self.problems_label.setVisible(bool(count))
+        self.problems.setVisible(bool(count))
+        if count:
+            rows = min(count, 4)
+            row = max(self.problems.sizeHintForRow(0), self.problems.fontMetrics().height())
+            self.problems.setMaximumHeight(rows * row + 2 * self.problems.frameWidth() + 6)
+
+    def _fit_patient_column(self) -> None:
+        """Wide enough for the patient (and the "Not …" mark), but the study keeps at least half the width."""
+        metrics = self.tree.fontMetrics()
+        wanted = max((metrics.horizontalAdvance(item.text(PATIENT)) for item in self._study_items.values()),
+                     default=0) + 3 * metrics.averageCharWidth()
+        header = self.tree.header()
+        others = sum(header.sectionSize(c) for c in (DATE, MODALITY, BODY_PART, IMAGES))
+        room = max(self.tree.viewport().width() - others, 0) // 2
+        header.resizeSection(PATIENT, max(min(wanted, room), header.sectionSize(PATIENT)))
+
+    def _not_the_patient(self, plan: ImportPlan) -> str:
+        return f"Not {plan.profile_name}" if plan.profile_name else "Not the patient of your profile"
+
+    def _add_study(self, entry: StudyPlan, plan: ImportPlan) -> None:
+        study = entry.study
+        patient = entry.patient_label()
+        if entry.someone_else:
+            patient = f"{self._not_the_patient(plan)}: {patient}"
+        images = (str(study.image_count) if not entry.partly_imported
+                  else f"{entry.new_images} new of {study.image_count}")
         item = QTreeWidgetItem([
             study.description or "Study without a description",
+            patient,
             study.date.isoformat() if study.date else "—",
             ", ".join(study.modalities),
             ", ".join(study.body_parts),
-            str(study.image_count),
+            images,
         ])
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(0, Qt.CheckState.Checked)
-        item.setData(0, UID_ROLE, study.study_uid)
+        flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
+        if not entry.importable:
+            flags &= ~Qt.ItemFlag.ItemIsEnabled  # every image is stored already: nothing to tick
+        item.setFlags(flags)
+        item.setCheckState(STUDY, Qt.CheckState.Checked if entry.chosen_by_default else Qt.CheckState.Unchecked)
+        item.setData(STUDY, UID_ROLE, study.study_uid)
         details = [
+            f"Patient on the images: {entry.patient_label()}",
+            *(f"Differs from your profile: {d}." for d in entry.differences),
             f"Hospital or clinic: {study.institution}" if study.institution else "",
             f"Referring doctor: {study.referring_physician}" if study.referring_physician else "",
             f"Accession number: {study.accession_number}" if study.accession_number else "",
-            f"Patient on the images: {_person(study.patient_name)}" if study.patient_name else "",
-            _plural(len(study.series), "series", "series"),
+            plural(len(study.series), "series", "series"),
+            entry.stored_sentence(),
         ]
-        item.setToolTip(0, "\n".join(d for d in details if d))
+        tip = "\n".join(d for d in details if d)
+        for column in range(self.tree.columnCount()):
+            item.setToolTip(column, tip)
+        if entry.someone_else:
+            bold = QFont(item.font(PATIENT))
+            bold.setBold(True)
+            item.setFont(PATIENT, bold)
+            item.setForeground(PATIENT, QBrush(QColor(SOMEONE_ELSE_COLOUR)))
+            item.setData(PATIENT, Qt.ItemDataRole.AccessibleTextRole, f"Warning: {patient}")
+        self.tree.addTopLevelItem(item)
+        note = entry.stored_sentence()
+        if note:
+            child = QTreeWidgetItem([note])
+            child.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            italic = QFont(child.font(STUDY))
+            italic.setItalic(True)
+            child.setFont(STUDY, italic)
+            child.setForeground(STUDY, self.palette().brush(QPalette.ColorGroup.Active, QPalette.ColorRole.Text))
+            child.setToolTip(STUDY, note)
+            item.addChild(child)
+            child.setFirstColumnSpanned(True)
         for series in study.series:
             child = QTreeWidgetItem([
-                series.label(), "", series.modality, series.body_part, str(series.image_count),
+                series.label(), "", "", series.modality, series.body_part, str(series.image_count),
             ])
             child.setFlags(child.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             item.addChild(child)
-        self.tree.addTopLevelItem(item)
         item.setExpanded(True)
         self._study_items[study.study_uid] = item
 
@@ -373,34 +467,35 @@ class ImportImagingDialog(QDialog):
         return f"{where} — {why}" if where and why else (where or why or str(problem))
 
     @staticmethod
-    def _counts_text(scan: ScanResult) -> str:
-        text = (f"{_plural(len(scan.studies), 'study', 'studies')}, {_plural(scan.series_count, 'series', 'series')}, "
-                f"{_plural(scan.image_count, 'image')}")
+    def _counts_text(plan: ImportPlan) -> str:
+        scan = plan.scan
+        text = (f"{plural(len(scan.studies), 'study', 'studies')}, {plural(scan.series_count, 'series', 'series')}, "
+                f"{plural(scan.image_count, 'image')}")
         if scan.non_dicom_count:
-            text += f"; {_plural(scan.non_dicom_count, 'other file')} skipped"
+            text += f"; {plural(scan.non_dicom_count, 'other file')} skipped"
         if scan.used_dicomdir:
             text += " (read from the disc's DICOMDIR index)"
-        return text + "."
+        text += "."
+        stored = [s for s in plan.studies if s.already_imported]
+        partly = [s for s in plan.studies if s.partly_imported]
+        if stored:
+            verb = "is" if len(stored) == 1 else "are"
+            text += f" {plural(len(stored), 'study', 'studies')} {verb} already in your records and will be skipped."
+        if partly:
+            text += (f" {plural(len(partly), 'study', 'studies')} imported in part before: only "
+                     f"{plural(sum(s.new_images for s in partly), 'new image')} will be added.")
+        return text
 
-    def _show_warnings(self, scan: ScanResult) -> None:
-        from secondopinion_desktop.core.imaging.importer import patient_mismatch
-        from secondopinion_desktop.core.profile import get_profile
-
-        with self.folder.session() as session:
-            profile = get_profile(session)
-        lines = [line for line in patient_mismatch(scan, profile) if line]
-        patients = list(scan.patients)
-        if len(patients) > 1:
-            names = "; ".join(_person(p.name) + (f", born {p.birth_date.isoformat()}" if p.birth_date else "")
-                              for p in patients)
-            several = f"These images belong to {len(patients)} different patients: {names}."
-            if not any(str(len(patients)) in line and "patient" in line.lower() for line in lines):
-                lines.append(several)
+    def _show_warnings(self, plan: ImportPlan) -> None:
+        lines = list(plan.warnings)
+        others = [s for s in plan.studies if s.someone_else]
         self.mismatch = lines
         if lines:
+            advice = ("Studies of someone else are not ticked; import one only if you are sure it belongs in "
+                      "your records." if others else "Untick the studies that are not yours before importing.")
             self.banner.setText(
                 "⚠ <b>Check that these images are yours.</b><br>" + "<br>".join(_escape(line) for line in lines)
-                + "<br>Untick the studies that are not yours before importing."
+                + "<br>" + _escape(advice)
             )
             self.banner.show()
         else:
@@ -409,15 +504,24 @@ class ImportImagingDialog(QDialog):
     # --- choosing -----------------------------------------------------------------------------------------
 
     def _check_all(self, checked: bool) -> None:
+        """All: every study of the profile's patient with new images (someone else's stay as they are)."""
         state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-        for item in self._study_items.values():
-            item.setCheckState(0, state)
+        for uid, item in self._study_items.items():
+            entry = self._entry(uid)
+            if not checked or (entry is not None and entry.chosen_by_default):
+                item.setCheckState(STUDY, state)
+
+    def _entry(self, uid: str) -> StudyPlan | None:
+        if self.plan is None:
+            return None
+        return next((s for s in self.plan.studies if s.study_uid == uid), None)
 
     def set_study_checked(self, uid: str, checked: bool) -> None:
-        self._study_items[uid].setCheckState(0, Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        self._study_items[uid].setCheckState(STUDY, Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def chosen_study_uids(self) -> list[str]:
-        return [uid for uid, item in self._study_items.items() if item.checkState(0) == Qt.CheckState.Checked]
+        return [uid for uid, item in self._study_items.items()
+                if item.checkState(STUDY) == Qt.CheckState.Checked and not item.isDisabled()]
 
     def attaching(self) -> bool:
         return self.record_id is not None and self.attach.isChecked()
@@ -426,23 +530,52 @@ class ImportImagingDialog(QDialog):
         has_studies = bool(self._study_items)
         chosen = len(self.chosen_study_uids()) if has_studies else 0
         self.import_button.setEnabled(chosen > 0 and not self._busy() and not self.imported_ids)
-        self.import_button.setText(f"&Import {_plural(chosen, 'study', 'studies')}" if chosen else "&Import")
+        self.import_button.setText(f"&Import {plural(chosen, 'study', 'studies')}" if chosen else "&Import")
         for widget in (self.select_all, self.select_none, self.target_box):
             widget.setEnabled(has_studies and not self.imported_ids)
 
     # --- step 3: import -----------------------------------------------------------------------------------
 
+    def _confirm_someone_else(self, uids: list[str]) -> bool:
+        """Ask before importing studies whose patient is not the profile's; the safe answer (No) is the default."""
+        plan = self.plan
+        others = [s for s in (self._entry(u) for u in uids) if s is not None and s.someone_else]
+        if plan is None or not others:
+            return True
+        whose = "; ".join(f"{s.study.label()} — {s.patient_label()}" for s in others)
+        mine = plan.profile_name or "the patient in your profile"
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Import someone else's images?",
+            f"{'This study is' if len(others) == 1 else 'These studies are'} not of {mine}:\n\n{whose}\n\n"
+            f"Import {'it' if len(others) == 1 else 'them'} into your records anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
+        )
+        box.setObjectName("confirmSomeoneElse")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText(
+            f"Import {'it' if len(others) == 1 else 'them'} anyway")
+        box.button(QMessageBox.StandardButton.No).setText("&No, do not import")
+        self.confirm_box = box
+        try:
+            return box.exec() == QMessageBox.StandardButton.Yes
+        finally:
+            self.confirm_box = None
+            box.deleteLater()
+
     def start_import(self) -> Job | None:
         from secondopinion_desktop.core.imaging.importer import import_imaging
 
         uids = self.chosen_study_uids()
-        if self.scan_result is None or not uids or self._busy() or self.root is None:
+        if self.scan_result is None or not uids or self._busy() or self.root is None or self.imported_ids:
+            return None
+        if not self._confirm_someone_else(uids):
+            self.status.setText("Nothing was imported. Untick the studies that are not yours, then press Import.")
             return None
         folder, scan = self.folder, self.scan_result
         record_id = self.record_id if self.attaching() else None
-        study_uids = None if len(uids) == len(self._study_items) else list(uids)
-        images = sum(s.image_count for s in scan.studies if s.study_uid in uids)
-        progress = QProgressDialog(f"Importing {_plural(images, 'image')}…", "Cancel", 0, 1000, self)
+        study_uids = None if len(uids) == len(scan.studies) else list(uids)
+        images = sum(e.new_images for e in (self._entry(u) for u in uids) if e is not None)
+        progress = QProgressDialog(f"Importing {plural(images, 'image')}…", "Cancel", 0, 1000, self)
         progress.setObjectName("importProgress")
         progress.setWindowTitle("Importing imaging")
         progress.setAccessibleName("Import progress")
@@ -474,6 +607,7 @@ class ImportImagingDialog(QDialog):
             self.import_result = result
             self.imported_ids = list(result.record_ids)
             self._show_done(result)
+            self._remember(result)
             self._update_buttons()
             self.imported.emit(list(self.imported_ids))
 
@@ -496,19 +630,97 @@ class ImportImagingDialog(QDialog):
         progress.canceled.connect(self.last_job.cancel)
         return self.last_job
 
+    def _remember(self, result: ImportResult) -> None:
+        """Put the import into the window's undo history (its first redo only shows the new records)."""
+        if not result.files_stored:
+            return
+        if self.undo_stack is not None and self.context is not None:
+            from secondopinion_desktop.ui.imaging.undo import ImportImagingCommand
+
+            self.command = ImportImagingCommand(self.context, result)
+            self.undo_stack.push(self.command)
+            self.undo_stack.indexChanged.connect(self._history_moved)
+        self.remove_button.show()
+        self._update_remove_button()
+
+    def _history_moved(self, _index: int) -> None:
+        self._update_remove_button()
+
+    def _command_alive(self) -> bool:
+        from shiboken6 import isValid
+
+        return self.command is not None and isValid(self.command) and not self.command.isObsolete()
+
+    def _import_applied(self) -> bool:
+        if self.import_result is None or not self.import_result.files_stored:
+            return False
+        if self.command is None:
+            return not self.removed_without_history
+        return self._command_alive() and self.command.applied
+
+    def _command_on_top(self) -> bool:
+        stack = self.undo_stack
+        return (stack is not None and self._command_alive() and stack.index() > 0
+                and stack.command(stack.index() - 1) is self.command)
+
+    def _update_remove_button(self) -> None:
+        if self.import_result is None:
+            return
+        applied = self._import_applied()
+        self.remove_button.setEnabled(applied and (self.command is None or self._command_on_top()))
+        if not applied:
+            self.remove_button.setText("Import removed")
+            self.status.setText(
+                "The import was removed; everything it added is gone."
+                + (" Redo (Ctrl+Shift+Z) in the main window brings it back."
+                   if self._command_alive() else "")
+            )
+        elif self.remove_button.text() != "&Remove this import":  # brought back by Redo
+            self.remove_button.setText("&Remove this import")
+            self._show_done(self.import_result)
+
+    def remove_this_import(self) -> None:
+        """Remove this import: the same step as Undo in the main window (Redo brings it back)."""
+        from secondopinion_desktop.core.imaging.removal import remove_import
+
+        if not self._import_applied() or self.import_result is None:
+            return
+        if self.command is not None:
+            if self._command_on_top():
+                assert self.undo_stack is not None
+                self.undo_stack.undo()
+            return
+        try:
+            remove_import(self.folder, self.import_result, keep_files=False)
+        except SecondOpinionError as exc:
+            QMessageBox.warning(self, "Import imaging", str(exc))
+            return
+        self.removed_without_history = True
+        self._update_remove_button()
+
     def _show_done(self, result: Any) -> None:
-        records = len(self.imported_ids)
         stored = int(getattr(result, "files_stored", 0) or 0)
-        where = (f"attached to “{self._record_title(self.imported_ids[0])}”" if self.attaching() and records
-                 else f"in {_plural(records, 'new imaging record')}")
-        text = f"Imported {_plural(stored, 'image')} {where}."
+        created = list(getattr(result, "created_record_ids", ()) or ())
+        others = [r for r in self.imported_ids if r not in created]
+        if not stored:
+            text = result.skipped_sentence() or "Nothing new was imported."
+        else:
+            where = []
+            if created:
+                where.append(f"in {plural(len(created), 'new imaging record')}")
+            verb = "attached to" if self.attaching() else "added to"
+            where += [f"{verb} “{self._record_title(r)}”" for r in others]
+            text = f"Imported {plural(stored, 'image')} {' and '.join(where)}."
+            skipped = result.skipped_sentence()
+            if skipped:
+                text += f" {skipped}"
         problems = list(getattr(result, "problems", ()) or ())
-        if problems:
-            text += f" {_plural(len(problems), 'note')} about single files — listed above."
+        if problems and not self.problems.findItems(self._problem_text(problems[0]), Qt.MatchFlag.MatchExactly):
             for problem in problems:
                 self.problems.addItem(self._problem_text(problem))
-            self.problems_label.show()
-            self.problems.show()
+            self._fit_problems()
+        if problems:
+            text += f" {plural(len(problems), 'note')} about single files — listed above."
         self.status.setText(text)
         self.close_button.setText("Close")
         self.close_button.setAccessibleName("Close")
@@ -535,15 +747,25 @@ def _escape(text: str) -> str:
 
 
 def open_import_imaging(
-    parent: QWidget | None, folder: DataFolder, record_id: int | None = None, root: Path | None = None,
+    parent: QWidget | None,
+    folder: DataFolder,
+    record_id: int | None = None,
+    root: Path | None = None,
+    *,
+    undo_stack: QUndoStack | None = None,
+    context: RecordsContext | None = None,
 ) -> ImportImagingDialog | None:
-    """Ask for the folder first (unless ``root`` is given), then show the preview dialog (window-modal)."""
+    """Ask for the folder first (unless ``root`` is given), then show the preview dialog (window-modal).
+
+    With ``undo_stack`` and ``context`` (the records tab) a finished import becomes one step of that history.
+    """
     if root is None:
         chosen = QFileDialog.getExistingDirectory(parent, "Choose the CD or folder with the images", str(HOME))
         if not chosen:
             return None
         root = Path(chosen)
-    dialog = ImportImagingDialog(folder, parent, record_id=record_id, root=root)
+    dialog = ImportImagingDialog(folder, parent, record_id=record_id, root=root, undo_stack=undo_stack,
+                                 context=context)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.show()

@@ -334,10 +334,8 @@ class RecordsTab(QWidget):
             return None
         record = self._current
         record_id = record.id if record is not None and record.kind is RecordKind.IMAGING else None
-        dialog = open_import_imaging(self, self.folder, record_id, root)
-        if dialog is not None:
-            dialog.imported.connect(self._imaging_imported)
-        return dialog
+        # the dialog puts a finished import into this tab's undo history, which also shows the new records
+        return open_import_imaging(self, self.folder, record_id, root, undo_stack=self.undo_stack, context=self)
 
     def _imaging_imported(self, record_ids: list[int]) -> None:
         if record_ids:

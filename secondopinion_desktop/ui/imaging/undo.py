@@ -1,0 +1,64 @@
+"""Undo and redo of an imaging import, as one step of the records tab's history (Ctrl+Z / Ctrl+Shift+Z).
+
+The import itself runs in the background before the command exists; the command is pushed once it succeeded, so
+its first ``redo`` only shows the new records. ``undo`` takes the whole import away (``removal.remove_import``)
+and keeps its vault files while the history may bring it back; the records tab purges them when the history ends.
+"""
+
+from __future__ import annotations
+
+from secondopinion_desktop.core.imaging.importer import ImportResult
+from secondopinion_desktop.core.imaging.removal import RemovedImport, remove_import, restore_import
+from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.ui.records.commands import RecordsContext, _RecordCommand
+
+
+def import_title(result: ImportResult) -> str:
+    """"Import imaging (6 images)": what Edit › Undo names."""
+    return f"Import imaging ({plural(result.files_stored, 'image')})"
+
+
+class ImportImagingCommand(_RecordCommand):
+    def __init__(self, context: RecordsContext, result: ImportResult) -> None:
+        super().__init__(context, import_title(result))
+        self.result = result
+        self.removed: RemovedImport | None = None
+        self._pushed = False
+
+    @property
+    def applied(self) -> bool:
+        """True while the import is in the data folder (pushed or redone, not undone)."""
+        return self.removed is None
+
+    def _show_added(self) -> None:
+        ids = list(self.result.record_ids)
+        if ids:
+            self.context.records_changed(ids, select=ids[0])
+
+    def redo(self) -> None:
+        if not self._pushed:  # the import has just run: nothing to do again
+            self._pushed = True
+            self._show_added()
+            return
+
+        def do() -> None:
+            assert self.removed is not None
+            restore_import(self.context.folder, self.removed)
+            self.removed = None
+            self._show_added()
+
+        self._guard(do)
+
+    def undo(self) -> None:
+        def do() -> None:
+            removed = remove_import(self.context.folder, self.result, keep_files=True)
+            self.removed = removed
+            self.context.kept_files(set(removed.digests))
+            created = list(self.result.created_record_ids)
+            if created:
+                self.context.records_removed(created)
+            others = [r for r in self.result.record_ids if r not in created]
+            if others:
+                self.context.records_changed(others, select=others[0])
+
+        self._guard(do)
