@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
-from secondopinion_desktop.ui.appointments.widgets import Autosave, started_text
+from secondopinion_desktop.ui.appointments.widgets import Autosave, set_placeholder, started_text
 
 NOTE_SAVE_DELAY_MS = 1000
 NOTE_MAX_WAIT_MS = 3000
@@ -134,7 +134,7 @@ class NotesPane(QWidget):
         if keep_editor:  # the first keystroke started this note: leave the editor (and its undo) alone
             self.note_id = select
             self.delete_button.setEnabled(True)
-            self.editor.setPlaceholderText("Saved as you type.")
+            set_placeholder(self.editor, "Saved as you type.")
         else:
             self._show_note(self.notes[chosen] if chosen >= 0 else None)
 
@@ -150,14 +150,15 @@ class NotesPane(QWidget):
         self.new_button.setEnabled(has_appointment)
         self.delete_button.setEnabled(note is not None)
         if not has_appointment:
-            self.editor.setPlaceholderText("Choose or add an appointment to take notes.")
+            set_placeholder(self.editor, "Choose or add an appointment to take notes.")
         elif note is None:
-            self.editor.setPlaceholderText(
+            set_placeholder(
+                self.editor,
                 "Type here during the visit: what the doctor says, the plan, names, next steps. "
                 "A note starts with your first keystroke and is saved as you type."
             )
         else:
-            self.editor.setPlaceholderText("Saved as you type.")
+            set_placeholder(self.editor, "Saved as you type.")
         self._set_status(self._started() if note else "")
 
     def _started(self) -> str:

@@ -30,7 +30,7 @@ from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core import questions as bank_svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
-from secondopinion_desktop.ui.appointments.widgets import Autosave
+from secondopinion_desktop.ui.appointments.widgets import Autosave, set_placeholder
 from secondopinion_desktop.ui.guidance.questions import WrappingTree
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
@@ -270,14 +270,15 @@ class QuestionsPane(QWidget):
         self.answer_edit.setEnabled(question is not None)
         if question is None:
             self.answer_label.setText("Ans&wer")
-            self.answer_edit.setPlaceholderText(
+            set_placeholder(
+                self.answer_edit,
                 "Select a question to write down the doctor's answer." if self.questions
                 else "Add the questions you want answered; then write the answers here during the visit."
             )
         else:
             shown = question.text if len(question.text) < 140 else question.text[:137] + "…"
             self.answer_label.setText(f"Ans&wer to “{shown.replace('&', '&&')}”")
-            self.answer_edit.setPlaceholderText("What the doctor said (saved as you type)")
+            set_placeholder(self.answer_edit, "What the doctor said (saved as you type)")
 
     def _answer_typed(self) -> None:
         if not self._loading and self._answer_for is not None:

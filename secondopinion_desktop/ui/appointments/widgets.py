@@ -8,7 +8,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, QPointF, QRect, Qt, QTime, QTimer
 from PySide6.QtGui import QAccessible, QAccessibleEvent, QKeyEvent, QMouseEvent
-from PySide6.QtWidgets import QDateTimeEdit, QFormLayout, QLabel, QStyle, QStyleOptionComboBox, QWidget
+from PySide6.QtWidgets import (
+    QDateTimeEdit,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QStyle,
+    QStyleOptionComboBox,
+    QWidget,
+)
 
 ERROR_STYLE = (
     "QLabel#errorLabel { color: #8b1a1a; background: #fdecea; border: 1px solid #e0a8a8;"
@@ -35,6 +43,14 @@ def show_error(label: QLabel, message: str) -> None:
     label.setText(message)
     label.show()
     QAccessible.updateAccessibility(QAccessibleEvent(label, QAccessible.Event.Alert))
+
+
+def set_placeholder(edit: QPlainTextEdit, text: str) -> None:
+    """Change a text box's grey hint and repaint all of it: Qt repaints only the lines whose text changed, so
+    the old hint would show through the new one where they differ in length."""
+    if edit.placeholderText() != text:
+        edit.setPlaceholderText(text)
+        edit.viewport().update()
 
 
 def add_row(
