@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.appointments.widgets import Autosave, set_placeholder, started_text
 
 NOTE_SAVE_DELAY_MS = 1000
@@ -255,7 +256,7 @@ class NotesPane(QWidget):
             return
         self.flush()
         text = self.editor.toPlainText().strip()
-        size = f"{len(text):,} characters" if text else "empty"
+        size = plural(len(text), "character") if text else "empty"
         answer = QMessageBox.question(
             self, "Delete note", f"Delete the note {self._started().lower()} ({size})?\n\nThis cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,

@@ -30,6 +30,7 @@ from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core import questions as bank_svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.appointments.widgets import Autosave, set_placeholder
 from secondopinion_desktop.ui.guidance.questions import WrappingTree
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
@@ -537,7 +538,7 @@ class QuestionBankDialog(QDialog):
 
     def _update_count(self, *_args: object) -> None:
         count = len(self.chosen())
-        self.ok_button.setText(f"Add {count} question{'s' if count != 1 else ''}" if count else "Add")
+        self.ok_button.setText(f"Add {plural(count, 'question')}" if count else "Add")
         self.ok_button.setEnabled(count > 0)
 
     def _filter(self, text: str) -> None:

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.appointments.notes import NotesPane
 from secondopinion_desktop.ui.appointments.questions import QuestionsPane
 from secondopinion_desktop.ui.appointments.widgets import long_date, short_time, when_text
@@ -73,7 +74,7 @@ def relative_day(moment: dt.datetime, now: dt.datetime | None = None) -> str:
         return "tomorrow"
     if days == -1:
         return "yesterday"
-    return f"in {days} days" if days > 0 else f"{-days} days ago"
+    return f"in {plural(days, 'day')}" if days > 0 else f"{plural(-days, 'day')} ago"
 
 
 def appointment_title(a: svc.AppointmentData) -> str:
@@ -406,8 +407,8 @@ class AppointmentsTab(QWidget):
         item.setData(APPOINTMENT_ID_ROLE, a.id)
         answered = sum(q.answered for q in a.questions)
         item.setToolTip(
-            f"{appointment_title(a)}\n{place}\n{len(a.questions)} questions ({answered} answered), "
-            f"{len(a.notes)} note{'s' if len(a.notes) != 1 else ''}"
+            f"{appointment_title(a)}\n{place}\n{plural(len(a.questions), 'question')} ({answered} answered), "
+            f"{plural(len(a.notes), 'note')}"
         )
         item.setData(Qt.ItemDataRole.AccessibleTextRole, ", ".join(lines) + (" (past)" if past else ""))
         item.setData(PAST_ROLE, past)
@@ -575,10 +576,10 @@ class AppointmentsTab(QWidget):
         notes = len(a.notes)
         parts = []
         if questions:
-            parts.append(f"{questions} question{'s' if questions != 1 else ''}"
+            parts.append(plural(questions, "question")
                          + (f" ({answered} answered)" if answered else ""))
         if notes:
-            parts.append(f"{notes} note{'s' if notes != 1 else ''}")
+            parts.append(plural(notes, "note"))
         goes = (" and ".join(parts) + (" go" if questions + notes > 1 else " goes") + " with it."
                 if parts else "It has no questions or notes.")
         answer = QMessageBox.question(
