@@ -169,10 +169,11 @@ def find_clinician(session: Session, name: str) -> Clinician | None:
     return next((c for c in clinicians if c.name.casefold() == wanted), None)
 
 
-def get_or_create_clinician(session: Session, name: str) -> ClinicianData:
-    """The clinician with this name (ignoring case), created with just the name if there is none."""
+def get_or_create_clinician(session: Session, name: str, **new_fields: Any) -> ClinicianData:
+    """The clinician with this name (ignoring case); if there is none, one is created with the name and
+    ``new_fields`` (for example the role and specialty the record it was typed into suggests)."""
     existing = find_clinician(session, name)
-    return clinician_data(existing) if existing else create_clinician(session, name)
+    return clinician_data(existing) if existing else create_clinician(session, name, **new_fields)
 
 
 def list_clinicians(session: Session, role: ClinicianRole | str | None = None) -> list[ClinicianData]:

@@ -21,6 +21,7 @@ from secondopinion_desktop.core.errors import NotFoundError, ValidationError
 from secondopinion_desktop.core.models import (
     Attachment,
     Clinician,
+    ClinicianRole,
     Facility,
     ImagesLocation,
     Record,
@@ -103,6 +104,11 @@ STATUS_DATE_FIELD = {
     RecordStatus.RECEIVED: "received_on",
     RecordStatus.SENT: "sent_on",
 }
+# A clinician typed into a record of these kinds is created as who writes such records, not as a treating doctor.
+NEW_CLINICIAN_FIELDS: dict[RecordKind, dict[str, Any]] = {
+    RecordKind.PATHOLOGY: {"role": ClinicianRole.OTHER, "specialty": "Pathology"},
+    RecordKind.IMAGING: {"role": ClinicianRole.OTHER, "specialty": "Radiology"},
+}
 EDITABLE_FIELDS = (
     "kind", "title", "date_of_service", "facility_id", "facility", "clinician_id", "clinician", "status",
     "requested_on", "received_on", "sent_on", "summary", "notes", *IMAGING_FIELDS, *PATHOLOGY_FIELDS,
@@ -163,7 +169,8 @@ def _apply(session: Session, record: Record, fields: dict[str, Any]) -> None:
             record.clinician_id = value
         elif key == "clinician":
             name = clean_line(value, "clinician's name", max_len=200)
-            record.clinician_id = get_or_create_clinician(session, name).id if name else None
+            new_fields = NEW_CLINICIAN_FIELDS.get(record.kind, {"role": ClinicianRole.TREATING})
+            record.clinician_id = get_or_create_clinician(session, name, **new_fields).id if name else None
         elif key in ("summary", "notes"):
             setattr(record, key, clean_text(value, key))
         elif key == "images_location":
@@ -209,6 +216,9 @@ def get_record(session: Session, record_id: int) -> RecordData:
 
 
 def create_record(session: Session, kind: RecordKind | str, title: str, **fields: Any) -> RecordData:
+    """A new record; its status is Needed unless ``status`` says otherwise."""
+    if fields.get("status") is None:
+        fields.pop("status", None)
     record = Record(kind=parse_enum(RecordKind, kind, "record kind"), status=RecordStatus.NEEDED)
     _apply(session, record, {"title": title, **fields})
     session.add(record)
@@ -448,9 +458,12 @@ def create_record_with_files(
     """Create a record and attach files in one step: all of it, or (after a failure or a crash) none of it.
 
     Every file is checked and copied into the vault first; the record and its attachment rows are then
-    committed in one transaction. If anything fails, vault files new to this call are removed again.
+    committed in one transaction. If anything fails, vault files new to this call are removed again. A record
+    that comes with its files has been received: its status is Received unless ``status`` says otherwise.
     """
     paths = [Path(f) for f in files]
+    if fields.get("status") is None:
+        fields["status"] = RecordStatus.RECEIVED if paths else RecordStatus.NEEDED
     for path in paths:
         check_attachable(path)
     names = [clean_line(p.name, "file name", required=True, max_len=1000) for p in paths]

@@ -775,3 +775,35 @@ def test_choices_accept_values_with_hyphens_and_labels_with_hyphens(folder) -> N
         assert create_clinician(s, "C", role="SECOND_OPINION").role is ClinicianRole.SECOND_OPINION
         r = create_record(s, "lab", "x", status="Sent to second-opinion doctor")
     assert r.status is RecordStatus.SENT and r.sent_on == TODAY
+
+
+# --- a record that comes with its files; clinicians typed into a record -------------------------------------
+
+
+def test_a_record_created_with_files_starts_as_received(folder, tmp_path: Path) -> None:
+    from secondopinion_desktop.core.records import create_record_with_files
+
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    with_file = create_record_with_files(folder, RecordKind.PATHOLOGY, "Biopsy report", [report])
+    assert with_file.status is RecordStatus.RECEIVED and with_file.received_on == dt.date.today()
+    without = create_record_with_files(folder, RecordKind.PATHOLOGY, "Slides", [], status=None)
+    assert without.status is RecordStatus.NEEDED
+    chosen = create_record_with_files(folder, RecordKind.LAB, "Blood test", [report], status="requested")
+    assert chosen.status is RecordStatus.REQUESTED  # what the user chose wins
+
+
+def test_a_clinician_typed_into_a_record_gets_the_role_of_its_kind(folder) -> None:
+    from secondopinion_desktop.core.directory import list_clinicians
+    from secondopinion_desktop.core.models import ClinicianRole
+
+    with folder.session() as session:
+        create_record(session, RecordKind.PATHOLOGY, "Biopsy report", clinician="Dr. Slide")
+        create_record(session, RecordKind.IMAGING, "CT report", clinician="Dr. Scan")
+        create_record(session, RecordKind.CLINICAL, "Visit note", clinician="Dr. Care")
+        record = create_record(session, RecordKind.LAB, "Blood test", clinician="dr. slide")  # existing one
+        people = {c.name: c for c in list_clinicians(session)}
+    assert (people["Dr. Slide"].role, people["Dr. Slide"].specialty) == (ClinicianRole.OTHER, "Pathology")
+    assert (people["Dr. Scan"].role, people["Dr. Scan"].specialty) == (ClinicianRole.OTHER, "Radiology")
+    assert (people["Dr. Care"].role, people["Dr. Care"].specialty) == (ClinicianRole.TREATING, "")
+    assert record.clinician_id == people["Dr. Slide"].id and len(people) == 3

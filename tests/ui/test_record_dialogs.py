@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QRadioButton,
     QWidget,
 )
 
@@ -41,7 +42,7 @@ from secondopinion_desktop.ui.records.dialogs import DropImportDialog, RecordDia
 from secondopinion_desktop.ui.records.style import human_size
 
 INPUT_NAMES = (
-    "kindCombo", "titleEdit", "dateEdit", "facilityCombo", "clinicianCombo", "statusCombo", "requestedEdit",
+    "kindCombo", "titleEdit", "dateEdit", "facilityCombo", "clinicianCombo", "requestedEdit",
     "receivedEdit", "sentEdit", "summaryEdit", "notesEdit", "modalityCombo", "bodyRegionEdit",
     "imagesLocationCombo", "accessionEdit", "specimenSiteEdit", "slidesEdit", "blocksEdit", "holderEdit",
 )
@@ -102,6 +103,20 @@ def choose(qtbot, combo: QComboBox, label: str) -> None:
             return
         qtbot.keyClick(combo, Qt.Key.Key_Down)
     assert combo.currentText() == label
+
+
+STATUS_KEYS = {
+    RecordStatus.NEEDED: Qt.Key.Key_N,
+    RecordStatus.REQUESTED: Qt.Key.Key_R,
+    RecordStatus.RECEIVED: Qt.Key.Key_V,
+    RecordStatus.SENT: Qt.Key.Key_S,
+}
+
+
+def choose_status(qtbot, dialog: RecordDialog, status: RecordStatus) -> None:
+    """Pick a status with its Alt+letter, as the underlined letter on its button says."""
+    qtbot.keyClick(dialog.focusWidget() or dialog, STATUS_KEYS[status], Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: dialog.status() is status)  # Qt animates the click for a moment
 
 
 def click_ok(qtbot, dialog: RecordDialog) -> None:
@@ -243,15 +258,17 @@ def test_bad_date_of_service_gets_a_clear_message(qtbot, folder, typed, expected
     assert snapshot(folder) == ([], [], [], [])
 
 
-def test_status_dates_appear_step_by_step_and_are_checked(qtbot, folder) -> None:
+def test_status_dates_follow_the_status_and_are_checked(qtbot, folder) -> None:
     dialog = open_dialog(qtbot, folder, title="Operative report")
     dates = [child(dialog, n) for n in ("requestedEdit", "receivedEdit", "sentEdit")]
-    assert [d.isVisible() for d in dates] == [False, False, False]
-    choose(qtbot, dialog.status_combo, "Requested")
-    assert [d.isVisible() for d in dates] == [True, False, False]
+    assert [d.isVisible() for d in dates] == [True, True, True]  # always there: nothing moves
+    assert [d.isEnabled() for d in dates] == [False, False, False]
+    choose_status(qtbot, dialog, RecordStatus.REQUESTED)
+    assert [d.isEnabled() for d in dates] == [True, False, False]
     assert "empty means today" in dates[0].placeholderText()
-    choose(qtbot, dialog.status_combo, RecordStatus.SENT.label)
-    assert [d.isVisible() for d in dates] == [True, True, True]
+    qtbot.mouseClick(dialog.status_buttons[RecordStatus.SENT], Qt.MouseButton.LeftButton)
+    assert dialog.status() is RecordStatus.SENT
+    assert [d.isEnabled() for d in dates] == [True, True, True]
     assert "empty means today" in dates[2].placeholderText() and "today" not in dates[0].placeholderText()
 
     type_into(qtbot, dates[0], "2024-02-01")
@@ -260,12 +277,45 @@ def test_status_dates_appear_step_by_step_and_are_checked(qtbot, folder) -> None
     rejected_with(qtbot, dialog, "The received date 2024-01-05 is before the requested date 2024-02-01")
     assert dialog.focusWidget() is dates[1]
 
-    # moving the status back hides the later dates, and they are not sent
-    choose(qtbot, dialog.status_combo, "Requested")
-    assert [d.isVisible() for d in dates] == [True, False, False]
+    # moving the status back greys the later dates, and they are not sent
+    choose_status(qtbot, dialog, RecordStatus.REQUESTED)
+    assert [d.isEnabled() for d in dates] == [True, False, False]
     fields = dialog.fields()
     steps = (fields["requested_on"], fields["received_on"], fields["sent_on"])
     assert steps == (dt.date(2024, 2, 1), None, None)
+    click_ok(qtbot, dialog)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+
+
+def test_typing_letters_never_changes_the_status(qtbot, folder) -> None:
+    """The tester's trap: "r" typed into a status combo chose Requested and the next Tab went to a new date."""
+    dialog = open_dialog(qtbot, folder, title="Operative report")
+    qtbot.keyClick(dialog.title_edit, Qt.Key.Key_Tab)
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+    assert dialog.focusWidget() is dialog.status_buttons[RecordStatus.NEEDED]
+    qtbot.keyClicks(dialog.focusWidget(), "r")
+    assert dialog.status() is RecordStatus.NEEDED
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+    assert dialog.focusWidget() is child(dialog, "summaryEdit")  # the greyed dates are skipped
+    qtbot.keyClicks(dialog.focusWidget(), "Removed gallbladder")
+    assert dialog.fields()["summary"] == "Removed gallbladder"
+    assert dialog.fields()["requested_on"] is None
+
+
+def test_the_problem_banner_goes_when_the_field_is_fixed(qtbot, folder) -> None:
+    dialog = open_dialog(qtbot, folder, title="CT report")
+    date = child(dialog, "dateEdit")
+    type_into(qtbot, date, "2024-13-01")
+    click_ok(qtbot, dialog)
+    rejected_with(qtbot, dialog, "date of service")
+    type_into(qtbot, dialog.title_edit, " again")  # another field: the problem is still there
+    assert dialog.error_label.isVisible()
+    qtbot.mouseClick(date, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(date, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(date, "2024-12-01")
+    assert not dialog.error_label.isVisible()
     click_ok(qtbot, dialog)
     assert dialog.result() == QDialog.DialogCode.Accepted
 
@@ -403,8 +453,8 @@ def test_edit_changes_a_pathology_record(qtbot, demo_folder) -> None:
     dialog = open_dialog(qtbot, demo_folder, slides)
     clear_and_type(qtbot, child(dialog, "slidesEdit"), "")
     clear_and_type(qtbot, child(dialog, "blocksEdit"), "2")
-    choose(qtbot, dialog.status_combo, RecordStatus.RECEIVED.label)
-    assert child(dialog, "receivedEdit").isVisible()
+    choose_status(qtbot, dialog, RecordStatus.RECEIVED)
+    assert child(dialog, "receivedEdit").isEnabled()
     click_ok(qtbot, dialog)
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert snapshot(demo_folder) == before
@@ -476,6 +526,9 @@ def test_every_input_is_named_labelled_and_reachable(qtbot, folder) -> None:
         text = labels[widget].text()
         assert "&" in text, f"{name}'s label has no mnemonic"
         mnemonics.append(text[text.index("&") + 1].lower())
+    for button in dialog.status_buttons.values():  # each status button carries its own mnemonic
+        assert button.accessibleName() and "&" in button.text(), button.objectName()
+        mnemonics.append(button.text()[button.text().index("&") + 1].lower())
     assert len(mnemonics) == len(set(mnemonics)), "two labels share a mnemonic"
     available = dialog.screen().availableGeometry()
     assert dialog.minimumWidth() >= min(560, available.width() * 9 // 10)
@@ -487,14 +540,14 @@ def test_every_input_is_named_labelled_and_reachable(qtbot, folder) -> None:
 
     # Tab walks the visible inputs top to bottom, then the buttons
     choose(qtbot, dialog.kind_combo, "Imaging")
-    choose(qtbot, dialog.status_combo, "Received")
+    choose_status(qtbot, dialog, RecordStatus.RECEIVED)
     order = []
     dialog.kind_combo.setFocus()
     for _ in range(16):
         order.append(dialog.focusWidget().objectName())
         qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
     assert order == [
-        "kindCombo", "titleEdit", "dateEdit", "facilityCombo", "clinicianCombo", "statusCombo",
+        "kindCombo", "titleEdit", "dateEdit", "facilityCombo", "clinicianCombo", "statusReceived",
         "requestedEdit", "receivedEdit", "modalityCombo", "bodyRegionEdit", "imagesLocationCombo",
         "summaryEdit", "notesEdit", "okButton", "cancelButton", "kindCombo",
     ]
@@ -531,7 +584,7 @@ def test_record_dialog_screenshot(qtbot, demo_folder, screenshot) -> None:
     new = open_dialog(qtbot, demo_folder, kind=RecordKind.PATHOLOGY, title="Biopsy slides")
     assert new.title_edit.selectedText() == "Biopsy slides"  # a suggested title is replaced by typing
     screenshot(new, "record-dialog-new-pathology")
-    choose(qtbot, new.status_combo, RecordStatus.SENT.label)
+    choose_status(qtbot, new, RecordStatus.SENT)
     new.resize(new.minimumSize())
     qtbot.waitUntil(new.scroll.verticalScrollBar().isVisible)  # the form scrolls rather than squeezes
     screenshot(new, "record-dialog-smallest")
@@ -639,13 +692,12 @@ def test_text_widgets_are_the_expected_types(qtbot, folder) -> None:
     dialog = open_dialog(qtbot, folder)
     assert isinstance(child(dialog, "summaryEdit"), QPlainTextEdit)
     assert isinstance(child(dialog, "notesEdit"), QPlainTextEdit)
-    for name in ("kindCombo", "facilityCombo", "clinicianCombo", "statusCombo", "modalityCombo",
+    for name in ("kindCombo", "facilityCombo", "clinicianCombo", "modalityCombo",
                  "imagesLocationCombo"):
         assert isinstance(child(dialog, name), QComboBox), name
     assert dialog.facility_combo.isEditable() and dialog.clinician_combo.isEditable()
     assert dialog.modality_combo.isEditable() and not dialog.kind_combo.isEditable()
     kinds = dialog.kind_combo
     assert [kinds.itemText(i) for i in range(kinds.count())] == [k.label for k in RecordKind]
-    assert [dialog.status_combo.itemText(i) for i in range(dialog.status_combo.count())] == [
-        s.label for s in RecordStatus
-    ]
+    assert [b.toolTip() for b in dialog.status_buttons.values()] == [s.label for s in RecordStatus]
+    assert [type(b) for b in dialog.status_buttons.values()] == [QRadioButton] * len(RecordStatus)

@@ -16,7 +16,6 @@ from PySide6.QtCore import QDate, QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleEvent,
-    QGuiApplication,
     QIcon,
     QKeySequence,
     QRegularExpressionValidator,
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QSizePolicy,
     QTableWidget,
@@ -62,6 +62,7 @@ from secondopinion_desktop.core.records import (
 )
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.records.style import human_size
+from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 # (shown text, stored value) of the usual imaging modalities; any other text can be typed.
 MODALITIES: tuple[tuple[str, str], ...] = (
@@ -76,6 +77,17 @@ MODALITIES: tuple[tuple[str, str], ...] = (
 )
 
 DATE_PLACEHOLDER = "YYYY-MM-DD"
+STATUS_BUTTON_TEXT = {
+    RecordStatus.NEEDED: "&Needed",
+    RecordStatus.REQUESTED: "&Requested",
+    RecordStatus.RECEIVED: "Recei&ved",
+    RecordStatus.SENT: "&Sent to doctor",
+}
+# Who the clinician of a record usually is (a new name typed here is added to the directory in that role).
+CLINICIAN_LABELS = {
+    RecordKind.PATHOLOGY: "&Clinician (pathologist):",
+    RecordKind.IMAGING: "&Clinician (radiologist):",
+}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STATUS_ORDER = list(RecordStatus)
 
@@ -89,7 +101,7 @@ _ERROR_FIELDS: tuple[tuple[str, str], ...] = (
     ("facility", "facilityCombo"),
     ("clinician", "clinicianCombo"),
     ("record kind", "kindCombo"),
-    ("status", "statusCombo"),
+    ("status", "statusChoice"),
     ("summary", "summaryEdit"),
     ("notes", "notesEdit"),
     ("modality", "modalityCombo"),
@@ -110,14 +122,6 @@ def _key(text: str) -> str:
 
 def _iso(day: dt.date | None) -> str:
     return day.isoformat() if day else ""
-
-
-def _fit_to_screen(widget: QWidget, width: int, height: int) -> tuple[int, int]:
-    screen = widget.screen() or QGuiApplication.primaryScreen()
-    if screen is None:
-        return width, height
-    available = screen.availableGeometry()
-    return min(width, available.width() * 9 // 10), min(height, available.height() * 9 // 10)
 
 
 class DateField(QWidget):
@@ -283,12 +287,28 @@ class RecordDialog(QDialog):
             [(display, cid, self._clinician_tip(c)) for cid, _name, display, c in self._clinicians],
             "Choose or type a new clinician's name",
         )
-        self._add_row("&Clinician:", self.clinician_combo, "clinicianCombo", "Clinician")
+        self.clinician_label = self._add_row("&Clinician:", self.clinician_combo, "clinicianCombo", "Clinician")
 
-        self.status_combo = QComboBox()
+        # One button per status: each is one click or Alt+letter away, and typing never changes it (a combo box
+        # jumps to the status starting with the letter typed).
+        self.status_choice = QWidget()
+        self.status_choice.setObjectName("statusChoice")
+        self.status_choice.setAccessibleName("Status")
+        self.status_buttons: dict[RecordStatus, QRadioButton] = {}
+        status_layout = QHBoxLayout(self.status_choice)
+        status_layout.setContentsMargins(0, 0, 0, 0)
         for member in RecordStatus:
-            self.status_combo.addItem(member.label, member.value)
-        self._add_row("&Status:", self.status_combo, "statusCombo", "Status")
+            button = QRadioButton(STATUS_BUTTON_TEXT[member])
+            button.setObjectName(f"status{member.name.title()}")
+            button.setAccessibleName(f"Status: {member.label}")
+            button.setToolTip(member.label)
+            status_layout.addWidget(button)
+            self.status_buttons[member] = button
+        status_layout.addStretch(1)
+        self.status_buttons[RecordStatus.NEEDED].setChecked(True)
+        status_label = QLabel("Status:")
+        status_label.setObjectName("statusChoiceLabel")
+        self.form.addRow(status_label, self.status_choice)
 
         self.requested_field = DateField("requestedEdit", "Requested on")
         self.received_field = DateField("receivedEdit", "Received on")
@@ -300,9 +320,9 @@ class RecordDialog(QDialog):
         }
         self._add_row("Re&quested on:", self.requested_field, "requestedEdit", "Requested on",
                       buddy=self.requested_field.edit)
-        self._add_row("Recei&ved on:", self.received_field, "receivedEdit", "Received on",
+        self._add_row("Rece&ived on:", self.received_field, "receivedEdit", "Received on",
                       buddy=self.received_field.edit)
-        self._add_row("Se&nt on:", self.sent_field, "sentEdit", "Sent on", buddy=self.sent_field.edit)
+        self._add_row("Sent &on:", self.sent_field, "sentEdit", "Sent on", buddy=self.sent_field.edit)
         self.requested_edit = self.requested_field.edit
         self.received_edit = self.received_field.edit
         self.sent_edit = self.sent_field.edit
@@ -322,7 +342,7 @@ class RecordDialog(QDialog):
                       form=imaging_form)
         self.body_region_edit = QLineEdit()
         self.body_region_edit.setPlaceholderText("For example chest, abdomen and pelvis")
-        self._add_row("&Body region:", self.body_region_edit, "bodyRegionEdit", "Body region",
+        self._add_row("Bod&y region:", self.body_region_edit, "bodyRegionEdit", "Body region",
                       form=imaging_form)
         self.images_location_combo = QComboBox()
         self.images_location_combo.addItem("Not noted", "")
@@ -351,7 +371,7 @@ class RecordDialog(QDialog):
             edit.setPlaceholderText("Number, or empty")
             edit.setMaximumWidth(edit.fontMetrics().horizontalAdvance("Number, or empty") + 40)
         self._add_row("S&lides:", self.slides_edit, "slidesEdit", "Number of slides", form=pathology_form)
-        self._add_row("Bl&ocks:", self.blocks_edit, "blocksEdit", "Number of tissue blocks",
+        self._add_row("&Blocks:", self.blocks_edit, "blocksEdit", "Number of tissue blocks",
                       form=pathology_form)
         self.holder_edit = QLineEdit()
         self.holder_edit.setPlaceholderText("For example the hospital's pathology department")
@@ -400,9 +420,8 @@ class RecordDialog(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.buttons)
 
-        # The tab order is the order the inputs were made in, top to bottom (a test walks it).
-        self.setMinimumSize(*_fit_to_screen(self, 560, 600))
-        self.resize(*_fit_to_screen(self, 660, 820))
+        # The tab order is the order the inputs were made in, top to bottom (a test walks it). The form scrolls,
+        # so the buttons stay on a small screen with large text.
 
         if record is not None:
             self._load(record)
@@ -410,9 +429,15 @@ class RecordDialog(QDialog):
             self._select_data(self.kind_combo, (kind or RecordKind.OTHER).value)
             self.title_edit.setText(title)
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
-        self.status_combo.currentIndexChanged.connect(self._status_changed)
+        for button in self.status_buttons.values():
+            button.toggled.connect(self._status_toggled)
         self._kind_changed()
         self._status_changed()
+        self._watch_inputs()
+        # As wide as the form needs (larger text needs more), as the screen allows; the form scrolls down.
+        needed = max(self.form.sizeHint().width(), form_widget.minimumSizeHint().width())
+        wide = max(660, needed + scroll.verticalScrollBar().sizeHint().width() + 32)
+        fit_to_screen(self, wide, 820, min_width=560, min_height=600)
         self.title_edit.setFocus()
 
     def setVisible(self, visible: bool) -> None:
@@ -495,7 +520,7 @@ class RecordDialog(QDialog):
             self.facility_combo.setEditText(record.facility_name)
         if record.clinician_id is None or not self._select_data(self.clinician_combo, record.clinician_id):
             self.clinician_combo.setEditText(record.clinician_name)
-        self._select_data(self.status_combo, record.status.value)
+        self.status_buttons[record.status].setChecked(True)
         self.requested_field.set_date(record.requested_on)
         self.received_field.set_date(record.received_on)
         self.sent_field.set_date(record.sent_on)
@@ -524,21 +549,51 @@ class RecordDialog(QDialog):
         return RecordKind(self.kind_combo.currentData())
 
     def status(self) -> RecordStatus:
-        return RecordStatus(self.status_combo.currentData())
+        return next(s for s, button in self.status_buttons.items() if button.isChecked())
 
     def _kind_changed(self) -> None:
         kind = self.kind()
         self.imaging_group.setVisible(kind is RecordKind.IMAGING)
         self.pathology_group.setVisible(kind is RecordKind.PATHOLOGY)
+        self.clinician_label.setText(CLINICIAN_LABELS.get(kind, "&Clinician:"))
+
+    def _status_toggled(self, checked: bool) -> None:
+        if checked:
+            self._status_changed()
 
     def _status_changed(self) -> None:
+        """The three status dates are always there, in the order of the steps; those the status has not reached
+        are greyed out (and left out of the tab order), so nothing moves when the status changes."""
         status = self.status()
         reached = _STATUS_ORDER.index(status)
         for step, field in self._status_fields.items():
-            self.form.setRowVisible(field, _STATUS_ORDER.index(step) <= reached)
-            field.edit.setPlaceholderText(
-                f"{DATE_PLACEHOLDER} — empty means today" if step is status else DATE_PLACEHOLDER
-            )
+            done = _STATUS_ORDER.index(step) <= reached
+            field.setEnabled(done)
+            if not done:
+                field.edit.setPlaceholderText("not yet")
+            else:
+                field.edit.setPlaceholderText(
+                    f"{DATE_PLACEHOLDER} — empty means today" if step is status else DATE_PLACEHOLDER
+                )
+
+    def _watch_inputs(self) -> None:
+        """Every change of an input re-checks a shown problem, so the banner goes once it is fixed."""
+        for edit in self.findChildren(QLineEdit):
+            edit.textChanged.connect(self._input_changed)
+        for text in (self.summary_edit, self.notes_edit):
+            text.textChanged.connect(self._input_changed)
+        for combo in self.findChildren(QComboBox):
+            combo.currentIndexChanged.connect(self._input_changed)
+        for button in self.status_buttons.values():
+            button.toggled.connect(self._input_changed)
+
+    def _input_changed(self, *_args: object) -> None:
+        if self.error_label.isHidden():
+            return
+        message = self.check()
+        if message is None or message != self.error_label.text():
+            self.error_label.hide()
+            self.error_label.clear()
 
     # --- values ---------------------------------------------------------------------------------------------
 
@@ -656,6 +711,8 @@ class RecordDialog(QDialog):
         self.error_label.show()
         QAccessible.updateAccessibility(QAccessibleEvent(self.error_label, QAccessible.Event.Alert))
         widget = self._field_for(message)
+        if widget is self.status_choice:
+            widget = self.status_buttons[self.status()]
         if widget is not None and widget.isVisibleTo(self):
             widget.setFocus(Qt.FocusReason.OtherFocusReason)
             if isinstance(widget, QLineEdit):
@@ -752,9 +809,8 @@ class DropImportDialog(QDialog):
         layout.addWidget(self.header)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.buttons)
-        self.setMinimumSize(*_fit_to_screen(self, 560, 300))
         rows_height = sum(self.table.rowHeight(r) for r in range(min(len(self.files), 12)))
-        self.resize(*_fit_to_screen(self, 760, 160 + rows_height))
+        fit_to_screen(self, 760, 160 + rows_height, min_width=560, min_height=300)
         self._update_ok()
         self.table.setFocus()
 
