@@ -219,7 +219,7 @@ def _plan_for_check(args: argparse.Namespace, scan, *, dry_run: bool):  # type: 
             return plan_import(None, scan, profile), profile
     with _open(args) as folder, folder.dry_run() as session:
         profile = get_profile(session)
-        return plan_import(session, scan, profile), profile
+        return plan_import(session, scan, profile, folder.vault), profile
 
 
 def cmd_import_imaging(args: argparse.Namespace) -> int:

@@ -186,3 +186,29 @@ def test_removing_an_import_into_an_existing_record_empties_the_fields_it_filled
     assert back.notes == "ask radiology"
     restore_import(folder, removed)
     assert everything(folder) == after
+
+
+def test_importing_the_disc_again_puts_back_image_files_missing_from_the_vault(folder, disc: Path, tmp_path) -> None:
+    from secondopinion_desktop.core.imaging.export import export_study
+
+    scan = scan_folder(disc)
+    result = import_imaging(folder, scan, study_uids=[scan.studies[0].study_uid])
+    (record_id,) = result.record_ids
+    with folder.session() as session:
+        lost = session.scalars(select(ImagingFile.sha256).where(ImagingFile.record_id == record_id)).first()
+    folder.vault.path_for(lost).unlink()  # a damaged disk, a careless clean-up
+    with pytest.raises(NotFoundError, match="1 of the record's image files is missing"):
+        export_study(folder, record_id, tmp_path / "out")
+    rows_before = everything(folder)[0]
+
+    with folder.session() as session:
+        ct = plan_import(session, scan, ALEX, folder.vault).studies[0]
+    assert (ct.stored_images, ct.lost_images, ct.importable) == (8, 1, True)
+    assert "will be put back from this disc" in ct.stored_sentence()
+
+    again = import_imaging(folder, scan, study_uids=[ct.study_uid])
+    assert (again.files_repaired, again.files_stored, again.record_ids) == (1, 0, ())
+    assert again.summary_lines()[0] == "Put back 1 image file that had gone missing from the data folder."
+    assert folder.vault.exists(lost)
+    assert everything(folder)[0] == rows_before, "no row added"
+    assert export_study(folder, record_id, tmp_path / "out").is_dir()

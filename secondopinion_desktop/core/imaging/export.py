@@ -50,7 +50,8 @@ def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> Pat
         raise ValidationError(f"Record {record_id} has no imported DICOM images to export.")
     missing = [sha for sha, _, _ in rows if not folder.vault.exists(sha)]
     if missing:
-        raise NotFoundError(f"{len(missing)} of the record's image files are missing from the vault; "
+        verb = "is" if len(missing) == 1 else "are"
+        raise NotFoundError(f"{len(missing):,} of the record's image files {verb} missing from the vault; "
                             "run a backup check, then import the disc again.")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.export-", dir=out_dir.parent))

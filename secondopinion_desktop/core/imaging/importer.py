@@ -32,7 +32,13 @@ from secondopinion_desktop.core.imaging.scan import (
     StudyInfo,
     person_name,
 )
-from secondopinion_desktop.core.imaging.plan import names_match, patient_mismatch, stored_images, stored_in
+from secondopinion_desktop.core.imaging.plan import (
+    lost_files,
+    names_match,
+    patient_mismatch,
+    stored_images,
+    stored_in,
+)
 from secondopinion_desktop.core.imaging.thumbnails import middle_index, thumbnail_png
 from secondopinion_desktop.core.imaging.vaultbatch import SourceUnreadable, VaultBatch
 from secondopinion_desktop.core.models import (
@@ -115,6 +121,7 @@ class ImportResult:
     filled: tuple[FilledFields, ...] = field(default=(), repr=False)
     facility_ids: tuple[int, ...] = field(default=(), repr=False)  # facilities made for the new records
     new_digests: tuple[str, ...] = field(default=(), repr=False)  # vault files that were not there before
+    files_repaired: int = 0  # files of images imported before that had gone missing from the vault, put back
 
     @property
     def images_skipped(self) -> int:
@@ -125,7 +132,7 @@ class ImportResult:
         if not self.skipped:
             return ""
         labels = ", ".join(s.label for s in self.skipped)
-        if not self.files_stored:
+        if not self.files_stored and not self.files_repaired:
             verb = "is" if len(self.skipped) == 1 else "are"
             return (f"Nothing new was imported: {labels} {verb} already in your records "
                     f"({plural(self.images_skipped, 'image')} skipped).")
@@ -138,6 +145,9 @@ class ImportResult:
             word = "record" if len(self.record_ids) == 1 else "records"
             lines.append(f"Imported {plural(self.files_stored, 'image file')} into {word} {records}, "
                          f"with {plural(self.thumbnails, 'series thumbnail')}.")
+        if self.files_repaired:
+            lines.append(f"Put back {plural(self.files_repaired, 'image file')} that had gone missing from the "
+                         "data folder.")
         if self.skipped:
             lines.append(self.skipped_sentence())
         lines += [f"  {p.path}: {p.reason}" for p in self.problems]
@@ -149,6 +159,7 @@ class ImportResult:
             "problems": [p.to_json() for p in self.problems],
             "created_record_ids": list(self.created_record_ids),
             "skipped": [s.to_json() for s in self.skipped], "images_skipped": self.images_skipped,
+            "files_repaired": self.files_repaired,
         }
 
 
@@ -221,28 +232,35 @@ def import_imaging(
     skipped: list[SkippedStudy] = []
     targets: dict[str, int | None] = {}  # study uid -> the existing record it goes into, None for a new one
     work: list[tuple[StudyInfo, SeriesInfo, ImageFile]] = []
+    repairs: list[tuple[ImageFile, str]] = []  # imported before, but the vault lost the file: (file, its digest)
     for study in studies:
         already = stored_in(study, stored_before)
+        lost = lost_files(already, folder.vault)
         new = [(study, series, f) for series in study.series for f in series.files
                if f.sop_instance_uid not in already]
-        if already:
-            skipped.append(SkippedStudy(study.study_uid, study.label(), len(already), whole=not new))
+        repairs += [(f, already[f.sop_instance_uid].sha256) for series in study.series for f in series.files
+                    if f.sop_instance_uid in lost]
+        if len(already) > len(lost):
+            skipped.append(SkippedStudy(study.study_uid, study.label(), len(already) - len(lost), whole=not new))
         if new:
             work.extend(new)
-            targets[study.study_uid] = record_id if record_id is not None else next(iter(already.values()), None)
+            first = next(iter(already.values()), None)
+            targets[study.study_uid] = (record_id if record_id is not None
+                                        else first.record_id if first is not None else None)
     studies = [s for s in studies if s.study_uid in targets]
-    if not work:
+    if not work and not repairs:
         return ImportResult(record_ids=(), files_stored=0, thumbnails=0, problems=(), skipped=tuple(skipped))
 
     new_sops = {f.sop_instance_uid for _, _, f in work}
     series_list = [(study, series) for study in studies for series in study.series
                    if any(f.sop_instance_uid in new_sops for f in series.files)]
-    total = len(work) + len(series_list)
+    total = len(work) + len(repairs) + len(series_list)
     done = 0
     new_digests: list[str] = []
     stored: list[_Stored] = []
     problems: list[ScanProblem] = []
     thumbnails: list[tuple[StudyInfo, SeriesInfo, str, int, str | None]] = []
+    repaired = 0
 
     def check_cancel() -> None:
         if cancelled is not None and cancelled():
@@ -258,6 +276,22 @@ def import_imaging(
                 problems.append(ScanProblem(image.relative_path, str(exc)))
             else:
                 stored.append(_Stored(study, series, image, item.sha256, item.size))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        for image, expected in repairs:
+            check_cancel()
+            try:
+                item = batch.copy(scan.root / image.relative_path, cancelled=cancelled)
+            except SourceUnreadable as exc:
+                problems.append(ScanProblem(image.relative_path, str(exc)))
+            else:
+                if item.sha256 == expected:
+                    repaired += 1
+                else:
+                    problems.append(ScanProblem(
+                        image.relative_path, "differs from the image stored before under the same identifier; "
+                        "its missing file could not be put back"))
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -280,11 +314,14 @@ def import_imaging(
             done += 1
             if progress is not None:
                 progress(done, total)
-        if not stored:
+        if work and not stored:
             raise ValidationError("None of the image files could be copied; nothing was imported.")
         check_cancel()
-        with folder.session() as session:
-            written = _write_rows(session, studies, stored, thumbnails, targets)
+        if stored:
+            with folder.session() as session:
+                written = _write_rows(session, studies, stored, thumbnails, targets)
+        else:
+            written = _Written((), (), (), (), (), ())
     except Cancelled as exc:
         batch.discard()
         _undo(folder, new_digests + batch.new_digests)
@@ -293,11 +330,15 @@ def import_imaging(
         batch.discard()
         _undo(folder, new_digests + batch.new_digests)
         raise
+    if repairs:  # a copy that put no lost file back (other bytes under the same identifier) is not kept
+        useful = {expected for _, expected in repairs} | {s.sha256 for s in stored}
+        _undo(folder, [sha for sha in batch.new_digests if sha not in useful])
     return ImportResult(
         record_ids=written.record_ids, files_stored=len(stored), thumbnails=len(thumbnails),
         problems=tuple(problems), skipped=tuple(skipped), created_record_ids=written.created_record_ids,
         imaging_file_ids=written.imaging_file_ids, attachment_ids=written.attachment_ids, filled=written.filled,
         facility_ids=written.facility_ids, new_digests=tuple(dict.fromkeys(batch.new_digests + new_digests)),
+        files_repaired=repaired,
     )
 
 

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from secondopinion_desktop.core.imaging.scan import ScanResult, StudyInfo, person_name
 from secondopinion_desktop.core.models import ImagingFile
 from secondopinion_desktop.core.profile import ProfileData
+from secondopinion_desktop.core.vault import Vault
 from secondopinion_desktop.core.words import plural
 
 UID_LENGTH = 64  # how much of a UID the imaging_file table keeps (the DICOM maximum)
@@ -76,29 +77,39 @@ NOT_CHECKED = ("Your profile has no name or birth date yet, so whose images thes
 # --- what is stored already --------------------------------------------------------------------------------
 
 
-def stored_images(session: Session, study_uids: Iterable[str]) -> dict[str, dict[str, int]]:
-    """For each of ``study_uids`` the data folder holds images of: {SOP Instance UID: record id}."""
+class StoredImage(NamedTuple):
+    record_id: int
+    sha256: str
+
+
+def stored_images(session: Session, study_uids: Iterable[str]) -> dict[str, dict[str, StoredImage]]:
+    """For each of ``study_uids`` the data folder holds images of: {SOP Instance UID: where it is stored}."""
     wanted = list(dict.fromkeys(uid[:UID_LENGTH] for uid in study_uids))
-    found: dict[str, dict[str, int]] = {}
+    found: dict[str, dict[str, StoredImage]] = {}
     for start in range(0, len(wanted), 500):
         rows = session.execute(
-            select(ImagingFile.study_uid, ImagingFile.sop_instance_uid, ImagingFile.record_id)
+            select(ImagingFile.study_uid, ImagingFile.sop_instance_uid, ImagingFile.record_id, ImagingFile.sha256)
             .where(ImagingFile.study_uid.in_(wanted[start:start + 500]))
             .order_by(ImagingFile.id)
         )
-        for study_uid, sop_uid, record_id in rows:
+        for study_uid, sop_uid, record_id, sha256 in rows:
             if sop_uid:
-                found.setdefault(study_uid, {}).setdefault(sop_uid, record_id)
+                found.setdefault(study_uid, {}).setdefault(sop_uid, StoredImage(record_id, sha256))
     return found
 
 
-def stored_in(study: StudyInfo, stored: dict[str, dict[str, int]]) -> dict[str, int]:
-    """The images of ``study`` already stored: {SOP Instance UID as the scan has it: record id}."""
+def stored_in(study: StudyInfo, stored: dict[str, dict[str, StoredImage]]) -> dict[str, StoredImage]:
+    """The images of ``study`` already stored: {SOP Instance UID as the scan has it: where it is stored}."""
     known = stored.get(study.study_uid[:UID_LENGTH], {})
     if not known:
         return {}
     return {f.sop_instance_uid: known[f.sop_instance_uid[:UID_LENGTH]]
             for s in study.series for f in s.files if f.sop_instance_uid[:UID_LENGTH] in known}
+
+
+def lost_files(known: dict[str, StoredImage], vault: Vault) -> set[str]:
+    """The SOP Instance UIDs of ``known`` whose file is missing from the vault (the import puts them back)."""
+    return {sop for sop, where in known.items() if not vault.exists(where.sha256)}
 
 
 # --- the plan ---------------------------------------------------------------------------------------------
@@ -112,6 +123,7 @@ class StudyPlan:
     differences: tuple[str, ...]  # how the patient differs from the profile; empty when they agree
     stored_images: int  # images of this study the data folder holds already
     record_ids: tuple[int, ...]  # the records holding them
+    lost_images: int = 0  # images recorded as imported whose file is missing from the data folder: put back
 
     @property
     def study_uid(self) -> str:
@@ -147,6 +159,11 @@ class StudyPlan:
 
     def stored_sentence(self) -> str:
         """"Already imported: CT CHEST (2024-03-05) (9 images) — skipped", or "" for a new study."""
+        if self.lost_images:
+            verb = "is" if self.lost_images == 1 else "are"
+            lost = (f"{plural(self.lost_images, 'image')} of {self.study.label()} {verb} missing from the data "
+                    "folder and will be put back from this disc.")
+            return f"Imported before: {lost}" if self.stored_images == 0 else lost
         if self.already_imported:
             return f"Already imported: {self.study.label()} ({plural(self.stored_images, 'image')}) — skipped."
         if self.partly_imported:
@@ -161,6 +178,7 @@ class StudyPlan:
             "patient_birth_date": self.birth_date.isoformat() if self.birth_date else None,
             "someone_else": self.someone_else, "differences": list(self.differences),
             "images": self.study.image_count, "stored_images": self.stored_images, "new_images": self.new_images,
+            "lost_images": self.lost_images,
             "record_ids": list(self.record_ids),
         }
 
@@ -180,7 +198,7 @@ class ImportPlan:
         return [s.study_uid for s in self.studies if s.chosen_by_default]
 
     def skipped_lines(self) -> list[str]:
-        return [s.stored_sentence() for s in self.studies if s.stored_images]
+        return [s.stored_sentence() for s in self.studies if s.stored_images or s.lost_images]
 
     @property
     def everything_stored(self) -> bool:
@@ -190,17 +208,22 @@ class ImportPlan:
         return {"profile_checked": self.profile_checked, "studies": [s.to_json() for s in self.studies]}
 
 
-def plan_import(session: Session | None, scan: ScanResult, profile: ProfileData) -> ImportPlan:
+def plan_import(
+    session: Session | None, scan: ScanResult, profile: ProfileData, vault: Vault | None = None
+) -> ImportPlan:
     """The import plan of ``scan`` against the data folder (``session``; None for one that does not exist yet,
-    which holds nothing) and the patient ``profile``."""
+    which holds nothing) and the patient ``profile``. With ``vault``, images whose stored file went missing count
+    as not stored (importing puts their files back)."""
     stored = stored_images(session, (s.study_uid for s in scan.studies)) if session is not None else {}
     plans = []
     for study in scan.studies:
         known = stored_in(study, stored)
+        lost = lost_files(known, vault) if vault is not None else set()
         plans.append(StudyPlan(
             study=study, patient=person_name(study.patient_name), birth_date=study.patient_birth_date,
             differences=tuple(_differences(study.patient_name, study.patient_birth_date, profile)),
-            stored_images=len(known), record_ids=tuple(dict.fromkeys(known.values())),
+            stored_images=len(known) - len(lost), lost_images=len(lost),
+            record_ids=tuple(dict.fromkeys(k.record_id for k in known.values())),
         ))
     warnings = patient_mismatch(scan, profile)
     if len(scan.patients) > 1:

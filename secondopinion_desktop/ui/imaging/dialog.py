@@ -309,7 +309,7 @@ class ImportImagingDialog(QDialog):
         def work(control):  # type: ignore[no-untyped-def]
             scan = scan_folder(root, progress=control.progress, cancelled=control.cancelled)
             with folder.session() as session:
-                return plan_import(session, scan, get_profile(session))
+                return plan_import(session, scan, get_profile(session), folder.vault)
 
         def progressed(done: int, total: int) -> None:
             self.scan_bar.setRange(0, max(total, 1))
@@ -703,7 +703,8 @@ class ImportImagingDialog(QDialog):
         created = list(getattr(result, "created_record_ids", ()) or ())
         others = [r for r in self.imported_ids if r not in created]
         if not stored:
-            text = result.skipped_sentence() or "Nothing new was imported."
+            text = " ".join(line for line in result.summary_lines() if not line.startswith(" "))
+            text = text or "Nothing new was imported."
         else:
             where = []
             if created:
