@@ -133,3 +133,33 @@ def test_still_missing_names_an_empty_profile_first_with_a_button_for_it(qtbot, 
     guidance.profile_changed()
     assert all(f.rule != "profile" for f in missing.findings)
     assert guidance.side.tabText(1) == f"Still missing ({len(missing.findings)})"
+
+
+def test_the_profile_buttons_alt_letter_is_its_own(qtbot, folder) -> None:
+    """Alt+letter of "Fill in the profile…" is not taken by the window's menus, its tabs or another button."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton
+
+    from secondopinion_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(folder)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window.guidance_tab)
+    panel = window.guidance_tab.checklist
+    panel.list.setCurrentRow(0)
+    assert panel.profile_button.isVisible()
+
+    def letter(text: str) -> str | None:
+        found = re.search(r"&([^&])", text)
+        return found.group(1).casefold() if found else None
+
+    taken = [letter(a.text()) for a in window.menuBar().actions()]
+    taken += [letter(window.tabs.tabText(i)) for i in range(window.tabs.count())]
+    taken += [letter(b.text()) for b in window.findChildren(QAbstractButton)
+              if b.isVisible() and b is not panel.profile_button]
+    mine = letter(panel.profile_button.text())
+    assert mine is not None and mine not in taken
+    window.close()

@@ -87,7 +87,7 @@ class ChecklistPanel(QWidget):
         self.data_label.setObjectName("stepShownByData")
         self.data_label.setWordWrap(True)
         self.data_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.profile_button = QPushButton("Fill in the &profile…")
+        self.profile_button = QPushButton("Fill in the profi&le…")
         self.profile_button.setObjectName("fillProfileButton")
         self.profile_button.setAccessibleName("Fill in the patient profile")
         self.profile_button.clicked.connect(lambda _checked=False: self.editProfile.emit())
