@@ -528,4 +528,6 @@ def test_the_dialog_fits_a_small_screen_with_its_buttons_visible(qtbot, profile_
         assert button.isVisible()
         bottom_right = button.mapTo(dialog, button.rect().bottomRight())
         assert dialog.rect().contains(bottom_right), button.text()
+    line = dialog.tree.fontMetrics().height()
+    assert dialog.tree.height() >= 6 * line, "the list of studies stays readable; the rest scrolls"
     screenshot(dialog, "imaging-small-screen")
