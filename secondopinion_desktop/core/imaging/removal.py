@@ -20,7 +20,6 @@ from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError
 from secondopinion_desktop.core.imaging.importer import ImportResult
 from secondopinion_desktop.core.models import Attachment, Clinician, Facility, ImagingFile, Record
-from secondopinion_desktop.core.words import plural
 
 _CHUNK = 500
 
@@ -35,12 +34,6 @@ class RemovedImport:
     imaging_files: tuple[Mapping[str, Any], ...]
     facilities: tuple[Mapping[str, Any], ...]
     digests: frozenset[str]  # the vault files these rows refer to
-
-    def summary(self) -> str:
-        parts = [plural(len(self.imaging_files), "image")]
-        if self.records:
-            parts.append(plural(len(self.records), "record"))
-        return f"Removed the import ({' and '.join(parts)})."
 
 
 def _rows(session: Session, table: Table, column: Any, values: Iterable[int]) -> list[dict[str, Any]]:

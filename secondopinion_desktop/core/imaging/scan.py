@@ -152,7 +152,8 @@ class ScanResult:
         else:
             lines.append(
                 f"Found {plural(len(self.studies), 'study', 'studies')}, "
-                f"{plural(self.series_count, 'series', 'series')} and {plural(self.image_count, 'image')} in {self.root}{source}."
+                f"{plural(self.series_count, 'series', 'series')} and {plural(self.image_count, 'image')} "
+                f"in {self.root}{source}."
             )
         for study in self.studies:
             details = [d for d in (
