@@ -274,8 +274,7 @@ def patient_profile(records: Sequence[RecordData], profile: ProfileData, today: 
         return []
     return [Finding(
         "profile",
-        f"The patient profile has no {_either(missing)} yet. The packet's first page and the records requests "
-        "start from it, and the second-opinion doctor's office will ask for it first.",
+        f"The patient profile has no {_either(missing)} yet. The packet and the records requests start from it.",
         Action.PROFILE,
     )]
 

@@ -116,7 +116,8 @@ def test_the_profile_step_comes_first_and_its_button_asks_for_the_profile(qtbot,
     assert panel.list.item(0).text().endswith("Done — the profile names the diagnosis: Breast cancer")
 
 
-def test_still_missing_names_an_empty_profile_first_with_a_button_for_it(qtbot, shown, folder) -> None:
+def test_still_missing_names_an_empty_profile_first_with_a_button_for_it(qtbot, shown, folder,
+                                                                       screenshot) -> None:
     _tabs, guidance = shown
     guidance.side.setCurrentIndex(1)
     missing = guidance.missing
@@ -125,6 +126,7 @@ def test_still_missing_names_an_empty_profile_first_with_a_button_for_it(qtbot, 
     assert first.message.startswith("The patient profile has no diagnosis (cancer type), name or date of birth yet.")
     button = missing.buttons[0]
     assert button.text() == "Fill in the profile…" and button.isVisible()
+    screenshot(guidance, "still-missing-empty-profile")
     with qtbot.waitSignal(guidance.editProfile, timeout=2000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
