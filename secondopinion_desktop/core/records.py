@@ -354,7 +354,7 @@ def guess_media_type(path: Path) -> str:
     """Media type from the file's first bytes, then from its name."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(132)
+            head = fh.read(1024)
     except OSError:
         head = b""
     for magic, media_type in _MAGIC:
@@ -362,6 +362,8 @@ def guess_media_type(path: Path) -> str:
             return media_type
     if head[128:132] == b"DICM":
         return "application/dicom"
+    if b"%PDF-" in head:  # PDF readers accept a little junk (a mail header, a byte-order mark) first
+        return "application/pdf"
     guessed, _ = mimetypes.guess_type(path.name)
     return guessed or "application/octet-stream"
 

@@ -533,3 +533,47 @@ def test_module_loads_without_the_core() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def _one_page_pdf(path: Path, *, password: str | None = None, algorithm: str = "AES-128") -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    if password is not None:
+        writer.encrypt(password, algorithm=algorithm)
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("case", ["junk-before-header", "opens-without-password", "named-without-pdf"])
+def test_every_readable_pdf_shows_its_pages_and_a_pdf_icon(qtbot, pane, folder, tmp_path, case) -> None:
+    path = tmp_path / "report.pdf"
+    if case == "junk-before-header":  # saved from a mail program: a few header bytes first
+        data = _one_page_pdf(path)
+        path.write_bytes(b"\xef\xbb\xbfContent-Type: application/pdf\r\n\r\n" + data)
+    elif case == "opens-without-password":  # encrypted against changes only, as many hospital PDFs are
+        _one_page_pdf(path, password="", algorithm="RC4-128")
+    else:  # a name without ".pdf" and a byte-order mark first: only a look inside tells it is a PDF
+        data = _one_page_pdf(path)
+        path.write_bytes(b"\xef\xbb\xbf\r\n" + data)
+        path = path.rename(tmp_path / "scan from the clinic")
+    record = new_record(folder, "lab", "Scanned result")
+    attach_file(folder, record.id, path)
+    pane.show_record(reload(folder, record), folder)
+    item = pane.attachments_list.item(0)
+    assert "PDF document" in item.text()
+    assert item.icon().cacheKey() == detail.page_icon("PDF", "#B3261E").cacheKey()
+    select_row(qtbot, pane, 0)
+    assert "PDF document · 1 page" in pane.thumbnail_caption.text()
+
+
+def test_a_password_protected_pdf_says_so(qtbot, pane, folder, tmp_path) -> None:
+    path = tmp_path / "report.pdf"
+    _one_page_pdf(path, password="secret", algorithm="RC4-128")
+    record = new_record(folder, "lab", "Scanned result")
+    attach_file(folder, record.id, path)
+    pane.show_record(reload(folder, record), folder)
+    select_row(qtbot, pane, 0)
+    assert pane.thumbnail_caption.text().endswith(f"{PDF_UNREADABLE} (password-protected)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QFont,
+    QIcon,
     QImageIOHandler,
     QImageReader,
     QPainter,
@@ -69,7 +71,7 @@ MISSING_TOOLTIP = (
     "hand). "
     "The record itself is fine; attach the original file again to put it back."
 )
-PDF_UNREADABLE = "PDF (cannot read pages)"
+PDF_UNREADABLE = "PDF document · pages cannot be read"
 
 THUMBNAIL_SIZE = 240
 PREVIEW_MAX_BYTES = 50 * 1024 * 1024  # images larger than this are not decoded for a preview
@@ -145,6 +147,8 @@ def type_words(media_type: str, name: str = "") -> str:
     media_type = (media_type or "").lower()
     if media_type in TYPE_WORDS:
         return TYPE_WORDS[media_type]
+    if name.lower().endswith(".pdf"):
+        return "PDF document"
     if name.lower().endswith(".dcm"):
         return "DICOM image"
     if media_type.startswith("image/"):
@@ -189,9 +193,10 @@ class _Preview:
 
 
 def pdf_page_count(path: Path) -> int | None:
-    """Pages of the PDF at ``path``, or None when it cannot be read (broken, password-protected…).
+    """Pages of the PDF at ``path``, or None when it cannot be read (see ``pdf_problem`` for why).
 
-    Never raises."""
+    pypdf reads most files from their cross-reference table; PDFium (pypdfium2) takes over for those pypdf gives
+    up on: AES-encrypted files that open without a password, damaged tables it repairs. Never raises."""
     try:
         import warnings
 
@@ -200,16 +205,54 @@ def pdf_page_count(path: Path) -> int | None:
         with warnings.catch_warnings(), open(path, "rb") as fh:
             warnings.simplefilter("ignore")
             reader = pypdf.PdfReader(fh, strict=False)
-            if reader.is_encrypted and not reader.decrypt(""):
-                return None
-            with contextlib.suppress(Exception):  # the page tree's own count: no need to visit every page
-                count = reader.trailer["/Root"]["/Pages"]["/Count"]
-                if isinstance(count, int) and count > 0:
-                    return int(count)
-            count = len(reader.pages)
-            return count if count > 0 else None
+            if not reader.is_encrypted or reader.decrypt(""):
+                with contextlib.suppress(Exception):  # the page tree's own count: no need to visit every page
+                    count = reader.trailer["/Root"]["/Pages"]["/Count"]
+                    if isinstance(count, int) and count > 0:
+                        return int(count)
+                count = len(reader.pages)
+                if count > 0:
+                    return count
     except Exception:  # noqa: BLE001 - pypdf raises all kinds of errors on damaged files; none may reach the user
+        pass
+    try:
+        import pypdfium2
+
+        document = pypdfium2.PdfDocument(str(path))
+        try:
+            count = len(document)
+        finally:
+            document.close()
+        return count if count > 0 else None
+    except Exception:  # noqa: BLE001 - as above
         return None
+
+
+def pdf_problem(path: Path) -> str:
+    """Why a PDF's pages cannot be read, in a few words."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 64 * 1024))
+            tail = fh.read()
+    except OSError:
+        return "the file cannot be opened"
+    if b"%PDF-" not in head:
+        return "not really a PDF"
+    if b"/Encrypt" in tail or b"/Encrypt" in head:
+        return "password-protected"
+    return "damaged or incomplete"
+
+
+def looks_like_pdf(path: Path) -> bool:
+    """Whether the file starts as a PDF does (readers accept a few bytes of junk before ``%PDF-``)."""
+    try:
+        with open(path, "rb") as fh:
+            return b"%PDF-" in fh.read(1024)
+    except OSError:
+        return False
 
 
 def _placeholder(label: str, colour: str, dpr: float) -> QPixmap:
@@ -249,6 +292,15 @@ def _placeholder(label: str, colour: str, dpr: float) -> QPixmap:
     return pixmap
 
 
+@functools.cache
+def page_icon(label: str, colour: str) -> QIcon:
+    """A small drawn page with ``label`` on it, for the file list (a theme's file icon can be blank)."""
+    icon = QIcon()
+    for dpr in (1.0, 2.0):
+        icon.addPixmap(_placeholder(label, colour, dpr))
+    return icon
+
+
 def _image_preview(path: Path, size: int, kind: str, dpr: float) -> _Preview:
     if size > PREVIEW_MAX_BYTES:
         return _Preview(None, f"{kind} · too large to preview")
@@ -277,19 +329,27 @@ def _image_preview(path: Path, size: int, kind: str, dpr: float) -> _Preview:
     return _Preview(pixmap, detail)
 
 
+def is_pdf(attachment: AttachmentData, path: Path | None) -> bool:
+    """A PDF by its stored type, its name, or (for files stored under another type) its first bytes."""
+    media_type = attachment.media_type.lower()
+    if media_type == "application/pdf" or attachment.original_name.lower().endswith(".pdf"):
+        return True
+    return media_type in ("", "application/octet-stream") and path is not None and looks_like_pdf(path)
+
+
 def make_preview(attachment: AttachmentData, path: Path, dpr: float = 1.0) -> _Preview:
     """The thumbnail (or placeholder) and a line of detail for an attachment whose file is at ``path``."""
     media_type = attachment.media_type.lower()
     kind = type_words(media_type, attachment.original_name)
     if media_type in PREVIEWABLE_IMAGES:
         return _image_preview(path, attachment.size, kind, dpr)
-    if media_type == "application/pdf":
+    if is_pdf(attachment, path):
         page = _placeholder("PDF", "#B3261E", dpr)
         if attachment.size > PDF_COUNT_MAX_BYTES:
             return _Preview(page, "PDF document · pages not counted (very large file)")
         pages = pdf_page_count(path)
         if pages is None:
-            return _Preview(page, PDF_UNREADABLE)
+            return _Preview(page, f"{PDF_UNREADABLE} ({pdf_problem(path)})")
         return _Preview(page, f"PDF document · {plural(pages, 'page')}")
     if kind == "DICOM image":
         return _Preview(_placeholder("DICOM", "#1F5FAF", dpr), "DICOM image · no preview yet")
@@ -692,7 +752,10 @@ class RecordDetailPane(QWidget):
                     item.setToolTip(f"<p>{escape(a.original_name)}: {escape(MISSING_TOOLTIP)}</p>")
                 else:
                     item.setText(f"{a.original_name}\n{details}")
-                    item.setIcon(file_icon)
+                    if is_pdf(a, self._paths.get(a.id)):
+                        item.setIcon(page_icon("PDF", "#B3261E"))
+                    else:
+                        item.setIcon(file_icon)
                     item.setToolTip(f"<p>{escape(a.original_name)}<br>{escape(details)}, "
                                     f"added {escape(human_datetime(a.added_at))}</p>")
                 listing.addItem(item)
