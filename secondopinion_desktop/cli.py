@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from secondopinion_desktop import __version__
+from secondopinion_desktop.core.words import plural
 
 PROG = "secondopinion"
 
@@ -187,7 +188,7 @@ def cmd_records_add(args: argparse.Namespace) -> int:
         json.dump(record.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        files_note = f" with {len(record.attachments)} attached file(s)" if record.attachments else ""
+        files_note = f" with {plural(len(record.attachments), 'attached file')}" if record.attachments else ""
         print(f"Added record {record.id}: {record.title} ({record.kind.label}, {record.status.label}){files_note}.")
     return 0
 
@@ -198,7 +199,7 @@ def cmd_packet(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser()
     with _open(args) as folder:
         result = build_packet(folder, out, PacketOptions(appointment_id=args.appointment))
-    print(f"Wrote {out}: {result.pages} pages")
+    print(f"Wrote {out}: {plural(result.pages, 'page')}")
     for problem in result.problems:
         print(f"Not included: {problem.what}: {problem.reason}")
     return 0
@@ -298,7 +299,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     with _open(args) as folder:
         create_backup(folder, out)
     manifest = verify_backup(out)
-    print(f"Wrote {out}: the database and {manifest.vault_files} stored file(s), "
+    print(f"Wrote {out}: the database and {plural(manifest.vault_files, 'stored file')}, "
           f"{_size(out.stat().st_size)}; checked against its manifest.")
     return 0
 
@@ -314,7 +315,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     else:
         print(f"There was no data in {result.data_dir} before, so nothing needed keeping.")
     print(f"Restored {archive} (made {result.manifest.created_at or 'at an unknown time'}): the database and "
-          f"{result.manifest.vault_files} stored file(s) into {result.data_dir}.")
+          f"{plural(result.manifest.vault_files, 'stored file')} into {result.data_dir}.")
     return 0
 
 
