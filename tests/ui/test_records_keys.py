@@ -144,6 +144,23 @@ def test_record_shortcuts_do_nothing_in_the_guide(qtbot, demo_folder, monkeypatc
     assert window.records_tab.new_action.isEnabled()
 
 
+def test_ctrl_n_in_the_appointments_tab_is_theirs(qtbot, demo_folder) -> None:
+    """Both tabs use Ctrl+N; only the shown tab's action is live, so the keys are never ambiguous."""
+    window = open_window(qtbot, demo_folder)
+    click_tab(qtbot, window, RECORDS_TAB)
+    click_tab(qtbot, window, 2)
+    opened: list[str] = []
+
+    def cancel(dialog: QDialog) -> None:
+        opened.append(dialog.objectName() or type(dialog).__name__)
+        dialog.reject()
+
+    errors = on_next_dialog(cancel)
+    press(qtbot, window, Qt.Key.Key_N, CTRL)
+    qtbot.waitUntil(lambda: bool(opened or errors))
+    assert errors == [] and opened and opened != ["recordDialog"]
+
+
 def test_delete_in_the_search_box_deletes_text_not_records(qtbot, demo_folder, monkeypatch) -> None:
     window = open_window(qtbot, demo_folder)
     click_tab(qtbot, window, RECORDS_TAB)
