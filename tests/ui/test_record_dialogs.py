@@ -701,3 +701,19 @@ def test_text_widgets_are_the_expected_types(qtbot, folder) -> None:
     assert [kinds.itemText(i) for i in range(kinds.count())] == [k.label for k in RecordKind]
     assert [b.toolTip() for b in dialog.status_buttons.values()] == [s.label for s in RecordStatus]
     assert [type(b) for b in dialog.status_buttons.values()] == [QRadioButton] * len(RecordStatus)
+
+
+def test_the_clinician_field_says_who_writes_records_of_the_kind(qtbot, folder) -> None:
+    dialog = open_dialog(qtbot, folder, title="Biopsy report")
+    label = child(dialog, "clinicianComboLabel")
+    assert label.text() == "&Clinician:"
+    choose(qtbot, dialog.kind_combo, "Pathology")
+    assert "pathologist" in label.text() and label.buddy() is dialog.clinician_combo
+    type_into(qtbot, dialog.clinician_combo, "Dr. New Slide")
+    click_ok(qtbot, dialog)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    with folder.session() as session:  # as the tab does with the dialog's fields
+        rest = dict(dialog.fields())
+        create_record(session, rest.pop("kind"), rest.pop("title"), **rest)
+        [person] = list_clinicians(session)
+    assert (person.name, person.specialty, person.role.value) == ("Dr. New Slide", "Pathology", "other")
