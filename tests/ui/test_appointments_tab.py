@@ -693,9 +693,12 @@ def test_splitters_and_selection_are_remembered(qtbot, demo_folder) -> None:
     with demo_folder.session() as s:
         later = svc.create_appointment(s, dt.datetime.now() + dt.timedelta(days=40), place="Later")
     first = make_tab(qtbot, demo_folder)
-    first.splitter.setSizes([420, 860])
-    first.work_splitter.setSizes([300, 600])
     first.select_appointment(later.id)
+    first.splitter.setSizes([420, 860])
+    # wider than the questions' minimum at any text size, so the size is the one asked for
+    wanted = first.questions.minimumSizeHint().width() + 40
+    first.work_splitter.setSizes([wanted, sum(first.work_splitter.sizes()) - wanted])
+    assert abs(first.work_splitter.sizes()[0] - wanted) <= 2
     first.shutdown()
     second = make_tab(qtbot, demo_folder)
     assert second.current_appointment_id() == later.id
