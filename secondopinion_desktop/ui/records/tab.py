@@ -281,6 +281,7 @@ class RecordsTab(QWidget):
         bold_metrics = QFontMetrics(bold)
         arrow = metrics.height()  # room for the sort arrow beside a header's text
         icon = self.table.iconSize().width() if self.table.iconSize().isValid() else 16
+        self._kind_wide = icon + metrics.horizontalAdvance("Clinical report") + 24  # when there is room
         return {
             Column.KIND: icon + metrics.horizontalAdvance("Pathology") + 24,
             Column.DATE: max(metrics.horizontalAdvance("2026-09-15"), metrics.horizontalAdvance("Date") + arrow) + 20,
@@ -301,14 +302,20 @@ class RecordsTab(QWidget):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        """Narrow the Facility column when the table is narrow, so that the title keeps about half the room
-        left by the fixed columns and no column hides behind a scroll bar."""
+        """Share the table's width: Kind shows its longer names when there is room; Facility narrows when the
+        table is narrow, so that the title keeps about half of what the other columns leave and no column
+        hides behind a scroll bar."""
         header = self.table.horizontalHeader()
-        fixed = sum(self._widths[c] for c in (Column.KIND, Column.DATE, Column.STATUS, Column.FILES))
-        room = self.table.viewport().width() - fixed
+        width = self.table.viewport().width()
+        fixed = sum(self._widths[c] for c in (Column.DATE, Column.STATUS, Column.FILES))
+        kind = self._widths[Column.KIND]
+        if width - fixed - self._kind_wide >= 2 * self._widths[Column.FACILITY]:
+            kind = self._kind_wide
+        room = width - fixed - kind
         facility = min(self._widths[Column.FACILITY], max(header.minimumSectionSize(), room * 45 // 100))
-        if header.sectionSize(Column.FACILITY) != facility:
-            header.resizeSection(Column.FACILITY, facility)
+        for column, size in ((Column.KIND, kind), (Column.FACILITY, facility)):
+            if header.sectionSize(column) != size:
+                header.resizeSection(column, size)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
