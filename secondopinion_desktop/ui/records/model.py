@@ -233,6 +233,11 @@ class RecordsTableModel(QAbstractTableModel):
         except ValueError:
             return None
 
+    def rows_of(self, record_ids: Iterable[int]) -> list[tuple[int, int]]:
+        """(row, record id) of those of ``record_ids`` that are shown, in the order given."""
+        position = {record_id: row for row, record_id in enumerate(self._visible)}
+        return [(position[i], i) for i in record_ids if i in position]
+
     def row_data(self, record_id: int) -> RecordRow | None:
         return self._rows.get(record_id)
 

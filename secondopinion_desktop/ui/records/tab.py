@@ -605,7 +605,7 @@ class RecordsTab(QWidget):
 
     def select_records(self, record_ids: list[int]) -> bool:
         """Select these records (those shown); the first becomes the current one. False if none is shown."""
-        shown = [(row, i) for i in record_ids if (row := self.model.row_of(i)) is not None]
+        shown = self.model.rows_of(record_ids)
         if not shown:
             return False
         first_row, first_id = shown[0]
