@@ -140,3 +140,20 @@ def test_upsert_and_remove_keep_filter_and_order(qapp) -> None:
     assert visible_ids(model) == [2]
     assert model.total == 5
     assert model.data(QModelIndex()) is None
+
+
+def test_rows_of_gives_the_shown_rows_in_the_order_asked(qapp) -> None:
+    model = RecordsTableModel()
+    model.set_rows(ROWS)
+    model.set_filter("biopsy")
+    shown = visible_ids(model)
+    assert sorted(shown) == [2, 3]
+    assert model.rows_of([3, 1, 2]) == [(shown.index(3), 3), (shown.index(2), 2)]  # 1 is filtered out
+
+
+def test_counts_use_the_singular_for_one(qapp) -> None:
+    model = RecordsTableModel()
+    model.set_rows(ROWS[:1])
+    assert model.summary().startswith("1 record: Lab / test result 1")
+    model.set_rows(ROWS)
+    assert model.summary().startswith("5 records: ")
