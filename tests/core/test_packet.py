@@ -609,3 +609,14 @@ def test_export_notes_pdf(folder, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         export_notes_pdf(folder, 999, tmp_path / "none.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "notes.pdf"]
+
+
+def test_the_packet_leaves_out_the_patient_s_own_profile_reminder(folder) -> None:
+    """Still missing in the app names an empty profile; the packet for the doctor lists only missing records."""
+    from secondopinion_desktop.core.packet.data import load_packet_data
+    from secondopinion_desktop.core.readiness import whats_missing
+
+    with folder.session() as session:
+        assert any(f.rule == "profile" for f in whats_missing(session))
+    data = load_packet_data(folder, appointment_id=None, record_ids=None, today=None)
+    assert data.findings and all(f.rule != "profile" for f in data.findings)

@@ -64,7 +64,9 @@ def load_packet_data(
         treatments = tuple(list_treatment_lines(session))
         records = list_records(session)
         facilities = {f.name: f for f in list_facilities(session)}
-        findings = tuple(whats_missing(session, day))
+        # The doctor needs the missing records, not the patient's own to-do (an incomplete profile shows on the
+        # summary page as blanks).
+        findings = tuple(f for f in whats_missing(session, day) if f.rule != "profile")
     if record_ids is not None:
         known = {r.id for r in records}
         unknown = sorted(set(record_ids) - known)
