@@ -373,3 +373,30 @@ def _no_leftover_dialogs():
     for widget in QApplication.topLevelWidgets():
         if isinstance(widget, QDialog) and widget.isVisible():
             widget.reject()
+
+
+def test_a_delete_that_fails_half_way_can_still_be_undone(qtbot, demo_folder, monkeypatch) -> None:
+    from secondopinion_desktop.core.errors import NotFoundError
+
+    window = open_window(qtbot, demo_folder)
+    click_tab(qtbot, window, RECORDS_TAB)
+    tab = window.records_tab
+    total = record_count(demo_folder)
+    select_rows(qtbot, tab, [0, 1, 2])
+    second = tab.selected_ids()[1]
+    real = svc.delete_record
+
+    def delete(folder, record_id, **kwargs):
+        if record_id == second:
+            raise NotFoundError(f"There is no record {record_id}.")
+        return real(folder, record_id, **kwargs)
+
+    monkeypatch.setattr(svc, "delete_record", delete)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: warned.append(text))
+    qtbot.keyClick(tab.table, Qt.Key.Key_Delete)
+    assert warned == [f"There is no record {second}."]
+    assert record_count(demo_folder) == total - 1
+    press(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert record_count(demo_folder) == total

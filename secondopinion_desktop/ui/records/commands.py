@@ -112,6 +112,11 @@ class DeleteRecordsCommand(_RecordCommand):
             try:
                 for record_id in self.record_ids:
                     snapshots.append(svc.delete_record(self.context.folder, record_id, keep_files=True))
+            except SecondOpinionError as exc:
+                if not snapshots:
+                    raise
+                # Some were deleted: the step stays in the history, so that undo brings those back.
+                self.context.show_error(str(exc))
             finally:
                 self._snapshots = snapshots
                 for snapshot in snapshots:
