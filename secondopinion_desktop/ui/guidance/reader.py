@@ -108,8 +108,10 @@ class GuideReader(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.section_list)
         self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([240, 600])
+        self._sized = False  # the section list gets its share once the real width is known (showEvent)
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -120,6 +122,14 @@ class GuideReader(QWidget):
             self.section_list.setCurrentRow(0)
 
     # --- sections ----------------------------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._sized and self.splitter.width() > 0:
+            self._sized = True  # about 18 characters for the section titles (they wrap), the rest for the text
+            total = self.splitter.width() - self.splitter.handleWidth()
+            first = min(self.section_list.fontMetrics().averageCharWidth() * 18, total // 3)
+            self.splitter.setSizes([max(first, self.section_list.minimumWidth()), total - first])
 
     @property
     def current_key(self) -> str:
