@@ -23,11 +23,14 @@ _SANDBOX = Path(tempfile.mkdtemp(prefix="secondopinion-tests-"))
 # SECONDOPINION_TEST_TEXT_SCALE=1.5 makes text 1.5× larger as a desktop's text-size setting does (applied to the
 # application font in tests/ui/conftest.py), so windows and dialogs are tested where users open them.
 TEXT_SCALE = float(os.environ.get("SECONDOPINION_TEST_TEXT_SCALE", "1"))
+# SECONDOPINION_TEST_SCREEN_SCALE=1.5 scales the whole screen as X11 desktops do when their text is set to 1.5×
+# (Xft.dpi 144): Qt then draws everything 1.5× larger, and a 1280×720 screen holds 853×480 of the window's pixels.
+SCREEN_SCALE = float(os.environ.get("SECONDOPINION_TEST_SCREEN_SCALE", "1"))
 SCREEN_SIZE = tuple(int(n) for n in os.environ.get("SECONDOPINION_TEST_SCREEN", "1280x720").split("x"))
 _SCREEN_CONFIG = _SANDBOX / "screen.json"
 _SCREEN_CONFIG.write_text(json.dumps({"screens": [{
     "name": "laptop", "x": 0, "y": 0, "width": SCREEN_SIZE[0], "height": SCREEN_SIZE[1],
-    "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1,
+    "logicalDpi": round(96 * SCREEN_SCALE), "logicalBaseDpi": 96, "dpr": 1,
 }]}))
 os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN_CONFIG}"
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")

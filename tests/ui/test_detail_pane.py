@@ -513,7 +513,7 @@ def test_files_dropped_on_the_pane_are_offered_to_the_caller(qtbot, pane, demo_f
 
 def test_accessible_names_and_minimum_width(pane) -> None:
     assert pane.accessibleName() == "Record details"
-    assert pane.minimumWidth() >= 300
+    assert pane.minimumWidth() >= 240  # its text wraps; the table needs the room on a small screen
     assert pane.attachments_list.accessibleName() == "Attached files"
     assert pane.thumbnail_label.accessibleName()
     assert pane.title_label.accessibleName() == "Title"

@@ -508,7 +508,7 @@ class RecordDetailPane(QWidget):
         super().__init__(parent)
         self.setObjectName("recordDetailPane")
         self.setAccessibleName("Record details")
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(240)  # its text wraps; on a small or scaled screen the table needs the room
         self.setAcceptDrops(True)
         self._record: RecordData | None = None
         self._folder: DataFolder | None = None

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QSettings,
     Qt,
     QThreadPool,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -239,16 +240,17 @@ class RecordsTab(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.detail, 1)
         file_buttons = QHBoxLayout()
-        self.open_button = QPushButton("&Open file")
+        self.open_button = QPushButton("&Open")
         self.open_button.setAccessibleName("Open the selected file with its usual program")
         self.open_button.clicked.connect(self._open_selected)
-        self.save_copy_button = QPushButton("Save a cop&y as…")
+        self.save_copy_button = QPushButton("Save a cop&y…")
         self.save_copy_button.setAccessibleName("Save a copy of the selected file")
         self.save_copy_button.clicked.connect(self._save_selected)
-        self.remove_file_button = QPushButton("Remo&ve file")
+        self.remove_file_button = QPushButton("Remo&ve")
         self.remove_file_button.setAccessibleName("Remove the selected file from this record")
         self.remove_file_button.clicked.connect(self._remove_selected)
         for button in (self.open_button, self.save_copy_button, self.remove_file_button):
+            button.setToolTip(button.accessibleName())  # short labels leave the table room with large text
             file_buttons.addWidget(button)
         right_layout.addLayout(file_buttons)
 
@@ -312,6 +314,11 @@ class RecordsTab(QWidget):
         if width - fixed - self._kind_wide >= 2 * self._widths[Column.FACILITY]:
             kind = self._kind_wide
         room = width - fixed - kind
+        # Too narrow for both (a small or scaled screen): the facility, which the detail pane shows too, steps
+        # aside so the title stays readable; it comes back when there is room.
+        too_narrow = room < self.table.fontMetrics().averageCharWidth() * 30
+        if header.isSectionHidden(Column.FACILITY) != too_narrow:
+            header.setSectionHidden(Column.FACILITY, too_narrow)
         facility = min(self._widths[Column.FACILITY], max(header.minimumSectionSize(), room * 45 // 100))
         for column, size in ((Column.KIND, kind), (Column.FACILITY, facility)):
             if header.sectionSize(column) != size:
@@ -456,6 +463,8 @@ class RecordsTab(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
+        if getattr(self, "_split_pending", False):
+            QTimer.singleShot(0, self, self._split_table_and_pane)  # once the layout has its final width
         self._shown = True
         self._update_actions()
 
@@ -944,8 +953,32 @@ class RecordsTab(QWidget):
             self.table.horizontalHeader().setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
         self._size_columns()  # widths follow the text size; the order of the columns and the sort are kept
         splitter = settings.value(self.SETTINGS + "splitter")
-        if splitter is None or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([760, 440])
+        self._split_pending = splitter is None or not self.splitter.restoreState(splitter)
+        if self._split_pending:
+            self.splitter.setSizes([760, 440])  # refined once the real width is known (_split_table_and_pane)
+
+    def table_room_needed(self) -> int:
+        """The width the table needs to show Kind, Date, Status, Files and a readable Title (about 24
+        characters) with a narrowed Facility, in the current font."""
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        fixed = sum(max(self._widths[c], header.sectionSize(c))
+                    for c in (Column.KIND, Column.DATE, Column.STATUS, Column.FILES))
+        title = metrics.averageCharWidth() * 24
+        facility = metrics.averageCharWidth() * 8
+        frame = self.table.frameWidth() * 2 + self.table.verticalScrollBar().sizeHint().width()
+        return fixed + title + facility + frame
+
+    def _split_table_and_pane(self) -> None:
+        """First show without a remembered layout: the table gets what its columns need (more with large text),
+        at least 60 % of the width; the detail pane the rest."""
+        total = self.splitter.width() - self.splitter.handleWidth()
+        if total <= 0 or not self._split_pending:
+            return
+        self._split_pending = False
+        pane_min = max(self.splitter.widget(1).minimumSizeHint().width(), 240)
+        table = min(max(self.table_room_needed(), total * 3 // 5), total - pane_min)
+        self.splitter.setSizes([table, total - table])
 
     def _folder_settings(self) -> str:
         """The settings group of this data folder's view state: each folder keeps its own filters."""
