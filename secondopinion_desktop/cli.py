@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--title", required=True)
     add.add_argument("--date", help="date of service, YYYY-MM-DD")
     add.add_argument("--facility", help="facility name (created if new)")
-    add.add_argument("--status", default="needed", help="needed, requested, received or sent (default: needed)")
+    add.add_argument("--status", default=None,
+                     help="needed, requested, received or sent (default: received when files are attached, else needed)")
     add.add_argument("--summary", default="")
     add.add_argument("--notes", default="")
     add.add_argument("--attach", nargs="+", default=[], metavar="FILE", help="files to attach")

@@ -181,8 +181,10 @@ class MainWindow(QMainWindow):
         self.edit_menu.addAction(self.undo_action)
         self.edit_menu.addAction(self.redo_action)
         self.edit_menu.addSeparator()
-        for action in (tab.new_action, tab.edit_action, tab.delete_action, tab.next_action, tab.attach_action):
+        for action in (tab.new_action, tab.edit_action, tab.delete_action, tab.next_action):
             self.edit_menu.addAction(action)
+        self.edit_menu.addMenu(tab.status_menu)
+        self.edit_menu.addAction(tab.attach_action)
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(tab.import_imaging_action)
         self.edit_menu.addAction(tab.export_images_action)

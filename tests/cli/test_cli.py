@@ -193,3 +193,22 @@ def test_errors_from_the_installed_command_have_no_traceback(data_dir: Path) -> 
         "secondopinion: error: Unknown record kind 'bogus'; choose one of: lab, imaging, pathology, molecular, "
         "clinical, treatment, identity, other."
     )
+
+
+def test_records_add_with_files_starts_as_received(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    data = tmp_path / "data"
+    base = [sys.executable, "-m", "secondopinion_desktop", "records", "add", "--data-dir", str(data), "--json"]
+    with_file = subprocess.run([*base, "--kind", "pathology", "--title", "Biopsy report", "--attach", str(report)],
+                               capture_output=True, text=True, check=True)
+    without = subprocess.run([*base, "--kind", "lab", "--title", "CBC"], capture_output=True, text=True, check=True)
+    chosen = subprocess.run([*base, "--kind", "lab", "--title", "CMP", "--status", "requested",
+                             "--attach", str(report)], capture_output=True, text=True, check=True)
+    assert json.loads(with_file.stdout)["status"] == "received"
+    assert json.loads(without.stdout)["status"] == "needed"
+    assert json.loads(chosen.stdout)["status"] == "requested"

@@ -200,3 +200,10 @@ def test_a_real_folder_is_remembered_with_its_layout(tmp_path) -> None:
     assert seen["code"] == 0 and seen["title"] == "Second Opinion", "nobody is named yet"
     written = "\n".join(p.read_text(errors="replace") for p in config.rglob("*") if p.is_file())
     assert str(data) in written, "the folder is in Recent"
+
+
+def test_edit_menu_holds_the_records_actions_and_set_status(qtbot, demo_folder) -> None:
+    window = open_window(qtbot, demo_folder)
+    menus = [a.menu() for a in window.edit_menu.actions() if a.menu() is not None]
+    assert window.records_tab.status_menu in menus
+    assert window.records_tab.attach_action in window.edit_menu.actions()

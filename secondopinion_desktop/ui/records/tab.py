@@ -351,10 +351,6 @@ class RecordsTab(QWidget):
         # the dialog puts a finished import into this tab's undo history, which also shows the new records
         return open_import_imaging(self, self.folder, record_id, root, undo_stack=self.undo_stack, context=self)
 
-    def _imaging_imported(self, record_ids: list[int]) -> None:
-        if record_ids:
-            self.records_changed(list(record_ids), select=record_ids[0])
-
     def export_images(self, target: Path | None = None) -> Job | None:
         """Export images for the doctor…: the record's DICOM files with a DICOMDIR."""
         from secondopinion_desktop.ui.imaging import export_images
