@@ -267,25 +267,24 @@ def import_imaging(
             raise ImportCancelled()
 
     batch = VaultBatch(folder.vault)
+
+    def copy(image):  # type: ignore[no-untyped-def]  # the vault copy, or None with the reason noted
+        check_cancel()
+        try:
+            return batch.copy(scan.root / image.relative_path, cancelled=cancelled)
+        except SourceUnreadable as exc:
+            problems.append(ScanProblem(image.relative_path, str(exc)))
+            return None
+
     try:
         for study, series, image in work:
-            check_cancel()
-            try:
-                item = batch.copy(scan.root / image.relative_path, cancelled=cancelled)
-            except SourceUnreadable as exc:
-                problems.append(ScanProblem(image.relative_path, str(exc)))
-            else:
+            if (item := copy(image)) is not None:
                 stored.append(_Stored(study, series, image, item.sha256, item.size))
             done += 1
             if progress is not None:
                 progress(done, total)
         for image, expected in repairs:
-            check_cancel()
-            try:
-                item = batch.copy(scan.root / image.relative_path, cancelled=cancelled)
-            except SourceUnreadable as exc:
-                problems.append(ScanProblem(image.relative_path, str(exc)))
-            else:
+            if (item := copy(image)) is not None:
                 if item.sha256 == expected:
                     repaired += 1
                 else:
