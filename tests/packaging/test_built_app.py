@@ -72,7 +72,7 @@ def test_demo_packet_and_imaging(exe: Path, tmp_path: Path) -> None:
     written = write_study(tmp_path / "study")  # uncompressed and compressed (RLE) slices
     out = _run(exe, "import-imaging", str(tmp_path / "study"), "--data-dir", str(data), "--yes",
                tmp_path=tmp_path).stdout
-    assert f"Imported {len(written)} image file(s)" in out
+    assert f"Imported {len(written)} image files" in out
     assert "needs a module that is not installed" not in out  # numpy/pydicom decoders made it into the bundle
 
     _run(exe, "check", "--data-dir", str(data), tmp_path=tmp_path)
