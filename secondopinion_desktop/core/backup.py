@@ -45,15 +45,16 @@ MANIFEST_NAME = "manifest.json"
 BACKUPS_DIR = "backups"
 BACKUP_PREFIX = "secondopinion-backup-"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-# Automatic backups: secondopinion-backup-YYYYMMDD-HHMMSS[-person-name].zip; the data kept before a restore ends
-# in -before-restore and is never pruned as an automatic one.
+# Automatic backups: secondopinion-backup-YYYYMMDD-HHMMSS[-of-person-name].zip, and only those are pruned. The
+# data kept before a restore (…-before-restore[-N].zip) or a repair (…-before-repair[-N].zip) is never pruned.
 KEPT_SUFFIX = "-before-restore"
-_AUTOMATIC_NAME = re.compile(r"^secondopinion-backup-(\d{8})-(\d{6})(?:-[a-z0-9-]+)?\.zip$")
+PERSON_MARK = "-of-"
+_AUTOMATIC_NAME = re.compile(r"^secondopinion-backup-(\d{8})-(\d{6})(?:-of-[a-z0-9]+(?:-[a-z0-9]+)*)?\.zip$")
 _ANY_BACKUP_NAME = re.compile(r"^secondopinion-backup-\d{8}-\d{6}(-[a-z0-9-]+)?\.zip$")
 
 
 def _is_automatic(name: str) -> bool:
-    return _AUTOMATIC_NAME.match(name) is not None and not name.endswith(f"{KEPT_SUFFIX}.zip")
+    return _AUTOMATIC_NAME.match(name) is not None
 _VAULT_NAME_RE = re.compile(r"^vault/([0-9a-f]{2})/([0-9a-f]{64})$")
 _ZIP64_LIMIT = 1 << 30
 
@@ -294,15 +295,13 @@ def _unique(path: Path) -> Path:
 
 
 def _person_part(folder: DataFolder) -> str:
-    """"-alex-sample" for Alex Sample's records ("" before a name is entered): whose backup it is, at a glance."""
+    """"-of-alex-sample" for Alex Sample's records ("" before a name is entered): whose backup it is."""
     from secondopinion_desktop.core.people import file_name_part
     from secondopinion_desktop.core.profile import get_profile
 
     with folder.session() as session:
         part = file_name_part(get_profile(session).name)
-    if part.endswith(KEPT_SUFFIX.lstrip("-")):
-        part += "-data"
-    return f"-{part}" if part else ""
+    return f"{PERSON_MARK}{part}" if part else ""
 
 
 def summarize_backup(archive: Path | str) -> FolderSummary | None:

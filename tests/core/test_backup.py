@@ -354,16 +354,21 @@ def test_automatic_backup_names_the_person_and_keeps_the_data_kept_before_a_rest
         save_profile(session, name="José O'Brien")
     backups = folder.path / "backups"
     backups.mkdir(mode=0o700)
-    kept = backups / "secondopinion-backup-20240101-080000-before-restore.zip"
-    kept.write_bytes(b"the data as it was before a restore")
+    kept = [backups / f"secondopinion-backup-2024010{n}-080000-{what}.zip" for n, what in enumerate(
+        ("before-restore", "before-restore-2", "before-repair", "before-repair-3"), start=1)]
+    for path in kept:
+        path.write_bytes(b"the data as it was before a restore or a repair")
     day = dt.datetime(2024, 3, 1, 9, 30, 0)
+    today_repair = backups / "secondopinion-backup-20240301-080000-before-repair.zip"
+    today_repair.write_bytes(b"kept before this morning's repair")
     first = automatic_backup(folder, keep=1, now=day)
-    assert first is not None and first.name == "secondopinion-backup-20240301-093000-jose-obrien.zip"
+    assert first is not None, "a backup kept before a repair is not today's automatic one"
+    assert first.name == "secondopinion-backup-20240301-093000-of-jose-obrien.zip"
     assert automatic_backup(folder, keep=1, now=day.replace(hour=20)) is None, "still once a day"
     second = automatic_backup(folder, keep=1, now=day + dt.timedelta(days=1))
     assert second is not None and not first.exists(), "older automatic backups are pruned"
-    assert kept.exists(), "the data kept before a restore is not an automatic backup"
-    assert list_backups(folder) == [second, kept]
+    assert all(path.exists() for path in [*kept, today_repair]), "what was kept before a restore/repair stays"
+    assert set(list_backups(folder)) == {second, today_repair, *kept}
 
 
 def test_summary_of_a_backup(demo_dir: Path, tmp_path: Path) -> None:
