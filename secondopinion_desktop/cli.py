@@ -234,7 +234,7 @@ def cmd_import_imaging(args: argparse.Namespace) -> int:
     plan, profile = _plan_for_check(args, scan, dry_run=args.dry_run)
     warnings = patient_mismatch(scan, profile)
     result = None
-    someone_else = any(s.someone_else and s.importable for s in plan.studies)
+    someone_else = any(s.needs_confirmation and s.importable for s in plan.studies)
     refused = someone_else and not args.yes and not args.dry_run
     if not args.dry_run and scan.studies and not refused:
         with _open(args) as folder:

@@ -126,6 +126,25 @@ def test_a_disc_of_someone_else_is_not_imported_without_yes(capsys, tmp_path: Pa
         assert [r.kind.value for r in list_records(session)] == ["imaging"]
 
 
+def test_two_patients_and_an_empty_profile_need_yes(capsys, tmp_path: Path, data_dir: Path) -> None:
+    """A new user with no profile yet: a disc holding two people's images is not imported on its own."""
+    from secondopinion_desktop.core.db import open_data_folder
+    from secondopinion_desktop.core.imaging.synthetic import write_disc
+    from secondopinion_desktop.core.records import list_records
+
+    root = tmp_path / "cd"
+    write_disc(root, [StudySpec(), StudySpec(description="MRI BREAST", date="20240610", patient_name="OTHER^ROBIN",
+                                             patient_birth_date="19810702",
+                                             series=(SeriesSpec(7, "T1", "MR", 3),))])
+    code, out, err = run(capsys, "import-imaging", str(root), "--data-dir", str(data_dir))
+    assert code == 1 and "2 different patients" in out
+    assert err.strip().startswith("secondopinion: error: the images may not be yours") and "--yes" in err
+    with open_data_folder(data_dir) as folder, folder.session() as session:
+        assert list_records(session) == []
+    code, out, err = run(capsys, "import-imaging", str(root), "--yes", "--data-dir", str(data_dir))
+    assert code == 0, err
+
+
 def test_importing_the_same_disc_twice_adds_nothing_and_says_so(capsys, disc: Path, data_dir: Path) -> None:
     from sqlalchemy import func, select
 

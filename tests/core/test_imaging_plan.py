@@ -66,12 +66,30 @@ def test_plan_shows_each_studys_patient_and_leaves_someone_else_unchosen(folder,
     assert any("2 different patients" in w for w in plan.warnings)
     assert plan.to_json()["studies"][1]["someone_else"] is True
 
-    # an empty profile cannot be compared: every study counts as the patient's, and the plan says so
+    # an empty profile cannot be compared, and this disc holds two patients: nobody can tell which is hers, so
+    # nothing is ticked for her and importing needs a yes; the plan says why
     with folder.session() as session:
         unchecked = plan_import(session, scan, ProfileData())
     assert not unchecked.profile_checked
-    assert unchecked.default_study_uids() == [ct.study_uid, mr.study_uid]
+    assert [s.uncertain for s in unchecked.studies] == [True, True]
+    assert [s.needs_confirmation for s in unchecked.studies] == [True, True]
+    assert unchecked.default_study_uids() == []
     assert NOT_CHECKED in unchecked.warnings
+    assert unchecked.to_json()["studies"][0]["uncertain"] is True
+
+
+def test_an_empty_profile_and_a_disc_of_one_patient_ticks_every_study(folder, tmp_path: Path) -> None:
+    from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_disc
+
+    one = tmp_path / "one"
+    write_disc(one, [StudySpec(description="CT CHEST", series=(SeriesSpec(1, "AX", "CT", 2),)),
+                     StudySpec(description="CT ABDOMEN", date="20240401", series=(SeriesSpec(2, "AX", "CT", 2),))])
+    scan = scan_folder(one)
+    with folder.session() as session:
+        plan = plan_import(session, scan, ProfileData())
+    assert len(plan.studies) == 2 and not any(s.needs_confirmation for s in plan.studies)
+    assert plan.default_study_uids() == [s.study_uid for s in plan.studies]
+    assert NOT_CHECKED in plan.warnings
 
 
 def test_the_same_disc_twice_adds_nothing_and_says_so(folder, disc: Path) -> None:

@@ -421,7 +421,7 @@ def test_someone_elses_study_shows_its_patient_starts_unticked_and_asks_before_i
     assert mr.text(1) == "Not Jane Doe: John Smith, born 1970-01-01"
     assert mr.checkState(0) == Qt.CheckState.Unchecked, "someone else's study is not ticked"
     assert mr.font(1).bold()
-    assert "Studies of someone else are not ticked" in dialog.banner.text()
+    assert "Studies that may be of someone else are not ticked" in dialog.banner.text()
     assert dialog.import_button.text() == "&Import 1 study"
     qtbot.mouseClick(dialog.select_all, Qt.MouseButton.LeftButton)
     assert mr.checkState(0) == Qt.CheckState.Unchecked, "All does not tick someone else's study"

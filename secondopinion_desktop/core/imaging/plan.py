@@ -124,6 +124,7 @@ class StudyPlan:
     stored_images: int  # images of this study the data folder holds already
     record_ids: tuple[int, ...]  # the records holding them
     lost_images: int = 0  # images recorded as imported whose file is missing from the data folder: put back
+    uncertain: bool = False  # the profile cannot tell (no name, no birth date) and the disc holds several patients
 
     @property
     def study_uid(self) -> str:
@@ -150,8 +151,13 @@ class StudyPlan:
         return self.new_images > 0
 
     @property
+    def needs_confirmation(self) -> bool:
+        """Importing it needs an explicit yes: it is someone else's, or nobody can tell whose it is."""
+        return self.someone_else or self.uncertain
+
+    @property
     def chosen_by_default(self) -> bool:
-        return self.importable and not self.someone_else
+        return self.importable and not self.needs_confirmation
 
     def patient_label(self) -> str:
         name = self.patient or "No name on the images"
@@ -176,7 +182,7 @@ class StudyPlan:
         return {
             "study_uid": self.study_uid, "label": self.study.label(), "patient": self.patient,
             "patient_birth_date": self.birth_date.isoformat() if self.birth_date else None,
-            "someone_else": self.someone_else, "differences": list(self.differences),
+            "someone_else": self.someone_else, "uncertain": self.uncertain, "differences": list(self.differences),
             "images": self.study.image_count, "stored_images": self.stored_images, "new_images": self.new_images,
             "lost_images": self.lost_images,
             "record_ids": list(self.record_ids),
@@ -215,6 +221,8 @@ def plan_import(
     which holds nothing) and the patient ``profile``. With ``vault``, images whose stored file went missing count
     as not stored (importing puts their files back)."""
     stored = stored_images(session, (s.study_uid for s in scan.studies)) if session is not None else {}
+    checked = profile_can_be_checked(profile)
+    uncertain = not checked and len(scan.patients) > 1  # which of them is she? Nobody ticks that for her
     plans = []
     for study in scan.studies:
         known = stored_in(study, stored)
@@ -223,13 +231,12 @@ def plan_import(
             study=study, patient=person_name(study.patient_name), birth_date=study.patient_birth_date,
             differences=tuple(_differences(study.patient_name, study.patient_birth_date, profile)),
             stored_images=len(known) - len(lost), lost_images=len(lost),
-            record_ids=tuple(dict.fromkeys(k.record_id for k in known.values())),
+            record_ids=tuple(dict.fromkeys(k.record_id for k in known.values())), uncertain=uncertain,
         ))
     warnings = patient_mismatch(scan, profile)
     if len(scan.patients) > 1:
         names = "; ".join(p.label() for p in scan.patients)
         warnings.append(f"These images belong to {len(scan.patients)} different patients: {names}.")
-    checked = profile_can_be_checked(profile)
     if not checked and scan.studies:
         warnings.append(NOT_CHECKED)
     return ImportPlan(scan=scan, studies=tuple(plans), profile_name=profile.name.strip(), profile_checked=checked,

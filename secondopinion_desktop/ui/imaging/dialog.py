@@ -406,6 +406,8 @@ class ImportImagingDialog(QDialog):
         patient = entry.patient_label()
         if entry.someone_else:
             patient = f"{self._not_the_patient(plan)}: {patient}"
+        elif entry.uncertain:
+            patient = f"One of {len(plan.scan.patients)} patients: {patient}"
         images = (str(study.image_count) if not entry.partly_imported
                   else f"{entry.new_images} new of {study.image_count}")
         item = QTreeWidgetItem([
@@ -434,7 +436,7 @@ class ImportImagingDialog(QDialog):
         tip = "\n".join(d for d in details if d)
         for column in range(self.tree.columnCount()):
             item.setToolTip(column, tip)
-        if entry.someone_else:
+        if entry.needs_confirmation:
             bold = QFont(item.font(PATIENT))
             bold.setBold(True)
             item.setFont(PATIENT, bold)
@@ -488,11 +490,12 @@ class ImportImagingDialog(QDialog):
 
     def _show_warnings(self, plan: ImportPlan) -> None:
         lines = list(plan.warnings)
-        others = [s for s in plan.studies if s.someone_else]
+        others = [s for s in plan.studies if s.needs_confirmation]
         self.mismatch = lines
         if lines:
-            advice = ("Studies of someone else are not ticked; import one only if you are sure it belongs in "
-                      "your records." if others else "Untick the studies that are not yours before importing.")
+            advice = ("Studies that may be of someone else are not ticked; import one only if you are sure it "
+                      "belongs in your records." if others else
+                      "Untick the studies that are not yours before importing.")
             self.banner.setText(
                 "⚠ <b>Check that these images are yours.</b><br>" + "<br>".join(_escape(line) for line in lines)
                 + "<br>" + _escape(advice)
@@ -539,15 +542,21 @@ class ImportImagingDialog(QDialog):
     def _confirm_someone_else(self, uids: list[str]) -> bool:
         """Ask before importing studies whose patient is not the profile's; the safe answer (No) is the default."""
         plan = self.plan
-        others = [s for s in (self._entry(u) for u in uids) if s is not None and s.someone_else]
+        others = [s for s in (self._entry(u) for u in uids) if s is not None and s.needs_confirmation]
         if plan is None or not others:
             return True
         whose = "; ".join(f"{s.study.label()} — {s.patient_label()}" for s in others)
         mine = plan.profile_name or "the patient in your profile"
+        if any(s.someone_else for s in others):
+            title = "Import someone else's images?"
+            said = f"{'This study is' if len(others) == 1 else 'These studies are'} not of {mine}:"
+        else:
+            title = "Whose images are these?"
+            said = (f"This disc holds images of {len(plan.scan.patients)} patients, and the profile has no name or "
+                    "birth date yet to tell which are yours:")
         box = QMessageBox(
-            QMessageBox.Icon.Warning, "Import someone else's images?",
-            f"{'This study is' if len(others) == 1 else 'These studies are'} not of {mine}:\n\n{whose}\n\n"
-            f"Import {'it' if len(others) == 1 else 'them'} into your records anyway?",
+            QMessageBox.Icon.Warning, title,
+            f"{said}\n\n{whose}\n\nImport {'it' if len(others) == 1 else 'them'} into your records anyway?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
         )
         box.setObjectName("confirmSomeoneElse")
