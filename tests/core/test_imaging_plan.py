@@ -184,6 +184,37 @@ def test_removing_an_import_takes_away_exactly_what_it_added_and_restore_brings_
         remove_import(folder, result)
 
 
+def test_redo_of_an_import_after_the_directory_changed(folder, disc: Path) -> None:
+    """A facility added meanwhile (the directory is outside the undo history) takes the removed one's id: the
+    import comes back with its facility under its own name; a clash that cannot be mended leaves all unchanged."""
+    from secondopinion_desktop.core.directory import create_facility, list_facilities
+    from secondopinion_desktop.core.imaging.removal import ImportChangedError
+
+    result = import_imaging(folder, scan_folder(disc))
+    with folder.session() as session:
+        where = {rid: records.get_record(session, rid).facility_name for rid in result.created_record_ids}
+        made = sorted(f.name for f in list_facilities(session))
+    removed = remove_import(folder, result)
+    with folder.session() as session:
+        clinic = create_facility(session, "Another clinic")  # the id one of the import's facilities had
+    assert clinic.id in [int(r["id"]) for r in removed.facilities]
+    restore_import(folder, removed)
+    with folder.session() as session:
+        names = sorted(f.name for f in list_facilities(session))
+        back = {rid: records.get_record(session, rid).facility_name for rid in result.created_record_ids}
+    assert names == sorted([*made, "Another clinic"])
+    assert back == where, "each record is back with its own facility"
+
+    removed = remove_import(folder, result)
+    with folder.session() as session:  # something outside the history now holds a removed record's id
+        typed = records.create_record(session, "lab", "typed meanwhile")
+    assert typed.id in result.created_record_ids
+    before = everything(folder)
+    with pytest.raises(ImportChangedError, match="Import the disc again"):
+        restore_import(folder, removed)
+    assert everything(folder) == before, "nothing half restored"
+
+
 def test_removing_an_import_into_an_existing_record_empties_the_fields_it_filled(folder, disc: Path) -> None:
     with folder.session() as session:
         placeholder = records.create_record(session, "imaging", "CT chest (needed)", notes="ask radiology")

@@ -14,14 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.db import DataFolder
-from secondopinion_desktop.core.errors import NotFoundError
+from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
 from secondopinion_desktop.core.imaging.importer import ImportResult
 from secondopinion_desktop.core.models import Attachment, Clinician, Facility, ImagingFile, Record
 
 _CHUNK = 500
+
+
+class ImportChangedError(SecondOpinionError):
+    """A removed import cannot be put back: what it held was overwritten meanwhile; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -103,13 +108,47 @@ def restore_import(folder: DataFolder, removed: RemovedImport) -> ImportResult:
     if missing:
         verb = "is" if len(missing) == 1 else "are"
         raise NotFoundError(f"Cannot bring the import back: {len(missing)} of its files {verb} no longer stored.")
-    with folder.session() as session:
-        for model, rows in ((Facility, removed.facilities), (Record, removed.records),
-                            (Attachment, removed.attachments), (ImagingFile, removed.imaging_files)):
-            if rows:
-                session.execute(model.__table__.insert(), [dict(r) for r in rows])  # type: ignore[attr-defined]
-        records_t: Table = Record.__table__  # type: ignore[assignment]
-        for filled in removed.result.filled:
-            session.execute(update(records_t).where(records_t.c.id == filled.record_id).values(dict(filled.after)))
+    records_t: Table = Record.__table__  # type: ignore[assignment]
+    facilities_t: Table = Facility.__table__  # type: ignore[assignment]
+    try:
+        with folder.session() as session:
+            for model, rows in ((Record, removed.records), (Attachment, removed.attachments),
+                                (ImagingFile, removed.imaging_files)):
+                table: Table = model.__table__  # type: ignore[attr-defined]
+                taken = _rows(session, table, table.c.id, (int(r["id"]) for r in rows))
+                if taken:  # written meanwhile by something outside the undo history (an attached file, say)
+                    raise ImportChangedError(
+                        "The import cannot be brought back: the data folder changed since it was removed. "
+                        "Import the disc again instead."
+                    )
+            # Facilities may have been added or renamed meanwhile (the directory is not part of the undo
+            # history): put each back under its name, reusing one that exists now.
+            facility_ids: dict[int, int] = {}
+            for row in removed.facilities:
+                same_name = session.scalar(select(facilities_t.c.id).where(facilities_t.c.name == row["name"]))
+                if same_name is not None:
+                    facility_ids[int(row["id"])] = int(same_name)
+                    continue
+                values = dict(row)
+                if session.scalar(select(facilities_t.c.id).where(facilities_t.c.id == row["id"])) is not None:
+                    values.pop("id")
+                facility_ids[int(row["id"])] = int(session.execute(facilities_t.insert().values(values))
+                                                   .inserted_primary_key[0])
+            records = [dict(r, facility_id=facility_ids.get(r["facility_id"], r["facility_id"]))
+                       for r in removed.records]
+            for model, rows in ((Record, records), (Attachment, removed.attachments),
+                                (ImagingFile, removed.imaging_files)):
+                if rows:
+                    session.execute(model.__table__.insert(), [dict(r) for r in rows])  # type: ignore[attr-defined]
+            for filled in removed.result.filled:
+                after = dict(filled.after)
+                if "facility_id" in after:
+                    after["facility_id"] = facility_ids.get(after["facility_id"], after["facility_id"])
+                session.execute(update(records_t).where(records_t.c.id == filled.record_id).values(after))
+    except IntegrityError as exc:
+        raise ImportChangedError(
+            "The import cannot be brought back: the data folder changed since it was removed. "
+            "Import the disc again instead."
+        ) from exc
     return removed.result
 
