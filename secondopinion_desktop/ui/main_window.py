@@ -175,9 +175,11 @@ class MainWindow(QMainWindow):
         guidance.editProfile.connect(self.edit_profile)
 
         self.undo_action = tab.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = tab.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        # Ctrl+Z undoes a Records step only while the Records tab shows it happen; from the menu (which names
+        # the step) it works from any tab.
+        self.tabs.currentChanged.connect(lambda _index: self._undo_keys_follow_the_tab())
+        self._undo_keys_follow_the_tab()
         self.edit_menu.addAction(self.undo_action)
         self.edit_menu.addAction(self.redo_action)
         self.edit_menu.addSeparator()
@@ -188,6 +190,11 @@ class MainWindow(QMainWindow):
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(tab.import_imaging_action)
         self.edit_menu.addAction(tab.export_images_action)
+
+    def _undo_keys_follow_the_tab(self) -> None:
+        on_records = self.records_tab is not None and self.tabs.currentWidget() is self.records_tab
+        self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)] if on_records else [])
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")] if on_records else [])
 
     # --- safety: backup, restore, check ------------------------------------------------------------------
 

@@ -397,3 +397,24 @@ def test_a_delete_that_fails_half_way_can_still_be_undone(qtbot, demo_folder, mo
     assert record_count(demo_folder) == total - 1
     press(qtbot, window, Qt.Key.Key_Z, CTRL)
     assert record_count(demo_folder) == total
+
+
+def test_ctrl_z_on_another_tab_does_not_undo_a_records_step_out_of_sight(qtbot, demo_folder) -> None:
+    """Ctrl+Z in the Appointments tab must not silently take back the step just made in Records."""
+    QSettings().setValue(MainWindow.SETTINGS_TAB, RECORDS_TAB)
+    window = open_window(qtbot, demo_folder)
+    tab = window.records_tab
+    before = tab.current_record
+    assert before is not None and before.status is not RecordStatus.SENT
+    press(qtbot, window, Qt.Key.Key_Right, CTRL)  # the record moves on: one step in the history
+    moved = tab.current_record.status
+    assert moved is svc.next_status(before.status)
+    click_tab(qtbot, window, 2)  # Appointments
+    press(qtbot, window, Qt.Key.Key_Z, CTRL)
+    with demo_folder.session() as session:
+        assert svc.get_record(session, before.id).status is moved, "nothing was undone out of sight"
+    assert window.undo_action.isEnabled(), "Edit › Undo still offers the step, by name"
+    click_tab(qtbot, window, RECORDS_TAB)
+    press(qtbot, window, Qt.Key.Key_Z, CTRL)
+    with demo_folder.session() as session:
+        assert svc.get_record(session, before.id).status is before.status, "in the Records tab Ctrl+Z undoes it"
