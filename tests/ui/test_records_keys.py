@@ -399,6 +399,33 @@ def test_a_delete_that_fails_half_way_can_still_be_undone(qtbot, demo_folder, mo
     assert record_count(demo_folder) == total
 
 
+def test_an_undo_that_fails_for_one_record_still_brings_back_the_others(qtbot, demo_folder, monkeypatch) -> None:
+    from secondopinion_desktop.core.errors import NotFoundError
+
+    window = open_window(qtbot, demo_folder)
+    click_tab(qtbot, window, RECORDS_TAB)
+    tab = window.records_tab
+    total = record_count(demo_folder)
+    select_rows(qtbot, tab, [0, 1, 2])
+    first = tab.selected_ids()[0]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: warned.append(text))
+    qtbot.keyClick(tab.table, Qt.Key.Key_Delete)
+    assert record_count(demo_folder) == total - 3
+    real = svc.restore_record
+
+    def restore(folder, snapshot):
+        if snapshot.id == first:
+            raise NotFoundError("That record cannot be brought back.")
+        return real(folder, snapshot)
+
+    monkeypatch.setattr(svc, "restore_record", restore)
+    press(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert record_count(demo_folder) == total - 1, "the two others are back"
+    assert warned and "1 record could not be brought back" in warned[-1]
+
+
 def test_ctrl_z_on_another_tab_does_not_undo_a_records_step_out_of_sight(qtbot, demo_folder) -> None:
     """Ctrl+Z in the Appointments tab must not silently take back the step just made in Records."""
     QSettings().setValue(MainWindow.SETTINGS_TAB, RECORDS_TAB)

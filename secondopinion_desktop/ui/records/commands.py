@@ -128,12 +128,20 @@ class DeleteRecordsCommand(_RecordCommand):
     def undo(self) -> None:
         def do() -> None:
             restored: list[int] = []
-            try:
-                for snapshot in self._snapshots:
+            failures: list[SecondOpinionError] = []
+            for snapshot in self._snapshots:  # every one is tried: one that cannot come back stops no other
+                try:
                     restored.append(svc.restore_record(self.context.folder, snapshot).id)
-            finally:
-                if restored:
-                    self.context.records_changed(restored, select=restored)
+                except SecondOpinionError as exc:
+                    failures.append(exc)
+            if restored:
+                self.context.records_changed(restored, select=restored)
+            if failures and not restored:
+                raise failures[0]
+            if failures:  # redo deletes again only what came back
+                self.record_ids = restored
+                self.context.show_error(f"{failures[0]} ({plural(len(failures), 'record')} could not be "
+                                        "brought back.)")
 
         self._guard(do)
 
