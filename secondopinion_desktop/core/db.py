@@ -24,7 +24,7 @@ from secondopinion_desktop.core.vault import Vault
 # Every migration revision this version knows, oldest first. The last one is the schema this code expects.
 # A test checks this against the Alembic scripts, so that opening an up-to-date folder needs no Alembic import.
 SCHEMA_REVISIONS: tuple[str, ...] = (
-    "0001_initial", "0002_checklist_questions", "0003_appointments", "0004_imaging_files",
+    "0001_initial", "0002_checklist_questions", "0003_appointments", "0004_imaging_files", "0005_folder_change",
 )
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 

@@ -369,3 +369,12 @@ class ImagingFile(Base):
     instance_number: Mapped[int | None] = mapped_column(Integer)
     modality: Mapped[str] = mapped_column(String(16), default="")
     added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FolderChange(Base):
+    """When anything in the data folder last changed (one row, written by triggers: see migration 0005)."""
+
+    __tablename__ = "folder_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -73,7 +73,10 @@ def summarize_database(db_path: Path | str) -> FolderSummary | None:
             except ValueError:
                 birth = None
         records = int(conn.execute("SELECT count(*) FROM record").fetchone()[0])
-        stamps: list[dt.datetime] = []
+        if "folder_change" in tables:  # kept by triggers on every change, deletions and answers included
+            row = conn.execute("SELECT changed_at FROM folder_change WHERE id = 1").fetchone()
+            return FolderSummary(name, birth, records, _stamp(row[0]) if row else None)
+        stamps: list[dt.datetime] = []  # an older schema: the latest stamp its rows carry
         for table, column in _STAMPED:
             if table not in tables:
                 continue

@@ -30,7 +30,7 @@ from secondopinion_desktop.core.paths import DB_NAME, ENV_VAR, VAULT_NAME, defau
 
 APP_TABLES = {
     "profile", "facility", "clinician", "record", "attachment", "checklist_item", "question", "appointment",
-    "appointment_question", "appointment_note", "treatment_line", "imaging_file",
+    "appointment_question", "appointment_note", "treatment_line", "imaging_file", "folder_change",
 }
 RECORD_INSERT = text(
     "INSERT INTO record (kind, title, status, summary, notes, imaging_modality, imaging_body_region,"

@@ -53,6 +53,10 @@ def test_a_folder_from_the_first_version_is_upgraded_with_its_records_kept(tmp_p
             assert len(list_checklist(session)) >= 10  # the tables added later work
     finally:
         folder.close()
+    from secondopinion_desktop.core.people import summarize_folder
+
+    changed = summarize_folder(data).last_changed  # seeded from the rows' own times by migration 0005
+    assert changed is not None and changed.year >= 2026
     backup = data / f"secondopinion.db.schema-{SCHEMA_REVISIONS[0]}.bak"
     assert backup.is_file() and (backup.stat().st_mode & 0o777) == 0o600
     check = sqlite3.connect(backup)

@@ -74,3 +74,31 @@ def test_same_name() -> None:
     assert same_name("SAMPLE, Alex", "alex sample")
     assert same_name("José Núñez", "Jose Nunez")
     assert not same_name("Alex Sample", "Jamie Sample")
+
+
+def test_every_change_moves_last_changed_deletions_and_answers_included(folder) -> None:
+    """Triggers on every data table keep the folder's last change, so a restore can tell an older backup."""
+    import sqlite3
+    import time
+
+    from secondopinion_desktop.core.models import Base
+    from secondopinion_desktop.core.records import delete_record
+
+    with folder.session() as s:
+        record = create_record(s, "lab", "CBC")
+    first = summarize_folder(folder.path).last_changed
+    time.sleep(0.01)
+    delete_record(folder, record.id)
+    after_delete = summarize_folder(folder.path).last_changed
+    assert first is not None and after_delete is not None and after_delete > first, "a deletion counts"
+
+    conn = sqlite3.connect(folder.db_path)
+    try:
+        triggers = {row[0] for row in conn.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'")}
+        counts = {t: n for t, n in conn.execute(
+            "SELECT tbl_name, count(*) FROM sqlite_master WHERE type = 'trigger' GROUP BY tbl_name")}
+    finally:
+        conn.close()
+    data_tables = set(Base.metadata.tables) - {"folder_change"}
+    assert triggers == data_tables, "a new table needs its three triggers (see migration 0005)"
+    assert set(counts.values()) == {3}
