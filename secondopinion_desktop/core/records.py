@@ -536,6 +536,18 @@ def delete_record(folder: DataFolder, record_id: int, *, keep_files: bool = Fals
     return data
 
 
+def count_images(folder: DataFolder, record_ids: Iterable[int]) -> int:
+    """How many imported DICOM images the records hold (what deleting them takes along)."""
+    from secondopinion_desktop.core.models import ImagingFile
+
+    ids = sorted(set(record_ids))
+    if not ids:
+        return 0
+    with folder.session() as session:
+        return int(session.scalar(
+            select(func.count()).select_from(ImagingFile).where(ImagingFile.record_id.in_(ids))) or 0)
+
+
 def record_digests(data: RecordData) -> set[str]:
     """Every vault file a record (snapshot) refers to: attachments and imported DICOM files."""
     return {a.sha256 for a in data.attachments} | {str(row["sha256"]) for row in data.imaging_files}

@@ -445,3 +445,27 @@ def test_ctrl_z_on_another_tab_does_not_undo_a_records_step_out_of_sight(qtbot, 
     press(qtbot, window, Qt.Key.Key_Z, CTRL)
     with demo_folder.session() as session:
         assert svc.get_record(session, before.id).status is before.status, "in the Records tab Ctrl+Z undoes it"
+
+
+def test_deleting_an_imported_study_says_how_many_images_go_with_it(qtbot, demo_folder, tmp_path,
+                                                                     monkeypatch) -> None:
+    from secondopinion_desktop.core.imaging.importer import import_imaging
+    from secondopinion_desktop.core.imaging.scan import scan_folder
+    from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study
+
+    write_study(tmp_path / "cd", StudySpec(series=(SeriesSpec(2, "AX", "CT", 7),)))
+    result = import_imaging(demo_folder, scan_folder(tmp_path / "cd"))
+    window = open_window(qtbot, demo_folder)
+    click_tab(qtbot, window, RECORDS_TAB)
+    tab = window.records_tab
+    assert tab.select_record(result.record_ids[0])
+    asked: list[str] = []
+
+    def question(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    tab.table.setFocus()
+    qtbot.keyClick(tab.table, Qt.Key.Key_Delete)
+    assert asked and "7 imported images" in asked[0] and "1 attached file" in asked[0], asked

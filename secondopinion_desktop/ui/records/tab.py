@@ -681,9 +681,13 @@ class RecordsTab(QWidget):
         if self.folder is None or not chosen:
             return
         files = sum(len(r.attachments) for r in chosen)
-        if files:
+        images = svc.count_images(self.folder, (r.id for r in chosen))
+        if files or images:
+            held = " and ".join(part for part in (
+                plural(files, "attached file") if files else "", plural(images, "imported image") if images else "",
+            ) if part)
             detail = (
-                f"{plural(files, 'attached file')} will be removed from "
+                f"{held} will be removed from "
                 f"{'the record' if len(chosen) == 1 else 'these records'}; files no other record uses leave the "
                 "data folder when you close Second Opinion."
             )
