@@ -38,22 +38,45 @@ def _takes_something_else(func: ast.FunctionDef) -> bool:
 
 def find_bad_connections(ui: Path = UI) -> list[str]:
     bad: list[str] = []
-    for path in sorted(ui.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        classes = _methods(tree)
-        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-            own = classes[cls.name]
-            for node in ast.walk(cls):
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr == "connect" and isinstance(node.func.value, ast.Attribute)
-                        and node.func.value.attr in BOOL_SIGNALS and node.args):
-                    continue
-                slot = node.args[0]
-                if (isinstance(slot, ast.Attribute) and isinstance(slot.value, ast.Name)
-                        and slot.value.id == "self" and slot.attr in own
-                        and _takes_something_else(own[slot.attr])):
-                    bad.append(f"{path.relative_to(ui)}:{node.lineno} {node.func.value.attr} → {slot.attr}")
-    return bad
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(ui.rglob("*.py"))}
+    classes: dict[str, ast.ClassDef] = {}  # every class of the window, by name, to follow inherited methods
+    for tree in trees.values():
+        classes.update({n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)})
+
+    def method(cls: ast.ClassDef, name: str, seen: frozenset[str] = frozenset()) -> ast.FunctionDef | None:
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return node
+        for base in cls.bases:
+            base_name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+            if base_name in classes and base_name not in seen:
+                found = method(classes[base_name], name, seen | {cls.name})
+                if found is not None:
+                    return found
+        return None
+
+    for path, tree in trees.items():
+        functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        owners = [(cls, n) for cls in (c for c in ast.walk(tree) if isinstance(c, ast.ClassDef))
+                  for n in ast.walk(cls)]
+        in_class = {id(n) for _cls, n in owners}
+        calls = owners + [(None, n) for n in ast.walk(tree) if id(n) not in in_class]
+        for cls, node in calls:
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "connect" and isinstance(node.func.value, ast.Attribute)
+                    and node.func.value.attr in BOOL_SIGNALS and node.args):
+                continue
+            slot = node.args[0]
+            target = None
+            if (cls is not None and isinstance(slot, ast.Attribute) and isinstance(slot.value, ast.Name)
+                    and slot.value.id == "self"):
+                target = method(cls, slot.attr)
+            elif isinstance(slot, ast.Name) and slot.id in functions:
+                target = functions[slot.id]
+            if target is not None and _takes_something_else(target):
+                name = slot.attr if isinstance(slot, ast.Attribute) else slot.id  # type: ignore[union-attr]
+                bad.append(f"{path.relative_to(ui)}:{node.lineno} {node.func.value.attr} → {name}")
+    return sorted(set(bad))
 
 
 def test_no_bool_signal_reaches_an_optional_parameter() -> None:
@@ -73,5 +96,13 @@ def test_the_audit_finds_the_save_as_crash(tmp_path) -> None:
         "    def save_as(self, target=None): ...\n"
         "    def accept(self): ...\n"
         "    def set_on(self, checked: bool): ...\n"
+        "class Child(Dialog):\n"
+        "    def __init__(self):\n"
+        "        self.again.clicked.connect(self.save_as)\n"
+        "def open_file(path=None): ...\n"
+        "def wire(button):\n"
+        "    button.triggered.connect(open_file)\n"
     )
-    assert find_bad_connections(sample.parent) == ["sample.py:3 clicked → save_as"]
+    assert find_bad_connections(sample.parent) == [
+        "sample.py:11 clicked → save_as", "sample.py:14 triggered → open_file", "sample.py:3 clicked → save_as",
+    ]
