@@ -12,9 +12,13 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secondopinion_desktop.core.errors import DataFolderError
 from secondopinion_desktop.core.paths import DB_NAME, default_data_dir
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.db import DataFolder
 
 # Tables whose rows carry the time of their last change; the latest of them is "last changed".
 _STAMPED = (("record", "updated_at"), ("record", "created_at"), ("profile", "updated_at"),
@@ -49,6 +53,14 @@ def _stamp(value: object) -> dt.datetime | None:
     except ValueError:
         return None
     return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+
+
+def person_name(folder: DataFolder) -> str:
+    """The name in the open folder's profile ("" when none is entered yet)."""
+    from secondopinion_desktop.core.profile import get_profile
+
+    with folder.session() as session:
+        return get_profile(session).name
 
 
 def summarize_database(db_path: Path | str) -> FolderSummary | None:

@@ -97,10 +97,9 @@ class MainWindow(QMainWindow):
         """The profile was saved (or the folder opened): the title and the guidance follow it."""
         if self.folder is None:
             return
-        from secondopinion_desktop.core.profile import get_profile
+        from secondopinion_desktop.core.people import person_name
 
-        with self.folder.session() as session:
-            self.person_name = get_profile(session).name
+        self.person_name = person_name(self.folder)
         self._update_title()
         if self.guidance_tab is not None:
             self.guidance_tab.profile_changed()

@@ -253,12 +253,9 @@ class PacketDialog(QDialog):
     # --- saving and printing ---------------------------------------------------------------------------------
 
     def default_name(self) -> str:
-        from secondopinion_desktop.core.profile import get_profile
+        from secondopinion_desktop.core.people import file_name_part, person_name
 
-        with self.folder.session() as session:
-            name = get_profile(session).name
-        slug = "-".join("".join(c for c in name if c.isalnum() or c == " ").split()) or "patient"
-        return f"second-opinion-packet-{slug}.pdf"
+        return f"second-opinion-packet-{file_name_part(person_name(self.folder)) or 'patient'}.pdf"
 
     def save_as(self, target: Path | None = None) -> Path | None:
         """Save the built packet: to ``target``, or where the user picks in a file dialog."""

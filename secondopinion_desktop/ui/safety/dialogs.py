@@ -51,10 +51,9 @@ def default_backup_name(today: dt.date | None = None, name: str = "") -> str:
 
 
 def _person_name(folder: DataFolder) -> str:
-    from secondopinion_desktop.core.profile import get_profile
+    from secondopinion_desktop.core.people import person_name
 
-    with folder.session() as session:
-        return get_profile(session).name
+    return person_name(folder)
 
 
 def _last_dir() -> Path:
