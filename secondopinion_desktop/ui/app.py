@@ -6,6 +6,7 @@ import shutil
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -70,10 +71,38 @@ def use_private_settings(directory: Path) -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(directory))
 
 
+def quit_on_signals(app: QApplication) -> Callable[[], None]:
+    """Ctrl+C in the terminal (SIGINT) or a polite kill (SIGTERM) closes the window as its Quit does — notes
+    saved, backup made — instead of a KeyboardInterrupt traceback. Returns a function that puts the old
+    handlers back."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(_signum: int, _frame: object) -> None:
+        app.quit()  # app.exec() returns; run_gui's caller then closes the window cleanly
+
+    previous = {sig: signal.signal(sig, close) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Python runs signal handlers only when it holds the interpreter: a short timer lets it look regularly.
+    waker = QTimer(app)
+    waker.setObjectName("signalWaker")
+    waker.timeout.connect(lambda: None)
+    waker.start(200)
+
+    def restore() -> None:
+        waker.stop()
+        waker.deleteLater()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 def run_gui(data_dir: str | None = None, demo: bool = False) -> int:
     """Open the main window; returns the process exit code."""
     app = make_application()
     previous_hook, sys.excepthook = sys.excepthook, show_unexpected_error
+    restore_signals = quit_on_signals(app)
     settings_dir = None
     if demo:
         settings_dir = Path(tempfile.mkdtemp(prefix="secondopinion-demo-settings-"))
@@ -82,6 +111,7 @@ def run_gui(data_dir: str | None = None, demo: bool = False) -> int:
         return _open_and_run(app, data_dir, demo)
     finally:
         sys.excepthook = previous_hook
+        restore_signals()
         if settings_dir is not None:
             shutil.rmtree(settings_dir, ignore_errors=True)
 

@@ -207,3 +207,43 @@ def test_edit_menu_holds_the_records_actions_and_set_status(qtbot, demo_folder) 
     menus = [a.menu() for a in window.edit_menu.actions() if a.menu() is not None]
     assert window.records_tab.status_menu in menus
     assert window.records_tab.attach_action in window.edit_menu.actions()
+
+
+SIGNAL_DRIVER = """
+import os, signal, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from secondopinion_desktop.ui import app
+from secondopinion_desktop.ui.main_window import MainWindow
+
+def poll():
+    ready = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.folder is not None]
+    if ready:
+        timer.stop()
+        print("READY", flush=True)
+        os.kill(os.getpid(), getattr(signal, sys.argv[2]))  # as Ctrl+C in the terminal does
+
+application = app.make_application()
+timer = QTimer()
+timer.timeout.connect(poll)
+timer.start(25)
+code = app.run_gui(data_dir=sys.argv[1])
+print("EXIT", code, flush=True)
+"""
+
+
+def test_ctrl_c_in_the_terminal_closes_the_window_cleanly(tmp_path) -> None:
+    """SIGINT (and SIGTERM) close the window as Quit does — settings saved — with no traceback."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "config"
+    for sig in ("SIGINT", "SIGTERM"):
+        result = subprocess.run([sys.executable, "-c", SIGNAL_DRIVER, str(tmp_path / "data"), sig],
+                                capture_output=True, text=True, timeout=120,
+                                env=dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(config)))
+        assert "READY" in result.stdout, result.stderr
+        assert "EXIT 0" in result.stdout, (result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
+        written = "\n".join(p.read_text(errors="replace") for p in config.rglob("*.conf"))
+        assert "geometry" in written, "the window closed as Quit does: its layout was saved"
