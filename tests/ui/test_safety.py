@@ -432,3 +432,16 @@ def test_restore_question_warns_about_someone_else_s_records(tmp_path: Path) -> 
     assert "older" not in text, "this backup is newer than the data it replaces"
     empty = FolderSummary("", None, 0, None)
     assert "It replaces" not in dialogs.restore_question("b.zip", None, backup, empty, tmp_path)
+
+
+def test_the_lock_file_is_private(tmp_path: Path) -> None:
+    import stat
+
+    from secondopinion_desktop.ui.safety.lock import acquire_folder_lock, lock_path, release_folder_lock
+
+    lock = acquire_folder_lock(tmp_path / "data")
+    try:
+        assert lock is not None
+        assert stat.S_IMODE(lock_path(tmp_path / "data").stat().st_mode) == 0o600
+    finally:
+        release_folder_lock(lock)

@@ -55,6 +55,12 @@ def _owner_is_gone(info: tuple[int, str, str] | None) -> bool:
     return not _process_alive(pid)
 
 
+def _make_private(data_dir: Path) -> None:
+    """The lock file names this computer and process: readable by the user only, like the rest of the folder."""
+    with contextlib.suppress(OSError):
+        os.chmod(lock_path(data_dir), 0o600)
+
+
 def acquire_folder_lock(data_dir: Path) -> QLockFile | None:
     """Lock ``data_dir`` for this window; None when another running instance holds it.
 
@@ -67,11 +73,13 @@ def acquire_folder_lock(data_dir: Path) -> QLockFile | None:
     lock = QLockFile(str(lock_path(data_dir)))
     lock.setStaleLockTime(STALE_LOCK_TIME_MS)
     if lock.tryLock(0):
+        _make_private(data_dir)
         return lock
     if lock.error() != QLockFile.LockError.LockFailedError:
         raise PermissionError(f"Cannot create the lock file {lock_path(data_dir)} ({lock.error().name}).")
     if _owner_is_gone(_lock_info(lock)):
         if lock.removeStaleLockFile() and lock.tryLock(0):
+            _make_private(data_dir)
             return lock
     return None
 
