@@ -124,8 +124,11 @@ def open_folder_for_gui(data_dir: str | None, demo: bool) -> tuple[DataFolder, P
     if not demo:
         from secondopinion_desktop.core.check import sweep_orphans
 
+        from secondopinion_desktop.core.scratch import sweep_scratch
+
         folder = open_data_folder(resolve_data_dir(data_dir))
         sweep_orphans(folder)  # files a crash left behind; recent ones stay (another process may be mid-copy)
+        sweep_scratch(folder.path)  # plain copies an earlier window left (this window holds the folder lock)
         return folder, None
     from secondopinion_desktop.core.demo import fill_demo_data
 

@@ -247,3 +247,17 @@ def test_ctrl_c_in_the_terminal_closes_the_window_cleanly(tmp_path) -> None:
         assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
         written = "\n".join(p.read_text(errors="replace") for p in config.rglob("*.conf"))
         assert "geometry" in written, "the window closed as Quit does: its layout was saved"
+
+
+def test_plain_copies_a_crash_left_are_swept_when_the_window_opens(tmp_path) -> None:
+    from secondopinion_desktop.core.db import open_data_folder
+    from secondopinion_desktop.core.scratch import scratch_dir
+
+    data = tmp_path / "data"
+    open_data_folder(data).close()
+    left = scratch_dir(data, "open-") / "12" / "pathology report.pdf"
+    left.parent.mkdir()
+    left.write_bytes(b"%PDF- a copy the viewer had open when the computer crashed")
+    seen, _ = run_driver(str(data))
+    assert seen["code"] == 0 and seen["path"] == str(data)
+    assert not left.exists() and list((data / ".scratch").iterdir()) == []

@@ -140,3 +140,13 @@ def test_printing_paints_every_page(qtbot, dialog, tmp_path) -> None:
     printer.setOutputFileName(str(out))
     assert print_pdf(dialog.built_path, printer) == dialog.result.pages
     assert len(PdfReader(str(out)).pages) == dialog.result.pages
+
+
+def test_the_preview_copy_stays_in_the_data_folder(qtbot, dialog, demo_folder) -> None:
+    """The packet being previewed is a plain copy: it is kept in the data folder's private scratch space, never
+    in the shared temporary folder, so a crash cannot leave it readable there."""
+    from secondopinion_desktop.core.scratch import SCRATCH_NAME
+
+    build(qtbot, dialog)
+    assert dialog.built_path is not None
+    assert dialog.built_path.is_relative_to(demo_folder.path / SCRATCH_NAME)

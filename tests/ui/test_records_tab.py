@@ -154,6 +154,9 @@ def test_open_attachment_hands_a_named_private_copy_to_the_system(qtbot, window,
     path = tab.open_attachment(attachment)
     assert opened == [str(path)] and path.name == "ct report.pdf"
     assert path.read_bytes() == source.read_bytes()
+    from secondopinion_desktop.core.scratch import SCRATCH_NAME
+
+    assert path.is_relative_to(folder.path / SCRATCH_NAME), "the plain copy stays in the private data folder"
     window.close()
     assert not path.exists(), "private copies are removed when the window closes"
 

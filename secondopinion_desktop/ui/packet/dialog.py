@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -49,7 +48,9 @@ class PacketDialog(QDialog):
         self.result = None
         self.built_path: Path | None = None
         self.last_saved: Path | None = None
-        self._tmpdir = Path(tempfile.mkdtemp(prefix="secondopinion-packet-"))
+        from secondopinion_desktop.core.scratch import scratch_dir
+
+        self._tmpdir = scratch_dir(folder.path, "packet-")  # private, inside the data folder; swept at start-up
 
         from secondopinion_desktop.core.appointments import list_appointments
         from secondopinion_desktop.core.records import list_record_rows

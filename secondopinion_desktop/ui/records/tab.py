@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -877,8 +876,14 @@ class RecordsTab(QWidget):
         source = self._vault_file(attachment)
         if source is None:
             return None
-        if self._open_dir is None:
-            self._open_dir = Path(tempfile.mkdtemp(prefix="secondopinion-open-"))
+        if self._open_dir is None or not self._open_dir.is_dir():  # (a restore replaces the data folder)
+            from secondopinion_desktop.core.scratch import scratch_dir
+
+            try:
+                self._open_dir = scratch_dir(self.folder.path, "open-")
+            except OSError as exc:
+                self.show_error(f"Cannot prepare {attachment.original_name} for viewing: {exc.strerror or exc}.")
+                return None
         target = self._open_dir / str(attachment.id) / _safe_name(attachment.original_name)
         try:
             target.parent.mkdir(mode=0o700, exist_ok=True)
