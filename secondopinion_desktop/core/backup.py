@@ -37,7 +37,10 @@ from secondopinion_desktop.core.db import SCHEMA_REVISIONS, DataFolder, open_dat
 from secondopinion_desktop.core.errors import DataFolderError, SecondOpinionError
 from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
 from secondopinion_desktop.core.people import FolderSummary
-from secondopinion_desktop.core.vault import CHUNK_SIZE, TEMP_PREFIX, Vault, fsync_dir
+from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.core.vault import (
+    CHUNK_SIZE, TEMP_PREFIX, NotARegularFile, Vault, fsync_dir, open_regular_nofollow, sha256_of_fd,
+)
 
 FORMAT = 1
 ROOT = "secondopinion-backup"
@@ -189,11 +192,44 @@ def _snapshot_database(db_path: Path, target: Path) -> str:
 
 
 def _vault_files(vault: Vault) -> list[tuple[str, Path, int]]:
+    """(name in the archive, path, size) of every stored file: regular files only, links are never followed."""
     files = []
     for sha in vault.stored():
         path = vault.path_for(sha)
-        files.append((f"{VAULT_NAME}/{sha[:2]}/{sha}", path, path.stat().st_size))
+        try:
+            size = path.lstat().st_size
+        except FileNotFoundError:
+            continue  # removed since it was listed
+        files.append((f"{VAULT_NAME}/{sha[:2]}/{sha}", path, size))
     return files
+
+
+def _snapshot_references(snapshot: Path) -> dict[str, list[str]]:
+    """Which rows of the snapshot refer to each stored file (to name a damaged file by its record)."""
+    from secondopinion_desktop.core.check import _references
+
+    conn = sqlite3.connect(f"{snapshot.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return _references(conn)
+    except sqlite3.Error:
+        return {}
+    finally:
+        conn.close()
+
+
+def _damaged_refusal(sha: str, users: list[str], why: str) -> BackupError:
+    who = users[0] + (f" (and {plural(len(users) - 1, 'other use')})" if len(users) > 1 else "")
+    return BackupError(f"The backup was not made: the stored file of {who} {why}; attach the original again or "
+                       f"restore an earlier backup, then back up again (sha256 {sha}).")
+
+
+def _unreferenced_is_sound(path: Path, sha: str) -> bool:
+    """A stored file nothing refers to is checked before it is copied; a damaged one is left out of the backup."""
+    try:
+        with open(open_regular_nofollow(path), "rb") as fh:
+            return sha256_of_fd(fh) == sha
+    except OSError:
+        return False
 
 
 # ------------------------------------------------------------------------------------------------------ backup
@@ -201,7 +237,7 @@ def _vault_files(vault: Vault) -> list[tuple[str, Path, int]]:
 
 def _write_backup(
     db_path: Path, vault: Vault, out: Path, *, steps: _Steps | None = None,
-    progress: Progress | None = None, cancelled: IsCancelled | None = None,
+    progress: Progress | None = None, cancelled: IsCancelled | None = None, leave_out: frozenset[str] = frozenset(),
 ) -> Manifest:
     out = Path(out).absolute()
     if not out.parent.is_dir():
@@ -223,18 +259,44 @@ def _write_backup(
             total = snapshot.stat().st_size + sum(size for _, _, size in vault_files)
             steps = _Steps(total, progress, cancelled)
         steps.check()
+        refs = _snapshot_references(snapshot)
         entries: list[ManifestEntry] = []
         tmp_zip = work / "backup.zip"
         fd = os.open(tmp_zip, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-                sources = [(DB_NAME, snapshot, snapshot.stat().st_size, zipfile.ZIP_DEFLATED)]
-                sources += [(name, path, size, zipfile.ZIP_STORED) for name, path, size in vault_files]
-                for name, path, size, method in sources:
-                    with open(path, "rb") as src, zf.open(
-                        _zip_info(name, method), "w", force_zip64=size >= _ZIP64_LIMIT
+                db_size = snapshot.stat().st_size
+                with open(snapshot, "rb") as src, zf.open(
+                    _zip_info(DB_NAME, zipfile.ZIP_DEFLATED), "w", force_zip64=db_size >= _ZIP64_LIMIT
+                ) as dst:
+                    written, sha = _copy_stream(src, dst, steps)
+                entries.append(ManifestEntry(name=DB_NAME, size=written, sha256=sha))
+                for name, path, size in vault_files:
+                    expected = path.name
+                    if expected in leave_out:
+                        steps.advance(size)
+                        continue
+                    users = refs.get(expected)
+                    if not users and not _unreferenced_is_sound(path, expected):
+                        steps.advance(size)
+                        continue  # nothing refers to it and it is damaged (or gone): nothing worth keeping
+                    try:
+                        src_fd = open_regular_nofollow(path)
+                    except NotARegularFile as exc:
+                        if not users:
+                            continue
+                        raise _damaged_refusal(expected, users, "has been replaced by a link") from exc
+                    except FileNotFoundError:
+                        if not users:
+                            continue  # removed since it was listed
+                        raise
+                    with open(src_fd, "rb") as src, zf.open(
+                        _zip_info(name, zipfile.ZIP_STORED), "w", force_zip64=size >= _ZIP64_LIMIT
                     ) as dst:
-                        written, sha = _copy_stream(src, dst, steps)
+                        written, sha = _copy_stream(src, dst, steps)  # hashed while copying: one read
+                    if sha != expected:
+                        raise _damaged_refusal(expected, users or ["a file nothing refers to"],
+                                               "is damaged (its content no longer matches its SHA-256)")
                     entries.append(ManifestEntry(name=name, size=written, sha256=sha))
                 manifest = Manifest(
                     format=FORMAT, schema=schema,
@@ -256,15 +318,20 @@ def _write_backup(
 
 
 def create_backup(
-    folder: DataFolder, out: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None
+    folder: DataFolder, out: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None,
+    leave_out: frozenset[str] = frozenset(),
 ) -> Path:
     """Write one backup archive of ``folder`` to ``out`` (mode 0600); returns ``out``.
 
     ``progress(done, total)`` reports bytes; when ``cancelled()`` turns True, BackupCancelled is raised and no
-    file is left behind.
+    file is left behind. Every stored file is hashed while it is copied (one read) and compared with the SHA-256
+    it is stored under: a damaged file a record refers to refuses the backup with one sentence naming the record
+    (a backup that says "checked" must not carry damaged bytes); a damaged file nothing refers to is left out.
+    Links in the vault are never followed. ``leave_out`` names digests known to be damaged that are left out
+    instead (the backup ``check --repair`` makes first, which must not be blocked by the damage it reports).
     """
     out = Path(out).absolute()
-    _write_backup(folder.db_path, folder.vault, out, progress=progress, cancelled=cancelled)
+    _write_backup(folder.db_path, folder.vault, out, progress=progress, cancelled=cancelled, leave_out=leave_out)
     return out
 
 
@@ -408,6 +475,11 @@ def _parse_manifest(archive: Path, raw: bytes) -> Manifest:
             raise _refuse(archive, f"the manifest lists an unexpected file {entry.name!r}")
         if not re.fullmatch(r"[0-9a-f]{64}", entry.sha256):
             raise _refuse(archive, f"the manifest gives no valid SHA-256 for {entry.name!r}")
+        if match and match.group(2) != entry.sha256:
+            # A stored file is named by its content: the content (checked against the manifest's SHA-256 later)
+            # must be what its name says, or a damaged file would be restored as if it were sound.
+            raise _refuse(archive, f"the stored file {entry.name!r} does not hold the content its name says (it "
+                                   "was damaged before the backup was made)")
     if DB_NAME not in seen:
         raise _refuse(archive, f"it holds no database ({ROOT}/{DB_NAME})")
     return Manifest(format=fmt, schema=schema, created_at=created_at, files=tuple(entries))

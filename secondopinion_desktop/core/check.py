@@ -1,8 +1,14 @@
 """Check a data folder: database integrity, foreign keys, every stored file present and intact; a safe repair.
 
 The check only reads. The repair makes a backup first and then removes only what is provably unneeded: vault
-files no attachment and no imaging file refers to (and only when the database itself reads cleanly), and
-leftover temporary files. It never changes a row.
+files no attachment and no imaging file refers to (and only when the database itself reads cleanly), leftover
+temporary files, and links found where a stored file belongs (the link, never what it points at). It never changes
+a row.
+
+An operation in progress in another process (an import, an attachment) first gives its files their names in the
+vault and only then commits the rows that refer to them; in between they look unreferenced. A stored file
+changed in the last ``IN_FLIGHT_SECONDS`` is therefore never called an orphan nor removed: the same age guard the
+start-up sweep uses. Stored files are read without following links.
 """
 
 from __future__ import annotations
@@ -11,15 +17,33 @@ import contextlib
 import datetime as dt
 import shutil
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import VaultError
-from secondopinion_desktop.core.vault import TEMP_PREFIX, sha256_of
+from secondopinion_desktop.core.vault import (
+    STALE_TEMP_SECONDS, TEMP_PREFIX, NotARegularFile, open_regular_nofollow, sha256_of_fd,
+)
 from secondopinion_desktop.core.words import plural
 
 BACKUPS_DIR = "backups"
+# A file younger than this may belong to an operation still running in another process (copied, row not yet
+# committed): it is left alone by check, repair and the start-up sweep.
+IN_FLIGHT_SECONDS = float(STALE_TEMP_SECONDS)
+
+
+def _age(path: Path, now: float) -> float:
+    """Seconds since ``path`` (not followed if a link) was last written; 0 when it cannot be read.
+
+    A stored file is always written afresh (a temporary copy renamed to its name), so this is when it was stored.
+    """
+    try:
+        st = path.lstat()
+    except OSError:
+        return 0.0
+    return now - st.st_mtime
 
 
 @dataclass(frozen=True)
@@ -30,17 +54,25 @@ class CheckReport:
     damaged_files: list[str] = field(default_factory=list)
     orphan_files: list[str] = field(default_factory=list)  # SHA-256 digests of unreferenced vault files
     temp_files: list[str] = field(default_factory=list)  # paths of leftover temporary files
+    links: list[str] = field(default_factory=list)  # paths of links found where stored files belong
     checked_files: int = 0  # distinct vault files referenced by the database
+    recent_files: int = 0  # unreferenced files too recent to judge: an operation may still be writing them
+    damaged_digests: frozenset[str] = frozenset()  # digests behind damaged_files (left out of the repair's backup)
 
     @property
     def ok(self) -> bool:
         return not (self.integrity or self.foreign_keys or self.missing_files or self.damaged_files
-                    or self.orphan_files or self.temp_files)
+                    or self.orphan_files or self.temp_files or self.links)
+
+    @property
+    def repairable(self) -> bool:
+        """True when ``repair`` has something it may remove."""
+        return bool(self.temp_files or self.links or (self.orphan_files and not self.integrity))
 
     @property
     def problem_count(self) -> int:
         return sum(len(x) for x in (self.integrity, self.foreign_keys, self.missing_files, self.damaged_files,
-                                    self.orphan_files, self.temp_files))
+                                    self.orphan_files, self.temp_files, self.links))
 
     def lines(self) -> list[str]:
         """A report a person can read, one line per finding."""
@@ -60,6 +92,11 @@ class CheckReport:
         section("Stored files nothing refers to", self.orphan_files, "none",
                 " — 'check --repair' removes them after a backup")
         section("Leftover temporary files", self.temp_files, "none", " — 'check --repair' removes them")
+        section("Links in the vault", self.links, "none",
+                " — they are never read; 'check --repair' removes the links (not what they point at)")
+        if self.recent_files:
+            out.append(f"Not yet judged: {plural(self.recent_files, 'stored file')} from the last hour that nothing "
+                       "refers to yet (an import may still be writing them).")
         if self.ok:
             out.append("Everything is in order.")
         else:
@@ -98,8 +135,27 @@ def _temp_files(folder: DataFolder) -> list[str]:
     return sorted(str(p) for p in found)
 
 
+def _file_state(folder: DataFolder, sha: str) -> str:
+    """'ok', 'missing', 'link' or 'damaged' for the stored file ``sha``, read without following links."""
+    path = folder.vault.path_for(sha)
+    try:
+        fd = open_regular_nofollow(path)
+    except FileNotFoundError:
+        return "link" if path.parent.is_symlink() else "missing"
+    except NotARegularFile:
+        return "link"
+    except OSError:
+        return "damaged"
+    with open(fd, "rb") as fh:
+        try:
+            return "ok" if sha256_of_fd(fh) == sha else "damaged"
+        except OSError:
+            return "damaged"
+
+
 def check_data(folder: DataFolder) -> CheckReport:
     """Check the database and the vault of ``folder``; changes nothing."""
+    now = time.time()
     integrity: list[str] = []
     foreign_keys: list[str] = []
     refs: dict[str, list[str]] | None = None
@@ -130,22 +186,34 @@ def check_data(folder: DataFolder) -> CheckReport:
     missing: list[str] = []
     damaged: list[str] = []
     orphans: list[str] = []
+    recent = 0
+    damaged_digests: set[str] = set()
     if refs is not None:
         for sha, users in sorted(refs.items()):
             try:
-                path = folder.vault.path_for(sha)
+                state = _file_state(folder, sha)
             except VaultError:
                 damaged.extend(f"{u}: {sha!r} is not a SHA-256 digest" for u in users)
                 continue
-            if not path.is_file():
+            if state == "missing":
                 missing.extend(f"{u} (sha256 {sha})" for u in users)
-            elif sha256_of(path) != sha:
+            elif state == "link":
+                damaged_digests.add(sha)
+                damaged.extend(f"{u} (sha256 {sha}): replaced by a link, which is never read" for u in users)
+            elif state == "damaged":
+                damaged_digests.add(sha)
                 damaged.extend(f"{u} (sha256 {sha})" for u in users)
         if not integrity:  # only a database that reads cleanly can prove a file unreferenced
-            orphans = sorted(set(folder.vault.stored()) - set(refs))
+            for sha in sorted(set(folder.vault.stored()) - set(refs)):
+                if _age(folder.vault.path_for(sha), now) >= IN_FLIGHT_SECONDS:
+                    orphans.append(sha)
+                else:
+                    recent += 1
     return CheckReport(
         integrity=integrity, foreign_keys=foreign_keys, missing_files=missing, damaged_files=damaged,
-        orphan_files=orphans, temp_files=_temp_files(folder), checked_files=len(refs or {}),
+        orphan_files=orphans, temp_files=_temp_files(folder),
+        links=[str(p) for p in folder.vault.links()], checked_files=len(refs or {}), recent_files=recent,
+        damaged_digests=frozenset(damaged_digests),
     )
 
 
@@ -153,14 +221,17 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
     """Remove provably orphaned vault files and leftover temporary files, after a backup; returns what it did.
 
     Rows are never touched. Orphans are removed only when the database reads cleanly and, checked again right
-    before removal while holding the database's write lock, still nothing refers to them.
+    before removal while holding the database's write lock, still nothing refers to them and they are still older
+    than ``IN_FLIGHT_SECONDS`` (a file renamed into the vault by an import in progress is fresh: its rows come
+    later, and the write lock alone cannot see them coming). A link is removed itself, never what it points at.
     """
     from secondopinion_desktop.core.backup import BACKUP_PREFIX, _private_dir, create_backup
 
     done: list[str] = []
     orphans = list(report.orphan_files) if not report.integrity else []
     temps = [Path(t) for t in report.temp_files]
-    if not orphans and not temps:
+    links = [Path(p) for p in report.links]
+    if not orphans and not temps and not links:
         return done
     backups = _private_dir(folder.path / BACKUPS_DIR)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -169,8 +240,14 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
     while kept.exists():
         n += 1
         kept = backups / f"{BACKUP_PREFIX}{stamp}-before-repair-{n}.zip"
-    create_backup(folder, kept)
-    done.append(f"Made a backup first: {kept}")
+    create_backup(folder, kept, leave_out=report.damaged_digests)
+    done.append(f"Made a backup first: {kept}"
+                + (f" (without the {plural(len(report.damaged_digests), 'damaged file')})"
+                   if report.damaged_digests else ""))
+
+    for link in links:
+        if folder.vault.remove_link(link):
+            done.append(f"Removed the link {link} from the vault (what it pointed at was not touched)")
 
     allowed_dirs = {folder.vault.root.resolve(), backups.resolve()}
     for tmp in temps:
@@ -191,8 +268,9 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
             cursor.execute("BEGIN IMMEDIATE")  # no row can start referring to a file while we decide
             try:
                 still_used = set(_references(raw.driver_connection))  # type: ignore[arg-type]
+                now = time.time()
                 for sha in orphans:
-                    if sha in still_used:
+                    if sha in still_used or _age(folder.vault.path_for(sha), now) < IN_FLIGHT_SECONDS:
                         continue
                     if folder.vault.remove(sha):
                         done.append(f"Removed the stored file {sha}, which nothing refers to")
@@ -204,15 +282,13 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
     return done
 
 
-def sweep_orphans(folder: DataFolder, *, older_than: float = 3600.0) -> list[str]:
+def sweep_orphans(folder: DataFolder, *, older_than: float = IN_FLIGHT_SECONDS) -> list[str]:
     """At start-up: remove vault files nothing refers to that are older than ``older_than`` seconds.
 
     Such files are left by a crash between a copy and its commit, or by a window closed abnormally while an
     undo could still bring a deleted record back. The age limit keeps a copy another process has just made
     (its row not yet committed) safe. Returns the removed digests.
     """
-    import time
-
     removed: list[str] = []
     now = time.time()
     raw = folder.engine.raw_connection()
@@ -225,7 +301,7 @@ def sweep_orphans(folder: DataFolder, *, older_than: float = 3600.0) -> list[str
                 if sha in used:
                     continue
                 with contextlib.suppress(OSError):
-                    if now - folder.vault.path_for(sha).stat().st_mtime >= older_than and folder.vault.remove(sha):
+                    if _age(folder.vault.path_for(sha), now) >= older_than and folder.vault.remove(sha):
                         removed.append(sha)
         finally:
             cursor.execute("ROLLBACK")

@@ -8,8 +8,10 @@ fsynced, so a crash never leaves a half-written file under a real name. The same
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +26,14 @@ STALE_TEMP_SECONDS = 3600
 
 class SourceUnreadable(VaultError):
     """The file to be stored could not be read (moved, unreadable, a disc error)."""
+
+
+class VaultDamaged(VaultError):
+    """A stored file's content no longer matches the SHA-256 it is stored under (or it is not a regular file)."""
+
+    def __init__(self, sha256: str, message: str) -> None:
+        super().__init__(message)
+        self.sha256 = sha256
 
 
 class Cancelled(Exception):
@@ -56,6 +66,72 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+class NotARegularFile(VaultError):
+    """A name in the vault is a link, a folder or a device instead of a stored file."""
+
+
+def open_regular_nofollow(path: Path) -> int:
+    """Open ``path`` read-only without following a link, neither in its name nor in its parent folder's name.
+
+    Returns the descriptor of a regular file; a link, folder, device or pipe raises ``NotARegularFile``, a missing
+    file ``FileNotFoundError``. The check is made on the open descriptor (fstat), so the file cannot be swapped
+    between the check and the read.
+    """
+    path = Path(path)
+    dir_fd = None
+    try:
+        if _NOFOLLOW and os.open in os.supports_dir_fd:
+            try:
+                dir_fd = os.open(path.parent, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) and path.parent.is_symlink():
+                    raise NotARegularFile(f"{path.parent.name} in the vault is a link, not a folder.") from exc
+                raise
+            try:
+                fd = os.open(path.name, os.O_RDONLY | _NOFOLLOW | _BINARY, dir_fd=dir_fd)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise NotARegularFile(f"{path.name[:12]}… in the vault is a link, not a stored file.") from exc
+                raise
+        else:  # no O_NOFOLLOW (Windows): refuse a link by lstat, then check the opened file is that one
+            before = os.lstat(path)
+            if stat.S_ISLNK(before.st_mode):
+                raise NotARegularFile(f"{path.name[:12]}… in the vault is a link, not a stored file.")
+            fd = os.open(path, os.O_RDONLY | _BINARY)
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotARegularFile(f"{path.name[:12]}… in the vault is not a regular file.")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def sha256_of_fd(fh) -> str:  # type: ignore[no-untyped-def]
+    """SHA-256 of an open binary file from its current position to the end."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(CHUNK_SIZE), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_regular_file(path: Path) -> bool:
+    """True for a regular file that is not a link (the name itself is not followed)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 class Vault:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -70,7 +146,9 @@ class Vault:
         return self.root / sha256[:2] / sha256
 
     def exists(self, sha256: str) -> bool:
-        return self.path_for(sha256).is_file()
+        """True when the file is stored as a regular file (a link under its name does not count)."""
+        path = self.path_for(sha256)
+        return not path.parent.is_symlink() and is_regular_file(path)
 
     def copy_to_temp(
         self,
@@ -165,10 +243,49 @@ class Vault:
             raise
 
     def open(self, sha256: str):  # type: ignore[no-untyped-def]
+        """Open a stored file for reading, never through a link; raises VaultError when missing or not a file."""
+        path = self.path_for(sha256)
         try:
-            return open(self.path_for(sha256), "rb")
+            fd = open_regular_nofollow(path)
         except FileNotFoundError as exc:
             raise VaultError(f"The stored file {sha256[:12]}… is missing from the vault.") from exc
+        except NotARegularFile as exc:
+            raise VaultDamaged(sha256, f"The stored file {sha256[:12]}… has been replaced by something that is "
+                                       "not a stored file (a link or a folder); it is not used.") from exc
+        except OSError as exc:
+            raise VaultError(f"The stored file {sha256[:12]}… cannot be read: {exc.strerror or exc}.") from exc
+        return os.fdopen(fd, "rb")
+
+    def open_verified(self, sha256: str):  # type: ignore[no-untyped-def]
+        """``open``, after checking through the same open file that its content still has this SHA-256.
+
+        Returns the file positioned at its start. Damaged content raises ``VaultDamaged`` (a VaultError) and
+        nothing is returned, so a damaged file never reaches a packet, an export or a viewer. This reads the file
+        once more; callers that stream the file anyway should hash while streaming instead.
+        """
+        fh = self.open(sha256)
+        try:
+            actual = sha256_of_fd(fh)
+            if actual != sha256:
+                raise VaultDamaged(sha256, f"The stored file {sha256[:12]}… is damaged: its content no longer "
+                                           "matches the SHA-256 it was stored with.")
+            fh.seek(0)
+        except OSError as exc:
+            fh.close()
+            raise VaultError(f"The stored file {sha256[:12]}… cannot be read: {exc.strerror or exc}.") from exc
+        except BaseException:
+            fh.close()
+            raise
+        return fh
+
+    def read_verified(self, sha256: str) -> bytes:
+        """The whole content of a stored file, checked against its SHA-256 (``VaultDamaged`` if it is not)."""
+        with self.open(sha256) as fh:
+            data = fh.read()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise VaultDamaged(sha256, f"The stored file {sha256[:12]}… is damaged: its content no longer "
+                                       "matches the SHA-256 it was stored with.")
+        return data
 
     def remove(self, sha256: str) -> bool:
         """Delete a stored file; True if it was there."""
@@ -182,18 +299,56 @@ class Vault:
         return True
 
     def verify(self, sha256: str) -> bool:
-        path = self.path_for(sha256)
-        return path.is_file() and sha256_of(path) == sha256
+        """True when the file is stored as a regular file (not a link) whose content has this SHA-256."""
+        self.path_for(sha256)  # a malformed digest is the caller's error, not a damaged file
+        try:
+            with self.open(sha256) as fh:
+                return sha256_of_fd(fh) == sha256
+        except (VaultError, OSError):
+            return False
 
     def stored(self) -> Iterator[str]:
-        """Digests of every file in the vault."""
+        """Digests of every stored file in the vault: regular files only, never reached through a link."""
         if not self.root.is_dir():
             return
         for sub in sorted(self.root.iterdir()):
-            if sub.is_dir() and len(sub.name) == 2:
+            if len(sub.name) == 2 and not sub.is_symlink() and sub.is_dir():
                 for f in sorted(sub.iterdir()):
-                    if f.is_file() and len(f.name) == 64:
+                    if len(f.name) == 64 and is_regular_file(f):
                         yield f.name
+
+    def links(self) -> list[Path]:
+        """Names in the vault that are links (or other non-regular entries where a stored file belongs).
+
+        A stored file replaced by a link would hand whatever the link points at to a packet or a backup; they are
+        never read, ``check`` reports them and ``remove_link`` deletes the link itself (never what it points at).
+        """
+        found: list[Path] = []
+        if not self.root.is_dir():
+            return found
+        for sub in sorted(self.root.iterdir()):
+            if len(sub.name) != 2 or sub.name.startswith("."):
+                continue
+            if sub.is_symlink():
+                found.append(sub)
+                continue
+            if not sub.is_dir():
+                continue
+            for f in sorted(sub.iterdir()):
+                if len(f.name) == 64 and (f.is_symlink() or not (is_regular_file(f) or f.is_dir())):
+                    found.append(f)
+        return found
+
+    def remove_link(self, path: Path) -> bool:
+        """Delete a link found by ``links`` (the link only, what it points at is untouched); True if removed."""
+        path = Path(path)
+        if path.parent != self.root and path.parent.parent != self.root:
+            return False
+        if not path.is_symlink():
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # unlink never follows a link
+        return not path.is_symlink()
 
     def sweep_temp_files(self, older_than: float = STALE_TEMP_SECONDS) -> int:
         """Remove temporary files left by an interrupted copy; returns how many were removed."""

@@ -59,6 +59,7 @@ def test_check_finds_missing_damaged_orphan_and_temp_files_and_repair_removes_on
     orphan = demo.vault.store(source).sha256
     temp = demo.vault.root / ".tmp-leftover"
     temp.write_bytes(b"half a copy")
+    _age_by_two_hours(demo.vault.path_for(orphan), temp)  # left by a crash: older than any operation in progress
 
     report = check_data(demo)
     assert not report.ok
@@ -91,6 +92,15 @@ def test_check_finds_missing_damaged_orphan_and_temp_files_and_repair_removes_on
     restored = restore_backup(kept[0], tmp_path / "restored")
     with open_data_folder(restored) as again:
         assert again.vault.exists(orphan)
+
+
+def _age_by_two_hours(*paths: Path) -> None:
+    import os
+    import time
+
+    then = time.time() - 7200
+    for path in paths:
+        os.utime(path, (then, then))
 
 
 def test_corrupted_database_page_is_reported_without_a_traceback(demo) -> None:  # type: ignore[no-untyped-def]
