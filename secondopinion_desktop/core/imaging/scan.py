@@ -303,21 +303,23 @@ def _rel(root: Path, path: Path) -> str:
 def _dicomdir_files(dicomdir: Path) -> tuple[list[Path], str | None]:
     """The files a DICOMDIR lists (absolute paths), or an error reason when it cannot be read."""
     from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
 
     try:
         ds = dcmread(dicomdir)
         records = ds.DirectoryRecordSequence
-    except (InvalidDicomError, AttributeError, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged index is searched around, whatever pydicom raises
         return [], f"the DICOMDIR index cannot be read ({exc.__class__.__name__}); the folder was searched instead"
     listed: list[Path] = []
     base = dicomdir.parent
-    for record in records:
-        ref = record.get("ReferencedFileID")
-        if ref is None:
-            continue
-        parts = [ref] if isinstance(ref, str) else list(ref)
-        listed.append(base.joinpath(*[str(p) for p in parts]))
+    try:
+        for record in records:
+            ref = record.get("ReferencedFileID")
+            if ref is None:
+                continue
+            parts = [ref] if isinstance(ref, str) else list(ref)
+            listed.append(base.joinpath(*[str(p) for p in parts]))
+    except Exception as exc:  # noqa: BLE001 - as above
+        return [], f"the DICOMDIR index cannot be read ({exc.__class__.__name__}); the folder was searched instead"
     return listed, None
 
 
@@ -377,9 +379,11 @@ def _header_values(ds: Any) -> dict[str, str]:
 
 
 def _read_header(path: Path, rel: str, expect_dicom: bool, size: int) -> _Header | ScanProblem | None:
-    """The file's DICOM header; a problem when it should be DICOM but cannot be used; None when not DICOM."""
+    """The file's DICOM header; a problem when it should be DICOM but cannot be used; None when not DICOM.
+
+    Never raises for what is in the file: a damaged file of any kind becomes a problem with a one-phrase reason.
+    """
     from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
 
     try:
         with open(path, "rb") as fh:
@@ -397,14 +401,15 @@ def _read_header(path: Path, rel: str, expect_dicom: bool, size: int) -> _Header
         return ScanProblem(rel, "cannot be read (permission denied)")
     except OSError as exc:
         return ScanProblem(rel, f"cannot be read ({exc.strerror or exc})")
-    except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            NotImplementedError, OverflowError) as exc:
-        return ScanProblem(rel, f"is damaged or truncated and cannot be read as DICOM ({exc.__class__.__name__})")
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged file makes pydicom raise, it is one file's problem
+        return ScanProblem(rel, _damaged_reason(exc))
     if truncated:
         return ScanProblem(rel, f"is truncated ({truncated}); the disc or copy may be damaged")
+    if _is_waveform(ds):
+        return ScanProblem(rel, "is not an image (a waveform recording such as an ECG); it was skipped")
     try:
         values = _header_values(ds)
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeError, OverflowError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a value that cannot be decoded is this file's problem only
         return ScanProblem(rel, f"is damaged and its header cannot be read ({exc.__class__.__name__})")
     if not values.get("StudyInstanceUID"):
         return ScanProblem(rel, "has no study identifier (StudyInstanceUID) and cannot be placed in a study")
@@ -413,19 +418,59 @@ def _read_header(path: Path, rel: str, expect_dicom: bool, size: int) -> _Header
     return _Header(rel, size, values)
 
 
+def _damaged_reason(exc: BaseException) -> str:
+    """One phrase for why a DICOM file could not be read (the kind of failure in brackets, never its details)."""
+    import zlib
+
+    name = exc.__class__.__name__
+    if name == "error":  # struct.error, zlib.error: the module says what kind
+        name = f"{exc.__class__.__module__}.error"
+    if isinstance(exc, zlib.error):
+        return f"is damaged: its compressed header cannot be unpacked ({name})"
+    if isinstance(exc, NotImplementedError):
+        return f"uses a DICOM encoding that cannot be read ({name})"
+    if isinstance(exc, MemoryError):
+        return f"is damaged: it declares more data than can be read ({name})"
+    return f"is damaged or truncated and cannot be read as DICOM ({name})"
+
+
+_WAVEFORM_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.9."
+
+
+def _sop_class(ds: Any) -> str:
+    return _text(ds, "SOPClassUID") or _text(getattr(ds, "file_meta", {}), "MediaStorageSOPClassUID")
+
+
+def _is_waveform(ds: Any) -> bool:
+    """ECGs, haemodynamic and audio recordings: DICOM objects with a waveform instead of an image."""
+    return _sop_class(ds).startswith(_WAVEFORM_CLASS_PREFIX) or (
+        "WaveformSequence" in ds and "Rows" not in ds
+    )
+
+
 _PIXEL_DATA_TAG = (0x7FE0, 0x0010)
-_ENCAPSULATED_END = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+_ITEM = (0xFFFE, 0xE000)
+_SEQUENCE_DELIMITER = (0xFFFE, 0xE0DD)
+_DEFLATED = "1.2.840.10008.1.2.1.99"
+_NOT_IMAGE_CLASSES = (88, 104, 66, 11, 481, 9)
+# 88 reports, 104 encapsulated documents, 66 registration, 11 presentation states, 481 radiotherapy, 9 waveforms
 
 
 def _truncated(fh: Any, ds: Any, size: int) -> str | None:
     """Why the file is cut short, or None. Reading stopped at the pixel data (or at the end of the file): the pixel
-    data element's length says how long the file must be; a file that ends within its header is cut short too."""
+    data element's length says how long the file must be; a file that ends within its header is cut short too.
+
+    A deflated file is read through zlib, so its position says nothing about the file: zlib itself fails on one
+    cut short, and such a file is only checked for holding image data at all."""
+    sop_class = _sop_class(ds)
+    image_class = sop_class.startswith("1.2.840.10008.5.1.4.1.1.") and not any(
+        sop_class.startswith(f"1.2.840.10008.5.1.4.1.1.{kind}.") for kind in _NOT_IMAGE_CLASSES
+    )
+    transfer_syntax = _text(getattr(ds, "file_meta", {}), "TransferSyntaxUID")
+    if transfer_syntax == _DEFLATED:
+        return None
     position = fh.tell()
     if position >= size:
-        sop_class = _text(ds, "SOPClassUID") or _text(getattr(ds, "file_meta", {}), "MediaStorageSOPClassUID")
-        image_class = sop_class.startswith("1.2.840.10008.5.1.4.1.1.") and not any(
-            sop_class.startswith(f"1.2.840.10008.5.1.4.1.1.{kind}.") for kind in (88, 104, 66, 11, 481)
-        )  # 88 reports, 104 encapsulated documents, 66 registration, 11 presentation states, 481 radiotherapy
         if "Rows" in ds or image_class:
             return "the image data is missing"
         return "the file ends early" if not _text(ds, "StudyInstanceUID") else None
@@ -449,10 +494,29 @@ def _truncated(fh: Any, ds: Any, size: int) -> str | None:
     else:
         (length,) = struct.unpack(order + "I", header[4:8])
         start = position + 8
-    if length == 0xFFFFFFFF:  # compressed: the fragments end with a sequence delimiter
-        fh.seek(max(size - 8, 0))
-        return None if fh.read(8) == _ENCAPSULATED_END else "the compressed image data is cut off"
+    if length == 0xFFFFFFFF:  # compressed: fragments, then a sequence delimiter (other elements may follow it)
+        return None if _fragments_complete(fh, start, size, order) else "the compressed image data is cut off"
     return "the image data is cut off" if start + length > size else None
+
+
+def _fragments_complete(fh: Any, start: int, size: int, order: str) -> bool:
+    """True when the encapsulated pixel data starting at ``start`` runs to its sequence delimiter within the file.
+
+    Each fragment is an item tag and a length; only those 8 bytes are read, the fragments themselves are skipped.
+    """
+    position = start
+    while position + 8 <= size:
+        fh.seek(position)
+        raw = fh.read(8)
+        if len(raw) < 8:
+            return False
+        group, element, length = struct.unpack(order + "HHI", raw)
+        if (group, element) == _SEQUENCE_DELIMITER:
+            return True
+        if (group, element) != _ITEM or length == 0xFFFFFFFF:
+            return False
+        position += 8 + length
+    return False
 
 
 def scan_folder(
@@ -496,7 +560,11 @@ def scan_folder(
     for done, path in enumerate(candidates, start=1):
         if cancelled is not None and cancelled():
             raise ImportCancelled("The scan was cancelled.")
-        result = _read_header(path, _rel(root, path), path in listed, sizes[path])
+        rel = _rel(root, path)
+        try:
+            result = _read_header(path, rel, path in listed, sizes[path])
+        except Exception as exc:  # noqa: BLE001 - one file that cannot be read never stops the scan of the rest
+            result = ScanProblem(rel, _damaged_reason(exc))
         if result is None:
             non_dicom += 1
         elif isinstance(result, ScanProblem):
