@@ -1,15 +1,22 @@
 """A representative picture of each series: its middle slice, windowed, as a small 8-bit PNG.
 
 Where an image cannot be decoded (a compression no installed decoder handles, a damaged file), a placeholder
-PNG carries the reason instead. Making a thumbnail never raises.
+PNG carries the reason instead. Making a thumbnail never raises. ``store_thumbnail`` puts one in the vault by way
+of the vault's own temporary area, never the system's temporary folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import tempfile
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.vault import StoredFile, Vault
 
 MAX_SIZE = 512
 PLACEHOLDER_SIZE = 256
@@ -29,6 +36,22 @@ def thumbnail_png(path: Path | str) -> tuple[bytes, str | None]:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue(), None
+
+
+def store_thumbnail(vault: Vault, png: bytes) -> StoredFile:
+    """Store PNG bytes in the vault. They pass through a temporary file inside the vault (0600, with the name the
+    vault's start-up sweep removes after a crash), so a picture of the patient's scan never lands elsewhere."""
+    from secondopinion_desktop.core.vault import TEMP_PREFIX
+
+    vault.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".png", dir=vault.root)  # mkstemp makes it 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(png)
+        return vault.store(Path(name))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
 
 
 def _reason(exc: BaseException) -> str:
