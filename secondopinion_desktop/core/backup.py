@@ -39,7 +39,8 @@ from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
 from secondopinion_desktop.core.people import FolderSummary
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.core.vault import (
-    CHUNK_SIZE, TEMP_PREFIX, NotARegularFile, Vault, fsync_dir, open_regular_nofollow, sha256_of_fd,
+    CHUNK_SIZE, NotARegularFile, Vault, fsync_dir, open_regular_nofollow, owned_temp_prefix,
+    sha256_of_fd,
 )
 
 FORMAT = 1
@@ -247,7 +248,7 @@ def _write_backup(
     if not db_path.is_file():
         raise BackupError(f"There is no database in {db_path.parent} to back up.")
     try:
-        work = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}backup-", dir=out.parent))
+        work = Path(tempfile.mkdtemp(prefix=owned_temp_prefix("backup"), dir=out.parent))
     except OSError as exc:
         raise BackupError(f"Cannot write the backup into {out.parent}: {_why(exc)}.") from exc
     try:

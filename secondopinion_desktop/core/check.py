@@ -8,7 +8,8 @@ a row.
 An operation in progress in another process (an import, an attachment) first gives its files their names in the
 vault and only then commits the rows that refer to them; in between they look unreferenced. A stored file
 changed in the last ``IN_FLIGHT_SECONDS`` is therefore never called an orphan nor removed: the same age guard the
-start-up sweep uses. Stored files are read without following links.
+start-up sweep uses. Its temporary files carry its process id (``vault.owned_temp_prefix``) and are left alone while
+that process runs. Stored files are read without following links.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import VaultError
 from secondopinion_desktop.core.vault import (
-    STALE_TEMP_SECONDS, TEMP_PREFIX, NotARegularFile, open_regular_nofollow, sha256_of_fd,
+    STALE_TEMP_SECONDS, TEMP_PREFIX, NotARegularFile, open_regular_nofollow, sha256_of_fd, temp_in_use,
 )
 from secondopinion_desktop.core.words import plural
 
@@ -131,7 +132,8 @@ def _temp_files(folder: DataFolder) -> list[str]:
     found: list[Path] = []
     for where in (folder.vault.root, folder.path / BACKUPS_DIR):
         if where.is_dir():
-            found.extend(where.glob(TEMP_PREFIX + "*"))
+            # A temporary file of a process still running (an import copying, a backup being written) is its.
+            found.extend(p for p in where.glob(TEMP_PREFIX + "*") if not temp_in_use(p.name))
     return sorted(str(p) for p in found)
 
 
@@ -252,6 +254,8 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
     allowed_dirs = {folder.vault.root.resolve(), backups.resolve()}
     for tmp in temps:
         if not tmp.name.startswith(TEMP_PREFIX) or tmp.parent.resolve() not in allowed_dirs:
+            continue
+        if temp_in_use(tmp.name):
             continue
         if tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)

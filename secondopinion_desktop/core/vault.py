@@ -11,6 +11,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,37 @@ from secondopinion_desktop.core.errors import VaultError
 CHUNK_SIZE = 1024 * 1024
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600
+_OWNED_TEMP = re.compile(r"^\.tmp-(?:[a-z]+-)?(\d+)-")
+
+
+def owned_temp_prefix(kind: str = "") -> str:
+    """Prefix of a temporary name that says which process is writing it: ``.tmp-[<kind>-]<pid>-``.
+
+    ``check --repair`` and the sweeps leave such a file alone while that process is alive: an import in another
+    process keeps its copies under temporary names until it gives them their real names.
+    """
+    return f"{TEMP_PREFIX}{kind + '-' if kind else ''}{os.getpid()}-"
+
+
+def temp_in_use(name: str) -> bool:
+    """True when ``name`` is a temporary name (see ``owned_temp_prefix``) of a process that is still running."""
+    match = _OWNED_TEMP.match(name)
+    if not match:
+        return False
+    pid = int(match.group(1))
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would interrupt the process there; leave the age check to decide
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    except OSError:
+        return False
+    return True
 
 
 class SourceUnreadable(VaultError):
@@ -351,12 +383,15 @@ class Vault:
         return not path.is_symlink()
 
     def sweep_temp_files(self, older_than: float = STALE_TEMP_SECONDS) -> int:
-        """Remove temporary files left by an interrupted copy; returns how many were removed."""
+        """Remove temporary files left by an interrupted copy; returns how many were removed.
+
+        A file of a process still running (see ``owned_temp_prefix``) stays whatever its age.
+        """
         removed = 0
         now = time.time()
         for tmp in self.root.glob(TEMP_PREFIX + "*"):
             with contextlib.suppress(OSError):
-                if now - tmp.stat().st_mtime >= older_than:
+                if now - tmp.lstat().st_mtime >= older_than and not temp_in_use(tmp.name):
                     tmp.unlink()
                     removed += 1
         return removed
@@ -366,7 +401,7 @@ def _mkstemp(folder: Path) -> tuple[int, str]:
     import tempfile
 
     try:
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+        fd, name = tempfile.mkstemp(prefix=owned_temp_prefix(), dir=folder)
     except OSError as exc:
         raise VaultError(f"Cannot write to the vault {folder}: {exc.strerror or exc}.") from exc
     return fd, name

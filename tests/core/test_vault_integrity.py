@@ -222,3 +222,27 @@ def test_restore_refuses_a_vault_entry_whose_name_does_not_match_its_content(fol
     with pytest.raises(BackupError, match="does not hold the content its name says"):
         restore_backup(bad, target)
     assert not target.exists()
+
+
+def test_temporary_copies_of_a_running_process_are_left_alone_and_a_dead_ones_removed(folder, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from secondopinion_desktop.core.vault import owned_temp_prefix
+
+    src = tmp_path / "IM1.dcm"
+    src.write_bytes(b"an import is still copying me")
+    mine, _sha, _size = folder.vault.copy_to_temp(src, durable=False)  # as VaultBatch.copy does
+    assert mine.name.startswith(owned_temp_prefix())
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = folder.vault.root / f".tmp-{int(done.stdout)}-abcdefgh"
+    dead.write_bytes(b"left by an import that was killed")
+    _age(mine)
+    _age(dead)
+
+    report = check_data(folder)
+    assert report.temp_files == [str(dead)]
+    repair(folder, report)
+    assert mine.exists(), "repair removed a copy a running import still has to give its name"
+    assert not dead.exists()
+    assert folder.vault.sweep_temp_files(older_than=0) == 0 and mine.exists()
