@@ -65,6 +65,32 @@ def inspect_attachment(
     return AppendixItem(record, attachment, path, "image", pages, fmt)
 
 
+PASSWORD = "the PDF is protected by a password; save an unprotected copy and attach that"
+CANNOT_DECRYPT = "the PDF is encrypted in a way this computer cannot open"
+
+
+def _uses_aes(reader) -> bool:  # type: ignore[no-untyped-def]
+    """Whether an encrypted PDF's streams are AES-encrypted (/V 5: AES-256; /V 4: AESV2 in a filter)."""
+    try:
+        encrypt = reader.trailer["/Encrypt"].get_object()
+        version = int(encrypt.get("/V", 0))
+        if version >= 5:
+            return True
+        filters = encrypt.get("/CF", {}).get_object() if version == 4 else {}
+        return any(str(f.get_object().get("/CFM", "")).startswith("/AESV") for f in filters.values())
+    except Exception:  # noqa: BLE001 - a damaged /Encrypt is found when the file is opened
+        return False
+
+
+def _aes_available() -> bool:
+    """Whether pypdf has an AES implementation (the cryptography package, a dependency of ours)."""
+    try:
+        from pypdf import _crypt_providers
+    except ImportError:  # pragma: no cover - a pypdf without the module decides for itself
+        return True
+    return _crypt_providers.crypt_provider[0] != "local_crypt_fallback"
+
+
 def _check_pdf(path: Path) -> tuple[str, int]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
@@ -80,20 +106,24 @@ def _check_pdf(path: Path) -> tuple[str, int]:
             fh.seek(0)
             reader = PdfReader(fh, strict=False)
             if reader.is_encrypted:
+                if _uses_aes(reader) and not _aes_available():
+                    return CANNOT_DECRYPT, 0
                 try:
                     opened = reader.decrypt("")
                 except DependencyError:
-                    return "the PDF is encrypted in a way this computer cannot open", 0
+                    return CANNOT_DECRYPT, 0
                 if not opened:
-                    return "the PDF is protected by a password; save an unprotected copy and attach that", 0
+                    return PASSWORD, 0
             pages = len(reader.pages)
             for page in reader.pages:
                 page.mediabox  # noqa: B018 - reading each page's box finds most damage cheaply
         if pages == 0:
             return "the PDF has no pages", 0
         return "", pages
-    except (FileNotDecryptedError, DependencyError):
-        return "the PDF is protected by a password; save an unprotected copy and attach that", 0
+    except FileNotDecryptedError:
+        return PASSWORD, 0
+    except DependencyError:
+        return CANNOT_DECRYPT, 0
     except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
             RecursionError, AssertionError) as exc:
         return f"the PDF is damaged and cannot be read ({type(exc).__name__})", 0
@@ -317,7 +347,8 @@ def render_picture(item: AppendixItem, geometry):  # type: ignore[no-untyped-def
 
 
 def caption_markup(item: AppendixItem, frame: int) -> tuple[str, str]:
-    from secondopinion_desktop.core.packet.text import para
+    from secondopinion_desktop.core.packet.story import MAX_CAPTION
+    from secondopinion_desktop.core.packet.text import para, plain
 
     record = item.record
     bits = [record.kind.label]
@@ -325,8 +356,9 @@ def caption_markup(item: AppendixItem, frame: int) -> tuple[str, str]:
         day = record.date_of_service
         bits.append(f"{day:%b} {day.day}, {day.year}")
     if record.facility_name:
-        bits.append(para(record.facility_name))
+        bits.append(para(plain(record.facility_name, MAX_CAPTION)))
     if item.pages > 1:
         bits.append(f"page {frame + 1} of {item.pages}")
     sub = " \u00b7 ".join(bits[:1] + [b for b in bits[1:]])
-    return f"{para(record.title)} \u2014 {para(item.attachment.original_name)}", sub
+    title, name = plain(record.title, MAX_CAPTION), plain(item.attachment.original_name, MAX_CAPTION)
+    return f"{para(title)} \u2014 {para(name)}", sub

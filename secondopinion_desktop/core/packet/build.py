@@ -180,8 +180,11 @@ def _build(folder: DataFolder, out: Path, options: PacketOptions, data: PacketDa
     story = st.build_story(st.StoryInput(data, items, problems, options.include_appendix), marks)
     try:
         doc.multiBuild(story, canvasmaker=st.footer_canvas(st.Footer(footer_left(data))))
-    except LayoutError as exc:  # pragma: no cover - a bug, but say it plainly
-        raise SecondOpinionError(f"The packet could not be laid out: {exc}") from exc
+    except st.PacketLayoutError as exc:
+        raise SecondOpinionError(f"The packet could not be laid out: {exc}.") from exc
+    except LayoutError as exc:  # pragma: no cover - outside any page (PacketDoc names what it can)
+        raise SecondOpinionError("The packet could not be laid out: one part of it is too long to fit on a "
+                                 "page.") from exc
     steps.check()
 
     writer, included = _assemble(rl_buf, items, marks, problems, steps)

@@ -8,6 +8,7 @@ without any second pass.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from secondopinion_desktop.core.packet import PacketProblem
 from secondopinion_desktop.core.packet.appendix import AppendixItem
 from secondopinion_desktop.core.packet.data import PacketData
 from secondopinion_desktop.core.packet.text import FONT, FONT_BOLD, para, plain, runs
+from secondopinion_desktop.core.words import plural
 
 INK = colors.HexColor("#1c2833")
 ACCENT = colors.HexColor("#1f3a5f")
@@ -270,6 +272,10 @@ class RuledLines(Flowable):
             self.canv.line(self.indent, y, self.width, y)
 
 
+class PacketLayoutError(Exception):
+    """The layout failed; the message says which entry (record, note, question) in plain words."""
+
+
 class PacketDoc(BaseDocTemplate):
     def __init__(self, out: Any, marks: Marks, geometry: Geometry = GEOMETRY, **kw: Any) -> None:
         super().__init__(
@@ -282,6 +288,18 @@ class PacketDoc(BaseDocTemplate):
         self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
         self.marks = marks
         self._seq = 0
+
+    def handle_flowable(self, flowables: list[Flowable]) -> None:
+        from reportlab.platypus.doctemplate import LayoutError
+
+        first = flowables[0] if flowables else None
+        try:
+            super().handle_flowable(flowables)
+        except LayoutError as exc:
+            what = what_failed(first)
+            raise PacketLayoutError(
+                f"{what} is too long to fit on a page" if what
+                else "one part of the packet is too long to fit on a page") from exc
 
     def beforeDocument(self) -> None:  # noqa: N802 - every multiBuild pass starts afresh
         self.marks.outline.clear()
@@ -304,8 +322,44 @@ class PacketDoc(BaseDocTemplate):
 
 # --- the story -------------------------------------------------------------------------------------------
 
+# A table row taller than the room left on a page is split inside the row (a 50,000-character biomarker entry,
+# a 2,000-character title) rather than failing the whole packet. Points: a row is split only where at least
+# this much of it goes on the first page.
+SPLIT_IN_ROW = 1
+MAX_LISTED_FILES = 12  # an inventory row lists at most this many file names; more are counted instead
+COVER_NAME_LIMIT = 100  # the name is printed large
+COVER_LIMIT = 240  # characters of any one entry on the cover, so that the cover stays one page
+MAX_CAPTION = 200  # characters of a title in a caption or the attachment index (the inventory has it all)
+
+
+def about(row: list[Any], what: str) -> list[Any]:
+    """Mark every cell of a table row as belonging to ``what`` (e.g. the record “CT chest”), so a layout
+    failure can name it."""
+    for cell in row:
+        with contextlib.suppress(AttributeError):
+            cell.so_what = what
+    return row
+
+
+def what_failed(flowable: Any) -> str:
+    """What a flowable that could not be laid out shows, in the patient's words (never a reportlab object)."""
+    what = getattr(flowable, "so_what", "")
+    if what:
+        return what
+    values = getattr(flowable, "_cellvalues", None)
+    heights = getattr(flowable, "_rowHeights", None) or []
+    if values:
+        order = sorted(range(len(values)), key=lambda n: -((heights[n] or 0) if n < len(heights) else 0))
+        for n in order:
+            for cell in values[n]:
+                for part in cell if isinstance(cell, (list, tuple)) else [cell]:
+                    what = getattr(part, "so_what", "")
+                    if what:
+                        return what
+    return ""
+
 def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True, zebra: bool = True) -> Table:
-    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT", splitInRow=SPLIT_IN_ROW)
     style = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 4),
@@ -324,11 +378,18 @@ def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True, z
     return t
 
 
-def _pairs(rows: list[tuple[str, str]], s: dict[str, ParagraphStyle], widths: tuple[float, float]) -> Table:
-    """A two-column label/value table; values are user text."""
-    data = [[Paragraph(para(label), s["label"]), Paragraph(para(value) if value else "\u2014", s["value"])]
+def _shortened(text: str, limit: int | None) -> str:
+    """``text`` as it is when it has at most ``limit`` characters, else on one line, cut with an ellipsis."""
+    return text if limit is None or len(text) <= limit else plain(text, limit)
+
+
+def _pairs(rows: list[tuple[str, str]], s: dict[str, ParagraphStyle], widths: tuple[float, float],
+           limit: int | None = None) -> Table:
+    """A two-column label/value table; values are user text (shortened to ``limit`` characters, if given)."""
+    data = [[Paragraph(para(label), s["label"]),
+             Paragraph(para(_shortened(value, limit)) if value else "\u2014", s["value"])]
             for label, value in rows]
-    t = Table(data, colWidths=list(widths), hAlign="LEFT")
+    t = Table(data, colWidths=list(widths), hAlign="LEFT", splitInRow=SPLIT_IN_ROW)
     t.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -354,6 +415,10 @@ def _text_paragraphs(text: str, style: ParagraphStyle) -> list[Paragraph]:
         out.append(p)
         blank = 0
     return out
+
+
+def _record_words(r: Any) -> str:
+    return f"the record \u201c{plain(r.title, 80) or 'untitled'}\u201d"
 
 
 def _status(r: Any) -> str:
@@ -386,7 +451,7 @@ def build_story(inp: StoryInput, marks: Marks, geometry: Geometry = GEOMETRY) ->
     story.append(PageBreak())
     story += _timeline(d, s, w, geometry)
     story.append(PageBreak())
-    story += _inventory(d, s, w)
+    story += _inventory(d, s, w, inp.include_appendix)
     story += _missing(d, s)
     story.append(PageBreak())
     story += _imaging_pathology(d, s, w)
@@ -411,14 +476,14 @@ def _cover(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flowab
         DocEntry("Cover", 0, toc=False),
         Spacer(1, 0.4 * inch),
         Paragraph("RECORDS FOR A SECOND-OPINION CONSULTATION", s["cover_kicker"]),
-        Paragraph(para(p.name) or "Patient name not entered", s["cover_name"]),
+        Paragraph(para(plain(p.name, COVER_NAME_LIMIT)) or "Patient name not entered", s["cover_name"]),
         Paragraph(f"Date of birth: {human_date(p.date_of_birth)}", s["cover_sub"]),
         Spacer(1, 0.3 * inch),
     ]
     stage = " \u00b7 ".join(x for x in (p.tnm_stage, f"stage {p.stage_group}" if p.stage_group else "") if x)
     out.append(Heading("Diagnosis", s["h2"], 1, toc=False))
     out.append(_pairs([("Cancer type", p.cancer_type), ("Histology", p.histology), ("Stage", stage)],
-                      s, (1.4 * inch, w - 1.4 * inch)))
+                      s, (1.4 * inch, w - 1.4 * inch), COVER_LIMIT))  # in full in the Cancer summary
     out.append(Heading("Appointment", s["h2"], 1, toc=False))
     a = d.appointment
     if a is None:
@@ -428,10 +493,11 @@ def _cover(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flowab
         out.append(_pairs([
             ("Doctor", doctor), ("Institution", a.institution),
             ("Date and time", human_datetime(a.starts_at)), ("Place", a.place),
-        ] + ([("Coming along", a.attendees)] if a.attendees else []), s, (1.4 * inch, w - 1.4 * inch)))
+        ] + ([("Coming along", a.attendees)] if a.attendees else []), s, (1.4 * inch, w - 1.4 * inch),
+            COVER_LIMIT))
     out.append(Heading("Contact the patient", s["h2"], 1, toc=False))
     out.append(_pairs([("Phone", p.phone), ("Email", p.email), ("Address", p.address)],
-                      s, (1.4 * inch, w - 1.4 * inch)))
+                      s, (1.4 * inch, w - 1.4 * inch), COVER_LIMIT))
     out += [
         Spacer(1, 0.35 * inch),
         Paragraph(f"Prepared on {human_date(d.today)}", s["cover_sub"]),
@@ -499,13 +565,20 @@ def _timeline(d: PacketData, s: dict[str, ParagraphStyle], w: float, geometry: G
     return out
 
 
-def _files_cell(r: Any, s: dict[str, ParagraphStyle]) -> Paragraph:
+def _files_cell(r: Any, s: dict[str, ParagraphStyle], appendix: bool) -> Paragraph:
+    """The record's file names; a long list shows the first few and says how many there are in all."""
     if not r.attachments:
         return Paragraph("\u2014", s["cell"])
-    return Paragraph("<br/>".join(para(a.original_name) for a in r.attachments), s["cell"])
+    names = [para(plain(a.original_name, MAX_CAPTION)) for a in r.attachments]
+    if len(names) <= MAX_LISTED_FILES:
+        return Paragraph("<br/>".join(names), s["cell"])
+    shown = MAX_LISTED_FILES - 2
+    where = ", listed in the appendix" if appendix else ""
+    more = (f'<br/><i>\u2026 and {len(names) - shown} more ({plural(len(names), "file")} in all{where})</i>')
+    return Paragraph("<br/>".join(names[:shown]) + more, s["cell"])
 
 
-def _inventory(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flowable]:
+def _inventory(d: PacketData, s: dict[str, ParagraphStyle], w: float, appendix: bool) -> list[Flowable]:
     out: list[Flowable] = [Heading("Records inventory", s["h1"], 0)]
     if not d.records:
         return out + [Paragraph("No records are listed yet.", s["muted"])]
@@ -522,11 +595,11 @@ def _inventory(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Fl
             if r.summary:
                 summary = plain(r.summary, 300)
                 title += f'<br/><font size="7" color="#5d6d7e">{para(summary)}</font>'
-            rows.append([
+            rows.append(about([
                 Paragraph(human_date(r.date_of_service), s["cell"]), Paragraph(title, s["cell"]),
                 Paragraph(para(r.facility_name) or "\u2014", s["cell"]), Paragraph(_status(r), s["cell"]),
-                _files_cell(r, s),
-            ])
+                _files_cell(r, s, appendix),
+            ], _record_words(r)))
         out.append(CondPageBreak(1.3 * inch))  # a heading never ends a page
         out.append(Heading(kind.label, s["h2"], 1))
         out.append(_table(rows, widths))
@@ -553,13 +626,13 @@ def _imaging_pathology(d: PacketData, s: dict[str, ParagraphStyle], w: float) ->
         rows = [[Paragraph(h, s["head"]) for h in
                  ("Date", "Study", "Modality", "Body region", "Where the images are", "Facility")]]
         for r in imaging:
-            rows.append([
+            rows.append(about([
                 Paragraph(human_date(r.date_of_service), s["cell"]), Paragraph(para(r.title), s["cellbold"]),
                 Paragraph(para(r.imaging_modality) or "\u2014", s["cell"]),
                 Paragraph(para(r.imaging_body_region) or "\u2014", s["cell"]),
                 Paragraph(para(r.images_location.label) if r.images_location else "Not recorded", s["cell"]),
                 Paragraph(para(r.facility_name) or "\u2014", s["cell"]),
-            ])
+            ], _record_words(r)))
         out.append(_table(rows, [w * 0.12, w * 0.26, w * 0.1, w * 0.14, w * 0.18, w * 0.2]))
     else:
         out.append(Paragraph("No imaging studies in this packet.", s["muted"]))
@@ -576,14 +649,14 @@ def _imaging_pathology(d: PacketData, s: dict[str, ParagraphStyle], w: float) ->
                 counts.append(f"{r.slides_count} slide{'s' if r.slides_count != 1 else ''}")
             if r.blocks_count is not None:
                 counts.append(f"{r.blocks_count} block{'s' if r.blocks_count != 1 else ''}")
-            rows.append([
+            rows.append(about([
                 Paragraph(human_date(r.date_of_service), s["cell"]), Paragraph(para(r.title), s["cellbold"]),
                 Paragraph(para(r.accession_number) or "\u2014", s["cell"]),
                 Paragraph(para(r.specimen_site) or "\u2014", s["cell"]),
                 Paragraph(", ".join(counts) or "\u2014", s["cell"]),
                 Paragraph(para(r.material_holder or r.facility_name) or "\u2014", s["cell"]),
                 Paragraph(_status(r), s["cell"]),
-            ])
+            ], _record_words(r)))
         out.append(_table(rows, [w * 0.1, w * 0.2, w * 0.12, w * 0.17, w * 0.1, w * 0.17, w * 0.14]))
     else:
         out.append(Paragraph("No pathology specimens in this packet.", s["muted"]))
@@ -667,7 +740,8 @@ def _appendix(inp: StoryInput, marks: Marks, s: dict[str, ParagraphStyle], w: fl
                              "\u201cFiles not included\u201d.", s["body"]))
     for index, item in enumerate(items):
         out.append(PageBreak())
-        out.append(DocEntry(item.title))
+        out.append(DocEntry(f"{plain(item.record.title, MAX_CAPTION)} \u2014 "
+                            f"{plain(item.attachment.original_name, MAX_CAPTION)}"))
         for page in range(item.pages):
             if page:
                 out.append(PageBreak())
@@ -680,7 +754,9 @@ def _appendix(inp: StoryInput, marks: Marks, s: dict[str, ParagraphStyle], w: fl
         rows = [[Paragraph(h, s["head"]) for h in ("File", "Why it is not included")]]
         for problem in inp.problems:
             reason = problem.reason[:1].upper() + problem.reason[1:]
-            rows.append([Paragraph(para(problem.what), s["cellbold"]), Paragraph(para(reason), s["cell"])])
+            rows.append(about([Paragraph(para(plain(problem.what, 2 * MAX_CAPTION)), s["cellbold"]),
+                               Paragraph(para(reason), s["cell"])],
+                              f"the file \u201c{plain(problem.what, 80)}\u201d"))
         out.append(_table(rows, [w * 0.42, w * 0.58]))
     if items:
         out.append(PageBreak())
@@ -691,8 +767,9 @@ def _appendix(inp: StoryInput, marks: Marks, s: dict[str, ParagraphStyle], w: fl
         for n, item in enumerate(items, start=1):
             sha = item.attachment.sha256
             rows.append([
-                Paragraph(str(n), s["cell"]), Paragraph(para(item.record.title), s["cell"]),
-                Paragraph(para(item.attachment.original_name), s["cell"]),
+                Paragraph(str(n), s["cell"]),
+                Paragraph(para(plain(item.record.title, MAX_CAPTION)), s["cell"]),
+                Paragraph(para(plain(item.attachment.original_name, MAX_CAPTION)), s["cell"]),
                 Paragraph(human_size(item.attachment.size), s["cell"]),
                 Paragraph(f"{sha[:32]}<br/>{sha[32:]}", s["hash"]),
             ])
