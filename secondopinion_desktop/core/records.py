@@ -605,6 +605,9 @@ def record_fields(data: RecordData) -> dict[str, Any]:
 
 
 def attachment_path(folder: DataFolder, attachment: AttachmentData) -> Path | None:
-    """Where the attachment's bytes are, or None when the vault file is missing."""
-    path = folder.vault.path_for(attachment.sha256)
-    return path if path.is_file() else None
+    """Where the attachment's bytes are, or None when the vault file is missing or has been replaced by a link.
+
+    Reading the bytes for output goes through ``folder.vault.open_verified(sha256)`` instead (no link followed,
+    content checked against its SHA-256 through the same open file).
+    """
+    return folder.vault.path_for(attachment.sha256) if folder.vault.exists(attachment.sha256) else None

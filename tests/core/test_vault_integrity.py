@@ -246,3 +246,12 @@ def test_temporary_copies_of_a_running_process_are_left_alone_and_a_dead_ones_re
     assert mine.exists(), "repair removed a copy a running import still has to give its name"
     assert not dead.exists()
     assert folder.vault.sweep_temp_files(older_than=0) == 0 and mine.exists()
+
+
+def test_attachment_path_is_none_when_the_stored_file_was_replaced_by_a_link(folder, tmp_path) -> None:
+    _record, att = _attached(folder, tmp_path, b"%PDF-1.4 mine")
+    assert svc.attachment_path(folder, att) == folder.vault.path_for(att.sha256)
+    other = tmp_path / "another-patients.pdf"
+    other.write_bytes(b"%PDF-1.4 someone else's")
+    _replace_by_link(folder, att.sha256, other)
+    assert svc.attachment_path(folder, att) is None
