@@ -137,6 +137,7 @@ def test_a_killed_exports_staging_folder_is_swept_by_the_next_export(folder, ct_
     left = usb / ".first.export-abc123"  # what a killed export leaves: its lock file, staged copies
     (left / "stage").mkdir(parents=True)
     (left / "export-in-progress").write_bytes(b"")
+    os.utime(left / "export-in-progress", (1e9, 1e9))
     (left / "stage" / "copy").write_bytes(b"DICM patient data")
     mine = usb / ".holiday.export-photos"  # the user's own folder with a look-alike name: never touched
     mine.mkdir()
@@ -151,11 +152,19 @@ def test_a_running_exports_staging_folder_is_not_swept(tmp_path) -> None:
     running = tmp_path / ".x.export-123"
     running.mkdir()
     held = export._hold(running / "export-in-progress")
+    os.utime(running / "export-in-progress", (1e9, 1e9))
     try:
         assert sweep_stale_exports(tmp_path) == 0 and running.is_dir()
     finally:
         held.close()
     assert sweep_stale_exports(tmp_path) == 1 and not running.exists()
+
+
+def test_a_lock_file_made_a_moment_ago_is_left_for_its_export_to_lock(tmp_path) -> None:
+    starting = tmp_path / ".x.export-123"
+    starting.mkdir()
+    (starting / "export-in-progress").write_bytes(b"")  # not locked yet: its export is between open and lock
+    assert sweep_stale_exports(tmp_path) == 0 and starting.is_dir()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="a link only matters where links are followed")

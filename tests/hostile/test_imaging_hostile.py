@@ -204,6 +204,8 @@ def test_a_killed_export_leaves_nothing_in_tmp_and_the_next_export_sweeps_it(
     assert [p.name.startswith(".for-doctor.export-") for p in leftovers] == [True]
     assert _dicom_files_under(leftovers[0]), "the staged copies are in the hidden staging folder"
     assert oct(leftovers[0].stat().st_mode & 0o777) == oct(0o700)
+    lock = leftovers[0] / "export-in-progress"
+    os.utime(lock, (lock.stat().st_mtime - 60, lock.stat().st_mtime - 60))  # the next export, a minute later
 
     code, out, err = run(capsys, "export-imaging", "--record", "1", "--out", str(usb / "for-doctor"),
                          "--data-dir", str(data_dir))

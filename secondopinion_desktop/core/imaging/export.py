@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,8 @@ STAGING_MARK = ".export-"  # the staging folder is ".<target name>.export-<rando
 _LOCK_NAME = "export-in-progress"
 _STAGE_NAME = "stage"
 _IMAGES_NAME = "images"
+# A lock file younger than this is left alone even when unlocked: its export has made it and is about to lock it.
+_LOCK_GRACE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -270,12 +274,14 @@ def sweep_stale_exports(parent: Path | str) -> int:
             continue
         lock_path = Path(entry.path) / _LOCK_NAME
         try:
-            if lock_path.is_symlink() or not lock_path.is_file():
-                continue
+            info = lock_path.lstat()
+            if not stat.S_ISREG(info.st_mode) or time.time() - info.st_mtime < _LOCK_GRACE_SECONDS:
+                continue  # not ours, or made a moment ago by an export about to lock it
             with open(lock_path, "r+b") as fh:
-                if not _try_lock(fh):
-                    continue  # an export is writing there right now
-                shutil.rmtree(entry.path)
+                free = _try_lock(fh)
+            if not free:
+                continue  # an export is writing there right now
+            shutil.rmtree(entry.path)  # after closing the lock file: Windows cannot delete an open file
             removed += 1
         except OSError:
             continue

@@ -442,9 +442,11 @@ def _sop_class(ds: Any) -> str:
 
 
 def _is_waveform(ds: Any) -> bool:
-    """ECGs, haemodynamic and audio recordings: DICOM objects with a waveform instead of an image."""
-    return _sop_class(ds).startswith(_WAVEFORM_CLASS_PREFIX) or (
-        "WaveformSequence" in ds and "Rows" not in ds
+    """ECGs, haemodynamic and audio recordings: DICOM objects with a waveform (and no image) instead of an image.
+
+    The Waveform module's sequence is required in every waveform object, so the cheap tag test comes first."""
+    return "WaveformSequence" in ds and "Rows" not in ds and (
+        "PixelData" not in ds or _sop_class(ds).startswith(_WAVEFORM_CLASS_PREFIX)
     )
 
 
@@ -462,15 +464,15 @@ def _truncated(fh: Any, ds: Any, size: int) -> str | None:
 
     A deflated file is read through zlib, so its position says nothing about the file: zlib itself fails on one
     cut short, and such a file is only checked for holding image data at all."""
-    sop_class = _sop_class(ds)
-    image_class = sop_class.startswith("1.2.840.10008.5.1.4.1.1.") and not any(
-        sop_class.startswith(f"1.2.840.10008.5.1.4.1.1.{kind}.") for kind in _NOT_IMAGE_CLASSES
-    )
     transfer_syntax = _text(getattr(ds, "file_meta", {}), "TransferSyntaxUID")
     if transfer_syntax == _DEFLATED:
         return None
     position = fh.tell()
     if position >= size:
+        sop_class = _sop_class(ds)
+        image_class = sop_class.startswith("1.2.840.10008.5.1.4.1.1.") and not any(
+            sop_class.startswith(f"1.2.840.10008.5.1.4.1.1.{kind}.") for kind in _NOT_IMAGE_CLASSES
+        )
         if "Rows" in ds or image_class:
             return "the image data is missing"
         return "the file ends early" if not _text(ds, "StudyInstanceUID") else None
