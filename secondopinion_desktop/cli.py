@@ -31,10 +31,70 @@ def _usage(parser: argparse.ArgumentParser, message: str) -> int:
     return 2
 
 
+# The largest row id SQLite can hold; a larger (or non-positive) id is a usage mistake, not a database error.
+MAX_ID = 2**63 - 1
+
+
+def _record_id(value: str) -> int:
+    """An ``--appointment`` / ``--record`` id: a whole number SQLite can hold."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"'{_shown(value)}' is not an id; give a whole number such as 3")
+    return number
+
+
+def _folder_name(value: str) -> str:
+    """``--data-dir``: never empty (an unset shell variable must not fall back to the real data folder)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "the folder name is empty (is a shell variable unset?); give the data folder, or leave the option out"
+        )
+    return value
+
+
+def _text(value: str) -> str:
+    """Typed text (a title, notes …) must be valid UTF-8: bytes that are not would be stored garbled, so they are
+    refused here, shown escaped, rather than silently replaced."""
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        raise argparse.ArgumentTypeError(
+            f"'{_shown(value)}' holds bytes that are not UTF-8 text; set your terminal to UTF-8 and type it again"
+        )
+    return value
+
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _shown(text: object) -> str:
+    """``text`` safe to print on a terminal, on one line: control characters (escape sequences, line breaks),
+    bidirectional overrides and undecodable bytes are shown escaped (``\\x1b``), everything else as is."""
+    import unicodedata
+
+    out = []
+    for ch in str(text):
+        if "\udc80" <= ch <= "\udcff":  # an undecodable byte of a file name or argument
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _say(*parts: object, sep: str = "", file: Any = None) -> None:
+    """Print one line built from ``parts`` for a person to read, with their text shown safely (see ``_shown``)."""
+    print(_shown(sep.join(str(p) for p in parts)), file=file)
+
+
 def _add_data_dir(parser: argparse.ArgumentParser, *, default: Any) -> None:
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
+        type=_folder_name,
         default=default,
         help="data folder to use (default: $SECONDOPINION_DATA_DIR, else your user data folder)",
     )
@@ -64,29 +124,30 @@ def build_parser() -> argparse.ArgumentParser:
     listing = record_commands.add_parser("list", help="list the records inventory")
     _add_data_dir(listing, default=argparse.SUPPRESS)
     listing.add_argument("--json", action="store_true", help="print the records as JSON")
-    listing.add_argument("--kind", help="only records of this kind")
-    listing.add_argument("--status", help="only records with this status")
+    listing.add_argument("--kind", type=_text, help="only records of this kind")
+    listing.add_argument("--status", type=_text, help="only records with this status")
     listing.set_defaults(func=cmd_records_list)
 
     add = record_commands.add_parser("add", help="add a record, optionally with attached files")
     _add_data_dir(add, default=argparse.SUPPRESS)
-    add.add_argument("--kind", required=True, help="lab, imaging, pathology, molecular, clinical, treatment, "
-                     "identity or other")
-    add.add_argument("--title", required=True)
-    add.add_argument("--date", help="date of service, YYYY-MM-DD")
-    add.add_argument("--facility", help="facility name (created if new)")
-    add.add_argument("--status", default=None,
+    add.add_argument("--kind", required=True, type=_text, help="lab, imaging, pathology, molecular, clinical, "
+                     "treatment, identity or other")
+    add.add_argument("--title", required=True, type=_text)
+    add.add_argument("--date", type=_text, help="date of service, YYYY-MM-DD")
+    add.add_argument("--facility", type=_text, help="facility name (created if new)")
+    add.add_argument("--status", default=None, type=_text,
                      help="needed, requested, received or sent (default: received when files are attached, else needed)")
-    add.add_argument("--summary", default="")
-    add.add_argument("--notes", default="")
+    add.add_argument("--summary", default="", type=_text)
+    add.add_argument("--notes", default="", type=_text)
     add.add_argument("--attach", nargs="+", default=[], metavar="FILE", help="files to attach")
     add.add_argument("--json", action="store_true", help="print the new record as JSON")
     add.set_defaults(func=cmd_records_add)
 
     packet = commands.add_parser("packet", help="make the PDF packet to bring to the second-opinion consult")
     _add_data_dir(packet, default=argparse.SUPPRESS)
-    packet.add_argument("--out", required=True, metavar="FILE", help="where to write the PDF")
-    packet.add_argument("--appointment", type=int, metavar="ID",
+    packet.add_argument("--out", required=True, metavar="FILE",
+                        help="where to write the PDF (outside the data folder; - for standard output)")
+    packet.add_argument("--appointment", type=_record_id, metavar="ID",
                         help="the appointment whose questions and notes go in (default: the next upcoming one)")
     packet.set_defaults(func=cmd_packet)
 
@@ -95,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_dir(imaging, default=argparse.SUPPRESS)
     imaging.add_argument("path", metavar="PATH", help="the folder or mounted disc holding the images")
-    imaging.add_argument("--record", type=int, metavar="ID",
+    imaging.add_argument("--record", type=_record_id, metavar="ID",
                          help="attach everything to this existing imaging record instead of one new record per study")
     imaging.add_argument("--dry-run", action="store_true", help="only show what was found; write nothing")
     imaging.add_argument("--json", action="store_true", help="print what was found (and imported) as JSON")
@@ -107,13 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
         "export-imaging", help="write a record's images to a folder with a DICOMDIR, for the doctor"
     )
     _add_data_dir(export_imaging, default=argparse.SUPPRESS)
-    export_imaging.add_argument("--record", type=int, required=True, metavar="ID", help="the imaging record")
-    export_imaging.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder to write")
+    export_imaging.add_argument("--record", type=_record_id, required=True, metavar="ID", help="the imaging record")
+    export_imaging.add_argument("--out", required=True, metavar="DIR",
+                                help="a new or empty folder to write, outside the data folder")
     export_imaging.set_defaults(func=cmd_export_imaging)
 
     backup = commands.add_parser("backup", help="write one archive of the whole data folder (database and files)")
     _add_data_dir(backup, default=argparse.SUPPRESS)
-    backup.add_argument("--out", required=True, metavar="FILE", help="where to write the backup (.zip)")
+    backup.add_argument("--out", required=True, metavar="FILE",
+                        help="where to write the backup (.zip), outside the data folder; - for standard output")
     backup.set_defaults(func=cmd_backup)
 
     restore = commands.add_parser(
@@ -123,7 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("archive", metavar="FILE", help="the backup archive (.zip) to restore")
     restore.set_defaults(func=cmd_restore)
 
-    check = commands.add_parser("check", help="check the database and the stored files (exit 1 on problems)")
+    check = commands.add_parser(
+        "check", help="check the committed database and the stored files (exit 1 on problems)",
+        description="Check what is committed: the database as SQLite has committed it, and every stored file "
+        "against its SHA-256. Exit 1 on problems. Changes SQLite never committed cannot be seen: a write-ahead "
+        "log (secondopinion.db-wal) cut short by a crash or a damaged disk is ignored by SQLite by design, so "
+        "the changes in its lost part cannot be checked or reported.",
+    )
     _add_data_dir(check, default=argparse.SUPPRESS)
     check.add_argument("--repair", action="store_true",
                        help="after a backup, remove stored files nothing refers to and leftover temporary files")
@@ -131,11 +200,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _creates_folder(args: argparse.Namespace) -> bool:
+    """Commands that store something may create the data folder; reading commands never do."""
+    if args.command == "records":
+        return args.records_command == "add"
+    return args.command == "demo" or (args.command == "import-imaging" and not args.dry_run)
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    """The data folder of this command; for a reading command it must hold data already (a mistyped --data-dir
+    is said so, not turned into a new empty folder)."""
+    from secondopinion_desktop.core.errors import DataFolderError
+    from secondopinion_desktop.core.paths import holds_data, resolve_data_dir
+
+    path = resolve_data_dir(args.data_dir)
+    if not _creates_folder(args) and not holds_data(path):
+        raise DataFolderError(f"There is no Second Opinion data in {path}; check the folder name.")
+    return path
+
+
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from secondopinion_desktop.core.db import open_data_folder
+
+    return open_data_folder(_data_dir(args))
+
+
+# What each command with --out writes there, for the one output rule (core/outputs.py); None: a folder.
+_OUTPUTS = {"packet": ("the packet", "packet.pdf"), "backup": ("the backup", "backup.zip"),
+            "export-imaging": ("the images", None)}
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an --out inside the data folder or onto a device, before anything is opened or built."""
+    from secondopinion_desktop.core.outputs import STDOUT, check_output
     from secondopinion_desktop.core.paths import resolve_data_dir
 
-    return open_data_folder(resolve_data_dir(args.data_dir))
+    if args.command not in _OUTPUTS:
+        return
+    if args.out == STDOUT and args.command != "export-imaging":
+        if sys.stdout.isatty():
+            from secondopinion_desktop.core.errors import ValidationError
+
+            raise ValidationError(f"--out - writes {_OUTPUTS[args.command][0]} to standard output, which is a "
+                                  "terminal here; redirect it to a file or a program")
+        return
+    what, example = _OUTPUTS[args.command]
+    check_output(args.out, resolve_data_dir(args.data_dir), what=what, folder=example is None,
+                 example=example or "")
+
+
+def _to_stdout(folder, name: str, write) -> Path:  # type: ignore[no-untyped-def]
+    """Write with ``write(path)`` into a private staging folder, then copy the file to standard output."""
+    from secondopinion_desktop.core.outputs import copy_to_stream, private_staging
+
+    with private_staging(folder.path) as work:
+        staged = work / name
+        result = write(staged)
+        sys.stdout.flush()
+        copy_to_stream(staged, sys.stdout.buffer)
+    return result
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -149,7 +272,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     with _open(args) as folder:
         summary = fill_demo_data(folder)
-        print(
+        _say(
             f"Filled {folder.path} with sample data: {summary.records} records, {summary.attachments} "
             f"attachments, {summary.facilities} facilities, {summary.clinicians} clinicians."
         )
@@ -172,7 +295,7 @@ def cmd_records_list(args: argparse.Namespace) -> int:
     for r in records:
         date = r.date_of_service.isoformat() if r.date_of_service else "—"
         where = f" — {r.facility_name}" if r.facility_name else ""
-        print(f"{r.id:>4}  {date:10}  {r.kind.value:10}  {r.status.value:9}  {len(r.attachments):>5}  {r.title}{where}")
+        _say(f"{r.id:>4}  {date:10}  {r.kind.value:10}  {r.status.value:9}  {len(r.attachments):>5}  {r.title}{where}")
     return 0
 
 
@@ -190,19 +313,27 @@ def cmd_records_add(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         files_note = f" with {plural(len(record.attachments), 'attached file')}" if record.attachments else ""
-        print(f"Added record {record.id}: {record.title} ({record.kind.label}, {record.status.label}){files_note}.")
+        _say(f"Added record {record.id}: {record.title} ({record.kind.label}, {record.status.label}){files_note}.")
     return 0
 
 
 def cmd_packet(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.outputs import STDOUT
     from secondopinion_desktop.core.packet import PacketOptions, build_packet
 
-    out = Path(args.out).expanduser()
-    with _open(args) as folder:
-        result = build_packet(folder, out, PacketOptions(appointment_id=args.appointment))
-    print(f"Wrote {out}: {plural(result.pages, 'page')}")
+    options = PacketOptions(appointment_id=args.appointment)
+    if args.out == STDOUT:  # the PDF goes to stdout, so what is said about it goes to stderr
+        with _open(args) as folder:
+            result = _to_stdout(folder, "packet.pdf", lambda path: build_packet(folder, path, options))
+        where, said = "the packet to standard output", sys.stderr
+    else:
+        out = Path(args.out).expanduser()
+        with _open(args) as folder:
+            result = build_packet(folder, out, options)
+        where, said = str(out), sys.stdout
+    _say(f"Wrote {where}: {plural(result.pages, 'page')}", file=said)
     for problem in result.problems:
-        print(f"Not included: {problem.what}: {problem.reason}")
+        _say(f"Not included: {problem.what}: {problem.reason}", file=said)
     return 0
 
 
@@ -229,6 +360,7 @@ def cmd_import_imaging(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core.imaging.importer import import_imaging, patient_mismatch
     from secondopinion_desktop.core.imaging.plan import NOT_CHECKED
     from secondopinion_desktop.core.imaging.scan import scan_folder
+    from secondopinion_desktop.core.paths import holds_data, resolve_data_dir
 
     scan = scan_folder(Path(args.path))
     plan, profile = _plan_for_check(args, scan, dry_run=args.dry_run)
@@ -252,17 +384,20 @@ def cmd_import_imaging(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         for line in scan.summary_lines():
-            print(line)
+            _say(line)
         for warning in warnings:
-            print(f"Warning: {warning}")
+            _say(f"Warning: {warning}")
         if NOT_CHECKED in plan.warnings:
-            print(f"Note: {NOT_CHECKED}")
+            _say(f"Note: {NOT_CHECKED}")
+        if args.dry_run and not holds_data(resolve_data_dir(args.data_dir)):
+            _say(f"Note: there is no Second Opinion data in {resolve_data_dir(args.data_dir)} yet, so these "
+                 "images were not compared with any records.")
         if result is not None:
             for line in result.summary_lines():
-                print(line)
+                _say(line)
         else:
             for line in plan.skipped_lines():
-                print(line)
+                _say(line)
             if args.dry_run:
                 print("Dry run: nothing was written.")
 
@@ -296,12 +431,23 @@ def _size(n: int) -> str:
 def cmd_backup(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core.backup import create_backup, verify_backup
 
-    out = Path(args.out).expanduser().absolute()
-    with _open(args) as folder:
+    from secondopinion_desktop.core.outputs import STDOUT
+
+    def write(out: Path) -> tuple[Any, int]:
         create_backup(folder, out)
-    manifest = verify_backup(out)
-    print(f"Wrote {out}: the database and {plural(manifest.vault_files, 'stored file')}, "
-          f"{_size(out.stat().st_size)}; checked against its manifest.")
+        return verify_backup(out), out.stat().st_size
+
+    if args.out == STDOUT:  # the archive goes to stdout, so what is said about it goes to stderr
+        with _open(args) as folder:
+            manifest, size = _to_stdout(folder, "backup.zip", write)
+        where, said = "the backup to standard output", sys.stderr
+    else:
+        out = Path(args.out).expanduser().absolute()
+        with _open(args) as folder:
+            manifest, size = write(out)
+        where, said = str(out), sys.stdout
+    _say(f"Wrote {where}: the database and {plural(manifest.vault_files, 'stored file')}, "
+         f"{_size(size)}; checked against its manifest.", file=said)
     return 0
 
 
@@ -312,10 +458,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     archive = Path(args.archive).expanduser()
     result = restore_backup_with_details(archive, resolve_data_dir(args.data_dir))
     if result.kept is not None:
-        print(f"Kept your previous data as a backup: {result.kept}")
+        _say(f"Kept your previous data as a backup: {result.kept}")
     else:
-        print(f"There was no data in {result.data_dir} before, so nothing needed keeping.")
-    print(f"Restored {archive} (made {result.manifest.created_at or 'at an unknown time'}): the database and "
+        _say(f"There was no data in {result.data_dir} before, so nothing needed keeping.")
+    _say(f"Restored {archive} (made {result.manifest.created_at or 'at an unknown time'}): the database and "
           f"{plural(result.manifest.vault_files, 'stored file')} into {result.data_dir}.")
     return 0
 
@@ -326,18 +472,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     with _open(args) as folder:
         report = check_data(folder)
         for line in report.lines():
-            print(line)
+            _say(line)
         if args.repair and not report.ok:
             print()
             done = repair(folder, report)
             print("Repair:" if done else "Repair: nothing it can safely fix.")
             for line in done:
-                print(f"  {line}")
+                _say(f"  {line}")
             report = check_data(folder)
             print()
             print("After the repair:")
             for line in report.lines():
-                print(line)
+                _say(line)
     return 0 if report.ok else 1
 
 
@@ -355,10 +501,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None)
     from secondopinion_desktop.core.errors import SecondOpinionError
 
+    for stream in (sys.stdout, sys.stderr):  # a name that is not valid text is printed escaped, never a traceback
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
+        if func:
+            _check_out(args)
         return func(args) if func else _gui(args)
     except SecondOpinionError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        _say(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except UnicodeEncodeError as exc:  # a name that is not valid text reached a place that stores text
+        _say(f"{PROG}: error: '{exc.object}' holds bytes that are not UTF-8 text, so it cannot be stored; "
+             "rename it and try again", file=sys.stderr)
         return 1
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -366,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"{PROG}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        _say(f"{PROG}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

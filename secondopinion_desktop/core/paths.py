@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from pathlib import Path
 
@@ -42,3 +43,30 @@ def ensure_data_dir(path: Path) -> Path:
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
         raise DataFolderError(f"The data folder {path} cannot be read and written by you.")
     return path
+
+
+def holds_data(path: Path) -> bool:
+    """True when ``path`` is a data folder Second Opinion has written (it holds the database), or one that an
+    interrupted restore left mid-swap (a hidden ``.NAME.old-*`` / ``.NAME.restoring-*`` sibling), which opening
+    it must finish or roll back rather than find empty. Raises DataFolderError for a file; a folder that cannot be looked into counts as
+    holding data, so that opening it reports why it cannot be read."""
+    try:
+        if path.is_dir():
+            if not os.access(path, os.R_OK | os.X_OK):
+                return True
+            return (path / DB_NAME).exists()
+        if path.exists():
+            raise DataFolderError(f"The data folder {path} is a file, not a folder.")
+        name = glob.escape(path.name)
+        return path.parent.is_dir() and any(
+            True for pattern in (f".{name}.old-*", f".{name}.restoring-*") for _ in path.parent.glob(pattern)
+        )
+    except PermissionError:
+        return True
+
+
+def display_name(path: Path | str) -> str:
+    """A file's name as valid text: bytes that are not UTF-8 (a Latin-1 name from an old zip, say, which Python
+    carries as surrogate escapes) become U+FFFD, so the name can be stored and shown; the path itself still
+    opens the file."""
+    return os.fsencode(Path(path).name).decode("utf-8", "replace")

@@ -160,8 +160,10 @@ def test_unusable_data_folders_are_one_clear_line(capsys, tmp_path: Path) -> Non
     a_file.write_text("hello")
     code, _, err = run(capsys, "--data-dir", str(a_file), "records", "list")
     assert_one_line_error(code, err, "is a file")
-    code, _, err = run(capsys, "--data-dir", str(a_file / "below"), "records", "list")
+    code, _, err = run(capsys, "--data-dir", str(a_file / "below"), "records", "add", "--kind", "lab", "--title", "x")
     assert_one_line_error(code, err, "cannot create")
+    code, _, err = run(capsys, "--data-dir", str(a_file / "below"), "records", "list")
+    assert_one_line_error(code, err, "there is no second opinion data in")
     not_db = tmp_path / "holds-junk"
     not_db.mkdir()
     (not_db / "secondopinion.db").write_bytes(b"this is a shopping list, not a database\n" * 50)
