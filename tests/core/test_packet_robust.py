@@ -279,3 +279,35 @@ def test_cryptography_is_a_declared_dependency() -> None:
     root = Path(__file__).resolve().parents[2]
     declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
     assert any(d.replace(" ", "").startswith("cryptography>=") for d in declared)
+
+
+def test_a_damaged_stored_file_is_left_out_of_the_packet_and_named(folder, tmp_path) -> None:
+    """Item 6: a stored PDF whose bytes no longer match its SHA-256 never reaches the doctor's packet."""
+    import os
+
+    from pypdf import PdfReader
+
+    from secondopinion_desktop.core.packet import PacketOptions, build_packet
+    from secondopinion_desktop.core.records import attach_file, create_record
+
+    with folder.session() as session:
+        record = create_record(session, "pathology", "Biopsy report")
+    source = tmp_path / "biopsy.pdf"
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    with open(source, "wb") as fh:
+        writer.write(fh)
+    attachment = attach_file(folder, record.id, source)
+    stored = folder.vault.path_for(attachment.sha256)
+    os.chmod(stored, 0o600)
+    data = bytearray(stored.read_bytes())
+    assert data[9:10] == b"%", "the header's binary comment line"
+    data[11] ^= 0x01  # one flipped bit in that comment: a valid PDF still, but not the file that was stored
+    stored.write_bytes(bytes(data))
+    PdfReader(str(stored)).pages[0]  # readable as a PDF
+    result = build_packet(folder, tmp_path / "packet.pdf", PacketOptions())
+    assert result.included_files == 0
+    assert any("fingerprint" in p.reason and "biopsy.pdf" in p.what for p in result.problems), result.problems
+    assert len(PdfReader(str(tmp_path / "packet.pdf")).pages) > 1

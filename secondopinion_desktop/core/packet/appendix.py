@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.errors import VaultError
 from secondopinion_desktop.core.packet import PacketProblem
 from secondopinion_desktop.core.records import AttachmentData, RecordData, attachment_path
+from secondopinion_desktop.core.vault import VaultDamaged
 
 IMAGE_FORMATS = {"JPEG", "MPO", "PNG", "TIFF", "GIF", "BMP", "HEIF", "AVIF", "WEBP"}
 MAX_IMAGE_PIXELS = 60_000_000  # a 600 dpi scan of a Letter page is 34 million pixels
@@ -49,9 +51,14 @@ def inspect_attachment(
     if path is None:
         return _problem(record, attachment, "the stored copy of this file is missing from the data folder "
                         "(attach the original again)")
-    try:
-        with open(path, "rb") as fh:
+    try:  # the content must still be what its SHA-256 says: a damaged copy never goes to the doctor
+        with folder.vault.open_verified(attachment.sha256) as fh:
             head = fh.read(1024)
+    except VaultDamaged:
+        return _problem(record, attachment, "the stored copy is damaged (its content no longer matches its "
+                        "fingerprint); attach the original again")
+    except VaultError as exc:
+        return _problem(record, attachment, f"the stored copy cannot be read ({exc})")
     except OSError as exc:
         return _problem(record, attachment, f"the stored copy cannot be read ({exc.strerror or exc})")
     if b"%PDF-" in head:
