@@ -397,3 +397,26 @@ def test_imaging_actions_follow_the_selected_record(demo_window, demo_folder) ->
     tab.select_record(imaging.id)
     assert tab.export_images_action.isEnabled()
     assert tab.import_imaging_action in demo_window.edit_menu.actions()
+
+
+def test_a_damaged_stored_file_is_not_opened(qtbot, window, folder, tmp_path, monkeypatch) -> None:
+    import os
+
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    errors: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: errors.append(text))
+    tab = window.records_tab
+    with folder.session() as s:
+        record = svc.create_record(s, "imaging", "CT chest")
+    source = tmp_path / "ct report.pdf"
+    source.write_bytes(b"%PDF-1.4 the report as it was stored")
+    attachment = svc.attach_file(folder, record.id, source)
+    stored = folder.vault.path_for(attachment.sha256)
+    os.chmod(stored, 0o600)
+    stored.write_bytes(b"%PDF-1.4 the report, changed on disk")
+    tab.reload()
+    assert tab.open_attachment(attachment) is None
+    assert opened == [] and errors and "damaged" in errors[-1]

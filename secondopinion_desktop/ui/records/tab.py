@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 
 from secondopinion_desktop.core import records as svc
 from secondopinion_desktop.core.db import DataFolder
-from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError
+from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError, VaultError
 from secondopinion_desktop.core.models import RecordKind, RecordStatus
 from secondopinion_desktop.core.vault import Cancelled
 from secondopinion_desktop.core.words import plural
@@ -888,8 +888,14 @@ class RecordsTab(QWidget):
         try:
             target.parent.mkdir(mode=0o700, exist_ok=True)
             if not target.exists():
-                shutil.copyfile(source, target)
+                # checked against its SHA-256 on the way: a damaged stored copy is never shown as the record's
+                with self.folder.vault.open_verified(attachment.sha256) as src, \
+                        open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
                 target.chmod(0o400)
+        except VaultError as exc:
+            self.show_error(f"Cannot open {attachment.original_name}: {exc}")
+            return None
         except OSError as exc:
             self.show_error(f"Cannot prepare {attachment.original_name} for viewing: {exc.strerror or exc}.")
             return None
