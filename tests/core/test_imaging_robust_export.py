@@ -196,7 +196,7 @@ def test_a_thumbnail_is_stored_through_the_vaults_own_temporary_area(folder, pri
     stored = store_thumbnail(folder.vault, png)
     assert folder.vault.read_verified(stored.sha256) == png
     ((source, mode),) = sources
-    assert source.parent == folder.vault.root and source.name.startswith(".tmp-") and mode == 0o600
+    assert source.parent == folder.vault.root and source.name.startswith(f".tmp-{os.getpid()}-") and mode == 0o600
     assert not source.exists(), "the temporary copy is gone"
     assert list(private_tmp.iterdir()) == []
     assert store_thumbnail(folder.vault, png).already_present

@@ -41,10 +41,11 @@ def thumbnail_png(path: Path | str) -> tuple[bytes, str | None]:
 def store_thumbnail(vault: Vault, png: bytes) -> StoredFile:
     """Store PNG bytes in the vault. They pass through a temporary file inside the vault (0600, with the name the
     vault's start-up sweep removes after a crash), so a picture of the patient's scan never lands elsewhere."""
-    from secondopinion_desktop.core.vault import TEMP_PREFIX
+    from secondopinion_desktop.core.vault import owned_temp_prefix
 
     vault.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".png", dir=vault.root)  # mkstemp makes it 0600
+    # mkstemp makes it 0600; the prefix names this process, so no sweep removes it while the import runs
+    fd, name = tempfile.mkstemp(prefix=owned_temp_prefix(), suffix=".png", dir=vault.root)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(png)
