@@ -96,13 +96,14 @@ def private_staging(data_dir: Path | str, prefix: str = "stdout-"):  # type: ign
     import shutil
     import tempfile
 
-    from secondopinion_desktop.core.vault import TEMP_PREFIX
+    from secondopinion_desktop.core.vault import owned_temp_prefix
 
     backups = Path(data_dir) / "backups"
     try:
         if not backups.is_dir():
             backups.mkdir(mode=0o700)
-        work = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX + prefix, dir=backups))
+        # named after this process, so that check --repair leaves it alone while the command runs
+        work = Path(tempfile.mkdtemp(prefix=owned_temp_prefix(prefix.rstrip("-")), dir=backups))
     except OSError:
         work = Path(tempfile.mkdtemp(prefix="secondopinion-" + prefix))
     try:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.directory import get_or_create_clinician, get_or_create_facility
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
+from secondopinion_desktop.core.paths import display_name
 from secondopinion_desktop.core.models import (
     Attachment,
     Clinician,
@@ -433,7 +434,7 @@ def attach_file(
     """
     path = Path(path)
     check_attachable(path)
-    name = clean_line(original_name or path.name, "file name", required=True, max_len=1000)
+    name = clean_line(original_name or display_name(path), "file name", required=True, max_len=1000)
     with folder.session() as session:
         _load(session, record_id)
     media_type = guess_media_type(path)
@@ -468,7 +469,7 @@ def create_record_with_files(
         fields["status"] = RecordStatus.RECEIVED if paths else RecordStatus.NEEDED
     for path in paths:
         check_attachable(path)
-    names = [clean_line(p.name, "file name", required=True, max_len=1000) for p in paths]
+    names = [clean_line(display_name(p), "file name", required=True, max_len=1000) for p in paths]
     with folder.dry_run() as session:  # refuse bad fields before copying anything
         create_record(session, kind, title, **fields)
     stored: list[tuple[Path, str, str, Any]] = []

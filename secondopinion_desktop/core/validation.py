@@ -15,7 +15,7 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 MAX_FUTURE_DAYS = 366
 MAX_LINE = 500
 MAX_TEXT = 1_000_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL and the C1 controls (8-bit CSI)
 # Bidirectional embedding/override/isolate controls can make a name display as something else
 # ("scan\u202efdp.exe" shows as "scanexe.pdf"); right-to-left text itself needs none of them.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
