@@ -218,3 +218,24 @@ def test_an_import_writes_no_thumbnail_outside_the_data_folder(folder, tmp_path,
     result = import_imaging(folder, scan_folder(disc))
     assert result.thumbnails == 2
     assert sources and all(s.parent == folder.vault.root for s in sources), sources
+
+
+def test_a_damaged_stored_image_is_named_and_left_out(folder, ct_record, tmp_path) -> None:
+    from sqlalchemy import select
+
+    from secondopinion_desktop.core.models import ImagingFile
+
+    with folder.session() as session:
+        sha, sop, rel = session.execute(select(ImagingFile.sha256, ImagingFile.sop_instance_uid,
+                                               ImagingFile.relative_path)
+                                        .where(ImagingFile.record_id == ct_record)).first()
+    stored = folder.vault.path_for(sha)
+    data = bytearray(stored.read_bytes())
+    data[-10] ^= 0xFF  # one changed byte in the pixel data: still readable DICOM, not the bytes imported
+    stored.chmod(0o600)
+    stored.write_bytes(bytes(data))
+
+    out = export_study(folder, ct_record, tmp_path / "out")
+    assert [(p.relative_path, p.sop_instance_uid) for p in out.problems] == [(rel, sop)]
+    assert "damaged" in out.problems[0].reason
+    assert out.images_written == 8 and sop not in _exported_sops(out)

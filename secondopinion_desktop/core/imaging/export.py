@@ -170,7 +170,7 @@ def _add(fileset: Any, folder: DataFolder, sha: str, instance_number: int) -> st
 
     ds = None
     try:
-        with folder.vault.open(sha) as fh:
+        with folder.vault.open_verified(sha) as fh:  # a damaged or replaced stored file is never exported
             ds = dcmread(fh)
             for keyword, value in _REQUIRED_PLACEHOLDERS.items():
                 if keyword not in ds or ds[keyword].VM == 0:
@@ -195,7 +195,11 @@ def _withdraw(fileset: Any, ds: Any) -> None:
 
 
 def _reason(exc: BaseException) -> str:
+    from secondopinion_desktop.core.vault import VaultDamaged
+
     name = exc.__class__.__name__
+    if isinstance(exc, VaultDamaged):
+        return "its stored copy in the data folder is damaged (import the disc again to mend it)"
     if isinstance(exc, NotImplementedError):
         return f"it is of a kind a DICOMDIR cannot list ({name})"
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
