@@ -150,3 +150,19 @@ def test_the_preview_copy_stays_in_the_data_folder(qtbot, dialog, demo_folder) -
     build(qtbot, dialog)
     assert dialog.built_path is not None
     assert dialog.built_path.is_relative_to(demo_folder.path / SCRATCH_NAME)
+
+
+def test_save_as_refuses_the_database_and_changes_nothing(qtbot, dialog, demo_folder, monkeypatch) -> None:
+    """Item 12.3 in the window: saving the packet over the database (or anything in the data folder) is refused."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    build(qtbot, dialog)
+    db = demo_folder.path / "secondopinion.db"
+    before = db.read_bytes()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(db), "PDF files (*.pdf)"))
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: warned.append(text))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert warned and "inside the data folder" in warned[0]
+    assert db.read_bytes() == before

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from helpers.dialogs import on_next_dialog
 from secondopinion_desktop.ui.safety import autobackup, dialogs
@@ -135,15 +135,19 @@ def test_back_up_default_name_is_dated() -> None:
     assert dialogs.default_backup_name(dt.date(2024, 3, 9)) == "secondopinion-backup-2024-03-09.zip"
 
 
-def test_back_up_to_an_impossible_place_says_so_and_leaves_nothing(qtbot, demo_folder, tmp_path: Path) -> None:
+def test_back_up_to_an_impossible_place_says_so_and_leaves_nothing(qtbot, demo_folder, tmp_path: Path,
+                                                                  monkeypatch) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where a folder should be")
-    job = dialogs.backup_now(None, demo_folder, blocker / "backup.zip")
-    qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
-    assert isinstance(job.outcome, Exception)
-    text = close_message(job.message)
-    assert text.startswith("The backup could not be written:")
-    assert "Nothing was written" in text
+    shown: list[str] = []
+    real = dialogs.show_message
+    monkeypatch.setattr(dialogs, "show_message", lambda parent, icon, title, text: shown.append(text)
+                        or real(parent, icon, title, text))
+    assert dialogs.backup_now(None, demo_folder, blocker / "backup.zip") is None, "refused before it starts"
+    assert len(shown) == 1 and "is not a folder" in shown[0] and "Nothing was written" in shown[0]
+    for box in QApplication.topLevelWidgets():
+        if isinstance(box, QMessageBox):
+            box.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "not-a-folder"]
 
 
@@ -202,12 +206,22 @@ def test_check_reports_a_missing_file_and_repair_cannot_fix_it(qtbot, demo_folde
     screenshot(dialog, "check-missing")
 
 
+def age_past_the_guard(path: Path) -> None:
+    """A file nothing refers to counts as an orphan only when older than an hour (an import may be writing)."""
+    import os
+    import time
+
+    old = time.time() - 2 * 3600
+    os.utime(path, (old, old))
+
+
 def test_an_orphan_file_enables_repair_and_repair_removes_it(qtbot, demo_folder, screenshot) -> None:
     content = b"a file no record refers to"
     digest = hashlib.sha256(content).hexdigest()
     orphan = demo_folder.vault.path_for(digest)
     orphan.parent.mkdir(exist_ok=True)
     orphan.write_bytes(content)
+    age_past_the_guard(orphan)
     kept = set(demo_folder.vault.stored()) - {digest}
 
     dialog = open_check(qtbot, demo_folder)
@@ -233,6 +247,7 @@ def test_repair_declined_changes_nothing(qtbot, demo_folder, monkeypatch) -> Non
     orphan = demo_folder.vault.path_for(hashlib.sha256(content).hexdigest())
     orphan.parent.mkdir(exist_ok=True)
     orphan.write_bytes(content)
+    age_past_the_guard(orphan)
     dialog = open_check(qtbot, demo_folder)
     monkeypatch.setattr(dialogs, "confirm", lambda *a: False)
     assert dialog.repair() is None
@@ -445,3 +460,9 @@ def test_the_lock_file_is_private(tmp_path: Path) -> None:
         assert stat.S_IMODE(lock_path(tmp_path / "data").stat().st_mode) == 0o600
     finally:
         release_folder_lock(lock)
+
+
+def test_back_up_into_the_data_folder_is_refused(qtbot, demo_folder) -> None:
+    target = demo_folder.path / "vault" / "backup.zip"
+    assert dialogs.backup_now(None, demo_folder, target) is None
+    assert not target.exists()

@@ -275,7 +275,14 @@ class PacketDialog(QDialog):
 
     def _copy_built(self, target: Path) -> Path | None:
         """The built PDF copied to ``target``: temp → fsync → rename, private to this user."""
+        from secondopinion_desktop.core.outputs import check_output
+
         assert self.built_path is not None
+        try:  # never over the database, a stored file or a device
+            target = check_output(target, self.folder.path, what="the packet")
+        except SecondOpinionError as exc:
+            QMessageBox.warning(self, "Packet", str(exc))
+            return None
         tmp = target.with_name(f".{target.name}.part")
         try:
             shutil.copyfile(self.built_path, tmp)

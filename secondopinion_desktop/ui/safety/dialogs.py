@@ -169,6 +169,14 @@ def backup_now(parent: QWidget | None, folder: DataFolder, target: Path | None =
         target = choose_backup_target(parent, _person_name(folder))
         if target is None:
             return None
+    from secondopinion_desktop.core.errors import SecondOpinionError
+    from secondopinion_desktop.core.outputs import check_output
+
+    try:  # never over the database, a stored file or a device
+        target = check_output(target, folder.path, what="the backup")
+    except SecondOpinionError as exc:
+        show_message(parent, QMessageBox.Icon.Warning, "Backup failed", f"{exc}\n\nNothing was written.")
+        return None
     _remember_dir(target)
     progress = _progress_dialog(parent, "Back up", f"Backing up your records to {target.name}…")
 
