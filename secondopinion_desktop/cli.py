@@ -417,6 +417,11 @@ def cmd_export_imaging(args: argparse.Namespace) -> int:
     with _open(args) as folder:
         out = export_study(folder, args.record, Path(args.out))
     print(f"Wrote the images of record {args.record} with a DICOMDIR to {out}")
+    problems = getattr(out, "problems", ())
+    if problems:
+        print(f"Note: left out {plural(len(problems), 'image')} that cannot be put in a DICOMDIR:")
+        for problem in problems:
+            print(f"  {problem.line()}")
     return 0
 
 

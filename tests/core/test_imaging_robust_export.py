@@ -202,8 +202,6 @@ def test_a_thumbnail_is_stored_through_the_vaults_own_temporary_area(folder, pri
     assert store_thumbnail(folder.vault, png).already_present
 
 
-@pytest.mark.xfail(strict=True, reason="importer._store_bytes still writes each thumbnail to the system's "
-                                       "temporary folder first; it should call thumbnails.store_thumbnail")
 def test_an_import_writes_no_thumbnail_outside_the_data_folder(folder, tmp_path, private_tmp, monkeypatch) -> None:
     disc = tmp_path / "disc"
     write_study(disc, StudySpec(), subfolder="CT")

@@ -10,9 +10,7 @@ and the vault are exactly as before.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,13 +352,10 @@ def _series_held(session: Session, study_uids: Iterable[str]) -> set[tuple[int, 
 
 
 def _store_bytes(folder: DataFolder, data: bytes) -> tuple[str, int, bool]:
-    fd, name = tempfile.mkstemp(prefix=".thumb-", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        result = folder.vault.store(Path(name))
-    finally:
-        os.unlink(name)
+    """A thumbnail into the vault through its own temporary area (0600), never the system's temporary folder."""
+    from secondopinion_desktop.core.imaging.thumbnails import store_thumbnail
+
+    result = store_thumbnail(folder.vault, data)
     return result.sha256, result.size, not result.already_present
 
 
