@@ -40,7 +40,7 @@ from secondopinion_desktop.core.people import FolderSummary
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.core.vault import (
     CHUNK_SIZE, NotARegularFile, Vault, fsync_dir, open_regular_nofollow, owned_temp_prefix,
-    sha256_of_fd,
+    sha256_of_fd, temp_in_use,
 )
 
 FORMAT = 1
@@ -236,6 +236,20 @@ def _unreferenced_is_sound(path: Path, sha: str) -> bool:
 # ------------------------------------------------------------------------------------------------------ backup
 
 
+def _sweep_dead_backups(where: Path) -> None:
+    """Remove what a killed backup left in ``where`` (its database snapshot and partial archive, under a hidden
+    name carrying its process id) once that process is gone; a running backup's folder is left alone."""
+    prefix = owned_temp_prefix("backup").rsplit("-", 2)[0] + "-"  # ".tmp-backup-"
+    try:
+        entries = [p for p in where.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in entries:
+        if temp_in_use(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+
+
 def _write_backup(
     db_path: Path, vault: Vault, out: Path, *, steps: _Steps | None = None,
     progress: Progress | None = None, cancelled: IsCancelled | None = None, leave_out: frozenset[str] = frozenset(),
@@ -247,6 +261,7 @@ def _write_backup(
         raise BackupError(f"Cannot write the backup: {out} is a folder.")
     if not db_path.is_file():
         raise BackupError(f"There is no database in {db_path.parent} to back up.")
+    _sweep_dead_backups(out.parent)
     try:
         work = Path(tempfile.mkdtemp(prefix=owned_temp_prefix("backup"), dir=out.parent))
     except OSError as exc:

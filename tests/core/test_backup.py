@@ -387,3 +387,24 @@ def test_summary_of_a_backup(demo_dir: Path, tmp_path: Path) -> None:
     not_zip = tmp_path / "x.zip"
     not_zip.write_bytes(b"PK nothing")
     assert summarize_backup(not_zip) is None
+
+
+def test_what_a_killed_backup_left_beside_its_archive_is_swept_by_the_next(folder, tmp_path: Path) -> None:
+    """A killed backup leaves its database snapshot and partial archive in a hidden folder beside the target;
+    the next backup there removes it once its process is gone, and leaves a running backup's folder alone."""
+    import os
+    import subprocess
+
+    out = tmp_path / "usb"
+    out.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = out / f".tmp-backup-{dead.pid}-abc123"
+    left.mkdir()
+    (left / "secondopinion.db").write_bytes(b"a snapshot with the patient's records")
+    running = out / f".tmp-backup-{os.getppid()}-def456"  # a live process (the test runner's parent)
+    running.mkdir()
+    create_backup(folder, out / "b.zip")
+    assert not left.exists(), "the killed backup's leftovers are gone"
+    assert running.exists(), "a backup still running is left alone"
+    assert sorted(p.name for p in out.iterdir()) == sorted(["b.zip", running.name])
