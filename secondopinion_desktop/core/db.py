@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from secondopinion_desktop.core.errors import DataFolderError, NotADatabaseError, SchemaTooNewError
-from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME, ensure_data_dir
+from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME, ensure_data_dir, recover_interrupted_restore
 from secondopinion_desktop.core.vault import Vault
 
 # Every migration revision this version knows, oldest first. The last one is the schema this code expects.
@@ -175,6 +175,7 @@ def open_data_folder(path: Path | str) -> DataFolder:
     A database that is not SQLite, or whose schema is newer than this version knows, is refused with a
     DataFolderError and left byte-for-byte as it was.
     """
+    recover_interrupted_restore(Path(path).absolute())  # never an empty folder where a restore was cut short
     path = ensure_data_dir(Path(path).absolute())  # absolute: the engine must not depend on the cwd
     db_path = path / DB_NAME
     if db_path.is_dir():

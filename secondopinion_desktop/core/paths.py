@@ -45,6 +45,46 @@ def ensure_data_dir(path: Path) -> Path:
     return path
 
 
+STALE_RESTORE_SECONDS = 3600
+
+
+def recover_interrupted_restore(path: Path) -> bool:
+    """Finish what a restore interrupted between its two renames left: no data folder, the data as it was in a
+    hidden ``.NAME.old-*`` sibling. That folder is put back (the restore did not happen; it can be run again),
+    never an empty folder made in its place. Staging folders (``.NAME.restoring-*``) of restores killed more
+    than an hour ago are removed. Returns True when the data folder was put back."""
+    path = Path(path)
+    parent = path.parent
+    name = glob.escape(path.name)
+    try:
+        if not parent.is_dir():
+            return False
+        restored = False
+        if not path.exists() and not path.is_symlink():
+            olds = [p for p in parent.glob(f".{name}.old-*")
+                    if p.is_dir() and not p.is_symlink() and (p / DB_NAME).is_file()]
+            if olds:
+                newest = max(olds, key=lambda p: p.stat().st_mtime)
+                os.rename(newest, path)
+                fd = os.open(parent, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                restored = True
+        if path.is_dir():
+            import shutil
+            import time
+
+            for staging in parent.glob(f".{name}.restoring-*"):
+                if (staging.is_dir() and not staging.is_symlink()
+                        and time.time() - staging.stat().st_mtime > STALE_RESTORE_SECONDS):
+                    shutil.rmtree(staging, ignore_errors=True)
+        return restored
+    except OSError:
+        return False
+
+
 def holds_data(path: Path) -> bool:
     """True when ``path`` is a data folder Second Opinion has written (it holds the database), or one that an
     interrupted restore left mid-swap (a hidden ``.NAME.old-*`` / ``.NAME.restoring-*`` sibling), which opening
