@@ -219,10 +219,19 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return path
 
 
+def _writes(args: argparse.Namespace) -> bool:
+    """Commands that change the data folder; the others only read it (and work on a read-only disk)."""
+    if args.command == "check":
+        return bool(args.repair)
+    if args.command == "restore":
+        return True
+    return _creates_folder(args)
+
+
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from secondopinion_desktop.core.db import open_data_folder
 
-    return open_data_folder(_data_dir(args))
+    return open_data_folder(_data_dir(args), read_only=not _writes(args))
 
 
 # What each command with --out writes there, for the one output rule (core/outputs.py); None: a folder.
@@ -492,6 +501,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _storage_error(exc: BaseException, args: argparse.Namespace) -> Exception | None:
+    """The one-sentence error for a full or read-only disk under the data folder, else None."""
+    from secondopinion_desktop.core.db import explain_storage_error
+    from secondopinion_desktop.core.paths import resolve_data_dir
+
+    try:
+        data_dir = resolve_data_dir(getattr(args, "data_dir", None))
+    except Exception:  # noqa: BLE001 - the message then names no folder
+        data_dir = None
+    return explain_storage_error(exc, data_dir)
+
+
 def _gui(args: argparse.Namespace) -> int:
     from secondopinion_desktop.ui.app import run_gui
 
@@ -525,10 +546,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        _say(f"{PROG}: error: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
+    except Exception as exc:  # a full or read-only disk is said so in one line; anything else is a bug
+        explained = _storage_error(exc, args)
+        if explained is not None:
+            _say(f"{PROG}: error: {explained}", file=sys.stderr)
+            return 1
+        if isinstance(exc, OSError):
+            where = f" ({exc.filename})" if exc.filename else ""
+            _say(f"{PROG}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+            return 1
+        raise
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

@@ -169,8 +169,16 @@ def migrate(engine: Engine) -> None:
         connection.commit()
 
 
-def open_data_folder(path: Path | str) -> DataFolder:
+def explain_storage_error(exc: BaseException, data_dir: Path | None = None) -> Exception | None:
+    """The one-sentence error for a failure of the disk under the data folder (full, read-only), or None when
+    ``exc`` is not one."""
+    return None
+
+
+def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder:
     """Open (creating if needed) the data folder at ``path`` and bring its schema up to date.
+
+    ``read_only``: for commands that only read (never creates, migrates or changes anything).
 
     A database that is not SQLite, or whose schema is newer than this version knows, is refused with a
     DataFolderError and left byte-for-byte as it was.
