@@ -657,6 +657,7 @@ class AppointmentsTab(QWidget):
         if self.folder is None or self._current is None:
             return None
         self.flush()
+        chosen = target is None
         if target is None:
             folder_hint = Path(str(QSettings().value(SETTINGS + "exportDir", "") or Path.home()))
             if not folder_hint.is_dir():
@@ -669,6 +670,14 @@ class AppointmentsTab(QWidget):
             target = Path(name)
             if target.suffix.lower() != ".pdf":
                 target = target.with_name(target.name + ".pdf")
+        from secondopinion_desktop.core.outputs import check_output
+
+        try:  # never over the database, a stored file or a device
+            target = check_output(target, self.folder.path, what="the notes", example=self.default_notes_name())
+        except SecondOpinionError as exc:
+            self.show_error(str(exc), "Export notes")
+            return None
+        if chosen:  # the next export starts there (never in a place that was refused)
             QSettings().setValue(SETTINGS + "exportDir", str(target.parent))
         try:
             from secondopinion_desktop.core.packet import export_notes_pdf

@@ -809,7 +809,13 @@ def export_images(
         if not chosen:
             return None
         target = Path(chosen)
-    out_dir = Path(target)
+    from secondopinion_desktop.core.outputs import check_output
+
+    try:  # never into the data folder (over the database or a stored file), never onto a device
+        out_dir = check_output(target, folder.path, what="the images", folder=True)
+    except SecondOpinionError as exc:
+        QMessageBox.warning(parent, "Export images", str(exc))
+        return None
     if out_dir.exists() and not _is_empty_dir(out_dir):
         out_dir = _fresh_subfolder(out_dir, f"Images for the doctor {record_id}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -904,10 +905,14 @@ class RecordsTab(QWidget):
         return target
 
     def save_attachment_copy(self, attachment: svc.AttachmentData | None, target: Path | None = None) -> Job | None:
+        """Save a copy as…: the stored file, checked against its SHA-256 while it is copied, written beside
+        ``target`` and renamed into place (temp → fsync → rename). A place inside the data folder or a device is
+        refused before anything is written (the rule packets and backups follow)."""
+        from secondopinion_desktop.core.outputs import check_output
+
         if attachment is None or self.folder is None:
             return None
-        source = self._vault_file(attachment)
-        if source is None:
+        if self._vault_file(attachment) is None:
             return None
         if target is None:
             name, _ = QFileDialog.getSaveFileName(
@@ -916,25 +921,39 @@ class RecordsTab(QWidget):
             if not name:
                 return None
             target = Path(name)
+        try:  # never over the database, a stored file or a device
+            out = check_output(target, self.folder.path, what="the copy")
+        except SecondOpinionError as exc:
+            self.show_error(str(exc))
+            return None
+        vault, sha256, shown = self.folder.vault, attachment.sha256, attachment.original_name
 
         def work(_control) -> Path:  # type: ignore[no-untyped-def]
-            tmp = target.with_name(f".{target.name}.part")
-            try:
-                shutil.copyfile(source, tmp)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-                raise
-            return target
+            from secondopinion_desktop.core.packet.build import write_atomically
+
+            with vault.open(sha256) as src:  # never through a link
+                try:
+                    write_atomically(out, lambda dst: _copy_checked(src, dst, sha256, shown))
+                except VaultError:
+                    raise
+                except SecondOpinionError as exc:  # the writer's sentence speaks of a packet: say it of the copy
+                    if isinstance(exc.__cause__, OSError):
+                        raise exc.__cause__ from None
+                    raise
+            return out
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, OSError):
-                self.show_error(f"Cannot save the copy to {target}: {exc.strerror or exc}.")
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    self.show_error(f"The disk is full: the copy could not be saved to {out.parent}.")
+                else:
+                    self.show_error(f"Cannot save the copy to {out}: {exc.strerror or exc}.")
+            elif isinstance(exc, SecondOpinionError):
+                self.show_error(f"{exc} Nothing was saved.")
             else:
                 raise exc
 
-        job = start_job(work, lambda _p: None, failed)
+        job = start_job(work, lambda _p: self.notify(f"Saved a copy of {shown} to {out}."), failed)
         self.last_job = job
         return job
 
@@ -1060,3 +1079,24 @@ def _safe_name(name: str) -> str:
             stem = stem[:-1]
         cleaned = stem + suffix
     return cleaned
+
+
+def _copy_checked(src, dst, sha256: str, shown: str) -> None:  # type: ignore[no-untyped-def]
+    """Copy the open stored file ``src`` to ``dst``, hashing on the way: a stored copy whose content no longer
+    matches its SHA-256 raises VaultDamaged (the caller then leaves nothing behind). A read failure is a
+    VaultError, so that only a failure to write reaches the caller as an OSError."""
+    from secondopinion_desktop.core.vault import CHUNK_SIZE, VaultDamaged
+
+    digest = hashlib.sha256()
+    while True:
+        try:
+            chunk = src.read(CHUNK_SIZE)
+        except OSError as exc:
+            raise VaultError(f"The stored copy of {shown} cannot be read: {exc.strerror or exc}.") from exc
+        if not chunk:
+            break
+        digest.update(chunk)
+        dst.write(chunk)
+    if digest.hexdigest() != sha256:
+        raise VaultDamaged(sha256, f"The stored copy of {shown} is damaged: its content no longer matches the "
+                                   "SHA-256 it was stored with.")
