@@ -322,3 +322,55 @@ def test_export_images_refuses_the_data_folder_and_devices(qtbot, window, folder
     assert (good / "DICOMDIR").is_file()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [], "no staging left"
     assert list(system_temp.iterdir()) == []
+
+
+# --- a write that fails half-way leaves nothing and says so of the right thing --------------------------------
+
+def disk_full(*_args) -> None:
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_save_a_copy_is_made_durable_before_it_takes_its_name(qtbot, window, folder, attached, tmp_path,
+                                                               monkeypatch) -> None:
+    """The copy is fsynced before the rename: when that fails (a full disk), no file and no leftover is there."""
+    record, _attachment, _source = attached
+    tab = show_record(qtbot, window, record.id)
+    good = tmp_path / "for the doctor" / "CBC copy.pdf"
+    good.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(good), ""))
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: warned.append(text))
+    tab.last_job = None
+    with monkeypatch.context() as full:
+        full.setattr(os, "fsync", disk_full)
+        qtbot.mouseClick(tab.save_copy_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: tab.last_job is not None and tab.last_job.done, timeout=10_000)
+    assert warned == [f"The disk is full: the copy could not be saved to {good.parent}."]
+    assert list(good.parent.iterdir()) == []
+
+
+def test_export_notes_on_a_full_disk_speaks_of_the_notes(qtbot, folder, tmp_path, monkeypatch) -> None:
+    from secondopinion_desktop.core.demo import fill_demo_data
+
+    fill_demo_data(folder)
+    made = MainWindow(folder)
+    qtbot.addWidget(made)
+    made.show()
+    qtbot.waitExposed(made)
+    tab = made.appointments_tab
+    made.tabs.setCurrentWidget(tab)
+    good = tmp_path / "for the doctor" / "notes.pdf"
+    good.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(good), "PDF files (*.pdf)"))
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: warned.append(text))
+    with monkeypatch.context() as full:
+        full.setattr(os, "fsync", disk_full)
+        qtbot.mouseClick(tab.export_button, Qt.MouseButton.LeftButton)
+        job = tab.export_job
+        assert job is not None
+        qtbot.waitUntil(lambda: job.done, timeout=30_000)
+    assert warned == [f"The disk is full: the notes could not be saved to {good.parent}."]
+    assert list(good.parent.iterdir()) == []

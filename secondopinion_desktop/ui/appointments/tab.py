@@ -7,6 +7,7 @@ history). Typing in the answer and note editors is saved by itself; nothing here
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import itertools
 import logging
 from html import escape
@@ -695,10 +696,11 @@ class AppointmentsTab(QWidget):
         def failed(exc: BaseException) -> None:
             self.export_job = None
             self._update_actions()
-            if isinstance(exc, SecondOpinionError):
+            cause = exc.__cause__ if isinstance(exc, SecondOpinionError) else exc
+            if isinstance(cause, OSError):  # writing the file failed (the writer's own sentence names a packet)
+                self.show_error(_write_failure(cause, out), "Export notes")
+            elif isinstance(exc, SecondOpinionError):
                 self.show_error(f"The notes could not be exported: {exc}", "Export notes")
-            elif isinstance(exc, OSError):
-                self.show_error(f"Cannot write {out}: {exc.strerror or exc}.", "Export notes")
             else:
                 self.show_error(f"The notes could not be exported because of an unexpected problem "
                                 f"({type(exc).__name__}: {exc}). Details are in the log.", "Export notes")
@@ -739,3 +741,12 @@ class AppointmentsTab(QWidget):
         self.save_settings()
         if self.export_job is not None and not self.export_job.done:
             QThreadPool.globalInstance().waitForDone(30_000)
+
+
+def _write_failure(exc: OSError, out: Path) -> str:
+    """The sentence for a notes file that could not be written; nothing was left at ``out``."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"The disk is full: the notes could not be saved to {out.parent}."
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"Cannot write the notes to {out}: the folder {out.parent} is not writable."
+    return f"Cannot write the notes to {out}: {exc.strerror or exc}."
