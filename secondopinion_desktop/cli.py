@@ -6,10 +6,11 @@ Imports stay light here (argparse only) so that the window starts fast; each com
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -470,7 +471,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core.paths import resolve_data_dir
 
     archive = Path(args.archive).expanduser()
-    result = restore_backup_with_details(archive, resolve_data_dir(args.data_dir))
+    result = restore_backup_with_details(archive, resolve_data_dir(args.data_dir), lock=args.folder_lock)
     if result.kept is not None:
         _say(f"Kept your previous data as a backup: {result.kept}")
     else:
@@ -499,6 +500,38 @@ def cmd_check(args: argparse.Namespace) -> int:
             for line in report.lines():
                 _say(line)
     return 0 if report.ok else 1
+
+
+def _purpose(args: argparse.Namespace) -> str:
+    """The command as the lock's owner names it ('records add', 'check --repair'); never its arguments."""
+    if args.command == "records":
+        return f"records {args.records_command}"
+    if args.command == "check":
+        return "check --repair"
+    return str(args.command)
+
+
+@contextlib.contextmanager
+def _writer_lock(args: argparse.Namespace) -> Iterator[None]:
+    """A command that changes the data folder holds its lock while it runs (waiting a while for another command,
+    never for the window); reading commands take none. The held lock is ``args.folder_lock``."""
+    args.folder_lock = None
+    if not _writes(args):
+        yield
+        return
+    from secondopinion_desktop.core.lock import default_wait, folder_lock
+    from secondopinion_desktop.core.paths import resolve_data_dir
+
+    # restore may make a new folder; the others that do not create one need data there already
+    path = resolve_data_dir(args.data_dir) if args.command == "restore" else _data_dir(args)
+
+    def waiting(owner) -> None:  # type: ignore[no-untyped-def]
+        who = owner.describe() if owner is not None else "another Second Opinion command"
+        _say(f"{PROG}: waiting for {who} to finish with the data folder…", file=sys.stderr)
+
+    with folder_lock(path, _purpose(args), wait=default_wait(), on_wait=waiting) as lock:
+        args.folder_lock = lock
+        yield
 
 
 def _storage_error(exc: BaseException, args: argparse.Namespace) -> Exception | None:
@@ -532,9 +565,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     try:
-        if func:
-            _check_out(args)
-        return func(args) if func else _gui(args)
+        if not func:
+            return _gui(args)
+        _check_out(args)
+        with _writer_lock(args):
+            return func(args)
     except SecondOpinionError as exc:
         _say(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1

@@ -35,6 +35,7 @@ from typing import IO, Any
 
 from secondopinion_desktop.core.db import SCHEMA_REVISIONS, DataFolder, open_data_folder, read_schema_revision
 from secondopinion_desktop.core.errors import DataFolderError, SecondOpinionError
+from secondopinion_desktop.core.lock import LOCK_FILES, FolderLock
 from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
 from secondopinion_desktop.core.people import FolderSummary
 from secondopinion_desktop.core.words import plural
@@ -612,7 +613,7 @@ def _holds_data(data_dir: Path) -> bool:
         raise BackupError(
             f"Cannot restore into {data_dir}: it holds stored files but no database; move them away first."
         )
-    others = [p.name for p in data_dir.iterdir() if p.name not in (VAULT_NAME, BACKUPS_DIR, DB_NAME)]
+    others = [p.name for p in data_dir.iterdir() if p.name not in (VAULT_NAME, BACKUPS_DIR, DB_NAME, *LOCK_FILES)]
     if others:
         raise BackupError(
             f"Cannot restore into {data_dir}: it is not empty and is not a Second Opinion data folder."
@@ -643,12 +644,28 @@ def _current_total(data_dir: Path) -> int:
     return total + sum(size for _, _, size in _vault_files(Vault(data_dir / VAULT_NAME)))
 
 
+def _refuse_mount_point(data_dir: Path) -> None:
+    """A restore swaps the whole folder by renames, which the top of a disk (a mount point) cannot take."""
+    if data_dir.is_dir() and os.path.ismount(data_dir):
+        raise BackupError(
+            f"Cannot restore into {data_dir}: it is the top of a disk (a mount point), which cannot be replaced "
+            f"as a whole. Restore into a folder inside it instead (for example {data_dir / 'secondopinion'}) and "
+            "open that folder; nothing was changed."
+        )
+
+
 def restore_backup_with_details(
-    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None
+    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None,
+    lock: FolderLock | None = None,
 ) -> RestoreResult:
-    """``restore_backup``, also telling which manifest was restored and where the previous data was kept."""
+    """``restore_backup``, also telling which manifest was restored and where the previous data was kept.
+
+    ``lock``: the caller's held lock of ``data_dir``; it moves into the restored folder with the swap, so the
+    folder is never unlocked in between.
+    """
     archive = Path(archive)
     data_dir = Path(data_dir).absolute()
+    _refuse_mount_point(data_dir)
     with _open_archive(archive) as zf:
         try:
             manifest, by_name = _verify_open(archive, zf, _Steps(0, None, cancelled))
@@ -672,7 +689,7 @@ def restore_backup_with_details(
                 kept = kept_dir / f"{BACKUP_PREFIX}{_stamp(dt.datetime.now())}{KEPT_SUFFIX}.zip"
                 _write_backup(data_dir / DB_NAME, Vault(data_dir / VAULT_NAME), kept, steps=steps)
             steps.check()
-            _swap(staging, data_dir)
+            _swap(staging, data_dir, lock)
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, OSError):
@@ -702,19 +719,32 @@ def _check_restored_database(archive: Path, staging: Path, manifest: Manifest) -
             side.unlink()
 
 
-def _swap(staging: Path, data_dir: Path) -> None:
-    """Put ``staging`` in place of ``data_dir`` by renames; keep the old folder's backups; remove the old folder."""
+def _swap(staging: Path, data_dir: Path, lock: FolderLock | None = None) -> None:
+    """Put ``staging`` in place of ``data_dir`` by renames; keep the old folder's backups; remove the old folder.
+
+    With ``lock`` (the held lock of ``data_dir``), the lock file inside ``staging`` is locked before the swap and
+    the old one let go after it, so no other writer can take the folder at any moment of the swap.
+    """
     parent = data_dir.parent
     old = None
-    if data_dir.exists():
-        old = parent / f".{data_dir.name}.old-{secrets.token_hex(4)}"
-        os.rename(data_dir, old)
+    if lock is not None:
+        lock.prepare_move(staging)
     try:
-        os.rename(staging, data_dir)
+        if data_dir.exists():
+            old = parent / f".{data_dir.name}.old-{secrets.token_hex(4)}"
+            os.rename(data_dir, old)
+        try:
+            os.rename(staging, data_dir)
+        except BaseException:
+            if old is not None:
+                os.rename(old, data_dir)
+            raise
     except BaseException:
-        if old is not None:
-            os.rename(old, data_dir)
+        if lock is not None:
+            lock.abort_move()
         raise
+    if lock is not None:
+        lock.complete_move()
     fsync_dir(parent)
     if old is None:
         return
@@ -736,10 +766,12 @@ def _swap(staging: Path, data_dir: Path) -> None:
 
 
 def restore_backup(
-    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None
+    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None,
+    lock: FolderLock | None = None,
 ) -> Path:
     """Restore ``archive`` into ``data_dir`` after checking all of it; the data there before is kept as a backup.
 
     Any failure or a cancel leaves ``data_dir`` exactly as it was. Returns ``data_dir``.
     """
-    return restore_backup_with_details(archive, data_dir, progress=progress, cancelled=cancelled).data_dir
+    return restore_backup_with_details(archive, data_dir, progress=progress, cancelled=cancelled,
+                                       lock=lock).data_dir

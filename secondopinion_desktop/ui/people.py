@@ -104,7 +104,7 @@ def open_person(parent: QWidget, data_dir: Path, current: Path | None) -> bool:
                             "secondopinion.db, or use File → New person… to start a new one.")
         return False
     try:
-        lock = acquire_folder_lock(data_dir)
+        lock = acquire_folder_lock(data_dir, wait=0.0)  # only a look: the new window takes it
     except OSError:
         lock = None
         QMessageBox.warning(parent, "Cannot open", f"The folder {data_dir} cannot be written by you.")

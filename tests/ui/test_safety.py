@@ -44,16 +44,17 @@ def record_titles(folder) -> list[str]:
 
 def test_second_lock_on_the_same_folder_is_refused_until_the_first_is_released(tmp_path: Path) -> None:
     first = acquire_folder_lock(tmp_path / "data")
-    assert first is not None and first.isLocked()
+    assert first is not None and first.locked
     assert lock_path(tmp_path / "data").is_file()
-    assert acquire_folder_lock(tmp_path / "data") is None, "a second writer on the same folder is refused"
+    assert oct(lock_path(tmp_path / "data").stat().st_mode & 0o777) == "0o600"
+    assert acquire_folder_lock(tmp_path / "data", wait=0) is None, "a second writer on the same folder is refused"
     text = lock_owner_text(tmp_path / "data")
     assert text == (
         f"Second Opinion is already open on this data folder (process {__import__('os').getpid()}). "
         "Close it first — two windows must never write the same records."
     )
     release_folder_lock(first)
-    assert not lock_path(tmp_path / "data").exists()
+    assert lock_owner_pid(tmp_path / "data") is None
     again = acquire_folder_lock(tmp_path / "data")
     assert again is not None
     release_folder_lock(again)
@@ -72,42 +73,49 @@ def test_other_folders_are_not_blocked(tmp_path: Path) -> None:
     release_folder_lock(two)
 
 
-def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    template = acquire_folder_lock(data)
-    assert template is not None
-    lines = lock_path(data).read_bytes().split(b"\n")  # Qt's own format: pid, app, host, ...
-    release_folder_lock(template)
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    lines[0] = str(dead.pid).encode()
-    lock_path(data).write_bytes(b"\n".join(lines))
-    assert lock_owner_pid(data) == dead.pid
+_HOLD = (
+    "import sys; from secondopinion_desktop.core.lock import acquire; "
+    "lock = acquire(sys.argv[1], sys.argv[2]); print('held', flush=True); sys.stdin.read()"
+)
 
-    taken = acquire_folder_lock(data)
+
+def test_a_lock_left_by_a_killed_window_is_free_at_once(tmp_path: Path) -> None:
+    """The operating system lets go of a killed process's lock: no stale lock, nothing to guess."""
+    import signal
+
+    data = tmp_path / "data"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(data), "window"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        assert acquire_folder_lock(data, wait=0) is None
+        assert lock_owner_pid(data) == holder.pid
+        assert f"(process {holder.pid})" in lock_owner_text(data)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        holder.stdin.close()
+        holder.stdout.close()
+    assert lock_owner_pid(data) is None, "a dead process's name is not shown as the owner"
+    taken = acquire_folder_lock(data, wait=0)
     assert taken is not None, "a crashed window's lock does not lock the user out"
-    assert lock_owner_pid(data) != dead.pid
-    assert acquire_folder_lock(data) is None
+    assert lock_owner_pid(data) == __import__("os").getpid()
     release_folder_lock(taken)
 
 
-def test_a_lock_held_by_a_live_process_is_respected_however_old(tmp_path: Path) -> None:
-    import os
-
+def test_a_window_says_which_command_is_changing_the_folder(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    template = acquire_folder_lock(data)
-    assert template is not None
-    lines = lock_path(data).read_bytes().split(b"\n")
-    release_folder_lock(template)
-    live = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(data), "import-imaging"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        lines[0] = str(live.pid).encode()
-        lock_path(data).write_bytes(b"\n".join(lines))
-        os.utime(lock_path(data), (1_000_000, 1_000_000))  # written long ago
-        assert acquire_folder_lock(data) is None
-        assert f"(process {live.pid})" in lock_owner_text(data)
+        assert holder.stdout.readline().strip() == b"held"
+        assert acquire_folder_lock(data, wait=0) is None
+        assert lock_owner_text(data) == (
+            f"This data folder is being changed by the command “secondopinion import-imaging” (process "
+            f"{holder.pid}). Try again when it has finished — two programs must never write the same records."
+        )
     finally:
-        live.communicate(b"")
+        holder.communicate(b"")
 
 
 # --- Back up… --------------------------------------------------------------------------------------------------
@@ -378,10 +386,12 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
         assert record_titles(reopened) == before, "the deleted record is back"
         text = close_message(runner.message)
         assert "restored from saved.zip" in text and "before-restore" in text, "the previous data was kept"
-        assert len(relocked) == 1 and relocked[0] is not None, "the swapped-in folder is locked again"
+        assert relocked == [], "the window's lock moved into the restored folder with the swap: the same lock"
+        assert lock.locked and runner.lock is lock
         assert lock_owner_pid(demo_folder.path) == __import__("os").getpid()
-        assert acquire_folder_lock(demo_folder.path) is None, "still one window per folder after a restore"
-        release_folder_lock(relocked[0])
+        assert acquire_folder_lock(demo_folder.path, wait=0) is None, "still one window per folder after a restore"
+        release_folder_lock(lock)
+        assert lock_owner_pid(demo_folder.path) is None
     finally:
         if reopened is not None:
             reopened.close()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLockFile, QObject, QSettings, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -305,7 +305,7 @@ class RestoreRunner(QObject):
         not (a failed restore leaves the old data in place, and that is reopened).
       * ``restored(Path)`` → optional; the restore succeeded (the Path is what ``restore_backup`` returned).
       * ``failed(str)`` → optional; the message already shown to the user.
-      * ``relocked(QLockFile | None)`` → keep this lock object from now on (the restore replaces the data folder,
+      * ``relocked(FolderLock | None)`` → keep this lock object from now on (the restore replaces the data folder,
         and the single-instance lock file with it, so the runner locks the new folder; pass the window's lock as
         ``lock``). None means the folder could not be locked again; it is then not reopened.
       * ``finished()`` → the runner is done (after a refusal, a cancel, a failure or a success).
@@ -319,7 +319,7 @@ class RestoreRunner(QObject):
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, parent: QWidget | None, folder: DataFolder, lock: QLockFile | None = None) -> None:
+    def __init__(self, parent: QWidget | None, folder: DataFolder, lock: Any = None) -> None:
         super().__init__(parent)
         self.parent_widget = parent
         self.data_dir = Path(folder.path)
@@ -329,7 +329,7 @@ class RestoreRunner(QObject):
         self.job: Job | None = None
         self.message: QMessageBox | None = None
         self.done = False
-        self._new_lock: QLockFile | None = lock
+        self._new_lock: Any = lock
         self.backup_summary: Any = None  # core.people.FolderSummary of the archive, once verified
         self.current_summary: Any = None  # … and of the data it would replace
 
@@ -409,8 +409,8 @@ class RestoreRunner(QObject):
             result: Any = None
             error: BaseException | None = None
             try:
-                result = restore_backup_with_details(
-                    archive, data_dir, progress=_reporter(control), cancelled=control.cancelled
+                result = restore_backup_with_details(  # the lock moves into the restored folder with the swap
+                    archive, data_dir, progress=_reporter(control), cancelled=control.cancelled, lock=lock
                 )
             except Exception as exc:  # noqa: BLE001 - reported on the GUI thread after reopening
                 error = exc
@@ -473,7 +473,7 @@ def restore_from(
     *,
     close_folder: Callable[[], None] | None = None,
     set_folder: Callable[[Any], None] | None = None,
-    lock: QLockFile | None = None,
+    lock: Any = None,
     set_lock: Callable[[Any], None] | None = None,
 ) -> RestoreRunner:
     """Restore…: a RestoreRunner wired to the window's ``close_folder`` / ``set_folder``, started."""

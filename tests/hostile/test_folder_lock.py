@@ -1,0 +1,272 @@
+"""Writers while the window is open (issue 12, item 4).
+
+The folder lock used to be the window's alone (a QLockFile), so the command line never took it: with the window
+open, `secondopinion restore` swapped the folder under it (every later edit in the window was lost) and a
+`records add` during a restore landed in neither folder. The lock now lives in core, is an operating-system lock
+that dies with its process, and is taken by the window and by every command that changes the folder. A command
+that finds the folder in use says so in one line and changes nothing; reading commands still work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from secondopinion_desktop.cli import main
+from secondopinion_desktop.core import backup as backup_module
+from secondopinion_desktop.core.imaging.synthetic import StudySpec, write_disc
+from secondopinion_desktop.core.lock import OWNER_NAME, acquire, is_locked, read_owner, try_acquire
+
+HOLD = (
+    "import sys; from secondopinion_desktop.core.lock import acquire; "
+    "lock = acquire(sys.argv[1], sys.argv[2]); print('held', flush=True); sys.stdin.read(); lock.release()"
+)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fingerprint(data: Path) -> dict[str, str]:
+    """Every file of the data folder (not SQLite's -wal/-shm, not the lock's own files) and its hash."""
+    return {str(p.relative_to(data)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(data.rglob("*"))
+            if p.is_file() and not p.name.endswith(("-wal", "-shm")) and not p.name.startswith(".secondopinion.lock")}
+
+
+@pytest.fixture
+def filled(tmp_path: Path, capsys) -> Path:
+    data = tmp_path / "data"
+    assert run(capsys, "demo", "--data-dir", str(data))[0] == 0
+    return data
+
+
+class Holder:
+    """Another process holding the folder's lock, as the window (or a command) does."""
+
+    def __init__(self, data: Path, purpose: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", HOLD, str(data), purpose],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.proc.stdout.readline().strip() == b"held"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.communicate(b"")
+
+
+@pytest.fixture
+def holder_of():
+    started: list[Holder] = []
+
+    def start(data: Path, purpose: str) -> Holder:
+        holder = Holder(data, purpose)
+        started.append(holder)
+        return holder
+
+    yield start
+    for holder in started:
+        holder.stop()
+
+
+def one_line(code: int, err: str, *fragments: str) -> None:
+    assert code == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("secondopinion: error:"), err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_with_the_window_open_every_writing_command_is_refused_and_changes_nothing(
+    capsys, filled: Path, tmp_path: Path, holder_of
+) -> None:
+    archive = tmp_path / "saved.zip"
+    assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
+    disc = tmp_path / "cd"
+    write_disc(disc, [StudySpec()])
+    attach = tmp_path / "report.txt"
+    attach.write_text("report")
+    before = fingerprint(filled)
+    window = holder_of(filled, "window")
+    writers = [
+        ("restore", str(archive)),
+        ("records", "add", "--kind", "lab", "--title", "CBC", "--attach", str(attach)),
+        ("import-imaging", str(disc), "--yes"),
+        ("check", "--repair"),
+        ("demo",),
+    ]
+    for argv in writers:
+        start = time.monotonic()
+        code, out, err = run(capsys, *argv, "--data-dir", str(filled))
+        one_line(code, err, f"is open in the Second Opinion window (process {window.proc.pid})",
+                 "close the window first", "Nothing was changed")
+        assert time.monotonic() - start < 5, f"{argv[0]}: a command never waits for the window"
+        assert fingerprint(filled) == before, f"{argv[0]} changed the folder"
+    # reading commands still work while the window is open
+    assert run(capsys, "records", "list", "--data-dir", str(filled))[0] == 0
+    assert run(capsys, "check", "--data-dir", str(filled))[0] == 0
+    assert run(capsys, "packet", "--data-dir", str(filled), "--out", str(tmp_path / "p.pdf"))[0] == 0
+    assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(tmp_path / "b.zip"))[0] == 0
+    assert run(capsys, "import-imaging", str(disc), "--dry-run", "--data-dir", str(filled))[0] == 0
+    assert fingerprint(filled) == before
+    window.stop()
+    code, out, err = run(capsys, "records", "add", "--kind", "lab", "--title", "CBC", "--data-dir", str(filled))
+    assert code == 0, err
+    assert not (filled / OWNER_NAME).exists(), "the command let go of the folder when it finished"
+
+
+def test_a_command_waits_for_another_command_then_goes_on(capsys, filled: Path, holder_of, monkeypatch) -> None:
+    monkeypatch.setenv("SECONDOPINION_LOCK_WAIT", "0.3")
+    other = holder_of(filled, "import-imaging")
+    code, out, err = run(capsys, "records", "add", "--kind", "lab", "--title", "CBC", "--data-dir", str(filled))
+    one_line(code, err, f"is being changed by the command “secondopinion import-imaging” (process {other.proc.pid})",
+             "try again when it has finished", "Nothing was changed")
+    titles = [r["title"] for r in json.loads(run(capsys, "records", "list", "--json", "--data-dir", str(filled))[1])]
+    assert "CBC" not in titles
+
+    monkeypatch.setenv("SECONDOPINION_LOCK_WAIT", "60")
+    import threading
+
+    timer = threading.Timer(1.5, other.stop)  # the other command finishes while this one waits
+    timer.start()
+    try:
+        code, out, err = run(capsys, "records", "add", "--kind", "lab", "--title", "CBC", "--data-dir", str(filled))
+    finally:
+        timer.join()
+    assert code == 0, err
+    assert "waiting for the command “secondopinion import-imaging”" in err
+    assert "Added record" in out
+
+
+def test_parallel_writers_all_land(filled: Path, python: str) -> None:
+    """Four commands adding records at once: they take turns, none is lost, none fails."""
+    script = (
+        "import sys; from secondopinion_desktop.cli import main\n"
+        "for n in range(6):\n"
+        "    assert main(['records', 'add', '--kind', 'lab', '--title', f'w{sys.argv[2]}-{n}',"
+        " '--data-dir', sys.argv[1]]) == 0\n"
+    )
+    procs = [subprocess.Popen([python, "-c", script, str(filled), str(i)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE) for i in range(4)]
+    errors = [p.communicate()[1].decode() for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    listing = subprocess.run([python, "-m", "secondopinion_desktop", "records", "list", "--json",
+                              "--data-dir", str(filled)], capture_output=True, check=True)
+    titles = {r["title"] for r in json.loads(listing.stdout)}
+    assert {f"w{i}-{n}" for i in range(4) for n in range(6)} <= titles
+
+
+def test_the_lock_dies_with_a_killed_command(filled: Path, holder_of, capsys) -> None:
+    held = holder_of(filled, "restore")
+    assert is_locked(filled)
+    held.proc.send_signal(signal.SIGKILL)
+    held.proc.wait()
+    assert not is_locked(filled), "the operating system let go of it: no stale lock"
+    assert read_owner(filled) is None, "the dead process is not named as the owner"
+    assert run(capsys, "records", "add", "--kind", "lab", "--title", "after", "--data-dir", str(filled))[0] == 0
+
+
+def test_a_restore_keeps_the_folder_locked_at_every_moment_of_its_swap(filled: Path, tmp_path: Path,
+                                                                        monkeypatch, capsys) -> None:
+    """Between and after the swap's renames, no other writer can take the folder (or 'recover' it)."""
+    archive = tmp_path / "saved.zip"
+    assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
+    probes: list[object] = []
+    real_rename = os.rename
+
+    def rename(src, dst):  # type: ignore[no-untyped-def]
+        real_rename(src, dst)
+        probe = try_acquire(filled, "records add")  # also in the gap between the two renames
+        probes.append(probe)
+        if probe is not None:
+            probe.release()
+
+    lock = acquire(filled, "restore")
+    monkeypatch.setattr(backup_module.os, "rename", rename)
+    try:
+        backup_module.restore_backup(archive, filled, lock=lock)
+        monkeypatch.setattr(backup_module.os, "rename", real_rename)
+        assert len(probes) >= 2 and all(p is None for p in probes), probes
+        assert lock.locked and try_acquire(filled, "records add") is None, "the restored folder is still held"
+    finally:
+        monkeypatch.setattr(backup_module.os, "rename", real_rename)
+        lock.release()
+    again = try_acquire(filled, "records add")
+    assert again is not None, "released after the restore"
+    again.release()
+    assert not any(p.name.startswith(f".{filled.name}.old-") for p in filled.parent.iterdir()), \
+        "the old folder was removed after the swap"
+    assert run(capsys, "records", "list", "--data-dir", str(filled))[0] == 0
+
+
+def test_a_command_adding_a_record_during_a_restore_is_refused_not_lost(filled: Path, tmp_path: Path,
+                                                                         monkeypatch, capsys, python: str) -> None:
+    """The issue's case: 'Added record 32' printed during a restore, and the record was in neither folder."""
+    archive = tmp_path / "saved.zip"
+    assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
+    outcome: dict[str, subprocess.CompletedProcess] = {}
+    real_extract = backup_module._extract
+
+    def extract(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_extract(*args, **kwargs)
+        outcome["add"] = subprocess.run(
+            [python, "-m", "secondopinion_desktop", "records", "add", "--kind", "lab", "--title", "During",
+             "--data-dir", str(filled)], capture_output=True, text=True,
+            env={**os.environ, "SECONDOPINION_LOCK_WAIT": "0"})
+
+    monkeypatch.setattr(backup_module, "_extract", extract)
+    code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(filled))
+    assert code == 0, err
+    added = outcome["add"]
+    assert added.returncode == 1 and "Added record" not in added.stdout
+    assert "is being changed by the command “secondopinion restore”" in added.stderr, added.stderr
+    titles = [r["title"] for r in json.loads(run(capsys, "records", "list", "--json", "--data-dir", str(filled))[1])]
+    assert "During" not in titles
+
+
+def test_a_failed_command_on_a_new_folder_leaves_no_folder_behind(tmp_path: Path, capsys) -> None:
+    new = tmp_path / "new"
+    code, out, err = run(capsys, "restore", str(tmp_path / "missing.zip"), "--data-dir", str(new))
+    assert code == 1
+    assert not new.exists(), "the folder made only to be locked is removed again"
+
+
+def test_the_real_window_holds_the_folder_against_a_restore(filled: Path, tmp_path: Path, capsys, python: str) -> None:
+    """The issue's reproduction with the window itself: `restore` while it is open is refused."""
+    archive = tmp_path / "saved.zip"
+    assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SECONDOPINION_NO_AUTOBACKUP": "1"}
+    window = subprocess.Popen([python, "-m", "secondopinion_desktop", "--data-dir", str(filled)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and window.poll() is None:
+            owner = read_owner(filled)
+            if owner is not None and owner.is_window and owner.pid == window.pid:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"the window did not take the folder: {window.stderr.read().decode() if window.poll() is not None else ''}")
+        before = fingerprint(filled)
+        code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(filled))
+        one_line(code, err, f"is open in the Second Opinion window (process {window.pid})")
+        assert fingerprint(filled) == before
+    finally:
+        window.send_signal(signal.SIGTERM)  # closes as Quit does
+        try:
+            window.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            window.kill()
+            window.wait()
+        window.stderr.close()
+    assert not is_locked(filled), "the closed window let go of the folder"
