@@ -9,7 +9,10 @@ An operation in progress in another process (an import, an attachment) first giv
 vault and only then commits the rows that refer to them; in between they look unreferenced. A stored file
 changed in the last ``IN_FLIGHT_SECONDS`` is therefore never called an orphan nor removed: the same age guard the
 start-up sweep uses. Its temporary files carry its process id (``vault.owned_temp_prefix``) and are left alone while
-that process runs. Stored files are read without following links.
+that process runs. Within this process (a repair from the window while an import runs), an operation in flight
+claims its files (``vault.VaultClaim``), whatever their age: content it shares with an older unreferenced file
+included. A claimed file is never called an orphan, and the repair and the sweep remove a file only through
+``Vault.remove_unclaimed``, deciding under the claims' lock. Stored files are read without following links.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import datetime as dt
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +62,7 @@ class CheckReport:
     links: list[str] = field(default_factory=list)  # paths of links found where stored files belong
     checked_files: int = 0  # distinct vault files referenced by the database
     recent_files: int = 0  # unreferenced files too recent to judge: an operation may still be writing them
+    claimed_files: int = 0  # unreferenced files an operation in flight in this process is using (rows to come)
     damaged_digests: frozenset[str] = frozenset()  # digests behind damaged_files (left out of the repair's backup)
 
     @property
@@ -98,6 +103,9 @@ class CheckReport:
         if self.recent_files:
             out.append(f"Not yet judged: {plural(self.recent_files, 'stored file')} from the last hour that nothing "
                        "refers to yet (an import may still be writing them).")
+        if self.claimed_files:
+            out.append(f"Not yet judged: {plural(self.claimed_files, 'stored file')} that an import or attachment "
+                       "still in progress is using.")
         if self.ok:
             out.append("Everything is in order.")
         else:
@@ -155,6 +163,12 @@ def _file_state(folder: DataFolder, sha: str) -> str:
             return "damaged"
 
 
+def _orphan_test(folder: DataFolder, sha: str, used: set[str], now: float, older_than: float) -> Callable[[], bool]:
+    """For ``Vault.remove_unclaimed``: no row refers to ``sha`` (``used`` is read inside the write lock, so no row
+    can have been committed since) and it is old enough not to be another process's copy in flight."""
+    return lambda: sha not in used and _age(folder.vault.path_for(sha), now) >= older_than
+
+
 def check_data(folder: DataFolder) -> CheckReport:
     """Check the database and the vault of ``folder``; changes nothing."""
     now = time.time()
@@ -189,6 +203,7 @@ def check_data(folder: DataFolder) -> CheckReport:
     damaged: list[str] = []
     orphans: list[str] = []
     recent = 0
+    claimed = 0
     damaged_digests: set[str] = set()
     if refs is not None:
         for sha, users in sorted(refs.items()):
@@ -207,7 +222,9 @@ def check_data(folder: DataFolder) -> CheckReport:
                 damaged.extend(f"{u} (sha256 {sha})" for u in users)
         if not integrity:  # only a database that reads cleanly can prove a file unreferenced
             for sha in sorted(set(folder.vault.stored()) - set(refs)):
-                if _age(folder.vault.path_for(sha), now) >= IN_FLIGHT_SECONDS:
+                if folder.vault.claimed(sha):
+                    claimed += 1
+                elif _age(folder.vault.path_for(sha), now) >= IN_FLIGHT_SECONDS:
                     orphans.append(sha)
                 else:
                     recent += 1
@@ -215,6 +232,7 @@ def check_data(folder: DataFolder) -> CheckReport:
         integrity=integrity, foreign_keys=foreign_keys, missing_files=missing, damaged_files=damaged,
         orphan_files=orphans, temp_files=_temp_files(folder),
         links=[str(p) for p in folder.vault.links()], checked_files=len(refs or {}), recent_files=recent,
+        claimed_files=claimed,
         damaged_digests=frozenset(damaged_digests),
     )
 
@@ -225,7 +243,8 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
     Rows are never touched. Orphans are removed only when the database reads cleanly and, checked again right
     before removal while holding the database's write lock, still nothing refers to them and they are still older
     than ``IN_FLIGHT_SECONDS`` (a file renamed into the vault by an import in progress is fresh: its rows come
-    later, and the write lock alone cannot see them coming). A link is removed itself, never what it points at.
+    later, and the write lock alone cannot see them coming) and no operation in flight in this process claims them
+    (``Vault.remove_unclaimed``). A link is removed itself, never what it points at.
     """
     from secondopinion_desktop.core.backup import BACKUP_PREFIX, _private_dir, create_backup
 
@@ -274,9 +293,8 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
                 still_used = set(_references(raw.driver_connection))  # type: ignore[arg-type]
                 now = time.time()
                 for sha in orphans:
-                    if sha in still_used or _age(folder.vault.path_for(sha), now) < IN_FLIGHT_SECONDS:
-                        continue
-                    if folder.vault.remove(sha):
+                    if folder.vault.remove_unclaimed(sha, _orphan_test(folder, sha, still_used, now,
+                                                                      IN_FLIGHT_SECONDS)):
                         done.append(f"Removed the stored file {sha}, which nothing refers to")
             finally:
                 cursor.execute("ROLLBACK")
@@ -291,7 +309,8 @@ def sweep_orphans(folder: DataFolder, *, older_than: float = IN_FLIGHT_SECONDS) 
 
     Such files are left by a crash between a copy and its commit, or by a window closed abnormally while an
     undo could still bring a deleted record back. The age limit keeps a copy another process has just made
-    (its row not yet committed) safe. Returns the removed digests.
+    (its row not yet committed) safe; a file an operation of this process has claimed stays whatever its age.
+    Returns the removed digests.
     """
     removed: list[str] = []
     now = time.time()
@@ -305,7 +324,7 @@ def sweep_orphans(folder: DataFolder, *, older_than: float = IN_FLIGHT_SECONDS) 
                 if sha in used:
                     continue
                 with contextlib.suppress(OSError):
-                    if _age(folder.vault.path_for(sha), now) >= older_than and folder.vault.remove(sha):
+                    if folder.vault.remove_unclaimed(sha, _orphan_test(folder, sha, used, now, older_than)):
                         removed.append(sha)
         finally:
             cursor.execute("ROLLBACK")

@@ -36,6 +36,7 @@ from secondopinion_desktop.core.validation import (
     parse_date,
     parse_enum,
 )
+from secondopinion_desktop.core.vault import VaultClaim
 
 
 @dataclass(frozen=True)
@@ -438,21 +439,21 @@ def attach_file(
     with folder.session() as session:
         _load(session, record_id)
     media_type = guess_media_type(path)
-    stored = folder.vault.store(path, progress=progress, cancelled=cancelled)
-    try:
-        with folder.session() as session:
-            attachment = Attachment(
-                record_id=record_id, original_name=name, media_type=media_type, size=stored.size,
-                sha256=stored.sha256,
-            )
-            session.add(attachment)
-            session.flush()
-            _load(session, record_id).updated_at = attachment.added_at
-            return attachment_data(attachment)
-    except BaseException:
-        if not stored.already_present:
-            _remove_if_unused(folder, stored.sha256)
-        raise
+    with folder.vault.claim() as claim:  # the copy is claimed until its row is committed (see vault.VaultClaim)
+        stored = folder.vault.store(path, progress=progress, cancelled=cancelled)
+        try:
+            with folder.session() as session:
+                attachment = Attachment(
+                    record_id=record_id, original_name=name, media_type=media_type, size=stored.size,
+                    sha256=stored.sha256,
+                )
+                session.add(attachment)
+                session.flush()
+                _load(session, record_id).updated_at = attachment.added_at
+                return attachment_data(attachment)
+        except BaseException:
+            _roll_back_files(folder, claim, [] if stored.already_present else [stored.sha256])
+            raise
 
 
 def create_record_with_files(
@@ -473,34 +474,47 @@ def create_record_with_files(
     with folder.dry_run() as session:  # refuse bad fields before copying anything
         create_record(session, kind, title, **fields)
     stored: list[tuple[Path, str, str, Any]] = []
-    try:
-        for path, name in zip(paths, names):
-            stored.append((path, name, guess_media_type(path), folder.vault.store(path)))
-        with folder.session() as session:
-            record = create_record(session, kind, title, **fields)
-            for _path, name, media_type, copy in stored:
-                session.add(Attachment(record_id=record.id, original_name=name, media_type=media_type,
-                                       size=copy.size, sha256=copy.sha256))
-            session.flush()
-            return record_data(_load(session, record.id))
-    except BaseException:
-        for _path, _name, _media, copy in stored:
-            if not copy.already_present:
-                _remove_if_unused(folder, copy.sha256)
-        raise
+    with folder.vault.claim() as claim:  # every copy is claimed until the rows are committed
+        try:
+            for path, name in zip(paths, names):
+                stored.append((path, name, guess_media_type(path), folder.vault.store(path)))
+            with folder.session() as session:
+                record = create_record(session, kind, title, **fields)
+                for _path, name, media_type, copy in stored:
+                    session.add(Attachment(record_id=record.id, original_name=name, media_type=media_type,
+                                           size=copy.size, sha256=copy.sha256))
+                session.flush()
+                return record_data(_load(session, record.id))
+        except BaseException:
+            _roll_back_files(folder, claim, [copy.sha256 for *_rest, copy in stored if not copy.already_present])
+            raise
+
+
+def _roll_back_files(folder: DataFolder, claim: VaultClaim, new_digests: Iterable[str]) -> None:
+    """After a failed attach: give up the claim, then remove the files that were new to the vault (and those a
+    remover handed over to this claim) unless a committed row or another operation in flight uses them.
+    Content that was stored before is never passed in ``new_digests``."""
+    handed = claim.release()
+    for sha in dict.fromkeys([*new_digests, *sorted(handed)]):
+        _remove_if_unused(folder, sha)
 
 
 def _remove_if_unused(folder: DataFolder, sha256: str) -> bool:
-    """Delete a vault file that no attachment and no imported imaging file refers to; True if removed."""
+    """Delete a vault file that no committed attachment or imaging file refers to and that no operation in flight
+    claims (an import or attachment of the same content whose rows are not committed yet); True if removed."""
     from secondopinion_desktop.core.models import ImagingFile
 
-    with folder.session() as session:
-        used = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256))
-        if not used:
-            used = session.scalar(
-                select(func.count()).select_from(ImagingFile).where(ImagingFile.sha256 == sha256)
-            )
-    return folder.vault.remove(sha256) if not used else False
+    def unused() -> bool:
+        with folder.session() as session:
+            used = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256))
+            if not used:
+                used = session.scalar(
+                    select(func.count()).select_from(ImagingFile).where(ImagingFile.sha256 == sha256)
+                )
+        return not used
+
+    # decided and deleted under the claims' lock: nothing can claim the file in between
+    return folder.vault.remove_unclaimed(sha256, unused)
 
 
 def remove_attachment(folder: DataFolder, attachment_id: int) -> AttachmentData:
@@ -555,15 +569,22 @@ def record_digests(data: RecordData) -> set[str]:
 
 
 def purge_unused_files(folder: DataFolder, digests: Iterable[str]) -> list[str]:
-    """Remove those of ``digests`` that no attachment refers to any more; returns the removed ones."""
+    """Remove those of ``digests`` that no committed row refers to any more and no operation in flight claims;
+    returns the removed ones."""
     return [sha for sha in sorted(set(digests)) if _remove_if_unused(folder, sha)]
 
 
 def restore_record(folder: DataFolder, data: RecordData) -> RecordData:
     """Put back a deleted record exactly as it was (same id, attachments and timestamps).
 
-    The attachments' vault files must still be there (see ``delete_record(keep_files=True)``).
+    The attachments' vault files must still be there (see ``delete_record(keep_files=True)``). They are claimed
+    before that is checked and until the rows are committed, so no purge in flight removes them in between.
     """
+    with folder.vault.claim(record_digests(data)):
+        return _restore_record(folder, data)
+
+
+def _restore_record(folder: DataFolder, data: RecordData) -> RecordData:
     missing = [a.original_name for a in data.attachments if not folder.vault.exists(a.sha256)]
     missing += [str(row["relative_path"]) for row in data.imaging_files if not folder.vault.exists(row["sha256"])]
     if missing:

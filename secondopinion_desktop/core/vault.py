@@ -3,6 +3,15 @@
 A file lives at ``vault/<first two hex digits>/<sha256>``. It is streamed in chunks (memory stays flat for
 multi-gigabyte files) into a temporary file in the vault, fsynced, then renamed to its final name and the folder
 fsynced, so a crash never leaves a half-written file under a real name. The same content is stored once.
+
+**Claims.** An operation that puts files into the vault names them first and commits the rows that refer to them
+afterwards; in between, the files look unused. Another operation of the same process (the window runs imports and
+attachments off its main thread) may meanwhile decide to delete the same content: an import's cancel, an undo, a
+purge, a repair, the start-up sweep. So every operation that writes files holds a *claim* on their digests (see
+``Vault.claim``) from the moment a copy's digest is known — before it gets its real name — until its rows are
+committed or it has been rolled back; and every removal goes through ``Vault.remove_unclaimed``, which decides and
+deletes under the same lock that claims take. The claims are per process; across processes, writers are kept apart
+by the data folder's lock (and a freshly stored file by the age guard of ``check``).
 """
 
 from __future__ import annotations
@@ -13,8 +22,10 @@ import hashlib
 import os
 import re
 import stat
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,9 +175,142 @@ def is_regular_file(path: Path) -> bool:
         return False
 
 
+class _Claims:
+    """The digests claimed by operations in flight in this process, for one vault (shared by every ``Vault`` object
+    of the same folder). A digest may be claimed by several operations at once: it counts."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()  # held by a remover from its decision to its deletion
+        self.counts: Counter[str] = Counter()
+        # Claimed content a remover wanted gone: the last claim to let go of it without committing rows (a
+        # rollback) removes it then if nothing uses it, so a file two cancelled imports shared is not left behind.
+        self.handed_over: set[str] = set()
+
+
+_REGISTRIES: dict[str, _Claims] = {}
+_REGISTRIES_LOCK = threading.Lock()
+_ACTIVE = threading.local()  # per thread: the claims opened with ``Vault.claim`` and not yet closed, innermost last
+
+
+def _claims_for(root: Path) -> _Claims:
+    key = os.path.normcase(os.path.realpath(root))
+    with _REGISTRIES_LOCK:
+        registry = _REGISTRIES.get(key)
+        if registry is None:
+            registry = _REGISTRIES[key] = _Claims()
+        return registry
+
+
+class VaultClaim:
+    """Content an operation in flight needs: no remover of this process deletes a claimed file.
+
+    Made by ``Vault.claim``. While it is open (``with``), every file the same thread copies into this vault
+    (``Vault.store``, ``Vault.copy_to_temp``, and so an imaging batch) is added to it as soon as its digest is known,
+    before the copy gets its real name. ``add`` claims digests explicitly (content an undo is about to refer to
+    again). ``release`` gives everything up; it is idempotent (it returns the same digests each time), and leaving
+    the ``with`` block calls it. An operation that rolls back releases its claim first and then removes its new
+    files, and the digests ``release`` returned, with ``remove_unclaimed`` (a file another operation has claimed
+    meanwhile stays).
+    """
+
+    def __init__(self, registry: _Claims) -> None:
+        self._registry = registry
+        self._held: Counter[str] = Counter()
+        self._released = False
+        self._handed: frozenset[str] = frozenset()
+
+    def add(self, digests: Iterable[str]) -> None:
+        with self._registry.lock:
+            if self._released:
+                raise VaultError("This claim on stored files has been released already.")
+            for sha in digests:
+                self._held[sha] += 1
+                self._registry.counts[sha] += 1
+
+    def release(self) -> frozenset[str]:
+        """Give the claim up. Returns the digests a remover wanted gone while this was their last claim: a rollback
+        removes those too (with ``remove_unclaimed``, if no row uses them); a committed operation ignores them."""
+        with self._registry.lock:
+            if self._released:
+                return self._handed  # the same answer again (``with`` may have released it already)
+            self._released = True
+            registry = self._registry
+            handed: set[str] = set()
+            for sha, n in self._held.items():
+                left = registry.counts[sha] - n
+                if left > 0:
+                    registry.counts[sha] = left
+                    continue
+                del registry.counts[sha]
+                if sha in registry.handed_over:
+                    registry.handed_over.discard(sha)
+                    handed.add(sha)
+            self._held.clear()
+            self._handed = frozenset(handed)
+            return self._handed
+
+    @property
+    def digests(self) -> frozenset[str]:
+        with self._registry.lock:
+            return frozenset(self._held)
+
+    def __enter__(self) -> VaultClaim:
+        stack = getattr(_ACTIVE, "stack", None)
+        if stack is None:
+            stack = _ACTIVE.stack = []
+        stack.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stack = getattr(_ACTIVE, "stack", [])
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i] is self:
+                del stack[i]
+                break
+        self.release()
+
+
+def _active_claim(registry: _Claims) -> VaultClaim | None:
+    for claim in reversed(getattr(_ACTIVE, "stack", ())):
+        if claim._registry is registry and not claim._released:
+            return claim
+    return None
+
+
 class Vault:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._claims = _claims_for(self.root)
+
+    def claim(self, digests: Iterable[str] = ()) -> VaultClaim:
+        """A claim on ``digests`` (and, while open with ``with``, on every file this thread copies into the vault).
+
+        Hold it from before the files are written (or, for an undo, before checking they are still there) until
+        the rows that refer to them are committed, or the operation has been rolled back.
+        """
+        claim = VaultClaim(self._claims)
+        claim.add(digests)
+        return claim
+
+    def claimed(self, sha256: str) -> bool:
+        """True while an operation in flight in this process holds a claim on this content."""
+        with self._claims.lock:
+            return self._claims.counts[sha256] > 0
+
+    def remove_unclaimed(self, sha256: str, unused: Callable[[], bool] | None = None) -> bool:
+        """Delete a stored file unless an operation in flight claims it; True if it was removed.
+
+        ``unused()`` (asking the database whether any committed row refers to the file) is called under the lock
+        that claims take, right before the deletion, so no operation can claim the file between the decision and
+        the removal; an operation that commits its rows and then releases its claim is seen by one or the other.
+        """
+        with self._claims.lock:
+            if self._claims.counts[sha256] > 0:
+                self._claims.handed_over.add(sha256)  # the claim's rollback, if it comes to that, removes it
+                return False
+            if unused is not None and not unused():
+                return False
+            return self.remove(sha256)
 
     def ensure(self) -> None:
         self.root.mkdir(mode=0o700, exist_ok=True)
@@ -194,7 +338,8 @@ class Vault:
 
         The file has no real name yet (see ``store`` and ``imaging.vaultbatch``); with ``durable`` it is
         fsynced. A source that cannot be read raises ``SourceUnreadable``; cancel raises ``Cancelled``; either
-        way the temporary file is gone.
+        way the temporary file is gone. Inside a ``with vault.claim()`` block of this thread, the digest is claimed
+        before this returns, so nothing removes the content between now and the commit of its rows.
         """
         source = Path(source)
         try:
@@ -237,13 +382,17 @@ class Vault:
                 if durable:
                     dst.flush()
                     os.fsync(dst.fileno())
+            sha = digest.hexdigest()
+            claim = _active_claim(self._claims)
+            if claim is not None:
+                claim.add((sha,))
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             if isinstance(exc, OSError) and not isinstance(exc, VaultError):
                 raise VaultError(f"Cannot store {source.name} in the vault: {exc.strerror or exc}.") from exc
             raise
-        return tmp, digest.hexdigest(), done
+        return tmp, sha, done
 
     def store(
         self,
@@ -320,7 +469,7 @@ class Vault:
         return data
 
     def remove(self, sha256: str) -> bool:
-        """Delete a stored file; True if it was there."""
+        """Delete a stored file; True if it was there. Removers of unused content use ``remove_unclaimed``."""
         path = self.path_for(sha256)
         try:
             path.unlink()

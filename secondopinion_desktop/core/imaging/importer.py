@@ -48,7 +48,7 @@ from secondopinion_desktop.core.models import (
     RecordKind,
     utcnow,
 )
-from secondopinion_desktop.core.vault import Cancelled
+from secondopinion_desktop.core.vault import Cancelled, VaultClaim
 from secondopinion_desktop.core.words import plural
 
 # The patient check lives with the import plan; these names stay importable from here.
@@ -265,6 +265,10 @@ def import_imaging(
             raise ImportCancelled()
 
     batch = VaultBatch(folder.vault)
+    # Every file this import copies into the vault (images, thumbnails) is claimed from the moment its digest is
+    # known until the rows are committed or the import is rolled back: no cancel, undo, purge or repair of another
+    # operation in this process removes it in between (see vault.VaultClaim).
+    claim = folder.vault.claim()
 
     def copy(image):  # type: ignore[no-untyped-def]  # the vault copy, or None with the reason noted
         check_cancel()
@@ -275,57 +279,56 @@ def import_imaging(
             return None
 
     try:
-        for study, series, image in work:
-            if (item := copy(image)) is not None:
-                stored.append(_Stored(study, series, image, item.sha256, item.size))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        for image, expected in repairs:
-            if (item := copy(image)) is not None:
-                if item.sha256 == expected:
-                    repaired += 1
-                else:
-                    problems.append(ScanProblem(
-                        image.relative_path, "differs from the image stored before under the same identifier; "
-                        "its missing file could not be put back"))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        check_cancel()
-        batch.commit()
-        copied = {(s.series.series_uid, s.file.sop_instance_uid) for s in stored}
-        for study, series in series_list:
+        with claim:
+            for study, series, image in work:
+                if (item := copy(image)) is not None:
+                    stored.append(_Stored(study, series, image, item.sha256, item.size))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            for image, expected in repairs:
+                if (item := copy(image)) is not None:
+                    if item.sha256 == expected:
+                        repaired += 1
+                    else:
+                        problems.append(ScanProblem(
+                            image.relative_path, "differs from the image stored before under the same identifier; "
+                            "its missing file could not be put back"))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
             check_cancel()
-            present = [f for f in series.files if (series.series_uid, f.sop_instance_uid) in copied]
-            target = targets[study.study_uid]
-            if present and (target is None or (target, series.series_uid[:64]) not in held):
-                middle = present[middle_index(len(present))]
-                png, reason = thumbnail_png(scan.root / middle.relative_path)
-                sha, size, new = _store_bytes(folder, png)
-                if new:
-                    new_digests.append(sha)
-                thumbnails.append((study, series, sha, size, reason))
-                if reason:
-                    problems.append(ScanProblem(middle.relative_path, f"no thumbnail: {reason}"))
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        if work and not stored:
-            raise ValidationError("None of the image files could be copied; nothing was imported.")
-        check_cancel()
-        if stored:
-            with folder.session() as session:
-                written = _write_rows(session, studies, stored, thumbnails, targets)
-        else:
-            written = _Written((), (), (), (), (), ())
+            batch.commit()
+            copied = {(s.series.series_uid, s.file.sop_instance_uid) for s in stored}
+            for study, series in series_list:
+                check_cancel()
+                present = [f for f in series.files if (series.series_uid, f.sop_instance_uid) in copied]
+                target = targets[study.study_uid]
+                if present and (target is None or (target, series.series_uid[:64]) not in held):
+                    middle = present[middle_index(len(present))]
+                    png, reason = thumbnail_png(scan.root / middle.relative_path)
+                    sha, size, new = _store_bytes(folder, png)
+                    if new:
+                        new_digests.append(sha)
+                    thumbnails.append((study, series, sha, size, reason))
+                    if reason:
+                        problems.append(ScanProblem(middle.relative_path, f"no thumbnail: {reason}"))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            if work and not stored:
+                raise ValidationError("None of the image files could be copied; nothing was imported.")
+            check_cancel()
+            if stored:
+                with folder.session() as session:
+                    written = _write_rows(session, studies, stored, thumbnails, targets)
+            else:
+                written = _Written((), (), (), (), (), ())
     except Cancelled as exc:
-        batch.discard()
-        _undo(folder, new_digests + batch.new_digests)
+        _roll_back(folder, batch, claim, new_digests)
         raise ImportCancelled() from exc
     except BaseException:
-        batch.discard()
-        _undo(folder, new_digests + batch.new_digests)
+        _roll_back(folder, batch, claim, new_digests)
         raise
     if repairs:  # a copy that put no lost file back (other bytes under the same identifier) is not kept
         useful = {expected for _, expected in repairs} | {s.sha256 for s in stored}
@@ -357,6 +360,17 @@ def _store_bytes(folder: DataFolder, data: bytes) -> tuple[str, int, bool]:
 
     result = store_thumbnail(folder.vault, data)
     return result.sha256, result.size, not result.already_present
+
+
+def _roll_back(folder: DataFolder, batch: VaultBatch, claim: VaultClaim, new_digests: list[str]) -> None:
+    """Take away what a failed or cancelled import put into the vault: its temporary copies, then the files that
+    were new to the vault — unless a committed row or another operation in flight (the same content imported or
+    attached at the same time) uses them. Content that was in the vault before is never among ``new_digests``."""
+    batch.discard()
+    # This import's own claim goes first; another operation's claim on the same content still protects it. What a
+    # remover wanted gone while only this import held it is taken too, if nothing uses it.
+    handed = claim.release()
+    _undo(folder, new_digests + batch.new_digests + sorted(handed))
 
 
 def _undo(folder: DataFolder, new_digests: list[str]) -> None:

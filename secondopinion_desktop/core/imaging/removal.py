@@ -4,7 +4,9 @@
 them), the image rows and thumbnails it added to existing records, the values it filled into their empty fields,
 and the facilities it created for its new records. ``restore_import`` puts all of it back with the same ids. Each
 is one transaction. The vault files stay unless ``keep_files`` is False: the window keeps them while its undo
-history may bring the import back, and purges them when the history ends (``records.purge_unused_files``).
+history may bring the import back, and purges them when the history ends (``records.purge_unused_files``). A purge
+removes only files no committed row uses and no operation in flight claims (an import or attachment of the same
+content whose rows are not committed yet).
 """
 
 from __future__ import annotations
@@ -103,7 +105,16 @@ def remove_import(folder: DataFolder, result: ImportResult, *, keep_files: bool 
 
 
 def restore_import(folder: DataFolder, removed: RemovedImport) -> ImportResult:
-    """Put a removed import back exactly as it was (same ids), in one transaction; the vault files must be there."""
+    """Put a removed import back exactly as it was (same ids), in one transaction; the vault files must be there.
+
+    They are claimed before that is checked and until the rows are committed, so a purge, a cancelled import of the
+    same content or a repair running meanwhile in this process leaves them in place (see ``vault.VaultClaim``).
+    """
+    with folder.vault.claim(removed.digests):
+        return _restore_import(folder, removed)
+
+
+def _restore_import(folder: DataFolder, removed: RemovedImport) -> ImportResult:
     missing = sorted(sha for sha in removed.digests if not folder.vault.exists(sha))
     if missing:
         verb = "is" if len(missing) == 1 else "are"
