@@ -8,8 +8,10 @@ transactions by itself, so the engine turns off its implicit transaction handlin
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +19,24 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from secondopinion_desktop.core.errors import DataFolderError, NotADatabaseError, SchemaTooNewError
-from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME, ensure_data_dir, recover_interrupted_restore
+from secondopinion_desktop.core.errors import (
+    DataFolderError,
+    DiskFullError,
+    NeedsUpgradeError,
+    NotADatabaseError,
+    ReadOnlyFolderError,
+    SchemaTooNewError,
+    SecondOpinionError,
+)
+from secondopinion_desktop.core.paths import (
+    DB_NAME,
+    VAULT_NAME,
+    disk_full_error,
+    ensure_data_dir,
+    on_read_only_disk,
+    read_only_folder_error,
+    recover_interrupted_restore,
+)
 from secondopinion_desktop.core.vault import Vault
 
 # Every migration revision this version knows, oldest first. The last one is the schema this code expects.
@@ -40,6 +58,7 @@ class DataFolder:
     engine: Engine
     vault: Vault
     _sessions: sessionmaker[Session] = field(repr=False)
+    read_only: bool = False  # opened for reading only: nothing in the folder is created or changed
 
     @property
     def db_path(self) -> Path:
@@ -86,12 +105,8 @@ def read_schema_revision(db_path: Path) -> str | None:
         raise NotADatabaseError(
             f"{db_path} is not a Second Opinion database (it is not a SQLite file); it was left untouched."
         )
-    # Without a -wal or -journal file beside it the main file holds everything, so read it as immutable: a
-    # plain read-only connection to a WAL database would create (and leave behind) -wal and -shm files.
-    sidecars = (db_path.with_name(db_path.name + suffix) for suffix in ("-wal", "-journal"))
-    immutable = "&immutable=1" if not any(p.exists() for p in sidecars) else ""
     try:
-        conn = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro{immutable}", uri=True)
+        conn = connect_read_only(db_path)
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "alembic_version" not in tables:
@@ -104,8 +119,147 @@ def read_schema_revision(db_path: Path) -> str | None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
+        explained = explain_storage_error(exc, db_path.parent)
+        if explained is not None:
+            raise explained from exc
+        if _code(exc) in _DISK_CODES:  # the disk or a lock, not the file: say so, never "not ours"
+            raise DataFolderError(f"The database {db_path} cannot be read just now ({exc}); it was left "
+                                  "untouched.") from exc
         raise NotADatabaseError(f"{db_path} cannot be read as a database ({exc}); it was left untouched.") from exc
     return row[0] if row else None
+
+
+# SQLite's primary result codes this module tells apart (https://sqlite.org/rescode.html).
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR = 5, 6, 7, 8, 10
+SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PERM = 13, 14, 3
+SQLITE_READONLY_DBMOVED = SQLITE_READONLY | (4 << 8)  # the file was renamed or deleted under an open connection
+_DISK_CODES = frozenset({SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL,
+                         SQLITE_CANTOPEN, SQLITE_PERM})
+
+
+def _code(exc: BaseException) -> int | None:
+    """The primary SQLite result code of a sqlite3 error, or None."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _sidecar(db_path: Path, suffix: str) -> Path:
+    return db_path.with_name(db_path.name + suffix)
+
+
+def _wal_has_data(db_path: Path) -> bool:
+    """True when a write-ahead log beside ``db_path`` holds frames (committed changes not yet in the main file);
+    an empty one, as an open that failed on a full disk leaves, holds nothing."""
+    try:
+        return _sidecar(db_path, "-wal").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _main_file_is_whole(db_path: Path) -> bool:
+    """True when the main database file holds every committed change: no write-ahead log with frames and no
+    rollback journal beside it. It can then be read as immutable, which needs no -wal/-shm files at all."""
+    return not _wal_has_data(db_path) and not _sidecar(db_path, "-journal").exists()
+
+
+def read_only_uris(db_path: Path) -> list[str]:
+    """The SQLite URIs to try, in order, to read ``db_path`` without changing anything beside it.
+
+    SQLite's documented ways (https://sqlite.org/wal.html#readonly): when the main file holds everything,
+    ``immutable=1`` reads it with no -wal/-shm (which a plain ``mode=ro`` connection to a WAL database creates and
+    leaves behind, and which a full or read-only disk cannot hold). When the log holds committed changes they must
+    be read through it: ``mode=ro`` shares the -shm of a running writer; where that -shm cannot be grown (a full
+    disk) or written (a read-only disk), ``readonly_shm=1`` reads the log into private memory instead.
+    """
+    base = f"{db_path.absolute().as_uri()}?mode=ro"
+    if _main_file_is_whole(db_path):
+        return [f"{base}&immutable=1"]
+    return [base, f"{base}&readonly_shm=1"]
+
+
+class _HeldConnection(sqlite3.Connection):
+    """A sqlite3 connection that releases the ``_ReadHold`` taken for it when it is closed."""
+
+    hold: _ReadHold | None = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.hold is not None:
+                self.hold.release()
+                self.hold = None
+
+
+def connect_read_only(db_path: Path, **kwargs: object) -> sqlite3.Connection:
+    """A sqlite3 connection that can only read ``db_path`` and creates nothing beside it where that can be helped
+    (see ``read_only_uris``); works on a full disk and on a read-only one. An immutable connection holds a shared
+    lock on the file until it is closed (see ``_ReadHold``). Raises the last sqlite3 error."""
+    db_path = Path(db_path)
+    last: sqlite3.Error | None = None
+    hold = _ReadHold(db_path)  # first, so that a writer cannot fold its log in between the look and the read
+    for uri in read_only_uris(db_path):
+        conn = None
+        try:
+            conn = sqlite3.connect(uri, uri=True, factory=_HeldConnection, **kwargs)  # type: ignore[arg-type]
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the log now, not at first use
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()  # never keep a failed connection's files open (a mount could not be released)
+            last = exc
+            if _code(exc) not in (SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_FULL):
+                break
+            continue
+        if "immutable=1" in uri:
+            conn.hold, hold = hold, None
+        if hold is not None:
+            hold.release()
+        return conn
+    if hold is not None:
+        hold.release()
+    assert last is not None
+    raise last
+
+
+class _ReadHold:
+    """A shared lock on the database file, held while an immutable read is open: the lock a SQLite reader
+    holds, so that a writer closing the folder meanwhile leaves its log in place instead of folding it into the
+    main file under the reader. An open-file-description lock (Linux), so that closing it never drops the locks
+    SQLite itself holds on the same file in this process; where the system has none, nothing is held."""
+
+    _SHARED_FIRST, _SHARED_SIZE = 0x40000000 + 2, 510  # SQLite's unix lock bytes (os_unix.c)
+
+    def __init__(self, db_path: Path) -> None:
+        self._fd: int | None = None
+        import fcntl
+
+        setlk = getattr(fcntl, "F_OFD_SETLK", None)
+        if setlk is None:
+            return
+        try:
+            fd = os.open(db_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return
+        import time
+
+        flock = struct.pack("hhqqi4x", fcntl.F_RDLCK, os.SEEK_SET, self._SHARED_FIRST, self._SHARED_SIZE, 0)
+        deadline = time.monotonic() + 5.0  # SQLite's busy timeout here
+        while True:
+            try:
+                fcntl.fcntl(fd, setlk, flock)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES) and time.monotonic() < deadline:
+                    time.sleep(0.02)  # a writer is folding its log into the main file right now
+                    continue
+                os.close(fd)  # no lock to be had (or none on this file system): read as SQLite would, unlocked
+                return
+            self._fd = fd
+            return
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _make_engine(db_path: Path) -> Engine:
@@ -138,6 +292,9 @@ def _backup_before_migration(db_path: Path, revision: str) -> Path:
             src.backup(dst)
         finally:
             dst.close()
+    except BaseException:
+        target.unlink(missing_ok=True)  # a copy cut short (a full disk) is no backup: never leave half of one
+        raise
     finally:
         src.close()
     target.chmod(0o600)
@@ -169,20 +326,178 @@ def migrate(engine: Engine) -> None:
         connection.commit()
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, the DB-API error a SQLAlchemy error wraps, and what it was raised from, nearest first."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen or len(seen) > 16:
+            continue
+        seen.add(id(current))
+        yield current
+        for nxt in (getattr(current, "orig", None), current.__cause__, current.__context__):
+            if isinstance(nxt, BaseException):
+                todo.append(nxt)
+
+
+def _no_room(path: Path | None) -> bool:
+    """True when the disk holding ``path`` has (next to) no free space left for this user."""
+    if path is None:
+        return False
+    for candidate in (path, *path.parents):
+        try:
+            st = os.statvfs(candidate)
+        except FileNotFoundError:
+            continue
+        except (OSError, AttributeError):
+            return False
+        return st.f_bavail * st.f_frsize < 64 * 1024 or (st.f_files > 0 and st.f_favail == 0)
+    return False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
+    return path == folder or folder in path.parents
+
+
 def explain_storage_error(exc: BaseException, data_dir: Path | None = None) -> Exception | None:
     """The one-sentence error for a failure of the disk under the data folder (full, read-only), or None when
-    ``exc`` is not one."""
+    ``exc`` is not one.
+
+    A full disk is SQLite's SQLITE_FULL ("database or disk is full"), an OSError ENOSPC/EDQUOT, or SQLite's
+    "disk I/O error" while the disk holding the data folder has no room left (SQLite cannot grow the -shm file
+    of its write-ahead log then, and says only that). A read-only disk is SQLITE_READONLY ("attempt to write a
+    readonly database") or an OSError EROFS. An OSError naming a file outside the data folder names that file's
+    folder instead (a full USB stick the backup was going to, say). ``exc`` may be a SQLAlchemy error wrapping
+    the sqlite3 one, or a DataFolderError of these kinds already (returned as it is).
+    """
+    data_dir = Path(data_dir).absolute() if data_dir is not None else None
+    for cause in _causes(exc):
+        if isinstance(cause, DiskFullError | ReadOnlyFolderError):
+            return cause
+        if isinstance(cause, SecondOpinionError) and cause is exc:
+            continue  # another kind of error the user can already read: look at what it was raised from
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            where = Path(os.fsdecode(cause.filename)) if cause.filename else None
+            if where is not None and (data_dir is None or not _inside(where, data_dir)):
+                folder = where.parent if where.parent != where else where
+                if cause.errno == errno.EROFS:
+                    return ReadOnlyFolderError(f"Cannot write to {folder}: it is on a read-only disk; nothing "
+                                               "was changed.")
+                return disk_full_error(folder, data_folder=False)
+            if cause.errno == errno.EROFS:
+                return read_only_folder_error(data_dir)
+            return disk_full_error(data_dir)
+        if isinstance(cause, sqlite3.Error):
+            code = _code(cause)
+            text = str(cause).lower()
+            if code == SQLITE_FULL or "database or disk is full" in text:
+                return disk_full_error(data_dir)
+            if (code == SQLITE_READONLY and cause.sqlite_errorcode != SQLITE_READONLY_DBMOVED) or (
+                    code is None and "attempt to write a readonly database" in text):
+                on_mount = data_dir is None or on_read_only_disk(data_dir)
+                return read_only_folder_error(data_dir, mount=on_mount)
+            if (code == SQLITE_IOERR or "disk i/o error" in text) and _no_room(data_dir):
+                return disk_full_error(data_dir)
+            if code in (SQLITE_CANTOPEN, SQLITE_IOERR) and data_dir is not None and on_read_only_disk(data_dir):
+                return read_only_folder_error(data_dir)
     return None
+
+
+def _make_read_only_engine(db_path: Path) -> Engine:
+    """An engine whose connections only read (``connect_read_only``), with the same transaction handling."""
+    engine = create_engine(f"sqlite+pysqlite:///{db_path}",
+                           creator=lambda: connect_read_only(db_path, check_same_thread=False))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see module docstring
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _open_read_only(path: Path) -> DataFolder:
+    """Open ``path`` for reading only: nothing is created, made private, migrated or swept, so that it works on
+    a read-only disk and on a full one and leaves the folder as it was."""
+    if not path.exists() and not path.is_symlink():
+        recover_interrupted_restore(path)  # put back the folder a cut-short restore left aside (a rename)
+    if path.exists() and not path.is_dir():
+        raise DataFolderError(f"The data folder {path} is a file, not a folder.")
+    if not path.is_dir():
+        raise DataFolderError(f"There is no Second Opinion data in {path}; check the folder name.")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise DataFolderError(f"The data folder {path} cannot be read by you.")
+    db_path = path / DB_NAME
+    if db_path.is_dir():
+        raise DataFolderError(f"{db_path} is a folder, not a database file.")
+    if not db_path.exists():
+        raise DataFolderError(f"There is no Second Opinion data in {path}; check the folder name.")
+    if not os.access(db_path, os.R_OK):
+        raise DataFolderError(f"The database {db_path} cannot be read by you.")
+    engine: Engine | None = None
+    try:
+        if (on_read_only_disk(path) and _wal_has_data(db_path) and not _sidecar(db_path, "-shm").exists()):
+            raise ReadOnlyFolderError(
+                f"The data folder {path} is on a read-only disk and its latest changes (in {DB_NAME}-wal) can "
+                "only be read where the folder can be written; make the disk writable, or copy the folder to a "
+                "writable one, and try again."
+            )
+        revision = read_schema_revision(db_path)
+        if revision is not None and revision not in SCHEMA_REVISIONS:
+            raise SchemaTooNewError(
+                f"The database in {path} was written by a newer version of Second Opinion "
+                f"(schema {revision}). Please update the app; the database was left untouched."
+            )
+        if revision != SCHEMA_HEAD:
+            raise NeedsUpgradeError(
+                f"The database in {path} must be brought up to date by this version of Second Opinion before it "
+                "can be read; it was left untouched."
+            )
+        engine = _make_read_only_engine(db_path)
+        with engine.connect() as connection:  # fail here, in one sentence, rather than at the first query
+            connection.exec_driver_sql("SELECT count(*) FROM alembic_version").fetchone()
+    except BaseException as exc:
+        if engine is not None:
+            engine.dispose()
+        if isinstance(exc, SecondOpinionError) or not isinstance(exc, Exception):
+            raise
+        explained = explain_storage_error(exc, path)
+        if explained is not None:
+            raise explained from exc
+        raise DataFolderError(f"Cannot read the database in {path}: {_db_reason(exc)}.") from exc
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    return DataFolder(path=path, engine=engine, vault=Vault(path / VAULT_NAME), _sessions=sessions,
+                      read_only=True)
+
+
+def _db_reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc)
 
 
 def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder:
     """Open (creating if needed) the data folder at ``path`` and bring its schema up to date.
 
-    ``read_only``: for commands that only read (never creates, migrates or changes anything).
+    ``read_only``: for commands that only read. Nothing is created, made private, migrated or swept, and the
+    folder may be on a read-only or full disk; a folder whose schema needs bringing up to date raises
+    NeedsUpgradeError (open it without ``read_only`` for that), one that does not exist DataFolderError.
 
     A database that is not SQLite, or whose schema is newer than this version knows, is refused with a
-    DataFolderError and left byte-for-byte as it was.
+    DataFolderError and left byte-for-byte as it was. A disk with no room left raises DiskFullError and a
+    read-only one ReadOnlyFolderError (for a writable open), each with nothing changed.
     """
+    if read_only:
+        return _open_read_only(Path(path).absolute())
     recover_interrupted_restore(Path(path).absolute())  # never an empty folder where a restore was cut short
     path = ensure_data_dir(Path(path).absolute())  # absolute: the engine must not depend on the cwd
     db_path = path / DB_NAME
@@ -202,17 +517,21 @@ def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder
             if revision is not None:
                 _backup_before_migration(db_path, revision)
             migrate(engine)
+        else:
+            with engine.connect():  # the first connection turns on the log: a full disk is said here, not later
+                pass
         vault.ensure()
-    except sqlite3.Error as exc:  # pragma: no cover - depends on the file system
-        engine.dispose()
-        raise DataFolderError(f"Cannot open the database in {path}: {exc}.") from exc
-    except OSError as exc:
-        engine.dispose()
-        raise DataFolderError(f"Cannot prepare the data folder {path}: {exc.strerror or exc}.") from exc
     except Exception as exc:
         engine.dispose()
+        explained = explain_storage_error(exc, path)
+        if explained is not None:
+            raise explained from exc
         from sqlalchemy.exc import SQLAlchemyError
 
+        if isinstance(exc, sqlite3.Error):  # pragma: no cover - depends on the file system
+            raise DataFolderError(f"Cannot open the database in {path}: {exc}.") from exc
+        if isinstance(exc, OSError):
+            raise DataFolderError(f"Cannot prepare the data folder {path}: {exc.strerror or exc}.") from exc
         if isinstance(exc, SQLAlchemyError):
             raise DataFolderError(f"Cannot open the database in {path}: {exc.__class__.__name__}: {exc}.") from exc
         raise

@@ -27,3 +27,16 @@ class NotFoundError(SecondOpinionError, LookupError):
 
 class VaultError(SecondOpinionError):
     """A file could not be stored in or read from the vault."""
+
+
+class NeedsUpgradeError(DataFolderError):
+    """The database's schema is older than this version's: it must be brought up to date (a change) before it
+    can be read, so a read-only open cannot proceed."""
+
+
+class DiskFullError(DataFolderError):
+    """The disk holding the data folder (or an output) has no room left; nothing was changed."""
+
+
+class ReadOnlyFolderError(DataFolderError):
+    """The data folder is on a read-only disk (or cannot be written), so nothing can be changed there."""

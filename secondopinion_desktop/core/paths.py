@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 from pathlib import Path
 
-from secondopinion_desktop.core.errors import DataFolderError
+from secondopinion_desktop.core.errors import DataFolderError, DiskFullError, ReadOnlyFolderError
 
 ENV_VAR = "SECONDOPINION_DATA_DIR"
 DB_NAME = "secondopinion.db"
@@ -30,8 +31,46 @@ def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
     return default_data_dir()
 
 
+def on_read_only_disk(path: Path) -> bool:
+    """True when ``path`` (or, if it does not exist yet, its nearest existing parent) lies on a file system
+    mounted read-only: a write-protected stick, a read-only mount, a disc."""
+    for candidate in (path, *path.parents):
+        try:
+            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
+        except FileNotFoundError:
+            continue
+        except (OSError, AttributeError):  # no statvfs (Windows), or it cannot be asked
+            break
+    return False
+
+
+def read_only_folder_error(path: Path | None, *, mount: bool = True) -> ReadOnlyFolderError:
+    """The one sentence for a change refused because the data folder cannot be written."""
+    if path is None:
+        return ReadOnlyFolderError("The data folder is on a read-only disk, so nothing was changed; make the disk "
+                                   "writable (or copy the folder to a writable one) to make changes.")
+    if mount:
+        return ReadOnlyFolderError(f"The data folder {path} is on a read-only disk, so nothing was changed; make the "
+                                   "disk writable (or copy the folder to a writable one) to make changes.")
+    return ReadOnlyFolderError(
+        f"The data folder {path} cannot be written (its database is read-only); nothing was changed."
+    )
+
+
+def disk_full_error(path: Path | None, *, data_folder: bool = True) -> DiskFullError:
+    """The one sentence for a change that found no room on the disk holding ``path``."""
+    if path is None:
+        return DiskFullError("The disk holding the data folder is full; nothing was changed: free some space on "
+                             "it and try again.")
+    what = f"the data folder {path}" if data_folder else str(path)
+    return DiskFullError(f"The disk holding {what} is full; nothing was changed: free some space on it and "
+                         "try again.")
+
+
 def ensure_data_dir(path: Path) -> Path:
-    """Create the data folder (permissions 0700) if needed and check it is a usable folder."""
+    """Create the data folder (permissions 0700) if needed and check it is a usable folder.
+
+    A folder on a read-only disk raises ReadOnlyFolderError, a disk with no room for it DiskFullError."""
     if path.exists() and not path.is_dir():
         raise DataFolderError(f"The data folder {path} is a file, not a folder.")
     if not path.exists():
@@ -39,8 +78,14 @@ def ensure_data_dir(path: Path) -> Path:
             path.mkdir(mode=0o700, parents=True)
             os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
         except OSError as exc:
+            if exc.errno == errno.EROFS:
+                raise read_only_folder_error(path) from exc
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise disk_full_error(path) from exc
             raise DataFolderError(f"Cannot create the data folder {path}: {exc.strerror or exc}.") from exc
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        if os.access(path, os.R_OK | os.X_OK) and on_read_only_disk(path):
+            raise read_only_folder_error(path)
         raise DataFolderError(f"The data folder {path} cannot be read and written by you.")
     return path
 

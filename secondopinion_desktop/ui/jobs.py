@@ -2,7 +2,9 @@
 
 The work function must not touch widgets. It receives a ``JobControl`` to report progress and to ask whether
 the user cancelled; its result (or the exception it raised) arrives on the GUI thread through ``succeeded`` /
-``failed``. ``progressed`` carries (done, total) to the GUI thread.
+``failed``. ``progressed`` carries (done, total) to the GUI thread. A database error that means the disk is full
+or read-only arrives as the one-sentence DiskFullError / ReadOnlyFolderError instead, which the window shows as
+it shows any other DataFolderError.
 """
 
 from __future__ import annotations
@@ -83,9 +85,26 @@ class Job(QObject):
         try:
             result = self._work(self.control)
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, which decides
-            self.failed.emit(exc)
+            self.failed.emit(_explained(exc))
         else:
             self.succeeded.emit(result)
+
+
+def _explained(exc: BaseException) -> BaseException:
+    """A database error that is really a full or read-only disk, as the one-sentence DataFolderError the
+    window shows (``core.db.explain_storage_error``); anything else as it is. An OSError stays one, so that a
+    failure handler can still name the file it was writing."""
+    from secondopinion_desktop.core.errors import SecondOpinionError
+
+    if isinstance(exc, SecondOpinionError | OSError) or not isinstance(exc, Exception):
+        return exc
+    from secondopinion_desktop.core.db import explain_storage_error
+
+    explained = explain_storage_error(exc)
+    if explained is None:
+        return exc
+    explained.__cause__ = exc
+    return explained
 
 
 class _Runnable(QRunnable):
