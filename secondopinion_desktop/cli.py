@@ -483,8 +483,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core.check import check_data, repair
+    from secondopinion_desktop.core.staging import sweep_places
 
     with _open(args) as folder:
+        swept = sweep_places(folder.path)  # plain copies of the records that killed writers left elsewhere
+        if swept:
+            _say(f"Removed {plural(swept, 'leftover folder')} of a backup, export or restore that was cut short.")
         report = check_data(folder)
         for line in report.lines():
             _say(line)

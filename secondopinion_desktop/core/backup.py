@@ -36,6 +36,9 @@ from typing import IO, Any
 from secondopinion_desktop.core.db import SCHEMA_REVISIONS, DataFolder, open_data_folder, read_schema_revision
 from secondopinion_desktop.core.errors import DataFolderError, SecondOpinionError
 from secondopinion_desktop.core.lock import LOCK_FILES, FolderLock
+from secondopinion_desktop.core.staging import (
+    BACKUP, PLACES_DIR, forget_place, note_place, restoring_prefix, sweep_dead_restores,
+)
 from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
 from secondopinion_desktop.core.people import FolderSummary
 from secondopinion_desktop.core.words import plural
@@ -237,18 +240,23 @@ def _unreferenced_is_sound(path: Path, sha: str) -> bool:
 # ------------------------------------------------------------------------------------------------------ backup
 
 
-def _sweep_dead_backups(where: Path) -> None:
+def sweep_dead_backups(where: Path) -> int:
     """Remove what a killed backup left in ``where`` (its database snapshot and partial archive, under a hidden
-    name carrying its process id) once that process is gone; a running backup's folder is left alone."""
+    name carrying its process id) once that process is gone; a running backup's folder is left alone. Returns
+    how many such folders went."""
     prefix = owned_temp_prefix("backup").rsplit("-", 2)[0] + "-"  # ".tmp-backup-"
+    ours = re.compile(re.escape(prefix) + r"\d+-")  # carries a process id: never another program's folder
     try:
-        entries = [p for p in where.iterdir() if p.name.startswith(prefix)]
+        entries = [p for p in Path(where).iterdir() if ours.match(p.name)]
     except OSError:
-        return
+        return 0
+    removed = 0
     for entry in entries:
         if temp_in_use(entry.name) or entry.is_symlink() or not entry.is_dir():
             continue
         shutil.rmtree(entry, ignore_errors=True)
+        removed += not entry.exists()
+    return removed
 
 
 def _write_backup(
@@ -262,10 +270,13 @@ def _write_backup(
         raise BackupError(f"Cannot write the backup: {out} is a folder.")
     if not db_path.is_file():
         raise BackupError(f"There is no database in {db_path.parent} to back up.")
-    _sweep_dead_backups(out.parent)
+    sweep_dead_backups(out.parent)
+    # noted in the data folder while it is written, so a killed backup's staging is found wherever it is
+    note = note_place(db_path.parent, out.parent, BACKUP)
     try:
         work = Path(tempfile.mkdtemp(prefix=owned_temp_prefix("backup"), dir=out.parent))
     except OSError as exc:
+        forget_place(note)
         raise BackupError(f"Cannot write the backup into {out.parent}: {_why(exc)}.") from exc
     try:
         os.chmod(work, 0o700)
@@ -332,6 +343,7 @@ def _write_backup(
         raise BackupError(f"Cannot write the backup {out.name}: {_why(exc)}.") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        forget_place(note)
 
 
 def create_backup(
@@ -613,7 +625,7 @@ def _holds_data(data_dir: Path) -> bool:
         raise BackupError(
             f"Cannot restore into {data_dir}: it holds stored files but no database; move them away first."
         )
-    others = [p.name for p in data_dir.iterdir() if p.name not in (VAULT_NAME, BACKUPS_DIR, DB_NAME, *LOCK_FILES)]
+    others = [p.name for p in data_dir.iterdir() if p.name not in (VAULT_NAME, BACKUPS_DIR, DB_NAME, PLACES_DIR, *LOCK_FILES)]
     if others:
         raise BackupError(
             f"Cannot restore into {data_dir}: it is not empty and is not a Second Opinion data folder."
@@ -675,7 +687,8 @@ def restore_backup_with_details(
             steps.advance(manifest.total_size)  # the verification above
             parent = data_dir.parent
             parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{data_dir.name}.restoring-", dir=parent))
+            sweep_dead_restores(data_dir)  # what killed restores left beside it
+            staging = Path(tempfile.mkdtemp(prefix=restoring_prefix(data_dir), dir=parent))
         except OSError as exc:
             raise BackupError(f"Cannot restore into {data_dir}: {_why(exc)}; nothing was changed.") from exc
         try:

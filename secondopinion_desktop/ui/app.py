@@ -129,6 +129,9 @@ def open_folder_for_gui(data_dir: str | None, demo: bool) -> tuple[DataFolder, P
         folder = open_data_folder(resolve_data_dir(data_dir))
         sweep_orphans(folder)  # files a crash left behind; recent ones stay (another process may be mid-copy)
         sweep_scratch(folder.path)  # plain copies an earlier window left (this window holds the folder lock)
+        from secondopinion_desktop.core.staging import sweep_places
+
+        sweep_places(folder.path)  # staging of backups, exports and restores that were killed, wherever it is
         return folder, None
     from secondopinion_desktop.core.demo import fill_demo_data
 

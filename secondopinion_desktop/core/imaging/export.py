@@ -30,6 +30,8 @@ from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
 from secondopinion_desktop.core.models import ImagingFile, Record
 from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.core.staging import EXPORT, forget_place, note_place
+from secondopinion_desktop.core.vault import fsync_dir
 
 # Elements a DICOMDIR record must carry (type 1). Files from real scanners sometimes lack one; the exported copy
 # then gets a neutral value so the index can be written. The images themselves are unchanged.
@@ -119,7 +121,13 @@ def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> Exp
                             "run a backup check, then import the disc again.")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_exports(out_dir.parent)
-    temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{STAGING_MARK}", dir=out_dir.parent))  # 0700
+    # noted in the data folder while it is written, so a killed export's staging is found wherever it is
+    note = note_place(folder.path, out_dir.parent, EXPORT)
+    try:
+        temp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{STAGING_MARK}", dir=out_dir.parent))  # 0700
+    except BaseException:
+        forget_place(note)
+        raise
     lock = None
     fileset = None
     try:
@@ -150,9 +158,11 @@ def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> Exp
                                   f"({exc.__class__.__name__}); nothing was exported.") from exc
         written = len(fileset)
         shutil.rmtree(temp / _STAGE_NAME, ignore_errors=True)
+        _fsync_tree(images)  # on the disk before the folder takes its name: never a folder of empty files
         if out_dir.exists():
             out_dir.rmdir()
         images.rename(out_dir)
+        fsync_dir(out_dir.parent)
     finally:
         if fileset is not None:  # after writing, pydicom starts an empty staging folder in the temporary folder
             with contextlib.suppress(Exception):
@@ -161,7 +171,24 @@ def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> Exp
             shutil.rmtree(temp)  # the staging copies, and everything when the export failed
         if lock is not None:
             lock.close()
+        forget_place(note)
     return ExportedFolder.of(out_dir, written, tuple(problems))
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush every file and folder under ``root`` to the disk, deepest first."""
+    folders = [root]
+    for current, dirs, files in os.walk(root):
+        for name in files:
+            flags = os.O_RDWR if os.name == "nt" else os.O_RDONLY | os.O_NOFOLLOW  # Windows flushes writable files only
+            fd = os.open(os.path.join(current, name), flags)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        folders.extend(Path(current, d) for d in dirs)
+    for path in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        fsync_dir(path)
 
 
 def _add(fileset: Any, folder: DataFolder, sha: str, instance_number: int) -> str | None:
@@ -260,11 +287,12 @@ def _try_lock(fh: Any) -> bool:
     return True
 
 
-def sweep_stale_exports(parent: Path | str) -> int:
+def sweep_stale_exports(parent: Path | str, *, grace: float = _LOCK_GRACE_SECONDS) -> int:
     """Remove the staging folders that killed exports left in ``parent``; returns how many were removed.
 
     Only folders named like our staging folders that hold our lock file are touched, and only when no running
-    export holds that lock.
+    export holds that lock. ``grace``: a lock file younger than this is left alone (an export may be about to
+    lock it); the sweep of a place noted by an export known to be dead needs none.
     """
     removed = 0
     try:
@@ -279,7 +307,7 @@ def sweep_stale_exports(parent: Path | str) -> int:
         lock_path = Path(entry.path) / _LOCK_NAME
         try:
             info = lock_path.lstat()
-            if not stat.S_ISREG(info.st_mode) or time.time() - info.st_mtime < _LOCK_GRACE_SECONDS:
+            if not stat.S_ISREG(info.st_mode) or time.time() - info.st_mtime < grace:
                 continue  # not ours, or made a moment ago by an export about to lock it
             with open(lock_path, "r+b") as fh:
                 free = _try_lock(fh)
