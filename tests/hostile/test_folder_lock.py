@@ -270,3 +270,30 @@ def test_the_real_window_holds_the_folder_against_a_restore(filled: Path, tmp_pa
             window.wait()
         window.stderr.close()
     assert not is_locked(filled), "the closed window let go of the folder"
+
+
+def test_restore_into_a_mount_point_says_why_and_changes_nothing(tmp_path: Path, capsys) -> None:
+    """A data folder that is the top of a disk cannot be swapped by renames (EBUSY): said before anything."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small disk needs root")
+    data = tmp_path / "stick"
+    data.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(data)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("this machine does not allow mounting a small disk")
+    try:
+        assert run(capsys, "demo", "--data-dir", str(data))[0] == 0
+        archive = tmp_path / "saved.zip"
+        assert run(capsys, "backup", "--data-dir", str(data), "--out", str(archive))[0] == 0
+        before = fingerprint(data)
+        code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(data))
+        one_line(code, err, "it is the top of a disk (a mount point)", f"for example {data / 'secondopinion'}",
+                 "nothing was changed")
+        assert fingerprint(data) == before
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".stick.")], "no staging left beside it"
+        inner = data / "secondopinion"
+        code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(inner))
+        assert code == 0, err
+        assert run(capsys, "records", "list", "--data-dir", str(inner))[0] == 0
+    finally:
+        subprocess.run(["umount", "-l", str(data)], check=False)
