@@ -3,6 +3,12 @@
 SQLite runs with foreign keys on, WAL journaling and full sync. Python's sqlite3 module does not wrap DDL in
 transactions by itself, so the engine turns off its implicit transaction handling and issues ``BEGIN`` itself
 (the recipe from SQLAlchemy's SQLite documentation); this makes each migration one real transaction.
+
+Commands that only read open the folder read-only (``open_data_folder(path, read_only=True)``): nothing is
+created, made private, migrated or swept, and the database is read without making -wal/-shm files where SQLite
+allows it (``read_only_uris``), so that reading works on a write-protected stick and on a full disk and leaves
+the folder as it was. A full or read-only disk is said in one sentence (``explain_storage_error``), never as SQLite's "disk
+I/O error".
 """
 
 from __future__ import annotations
@@ -166,11 +172,12 @@ def read_only_uris(db_path: Path) -> list[str]:
     """The SQLite URIs to try, in order, to read ``db_path`` without changing anything beside it.
 
     SQLite's documented ways (https://sqlite.org/wal.html#readonly): when the main file holds everything,
-    ``immutable=1`` reads it with no -wal/-shm (which a plain ``mode=ro`` connection to a WAL database creates and
-    leaves behind, and which a full or read-only disk cannot hold). When the log holds committed changes they must
-    be read through it: ``mode=ro`` shares the -shm of a running writer; where that -shm cannot be grown (a full
-    disk) or written (a read-only disk), ``readonly_shm=1`` reads the log into private memory instead.
-    """
+    ``immutable=1`` reads it with no -wal/-shm (which a plain ``mode=ro`` connection to a WAL database creates
+    and leaves behind, and which a full or read-only disk cannot hold). When the log holds committed changes
+    they must be read through it: ``mode=ro`` shares the -shm of a running writer; where that -shm cannot be
+    grown (a full disk) or written (a read-only disk), ``readonly_shm=1`` reads the log into private memory
+    instead (SQLite 3.22 and later). A log with frames but no -shm on a read-only disk cannot be read at all.
+    An immutable read takes no locks, so ``connect_read_only`` takes the one a reader would (``_ReadHold``)."""
     base = f"{db_path.absolute().as_uri()}?mode=ro"
     if _main_file_is_whole(db_path):
         return [f"{base}&immutable=1"]
@@ -192,9 +199,9 @@ class _HeldConnection(sqlite3.Connection):
 
 
 def connect_read_only(db_path: Path, **kwargs: object) -> sqlite3.Connection:
-    """A sqlite3 connection that can only read ``db_path`` and creates nothing beside it where that can be helped
-    (see ``read_only_uris``); works on a full disk and on a read-only one. An immutable connection holds a shared
-    lock on the file until it is closed (see ``_ReadHold``). Raises the last sqlite3 error."""
+    """A sqlite3 connection that can only read ``db_path`` and creates nothing beside it where that can be
+    helped (see ``read_only_uris``); works on a full disk and on a read-only one. An immutable connection holds
+    a shared lock on the file until it is closed (see ``_ReadHold``). Raises the last sqlite3 error."""
     db_path = Path(db_path)
     last: sqlite3.Error | None = None
     hold = _ReadHold(db_path)  # first, so that a writer cannot fold its log in between the look and the read
@@ -231,8 +238,10 @@ class _ReadHold:
 
     def __init__(self, db_path: Path) -> None:
         self._fd: int | None = None
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:  # Windows: SQLite's own locking there is not POSIX's; nothing to mimic
+            return
         setlk = getattr(fcntl, "F_OFD_SETLK", None)
         if setlk is None:
             return
@@ -460,8 +469,8 @@ def _open_read_only(path: Path) -> DataFolder:
             )
         if revision != SCHEMA_HEAD:
             raise NeedsUpgradeError(
-                f"The database in {path} must be brought up to date by this version of Second Opinion before it "
-                "can be read; it was left untouched."
+                f"The database in {path} must be brought up to date by this version of Second Opinion before "
+                "it can be read; it was left untouched."
             )
         engine = _make_read_only_engine(db_path)
         with engine.connect() as connection:  # fail here, in one sentence, rather than at the first query

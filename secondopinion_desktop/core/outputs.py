@@ -87,24 +87,43 @@ def check_output(out: Path | str, data_dir: Path | str, *, what: str, folder: bo
     return out
 
 
+# Below this much free space on the data folder's disk, output for standard output is staged in the system's
+# temporary folder instead: a packet or backup would not fit, and the user asked for a stream, not a file there.
+ROOM_FOR_STAGING = 64 * 1024 * 1024
+
+
+def _room(path: Path) -> int | None:
+    try:
+        st = os.statvfs(path)
+    except (OSError, AttributeError):  # no statvfs (Windows), or it cannot be asked
+        return None
+    return st.f_bavail * st.f_frsize
+
+
 @contextlib.contextmanager
 def private_staging(data_dir: Path | str, prefix: str = "stdout-"):  # type: ignore[no-untyped-def]
     """A private (0700) folder for output that is then copied elsewhere (e.g. to standard output), removed when
     the block ends. It lies in the data folder's ``backups/`` under the temporary-file prefix that ``check
     --repair`` clears after a crash, so patient data never lands in the shared temporary folder; a data folder
-    that cannot be written (a read-only disk) falls back to the system's temporary folder."""
+    that cannot be written (a read-only disk) or whose disk is (nearly) full falls back to the system's
+    temporary folder."""
     import shutil
     import tempfile
 
     from secondopinion_desktop.core.vault import owned_temp_prefix
 
     backups = Path(data_dir) / "backups"
-    try:
-        if not backups.is_dir():
-            backups.mkdir(mode=0o700)
-        # named after this process, so that check --repair leaves it alone while the command runs
-        work = Path(tempfile.mkdtemp(prefix=owned_temp_prefix(prefix.rstrip("-")), dir=backups))
-    except OSError:
+    work: Path | None = None
+    room = _room(Path(data_dir))
+    if room is None or room >= ROOM_FOR_STAGING:
+        try:
+            if not backups.is_dir():
+                backups.mkdir(mode=0o700)
+            # named after this process, so that check --repair leaves it alone while the command runs
+            work = Path(tempfile.mkdtemp(prefix=owned_temp_prefix(prefix.rstrip("-")), dir=backups))
+        except OSError:
+            work = None
+    if work is None:
         work = Path(tempfile.mkdtemp(prefix="secondopinion-" + prefix))
     try:
         os.chmod(work, 0o700)

@@ -46,23 +46,22 @@ def on_read_only_disk(path: Path) -> bool:
 
 def read_only_folder_error(path: Path | None, *, mount: bool = True) -> ReadOnlyFolderError:
     """The one sentence for a change refused because the data folder cannot be written."""
-    if path is None:
-        return ReadOnlyFolderError("The data folder is on a read-only disk, so nothing was changed; make the disk "
-                                   "writable (or copy the folder to a writable one) to make changes.")
-    if mount:
-        return ReadOnlyFolderError(f"The data folder {path} is on a read-only disk, so nothing was changed; make the "
-                                   "disk writable (or copy the folder to a writable one) to make changes.")
-    return ReadOnlyFolderError(
-        f"The data folder {path} cannot be written (its database is read-only); nothing was changed."
-    )
+    if not mount and path is not None:
+        return ReadOnlyFolderError(
+            f"The data folder {path} cannot be written (its database is read-only); nothing was changed."
+        )
+    folder = f"The data folder {path}" if path is not None else "The data folder"
+    return ReadOnlyFolderError(f"{folder} is on a read-only disk, so nothing was changed; make the disk writable "
+                               "(or copy the folder to a writable one) to make changes.")
 
 
 def disk_full_error(path: Path | None, *, data_folder: bool = True) -> DiskFullError:
-    """The one sentence for a change that found no room on the disk holding ``path``."""
+    """The one sentence for a change that found no room on the disk holding ``path`` (the data folder, or
+    with ``data_folder`` False another folder, such as where a backup was going)."""
     if path is None:
-        return DiskFullError("The disk holding the data folder is full; nothing was changed: free some space on "
-                             "it and try again.")
-    what = f"the data folder {path}" if data_folder else str(path)
+        what = "the data folder"
+    else:
+        what = f"the data folder {path}" if data_folder else str(path)
     return DiskFullError(f"The disk holding {what} is full; nothing was changed: free some space on it and "
                          "try again.")
 

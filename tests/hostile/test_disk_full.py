@@ -153,6 +153,23 @@ def test_reading_commands_keep_working_while_the_disk_is_full(
     assert files_of(data) == before  # reading changed nothing in the folder
 
 
+def test_packet_to_standard_output_works_while_the_disk_is_full(
+        full_folder: tuple[Path, Path], tmp_path: Path) -> None:
+    """``packet --out -`` stages the PDF before copying it out: not on the full disk, where it cannot fit."""
+    import sys
+
+    data, _filler = full_folder
+    target = tmp_path / "streamed.pdf"
+    with open(target, "wb") as stream:
+        done = subprocess.run([sys.executable, "-m", "secondopinion_desktop", "packet", "--data-dir", str(data),
+                               "--out", "-"], stdout=stream, stderr=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert "Wrote the packet to standard output" in done.stderr
+    assert target.read_bytes().startswith(b"%PDF")
+    assert not (data / "backups").exists() or not any((data / "backups").iterdir())  # nothing left there
+
+
 @pytest.mark.xfail(strict=True, reason="core/check.py reads the database through its own plain mode=ro "
                    "connection, which needs a -shm file a full disk cannot hold; it must use "
                    "core.db.connect_read_only")
