@@ -69,6 +69,11 @@ def fill(disk: Path) -> Path:
     return filler
 
 
+def leave_room(filler: Path, room: int) -> None:
+    """Free ``room`` bytes of a filled disk again (the end of the filler file)."""
+    os.truncate(filler, filler.stat().st_size - room)
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -133,6 +138,20 @@ def test_records_add_on_a_full_disk_says_so_once_and_changes_nothing(
     assert code == 0, err
     assert "Added record 3: PSA" in out
     assert listed_titles(capsys, data) == ["CBC March", "CMP", "PSA"]
+
+
+def test_a_change_too_big_for_the_room_left_says_the_disk_is_full(
+        capsys: pytest.CaptureFixture[str], full_folder: tuple[Path, Path]) -> None:
+    """Room for SQLite's -shm but not for the change: SQLite's own SQLITE_FULL at the commit, in one line."""
+    data, filler = full_folder
+    leave_room(filler, 200 * 1024)
+    code, out, err = run(capsys, "records", "add", "--data-dir", str(data), "--kind", "lab", "--title", "Notes",
+                         "--notes", "n" * 900_000)
+    one_line_error(code, err, f"The disk holding the data folder {data} is full", "nothing was changed")
+    assert listed_titles(capsys, data) == ["CBC March", "CMP"]
+    filler.unlink()
+    assert listed_titles(capsys, data) == ["CBC March", "CMP"]
+    assert not [p.name for p in data.iterdir() if p.name.endswith("-wal") and p.stat().st_size]
 
 
 def test_reading_commands_keep_working_while_the_disk_is_full(
