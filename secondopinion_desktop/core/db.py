@@ -322,6 +322,12 @@ def _make_private(db_path: Path) -> None:
             file.chmod(0o600)
 
 
+def _remove_if_empty(db_path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if db_path.stat().st_size == 0:
+            db_path.unlink()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to ``SCHEMA_HEAD`` with Alembic, in-process, one transaction per migration."""
     from alembic import command
@@ -467,6 +473,11 @@ def _open_read_only(path: Path) -> DataFolder:
                 f"The database in {path} was written by a newer version of Second Opinion "
                 f"(schema {revision}). Please update the app; the database was left untouched."
             )
+        if revision is None:
+            raise NeedsUpgradeError(
+                f"The database in {path} has not been set up yet (it is empty), so there is nothing to read; "
+                "it was left untouched."
+            )
         if revision != SCHEMA_HEAD:
             raise NeedsUpgradeError(
                 f"The database in {path} must be brought up to date by this version of Second Opinion before "
@@ -520,6 +531,7 @@ def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder
         )
     vault = Vault(path / VAULT_NAME)
     engine = _make_engine(db_path)
+    created = not db_path.exists()
     try:
         _make_private(db_path)
         if revision != SCHEMA_HEAD:
@@ -532,6 +544,8 @@ def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder
         vault.ensure()
     except Exception as exc:
         engine.dispose()
+        if created:
+            _remove_if_empty(db_path)  # a database this open made and could not set up is no database
         explained = explain_storage_error(exc, path)
         if explained is not None:
             raise explained from exc

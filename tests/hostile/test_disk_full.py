@@ -352,3 +352,16 @@ def test_the_window_gets_the_same_sentence_from_a_background_job(small_disk: Pat
         qtbot.waitUntil(lambda: job.done, timeout=10000)
     assert len(errors) == 1 and isinstance(errors[0], DiskFullError), repr(errors)
     assert str(errors[0]).startswith("The disk holding the data folder is full; nothing was changed")
+
+
+def test_a_new_data_folder_on_a_full_disk_is_not_left_half_made(
+        small_disk: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = small_disk / "new"
+    fill(small_disk)
+    for argv in (("records", "add", "--kind", "lab", "--title", "CBC"), ("demo",)):
+        code, out, err = run(capsys, *argv, "--data-dir", str(data))
+        one_line_error(code, err, f"The disk holding the data folder {data} is full", "nothing was changed")
+        # no empty database that a later command would take for one needing an upgrade
+        assert not (data / "secondopinion.db").exists()
+        code, out, err = run(capsys, "records", "list", "--data-dir", str(data))
+        one_line_error(code, err, f"There is no Second Opinion data in {data}")
