@@ -491,8 +491,8 @@ def create_record_with_files(
 
 
 def _roll_back_files(folder: DataFolder, claim: VaultClaim, new_digests: Iterable[str]) -> None:
-    """After a failed attach: give up the claim, then remove the files that were new to the vault (and those a
-    remover handed over to this claim) unless a committed row or another operation in flight uses them.
+    """After a failed attach or undo: give up the claim, then remove the files that were new to the vault (and
+    those a remover handed over to this claim) unless a committed row or another operation in flight uses them.
     Content that was stored before is never passed in ``new_digests``."""
     handed = claim.release()
     for sha in dict.fromkeys([*new_digests, *sorted(handed)]):
@@ -580,8 +580,12 @@ def restore_record(folder: DataFolder, data: RecordData) -> RecordData:
     The attachments' vault files must still be there (see ``delete_record(keep_files=True)``). They are claimed
     before that is checked and until the rows are committed, so no purge in flight removes them in between.
     """
-    with folder.vault.claim(record_digests(data)):
-        return _restore_record(folder, data)
+    with folder.vault.claim(record_digests(data)) as claim:
+        try:
+            return _restore_record(folder, data)
+        except BaseException:
+            _roll_back_files(folder, claim, ())  # what a purge left to this claim goes now, if nothing uses it
+            raise
 
 
 def _restore_record(folder: DataFolder, data: RecordData) -> RecordData:

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from secondopinion_desktop.core import records as records_mod
+from secondopinion_desktop.core.imaging import importer as importer_mod
 from secondopinion_desktop.core.check import check_data, repair, sweep_orphans
 from secondopinion_desktop.core.db import DataFolder, open_data_folder
 from secondopinion_desktop.core.imaging import ImportCancelled
@@ -262,20 +263,36 @@ def test_purging_a_deleted_records_files_during_an_import_of_the_same_content_ke
     assert_every_row_has_its_file(folder)
 
 
-def test_purge_of_the_undo_history_during_an_import_keeps_its_fresh_copies(
-    folder: DataFolder, disc: ScanResult, pauses: dict[str, Pause]
+@pytest.mark.parametrize("where", ["after-the-copy", "before-the-rows"])
+def test_purge_of_the_undo_history_during_an_import_keeps_its_copies(
+    folder: DataFolder, disc: ScanResult, pauses: dict[str, Pause], monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
     """The window purges the files of an import it undid when its undo history ends; the same disc is being
-    imported again at that moment: the new import's copies stay."""
+    imported again at that moment (stopped right after its images are in the vault, or once its thumbnails are
+    made too, right before its rows): the new import's copies stay."""
     first = import_imaging(folder, disc)
     remove_import(folder, first)  # undone; the window keeps the files while it could be redone
     digests = set(first.new_digests)
-    pause_a = pauses["A"] = Pause()
+    pause_a = Pause()
+    if where == "after-the-copy":
+        pauses["A"] = pause_a
+        expected_kept = disc_digests(disc)
+    else:
+        original = importer_mod._write_rows
+
+        def write_rows(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread().name == "A":
+                pause_a.hold()
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(importer_mod, "_write_rows", write_rows)
+        expected_kept = digests  # the images and the two series thumbnails
+        assert len(digests) == 7
     a = start_import(folder, disc, "A")
     pause_a.wait_reached()
     removed = purge_unused_files(folder, digests)  # the undo history ends
-    taken = set(removed) & disc_digests(disc)
-    assert not taken, f"the purge removed {len(taken)} images the import in flight is about to commit"
+    taken = set(removed) & expected_kept
+    assert not taken, f"the purge removed {len(taken)} files the import in flight is about to commit"
     pause_a.go.set()
     assert a.finish().files_stored == 5
     assert_every_row_has_its_file(folder)
@@ -496,6 +513,43 @@ def test_bringing_a_record_back_while_its_files_are_purged_keeps_them(
     undo.finish()
     assert folder.vault.exists(attached.sha256)
     assert_every_row_has_its_file(folder)
+
+
+def test_an_undo_that_fails_after_a_purge_waited_for_it_leaves_no_orphan(
+    folder: DataFolder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The purge that had to keep the file for the undo hands it over: when the undo fails, the file goes."""
+    report = tmp_path / "letter.pdf"
+    report.write_bytes(b"%PDF-1.4 another letter\n" * 20)
+    with folder.session() as session:
+        record_id = create_record(session, RecordKind.CLINICAL, "Letter").id
+    attached = attach_file(folder, record_id, report)
+    deleted = delete_record(folder, record_id, keep_files=True)
+    pause = Pause()
+    original_exists, original_apply = Vault.exists, records_mod._apply
+
+    def exists(self: Vault, sha256: str) -> bool:
+        answer = original_exists(self, sha256)
+        if threading.current_thread().name == "undo":
+            pause.hold()
+        return answer
+
+    def failing_apply(*args: Any, **kwargs: Any) -> None:
+        if threading.current_thread().name == "undo":
+            raise OSError("disk I/O error")
+        original_apply(*args, **kwargs)
+
+    monkeypatch.setattr(Vault, "exists", exists)
+    monkeypatch.setattr(records_mod, "_apply", failing_apply)
+    undo = Worker("undo", lambda: restore_record(folder, deleted))
+    undo.start()
+    pause.wait_reached()
+    assert purge_unused_files(folder, [attached.sha256]) == []  # the undo in flight claims it
+    pause.go.set()
+    with pytest.raises(OSError):
+        undo.finish()
+    assert not folder.vault.exists(attached.sha256)
+    assert list(folder.vault.stored()) == []
 
 
 def test_redoing_an_import_while_its_files_are_purged_keeps_them(

@@ -4,7 +4,10 @@ Every DICOM file is copied into the vault (content-addressed, so the same image 
 ``ImagingFile`` row; DICOM files are not attachments. Each series gets a thumbnail PNG, which *is* an attachment
 of the record so the detail pane and the packet show it. The rows are written in one transaction after every
 file is copied; if the import is cancelled or fails, the vault files it added are deleted again, so the database
-and the vault are exactly as before.
+and the vault are exactly as before. The import claims its files (``vault.VaultClaim``) until its rows are
+committed, so no cancel, undo, purge or repair of another operation in this process removes them meanwhile; and its
+own rollback keeps a file another operation in flight (the same disc imported twice, one of its images attached as
+a file) has claimed.
 """
 
 from __future__ import annotations

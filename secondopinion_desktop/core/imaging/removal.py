@@ -110,8 +110,14 @@ def restore_import(folder: DataFolder, removed: RemovedImport) -> ImportResult:
     They are claimed before that is checked and until the rows are committed, so a purge, a cancelled import of the
     same content or a repair running meanwhile in this process leaves them in place (see ``vault.VaultClaim``).
     """
-    with folder.vault.claim(removed.digests):
-        return _restore_import(folder, removed)
+    from secondopinion_desktop.core.records import _roll_back_files
+
+    with folder.vault.claim(removed.digests) as claim:
+        try:
+            return _restore_import(folder, removed)
+        except BaseException:
+            _roll_back_files(folder, claim, ())  # what a purge left to this claim goes now, if nothing uses it
+            raise
 
 
 def _restore_import(folder: DataFolder, removed: RemovedImport) -> ImportResult:
