@@ -7,8 +7,8 @@ transactions by itself, so the engine turns off its implicit transaction handlin
 Commands that only read open the folder read-only (``open_data_folder(path, read_only=True)``): nothing is
 created, made private, migrated or swept, and the database is read without making -wal/-shm files where SQLite
 allows it (``read_only_uris``), so that reading works on a write-protected stick and on a full disk and leaves
-the folder as it was. A full or read-only disk is said in one sentence (``explain_storage_error``), never as SQLite's "disk
-I/O error".
+the folder as it was. A full or read-only disk is said in one sentence (``explain_storage_error``), never as
+SQLite's "disk I/O error".
 """
 
 from __future__ import annotations
