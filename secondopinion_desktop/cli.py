@@ -230,9 +230,22 @@ def _writes(args: argparse.Namespace) -> bool:
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The data folder, read-only for reading commands. A folder an older version wrote is brought up to date
+    first (that is a change, so it takes the folder's lock like any writer)."""
     from secondopinion_desktop.core.db import open_data_folder
+    from secondopinion_desktop.core.errors import NeedsUpgradeError
 
-    return open_data_folder(_data_dir(args), read_only=not _writes(args))
+    path = _data_dir(args)
+    if _writes(args):
+        return open_data_folder(path)
+    try:
+        return open_data_folder(path, read_only=True)
+    except NeedsUpgradeError:
+        from secondopinion_desktop.core.lock import default_wait, folder_lock
+
+        with folder_lock(path, "upgrade", wait=default_wait()):
+            open_data_folder(path).close()
+        return open_data_folder(path, read_only=True)
 
 
 # What each command with --out writes there, for the one output rule (core/outputs.py); None: a folder.
@@ -574,8 +587,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_out(args)
         with _writer_lock(args):
             return func(args)
-    except SecondOpinionError as exc:
-        _say(f"{PROG}: error: {exc}", file=sys.stderr)
+    except SecondOpinionError as exc:  # a full or read-only disk under it is said as such
+        from secondopinion_desktop.core.errors import DataFolderError
+
+        explained = None if isinstance(exc, DataFolderError) else _storage_error(exc, args)
+        _say(f"{PROG}: error: {explained or exc}", file=sys.stderr)
         return 1
     except UnicodeEncodeError as exc:  # a name that is not valid text reached a place that stores text
         _say(f"{PROG}: error: '{exc.object}' holds bytes that are not UTF-8 text, so it cannot be stored; "

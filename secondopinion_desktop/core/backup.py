@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from secondopinion_desktop.core.db import SCHEMA_REVISIONS, DataFolder, open_data_folder, read_schema_revision
+from secondopinion_desktop.core.db import (
+    SCHEMA_REVISIONS, DataFolder, connect_read_only, open_data_folder, read_schema_revision,
+)
 from secondopinion_desktop.core.errors import DataFolderError, SecondOpinionError
 from secondopinion_desktop.core.lock import LOCK_FILES, FolderLock
 from secondopinion_desktop.core.staging import (
@@ -174,11 +176,7 @@ def _zip_info(name: str, compress_type: int) -> zipfile.ZipInfo:
 def _snapshot_database(db_path: Path, target: Path) -> str:
     """Copy ``db_path`` with SQLite's online backup API into ``target``; returns the schema revision."""
     try:
-        try:
-            src = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro", uri=True)
-            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError:  # e.g. a WAL database whose -shm cannot be made read-only
-            src = sqlite3.connect(db_path)
+        src = connect_read_only(db_path)  # creates nothing beside it: works on a full or read-only disk
         try:
             dst = sqlite3.connect(target)
             try:

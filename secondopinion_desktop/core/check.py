@@ -117,7 +117,9 @@ class CheckReport:
 
 
 def _connect(folder: DataFolder) -> sqlite3.Connection:
-    return sqlite3.connect(f"{folder.db_path.absolute().as_uri()}?mode=ro", uri=True)
+    from secondopinion_desktop.core.db import connect_read_only
+
+    return connect_read_only(folder.db_path)  # creates nothing: works on a full or read-only disk
 
 
 def _references(conn: sqlite3.Connection) -> dict[str, list[str]]:

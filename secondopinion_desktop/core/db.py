@@ -179,9 +179,17 @@ def read_only_uris(db_path: Path) -> list[str]:
     instead (SQLite 3.22 and later). A log with frames but no -shm on a read-only disk cannot be read at all.
     An immutable read takes no locks, so ``connect_read_only`` takes the one a reader would (``_ReadHold``)."""
     base = f"{db_path.absolute().as_uri()}?mode=ro"
-    if _main_file_is_whole(db_path):
+    if _main_file_is_whole(db_path) and not _writer_present(db_path):
         return [f"{base}&immutable=1"]
     return [base, f"{base}&readonly_shm=1"]
+
+
+def _writer_present(db_path: Path) -> bool:
+    """True while a window or command holds the folder to change it: its log may grow and be folded into the
+    main file at any moment, so reads then go through SQLite's own locking, never ``immutable=1``."""
+    from secondopinion_desktop.core.lock import is_locked
+
+    return is_locked(db_path.parent)
 
 
 class _HeldConnection(sqlite3.Connection):

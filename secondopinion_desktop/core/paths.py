@@ -105,8 +105,12 @@ def recover_interrupted_restore(path: Path) -> bool:
             return False
         restored = False
         if not path.exists() and not path.is_symlink():
+            from secondopinion_desktop.core.lock import is_locked
+
             olds = [p for p in parent.glob(f".{name}.old-*")
                     if p.is_dir() and not p.is_symlink() and (p / DB_NAME).is_file()]
+            if any(is_locked(p) for p in olds):
+                return False  # a running restore is between its two renames: it finishes the swap itself
             if olds:
                 newest = max(olds, key=lambda p: p.stat().st_mtime)
                 os.rename(newest, path)

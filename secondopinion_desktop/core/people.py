@@ -40,9 +40,9 @@ class FolderSummary:
 
 
 def _read_only(db_path: Path) -> sqlite3.Connection:
-    sidecars = (db_path.with_name(db_path.name + suffix) for suffix in ("-wal", "-journal"))
-    immutable = "&immutable=1" if not any(p.exists() for p in sidecars) else ""
-    return sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro{immutable}", uri=True)
+    from secondopinion_desktop.core.db import connect_read_only
+
+    return connect_read_only(db_path)  # creates nothing beside it: works on a full or read-only disk
 
 
 def _stamp(value: object) -> dt.datetime | None:

@@ -49,6 +49,14 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 def show_unexpected_error(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     """sys.excepthook for the GUI: a dialog with the details instead of a silent death or a lost traceback."""
+    from secondopinion_desktop.core.db import explain_storage_error
+
+    explained = explain_storage_error(exc) if isinstance(exc, Exception) else None
+    if explained is not None:  # a full or read-only disk is no bug: said in one sentence, no crash box
+        print(f"secondopinion: error: {explained}", file=sys.stderr)
+        if QApplication.instance() is not None:
+            QMessageBox.warning(QApplication.activeWindow(), "Cannot save", str(explained))
+        return
     details = "".join(traceback.format_exception(exc_type, exc, tb))
     sys.stderr.write(details)
     if QApplication.instance() is None:

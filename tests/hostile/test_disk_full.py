@@ -189,9 +189,6 @@ def test_packet_to_standard_output_works_while_the_disk_is_full(
     assert not (data / "backups").exists() or not any((data / "backups").iterdir())  # nothing left there
 
 
-@pytest.mark.xfail(strict=True, reason="core/check.py reads the database through its own plain mode=ro "
-                   "connection, which needs a -shm file a full disk cannot hold; it must use "
-                   "core.db.connect_read_only")
 def test_check_works_while_the_disk_is_full(capsys: pytest.CaptureFixture[str],
                                             full_folder: tuple[Path, Path]) -> None:
     data, _filler = full_folder
@@ -201,9 +198,6 @@ def test_check_works_while_the_disk_is_full(capsys: pytest.CaptureFixture[str],
     assert "Everything is in order." in out
 
 
-@pytest.mark.xfail(strict=True, reason="core/backup.py snapshots the database through its own plain mode=ro "
-                   "connection, which needs a -shm file a full disk cannot hold; it must use "
-                   "core.db.connect_read_only")
 def test_backup_to_another_disk_works_while_the_disk_is_full(
         capsys: pytest.CaptureFixture[str], full_folder: tuple[Path, Path], tmp_path: Path) -> None:
     data, _filler = full_folder

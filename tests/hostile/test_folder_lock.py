@@ -297,3 +297,78 @@ def test_restore_into_a_mount_point_says_why_and_changes_nothing(tmp_path: Path,
         assert run(capsys, "records", "list", "--data-dir", str(inner))[0] == 0
     finally:
         subprocess.run(["umount", "-l", str(data)], check=False)
+
+
+def test_a_reading_command_brings_an_older_folder_up_to_date_under_the_lock(tmp_path: Path, capsys,
+                                                                             holder_of) -> None:
+    """A read-only open cannot read an older schema; the command upgrades it first, as a writer (taking the lock)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from secondopinion_desktop.core.db import MIGRATIONS_DIR, SCHEMA_HEAD, read_schema_revision
+
+    data = tmp_path / "old"
+    data.mkdir(mode=0o700)
+    engine = create_engine(f"sqlite:///{data / 'secondopinion.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004_imaging_files")
+        connection.commit()
+    engine.dispose()
+
+    window = holder_of(data, "window")  # while another window has it, the upgrade (a change) is refused
+    code, out, err = run(capsys, "records", "list", "--data-dir", str(data))
+    one_line(code, err, "is open in the Second Opinion window")
+    assert read_schema_revision(data / "secondopinion.db") == "0004_imaging_files"
+    window.stop()
+
+    code, out, err = run(capsys, "records", "list", "--data-dir", str(data))
+    assert code == 0, err
+    assert "No records yet." in out
+    assert read_schema_revision(data / "secondopinion.db") == SCHEMA_HEAD
+
+
+def test_reads_never_use_an_immutable_view_while_a_writer_holds_the_folder(filled: Path, holder_of) -> None:
+    """An immutable read assumes the file cannot change; with a window open its log may be folded in any time."""
+    from secondopinion_desktop.core.db import read_only_uris
+
+    db = filled / "secondopinion.db"
+    assert any("immutable=1" in uri for uri in read_only_uris(db)), "no writer: the quick way"
+    holder = holder_of(filled, "window")
+    assert not any("immutable=1" in uri for uri in read_only_uris(db))
+    holder.stop()
+
+
+def test_opening_the_folder_between_a_running_restores_renames_leaves_the_swap_to_it(filled: Path, tmp_path: Path,
+                                                                                   monkeypatch, capsys) -> None:
+    """A reader that opens the folder in the instant it is missing must not 'recover' the old one under the
+    restore's feet (which then failed and left the data aside)."""
+    from secondopinion_desktop.core.db import open_data_folder
+
+    archive = tmp_path / "saved.zip"
+    assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
+    seen: list[str] = []
+    real_rename = os.rename
+
+    def rename(src, dst):  # type: ignore[no-untyped-def]
+        real_rename(src, dst)
+        if not filled.exists():  # the gap: the old folder is aside, the new one not yet in place
+            try:
+                open_data_folder(filled, read_only=True).close()
+                seen.append("opened")
+            except Exception as exc:  # noqa: BLE001
+                seen.append(type(exc).__name__)
+
+    lock = acquire(filled, "restore")
+    monkeypatch.setattr(backup_module.os, "rename", rename)
+    try:
+        backup_module.restore_backup(archive, filled, lock=lock)
+    finally:
+        monkeypatch.setattr(backup_module.os, "rename", real_rename)
+        lock.release()
+    assert seen and "opened" not in seen, seen
+    assert run(capsys, "records", "list", "--data-dir", str(filled))[0] == 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".data.old-")], "the swap finished"

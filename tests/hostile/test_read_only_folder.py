@@ -133,9 +133,6 @@ def test_reading_commands_work_on_a_read_only_disk_and_change_nothing(
     assert not [p.name for p in data.iterdir() if p.name.endswith(("-wal", "-shm", "-journal"))]
 
 
-@pytest.mark.xfail(strict=True, reason="core/check.py reads the database through its own plain mode=ro "
-                   "connection, which a read-only disk cannot open (it would make -wal/-shm files); it must use "
-                   "core.db.connect_read_only")
 def test_check_works_on_a_read_only_disk(capsys: pytest.CaptureFixture[str], protected: Path) -> None:
     before = snapshot(protected)
     code, out, err = run(capsys, "check", "--data-dir", str(protected))
@@ -144,9 +141,6 @@ def test_check_works_on_a_read_only_disk(capsys: pytest.CaptureFixture[str], pro
     assert snapshot(protected) == before
 
 
-@pytest.mark.xfail(strict=True, reason="core/backup.py snapshots the database through its own plain mode=ro "
-                   "connection, which a read-only disk cannot open (it would make -wal/-shm files); it must use "
-                   "core.db.connect_read_only")
 def test_backup_from_a_read_only_disk_works(capsys: pytest.CaptureFixture[str], protected: Path,
                                             tmp_path: Path) -> None:
     before = snapshot(protected)

@@ -41,16 +41,21 @@ def test_repair_in_a_loop_during_an_import_removes_none_of_the_imported_images(t
         _cli("import-imaging", "--data-dir", str(data), "--yes", str(disc)), env=_env(), cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    repairs = 0
+    repairs = refused = 0
     removed = []
+    no_wait = {**_env(), "SECONDOPINION_LOCK_WAIT": "0"}  # a repair does not wait for the import: it is refused
     while importer.poll() is None:
-        done = subprocess.run(_cli("check", "--data-dir", str(data), "--repair"), env=_env(), cwd=ROOT,
+        done = subprocess.run(_cli("check", "--data-dir", str(data), "--repair"), env=no_wait, cwd=ROOT,
                               capture_output=True, text=True)
         repairs += 1
         removed += [line for line in done.stdout.splitlines() if "Removed the stored file" in line]
+        if done.returncode == 1 and "is being changed by the command “secondopinion import-imaging”" in done.stderr:
+            refused += 1
+            assert done.stdout == "" and len(done.stderr.splitlines()) == 1, done.stderr
     out, err = importer.communicate()
     assert importer.returncode == 0, err.decode(errors="replace")
     assert repairs >= 2, "the import finished before the repair loop could race it; make the disc bigger"
+    assert refused >= 1, "a repair while the import holds the folder is refused in one line, changing nothing"
 
     conn = sqlite3.connect(data / "secondopinion.db")
     try:

@@ -116,6 +116,11 @@ def _close_progress(progress: QProgressDialog) -> None:
 
 
 def _reason(exc: BaseException) -> str:
+    from secondopinion_desktop.core.db import explain_storage_error
+
+    explained = explain_storage_error(exc) if isinstance(exc, Exception) else None
+    if explained is not None:  # a full or read-only disk: the one sentence the command line gives too
+        return str(explained)
     if isinstance(exc, OSError) and not _is_core_error(exc):
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         return f"{exc.strerror or exc}{where}."
