@@ -105,7 +105,7 @@ class CheckReport:
                        "refers to yet (an import may still be writing them).")
         if self.claimed_files:
             out.append(f"Not yet judged: {plural(self.claimed_files, 'stored file')} that an import or attachment "
-                       "still in progress is using.")
+                       "in progress, or the undo history of the open window, still needs.")
         if self.ok:
             out.append("Everything is in order.")
         else:

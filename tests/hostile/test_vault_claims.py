@@ -338,7 +338,7 @@ def test_check_during_an_import_does_not_call_its_reused_files_orphans(
     report = check_data(folder)
     assert report.orphan_files == []
     assert report.claimed_files == 5
-    assert "Not yet judged: 5 stored files that an import or attachment still in progress is using." in report.lines()
+    assert "Not yet judged: 5 stored files that an import or attachment in progress, or the undo history of the open window, still needs." in report.lines()
     assert repair(folder, report) == []
     pause_a.go.set()
     a.finish()

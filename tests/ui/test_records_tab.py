@@ -420,3 +420,41 @@ def test_a_damaged_stored_file_is_not_opened(qtbot, window, folder, tmp_path, mo
     tab.reload()
     assert tab.open_attachment(attachment) is None
     assert opened == [] and errors and "damaged" in errors[-1]
+
+
+def test_a_repair_while_a_deleted_record_can_be_undone_keeps_its_files(qtbot, window, folder, tmp_path,
+                                                                       monkeypatch) -> None:
+    """The undo history holds the deleted record's files: Check data's repair (files nothing refers to, over an
+    hour old) leaves them, so Undo brings the record back whole; once the history ends they go."""
+    import time
+
+    from secondopinion_desktop.core.check import check_data, repair
+
+    tab = window.records_tab
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4 only in this record")
+    with folder.session() as s:
+        record = svc.create_record(s, "pathology", "Biopsy report", date_of_service="2026-02-01")
+    stored = svc.attach_file(folder, record.id, scan)
+    old = time.time() - 3 * 3600
+    os.utime(folder.vault.path_for(stored.sha256), (old, old))  # stored long ago: past the repair's age guard
+    tab.reload()
+    assert tab.select_record(record.id)
+    answer_yes(monkeypatch)
+    tab.table.setFocus()
+    qtbot.keyClick(tab.table, Qt.Key.Key_Delete)
+    assert record.id not in [r.id for r in rows(tab)]
+
+    report = check_data(folder)
+    repair(folder, report)
+    assert folder.vault.exists(stored.sha256), "the undo history still needs it"
+    assert any("undo history" in line for line in report.lines())
+
+    window.undo_action.trigger()
+    with folder.session() as s:
+        back = svc.get_record(s, record.id)
+    assert [a.sha256 for a in back.attachments] == [stored.sha256]
+    assert folder.vault.exists(stored.sha256)
+    window.redo_action.trigger()  # deleted again; closing ends the history and the file goes
+    window.close()
+    assert not folder.vault.exists(stored.sha256)

@@ -147,6 +147,7 @@ class RecordsTab(QWidget):
         self.last_job: Job | None = None
         self.last_notice = ""
         self._kept_files: set[str] = set()
+        self._kept_claim = None  # the undo history's hold on those files: no repair or purge removes them meanwhile
         self._open_dir: Path | None = None
         self._current: svc.RecordData | None = None
         self._shown = False  # the actions work only while the tab is shown (see _action)
@@ -635,6 +636,10 @@ class RecordsTab(QWidget):
 
     def kept_files(self, digests: set[str]) -> None:
         self._kept_files |= digests
+        if self.folder is not None and digests:
+            if self._kept_claim is None:
+                self._kept_claim = self.folder.vault.claim()
+            self._kept_claim.add(digests)
 
     def show_error(self, message: str) -> None:
         QMessageBox.warning(self, "Second Opinion", message)
@@ -1061,6 +1066,9 @@ class RecordsTab(QWidget):
             self.last_job.cancel()  # a copy still running leaves nothing behind when cancelled
             QThreadPool.globalInstance().waitForDone(30_000)
         self.undo_stack.clear()
+        if self._kept_claim is not None:
+            self._kept_claim.release()  # the history is gone: its files may go now, if nothing else uses them
+            self._kept_claim = None
         if self.folder is not None and self._kept_files:
             svc.purge_unused_files(self.folder, self._kept_files)
             self._kept_files.clear()
