@@ -111,6 +111,16 @@ def check_folder(path: Path) -> None:
         assert not referenced.intersection(temps)
     finally:
         folder.close()
+    from secondopinion_desktop.core.lock import try_acquire
+    from secondopinion_desktop.core.staging import sweep_places
+
+    lock = try_acquire(path, "check --repair")
+    assert lock is not None, "the killed command's lock went with it: the next writer takes the folder at once"
+    lock.release()
+    sweep_places(path)  # what the window's start and `check` do
+    beside = [p.name for p in path.parent.iterdir()
+              if p.name.startswith((".tmp-backup-", f".{path.name}.restoring-", f".{path.name}.old-"))]
+    assert beside == [], f"the killed command's plain copies are left beside the folder: {beside}"
     if temps:  # a leftover from the kill: once stale, the next open sweeps it
         old = time.time() - 2 * 86400
         for t in temps:
