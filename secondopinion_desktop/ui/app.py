@@ -161,7 +161,9 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
     """Show the window at once, open the data folder in the background, then fill the window."""
     from secondopinion_desktop.ui.jobs import run_in_background
     from secondopinion_desktop.ui.main_window import MainWindow
-    from secondopinion_desktop.ui.safety.lock import acquire_folder_lock, lock_owner_text, release_folder_lock
+    from secondopinion_desktop.ui.safety.lock import (
+        acquire_folder_lock, lock_owner_text, lock_owner_title, release_folder_lock,
+    )
 
     lock = None
     if not demo:  # the demo folder is a fresh temporary folder of its own
@@ -174,9 +176,9 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
             lock = None  # the folder cannot be written at all: opening it reports why
         else:
             if lock is None:  # never two windows writing the same records
-                message = lock_owner_text(target)
+                message, title = lock_owner_text(target), lock_owner_title(target)
                 print(f"secondopinion: error: {message}", file=sys.stderr)
-                QMessageBox.critical(None, "Second Opinion is already open", message)
+                QMessageBox.critical(None, title, message)
                 return 1
     window = MainWindow(demo=demo)
     window.folder_lock = lock

@@ -261,3 +261,27 @@ def test_plain_copies_a_crash_left_are_swept_when_the_window_opens(tmp_path) -> 
     seen, _ = run_driver(str(data))
     assert seen["code"] == 0 and seen["path"] == str(data)
     assert not left.exists() and list((data / ".scratch").iterdir()) == []
+
+
+def test_a_window_waits_a_moment_for_a_command_then_says_which_one_has_the_folder(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    hold = ("import sys; from secondopinion_desktop.core.lock import acquire; "
+            "lock = acquire(sys.argv[1], 'import-imaging'); print('held', flush=True); sys.stdin.read()")
+    command = subprocess.Popen([sys.executable, "-c", hold, str(data)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert command.stdout.readline().strip() == b"held"
+        seen, stderr = run_driver(str(data), SECONDOPINION_LOCK_WAIT="0.3")
+        assert seen["code"] == 1
+        assert seen["messages"] == [
+            f"This data folder is being changed by the command “secondopinion import-imaging” (process "
+            f"{command.pid}). Try again when it has finished — two programs must never write the same records."
+        ]
+        assert "Traceback" not in stderr
+    finally:
+        command.communicate(b"")
+        command.stdout.close()
+    seen, _ = run_driver(str(data))
+    assert seen["code"] == 0 and seen["path"] == str(data), "once the command is done the window opens"

@@ -15,12 +15,14 @@ from secondopinion_desktop.core.lock import (
     FolderInUseError,
     FolderLock,
     acquire,
+    default_wait,
     lock_path,
     read_owner,
 )
 
 __all__ = [
-    "acquire_folder_lock", "lock_owner_pid", "lock_owner_text", "lock_path", "reacquire_folder_lock",
+    "acquire_folder_lock", "lock_owner_pid", "lock_owner_text", "lock_owner_title", "lock_path",
+    "reacquire_folder_lock",
     "release_folder_lock",
 ]
 
@@ -28,13 +30,15 @@ __all__ = [
 WAIT_FOR_COMMAND_SECONDS = 5.0
 
 
-def acquire_folder_lock(data_dir: Path, *, wait: float = WAIT_FOR_COMMAND_SECONDS) -> FolderLock | None:
+def acquire_folder_lock(data_dir: Path, *, wait: float | None = None) -> FolderLock | None:
     """Lock ``data_dir`` for this window; None when another window (or a long-running command) holds it.
 
     Keep the returned lock for as long as the folder is open; ``release_folder_lock`` it at exit. The data
     folder is created if it does not exist yet (0700), as opening it would. Raises OSError (a DataFolderError
     saying why, for a read-only disk and the like) when the folder cannot be locked at all.
     """
+    if wait is None:
+        wait = min(WAIT_FOR_COMMAND_SECONDS, default_wait())
     try:
         return acquire(Path(data_dir), WINDOW, wait=wait)
     except FolderInUseError:
@@ -61,6 +65,14 @@ def lock_owner_text(data_dir: Path) -> str:
         )
     return (f"This data folder is being changed by {owner.describe()}. "
             "Try again when it has finished — two programs must never write the same records.")
+
+
+def lock_owner_title(data_dir: Path) -> str:
+    """The title of that message."""
+    owner = read_owner(Path(data_dir))
+    if owner is None or owner.is_window:
+        return "Second Opinion is already open"
+    return "The records are being changed"
 
 
 def release_folder_lock(lock: FolderLock | None) -> None:
