@@ -541,6 +541,10 @@ def _writer_lock(args: argparse.Namespace) -> Iterator[None]:
 
     # restore may make a new folder; the others that do not create one need data there already
     path = resolve_data_dir(args.data_dir) if args.command == "restore" else _data_dir(args)
+    if args.command == "restore":
+        from secondopinion_desktop.core.backup import refuse_mount_point
+
+        refuse_mount_point(path)  # before the lock leaves its file on the disk
 
     def waiting(owner) -> None:  # type: ignore[no-untyped-def]
         who = owner.describe() if owner is not None else "another Second Opinion command"

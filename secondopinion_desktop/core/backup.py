@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -188,6 +189,9 @@ def _snapshot_database(db_path: Path, target: Path) -> str:
         finally:
             src.close()
     except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+            # the snapshot is written beside the backup: it is that disk that is full, not the data folder's
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from exc
         raise BackupError(f"The database {db_path} could not be copied for the backup ({exc}).") from exc
     if not row or not row[0]:
         raise BackupError(f"The database {db_path} has no schema revision; it cannot be backed up.")
@@ -654,7 +658,7 @@ def _current_total(data_dir: Path) -> int:
     return total + sum(size for _, _, size in _vault_files(Vault(data_dir / VAULT_NAME)))
 
 
-def _refuse_mount_point(data_dir: Path) -> None:
+def refuse_mount_point(data_dir: Path) -> None:
     """A restore swaps the whole folder by renames, which the top of a disk (a mount point) cannot take."""
     if data_dir.is_dir() and os.path.ismount(data_dir):
         raise BackupError(
@@ -675,7 +679,13 @@ def restore_backup_with_details(
     """
     archive = Path(archive)
     data_dir = Path(data_dir).absolute()
-    _refuse_mount_point(data_dir)
+    refuse_mount_point(data_dir)
+    with lock.busy() if lock is not None else contextlib.nullcontext():  # never let go of mid-restore
+        return _restore(archive, data_dir, progress, cancelled, lock)
+
+
+def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled: IsCancelled | None,
+             lock: FolderLock | None) -> RestoreResult:
     with _open_archive(archive) as zf:
         try:
             manifest, by_name = _verify_open(archive, zf, _Steps(0, None, cancelled))
@@ -686,6 +696,7 @@ def restore_backup_with_details(
             parent = data_dir.parent
             parent.mkdir(parents=True, exist_ok=True)
             sweep_dead_restores(data_dir)  # what killed restores left beside it
+            sweep_old_folders(data_dir)
             staging = Path(tempfile.mkdtemp(prefix=restoring_prefix(data_dir), dir=parent))
         except OSError as exc:
             raise BackupError(f"Cannot restore into {data_dir}: {_why(exc)}; nothing was changed.") from exc
@@ -734,7 +745,12 @@ def _swap(staging: Path, data_dir: Path, lock: FolderLock | None = None) -> None
     """Put ``staging`` in place of ``data_dir`` by renames; keep the old folder's backups; remove the old folder.
 
     With ``lock`` (the held lock of ``data_dir``), the lock file inside ``staging`` is locked before the swap and
-    the old one let go after it, so no other writer can take the folder at any moment of the swap.
+    the old one let go after it, so no other writer can take the folder at any moment of the swap. (On Windows a
+    folder holding an open file cannot be renamed: there the lock is let go of just before the renames and taken
+    again in the restored folder right after.)
+
+    Once the second rename is done the restore has happened: what follows (flushing, moving the old folder's
+    backups over, removing it) is tidying up that never turns the restore into a failure.
     """
     parent = data_dir.parent
     old = None
@@ -756,24 +772,57 @@ def _swap(staging: Path, data_dir: Path, lock: FolderLock | None = None) -> None
         raise
     if lock is not None:
         lock.complete_move()
-    fsync_dir(parent)
-    if old is None:
-        return
+    with contextlib.suppress(OSError):
+        fsync_dir(parent)
+    if old is not None:
+        finish_old_folder(old, data_dir)
+
+
+def finish_old_folder(old: Path, data_dir: Path) -> bool:
+    """After a swap: move the backups kept in the previous folder ``old`` into ``data_dir``'s, then remove
+    ``old`` (a plain copy of the previous records). Returns True when it is gone; on any trouble it stays,
+    complete, for the next sweep."""
     old_backups = old / BACKUPS_DIR
     keep_old = False
-    if old_backups.is_dir():
-        new_backups = _private_dir(data_dir / BACKUPS_DIR)
-        for item in old_backups.iterdir():
-            target = new_backups / item.name
-            try:
-                if target.exists():
-                    target = _unique(target)
-                os.rename(item, target)
-            except OSError:
-                keep_old = True
-        fsync_dir(new_backups)
-    if not keep_old:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        if old_backups.is_dir():
+            new_backups = _private_dir(data_dir / BACKUPS_DIR)
+            for item in old_backups.iterdir():
+                target = new_backups / item.name
+                try:
+                    if target.exists():
+                        target = _unique(target)
+                    os.rename(item, target)
+                except OSError:
+                    keep_old = True
+            fsync_dir(new_backups)
+    except OSError:
+        keep_old = True
+    if keep_old:
+        return False
+    shutil.rmtree(old, ignore_errors=True)
+    return not old.exists()
+
+
+def sweep_old_folders(data_dir: Path | str) -> int:
+    """Finish what restores left beside ``data_dir`` (its hidden ``.NAME.old-*`` previous folders) once the data
+    folder is back in place and no running restore holds them; returns how many went."""
+    import glob
+
+    from secondopinion_desktop.core.lock import is_locked
+
+    data_dir = Path(data_dir)
+    if not (data_dir / DB_NAME).is_file():
+        return 0  # the folder itself is missing: opening it puts the previous one back instead
+    removed = 0
+    try:
+        olds = list(data_dir.parent.glob(f".{glob.escape(data_dir.name)}.old-*"))
+    except OSError:
+        return 0
+    for old in olds:
+        if old.is_dir() and not old.is_symlink() and not is_locked(old):
+            removed += finish_old_folder(old, data_dir)
+    return removed
 
 
 def restore_backup(

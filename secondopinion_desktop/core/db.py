@@ -409,6 +409,9 @@ def explain_storage_error(exc: BaseException, data_dir: Path | None = None) -> E
                     return ReadOnlyFolderError(f"Cannot write to {folder}: it is on a read-only disk; nothing "
                                                "was changed.")
                 return disk_full_error(folder, data_folder=False)
+            if (where is None and cause.errno != errno.EDQUOT and data_dir is not None and not _no_room(data_dir)
+                    and not on_read_only_disk(data_dir)):
+                return None  # a file with no name (an output being written) on another disk: its own message says
             if cause.errno == errno.EROFS:
                 return read_only_folder_error(data_dir)
             return disk_full_error(data_dir)
@@ -449,10 +452,23 @@ def _make_read_only_engine(db_path: Path) -> Engine:
     return engine
 
 
+def _wait_for_a_running_restore(path: Path, timeout: float = 10.0) -> None:
+    """A restore between its two renames has the folder aside for an instant: wait for the new one to appear
+    rather than say there is no data."""
+    import time
+
+    from secondopinion_desktop.core.lock import _restore_mid_swap
+
+    deadline = time.monotonic() + timeout
+    while not path.exists() and _restore_mid_swap(path) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def _open_read_only(path: Path) -> DataFolder:
     """Open ``path`` for reading only: nothing is created, made private, migrated or swept, so that it works on
     a read-only disk and on a full one and leaves the folder as it was."""
     if not path.exists() and not path.is_symlink():
+        _wait_for_a_running_restore(path)
         recover_interrupted_restore(path)  # put back the folder a cut-short restore left aside (a rename)
     if path.exists() and not path.is_dir():
         raise DataFolderError(f"The data folder {path} is a file, not a folder.")

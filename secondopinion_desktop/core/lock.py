@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ WINDOW = "window"
 WAIT_ENV = "SECONDOPINION_LOCK_WAIT"
 DEFAULT_WAIT_SECONDS = 120.0
 _POLL_SECONDS = 0.05
+_UNKNOWN_HOLDER_GRACE = 0.5
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,15 @@ def _new_file_lock(path: Path) -> Any:
     return FileLock(str(path), mode=0o600, thread_local=False)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this computer. On Windows, where ``os.kill(pid, 0)`` would send Ctrl+C,
+    a process is asked for through the system's process API instead."""
     if pid <= 0:
         return False
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # pragma: no cover - Windows only
+        return _windows_pid_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -95,6 +103,26 @@ def _alive(pid: int) -> bool:
     except OSError:
         return True  # exists, owned by someone else
     return True
+
+
+def _windows_pid_alive(pid: int) -> bool:  # pragma: no cover - Windows only
+    import ctypes
+
+    still_active = 259
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return ctypes.GetLastError() == 5  # access denied: it exists, owned by someone else
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+_alive = pid_alive
 
 
 def read_owner(data_dir: Path | str) -> LockOwner | None:
@@ -171,7 +199,12 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 class FolderLock:
-    """The held lock of one data folder. Release it with ``release()`` (or use it as a context manager)."""
+    """The held lock of one data folder. Release it with ``release()`` (or use it as a context manager).
+
+    A restore marks the lock busy for as long as it runs (``busy()``): a ``release()`` from another thread
+    meanwhile (the window closing) waits until the restore is done with the folder, so the folder is never let
+    go of in the middle of a restore.
+    """
 
     def __init__(self, data_dir: Path, purpose: str, file_lock: Any, *, created: bool = False) -> None:
         self.data_dir = data_dir
@@ -179,22 +212,42 @@ class FolderLock:
         self._lock = file_lock
         self._pending: tuple[Any, Path] | None = None
         self._created = created  # the folder was made for this lock: a command that then failed leaves none
+        self._state = threading.Condition(threading.Lock())
+        self._busy = 0
 
     @property
     def locked(self) -> bool:
         return self._lock is not None and bool(self._lock.is_locked)
 
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Hold off ``release()`` from other threads while the block runs (a restore swapping the folder)."""
+        with self._state:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self._busy -= 1
+                self._state.notify_all()
+
     def release(self) -> None:
-        """Let go of the folder (again: no-op)."""
-        if self._pending is not None:
-            self.abort_move()
-        lock, self._lock = self._lock, None
+        """Let go of the folder (again: no-op); waits for a restore that is using the lock to finish first."""
+        with self._state:
+            while self._busy:
+                self._state.wait()
+            if self._pending is not None:
+                self._abort_move_locked()
+            lock, self._lock = self._lock, None
         if lock is None:
             return
         _remove_owner(self.data_dir)
+        if self._created and os.name != "nt":
+            # while still holding it: a writer waiting on this lock file then finds it gone, and tries again
+            _remove_if_only_lock(self.data_dir)
         with contextlib.suppress(OSError, RuntimeError):
             lock.release(force=True)
-        if self._created:
+        if self._created and os.name == "nt":  # a file that is open cannot be removed there: after letting go
             _remove_if_only_lock(self.data_dir)
 
     # --- a restore that swaps the whole folder -----------------------------------------------------------------
@@ -206,30 +259,56 @@ class FolderLock:
         from filelock import Timeout
 
         staging = Path(staging)
+        if os.name == "nt":  # pragma: no cover - Windows cannot rename a folder holding an open file
+            with self._state:
+                self._pending = (None, staging)
+                if self._lock is not None:
+                    _remove_owner(self.data_dir)
+                    with contextlib.suppress(OSError, RuntimeError):
+                        self._lock.release(force=True)  # taken again in the restored folder by complete_move
+            return
         new = _new_file_lock(staging / LOCK_NAME)
         try:
             new.acquire(timeout=0)
         except Timeout as exc:  # pragma: no cover - a private folder nobody else can know of
             raise FolderInUseError(in_use_message(self.data_dir, None)) from exc
         _write_owner(staging, self.purpose)
-        self._pending = (new, staging)
+        with self._state:
+            self._pending = (new, staging)
 
     def complete_move(self) -> None:
         """The new folder is in place: from now on this lock is the new folder's; the old one is let go."""
-        if self._pending is None:
-            return
-        new, _staging = self._pending
-        old, self._lock, self._pending = self._lock, new, None
+        with self._state:
+            if self._pending is None:
+                return
+            new, _staging = self._pending
+            if new is None:  # pragma: no cover - Windows: take the restored folder's lock now
+                self._pending, self._created = None, False
+                self._lock = _new_file_lock(lock_path(self.data_dir))
+                self._lock.acquire(timeout=default_wait())
+                _write_owner(self.data_dir, self.purpose)
+                return
+            old, self._lock, self._pending = self._lock, new, None
+            self._created = False
         if old is not None:
             with contextlib.suppress(OSError, RuntimeError):
                 old.release(force=True)
 
     def abort_move(self) -> None:
         """The swap did not happen: let go of the staging folder's lock; this folder's lock stays held."""
+        with self._state:
+            self._abort_move_locked()
+
+    def _abort_move_locked(self) -> None:
         if self._pending is None:
             return
         new, staging = self._pending
         self._pending = None
+        if new is None:  # pragma: no cover - Windows: the swap did not happen, take this folder's lock again
+            if self._lock is not None:
+                self._lock.acquire(timeout=default_wait())
+                _write_owner(self.data_dir, self.purpose)
+            return
         _remove_owner(staging)
         with contextlib.suppress(OSError, RuntimeError):
             new.release(force=True)
@@ -295,7 +374,10 @@ def acquire(
             file_lock.acquire(timeout=0)
         except Timeout:
             owner = read_owner(swapping if swapping is not None else data_dir)
-            if (owner is not None and owner.is_window) or time.monotonic() >= deadline:
+            # an unknown holder may be a reader's look at the lock (``is_locked``) or a writer that has not yet
+            # said who it is: that is over in moments, so even a caller that does not wait gives it that long
+            give_up = max(deadline, started + _UNKNOWN_HOLDER_GRACE) if owner is None else deadline
+            if (owner is not None and owner.is_window) or time.monotonic() >= give_up:
                 raise FolderInUseError(in_use_message(data_dir, owner), owner) from None
             if on_wait is not None and not said_waiting and time.monotonic() - started >= 1.0:
                 said_waiting = True

@@ -123,8 +123,8 @@ def private_staging(data_dir: Path | str, prefix: str = "stdout-"):  # type: ign
             work = Path(tempfile.mkdtemp(prefix=owned_temp_prefix(prefix.rstrip("-")), dir=backups))
         except OSError:
             work = None
-    if work is None:
-        work = Path(tempfile.mkdtemp(prefix="secondopinion-" + prefix))
+    if work is None:  # named after this process, so that a sweep removes it if the command is killed
+        work = Path(tempfile.mkdtemp(prefix=owned_temp_prefix("stdout")))
     try:
         os.chmod(work, 0o700)
         yield work

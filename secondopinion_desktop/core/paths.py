@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import re
 import os
 from pathlib import Path
 
@@ -124,7 +125,10 @@ def recover_interrupted_restore(path: Path) -> bool:
             import shutil
             import time
 
+            named = re.compile(re.escape(f".{path.name}.restoring-") + r"\d+-")
             for staging in parent.glob(f".{name}.restoring-*"):
+                if named.match(staging.name):
+                    continue  # carries its process id: swept once that process is gone (core/staging.py)
                 if (staging.is_dir() and not staging.is_symlink()
                         and time.time() - staging.stat().st_mtime > STALE_RESTORE_SECONDS):
                     shutil.rmtree(staging, ignore_errors=True)

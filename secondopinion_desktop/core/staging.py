@@ -30,17 +30,9 @@ RESTORING_MARK = ".restoring-"
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill(pid, 0) would end the process there: count it as running
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    from secondopinion_desktop.core.lock import pid_alive
+
+    return pid_alive(pid)
 
 
 def note_place(data_dir: Path | str, place: Path | str, kind: str) -> Path | None:
@@ -103,6 +95,31 @@ def sweep_dead_restores(data_dir: Path | str) -> int:
     return removed
 
 
+STDOUT_KIND = "stdout"
+
+
+def sweep_dead_stdout_staging() -> int:
+    """Remove what a killed ``packet --out -`` / ``backup --out -`` staged in the system's temporary folder (only
+    when its data folder could not hold it): hidden folders named after a process that no longer runs."""
+    import tempfile
+
+    from secondopinion_desktop.core.vault import owned_temp_prefix, temp_in_use
+
+    prefix = owned_temp_prefix(STDOUT_KIND).rsplit("-", 2)[0] + "-"  # ".tmp-stdout-"
+    ours = re.compile(re.escape(prefix) + r"\d+-")
+    removed = 0
+    try:
+        entries = list(Path(tempfile.gettempdir()).iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        if not ours.match(entry.name) or temp_in_use(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed += not entry.exists()
+    return removed
+
+
 def _sweep(kind: str, place: Path) -> int:
     if kind == BACKUP:
         from secondopinion_desktop.core.backup import sweep_dead_backups
@@ -111,14 +128,16 @@ def _sweep(kind: str, place: Path) -> int:
     if kind == EXPORT:
         from secondopinion_desktop.core.imaging.export import sweep_stale_exports
 
-        return sweep_stale_exports(place, grace=0.0)  # its writer is gone; a running export holds its lock
+        return sweep_stale_exports(place)  # only folders whose lock no running export holds
     return 0
 
 
 def sweep_places(data_dir: Path | str) -> int:
     """Sweep what killed backups, exports and restores left; returns how many staging folders went."""
+    from secondopinion_desktop.core.backup import sweep_old_folders
+
     data_dir = Path(data_dir)
-    removed = sweep_dead_restores(data_dir)
+    removed = sweep_dead_restores(data_dir) + sweep_old_folders(data_dir) + sweep_dead_stdout_staging()
     root = data_dir / PLACES_DIR
     try:
         notes = [p for p in root.iterdir() if p.is_file() and not p.is_symlink()]

@@ -170,10 +170,18 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
         from secondopinion_desktop.core.paths import resolve_data_dir
 
         target = resolve_data_dir(data_dir)
+        from secondopinion_desktop.core.errors import DataFolderError, ReadOnlyFolderError
+
         try:
             lock = acquire_folder_lock(target)
-        except OSError:
-            lock = None  # the folder cannot be written at all: opening it reports why
+        except ReadOnlyFolderError:
+            lock = None  # nothing can change there anyway: opening it reports why
+        except (OSError, DataFolderError) as exc:  # never a window writing without the lock
+            message = str(exc) if isinstance(exc, DataFolderError) else (
+                f"The data folder {target} cannot be locked for changes: {exc.strerror or exc}.")
+            print(f"secondopinion: error: {message}", file=sys.stderr)
+            QMessageBox.critical(None, "Cannot open your data", message)
+            return 1
         else:
             if lock is None:  # never two windows writing the same records
                 message, title = lock_owner_text(target), lock_owner_title(target)

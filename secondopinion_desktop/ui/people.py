@@ -105,9 +105,13 @@ def open_person(parent: QWidget, data_dir: Path, current: Path | None) -> bool:
         return False
     try:
         lock = acquire_folder_lock(data_dir, wait=0.0)  # only a look: the new window takes it
-    except OSError:
-        lock = None
-        QMessageBox.warning(parent, "Cannot open", f"The folder {data_dir} cannot be written by you.")
+    except Exception as exc:  # noqa: BLE001 - a DataFolderError or OSError: the folder cannot be locked
+        from secondopinion_desktop.core.errors import DataFolderError
+
+        if not isinstance(exc, DataFolderError | OSError):
+            raise
+        text = str(exc) if isinstance(exc, DataFolderError) else f"The folder {data_dir} cannot be written by you."
+        QMessageBox.warning(parent, "Cannot open", text)
         return False
     if lock is None:
         whose = f"{summary.name}'s records are" if summary is not None and summary.name else "These records are"

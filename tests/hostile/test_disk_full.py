@@ -262,14 +262,24 @@ def test_explain_maps_sqlite_full_and_enospc_to_one_sentence_naming_the_folder(t
         assert str(explained) == (f"The disk holding the data folder {data} is full; nothing was changed: free "
                                   "some space on it and try again.")
         assert "\n" not in str(explained)
-    # raised from something else (a VaultError wrapping ENOSPC, say): found by its cause
+    # raised from something else (a VaultError wrapping ENOSPC, say): found by its cause. Without a file name
+    # it is the data folder's disk only when that disk is full; else it was an output's disk (a USB stick), which
+    # the error's own message names
+    from secondopinion_desktop.core import db as db_module
+
     try:
         try:
             raise OSError(errno.ENOSPC, "No space left on device")
         except OSError as inner:
             raise RuntimeError("could not store") from inner
     except RuntimeError as outer:
-        assert isinstance(explain_storage_error(outer, data), DiskFullError)
+        assert explain_storage_error(outer, data) is None, "the data folder's disk has room: not blamed"
+        real = db_module._no_room
+        db_module._no_room = lambda path: True
+        try:
+            assert isinstance(explain_storage_error(outer, data), DiskFullError)
+        finally:
+            db_module._no_room = real
     # without a folder, still one sentence
     assert str(explain_storage_error(full)).startswith("The disk holding the data folder is full")
 
@@ -359,3 +369,18 @@ def test_a_new_data_folder_on_a_full_disk_is_not_left_half_made(
         assert not (data / "secondopinion.db").exists()
         code, out, err = run(capsys, "records", "list", "--data-dir", str(data))
         one_line_error(code, err, f"There is no Second Opinion data in {data}")
+
+
+def test_a_full_stick_the_output_goes_to_is_not_called_the_data_folders_disk(
+    small_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A backup or packet onto a full USB stick: the stick is full, not the disk of the data folder."""
+    data = tmp_path / "data"
+    assert run(capsys, "demo", "--data-dir", str(data))[0] == 0
+    fill(small_disk)
+    for argv in (("backup", "--out", str(small_disk / "b.zip")), ("packet", "--out", str(small_disk / "p.pdf"))):
+        code, out, err = run(capsys, *argv, "--data-dir", str(data))
+        line = one_line_error(code, err)
+        assert str(data) not in line and "data folder" not in line, line
+        assert "No space left on device" in line or "is full" in line, line
+    assert listed_titles(capsys, data), "the data folder is untouched"

@@ -350,17 +350,42 @@ def test_opening_the_folder_between_a_running_restores_renames_leaves_the_swap_t
 
     archive = tmp_path / "saved.zip"
     assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
+    import threading
+
+    from secondopinion_desktop.core import lock as lock_module
+
     seen: list[str] = []
+    readers: list = []
+    looked = threading.Event()
     real_rename = os.rename
+    real_mid_swap = lock_module._restore_mid_swap
+
+    def mid_swap(path):  # type: ignore[no-untyped-def]
+        found = real_mid_swap(path)
+        if threading.current_thread() in readers:
+            looked.set()
+        return found
+
+    monkeypatch.setattr(lock_module, "_restore_mid_swap", mid_swap)
 
     def rename(src, dst):  # type: ignore[no-untyped-def]
         real_rename(src, dst)
         if not filled.exists():  # the gap: the old folder is aside, the new one not yet in place
-            try:
-                open_data_folder(filled, read_only=True).close()
-                seen.append("opened")
-            except Exception as exc:  # noqa: BLE001
-                seen.append(type(exc).__name__)
+            import threading
+
+            def reader() -> None:  # a reading command in another thread, as another process would be
+                try:
+                    opened = open_data_folder(filled, read_only=True)
+                    seen.append(f"opened {len(list(opened.vault.stored()))}")
+                    opened.close()
+                except Exception as exc:  # noqa: BLE001
+                    seen.append(f"{type(exc).__name__}: {exc}")
+
+            readers.append(threading.Thread(target=reader))
+            readers[-1].start()
+            # hold the gap open until the reader has looked (it then waits) or has already given its answer
+            while not looked.is_set() and readers[-1].is_alive():
+                looked.wait(0.01)
 
     lock = acquire(filled, "restore")
     monkeypatch.setattr(backup_module.os, "rename", rename)
@@ -368,7 +393,58 @@ def test_opening_the_folder_between_a_running_restores_renames_leaves_the_swap_t
         backup_module.restore_backup(archive, filled, lock=lock)
     finally:
         monkeypatch.setattr(backup_module.os, "rename", real_rename)
+        for thread in readers:
+            thread.join(30)
         lock.release()
-    assert seen and "opened" not in seen, seen
+    assert len(seen) == 1 and seen[0].startswith("opened "), "the reader waited for the restored folder: " + str(seen)
     assert run(capsys, "records", "list", "--data-dir", str(filled))[0] == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".data.old-")], "the swap finished"
+
+
+def test_closing_the_window_mid_restore_keeps_the_folder_locked_until_the_restore_is_done(filled: Path) -> None:
+    """The window's release at exit waits for a restore still using the lock, instead of letting go mid-swap."""
+    import threading
+
+    lock = acquire(filled, "window")
+    inside, go_on = threading.Event(), threading.Event()
+
+    def restoring() -> None:
+        with lock.busy():
+            inside.set()
+            go_on.wait(30)
+
+    worker = threading.Thread(target=restoring, name="restore")
+    worker.start()
+    assert inside.wait(30)
+    closer = threading.Thread(target=lock.release, name="close")
+    closer.start()
+    closer.join(0.5)
+    try:
+        assert closer.is_alive(), "release waits for the restore"
+        assert try_acquire(filled, "records add") is None, "the folder is still held meanwhile"
+    finally:
+        go_on.set()
+        worker.join(30)
+        closer.join(30)
+    assert not is_locked(filled), "let go of once the restore was done"
+
+
+def test_a_moment_of_an_unknown_holder_does_not_refuse_a_writer(filled: Path) -> None:
+    """A reader's look at the lock (or a writer not yet named) holds it for moments: a writer that does not
+    wait still gives it that long."""
+    import threading
+
+    from filelock import FileLock
+
+    from secondopinion_desktop.core.lock import lock_path
+
+    glance = FileLock(str(lock_path(filled)), thread_local=False)
+    glance.acquire()
+    timer = threading.Timer(0.15, glance.release)
+    timer.start()
+    try:
+        taken = try_acquire(filled, "window")
+    finally:
+        timer.join()
+    assert taken is not None, "waited out the glance instead of saying the folder is in use"
+    taken.release()

@@ -108,6 +108,9 @@ def test_a_killed_exports_staging_is_swept_when_the_window_opens_the_folder(fill
                      str(usb / "for the doctor"))
     left = hidden(usb)
     assert len(left) == 1, left
+    # the window opens later: by then the killed export's lock file is past the moment a starting export needs
+    lock_file = usb / left[0] / "export-in-progress"
+    os.utime(lock_file, (lock_file.stat().st_mtime - 60,) * 2)
 
     from secondopinion_desktop.ui.app import open_folder_for_gui
 
@@ -165,3 +168,86 @@ def test_notes_cannot_point_the_sweep_at_anything_else(filled: Path, tmp_path: P
     assert sorted(p.name for p in precious.iterdir()) == [".tmp-backup-notapid-x", "photos"]
     assert list(notes.iterdir()) == []
     assert os.path.isdir("/usr")
+
+
+def test_a_previous_folder_a_restore_left_beside_the_data_is_finished_and_removed(filled: Path, tmp_path: Path,
+                                                                                  capsys) -> None:
+    """A kill after the swap (or a backup that could not be moved over) left `.data.old-*`: a whole plain copy
+    of the previous records, which a later open could even bring back. The sweep moves its backups over and
+    removes it."""
+    import shutil
+
+    old = tmp_path / ".data.old-1234abcd"
+    shutil.copytree(filled, old)
+    kept = old / "backups" / "secondopinion-backup-20260101-120000-before-restore.zip"
+    kept.parent.mkdir(exist_ok=True)
+    kept.write_bytes(b"PK a backup kept before that restore")
+    code, out, err = run(capsys, "check", "--data-dir", str(filled))
+    assert code == 0, out + err
+    assert "Removed 1 leftover folder" in out
+    assert not old.exists()
+    assert (filled / "backups" / kept.name).read_bytes() == b"PK a backup kept before that restore"
+
+
+def test_a_killed_packet_to_standard_output_staged_in_the_temporary_folder_is_swept(tmp_path: Path, capsys,
+                                                                                    monkeypatch) -> None:
+    """Where the data folder cannot hold the staged packet, it goes to the temporary folder named after its
+    process, so a kill leaves nothing a sweep cannot find."""
+    import tempfile
+
+    from secondopinion_desktop.core import outputs
+    from secondopinion_desktop.core.staging import sweep_dead_stdout_staging
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(outputs, "_room", lambda path: 0)  # the data folder's disk is full
+    data = tmp_path / "data"
+    with outputs.private_staging(data) as work:
+        assert work.parent == temp and work.name.startswith(f".tmp-stdout-{os.getpid()}-")
+        assert sweep_dead_stdout_staging() == 0, "this process is still writing it"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = temp / f".tmp-stdout-{dead.stdout.strip()}-abc123"
+    left.mkdir()
+    (left / "packet.pdf").write_bytes(b"%PDF- the records")
+    (temp / "someone-elses").mkdir()
+    assert sweep_dead_stdout_staging() == 1
+    assert sorted(p.name for p in temp.iterdir()) == ["someone-elses"]
+
+
+def test_a_failure_after_the_swap_is_not_reported_as_nothing_changed(filled: Path, tmp_path: Path, capsys,
+                                                                     monkeypatch) -> None:
+    """Once the restored folder is in place the restore has happened: a flush or tidy-up failing afterwards
+    must not say 'nothing was changed'."""
+    from secondopinion_desktop.core import backup as backup_module
+
+    archive = tmp_path / "saved.zip"
+    assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
+    assert run(capsys, "records", "add", "--kind", "lab", "--title", "After the backup", "--data-dir",
+               str(filled))[0] == 0
+    real = backup_module.fsync_dir
+    swapped = {"done": False}
+
+    def fsync_dir(path):  # type: ignore[no-untyped-def]
+        if Path(path) == filled.parent and (filled / "secondopinion.db").is_file() and swapped["done"]:
+            raise OSError(5, "Input/output error")
+        return real(path)
+
+    real_rename = backup_module.os.rename
+
+    def rename(src, dst):  # type: ignore[no-untyped-def]
+        real_rename(src, dst)
+        if Path(dst) == filled:
+            swapped["done"] = True
+
+    monkeypatch.setattr(backup_module, "fsync_dir", fsync_dir)
+    monkeypatch.setattr(backup_module.os, "rename", rename)
+    code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(filled))
+    monkeypatch.undo()
+    assert code == 0, err
+    assert "nothing was changed" not in (out + err)
+    assert "Restored" in out
+    import json
+
+    titles = [r["title"] for r in json.loads(run(capsys, "records", "list", "--json", "--data-dir", str(filled))[1])]
+    assert "After the backup" not in titles, "the restore did happen"

@@ -285,3 +285,15 @@ def test_a_window_waits_a_moment_for_a_command_then_says_which_one_has_the_folde
         command.stdout.close()
     seen, _ = run_driver(str(data))
     assert seen["code"] == 0 and seen["path"] == str(data), "once the command is done the window opens"
+
+
+def test_a_window_that_cannot_lock_its_folder_refuses_rather_than_writing_unlocked(tmp_path) -> None:
+    from secondopinion_desktop.core.db import open_data_folder
+
+    data = tmp_path / "data"
+    open_data_folder(data).close()
+    (data / ".secondopinion.lock").mkdir()  # a lock that cannot be taken (as a root-owned lock file would be)
+    seen, stderr = run_driver(str(data))
+    assert seen["code"] == 1
+    assert len(seen["messages"]) == 1 and "cannot be locked for changes" in seen["messages"][0]
+    assert "Traceback" not in stderr

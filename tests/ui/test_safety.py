@@ -62,7 +62,9 @@ def test_second_lock_on_the_same_folder_is_refused_until_the_first_is_released(t
 
 def test_a_folder_that_cannot_be_created_raises_rather_than_claiming_another_window(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
-    with pytest.raises(OSError):
+    from secondopinion_desktop.core.errors import DataFolderError
+
+    with pytest.raises((OSError, DataFolderError)):
         acquire_folder_lock(tmp_path / "file" / "data")
 
 

@@ -34,8 +34,8 @@ def acquire_folder_lock(data_dir: Path, *, wait: float | None = None) -> FolderL
     """Lock ``data_dir`` for this window; None when another window (or a long-running command) holds it.
 
     Keep the returned lock for as long as the folder is open; ``release_folder_lock`` it at exit. The data
-    folder is created if it does not exist yet (0700), as opening it would. Raises OSError (a DataFolderError
-    saying why, for a read-only disk and the like) when the folder cannot be locked at all.
+    folder is created if it does not exist yet (0700), as opening it would. Raises DataFolderError (saying why:
+    a read-only disk, a folder that cannot be made) or OSError when the folder cannot be locked at all.
     """
     if wait is None:
         wait = min(WAIT_FOR_COMMAND_SECONDS, default_wait())
@@ -43,10 +43,6 @@ def acquire_folder_lock(data_dir: Path, *, wait: float | None = None) -> FolderL
         return acquire(Path(data_dir), WINDOW, wait=wait)
     except FolderInUseError:
         return None
-    except OSError:
-        raise
-    except Exception as exc:  # a DataFolderError: the folder cannot be made or locked
-        raise PermissionError(str(exc)) from exc
 
 
 def lock_owner_pid(data_dir: Path) -> int | None:
