@@ -212,3 +212,18 @@ def test_a_killed_export_leaves_nothing_in_tmp_and_the_next_export_sweeps_it(
     assert code == 0, err
     assert [p.name for p in usb.iterdir()] == ["for-doctor"]
     assert scan_folder(usb / "for-doctor").image_count == 9
+
+
+def test_pydicom_warnings_quoting_header_values_never_reach_the_terminal() -> None:
+    """pydicom quotes an odd value in its warning ('Invalid value for VR PN: …'): a name must not be printed."""
+    import subprocess
+    import sys
+
+    script = ("import secondopinion_desktop.core.imaging\n"
+              "from pydicom import config\n"
+              "from pydicom.valuerep import validate_value\n"
+              "validate_value('CS', 'Jane Secret', config.WARN)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "Secret" not in done.stderr, done.stderr
+    loud = subprocess.run([sys.executable, "-c", script.split("\n", 1)[1]], capture_output=True, text=True)
+    assert "Secret" in loud.stderr, "without the app's setting pydicom does print it (the test can fail)"

@@ -7,7 +7,13 @@ DICOMDIR. No Qt here.
 
 from __future__ import annotations
 
+import warnings
+
 from secondopinion_desktop.core.errors import SecondOpinionError
+
+# pydicom warns about odd header values by quoting them ("Invalid value for VR PN: '…'"), which can be a
+# person's name or birth date: never on the terminal. What matters about a file is said as its problem instead.
+warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
 
 
 class ImportCancelled(SecondOpinionError):
