@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from secondopinion_desktop.core.errors import DataFolderError
+from secondopinion_desktop.core.fsutil import identity, write_small_file
 
 LOCK_NAME = ".secondopinion.lock"
 OWNER_NAME = ".secondopinion.lock.owner"
@@ -142,18 +143,8 @@ def _write_owner(data_dir: Path, purpose: str) -> None:
     """Say who holds the lock: written to a temporary file, flushed to disk, renamed into place."""
     payload = json.dumps({"pid": os.getpid(), "purpose": purpose, "host": socket.gethostname()}).encode()
     target = _owner_path(data_dir)
-    tmp = target.with_name(f"{OWNER_NAME}.tmp-{os.getpid()}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        try:
-            os.write(fd, payload)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except OSError:  # only a courtesy for a refused writer's message: the lock itself is what counts
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    with contextlib.suppress(OSError):  # only a courtesy for a refused writer's message: the lock is what counts
+        write_small_file(target, payload, target.with_name(f"{OWNER_NAME}.tmp-{os.getpid()}"))
 
 
 def _remove_owner(data_dir: Path) -> None:
@@ -188,14 +179,6 @@ def in_use_message(data_dir: Path, owner: LockOwner | None) -> str:
                 "this change there. Nothing was changed.")
     who = owner.describe() if owner is not None else "another Second Opinion window or command"
     return f"The data folder {data_dir} is being changed by {who}; try again when it has finished. Nothing was changed."
-
-
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
 
 
 class FolderLock:
@@ -369,7 +352,7 @@ def acquire(
             if swapping is not None:  # a restore has the old folder aside and the new one not yet in place
                 raise Timeout(str(lock_path(data_dir)))
             ensure_data_dir(data_dir)  # made 0700 when new; says why it cannot be made or used
-            before = _identity(data_dir)
+            before = identity(data_dir)
             file_lock = _new_file_lock(lock_path(data_dir))
             file_lock.acquire(timeout=0)
         except Timeout:
@@ -386,7 +369,7 @@ def acquire(
             continue
         except OSError as exc:
             raise _cannot_lock(data_dir, exc) from exc
-        if before is None or _identity(data_dir) != before:
+        if before is None or identity(data_dir) != before:
             # a restore swapped the folder while we were locking: what we hold is the old folder's lock
             with contextlib.suppress(OSError, RuntimeError):
                 file_lock.release(force=True)

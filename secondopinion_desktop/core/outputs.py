@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 
 from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.fsutil import identity
 
 STDOUT = "-"  # the command-line spelling of "write it to standard output"
 
@@ -23,25 +24,17 @@ class OutputPathError(SecondOpinionError):
     """The place chosen for a packet, backup or export cannot be used."""
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
 def is_inside(path: Path | str, folder: Path | str) -> bool:
     """True when ``path`` is ``folder`` or lies below it, once links are followed (``path`` need not exist)."""
     real = Path(os.path.realpath(Path(path).expanduser().absolute()))
     real_folder = Path(os.path.realpath(Path(folder).expanduser().absolute()))
     if real == real_folder or real_folder in real.parents:
         return True
-    target = _identity(real_folder)
+    target = identity(real_folder)
     if target is None:
         return False
     for candidate in (real, *real.parents):  # the same folder reached by another name (bind mount, letter case)
-        if _identity(candidate) == target:
+        if identity(candidate) == target:
             return True
     return False
 

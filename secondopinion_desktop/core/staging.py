@@ -22,6 +22,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from secondopinion_desktop.core.fsutil import write_small_file
+
 PLACES_DIR = ".staging-places"
 BACKUP, EXPORT, RESTORE = "backup", "export", "restore"
 _NOTE = re.compile(r"^(\d+)-[0-9a-f]{8}\.json$")
@@ -43,14 +45,7 @@ def note_place(data_dir: Path | str, place: Path | str, kind: str) -> Path | Non
     payload = json.dumps({"kind": kind, "place": os.fsdecode(Path(place).absolute())}).encode()  # ASCII escapes
     try:
         root.mkdir(mode=0o700, exist_ok=True)
-        tmp = root / f".{name}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        try:
-            os.write(fd, payload)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, root / name)
+        write_small_file(root / name, payload, root / f".{name}.tmp")
     except OSError:
         return None
     return root / name

@@ -5,26 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from helpers.folders import make_folder_at
 from secondopinion_desktop.core.db import SCHEMA_HEAD, SCHEMA_REVISIONS, open_data_folder, read_schema_revision
-
-
-def make_folder_at(path: Path, revision: str) -> None:
-    """A data folder whose database was made by an older version (stopped at ``revision``)."""
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine
-
-    from secondopinion_desktop.core.db import MIGRATIONS_DIR
-
-    path.mkdir(mode=0o700)
-    engine = create_engine(f"sqlite:///{path / 'secondopinion.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-        connection.commit()
-    engine.dispose()
 
 
 def test_a_folder_from_the_first_version_is_upgraded_with_its_records_kept(tmp_path: Path) -> None:

@@ -302,22 +302,11 @@ def test_restore_into_a_mount_point_says_why_and_changes_nothing(tmp_path: Path,
 def test_a_reading_command_brings_an_older_folder_up_to_date_under_the_lock(tmp_path: Path, capsys,
                                                                              holder_of) -> None:
     """A read-only open cannot read an older schema; the command upgrades it first, as a writer (taking the lock)."""
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine
-
-    from secondopinion_desktop.core.db import MIGRATIONS_DIR, SCHEMA_HEAD, read_schema_revision
+    from helpers.folders import make_folder_at
+    from secondopinion_desktop.core.db import SCHEMA_HEAD, read_schema_revision
 
     data = tmp_path / "old"
-    data.mkdir(mode=0o700)
-    engine = create_engine(f"sqlite:///{data / 'secondopinion.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.connect() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004_imaging_files")
-        connection.commit()
-    engine.dispose()
+    make_folder_at(data, "0004_imaging_files")
 
     window = holder_of(data, "window")  # while another window has it, the upgrade (a change) is refused
     code, out, err = run(capsys, "records", "list", "--data-dir", str(data))
