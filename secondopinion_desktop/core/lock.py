@@ -394,6 +394,35 @@ def _restore_mid_swap(data_dir: Path) -> Path | None:
     return None
 
 
+# A command (a `records add`, a backup) is usually done within moments: a window waits that long for it.
+WINDOW_WAIT_SECONDS = 5.0
+
+
+def acquire_for_window(data_dir: Path | str, *, wait: float | None = None) -> FolderLock | None:
+    """The window's lock on ``data_dir``, kept for as long as it has the folder open; None when another window
+    (or a command still running after ``wait`` seconds, a few by default) holds it. Raises DataFolderError
+    (saying why: a read-only disk, a folder that cannot be made) or OSError when the folder cannot be locked."""
+    if wait is None:
+        wait = min(WINDOW_WAIT_SECONDS, default_wait())
+    try:
+        return acquire(data_dir, WINDOW, wait=wait)
+    except FolderInUseError:
+        return None
+
+
+def refusal(data_dir: Path | str) -> tuple[str, str]:
+    """(title, message) for a window that another window, or a command, keeps from opening ``data_dir``."""
+    owner = read_owner(Path(data_dir))
+    if owner is None or owner.is_window:
+        which = f" (process {owner.pid})" if owner is not None else ""
+        return ("Second Opinion is already open",
+                f"Second Opinion is already open on this data folder{which}. "
+                "Close it first — two windows must never write the same records.")
+    return ("The records are being changed",
+            f"This data folder is being changed by {owner.describe()}. "
+            "Try again when it has finished — two programs must never write the same records.")
+
+
 def try_acquire(data_dir: Path | str, purpose: str) -> FolderLock | None:
     """``acquire`` without waiting; None when another window or command holds the folder."""
     try:

@@ -161,9 +161,7 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
     """Show the window at once, open the data folder in the background, then fill the window."""
     from secondopinion_desktop.ui.jobs import run_in_background
     from secondopinion_desktop.ui.main_window import MainWindow
-    from secondopinion_desktop.ui.safety.lock import (
-        acquire_folder_lock, lock_owner_text, lock_owner_title, release_folder_lock,
-    )
+    from secondopinion_desktop.core.lock import acquire_for_window, refusal
 
     lock = None
     if not demo:  # the demo folder is a fresh temporary folder of its own
@@ -173,7 +171,7 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
         from secondopinion_desktop.core.errors import DataFolderError, ReadOnlyFolderError
 
         try:
-            lock = acquire_folder_lock(target)
+            lock = acquire_for_window(target)
         except ReadOnlyFolderError:
             lock = None  # nothing can change there anyway: opening it reports why
         except (OSError, DataFolderError) as exc:  # never a window writing without the lock
@@ -184,7 +182,7 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
             return 1
         else:
             if lock is None:  # never two windows writing the same records
-                message, title = lock_owner_text(target), lock_owner_title(target)
+                title, message = refusal(target)
                 print(f"secondopinion: error: {message}", file=sys.stderr)
                 QMessageBox.critical(None, title, message)
                 return 1
@@ -220,6 +218,7 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
         shiboken6.delete(window)  # now, on this thread: never left for the garbage collector
         if folder is not None:
             folder.close()  # type: ignore[attr-defined]
-        release_folder_lock(lock)
+        if lock is not None:
+            lock.release()
         if opened.get("demo_dir") is not None:
             shutil.rmtree(opened["demo_dir"], ignore_errors=True)  # type: ignore[arg-type]

@@ -87,7 +87,7 @@ def launch_window(data_dir: Path) -> bool:
 def open_person(parent: QWidget, data_dir: Path, current: Path | None) -> bool:
     """Open the records in ``data_dir`` in a new window, unless they are already open; True when launched."""
     from secondopinion_desktop.core.people import same_folder, summarize_folder
-    from secondopinion_desktop.ui.safety.lock import acquire_folder_lock, release_folder_lock
+    from secondopinion_desktop.core.lock import acquire_for_window
 
     data_dir = Path(data_dir).absolute()
     if current is not None and same_folder(data_dir, current):
@@ -104,7 +104,7 @@ def open_person(parent: QWidget, data_dir: Path, current: Path | None) -> bool:
                             "secondopinion.db, or use File → New person… to start a new one.")
         return False
     try:
-        lock = acquire_folder_lock(data_dir, wait=0.0)  # only a look: the new window takes it
+        lock = acquire_for_window(data_dir, wait=0.0)  # only a look: the new window takes it
     except Exception as exc:  # noqa: BLE001 - a DataFolderError or OSError: the folder cannot be locked
         from secondopinion_desktop.core.errors import DataFolderError
 
@@ -117,7 +117,7 @@ def open_person(parent: QWidget, data_dir: Path, current: Path | None) -> bool:
         whose = f"{summary.name}'s records are" if summary is not None and summary.name else "These records are"
         QMessageBox.information(parent, "Already open", f"{whose} already open in another window.")
         return False
-    release_folder_lock(lock)  # the new window takes it
+    lock.release()  # the new window takes it
     if not launch_window(data_dir):
         QMessageBox.warning(parent, "Cannot open", "A new window could not be started.")
         return False

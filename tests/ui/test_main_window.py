@@ -164,11 +164,11 @@ def test_run_gui_demo_fills_a_throwaway_folder_and_deletes_it(tmp_path) -> None:
 
 
 def test_a_second_window_on_the_same_folder_is_refused(tmp_path) -> None:
-    from secondopinion_desktop.ui.safety.lock import acquire_folder_lock, release_folder_lock
+    from secondopinion_desktop.core.lock import acquire_for_window
 
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
-    lock = acquire_folder_lock(data)  # this test process plays the first window
+    lock = acquire_for_window(data)  # this test process plays the first window
     assert lock is not None
     try:
         seen, stderr = run_driver(str(data))
@@ -178,7 +178,7 @@ def test_a_second_window_on_the_same_folder_is_refused(tmp_path) -> None:
         assert len(errors) == 1 and "already open" in errors[0]
         assert not (data / "secondopinion.db").exists(), "the refused window never opened the database"
     finally:
-        release_folder_lock(lock)
+        lock.release()
     seen, _ = run_driver(str(data))
     assert seen["code"] == 0 and seen["path"] == str(data)
 

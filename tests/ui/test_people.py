@@ -88,7 +88,7 @@ def test_recent_menu_shows_each_person_and_opens_them(qtbot, demo_folder, tmp_pa
 
 def test_open_another_person_refuses_what_is_not_theirs_to_open(qtbot, demo_folder, tmp_path, launched,
                                                                  messages, monkeypatch) -> None:
-    from secondopinion_desktop.ui.safety.lock import acquire_folder_lock, release_folder_lock
+    from secondopinion_desktop.core.lock import acquire_for_window
 
     window = open_window(qtbot, demo_folder)
     stranger = tmp_path / "photos"
@@ -105,13 +105,13 @@ def test_open_another_person_refuses_what_is_not_theirs_to_open(qtbot, demo_fold
         chosen.append(folder)
         qtbot.keyClick(window.tabs.tabBar(), Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)  # Ctrl+O
         assert expected in messages[-1]
-    lock = acquire_folder_lock(ruth)  # another window has Ruth's records open
+    lock = acquire_for_window(ruth)  # another window has Ruth's records open
     try:
         chosen.append(ruth)
         qtbot.keyClick(window.tabs.tabBar(), Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
         assert messages[-1] == "Ruth Ng's records are already open in another window."
     finally:
-        release_folder_lock(lock)
+        lock.release()
     assert launched == []
     qtbot.keyClick(window.tabs.tabBar(), Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
     assert launched == [ruth.absolute()]

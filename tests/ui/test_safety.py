@@ -13,15 +13,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from helpers.dialogs import on_next_dialog
 from secondopinion_desktop.ui.safety import autobackup, dialogs
-from secondopinion_desktop.ui.safety.lock import (
-    acquire_folder_lock,
-    lock_owner_pid,
-    lock_owner_text,
-    lock_path,
-    release_folder_lock,
-)
+from secondopinion_desktop.core.lock import acquire_for_window, lock_path, read_owner, refusal
 
 JOB_TIMEOUT = 60_000
+
+
+def owner_pid(data_dir: Path) -> int | None:
+    owner = read_owner(data_dir)
+    return owner.pid if owner is not None else None
 
 
 def close_message(box: QMessageBox | None) -> str:
@@ -43,21 +42,21 @@ def record_titles(folder) -> list[str]:
 
 
 def test_second_lock_on_the_same_folder_is_refused_until_the_first_is_released(tmp_path: Path) -> None:
-    first = acquire_folder_lock(tmp_path / "data")
+    first = acquire_for_window(tmp_path / "data")
     assert first is not None and first.locked
     assert lock_path(tmp_path / "data").is_file()
     assert oct(lock_path(tmp_path / "data").stat().st_mode & 0o777) == "0o600"
-    assert acquire_folder_lock(tmp_path / "data", wait=0) is None, "a second writer on the same folder is refused"
-    text = lock_owner_text(tmp_path / "data")
+    assert acquire_for_window(tmp_path / "data", wait=0) is None, "a second writer on the same folder is refused"
+    text = refusal(tmp_path / "data")[1]
     assert text == (
         f"Second Opinion is already open on this data folder (process {__import__('os').getpid()}). "
         "Close it first — two windows must never write the same records."
     )
-    release_folder_lock(first)
-    assert lock_owner_pid(tmp_path / "data") is None
-    again = acquire_folder_lock(tmp_path / "data")
+    first.release()
+    assert owner_pid(tmp_path / "data") is None
+    again = acquire_for_window(tmp_path / "data")
     assert again is not None
-    release_folder_lock(again)
+    again.release()
 
 
 def test_a_folder_that_cannot_be_created_raises_rather_than_claiming_another_window(tmp_path: Path) -> None:
@@ -65,14 +64,14 @@ def test_a_folder_that_cannot_be_created_raises_rather_than_claiming_another_win
     from secondopinion_desktop.core.errors import DataFolderError
 
     with pytest.raises((OSError, DataFolderError)):
-        acquire_folder_lock(tmp_path / "file" / "data")
+        acquire_for_window(tmp_path / "file" / "data")
 
 
 def test_other_folders_are_not_blocked(tmp_path: Path) -> None:
-    one, two = acquire_folder_lock(tmp_path / "one"), acquire_folder_lock(tmp_path / "two")
+    one, two = acquire_for_window(tmp_path / "one"), acquire_for_window(tmp_path / "two")
     assert one is not None and two is not None
-    release_folder_lock(one)
-    release_folder_lock(two)
+    one.release()
+    two.release()
 
 
 _HOLD = (
@@ -90,19 +89,19 @@ def test_a_lock_left_by_a_killed_window_is_free_at_once(tmp_path: Path) -> None:
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert holder.stdout.readline().strip() == b"held"
-        assert acquire_folder_lock(data, wait=0) is None
-        assert lock_owner_pid(data) == holder.pid
-        assert f"(process {holder.pid})" in lock_owner_text(data)
+        assert acquire_for_window(data, wait=0) is None
+        assert owner_pid(data) == holder.pid
+        assert f"(process {holder.pid})" in refusal(data)[1]
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
         holder.stdin.close()
         holder.stdout.close()
-    assert lock_owner_pid(data) is None, "a dead process's name is not shown as the owner"
-    taken = acquire_folder_lock(data, wait=0)
+    assert owner_pid(data) is None, "a dead process's name is not shown as the owner"
+    taken = acquire_for_window(data, wait=0)
     assert taken is not None, "a crashed window's lock does not lock the user out"
-    assert lock_owner_pid(data) == __import__("os").getpid()
-    release_folder_lock(taken)
+    assert owner_pid(data) == __import__("os").getpid()
+    taken.release()
 
 
 def test_a_window_says_which_command_is_changing_the_folder(tmp_path: Path) -> None:
@@ -111,8 +110,8 @@ def test_a_window_says_which_command_is_changing_the_folder(tmp_path: Path) -> N
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert holder.stdout.readline().strip() == b"held"
-        assert acquire_folder_lock(data, wait=0) is None
-        assert lock_owner_text(data) == (
+        assert acquire_for_window(data, wait=0) is None
+        assert refusal(data)[1] == (
             f"This data folder is being changed by the command “secondopinion import-imaging” (process "
             f"{holder.pid}). Try again when it has finished — two programs must never write the same records."
         )
@@ -366,7 +365,7 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
     asked: list[str] = []
     monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text, yes: asked.append(text) or True)
     holder = {"folder": demo_folder}
-    lock = acquire_folder_lock(demo_folder.path)
+    lock = acquire_for_window(demo_folder.path)
     assert lock is not None
     runner = dialogs.RestoreRunner(None, demo_folder, lock)
     events = wire(runner, holder)
@@ -390,10 +389,10 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
         assert "restored from saved.zip" in text and "before-restore" in text, "the previous data was kept"
         assert relocked == [], "the window's lock moved into the restored folder with the swap: the same lock"
         assert lock.locked and runner.lock is lock
-        assert lock_owner_pid(demo_folder.path) == __import__("os").getpid()
-        assert acquire_folder_lock(demo_folder.path, wait=0) is None, "still one window per folder after a restore"
-        release_folder_lock(lock)
-        assert lock_owner_pid(demo_folder.path) is None
+        assert owner_pid(demo_folder.path) == __import__("os").getpid()
+        assert acquire_for_window(demo_folder.path, wait=0) is None, "still one window per folder after a restore"
+        lock.release()
+        assert owner_pid(demo_folder.path) is None
     finally:
         if reopened is not None:
             reopened.close()
@@ -464,14 +463,13 @@ def test_restore_question_warns_about_someone_else_s_records(tmp_path: Path) -> 
 def test_the_lock_file_is_private(tmp_path: Path) -> None:
     import stat
 
-    from secondopinion_desktop.ui.safety.lock import acquire_folder_lock, lock_path, release_folder_lock
 
-    lock = acquire_folder_lock(tmp_path / "data")
+    lock = acquire_for_window(tmp_path / "data")
     try:
         assert lock is not None
         assert stat.S_IMODE(lock_path(tmp_path / "data").stat().st_mode) == 0o600
     finally:
-        release_folder_lock(lock)
+        lock.release()
 
 
 def test_back_up_into_the_data_folder_is_refused(qtbot, demo_folder) -> None:

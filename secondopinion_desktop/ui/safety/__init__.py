@@ -1,1 +1,1 @@
-"""Keeping the records safe from the window: backups, restore, data checks and the one-instance lock."""
+"""Keeping the records safe from the window: backups, restore and data checks (the folder lock is core's, core/lock.py)."""

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.jobs import Job, JobControl, start_job
-from secondopinion_desktop.ui.safety.lock import lock_owner_text, reacquire_folder_lock
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.db import DataFolder
@@ -420,10 +419,13 @@ class RestoreRunner(QObject):
             except Exception as exc:  # noqa: BLE001 - reported on the GUI thread after reopening
                 error = exc
             if lock is not None:
-                new_lock = reacquire_folder_lock(lock, data_dir)
+                from secondopinion_desktop.core.lock import acquire_for_window, refusal
+
+                # the restore moves the window's lock into the restored folder; one it could not keep is taken again
+                new_lock = lock if lock.locked else acquire_for_window(data_dir, wait=0.0)
                 self._new_lock = new_lock
                 if new_lock is None:
-                    return result, error, None, DataFolderError(lock_owner_text(data_dir))
+                    return result, error, None, DataFolderError(refusal(data_dir)[1])
             try:
                 return result, error, open_data_folder(data_dir), None
             except Exception as exc:  # noqa: BLE001
