@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False it never took (processEvents, among others);
-# the test helpers call such bindings thousands of times. Pin them as the app does (see ui/gc_guard.py).
+# the test helpers call such bindings thousands of times. Pin them as the app does (see ui/refpin.py).
 from secondopinion_desktop.ui.refpin import pin_singletons  # noqa: E402 - imports no Qt
 
 pin_singletons(3_000_000)
