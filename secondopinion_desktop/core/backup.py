@@ -421,19 +421,30 @@ def summarize_backup(archive: Path | str) -> FolderSummary | None:
         return summarize_database(copy)
 
 
-def automatic_backup(folder: DataFolder, *, keep: int = 7, now: dt.datetime | None = None) -> Path | None:
+def automatic_backup_due(folder: DataFolder, *, now: dt.datetime | None = None) -> bool:
+    """True when ``backups/`` holds no automatic backup from today yet."""
+    where = folder.path / BACKUPS_DIR
+    today = (now or dt.datetime.now()).strftime("%Y%m%d")
+    try:
+        names = [p.name for p in where.iterdir() if _is_automatic(p.name)]
+    except OSError:
+        return True
+    return not any(_AUTOMATIC_NAME.match(name).group(1) == today for name in names)  # type: ignore[union-attr]
+
+
+def automatic_backup(folder: DataFolder, *, keep: int = 7, now: dt.datetime | None = None,
+                     progress: Progress | None = None, cancelled: IsCancelled | None = None) -> Path | None:
     """Back up into ``backups/`` at most once per calendar day; keep the newest ``keep`` automatic backups.
 
-    Returns the new archive, or None when there already is one from today.
+    Returns the new archive, or None when there already is one from today. ``progress`` and ``cancelled`` as
+    for ``create_backup`` (a cancel leaves nothing and raises BackupCancelled).
     """
     now = now or dt.datetime.now()
-    where = _private_dir(folder.path / BACKUPS_DIR)
-    today = now.strftime("%Y%m%d")
-    automatic = sorted((p for p in where.iterdir() if _is_automatic(p.name)), key=lambda p: p.name)
-    if any(_AUTOMATIC_NAME.match(p.name).group(1) == today for p in automatic):  # type: ignore[union-attr]
+    if not automatic_backup_due(folder, now=now):
         return None
+    where = _private_dir(folder.path / BACKUPS_DIR)
     out = where / f"{BACKUP_PREFIX}{_stamp(now)}{_person_part(folder)}.zip"
-    create_backup(folder, out)
+    create_backup(folder, out, progress=progress, cancelled=cancelled)
     automatic = sorted((p for p in where.iterdir() if _is_automatic(p.name)), key=lambda p: p.name)
     for old in automatic[: max(len(automatic) - max(keep, 1), 0)]:
         with contextlib.suppress(FileNotFoundError):

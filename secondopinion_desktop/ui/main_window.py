@@ -32,6 +32,8 @@ class MainWindow(QMainWindow):
         self.folder: DataFolder | None = None
         self.packet_dialog: QWidget | None = None
         self.folder_lock = None  # set by ui/app.py; a restore replaces it
+        self._shut_down = False  # the tabs have been shut down by a close
+        self._close_backup = None  # the job saving today's backup while the window closes
         self.restore_runner = None
         self.demo = demo
         self.person_name = ""
@@ -390,19 +392,42 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.save_settings()
-        if self.guidance_tab is not None:
-            self.guidance_tab.shutdown()
-        if self.appointments_tab is not None:
-            self.appointments_tab.shutdown()
-        if self.records_tab is not None:
-            self.records_tab.shutdown()
-        if self.restore_runner is not None and not self.restore_runner.done:
-            from PySide6.QtCore import QThreadPool
+        from PySide6.QtCore import QThread, QThreadPool
 
-            QThreadPool.globalInstance().waitForDone(60_000)
-        if self.folder is not None and not self.demo:
-            from secondopinion_desktop.ui.safety.autobackup import backup_on_close
+        looping = QThread.currentThread().loopLevel() > 0  # False once the application has stopped (a signal)
+        if self._close_backup is not None:  # today's backup is being saved: the window closes when it is done
+            if looping:
+                event.ignore()
+                return
+            self._close_backup.cancel()  # the application is stopping: skip it, and wait for it to let go
+            QThreadPool.globalInstance().waitForDone(30_000)
+            self._close_backup = None
+        if not self._shut_down:
+            self._shut_down = True
+            self.save_settings()
+            if self.guidance_tab is not None:
+                self.guidance_tab.shutdown()
+            if self.appointments_tab is not None:
+                self.appointments_tab.shutdown()
+            if self.records_tab is not None:
+                self.records_tab.shutdown()
+            if self.restore_runner is not None and not self.restore_runner.done:
+                QThreadPool.globalInstance().waitForDone(60_000)
+            if self.folder is not None and not self.demo:
+                from secondopinion_desktop.ui.safety.autobackup import backup_on_close, start_backup_on_close
 
-            backup_on_close(self.folder)  # at most once a day; never raises
+                if looping:  # off the GUI thread, with progress: a big vault never freezes the window
+                    self._close_backup = start_backup_on_close(self, self.folder, self._close_backup_done)
+                    if self._close_backup is not None:
+                        event.ignore()
+                        return
+                else:
+                    backup_on_close(self.folder)  # at most once a day; never raises
+        self._shut_down = False  # closed: shown again, it would shut down again on its next close
         super().closeEvent(event)
+
+    def _close_backup_done(self) -> None:
+        self._close_backup = None
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, self.close)  # now the window closes for real

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QDialog, QDialogButtonBox, QFormLayout, QLabel, QProgressDialog, QSpinBox, QVBoxLayout, QWidget,
+)
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.db import DataFolder
@@ -34,21 +37,66 @@ def set_backups_to_keep(keep: int) -> None:
     settings.sync()
 
 
-def backup_on_close(folder: DataFolder, keep: int | None = None) -> Path | None:
+def backup_on_close(folder: DataFolder, keep: int | None = None, *, progress: Any = None,
+                    cancelled: Any = None) -> Path | None:
     """Write today's automatic backup into ``backups/`` unless there already is one; never raises.
 
-    Returns the new archive, or None when none was due or it failed (the failure is written to stderr: a
-    failed automatic backup must never stop the window from closing).
+    Returns the new archive, or None when none was due, it was skipped (``cancelled``) or it failed (the
+    failure is written to stderr: a failed automatic backup must never stop the window from closing).
     """
+    from secondopinion_desktop.core.backup import BackupCancelled
+
     try:
         from secondopinion_desktop.core.backup import automatic_backup
 
-        return automatic_backup(folder, keep=backups_to_keep() if keep is None else keep)
+        return automatic_backup(folder, keep=backups_to_keep() if keep is None else keep, progress=progress,
+                                cancelled=cancelled)
+    except BackupCancelled:
+        print("secondopinion: today's automatic backup was skipped", file=sys.stderr)
+        return None
     except Exception as exc:  # noqa: BLE001 - closing must go on whatever happened
         print(f"secondopinion: warning: the automatic backup failed: {exc}", file=sys.stderr)
         if not _is_user_error(exc):
             traceback.print_exc(file=sys.stderr)
         return None
+
+
+PROGRESS_STEPS = 1000
+
+
+def start_backup_on_close(window: QWidget, folder: DataFolder, done: Callable[[], None]) -> Any:
+    """Today's automatic backup, off the GUI thread, with a progress dialog on ``window`` whose button skips it;
+    ``done()`` runs on the GUI thread when it is over (made, skipped or failed). Returns the job, or None (and
+    ``done`` is not called) when no backup is due today."""
+    from secondopinion_desktop.core.backup import automatic_backup_due
+    from secondopinion_desktop.ui.jobs import start_job
+
+    if not automatic_backup_due(folder):
+        return None
+    progress = QProgressDialog("Saving today's backup of your records…", "Skip", 0, PROGRESS_STEPS, window)
+    progress.setObjectName("closeBackupProgress")
+    progress.setWindowTitle("Closing Second Opinion")
+    progress.setWindowModality(Qt.WindowModality.WindowModal)
+    progress.setMinimumDuration(300)
+    progress.setAutoClose(False)
+    progress.setAutoReset(False)
+    progress.setValue(0)
+
+    def work(control: Any) -> Path | None:
+        def report(n: int, total: int, *_rest: Any) -> None:
+            control.progress(int(n) * PROGRESS_STEPS // max(int(total), 1), PROGRESS_STEPS)
+
+        return backup_on_close(folder, progress=report, cancelled=control.cancelled)
+
+    def over(_result: object = None) -> None:
+        progress.reset()
+        progress.hide()
+        progress.deleteLater()
+        done()
+
+    job = start_job(work, over, over, lambda n, total: progress.setValue(int(n)), parent=window)
+    progress.canceled.connect(job.cancel)
+    return job
 
 
 def _is_user_error(exc: BaseException) -> bool:
