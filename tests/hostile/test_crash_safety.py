@@ -30,7 +30,8 @@ import secondopinion_desktop.core.db, secondopinion_desktop.core.records
 import secondopinion_desktop.core.imaging.importer, secondopinion_desktop.core.imaging.scan
 import secondopinion_desktop.core.packet.build, secondopinion_desktop.core.packet.story
 import secondopinion_desktop.core.packet.appendix
-import reportlab.platypus, pypdf, pydicom, PIL.Image
+import secondopinion_desktop.core.lock, secondopinion_desktop.core.staging, secondopinion_desktop.core.fsutil
+import reportlab.platypus, pypdf, pydicom, PIL.Image, filelock
 try:
     import secondopinion_desktop.core.backup
 except ImportError:
@@ -186,11 +187,15 @@ def _sweep(base: Path, name: str, make_args, n: int, check_out) -> int:  # type:
         shutil.copytree(base / "data", target / "data")
         return target / "data", target / "out"
 
-    data, out = copy(-1)
-    killed, duration, _ = _run(make_args(data, out), None)
-    assert not killed
-    check_folder(data)
-    check_out(out)
+    durations = []
+    for warm_up in (-1, -2):  # the shorter of two uncrashed runs: the first may pay for cold caches alone
+        data, out = copy(warm_up)
+        killed, duration, _ = _run(make_args(data, out), None)
+        assert not killed
+        check_folder(data)
+        check_out(out)
+        durations.append(duration)
+    duration = min(durations)
     # A slightly wider window than one run: the kill also lands before the first write and after the last.
     delays = [duration * (0.02 + 1.05 * i / (n - 1)) for i in range(n)]
     copies = [copy(i) for i in range(n)]
