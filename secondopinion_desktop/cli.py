@@ -614,6 +614,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = f" ({exc.filename})" if exc.filename else ""
             _say(f"{PROG}: error: {exc.strerror or exc}{where}", file=sys.stderr)
             return 1
+        from secondopinion_desktop.core.log import log_failure, start_logging
+
+        if start_logging() is not None:  # a bug: its type and place go in the log (never the person's data)
+            log_failure(f"command {_purpose(args) if getattr(args, 'command', None) else 'window'} failed", exc)
         raise
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -35,6 +35,8 @@ _SCREEN_CONFIG.write_text(json.dumps({"screens": [{
 os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN_CONFIG}"
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX / "config")
 os.environ["XDG_DATA_HOME"] = str(_SANDBOX / "data")
+os.environ["XDG_STATE_HOME"] = str(_SANDBOX / "state")
+os.environ["SECONDOPINION_LOG_DIR"] = str(_SANDBOX / "log")  # the app's log, never the developer's own
 os.environ.pop("SECONDOPINION_DATA_DIR", None)
 
 

@@ -57,13 +57,19 @@ def show_unexpected_error(exc_type: type[BaseException], exc: BaseException, tb:
         if QApplication.instance() is not None:
             QMessageBox.warning(QApplication.activeWindow(), "Cannot save", str(explained))
         return
+    from secondopinion_desktop.core.log import log_failure, start_logging
+
     details = "".join(traceback.format_exception(exc_type, exc, tb))
     sys.stderr.write(details)
+    written = start_logging()
+    log_failure("unexpected error in the window", exc)
     if QApplication.instance() is None:
         return
+    where = (f"\n\nWhat happened is written down, without any of your data, in {written}."
+             if written is not None else "")
     box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
                       "Second Opinion hit an unexpected problem. Your saved records are safe.\n\n"
-                      f"{exc_type.__name__}: {exc}")
+                      f"{exc_type.__name__}: {exc}{where}")
     box.setDetailedText(details)
     box.exec()
 
@@ -108,7 +114,10 @@ def quit_on_signals(app: QApplication) -> Callable[[], None]:
 
 def run_gui(data_dir: str | None = None, demo: bool = False) -> int:
     """Open the main window; returns the process exit code."""
+    from secondopinion_desktop.core.log import start_logging
+
     app = make_application()
+    start_logging()  # ids, operation names and exception types only: never the person's data
     previous_hook, sys.excepthook = sys.excepthook, show_unexpected_error
     restore_signals = quit_on_signals(app)
     settings_dir = None

@@ -335,11 +335,27 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.check_action)
         for action in (self.backup_action, self.restore_action, self.check_action, self.profile_action):
             action.setEnabled(False)
+        self.log_folder_action = QAction("Open &log folder", self)
+        self.log_folder_action.setObjectName("openLogFolderAction")
+        self.log_folder_action.triggered.connect(lambda: self.open_log_folder())
+        help_menu.addAction(self.log_folder_action)
         about = QAction(f"&About {APP_NAME}", self)
         about.setObjectName("aboutAction")
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
         self.about_action = about
+
+    def open_log_folder(self) -> None:
+        """Help → Open log folder: where the app writes down what went wrong (never the person's data)."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from secondopinion_desktop.core.log import log_dir
+
+        folder = log_dir()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            QMessageBox.information(self, "Log folder", f"The log is in {folder}.")
 
     def about_text(self) -> str:
         return (
