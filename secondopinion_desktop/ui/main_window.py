@@ -411,14 +411,16 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import QThread, QThreadPool
 
         looping = QThread.currentThread().loopLevel() > 0  # False once the application has stopped (a signal)
+        skipped_backup = False
         if self._close_backup is not None:  # today's backup is being saved: the window closes when it is done
             if looping:
                 event.ignore()
                 return
-            self._close_backup.cancel()  # the application is stopping: skip it, and wait for it to let go
-            QThreadPool.globalInstance().waitForDone(30_000)
+            self._close_backup.cancel()  # the application is stopping: skip it (waited for below)
             self._close_backup = None
-        if not self._shut_down:
+            skipped_backup = True
+        first_close = not self._shut_down
+        if first_close:
             self._shut_down = True
             self.save_settings()
             if self.guidance_tab is not None:
@@ -427,18 +429,19 @@ class MainWindow(QMainWindow):
                 self.appointments_tab.shutdown()
             if self.records_tab is not None:
                 self.records_tab.shutdown()
-            if self.restore_runner is not None and not self.restore_runner.done:
-                QThreadPool.globalInstance().waitForDone(60_000)
-            if self.folder is not None and not self.demo:
-                from secondopinion_desktop.ui.safety.autobackup import backup_on_close, start_backup_on_close
+        restoring = self.restore_runner is not None and not self.restore_runner.done
+        if skipped_backup or (first_close and restoring):
+            QThreadPool.globalInstance().waitForDone(60_000)  # once: the job must let go of the folder first
+        if first_close and self.folder is not None and not self.demo:
+            from secondopinion_desktop.ui.safety.autobackup import backup_on_close, start_backup_on_close
 
-                if looping:  # off the GUI thread, with progress: a big vault never freezes the window
-                    self._close_backup = start_backup_on_close(self, self.folder, self._close_backup_done)
-                    if self._close_backup is not None:
-                        event.ignore()
-                        return
-                else:
-                    backup_on_close(self.folder)  # at most once a day; never raises
+            if looping:  # off the GUI thread, with progress: a big vault never freezes the window
+                self._close_backup = start_backup_on_close(self, self.folder, self._close_backup_done)
+                if self._close_backup is not None:
+                    event.ignore()
+                    return
+            else:
+                backup_on_close(self.folder)  # at most once a day; never raises
         self._shut_down = False  # closed: shown again, it would shut down again on its next close
         super().closeEvent(event)
 

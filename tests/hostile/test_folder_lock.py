@@ -241,22 +241,23 @@ def test_a_failed_command_on_a_new_folder_leaves_no_folder_behind(tmp_path: Path
     assert not new.exists(), "the folder made only to be locked is removed again"
 
 
-def test_the_real_window_holds_the_folder_against_a_restore(filled: Path, tmp_path: Path, capsys, python: str) -> None:
+def test_the_real_window_holds_the_folder_against_a_restore(qtbot, filled: Path, tmp_path: Path, capsys,
+                                                           python: str) -> None:
     """The issue's reproduction with the window itself: `restore` while it is open is refused."""
     archive = tmp_path / "saved.zip"
     assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SECONDOPINION_NO_AUTOBACKUP": "1"}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     window = subprocess.Popen([python, "-m", "secondopinion_desktop", "--data-dir", str(filled)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def holds_it() -> bool:
+        owner = read_owner(filled)
+        return owner is not None and owner.is_window and owner.pid == window.pid
+
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and window.poll() is None:
-            owner = read_owner(filled)
-            if owner is not None and owner.is_window and owner.pid == window.pid:
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail(f"the window did not take the folder: {window.stderr.read().decode() if window.poll() is not None else ''}")
+        qtbot.waitUntil(lambda: holds_it() or window.poll() is not None, timeout=60_000)
+        if not holds_it():
+            pytest.fail(f"the window did not take the folder: {window.stderr.read().decode()}")
         before = fingerprint(filled)
         code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(filled))
         one_line(code, err, f"is open in the Second Opinion window (process {window.pid})")
