@@ -18,7 +18,15 @@ class SchemaTooNewError(DataFolderError):
 
 
 class ValidationError(SecondOpinionError, ValueError):
-    """Input that cannot be stored as given."""
+    """Input that cannot be stored as given.
+
+    ``field`` names the input at fault (``"title"``, ``"date"``, ``"facility"``…: the service's own parameter
+    name) when there is one, so a dialog can put the cursor there without reading the sentence.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFoundError(SecondOpinionError, LookupError):

@@ -117,6 +117,19 @@ class _Runnable(QRunnable):
 
 
 _running: set[Job] = set()
+_writer: QThreadPool | None = None
+
+
+def writer_pool() -> QThreadPool:
+    """The one worker that changes the data folder: database writes run one after another, in the order asked
+    (as Anki runs every collection task on one thread). Reads use the global pool and run alongside."""
+    global _writer
+    if _writer is None:
+        _writer = QThreadPool()
+        _writer.setObjectName("dataFolderWriter")
+        _writer.setMaxThreadCount(1)
+        _writer.setExpiryTimeout(-1)
+    return _writer
 
 
 def _finish(job: Job) -> None:
@@ -131,14 +144,17 @@ def start_job(
     on_failure: Callable[[BaseException], None],
     on_progress: Callable[[int, int], None] | None = None,
     parent: QObject | None = None,
+    *,
+    writes: bool = False,
 ) -> Job:
     """Run ``work(control)`` on the thread pool; one of the callbacks runs on the GUI thread when it ends.
 
     ``on_progress(done, total)`` runs on the GUI thread for each ``control.progress`` call before the end.
+    ``writes=True`` queues it on the one writer (``writer_pool``) instead.
     """
     job = Job(work, on_success, on_failure, on_progress, parent)
     _running.add(job)
-    QThreadPool.globalInstance().start(_Runnable(job))
+    (writer_pool() if writes else QThreadPool.globalInstance()).start(_Runnable(job))
     return job
 
 
@@ -154,3 +170,30 @@ def run_in_background(
 
 def running_jobs() -> int:
     return len(_running)
+
+
+def cancel_all() -> int:
+    """Ask every running job to stop (each leaves the folder as it was); returns how many were running."""
+    jobs = list(_running)
+    for job in jobs:
+        job.cancel()
+    return len(jobs)
+
+
+def wait_for_all(timeout_ms: int = 30_000) -> bool:
+    """Wait, once, for every job in the process (the writer and the global pool) to end; True if all did.
+    The work itself ends on its threads; the results are delivered when the event loop next turns."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    done = True
+    for pool in (writer_pool(), QThreadPool.globalInstance()):
+        left = max(0, int((deadline - time.monotonic()) * 1000))
+        done = pool.waitForDone(left) and done
+    return done
+
+
+def shut_down(timeout_ms: int = 30_000) -> bool:
+    """Cancel every job and wait for them once: the window's close and a restore use it."""
+    cancel_all()
+    return wait_for_all(timeout_ms)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractButton, QDialog, QDialogButtonBox
 from secondopinion_desktop.core.appointments import list_appointments
 from secondopinion_desktop.ui.appointments import dialogs
 from secondopinion_desktop.ui.appointments.questions import QuestionBankDialog
-from secondopinion_desktop.ui.appointments.widgets import show_error
+from secondopinion_desktop.ui.widgets.forms import show_error
 
 
 def factories(folder):

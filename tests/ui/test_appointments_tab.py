@@ -17,7 +17,7 @@ from secondopinion_desktop.core import directory, profile, treatments
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import ClinicianRole, TreatmentKind
 from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
-from secondopinion_desktop.ui.appointments.widgets import started_text
+from secondopinion_desktop.core.words import started_text
 
 DEMO_QUESTIONS = [
     "Do you agree with my diagnosis and the stage?",
@@ -721,7 +721,7 @@ def test_every_control_has_an_accessible_name(qtbot, demo_tab) -> None:
 
 
 def test_date_time_field_starts_unset_and_opens_its_calendar_from_the_keyboard(qtbot) -> None:
-    from secondopinion_desktop.ui.appointments.widgets import DateTimeField
+    from secondopinion_desktop.ui.widgets.dates import DateTimeField
 
     field = DateTimeField()
     qtbot.addWidget(field)

@@ -41,8 +41,8 @@ from secondopinion_desktop.core import directory, profile, treatments
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import ClinicianRole, TreatmentKind
-from secondopinion_desktop.ui.appointments.widgets import DateTimeField, add_row, error_label, show_error
-from secondopinion_desktop.ui.records.dialogs import DateField
+from secondopinion_desktop.ui.widgets.dates import DateField, DateTimeField
+from secondopinion_desktop.ui.widgets.forms import add_row, error_label, show_error
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 SPECIALTIES = (

@@ -26,7 +26,9 @@ from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
 from secondopinion_desktop.core.words import plural
-from secondopinion_desktop.ui.appointments.widgets import Autosave, set_placeholder, started_text
+from secondopinion_desktop.core.words import started_text
+from secondopinion_desktop.ui.widgets.autosave import Autosave
+from secondopinion_desktop.ui.widgets.forms import set_placeholder
 
 NOTE_SAVE_DELAY_MS = 1000
 NOTE_MAX_WAIT_MS = 3000

@@ -31,7 +31,8 @@ from secondopinion_desktop.core import questions as bank_svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
 from secondopinion_desktop.core.words import plural
-from secondopinion_desktop.ui.appointments.widgets import Autosave, set_placeholder
+from secondopinion_desktop.ui.widgets.autosave import Autosave
+from secondopinion_desktop.ui.widgets.forms import set_placeholder
 from secondopinion_desktop.ui.guidance.questions import WrappingTree
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 

@@ -54,7 +54,7 @@ from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.appointments.notes import NotesPane
 from secondopinion_desktop.ui.appointments.questions import QuestionsPane
-from secondopinion_desktop.ui.appointments.widgets import long_date, short_time, when_text
+from secondopinion_desktop.core.words import clock_24 as short_time, long_date, when_text
 from secondopinion_desktop.ui.jobs import Job, run_in_background
 
 log = logging.getLogger(__name__)

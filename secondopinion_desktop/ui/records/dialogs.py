@@ -62,6 +62,7 @@ from secondopinion_desktop.core.records import (
 )
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.records.style import human_size
+from secondopinion_desktop.ui.widgets.dates import DATE_PLACEHOLDER, DateField
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 # (shown text, stored value) of the usual imaging modalities; any other text can be typed.
@@ -76,7 +77,6 @@ MODALITIES: tuple[tuple[str, str], ...] = (
     ("Other", "Other"),
 )
 
-DATE_PLACEHOLDER = "YYYY-MM-DD"
 STATUS_BUTTON_TEXT = {
     RecordStatus.NEEDED: "&Needed",
     RecordStatus.REQUESTED: "&Requested",
@@ -122,100 +122,6 @@ def _key(text: str) -> str:
 
 def _iso(day: dt.date | None) -> str:
     return day.isoformat() if day else ""
-
-
-class DateField(QWidget):
-    """A YYYY-MM-DD line edit with a calendar button (the calendar also opens with Alt+Down in the edit).
-
-    The text is what the core parses; the calendar only helps to fill it in.
-    """
-
-    def __init__(self, object_name: str, accessible_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.edit = QLineEdit()
-        self.edit.setObjectName(object_name)
-        self.edit.setPlaceholderText(DATE_PLACEHOLDER)
-        self.edit.setAccessibleName(accessible_name)
-        self.edit.setAccessibleDescription("A date written year-month-day, for example 2024-03-15.")
-        self.edit.setClearButtonEnabled(True)
-        room = self.edit.fontMetrics().horizontalAdvance(f"{DATE_PLACEHOLDER} — empty means today")
-        self.edit.setMaximumWidth(room + 48)
-        self.edit.installEventFilter(self)
-        self.button = QToolButton()
-        self.button.setObjectName(f"{object_name}Calendar")
-        icon = QIcon.fromTheme("x-office-calendar")
-        if icon.isNull():
-            self.button.setText("Calendar…")
-        else:
-            self.button.setIcon(icon)
-        what = accessible_name.lower()
-        self.button.setToolTip(f"Choose the {what} on a calendar (Alt+Down in the date box)")
-        self.button.setAccessibleName(f"Choose the {accessible_name.lower()} on a calendar")
-        self.button.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # the keyboard way is Alt+Down in the edit
-        self.button.clicked.connect(self.show_calendar)
-        self.calendar: QCalendarWidget | None = None
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit, 1)
-        layout.addWidget(self.button)
-        layout.addStretch(0)
-        self.setFocusProxy(self.edit)
-
-    def text(self) -> str:
-        return self.edit.text()
-
-    def set_date(self, day: dt.date | None) -> None:
-        self.edit.setText(_iso(day))
-
-    def value(self) -> dt.date | str | None:
-        """None when empty; a date when the text is a real YYYY-MM-DD date; otherwise the text as typed, for
-        the core to refuse with its message (so an untouched record's fields equal ``record_fields``)."""
-        text = self.edit.text().strip()
-        if not text:
-            return None
-        if _ISO_DATE.fullmatch(text):
-            try:
-                return dt.date.fromisoformat(text)
-            except ValueError:
-                pass
-        return text
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.edit
-            and event.type() == QEvent.Type.KeyPress
-            and event.key() == Qt.Key.Key_Down  # type: ignore[attr-defined]
-            and event.modifiers() & Qt.KeyboardModifier.AltModifier  # type: ignore[attr-defined]
-        ):
-            self.show_calendar()
-            return True
-        return super().eventFilter(watched, event)
-
-    def show_calendar(self) -> None:
-        """Open a calendar on the typed date (today when there is none); picking a day fills the edit."""
-        if self.calendar is None:
-            self.calendar = QCalendarWidget(self)
-            self.calendar.setWindowFlags(Qt.WindowType.Popup)
-            self.calendar.setObjectName(f"{self.edit.objectName()}Popup")
-            self.calendar.setGridVisible(True)
-            self.calendar.setMinimumDate(QDate(1900, 1, 1))
-            self.calendar.clicked.connect(self._picked)
-            self.calendar.activated.connect(self._picked)
-        try:
-            shown = dt.date.fromisoformat(self.edit.text().strip())
-        except ValueError:
-            shown = dt.date.today()
-        self.calendar.setSelectedDate(QDate(shown.year, shown.month, shown.day))
-        self.calendar.adjustSize()
-        self.calendar.move(self.edit.mapToGlobal(QPoint(0, self.edit.height())))
-        self.calendar.show()
-        self.calendar.setFocus()
-
-    def _picked(self, day: QDate) -> None:
-        self.edit.setText(day.toString("yyyy-MM-dd"))
-        if self.calendar is not None:
-            self.calendar.hide()
-        self.edit.setFocus()
 
 
 class RecordDialog(QDialog):

@@ -1,0 +1,147 @@
+"""One app-wide change notice, and the window-wide requests one tab makes of another.
+
+Every operation that changes the data folder says so once, through ``announce(changes, initiator)``; every view
+that shows something from the folder watches for the kinds it shows (``watch``) and decides what to reload. A
+view that is hidden only marks itself stale and reloads when it is shown again. No tab is wired to another by
+hand: a tab that needs another to do something (show a record, open the profile) asks through ``requests()``,
+and the main window, the one place that knows every tab, answers.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
+
+
+class Changes(enum.Flag):
+    """What changed in the data folder. Combine with ``|``; test with ``&``."""
+
+    NONE = 0
+    RECORDS = enum.auto()  # records added, edited, removed, or their status changed
+    ATTACHMENTS = enum.auto()  # files attached to records or removed from them
+    IMAGING = enum.auto()  # imaging studies imported or removed
+    APPOINTMENTS = enum.auto()
+    QUESTIONS = enum.auto()
+    NOTES = enum.auto()  # consult notes started, saved or deleted
+    DIRECTORY = enum.auto()  # clinicians and facilities
+    PROFILE = enum.auto()  # the patient profile (diagnosis, stage, markers, insurer, name)
+    TREATMENTS = enum.auto()
+    CHECKLIST = enum.auto()  # steps of the guide's checklist done or undone
+    FOLDER = enum.auto()  # a different folder (or a restored one) is open: everything may differ
+    EVERYTHING = (RECORDS | ATTACHMENTS | IMAGING | APPOINTMENTS | QUESTIONS | NOTES | DIRECTORY | PROFILE
+                  | TREATMENTS | CHECKLIST | FOLDER)
+
+
+class ChangeNotice(QObject):
+    """The one signal: ``changed(Changes, initiator)``. ``initiator`` is the object whose action it was (or
+    None), so a view that already shows its own change can skip reloading."""
+
+    changed = Signal(object, object)
+
+
+class Requests(QObject):
+    """What one part of the window asks of another; the main window connects each once."""
+
+    showRecord = Signal(int)  # noqa: N815 - switch to Records with this record selected
+    newRecord = Signal(object, str)  # noqa: N815 - (RecordKind, suggested title): the new-record dialog
+    editProfile = Signal()  # noqa: N815 - the patient profile dialog
+    buildPacket = Signal(object)  # noqa: N815 - the packet dialog, for this appointment id (or None)
+
+
+_notice: ChangeNotice | None = None
+_requests: Requests | None = None
+
+
+def _app() -> QObject:
+    app = QCoreApplication.instance()
+    if app is None:
+        raise RuntimeError("the change notice needs the application object")
+    return app
+
+
+def notice() -> ChangeNotice:
+    """The application's change notice (made on first use, owned by the application)."""
+    global _notice
+    if _notice is None or not _alive(_notice):
+        _notice = ChangeNotice(_app())
+        _notice.setObjectName("changeNotice")
+    return _notice
+
+
+def requests() -> Requests:
+    """The application's request signals (made on first use, owned by the application)."""
+    global _requests
+    if _requests is None or not _alive(_requests):
+        _requests = Requests(_app())
+        _requests.setObjectName("windowRequests")
+    return _requests
+
+
+def _alive(obj: QObject) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(obj)
+
+
+def announce(changes: Changes, initiator: QObject | None = None) -> None:
+    """Tell every view that ``changes`` happened (on the GUI thread; nothing is said for ``Changes.NONE``)."""
+    if changes:
+        notice().changed.emit(changes, initiator)
+
+
+class Watcher(QObject):
+    """Calls ``reload(changes)`` when a change in ``kinds`` is announced while ``view`` is visible; while it is
+    hidden, remembers what changed and reloads once when it is shown. Made by ``watch``."""
+
+    def __init__(self, view: QObject, kinds: Changes, reload: Callable[[Changes], None], *,
+                 skip_own: bool = False) -> None:
+        super().__init__(view)
+        self.view = view
+        self.kinds = kinds | Changes.FOLDER
+        self.reload = reload
+        self.skip_own = skip_own
+        self.pending = Changes.NONE
+        notice().changed.connect(self._changed)
+        view.installEventFilter(self)
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.pending)
+
+    def _changed(self, changes: Changes, initiator: object) -> None:
+        relevant = changes & self.kinds
+        if not relevant or (self.skip_own and initiator is self.view):
+            return
+        if self._visible():
+            self.reload(relevant)
+        else:
+            self.pending |= relevant
+
+    def _visible(self) -> bool:
+        is_visible = getattr(self.view, "isVisible", None)
+        return bool(is_visible()) if is_visible is not None else True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.view and event.type() == QEvent.Type.Show and self.pending:
+            pending, self.pending = self.pending, Changes.NONE
+            self.reload(pending)
+        return False
+
+    def flush(self) -> None:
+        """Reload now for whatever changed while hidden."""
+        if self.pending:
+            pending, self.pending = self.pending, Changes.NONE
+            self.reload(pending)
+
+    def stop(self) -> None:
+        try:
+            notice().changed.disconnect(self._changed)
+        except (RuntimeError, TypeError):
+            pass
+
+
+def watch(view: QObject, kinds: Changes, reload: Callable[[Changes], None], *, skip_own: bool = False) -> Watcher:
+    """Reload ``view`` (through ``reload(changes)``) when a change it shows is announced; see ``Watcher``."""
+    return Watcher(view, kinds, reload, skip_own=skip_own)
