@@ -1,4 +1,8 @@
-"""The question bank: questions to ask at a second-opinion consult, from the guide plus the patient's own."""
+"""The question bank: questions to ask at a second-opinion consult, from the guide plus the patient's own.
+
+Every service takes a ``Session`` or, from the window, the ``DataFolder`` itself (``core.unit``): called with
+the folder, each runs in a transaction of its own.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy.orm import Session
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
 from secondopinion_desktop.core.guidance import load_question_bank
 from secondopinion_desktop.core.models import Question
+from secondopinion_desktop.core.unit import reading, unit_of_work
 from secondopinion_desktop.core.validation import clean_line
 
 
@@ -31,6 +36,7 @@ class BankGroup:
     questions: tuple[BankQuestion, ...]
 
 
+@reading
 def question_bank(session: Session) -> list[BankGroup]:
     """Every group with the guide's questions first, then the patient's own (oldest first)."""
     own: dict[str, list[BankQuestion]] = {}
@@ -43,23 +49,27 @@ def question_bank(session: Session) -> list[BankGroup]:
     return groups
 
 
+@unit_of_work
 def add_question(session: Session, group_key: str, text: str) -> BankQuestion:
     groups = {g.key: g for g in question_bank(session)}
     if group_key not in groups:
-        raise ValidationError(f"There is no question group {group_key!r}; choose one of: {', '.join(groups)}.")
-    cleaned = clean_line(text, "question", required=True, max_len=1000)
+        raise ValidationError(
+            f"There is no question group {group_key!r}; choose one of: {', '.join(groups)}.", field="group_key"
+        )
+    cleaned = clean_line(text, "question", required=True, max_len=1000, field="text")
     if not cleaned.endswith("?"):
         cleaned += "?"
     wanted = cleaned.casefold()
     for group in groups.values():
         if any(q.text.casefold() == wanted for q in group.questions):
-            raise ValidationError(f"“{cleaned}” is already in the list under {group.title}.")
+            raise ValidationError(f"“{cleaned}” is already in the list under {group.title}.", field="text")
     row = Question(group_key=group_key, text=cleaned)
     session.add(row)
     session.flush()
     return BankQuestion(row.text, row.group_key, row.id)
 
 
+@unit_of_work
 def remove_question(session: Session, question_id: int) -> BankQuestion:
     """Remove one of the patient's own questions (the guide's questions stay)."""
     row = session.get(Question, question_id)
