@@ -44,6 +44,7 @@ from secondopinion_desktop.core.staging import (
 )
 from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
 from secondopinion_desktop.core.people import FolderSummary
+from secondopinion_desktop.core.progress import CancelCheck, Cancelled
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.core.vault import (
     CHUNK_SIZE, NotARegularFile, Vault, fsync_dir, open_regular_nofollow, owned_temp_prefix,
@@ -70,15 +71,10 @@ _VAULT_NAME_RE = re.compile(r"^vault/([0-9a-f]{2})/([0-9a-f]{64})$")
 _ZIP64_LIMIT = 1 << 30
 
 Progress = Callable[[int, int], None]
-IsCancelled = Callable[[], bool]
 
 
 class BackupError(SecondOpinionError):
     """A backup cannot be written, or an archive cannot be restored (it was refused, nothing was changed)."""
-
-
-class BackupCancelled(SecondOpinionError):
-    """The user cancelled a backup or a restore; nothing was left behind and nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ def _why(exc: OSError) -> str:
 class _Steps:
     """Progress over several phases plus the cancel check, in one place."""
 
-    def __init__(self, total: int, progress: Progress | None, cancelled: IsCancelled | None) -> None:
+    def __init__(self, total: int, progress: Progress | None, cancelled: CancelCheck | None) -> None:
         self.total = max(total, 0)
         self.done = 0
         self._progress = progress
@@ -144,7 +140,7 @@ class _Steps:
 
     def check(self) -> None:
         if self._cancelled is not None and self._cancelled():
-            raise BackupCancelled("Cancelled; nothing was changed.")
+            raise Cancelled()
 
     def advance(self, n: int) -> None:
         self.done += n
@@ -263,7 +259,7 @@ def sweep_dead_backups(where: Path) -> int:
 
 def _write_backup(
     db_path: Path, vault: Vault, out: Path, *, steps: _Steps | None = None,
-    progress: Progress | None = None, cancelled: IsCancelled | None = None, leave_out: frozenset[str] = frozenset(),
+    progress: Progress | None = None, cancelled: CancelCheck | None = None, leave_out: frozenset[str] = frozenset(),
 ) -> Manifest:
     out = Path(out).absolute()
     if not out.parent.is_dir():
@@ -349,12 +345,12 @@ def _write_backup(
 
 
 def create_backup(
-    folder: DataFolder, out: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None,
+    folder: DataFolder, out: Path, *, progress: Progress | None = None, cancelled: CancelCheck | None = None,
     leave_out: frozenset[str] = frozenset(),
 ) -> Path:
     """Write one backup archive of ``folder`` to ``out`` (mode 0600); returns ``out``.
 
-    ``progress(done, total)`` reports bytes; when ``cancelled()`` turns True, BackupCancelled is raised and no
+    ``progress(done, total)`` reports bytes; when ``cancelled()`` turns True, Cancelled is raised and no
     file is left behind. Every stored file is hashed while it is copied (one read) and compared with the SHA-256
     it is stored under: a damaged file a record refers to refuses the backup with one sentence naming the record
     (a backup that says "checked" must not carry damaged bytes); a damaged file nothing refers to is left out.
@@ -433,11 +429,11 @@ def automatic_backup_due(folder: DataFolder, *, now: dt.datetime | None = None) 
 
 
 def automatic_backup(folder: DataFolder, *, keep: int = 7, now: dt.datetime | None = None,
-                     progress: Progress | None = None, cancelled: IsCancelled | None = None) -> Path | None:
+                     progress: Progress | None = None, cancelled: CancelCheck | None = None) -> Path | None:
     """Back up into ``backups/`` at most once per calendar day; keep the newest ``keep`` automatic backups.
 
     Returns the new archive, or None when there already is one from today. ``progress`` and ``cancelled`` as
-    for ``create_backup`` (a cancel leaves nothing and raises BackupCancelled).
+    for ``create_backup`` (a cancel leaves nothing and raises Cancelled).
     """
     now = now or dt.datetime.now()
     if not automatic_backup_due(folder, now=now):
@@ -680,7 +676,7 @@ def refuse_mount_point(data_dir: Path) -> None:
 
 
 def restore_backup_with_details(
-    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None,
+    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: CancelCheck | None = None,
     lock: FolderLock | None = None,
 ) -> RestoreResult:
     """``restore_backup``, also telling which manifest was restored and where the previous data was kept.
@@ -695,7 +691,7 @@ def restore_backup_with_details(
         return _restore(archive, data_dir, progress, cancelled, lock)
 
 
-def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled: IsCancelled | None,
+def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled: CancelCheck | None,
              lock: FolderLock | None) -> RestoreResult:
     with _open_archive(archive) as zf:
         try:
@@ -837,7 +833,7 @@ def sweep_old_folders(data_dir: Path | str) -> int:
 
 
 def restore_backup(
-    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: IsCancelled | None = None,
+    archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: CancelCheck | None = None,
     lock: FolderLock | None = None,
 ) -> Path:
     """Restore ``archive`` into ``data_dir`` after checking all of it; the data there before is kept as a backup.

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secondopinion_desktop.core.errors import VaultError
+from secondopinion_desktop.core.progress import Cancelled
 
 CHUNK_SIZE = 1024 * 1024
 TEMP_PREFIX = ".tmp-"
@@ -77,10 +78,6 @@ class VaultDamaged(VaultError):
     def __init__(self, sha256: str, message: str) -> None:
         super().__init__(message)
         self.sha256 = sha256
-
-
-class Cancelled(Exception):
-    """Raised inside a copy when the caller's ``cancelled()`` returns True. Nothing is left behind."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import pytest
 
 from secondopinion_desktop.core.backup import (
     ROOT,
-    BackupCancelled,
+    Cancelled,
     BackupError,
     automatic_backup,
     create_backup,
@@ -302,7 +302,7 @@ def _cancel_after(n: int):  # type: ignore[no-untyped-def]
 def test_cancel_mid_backup_leaves_no_file(demo_dir: Path, tmp_path: Path, after: int) -> None:
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    with open_data_folder(demo_dir) as folder, pytest.raises(BackupCancelled):
+    with open_data_folder(demo_dir) as folder, pytest.raises(Cancelled):
         create_backup(folder, out_dir / "b.zip", cancelled=_cancel_after(after))
     assert list(out_dir.iterdir()) == []
 
@@ -315,7 +315,7 @@ def test_cancel_mid_restore_leaves_data_as_it_was(
         create_record(session, "lab", "Only here")
     before = file_hashes(demo_dir)
     siblings = sorted(p.name for p in tmp_path.iterdir())
-    with pytest.raises(BackupCancelled):
+    with pytest.raises(Cancelled):
         restore_backup(good_archive, demo_dir, cancelled=_cancel_after(after))
     assert file_hashes(demo_dir) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == siblings

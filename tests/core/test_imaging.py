@@ -18,7 +18,7 @@ from sqlalchemy import select  # noqa: E402
 
 from secondopinion_desktop.core import records  # noqa: E402
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError  # noqa: E402
-from secondopinion_desktop.core.imaging import ImportCancelled  # noqa: E402
+from secondopinion_desktop.core.progress import Cancelled  # noqa: E402
 from secondopinion_desktop.core.imaging.export import export_study  # noqa: E402
 from secondopinion_desktop.core.imaging.importer import (  # noqa: E402
     delete_imaging_record,
@@ -164,7 +164,7 @@ def test_an_unreadable_file_is_named(plain_folder: Path) -> None:
 
 def test_scan_can_be_cancelled(plain_folder: Path) -> None:
     calls = []
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(Cancelled):
         scan_folder(plain_folder, progress=lambda d, t: calls.append(d), cancelled=lambda: len(calls) >= 3)
 
 
@@ -291,7 +291,7 @@ def test_cancel_mid_copy_leaves_the_database_and_vault_exactly_as_before(folder,
     before = _snapshot(folder)
 
     copied = []
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(Cancelled):
         import_imaging(folder, scan, progress=lambda d, t: copied.append(d), cancelled=lambda: len(copied) >= 7)
     assert 0 < len(copied) < scan.image_count
     assert _snapshot(folder) == before

@@ -21,13 +21,13 @@ from secondopinion_desktop.core.demo import fill_demo_data
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
 from secondopinion_desktop.core.models import RecordKind
 from secondopinion_desktop.core.packet import (
-    PacketCancelled,
     PacketOptions,
     PacketResult,
     build_packet,
     export_notes_pdf,
 )
 from secondopinion_desktop.core.profile import get_profile
+from secondopinion_desktop.core.progress import Cancelled
 
 SECTIONS = (
     "Cover", "Contents", "Cancer summary", "Timeline", "Records inventory", "Still missing",
@@ -524,7 +524,7 @@ def test_cancel_leaves_nothing_behind(folder, tmp_path: Path) -> None:
             calls["n"] += 1
             return calls["n"] > stop_after
 
-        with pytest.raises(PacketCancelled):
+        with pytest.raises(Cancelled):
             build_packet(folder, out_dir / "packet.pdf", progress=progress, cancelled=cancelled)
         assert no_leftovers(out_dir) == []
     assert any(what.startswith("Adding ") for what in seen)  # cancelled while appending too

@@ -24,7 +24,7 @@ from secondopinion_desktop.core import records as records_mod
 from secondopinion_desktop.core.imaging import importer as importer_mod
 from secondopinion_desktop.core.check import check_data, repair, sweep_orphans
 from secondopinion_desktop.core.db import DataFolder, open_data_folder
-from secondopinion_desktop.core.imaging import ImportCancelled
+from secondopinion_desktop.core.progress import Cancelled
 from secondopinion_desktop.core.imaging.importer import import_imaging, list_imaging_files
 from secondopinion_desktop.core.imaging.removal import remove_import, restore_import
 from secondopinion_desktop.core.imaging.scan import ScanResult, scan_folder
@@ -175,7 +175,7 @@ def test_cancelling_an_import_keeps_the_files_of_a_concurrent_import_of_the_same
         b.finish()
     cancel_a.set()
     pause_a.go.set()
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(Cancelled):
         a.finish()
     assert sorted(sha for sha in digests if not folder.vault.exists(sha)) == [], \
         "cancelling import A removed files import B of the same disc needs"
@@ -204,12 +204,12 @@ def test_two_imports_of_the_same_disc_both_cancelled_leave_nothing_behind(
     pause_b.wait_reached()
     cancel_a.set()
     pause_a.go.set()
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(Cancelled):
         a.finish()
     assert all(folder.vault.exists(sha) for sha in digests)  # B still needs them
     cancel_b.set()
     pause_b.go.set()
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(Cancelled):
         b.finish()
     assert list(folder.vault.stored()) == []
     with folder.session() as session:
@@ -233,7 +233,7 @@ def test_a_cancelled_import_never_removes_content_that_was_stored_before_it(
     pause_a.wait_reached()
     cancel_a.set()
     pause_a.go.set()
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(Cancelled):
         a.finish()
     assert folder.vault.exists(kept)
     assert sorted(folder.vault.stored()) == [kept]  # the import's own new files are gone
@@ -439,7 +439,7 @@ def test_an_import_cancelled_while_a_dicom_file_of_it_is_being_attached_keeps_th
     pause.wait_reached()
     cancel_a.set()
     pause_a.go.set()
-    with pytest.raises(ImportCancelled):
+    with pytest.raises(Cancelled):
         a.finish()
     assert folder.vault.exists(sha256_of(image))
     pause.go.set()

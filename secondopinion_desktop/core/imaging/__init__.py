@@ -8,16 +8,6 @@ DICOMDIR. No Qt here.
 from __future__ import annotations
 
 import warnings
-
-from secondopinion_desktop.core.errors import SecondOpinionError
-
 # pydicom warns about odd header values by quoting them ("Invalid value for VR PN: '…'"), which can be a
 # person's name or birth date: never on the terminal. What matters about a file is said as its problem instead.
 warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
-
-
-class ImportCancelled(SecondOpinionError):
-    """The user cancelled a scan or an import; nothing was written (or everything written was undone)."""
-
-    def __init__(self, message: str = "The imaging import was cancelled; nothing was changed.") -> None:
-        super().__init__(message)

@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
-from secondopinion_desktop.core.imaging import ImportCancelled
 from secondopinion_desktop.core.imaging.scan import (
     ImageFile,
     ScanProblem,
@@ -51,8 +50,11 @@ from secondopinion_desktop.core.models import (
     RecordKind,
     utcnow,
 )
-from secondopinion_desktop.core.vault import Cancelled, VaultClaim
+from secondopinion_desktop.core.progress import Cancelled
+from secondopinion_desktop.core.vault import VaultClaim
 from secondopinion_desktop.core.words import plural
+
+IMPORT_CANCELLED = "The imaging import was cancelled; nothing was changed."
 
 # The patient check lives with the import plan; these names stay importable from here.
 __all__ = ["ImportResult", "SkippedStudy", "import_imaging", "names_match", "patient_mismatch"]
@@ -212,7 +214,7 @@ def import_imaging(
     nothing is written and the result says so.
 
     ``progress(done, total)`` counts files copied then thumbnails made. When ``cancelled()`` turns True,
-    ``ImportCancelled`` is raised; then, as after any failure, nothing of the import is left.
+    ``Cancelled`` is raised; then, as after any failure, nothing of the import is left.
     """
     studies = list(scan.studies)
     if study_uids is not None:
@@ -265,7 +267,7 @@ def import_imaging(
 
     def check_cancel() -> None:
         if cancelled is not None and cancelled():
-            raise ImportCancelled()
+            raise Cancelled(IMPORT_CANCELLED)
 
     batch = VaultBatch(folder.vault)
     # Every file this import copies into the vault (images, thumbnails) is claimed from the moment its digest is
@@ -329,7 +331,7 @@ def import_imaging(
                 written = _Written((), (), (), (), (), ())
     except Cancelled as exc:
         _roll_back(folder, batch, claim, new_digests)
-        raise ImportCancelled() from exc
+        raise Cancelled(IMPORT_CANCELLED) from exc
     except BaseException:
         _roll_back(folder, batch, claim, new_digests)
         raise

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from secondopinion_desktop.core.errors import ValidationError
-from secondopinion_desktop.core.imaging import ImportCancelled
+from secondopinion_desktop.core.progress import Cancelled
 from secondopinion_desktop.core.words import plural
 
 DICOMDIR_NAME = "DICOMDIR"
@@ -250,7 +250,7 @@ def _walk(root: Path, cancelled: Callable[[], bool] | None) -> tuple[list[Path],
     stack = [root]
     while stack:
         if cancelled is not None and cancelled():
-            raise ImportCancelled("The scan was cancelled.")
+            raise Cancelled("The scan was cancelled.")
         folder = stack.pop()
         try:
             info = folder.stat()
@@ -529,7 +529,7 @@ def scan_folder(
 ) -> ScanResult:
     """Inventory the DICOM images in ``root`` (a folder or a mounted disc), reading headers only.
 
-    ``progress(done, total)`` is called per file; when ``cancelled()`` turns True, ``ImportCancelled`` is raised.
+    ``progress(done, total)`` is called per file; when ``cancelled()`` turns True, ``Cancelled`` is raised.
     """
     root = Path(root).expanduser()
     if not root.exists():
@@ -561,7 +561,7 @@ def scan_folder(
     headers: list[_Header] = []
     for done, path in enumerate(candidates, start=1):
         if cancelled is not None and cancelled():
-            raise ImportCancelled("The scan was cancelled.")
+            raise Cancelled("The scan was cancelled.")
         rel = _rel(root, path)
         try:
             result = _read_header(path, rel, path in listed, sizes[path])

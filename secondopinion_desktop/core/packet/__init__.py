@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secondopinion_desktop.core.progress import CancelCheck
+
 if TYPE_CHECKING:  # pragma: no cover
     from secondopinion_desktop.core.db import DataFolder
 
 Progress = Callable[[int, int, str], None]
-Cancelled = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -52,21 +53,17 @@ class PacketResult:
     included_files: int
 
 
-class PacketCancelled(Exception):
-    """The build was cancelled; nothing was written."""
-
-
 def build_packet(
     folder: DataFolder,
     out: Path,
     options: PacketOptions = PacketOptions(),
     *,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> PacketResult:
     """Write the packet to ``out`` (atomically, mode 0600); say how many pages it has and what was left out.
 
-    Raises PacketCancelled when ``cancelled()`` turns True (checked between steps and between appended files),
+    Raises core.progress.Cancelled when ``cancelled()`` turns True (checked between steps and between appended files),
     NotFoundError for an unknown appointment or record, and SecondOpinionError when the packet cannot be
     written. In every failing case neither ``out`` nor a temporary file is left behind.
     """
@@ -83,7 +80,6 @@ def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path
 
 
 __all__ = [
-    "PacketCancelled",
     "PacketOptions",
     "PacketProblem",
     "PacketResult",

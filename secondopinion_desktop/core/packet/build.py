@@ -24,9 +24,8 @@ from typing import Any
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.progress import CancelCheck, Cancelled
 from secondopinion_desktop.core.packet import (
-    Cancelled,
-    PacketCancelled,
     PacketOptions,
     PacketProblem,
     PacketResult,
@@ -39,13 +38,13 @@ STRIP = 26.0  # points added below an attached PDF page for the footer
 
 
 class _Steps:
-    def __init__(self, progress: Progress | None, cancelled: Cancelled | None) -> None:
+    def __init__(self, progress: Progress | None, cancelled: CancelCheck | None) -> None:
         self.progress, self.cancelled = progress, cancelled
         self.done, self.total = 0, 1
 
     def check(self) -> None:
         if self.cancelled is not None and self.cancelled():
-            raise PacketCancelled("The packet was not made: cancelled.")
+            raise Cancelled("The packet was not made: cancelled.")
 
     def step(self, what: str) -> None:
         """Check for cancel, then report that ``what`` starts (``done`` steps are finished)."""
@@ -79,34 +78,17 @@ def _write_error(exc: OSError, out: Path) -> SecondOpinionError:
 
 
 def write_atomically(out: Path, write: Any) -> None:
-    """Call ``write(fh)`` on a temporary file beside ``out``, then fsync and rename it to ``out`` (mode 0600).
+    """Call ``write(fh)`` on a temporary file beside ``out``, then fsync and rename it to ``out`` (mode 0600),
+    through ``core.fsutil.write_atomically``.
 
     On any failure the temporary file is removed and ``out`` is untouched; OSErrors become SecondOpinionError.
     """
+    from secondopinion_desktop.core import fsutil
+
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        fsutil.write_atomically(out, write, mode=0o600)
     except OSError as exc:
         raise _write_error(exc, out) from exc
-    tmp = Path(name)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(out.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise _write_error(exc, out) from exc
-        raise
 
 
 def footer_left(data: PacketData) -> str:
@@ -138,7 +120,7 @@ def build_packet(
     options: PacketOptions,
     *,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> PacketResult:
     out = Path(out).expanduser().absolute()
     check_destination(out)

@@ -33,7 +33,7 @@ from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.widgets.autosave import Autosave
 from secondopinion_desktop.ui.widgets.forms import set_placeholder
-from secondopinion_desktop.ui.guidance.questions import WrappingTree
+from secondopinion_desktop.ui.widgets.wrapping import WrappingTree
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 QUESTION_ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -59,10 +59,9 @@ STUDY, PATIENT, DATE, MODALITY, BODY_PART, IMAGES = range(6)
 
 
 def _is_cancel(exc: BaseException) -> bool:
-    from secondopinion_desktop.core.imaging import ImportCancelled
-    from secondopinion_desktop.core.vault import Cancelled
+    from secondopinion_desktop.core.progress import Cancelled
 
-    return isinstance(exc, ImportCancelled | Cancelled)
+    return isinstance(exc, Cancelled)
 
 
 def _is_user_error(exc: BaseException) -> bool:

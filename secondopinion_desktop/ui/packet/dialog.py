@@ -184,7 +184,8 @@ class PacketDialog(QDialog):
     # --- building --------------------------------------------------------------------------------------------
 
     def build(self) -> Job | None:
-        from secondopinion_desktop.core.packet import PacketCancelled, PacketOptions, build_packet
+        from secondopinion_desktop.core.progress import Cancelled
+        from secondopinion_desktop.core.packet import PacketOptions, build_packet
 
         if self.job is not None and not self.job.done:
             return self.job
@@ -231,7 +232,7 @@ class PacketDialog(QDialog):
         def failed(exc: BaseException) -> None:
             finished()
             self._set_built(None)
-            if isinstance(exc, PacketCancelled):
+            if isinstance(exc, Cancelled):
                 self.status.setText("Cancelled. Nothing was written.")
             elif isinstance(exc, SecondOpinionError | OSError):
                 self.status.setText("The packet could not be built.")

@@ -60,7 +60,7 @@ from secondopinion_desktop.core import records as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError, VaultError
 from secondopinion_desktop.core.models import RecordKind, RecordStatus
-from secondopinion_desktop.core.vault import Cancelled
+from secondopinion_desktop.core.progress import Cancelled
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.jobs import Job, start_job
 from secondopinion_desktop.ui.records.commands import (

@@ -44,14 +44,14 @@ def backup_on_close(folder: DataFolder, keep: int | None = None, *, progress: An
     Returns the new archive, or None when none was due, it was skipped (``cancelled``) or it failed (the
     failure is written to stderr: a failed automatic backup must never stop the window from closing).
     """
-    from secondopinion_desktop.core.backup import BackupCancelled
+    from secondopinion_desktop.core.progress import Cancelled
 
     try:
         from secondopinion_desktop.core.backup import automatic_backup
 
         return automatic_backup(folder, keep=backups_to_keep() if keep is None else keep, progress=progress,
                                 cancelled=cancelled)
-    except BackupCancelled:
+    except Cancelled:
         print("secondopinion: today's automatic backup was skipped", file=sys.stderr)
         return None
     except Exception as exc:  # noqa: BLE001 - closing must go on whatever happened

@@ -167,7 +167,8 @@ def backup_now(parent: QWidget | None, folder: DataFolder, target: Path | None =
     When it ends, ``job.outcome`` is the archive's Path or the exception, and ``job.message`` the message shown.
     A failed or cancelled backup leaves nothing at ``target`` (the core writes to a temporary name first).
     """
-    from secondopinion_desktop.core.backup import BackupCancelled, create_backup
+    from secondopinion_desktop.core.progress import Cancelled
+    from secondopinion_desktop.core.backup import create_backup
 
     if target is None:
         target = choose_backup_target(parent, _person_name(folder))
@@ -198,7 +199,7 @@ def backup_now(parent: QWidget | None, folder: DataFolder, target: Path | None =
     def failed(exc: BaseException) -> None:
         _close_progress(progress)
         job.outcome = exc
-        if isinstance(exc, BackupCancelled):
+        if isinstance(exc, Cancelled):
             job.message = show_message(parent, QMessageBox.Icon.Information, "Backup cancelled",
                                        "The backup was cancelled. Nothing was written.")
         elif _expected_failure(exc):
@@ -398,7 +399,8 @@ class RestoreRunner(QObject):
 
     def restore(self) -> Job:
         """Close the folder (via ``closeRequested``), restore, reopen. Call directly to skip the confirmation."""
-        from secondopinion_desktop.core.backup import BackupCancelled, restore_backup_with_details
+        from secondopinion_desktop.core.backup import restore_backup_with_details
+        from secondopinion_desktop.core.progress import Cancelled
         from secondopinion_desktop.core.db import open_data_folder
         from secondopinion_desktop.core.errors import DataFolderError
 
@@ -449,7 +451,7 @@ class RestoreRunner(QObject):
                     return
                 if error is not None and not _expected_failure(error):
                     raise error
-                if isinstance(error, BackupCancelled):
+                if isinstance(error, Cancelled):
                     message = "The restore was cancelled. Your data was not changed."
                 elif error is not None:
                     message = f"The backup could not be restored: {_reason(error)}\n\nYour data was not changed."
