@@ -1,4 +1,9 @@
-"""Facilities (hospitals, labs, clinics) and clinicians: the directory the records point into."""
+"""Facilities (hospitals, labs, clinics) and clinicians: the directory the records point into.
+
+Every service takes a ``Session`` or, from the window, the ``DataFolder`` itself (``core.unit``): called with the
+folder, a change runs in a transaction of its own and a read (``@reading``) keeps nothing. A dialog checks a
+clinician with ``check_clinician`` before storing it; each ``ValidationError`` names its input (``field``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
 from secondopinion_desktop.core.models import Clinician, ClinicianRole, Facility, FacilityKind
+from secondopinion_desktop.core.unit import reading, unit_of_work
 from secondopinion_desktop.core.validation import clean_line, clean_text, parse_enum
 
 
@@ -71,15 +77,15 @@ def clinician_data(c: Clinician) -> ClinicianData:
 def _apply_facility(f: Facility, fields: dict[str, Any]) -> None:
     for key, value in fields.items():
         if key == "name":
-            f.name = clean_line(value, "facility name", required=True, max_len=300)
+            f.name = clean_line(value, "facility name", required=True, max_len=300, field=key)
         elif key == "kind":
-            f.kind = parse_enum(FacilityKind, value, "facility kind")
+            f.kind = parse_enum(FacilityKind, value, "facility kind", field=key)
         elif key in _FACILITY_LINES:
-            setattr(f, key, clean_line(value, key.replace("_", " ")))
+            setattr(f, key, clean_line(value, key.replace("_", " "), field=key))
         elif key in ("address", "notes"):
-            setattr(f, key, clean_text(value, key))
+            setattr(f, key, clean_text(value, key, field=key))
         else:
-            raise ValidationError(f"Facilities have no field {key!r}.")
+            raise ValidationError(f"Facilities have no field {key!r}.", field=key)
 
 
 def find_facility(session: Session, name: str) -> Facility | None:
@@ -93,9 +99,10 @@ def find_facility(session: Session, name: str) -> Facility | None:
     return next((f for f in facilities if f.name.casefold() == wanted), None)
 
 
+@unit_of_work
 def create_facility(session: Session, name: str, **fields: Any) -> FacilityData:
     if find_facility(session, name) is not None:
-        raise ValidationError(f"A facility named {clean_line(name, 'name')!r} already exists.")
+        raise ValidationError(f"A facility named {clean_line(name, 'name')!r} already exists.", field="name")
     f = Facility()
     _apply_facility(f, {"name": name, **fields})
     session.add(f)
@@ -109,6 +116,7 @@ def get_or_create_facility(session: Session, name: str) -> FacilityData:
     return facility_data(existing) if existing else create_facility(session, name)
 
 
+@unit_of_work
 def update_facility(session: Session, facility_id: int, **fields: Any) -> FacilityData:
     f = session.get(Facility, facility_id)
     if f is None:
@@ -116,12 +124,13 @@ def update_facility(session: Session, facility_id: int, **fields: Any) -> Facili
     if "name" in fields:
         other = find_facility(session, fields["name"])
         if other is not None and other.id != facility_id:
-            raise ValidationError(f"A facility named {other.name!r} already exists.")
+            raise ValidationError(f"A facility named {other.name!r} already exists.", field="name")
     _apply_facility(f, fields)
     session.flush()
     return facility_data(f)
 
 
+@reading
 def list_facilities(session: Session) -> list[FacilityData]:
     return [facility_data(f) for f in session.scalars(select(Facility).order_by(func.lower(Facility.name)))]
 
@@ -129,23 +138,28 @@ def list_facilities(session: Session) -> list[FacilityData]:
 def _apply_clinician(session: Session, c: Clinician, fields: dict[str, Any]) -> None:
     for key, value in fields.items():
         if key == "name":
-            c.name = clean_line(value, "clinician's name", required=True, max_len=200)
+            c.name = clean_line(value, "clinician's name", required=True, max_len=200, field=key)
         elif key == "role":
-            c.role = parse_enum(ClinicianRole, value, "clinician role")
+            c.role = parse_enum(ClinicianRole, value, "clinician role", field=key)
         elif key == "facility_id":
             if value is not None and session.get(Facility, value) is None:
                 raise NotFoundError(f"There is no facility {value}.")
             c.facility_id = value
         elif key == "facility":  # by name, created when new
-            c.facility_id = get_or_create_facility(session, value).id if clean_line(value, "facility") else None
+            name = clean_line(value, "facility", max_len=300, field=key)
+            try:
+                c.facility_id = get_or_create_facility(session, name).id if name else None
+            except ValidationError as exc:
+                raise ValidationError(str(exc), field=key) from None
         elif key in _CLINICIAN_LINES:
-            setattr(c, key, clean_line(value, key.replace("_", " ")))
+            setattr(c, key, clean_line(value, key.replace("_", " "), field=key))
         elif key in ("address", "notes"):
-            setattr(c, key, clean_text(value, key))
+            setattr(c, key, clean_text(value, key, field=key))
         else:
-            raise ValidationError(f"Clinicians have no field {key!r}.")
+            raise ValidationError(f"Clinicians have no field {key!r}.", field=key)
 
 
+@unit_of_work
 def create_clinician(session: Session, name: str, **fields: Any) -> ClinicianData:
     c = Clinician()
     _apply_clinician(session, c, {"name": name, **fields})
@@ -154,6 +168,7 @@ def create_clinician(session: Session, name: str, **fields: Any) -> ClinicianDat
     return clinician_data(c)
 
 
+@unit_of_work
 def update_clinician(session: Session, clinician_id: int, **fields: Any) -> ClinicianData:
     c = session.get(Clinician, clinician_id)
     if c is None:
@@ -176,8 +191,18 @@ def get_or_create_clinician(session: Session, name: str, **new_fields: Any) -> C
     return clinician_data(existing) if existing else create_clinician(session, name, **new_fields)
 
 
+@reading
 def list_clinicians(session: Session, role: ClinicianRole | str | None = None) -> list[ClinicianData]:
     query = select(Clinician).order_by(func.lower(Clinician.name))
     if role is not None:
         query = query.where(Clinician.role == parse_enum(ClinicianRole, role, "clinician role"))
     return [clinician_data(c) for c in session.scalars(query)]
+
+
+@reading
+def check_clinician(session: Session, fields: dict[str, Any], clinician_id: int | None = None) -> ClinicianData:
+    """Raise the ValidationError (naming its ``field``) that storing ``fields`` would raise — as a new
+    clinician, or as a change to ``clinician_id`` — and keep nothing."""
+    if clinician_id is None:
+        return create_clinician(session, **fields)
+    return update_clinician(session, clinician_id, **fields)

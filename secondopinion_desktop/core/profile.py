@@ -1,4 +1,9 @@
-"""The patient profile: who the packet is about and what the diagnosis is. One per data folder."""
+"""The patient profile: who the packet is about and what the diagnosis is. One per data folder.
+
+Every service takes a ``Session`` or, from the window, the ``DataFolder`` itself (``core.unit``): called with the
+folder, ``save_profile`` runs in a transaction of its own (nothing is kept when one field is refused) and
+``get_profile`` / ``check_profile`` keep nothing. Each ``ValidationError`` names its field.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import Profile
+from secondopinion_desktop.core.unit import reading, unit_of_work
 from secondopinion_desktop.core.validation import clean_line, clean_text, parse_date
 
 
@@ -56,6 +62,7 @@ def missing_essentials(data: ProfileData) -> tuple[str, ...]:
     return tuple(missing)
 
 
+@reading
 def get_profile(session: Session) -> ProfileData:
     """The profile, or an empty one when none has been saved yet."""
     row = session.scalars(select(Profile).order_by(Profile.id)).first()
@@ -64,6 +71,7 @@ def get_profile(session: Session) -> ProfileData:
     return ProfileData(**{name: getattr(row, name) for name in _FIELDS})
 
 
+@unit_of_work
 def save_profile(session: Session, **changes: Any) -> ProfileData:
     """Create or update the profile with the given fields (others keep their value)."""
     row = session.scalars(select(Profile).order_by(Profile.id)).first()
@@ -72,12 +80,18 @@ def save_profile(session: Session, **changes: Any) -> ProfileData:
         session.add(row)
     for key, value in changes.items():
         if key not in _FIELDS:
-            raise ValidationError(f"The profile has no field {key!r}.")
+            raise ValidationError(f"The profile has no field {key!r}.", field=key)
         if key in _DATE_FIELDS:
-            setattr(row, key, parse_date(value, _DATE_FIELDS[key], allow_future=False))
+            setattr(row, key, parse_date(value, _DATE_FIELDS[key], allow_future=False, field=key))
         elif key in _TEXT_FIELDS:
-            setattr(row, key, clean_text(value, key.replace("_", " ")))
+            setattr(row, key, clean_text(value, key.replace("_", " "), field=key))
         else:
-            setattr(row, key, clean_line(value, key.replace("_", " ")))
+            setattr(row, key, clean_line(value, key.replace("_", " "), field=key))
     session.flush()
     return get_profile(session)
+
+
+@reading
+def check_profile(session: Session, **changes: Any) -> ProfileData:
+    """Raise the ValidationError (naming its ``field``) that ``save_profile`` would raise, and keep nothing."""
+    return save_profile(session, **changes)

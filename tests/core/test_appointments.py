@@ -174,3 +174,65 @@ def test_a_heading_in_the_notes_pdf_never_ends_a_page(folder, tmp_path) -> None:
             if heading == "Notes" and number > 0 and page.index(heading) == 0:
                 opens_a_page.append(n)
     assert opens_a_page, "no case brought the heading to the foot of a page"
+
+
+# --- called with the data folder: a transaction of its own; refusals name their input ----------------------
+
+def test_services_take_the_folder_and_keep_a_refused_batch_out(folder) -> None:
+    made = ap.create_appointment(folder, "2026-12-08 09:30", place="Suite 300")
+    assert ap.get_appointment(folder, made.id).place == "Suite 300"
+    first, second = ap.add_questions(folder, made.id, ["One?", "Two?"])
+    with pytest.raises(ValidationError) as refused:
+        ap.add_questions(folder, made.id, ["Three?", "one?"])  # the second is already there: neither is added
+    assert refused.value.field == "text"
+    assert [q.text for q in ap.get_appointment(folder, made.id).questions] == ["One?", "Two?"]
+    changed = ap.change_question(folder, first.id, text="One, reworded?", answered=True)
+    assert (changed.text, changed.answered) == ("One, reworded?", True)
+    assert ap.change_question(folder, second.id) == ap.get_appointment(folder, made.id).questions[1]
+    with pytest.raises(ValidationError) as empty:
+        ap.change_question(folder, second.id, text="  ", answered=True)
+    assert empty.value.field == "text"
+    assert ap.get_appointment(folder, made.id).questions[1].answered is False  # nothing of the refused change
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"starts_at": "next Tuesday"}, "starts_at"),
+        ({"starts_at": "2026-12-08 09:30", "place": "x" * 301}, "place"),
+        ({"starts_at": "2026-12-08 09:30", "attendees": "x" * 301}, "attendees"),
+        ({"starts_at": "2026-12-08 09:30", "purpose": "x" * 5001}, "purpose"),
+    ],
+)
+def test_checking_an_appointment_names_the_field_and_keeps_nothing(folder, fields, field) -> None:
+    with pytest.raises(ValidationError) as refused:
+        ap.check_appointment(folder, fields)
+    assert refused.value.field == field
+    ap.check_appointment(folder, {"starts_at": "2026-12-08 09:30", "place": "Suite 300"})
+    assert ap.list_appointments(folder) == []
+
+
+def test_checking_a_treatment_line_or_clinician_or_profile_names_the_field(folder) -> None:
+    from secondopinion_desktop.core import directory, profile
+
+    with pytest.raises(ValidationError) as late:
+        tr.check_treatment_line(folder, {"kind": "surgery", "start_date": "2026-03-01", "end_date": "2026-02-01"})
+    assert late.value.field == "end_date"
+    with pytest.raises(ValidationError) as bad_kind:
+        tr.check_treatment_line(folder, {"kind": "astrology"})
+    assert bad_kind.value.field == "kind"
+    tr.check_treatment_line(folder, {"kind": "surgery", "description": "Lumpectomy"})
+    assert tr.list_treatment_lines(folder) == []
+    with pytest.raises(ValidationError) as nameless:
+        directory.check_clinician(folder, {"name": " ", "specialty": "Pathology"})
+    assert nameless.value.field == "name"
+    with pytest.raises(ValidationError) as long_place:
+        directory.check_clinician(folder, {"name": "Pat Example", "facility": "x" * 301})
+    assert long_place.value.field == "facility"
+    directory.check_clinician(folder, {"name": "Pat Example", "facility": "Example Hospital"})
+    assert directory.list_clinicians(folder) == [] and directory.list_facilities(folder) == []
+    with pytest.raises(ValidationError) as born:
+        profile.check_profile(folder, name="Pat", date_of_birth="2999-01-01")
+    assert born.value.field == "date_of_birth"
+    assert profile.save_profile(folder, name="Pat").name == "Pat"
+    assert profile.get_profile(folder).name == "Pat"
