@@ -166,7 +166,8 @@ def run_op(
         close_dialog()
         op.result = result
         if parent is not None and not _alive(parent):
-            return  # the view that asked is gone: the change is made, nobody is left to show it
+            announce(changes, None)  # the view that asked is gone, but the change is made: the others show it
+            return
         try:
             announce(changes, parent)
             if on_success is not None:

@@ -6,7 +6,7 @@ by object name in one call each (as Picard's PreserveGeometry does).
 
 Every ``QSplitter`` and ``QHeaderView`` under the widget that has an object name is covered (a header is
 named after its table when it has no name of its own). A saved state that no longer fits (a column added in a
-newer version) is simply not applied.
+newer version: restore after the table has its model) is simply not applied.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def save_layout(widget: QWidget, key: str, *, geometry: bool = False) -> None:
         settings.setValue(f"{key}/geometry", widget.saveGeometry())
     for name, part in _parts(widget):
         settings.setValue(f"{key}/{name}", part.saveState())
+        if isinstance(part, QHeaderView):  # Qt would apply a header's state to a different set of columns
+            settings.setValue(f"{key}/{name}-columns", part.count())
     settings.sync()
 
 
@@ -55,6 +57,19 @@ def restore_layout(widget: QWidget, key: str, *, geometry: bool = False) -> set[
             restored.add("geometry")
     for name, part in _parts(widget):
         saved = settings.value(f"{key}/{name}")
-        if saved is not None and part.restoreState(saved):
+        if saved is None:
+            continue
+        if isinstance(part, QHeaderView):
+            columns = settings.value(f"{key}/{name}-columns")
+            if columns is not None and part.count() and _int(columns) != part.count():
+                continue  # saved before a column was added or removed: the first-time widths fit better
+        if part.restoreState(saved):
             restored.add(name)
     return restored
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
