@@ -1,4 +1,15 @@
-"""The records inventory: records, their status workflow and their attached files."""
+"""The records inventory: records, their status workflow and their attached files.
+
+How callers use it (the window, the CLI, other services alike): every service that works inside one
+transaction is written against a ``Session`` and decorated (``core.unit``): ``@unit_of_work`` for changes,
+``@reading`` for reads and checks. The window calls them with the ``DataFolder``, so each call is a transaction
+of its own (``create_record(folder, "lab", "CBC")``); a service calls another with its own session. Work
+that needs several steps together has a service of its own (``set_statuses``, ``update_records``,
+``create_records_with_files``); input is checked without writing by ``check_record``. Services that copy files
+into the vault (``attach_file``, ``attach_files``, ``create_record_with_files``, ``delete_record``…) take the
+folder itself: their file copies and their rows are ordered by the vault's claims. Every ValidationError names
+the parameter at fault in ``field`` (``"title"``, ``"date_of_service"``, ``"received_on"``…).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +19,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +27,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from secondopinion_desktop.core.db import DataFolder
-from secondopinion_desktop.core.directory import get_or_create_clinician, get_or_create_facility
+from secondopinion_desktop.core.directory import (
+    ClinicianData,
+    FacilityData,
+    get_or_create_clinician,
+    get_or_create_facility,
+    list_clinicians,
+    list_facilities,
+)
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
 from secondopinion_desktop.core.paths import display_name
 from secondopinion_desktop.core.models import (
@@ -36,6 +54,8 @@ from secondopinion_desktop.core.validation import (
     parse_date,
     parse_enum,
 )
+from secondopinion_desktop.core.progress import CancelCheck, Progress, check
+from secondopinion_desktop.core.unit import reading, unit_of_work
 from secondopinion_desktop.core.vault import VaultClaim
 
 
@@ -141,47 +161,51 @@ def record_data(r: Record) -> RecordData:
 def _apply(session: Session, record: Record, fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError(f"Records have no field {sorted(unknown)[0]!r}.")
+        raise ValidationError(f"Records have no field {sorted(unknown)[0]!r}.", field=sorted(unknown)[0])
     if "kind" in fields:
-        record.kind = parse_enum(RecordKind, fields["kind"], "record kind")
+        record.kind = parse_enum(RecordKind, fields["kind"], "record kind", field="kind")
     for key, value in fields.items():
         if key == "kind":
             continue
         if key in IMAGING_FIELDS and record.kind is not RecordKind.IMAGING and value not in (None, ""):
-            raise ValidationError("Modality, body region and image location apply only to imaging records.")
+            raise ValidationError("Modality, body region and image location apply only to imaging records.",
+                                  field=key)
         if key in PATHOLOGY_FIELDS and record.kind is not RecordKind.PATHOLOGY and value not in (None, ""):
-            raise ValidationError("Accession number, specimen, slides and blocks apply only to pathology records.")
+            raise ValidationError("Accession number, specimen, slides and blocks apply only to pathology records.",
+                                  field=key)
         if key == "title":
-            record.title = clean_line(value, "title", required=True)
+            record.title = clean_line(value, "title", required=True, field="title")
         elif key in ("date_of_service", "requested_on", "received_on", "sent_on"):
             what = "date of service" if key == "date_of_service" else key.replace("_on", " date")
-            setattr(record, key, parse_date(value, what, allow_future=key == "date_of_service"))
+            setattr(record, key, parse_date(value, what, allow_future=key == "date_of_service", field=key))
         elif key == "status":
-            record.status = parse_enum(RecordStatus, value, "status")
+            record.status = parse_enum(RecordStatus, value, "status", field="status")
         elif key == "facility_id":
             if value is not None and session.get(Facility, value) is None:
                 raise NotFoundError(f"There is no facility {value}.")
             record.facility_id = value
         elif key == "facility":
-            name = clean_line(value, "facility name", max_len=300)
-            record.facility_id = get_or_create_facility(session, name).id if name else None
+            name = clean_line(value, "facility name", max_len=300, field="facility")
+            record.facility_id = _named(get_or_create_facility, session, name, field="facility") if name else None
         elif key == "clinician_id":
             if value is not None and session.get(Clinician, value) is None:
                 raise NotFoundError(f"There is no clinician {value}.")
             record.clinician_id = value
         elif key == "clinician":
-            name = clean_line(value, "clinician's name", max_len=200)
+            name = clean_line(value, "clinician's name", max_len=200, field="clinician")
             new_fields = NEW_CLINICIAN_FIELDS.get(record.kind, {"role": ClinicianRole.TREATING})
-            record.clinician_id = get_or_create_clinician(session, name, **new_fields).id if name else None
+            record.clinician_id = (_named(get_or_create_clinician, session, name, field="clinician", **new_fields)
+                                   if name else None)
         elif key in ("summary", "notes"):
-            setattr(record, key, clean_text(value, key))
+            setattr(record, key, clean_text(value, key, field=key))
         elif key == "images_location":
-            record.images_location = parse_enum(ImagesLocation, value, "image location") if value else None
+            record.images_location = (parse_enum(ImagesLocation, value, "image location", field=key)
+                                      if value else None)
         elif key in ("slides_count", "blocks_count"):
-            setattr(record, key, clean_count(value, key.replace("_count", "")))
+            setattr(record, key, clean_count(value, key.replace("_count", ""), field=key))
         else:
             limit = Record.__table__.c[key].type.length  # type: ignore[attr-defined]
-            setattr(record, key, clean_line(value, key.replace("_", " "), max_len=limit))
+            setattr(record, key, clean_line(value, key.replace("_", " "), max_len=limit, field=key))
     if record.kind is not RecordKind.IMAGING:
         record.imaging_modality, record.imaging_body_region, record.images_location = "", "", None
     if record.kind is not RecordKind.PATHOLOGY:
@@ -197,13 +221,24 @@ def _apply(session: Session, record: Record, fields: dict[str, Any]) -> None:
     date_field = STATUS_DATE_FIELD.get(record.status)
     if date_field and getattr(record, date_field) is None:
         setattr(record, date_field, dt.date.today())
-    steps = [(s.label.lower(), getattr(record, f)) for s, f in STATUS_DATE_FIELD.items()]
-    dated = [(name, day) for name, day in steps if day is not None]
-    for (earlier, earlier_day), (later, later_day) in zip(dated, dated[1:]):
+    steps = [(s.label.lower(), f, getattr(record, f)) for s, f in STATUS_DATE_FIELD.items()]
+    dated = [(name, f, day) for name, f, day in steps if day is not None]
+    for (earlier, _f, earlier_day), (later, later_field, later_day) in zip(dated, dated[1:]):
         if later_day < earlier_day:
             raise ValidationError(
-                f"The {later} date {later_day.isoformat()} is before the {earlier} date {earlier_day.isoformat()}."
+                f"The {later} date {later_day.isoformat()} is before the {earlier} date {earlier_day.isoformat()}.",
+                field=later_field,
             )
+
+
+def _named(make: Callable[..., Any], session: Session, name: str, *, field: str, **fields: Any) -> int:
+    """The id of the directory entry called ``name`` (made when new); a refusal names ``field``."""
+    try:
+        return int(make(session, name, **fields).id)
+    except ValidationError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
 
 
 def _load(session: Session, record_id: int) -> Record:
@@ -213,15 +248,28 @@ def _load(session: Session, record_id: int) -> Record:
     return record
 
 
+@reading
 def get_record(session: Session, record_id: int) -> RecordData:
     return record_data(_load(session, record_id))
 
 
+@reading
+def get_records(session: Session, record_ids: Iterable[int]) -> list[RecordData]:
+    """The records with these ids that still exist, in the order asked."""
+    found = []
+    for record_id in record_ids:
+        record = session.get(Record, record_id, options=[selectinload(Record.attachments)])
+        if record is not None:
+            found.append(record_data(record))
+    return found
+
+
+@unit_of_work
 def create_record(session: Session, kind: RecordKind | str, title: str, **fields: Any) -> RecordData:
     """A new record; its status is Needed unless ``status`` says otherwise."""
     if fields.get("status") is None:
         fields.pop("status", None)
-    record = Record(kind=parse_enum(RecordKind, kind, "record kind"), status=RecordStatus.NEEDED)
+    record = Record(kind=parse_enum(RecordKind, kind, "record kind", field="kind"), status=RecordStatus.NEEDED)
     _apply(session, record, {"title": title, **fields})
     session.add(record)
     session.flush()
@@ -229,6 +277,7 @@ def create_record(session: Session, kind: RecordKind | str, title: str, **fields
     return record_data(record)
 
 
+@unit_of_work
 def update_record(session: Session, record_id: int, **fields: Any) -> RecordData:
     record = _load(session, record_id)
     _apply(session, record, fields)
@@ -237,11 +286,42 @@ def update_record(session: Session, record_id: int, **fields: Any) -> RecordData
     return record_data(record)
 
 
+@unit_of_work
+def update_records(session: Session, changes: Mapping[int, Mapping[str, Any]]) -> list[RecordData]:
+    """Several records' fields changed together (``{record id: fields}``): all of them, or none."""
+    return [update_record(session, record_id, **dict(fields)) for record_id, fields in changes.items()]
+
+
+@reading
+def check_record(session: Session, fields: Mapping[str, Any], record_id: int | None = None) -> None:
+    """Refuse what ``create_record`` (``record_id`` None; ``fields`` hold ``kind`` and ``title`` too) or
+    ``update_record`` would refuse, with the same ValidationError; nothing is kept."""
+    values = dict(fields)
+    if record_id is None:
+        create_record(session, values.pop("kind", RecordKind.OTHER), values.pop("title", ""), **values)
+    else:
+        update_record(session, record_id, **values)
+
+
+@dataclass(frozen=True)
+class RecordChoices:
+    """What a record form offers to choose from: the directory's facilities and clinicians, by name."""
+
+    facilities: tuple[FacilityData, ...]
+    clinicians: tuple[ClinicianData, ...]
+
+
+@reading
+def record_choices(session: Session) -> RecordChoices:
+    return RecordChoices(tuple(list_facilities(session)), tuple(list_clinicians(session)))
+
+
+@unit_of_work
 def set_status(
     session: Session, record_id: int, status: RecordStatus | str, on: dt.date | str | None = None
 ) -> RecordData:
     """Move a record to ``status``, dating the step ``on`` (today when not given)."""
-    status = parse_enum(RecordStatus, status, "status")
+    status = parse_enum(RecordStatus, status, "status", field="status")
     fields: dict[str, Any] = {"status": status}
     if status in STATUS_DATE_FIELD:
         fields[STATUS_DATE_FIELD[status]] = on or dt.date.today()
@@ -255,12 +335,23 @@ def next_status(status: RecordStatus) -> RecordStatus | None:
     return order[position + 1] if position + 1 < len(order) else None
 
 
+@unit_of_work
+def set_statuses(
+    session: Session, moves: Iterable[tuple[int, RecordStatus | str]], on: dt.date | str | None = None
+) -> list[RecordData]:
+    """Move each record to its status (``(record id, status)`` pairs), each step dated ``on`` or today: all of
+    them, or none."""
+    return [set_status(session, record_id, status, on) for record_id, status in moves]
+
+
+@unit_of_work
 def advance_status(session: Session, record_id: int, on: dt.date | str | None = None) -> RecordData:
     """Move a record one step along the workflow, dated ``on`` (today when not given)."""
     current = _load(session, record_id).status
     following = next_status(current)
     if following is None:
-        raise ValidationError("This record has already been sent to the second-opinion doctor; no step follows.")
+        raise ValidationError("This record has already been sent to the second-opinion doctor; no step follows.",
+                              field="status")
     return set_status(session, record_id, following, on)
 
 
@@ -283,6 +374,7 @@ class RecordRow:
     attachment_count: int
 
 
+@reading
 def list_record_rows(session: Session, record_ids: Iterable[int] | None = None) -> list[RecordRow]:
     """Every record (or those with ``record_ids``) as a table row, in id order."""
     files = (
@@ -307,6 +399,7 @@ def list_record_rows(session: Session, record_ids: Iterable[int] | None = None) 
     ]
 
 
+@reading
 def list_records(
     session: Session,
     *,
@@ -319,9 +412,9 @@ def list_records(
         selectinload(Record.attachments), selectinload(Record.facility), selectinload(Record.clinician)
     )
     if kind is not None:
-        query = query.where(Record.kind == parse_enum(RecordKind, kind, "record kind"))
+        query = query.where(Record.kind == parse_enum(RecordKind, kind, "record kind", field="kind"))
     if status is not None:
-        query = query.where(Record.status == parse_enum(RecordStatus, status, "status"))
+        query = query.where(Record.status == parse_enum(RecordStatus, status, "status", field="status"))
     if text:
         # % and _ typed by the user are literal characters, not LIKE wildcards
         escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -334,6 +427,7 @@ def list_records(
     return [record_data(r) for r in session.scalars(query)]
 
 
+@reading
 def count_records(session: Session) -> dict[tuple[RecordKind, RecordStatus], int]:
     rows = session.execute(select(Record.kind, Record.status, func.count()).group_by(Record.kind, Record.status))
     return {(k, s): n for k, s, n in rows}
@@ -456,8 +550,19 @@ def attach_file(
             raise
 
 
+@dataclass(frozen=True)
+class NewRecord:
+    """One record to create with its files (``create_records_with_files``)."""
+
+    kind: RecordKind | str
+    title: str
+    files: tuple[Path, ...] = ()
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
 def create_record_with_files(
-    folder: DataFolder, kind: RecordKind | str, title: str, files: Iterable[Path | str] = (), **fields: Any
+    folder: DataFolder, kind: RecordKind | str, title: str, files: Iterable[Path | str] = (), *,
+    progress: Progress | None = None, cancelled: CancelCheck | None = None, **fields: Any
 ) -> RecordData:
     """Create a record and attach files in one step: all of it, or (after a failure or a crash) none of it.
 
@@ -465,29 +570,84 @@ def create_record_with_files(
     committed in one transaction. If anything fails, vault files new to this call are removed again. A record
     that comes with its files has been received: its status is Received unless ``status`` says otherwise.
     """
-    paths = [Path(f) for f in files]
-    if fields.get("status") is None:
-        fields["status"] = RecordStatus.RECEIVED if paths else RecordStatus.NEEDED
-    for path in paths:
-        check_attachable(path)
-    names = [clean_line(display_name(p), "file name", required=True, max_len=1000) for p in paths]
+    item = NewRecord(kind, title, tuple(Path(f) for f in files), fields)
+    return create_records_with_files(folder, [item], progress=progress, cancelled=cancelled)[0]
+
+
+def create_records_with_files(
+    folder: DataFolder, items: Iterable[NewRecord], *, progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> list[RecordData]:
+    """``create_record_with_files`` for several records at once (files dropped on the inventory): every record
+    and every file, in one transaction, or none of them. ``progress`` counts bytes copied of all the files."""
+    plans: list[tuple[NewRecord, dict[str, Any], list[str]]] = []
+    for item in items:
+        values = dict(item.fields)
+        if values.get("status") is None:
+            values["status"] = RecordStatus.RECEIVED if item.files else RecordStatus.NEEDED
+        for path in item.files:
+            check_attachable(path)
+        names = [clean_line(display_name(p), "file name", required=True, max_len=1000, field="files")
+                 for p in item.files]
+        plans.append((item, values, names))
     with folder.dry_run() as session:  # refuse bad fields before copying anything
-        create_record(session, kind, title, **fields)
-    stored: list[tuple[Path, str, str, Any]] = []
+        for item, values, _names in plans:
+            create_record(session, item.kind, item.title, **values)
+    total = sum(p.stat().st_size for item, _v, _n in plans for p in item.files) or 1
+    copied = 0
+    stored: list[list[tuple[str, str, Any]]] = []
     with folder.vault.claim() as claim:  # every copy is claimed until the rows are committed
         try:
-            for path, name in zip(paths, names):
-                stored.append((path, name, guess_media_type(path), folder.vault.store(path)))
+            for item, _values, names in plans:
+                copies: list[tuple[str, str, Any]] = []
+                stored.append(copies)
+                for path, name in zip(item.files, names):
+                    check(cancelled)
+                    base = copied
+                    step = None if progress is None else (lambda d, _t, base=base: progress(base + d, total))
+                    copy = folder.vault.store(path, progress=step, cancelled=cancelled)
+                    copies.append((name, guess_media_type(path), copy))
+                    copied += copy.size
+            check(cancelled)
             with folder.session() as session:
-                record = create_record(session, kind, title, **fields)
-                for _path, name, media_type, copy in stored:
-                    session.add(Attachment(record_id=record.id, original_name=name, media_type=media_type,
-                                           size=copy.size, sha256=copy.sha256))
+                made = []
+                for (item, values, _names), copies in zip(plans, stored):
+                    record = create_record(session, item.kind, item.title, **values)
+                    for name, media_type, copy in copies:
+                        session.add(Attachment(record_id=record.id, original_name=name, media_type=media_type,
+                                               size=copy.size, sha256=copy.sha256))
+                    made.append(record.id)
                 session.flush()
-                return record_data(_load(session, record.id))
+                return [record_data(_load(session, record_id)) for record_id in made]
         except BaseException:
-            _roll_back_files(folder, claim, [copy.sha256 for *_rest, copy in stored if not copy.already_present])
+            new = [copy.sha256 for copies in stored for *_rest, copy in copies if not copy.already_present]
+            _roll_back_files(folder, claim, new)
             raise
+
+
+def attach_files(
+    folder: DataFolder, pairs: Iterable[tuple[int, Path | str]], *, progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> list[AttachmentData]:
+    """Attach each ``(record id, file)``: every one of them, or (after a failure or a cancel) none.
+    ``progress`` counts bytes copied of all the files."""
+    good = [(record_id, Path(path)) for record_id, path in pairs]
+    for _record_id, path in good:
+        check_attachable(path)
+    total = sum(path.stat().st_size for _, path in good) or 1
+    attached: list[AttachmentData] = []
+    done = 0
+    try:
+        for record_id, path in good:
+            base = done
+            step = None if progress is None else (lambda d, _t, base=base: progress(base + d, total))
+            attached.append(attach_file(folder, record_id, path, progress=step, cancelled=cancelled))
+            done += attached[-1].size
+    except BaseException:
+        for attachment in attached:  # all or nothing
+            remove_attachment(folder, attachment.id)
+        raise
+    return attached
 
 
 def _roll_back_files(folder: DataFolder, claim: VaultClaim, new_digests: Iterable[str]) -> None:
