@@ -11,6 +11,7 @@ import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from secondopinion_desktop.core.models import RecordKind
@@ -129,12 +130,48 @@ def vault_contents(folder) -> set[str]:
     return set(folder.vault.stored())
 
 
+class Row:
+    """One line of the studies tree, read through the view's model as the tree shows it."""
+
+    def __init__(self, index) -> None:
+        self.index = index
+
+    def _cell(self, column: int):
+        return self.index.sibling(self.index.row(), column)
+
+    def text(self, column: int) -> str:
+        return self._cell(column).data() or ""
+
+    def data(self, column: int, role):
+        return self._cell(column).data(role)
+
+    def checkState(self, column: int) -> Qt.CheckState:
+        return Qt.CheckState(self._cell(column).data(Qt.ItemDataRole.CheckStateRole))
+
+    def font(self, column: int) -> QFont:
+        return self._cell(column).data(Qt.ItemDataRole.FontRole) or QFont()
+
+    def childCount(self) -> int:
+        return self.index.model().rowCount(self.index)
+
+    def child(self, row: int) -> Row:
+        return Row(self.index.model().index(row, 0, self.index))
+
+    def isDisabled(self) -> bool:
+        return not (self.index.flags() & Qt.ItemFlag.ItemIsEnabled)
+
+
+def top_rows(tree) -> list[Row]:
+    model = tree.model()
+    return [Row(model.index(i, 0)) for i in range(model.rowCount())]
+
+
 def test_preview_lists_studies_series_counts_and_problems(qtbot, profile_folder, disc, screenshot) -> None:
     root, uids = disc
     dialog = open_dialog(qtbot, profile_folder, root)
     tree = dialog.tree
-    assert tree.topLevelItemCount() == 2
-    studies = {tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole): tree.topLevelItem(i) for i in range(2)}
+    assert len(top_rows(tree)) == 2
+    studies = {row.data(0, Qt.ItemDataRole.UserRole): row for row in top_rows(tree)}
     assert set(studies) == set(uids.values())
     ct = studies[uids["CT"]]
     assert ct.text(0) == "CT CHEST WITH CONTRAST"
@@ -254,7 +291,7 @@ def test_a_folder_without_images(qtbot, profile_folder, tmp_path) -> None:
     empty.mkdir()
     (empty / "README.txt").write_text("nothing here")
     dialog = open_dialog(qtbot, profile_folder, empty)
-    assert dialog.tree.topLevelItemCount() == 0
+    assert top_rows(dialog.tree) == []
     assert dialog.counts.text().startswith("0 studies, 0 series, 0 images; 1 other file skipped")
     assert "No images were found" in dialog.status.text()
     assert not dialog.import_button.isEnabled()
@@ -361,7 +398,7 @@ def test_folder_chosen_in_the_file_dialog(qtbot, profile_folder, disc, monkeypat
     dialog = module.open_import_imaging(None, profile_folder)
     assert dialog is not None  # deletes itself when closed
     qtbot.waitUntil(lambda: dialog.scan_result is not None, timeout=60_000)
-    assert dialog.tree.topLevelItemCount() == 2
+    assert len(top_rows(dialog.tree)) == 2
     assert dialog.isVisible()
     with qtbot.waitSignal(dialog.destroyed):
         dialog.reject()
@@ -387,8 +424,8 @@ def click_checkbox(qtbot, tree, item) -> None:
     """Click the tick box of ``item`` where a user would: on its check indicator."""
     from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
-    tree.scrollToItem(item)
-    index = tree.indexFromItem(item, 0)
+    index = item.index
+    tree.scrollTo(index)
     option = QStyleOptionViewItem()
     tree.initViewItemOption(option)
     option.rect = tree.visualRect(index)
@@ -398,9 +435,7 @@ def click_checkbox(qtbot, tree, item) -> None:
 
 
 def study_items(dialog) -> dict[str, object]:
-    tree = dialog.tree
-    return {tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole): tree.topLevelItem(i)
-            for i in range(tree.topLevelItemCount())}
+    return {row.data(0, Qt.ItemDataRole.UserRole): row for row in top_rows(dialog.tree)}
 
 
 def click_import_and_wait(qtbot, dialog) -> None:

@@ -8,6 +8,7 @@ DICOMDIR. No Qt here.
 from __future__ import annotations
 
 import warnings
+
 # pydicom warns about odd header values by quoting them ("Invalid value for VR PN: '…'"), which can be a
 # person's name or birth date: never on the terminal. What matters about a file is said as its problem instead.
 warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")

@@ -28,10 +28,10 @@ from sqlalchemy import select
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
+from secondopinion_desktop.core.fsutil import fsync_folder
 from secondopinion_desktop.core.models import ImagingFile, Record
-from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.core.staging import EXPORT, forget_place, note_place
-from secondopinion_desktop.core.vault import fsync_dir
+from secondopinion_desktop.core.words import plural
 
 # Elements a DICOMDIR record must carry (type 1). Files from real scanners sometimes lack one; the exported copy
 # then gets a neutral value so the index can be written. The images themselves are unchanged.
@@ -162,7 +162,7 @@ def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> Exp
         if out_dir.exists():
             out_dir.rmdir()
         images.rename(out_dir)
-        fsync_dir(out_dir.parent)
+        fsync_folder(out_dir.parent)
     finally:
         if fileset is not None:  # after writing, pydicom starts an empty staging folder in the temporary folder
             with contextlib.suppress(Exception):
@@ -188,7 +188,7 @@ def _fsync_tree(root: Path) -> None:
                 os.close(fd)
         folders.extend(Path(current, d) for d in dirs)
     for path in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        fsync_dir(path)
+        fsync_folder(path)
 
 
 def _add(fileset: Any, folder: DataFolder, sha: str, instance_number: int) -> str | None:

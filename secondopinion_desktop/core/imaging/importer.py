@@ -16,7 +16,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -24,6 +23,13 @@ from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
+from secondopinion_desktop.core.imaging.plan import (
+    lost_files,
+    names_match,
+    patient_mismatch,
+    stored_images,
+    stored_in,
+)
 from secondopinion_desktop.core.imaging.scan import (
     ImageFile,
     ScanProblem,
@@ -31,13 +37,6 @@ from secondopinion_desktop.core.imaging.scan import (
     SeriesInfo,
     StudyInfo,
     person_name,
-)
-from secondopinion_desktop.core.imaging.plan import (
-    lost_files,
-    names_match,
-    patient_mismatch,
-    stored_images,
-    stored_in,
 )
 from secondopinion_desktop.core.imaging.thumbnails import middle_index, thumbnail_png
 from secondopinion_desktop.core.imaging.vaultbatch import SourceUnreadable, VaultBatch
@@ -51,13 +50,14 @@ from secondopinion_desktop.core.models import (
     utcnow,
 )
 from secondopinion_desktop.core.progress import Cancelled
+from secondopinion_desktop.core.unit import reading
 from secondopinion_desktop.core.vault import VaultClaim
 from secondopinion_desktop.core.words import plural
 
 IMPORT_CANCELLED = "The imaging import was cancelled; nothing was changed."
 
 # The patient check lives with the import plan; these names stay importable from here.
-__all__ = ["ImportResult", "SkippedStudy", "import_imaging", "names_match", "patient_mismatch"]
+__all__ = ["ImportResult", "SkippedStudy", "import_imaging", "names_match", "patient_mismatch", "record_title"]
 
 
 # --- results ------------------------------------------------------------------------------------------------
@@ -184,6 +184,15 @@ class _Stored:
     file: ImageFile
     sha256: str
     size: int
+
+
+@reading
+def record_title(session: Session, record_id: int) -> str:
+    """The title of the record an import goes to, for the window to name it. Raises ``NotFoundError``."""
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFoundError(f"There is no record {record_id}.")
+    return record.title
 
 
 def _check_target(folder: DataFolder, record_id: int) -> None:

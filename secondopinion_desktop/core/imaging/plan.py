@@ -5,6 +5,9 @@ which studies and images are already in the data folder.
 looks up the Study and SOP Instance UIDs the data folder already stores. A study of someone other than the
 profile's patient, or one whose images are all stored already, is not chosen by default; a study imported in
 part before brings only its new images. Reads only; no Qt.
+
+The window reads through ``scan_and_plan(folder, root, …)`` (the scan, then ``plan_against`` in a read of its
+own): the core owns the transaction (``core.unit``), the window never holds a session.
 """
 
 from __future__ import annotations
@@ -12,18 +15,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.imaging.scan import ScanResult, StudyInfo, person_name
 from secondopinion_desktop.core.models import ImagingFile
-from secondopinion_desktop.core.profile import ProfileData
+from secondopinion_desktop.core.profile import ProfileData, get_profile
+from secondopinion_desktop.core.unit import reading
 from secondopinion_desktop.core.vault import Vault
 from secondopinion_desktop.core.words import plural
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.db import DataFolder
 
 UID_LENGTH = 64  # how much of a UID the imaging_file table keeps (the DICOM maximum)
 
@@ -241,3 +249,21 @@ def plan_import(
         warnings.append(NOT_CHECKED)
     return ImportPlan(scan=scan, studies=tuple(plans), profile_name=profile.name.strip(), profile_checked=checked,
                       warnings=tuple(warnings))
+
+
+@reading
+def plan_against(session: Session, scan: ScanResult, vault: Vault | None = None) -> ImportPlan:
+    """The plan of ``scan`` against what the data folder stores and its patient profile (a read only)."""
+    return plan_import(session, scan, get_profile(session), vault)
+
+
+def scan_and_plan(
+    folder: DataFolder, root: Path | str, *, progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ImportPlan:
+    """Read the DICOM headers in ``root`` (``scan_folder``), then plan their import into ``folder``. Nothing is
+    written. Raises ``core.progress.Cancelled`` when ``cancelled()`` turns True."""
+    from secondopinion_desktop.core.imaging.scan import scan_folder
+
+    scan = scan_folder(root, progress=progress, cancelled=cancelled)
+    return plan_against(folder, scan, folder.vault)

@@ -5,6 +5,7 @@ Nothing here is real patient data. Requires numpy.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def write_study(
     written: list[WrittenFile] = []
     for series in spec.series:
         series_uid = generate_uid()
-        target = Path(folder) / subfolder / f"SE{series.number:04d}" if subfolder else Path(folder) / f"SE{series.number:04d}"
+        base = Path(folder) / subfolder if subfolder else Path(folder)
+        target = base / f"SE{series.number:04d}"
         target.mkdir(parents=True, exist_ok=True)
         sop_class = CT_IMAGE_STORAGE if series.modality == "CT" else MR_IMAGE_STORAGE
         yy, xx = np.mgrid[0:size, 0:size]
@@ -109,10 +111,9 @@ def write_study(
             pixels = np.where(disc, 1100 + 10 * i, 24).astype(np.uint16)
             ds.PixelData = pixels.tobytes()
             if series.compressed:
-                try:
+                # without an RLE encoder here it stays uncompressed
+                with contextlib.suppress(RuntimeError, ImportError, ValueError):
                     ds.compress(RLELossless, pixels, generate_instance_uid=False)
-                except (RuntimeError, ImportError, ValueError):  # no RLE encoder here: stays uncompressed
-                    pass
             path = target / f"IM{i + 1:05d}.dcm"
             ds.save_as(path, enforce_file_format=True)
             written.append(WrittenFile(path, study_uid, series_uid, sop_uid))

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secondopinion_desktop.core.errors import VaultError
-from secondopinion_desktop.core.vault import SourceUnreadable, Vault, fsync_dir
+from secondopinion_desktop.core.fsutil import fsync_folder
+from secondopinion_desktop.core.vault import SourceUnreadable, Vault
 
 __all__ = ["BatchItem", "SourceUnreadable", "VaultBatch"]
 
@@ -58,7 +59,7 @@ class VaultBatch:
                     folders.add(final.parent)
                 self._pending.pop(0)
             for folder in sorted(folders):
-                fsync_dir(folder)
+                fsync_folder(folder)
         except OSError as exc:
             raise VaultError(f"Cannot store the images in the vault: {exc.strerror or exc}.") from exc
 

@@ -3,19 +3,35 @@
 The import itself runs in the background before the command exists; the command is pushed once it succeeded, so
 its first ``redo`` only shows the new records. ``undo`` takes the whole import away (``removal.remove_import``)
 and keeps its vault files while the history may bring it back; the records tab purges them when the history ends.
+Both announce what they changed (``ui.events``), so every view showing records, files or imaging reloads.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QObject
+
 from secondopinion_desktop.core.imaging.importer import ImportResult
 from secondopinion_desktop.core.imaging.removal import RemovedImport, remove_import, restore_import
 from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.ui.events import Changes, announce
 from secondopinion_desktop.ui.records.commands import RecordsContext, _RecordCommand
 
 
 def import_title(result: ImportResult) -> str:
     """"Import imaging (6 images)": what Edit › Undo names."""
     return f"Import imaging ({plural(result.files_stored, 'image')})"
+
+
+def import_changes(result: ImportResult) -> Changes:
+    """What an import (or taking it away again) changes in the data folder; NONE when it stored nothing."""
+    changes = Changes.NONE
+    if result.files_stored or result.files_repaired:
+        changes |= Changes.IMAGING
+    if result.created_record_ids or result.filled or result.files_stored:
+        changes |= Changes.RECORDS  # new records, filled-in fields, image counts
+    if result.thumbnails or result.attachment_ids:
+        changes |= Changes.ATTACHMENTS  # the series thumbnails
+    return changes
 
 
 class ImportImagingCommand(_RecordCommand):
@@ -46,6 +62,7 @@ class ImportImagingCommand(_RecordCommand):
             restore_import(self.context.folder, self.removed)
             self.removed = None
             self._show_added()
+            self._announce()
 
         self._guard(do)
 
@@ -60,5 +77,9 @@ class ImportImagingCommand(_RecordCommand):
             others = [r for r in self.result.record_ids if r not in created]
             if others:
                 self.context.records_changed(others, select=others[0])
+            self._announce()
 
         self._guard(do)
+
+    def _announce(self) -> None:
+        announce(import_changes(self.result), self.context if isinstance(self.context, QObject) else None)
