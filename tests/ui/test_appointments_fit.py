@@ -8,7 +8,10 @@ from PySide6.QtCore import QPoint, QRect, QSettings, QSize
 from PySide6.QtWidgets import QAbstractButton, QDialog, QDialogButtonBox
 
 from secondopinion_desktop.core.appointments import list_appointments
-from secondopinion_desktop.ui.appointments import dialogs
+from secondopinion_desktop.ui.appointments.dialogs import AppointmentDialog
+from secondopinion_desktop.ui.directory.dialogs import ClinicianDialog, CliniciansDialog
+from secondopinion_desktop.ui.profile.dialog import ProfileDialog
+from secondopinion_desktop.ui.treatments.dialogs import TreatmentHistoryDialog, TreatmentLineDialog
 from secondopinion_desktop.ui.appointments.questions import QuestionBankDialog
 from secondopinion_desktop.ui.widgets.forms import show_error
 
@@ -17,12 +20,12 @@ def factories(folder):
     with folder.session() as s:
         appointment = list_appointments(s)[0]
     return {
-        "appointment": lambda: dialogs.AppointmentDialog(folder, appointment),
-        "clinician": lambda: dialogs.ClinicianDialog(folder),
-        "clinicians": lambda: dialogs.CliniciansDialog(folder),
-        "profile": lambda: dialogs.ProfileDialog(folder),
-        "treatment": lambda: dialogs.TreatmentLineDialog(folder),
-        "treatments": lambda: dialogs.TreatmentHistoryDialog(folder),
+        "appointment": lambda: AppointmentDialog(folder, appointment),
+        "clinician": lambda: ClinicianDialog(folder),
+        "clinicians": lambda: CliniciansDialog(folder),
+        "profile": lambda: ProfileDialog(folder),
+        "treatment": lambda: TreatmentLineDialog(folder),
+        "treatments": lambda: TreatmentHistoryDialog(folder),
         "question bank": lambda: QuestionBankDialog(folder, []),
     }
 
@@ -58,7 +61,7 @@ def test_each_dialog_fits_with_its_buttons_in_sight(qtbot, demo_folder, name, sc
 
 def test_a_remembered_size_larger_than_the_screen_is_cut_down(qtbot, demo_folder) -> None:
     QSettings().setValue("appointments/profileDialogSize", QSize(1800, 1400))
-    dialog = dialogs.ProfileDialog(demo_folder)
+    dialog = ProfileDialog(demo_folder)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
@@ -67,12 +70,12 @@ def test_a_remembered_size_larger_than_the_screen_is_cut_down(qtbot, demo_folder
 
 
 def test_the_size_she_gave_a_dialog_is_kept(qtbot, demo_folder) -> None:
-    dialog = dialogs.CliniciansDialog(demo_folder)
+    dialog = CliniciansDialog(demo_folder)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
     dialog.resize(700, 380)
     dialog.reject()
-    again = dialogs.CliniciansDialog(demo_folder)
+    again = CliniciansDialog(demo_folder)
     qtbot.addWidget(again)
     assert again.size() == QSize(700, 380)

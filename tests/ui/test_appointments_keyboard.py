@@ -60,7 +60,7 @@ def test_closing_the_question_bank_returns_to_the_typed_question(qtbot, demo_tab
     assert tab.questions.list.count() == before + (close == "add")
     qtbot.keyClicks(edit, "?")  # the typing goes on where it was
     qtbot.keyClick(edit, Qt.Key.Key_Return)
-    assert tab.questions.list.item(tab.questions.list.count() - 1).text() == "Who reads my scans?"
+    assert tab.questions.model.questions[-1].text == "Who reads my scans?"
 
 
 @pytest.fixture

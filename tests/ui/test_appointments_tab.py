@@ -17,7 +17,7 @@ from secondopinion_desktop.core import directory, profile, treatments
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import ClinicianRole, TreatmentKind
 from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
-from secondopinion_desktop.core.words import started_text
+from secondopinion_desktop.core.words import long_date, started_text
 
 DEMO_QUESTIONS = [
     "Do you agree with my diagnosis and the stage?",
@@ -66,11 +66,19 @@ def only_appointment(folder) -> svc.AppointmentData:
 
 
 def list_texts(tab: AppointmentsTab) -> list[str]:
-    return [tab.list.item(r).text() for r in range(tab.list.count())]
+    return [tab.list.model().index(r, 0).data() for r in range(tab.list.count())]
 
 
 def question_texts(tab: AppointmentsTab) -> list[str]:
-    return [tab.questions.list.item(r).text() for r in range(tab.questions.list.count())]
+    return [tab.questions.list.model().index(r, 0).data() for r in range(tab.questions.list.count())]
+
+
+def check_state(view, row: int) -> Qt.CheckState:
+    return Qt.CheckState(view.model().index(row, 0).data(Qt.ItemDataRole.CheckStateRole))
+
+
+def table_cells(table, row: int) -> list[str]:
+    return [table.model().index(row, c).data() for c in range(table.model().columnCount())]
 
 
 def focus(qtbot, widget: QWidget) -> None:
@@ -94,9 +102,9 @@ def test_demo_appointment_is_listed_first_with_its_seven_questions(qtbot, demo_t
     assert tab.listed_ids() == [demo.id]
     assert tab.current_appointment_id() == demo.id
     assert question_texts(tab) == DEMO_QUESTIONS
-    assert all(tab.questions.list.item(r).checkState() == Qt.CheckState.Unchecked for r in range(7))
+    assert all(check_state(tab.questions.list, r) == Qt.CheckState.Unchecked for r in range(7))
     assert "0 of 7 answered" in tab.questions.title.text()
-    first = tab.list.item(0).text().splitlines()
+    first = list_texts(tab)[0].splitlines()
     assert first[0].startswith(f"{demo.starts_at:%a} {demo.starts_at.day} {demo.starts_at:%b %Y}, 09:30")
     assert first[0].endswith("·  in 12 days")
     assert first[1] == "Avery Example-Stone, MD"
@@ -132,7 +140,7 @@ def test_add_appointments_through_the_dialog_in_date_order(qtbot, demo_tab, demo
         def handler(dialog: QDialog) -> None:
             type_datetime(qtbot, dialog, when)
             assert dialog.when_edit.value() == when
-            assert dialog.weekday_label.text() == f"{when:%A}"
+            assert dialog.weekday_label.text() == long_date(when)
             combo = dialog.findChild(QComboBox, "clinicianCombo")
             combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemText(i).startswith(doctor)))
             qtbot.keyClicks(dialog.findChild(QLineEdit, "placeEdit"), place)
@@ -157,13 +165,15 @@ def test_add_appointments_through_the_dialog_in_date_order(qtbot, demo_tab, demo
     assert [a.starts_at for a in listed] == [sooner, demo.starts_at, earlier]
     assert tab.listed_ids() == [a.id for a in listed]
     assert list_texts(tab)[0] == "Upcoming" and list_texts(tab)[3] == "Past"  # heading rows
-    assert not tab.list.item(3).flags() & Qt.ItemFlag.ItemIsSelectable
+    assert not tab.list.model().index(3, 0).flags() & Qt.ItemFlag.ItemIsSelectable
     new = listed[0]
     assert (new.clinician_name, new.place, new.purpose, new.attendees) == (
         "Morgan Example, MD, FACS", "Samplewood Community Hospital, Clinic B", "Surgical consult", "Jamie")
     assert tab.current_appointment_id() == listed[2].id  # the one just added is selected
-    past_item = tab.list.item(tab.list.count() - 1)
-    assert past_item.foreground().color().name() != tab.list.item(1).foreground().color().name()
+    past = tab.list.model().index(tab.list.count() - 1, 0).data(Qt.ItemDataRole.ForegroundRole)
+    upcoming = tab.list.model().index(1, 0).data(Qt.ItemDataRole.ForegroundRole)
+    upcoming_colour = upcoming.color() if upcoming is not None else tab.list.palette().text().color()
+    assert past is not None and past.color().name() != upcoming_colour.name()
     screenshot(tab, "appointments-tab-three")
 
     # the keyboard skips the headings
@@ -278,7 +288,7 @@ def test_mark_answered_and_type_an_answer(qtbot, demo_tab, demo_folder) -> None:
     questions.list.setFocus()
     questions.list.setCurrentRow(1)
     qtbot.keyClick(questions.list, Qt.Key.Key_Space)  # the check box of the current question
-    assert questions.list.item(1).checkState() == Qt.CheckState.Checked
+    assert check_state(questions.list, 1) == Qt.CheckState.Checked
     assert [q.answered for q in stored(demo_folder, demo.id).questions][:3] == [False, True, False]
     assert "1 of 7 answered" in questions.title.text()
 
@@ -289,7 +299,7 @@ def test_mark_answered_and_type_an_answer(qtbot, demo_tab, demo_folder) -> None:
         lambda: stored(demo_folder, demo.id).questions[3].answer == "Surgery first, then maybe chemo.", timeout=5000
     )
     assert stored(demo_folder, demo.id).questions[3].answered  # typing an answer marks it answered
-    assert questions.list.item(3).checkState() == Qt.CheckState.Checked
+    assert check_state(questions.list, 3) == Qt.CheckState.Checked
     # more typing, then moving to another question at once: saved on leaving
     qtbot.keyClicks(questions.answer_edit, " Ask about Oncotype.")
     questions.list.setCurrentRow(0)
@@ -481,7 +491,7 @@ def test_clinicians_directory_adds_and_edits_a_clinician(qtbot, demo_tab, demo_f
     seen: dict[str, object] = {}
 
     def directory_dialog(dialog: QDialog) -> None:
-        seen["rows"] = dialog.table.rowCount()
+        seen["rows"] = dialog.table.model().rowCount()
         screenshot(dialog, "clinicians-directory")
 
         def add(inner: QDialog) -> None:
@@ -598,7 +608,7 @@ def test_treatment_history_adds_a_line_and_refuses_end_before_start(qtbot, tab, 
         inner_errors = on_next_dialog(add)
         dialog.add_button.click()
         seen["inner"] = inner_errors
-        seen["row"] = [dialog.table.item(0, c).text() for c in range(dialog.table.columnCount())]
+        seen["row"] = table_cells(dialog.table, 0)
         screenshot(dialog, "treatment-history")
         dialog.reject()
 
@@ -619,7 +629,7 @@ def test_treatment_history_adds_a_line_and_refuses_end_before_start(qtbot, tab, 
     def delete(dialog: QDialog) -> None:
         dialog.table.selectRow(0)
         dialog.delete_button.click()
-        seen["rows after"] = dialog.table.rowCount()
+        seen["rows after"] = dialog.table.model().rowCount()
         dialog.reject()
 
     errors = on_next_dialog(delete)

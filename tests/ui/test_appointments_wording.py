@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtCore import Qt
+
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
 
@@ -16,6 +18,6 @@ def test_an_appointment_with_one_question_and_one_note_says_so_in_the_singular(q
     tab = AppointmentsTab()
     qtbot.addWidget(tab)
     tab.set_folder(folder)
-    tip = tab.list.item(tab.list.currentRow()).toolTip()
+    tip = tab.list.currentIndex().data(Qt.ItemDataRole.ToolTipRole)
     assert tip.endswith("\n1 question (0 answered), 1 note")
     tab.shutdown()

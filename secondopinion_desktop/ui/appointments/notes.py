@@ -7,6 +7,7 @@ and on shutdown. There is no Save button. The first keystroke in an appointment 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -25,8 +26,7 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
-from secondopinion_desktop.core.words import plural
-from secondopinion_desktop.core.words import started_text
+from secondopinion_desktop.core.words import plural, started_text
 from secondopinion_desktop.ui.widgets.autosave import Autosave
 from secondopinion_desktop.ui.widgets.forms import set_placeholder
 
@@ -35,8 +35,14 @@ NOTE_MAX_WAIT_MS = 3000
 
 
 class NotesPane(QWidget):
-    notesChanged = Signal()  # noqa: N815 - a note was started or deleted
-    noteSaved = Signal(int)  # noqa: N815 - the text of this note was stored (every second or two while typing)
+    """The notes of one appointment (``set_appointment``); every change goes straight to the core.
+
+    ``notesChanged`` says a note was started or deleted, ``noteSaved(id)`` that a note's text was stored (every
+    second or two while typing); the tab announces both.
+    """
+
+    notesChanged = Signal()  # noqa: N815
+    noteSaved = Signal(int)  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -201,8 +207,7 @@ class NotesPane(QWidget):
     def _start(self, when: dt.datetime, keep_text: bool) -> svc.NoteData | None:
         assert self.folder is not None and self.appointment is not None
         try:
-            with self.folder.session() as session:
-                note = svc.start_note(session, self.appointment.id, started_at=when)
+            note = svc.start_note(self.folder, self.appointment.id, started_at=when)
         except SecondOpinionError as exc:
             self._set_status(f"Could not start a note: {exc}", error=True)
             return None
@@ -216,8 +221,7 @@ class NotesPane(QWidget):
             return
         text = self.editor.toPlainText()
         try:
-            with self.folder.session() as session:
-                saved = svc.save_note(session, self.note_id, text)
+            saved = svc.save_note(self.folder, self.note_id, text)
         except NotFoundError:
             self.last_error = "This note was deleted elsewhere; copy its text before switching away."
             self._set_status(self.last_error, error=True)
@@ -266,11 +270,8 @@ class NotesPane(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.saver.cancel()
-        try:
-            with self.folder.session() as session:
-                svc.delete_note(session, note.id)
-        except NotFoundError:
-            pass
+        with contextlib.suppress(NotFoundError):  # deleted meanwhile
+            svc.delete_note(self.folder, note.id)
         self.notes = [n for n in self.notes if n.id != note.id]
         self._fill_tabs(self.notes[-1].id if self.notes else None)
         self.notesChanged.emit()

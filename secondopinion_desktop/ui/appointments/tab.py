@@ -1,7 +1,10 @@
 """The Appointments tab: the consults on the left; the chosen one's details, questions and notes on the right.
 
-A thin view over ``core.appointments`` (and, through its dialogs, the directory, profile and treatment
-history). Typing in the answer and note editors is saved by itself; nothing here has a Save button.
+A thin view over ``core.appointments``: each action is one core call with the data folder, then
+``announce(Changes…, self)``; the tab reloads when appointments, questions, notes or the directory change
+elsewhere (``ui.events.watch``). Typing in the answer and note editors is saved by itself; nothing here has a
+Save button. The notes PDF is written off the GUI thread (``ui.ops.run_op``). The clinicians directory, the
+profile and the treatment history open from here but live in their own packages.
 """
 
 from __future__ import annotations
@@ -9,40 +12,23 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import itertools
-import logging
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QRect, QSettings, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import (
-    QAction,
-    QBrush,
-    QColor,
-    QFont,
-    QFontMetrics,
-    QKeySequence,
-    QPainter,
-    QPalette,
-    QShortcut,
-)
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDialog,
     QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -50,132 +36,46 @@ from PySide6.QtWidgets import (
 
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
-from secondopinion_desktop.core.errors import SecondOpinionError
-from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
+from secondopinion_desktop.core.progress import Cancelled
+from secondopinion_desktop.core.words import clock_24, long_date, plural
+from secondopinion_desktop.ui.appointments.list_view import AppointmentDelegate, AppointmentList
+from secondopinion_desktop.ui.appointments.model import (
+    PAST_COLOUR,
+    AppointmentsModel,
+    appointment_title,
+    relative_day,
+)
 from secondopinion_desktop.ui.appointments.notes import NotesPane
 from secondopinion_desktop.ui.appointments.questions import QuestionsPane
-from secondopinion_desktop.core.words import clock_24 as short_time, long_date, when_text
-from secondopinion_desktop.ui.jobs import Job, run_in_background
+from secondopinion_desktop.ui.events import Changes, announce, requests, watch
+from secondopinion_desktop.ui.ops import Op, run_op
+from secondopinion_desktop.ui.state import restore_layout, save_layout
 
-log = logging.getLogger(__name__)
-
-APPOINTMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-PAST_ROLE = Qt.ItemDataRole.UserRole + 2
-HEADING_ROLE = Qt.ItemDataRole.UserRole + 3
 SETTINGS = "appointments/"
-PAST_COLOUR = "#6b6b6b"
+LAYOUT_KEY = "appointments/layout"
+SHOWN = Changes.APPOINTMENTS | Changes.QUESTIONS | Changes.NOTES | Changes.DIRECTORY  # what this tab shows
+FIRST_SIZES = {  # the splitters' sizes before the person has moved them
+    "appointmentsSplitter": [300, 900],
+    "appointmentRightSplitter": [140, 560],
+    "appointmentWorkSplitter": [440, 460],
+    "questionsSplitter": [330, 200],
+}
 
-
-def relative_day(moment: dt.datetime, now: dt.datetime | None = None) -> str:
-    """``today``, ``tomorrow``, ``in 12 days``, ``yesterday``, ``3 days ago``."""
-    days = (moment.date() - (now or dt.datetime.now()).date()).days
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    if days == -1:
-        return "yesterday"
-    return f"in {plural(days, 'day')}" if days > 0 else f"{plural(-days, 'day')} ago"
-
-
-def appointment_title(a: svc.AppointmentData) -> str:
-    """``Tue 8 Dec 2026, 09:30 with Avery Example-Stone, MD`` (for messages and tooltips)."""
-    return when_text(a.starts_at) + (f" with {a.clinician_name}" if a.clinician_name else "")
-
-
-class AppointmentDelegate(QStyledItemDelegate):
-    """Paints an appointment as three lines (when in bold, the doctor, the place, elided to the width) and the
-    Upcoming / Past headings as small grey capitals. Past appointments are grey."""
-
-    PAD = 6
-
-    def _metrics(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont, int]:
-        bold = QFont(option.font)
-        bold.setBold(True)
-        small = QFont(option.font)
-        small.setBold(True)
-        small.setPointSizeF(max(option.font.pointSizeF() * 0.85, 7))
-        return bold, small, QFontMetrics(option.font).lineSpacing()
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802 - Qt override
-        _bold, small, line = self._metrics(option)
-        if index.data(HEADING_ROLE):
-            return QSize(1, QFontMetrics(small).lineSpacing() + self.PAD * 2)
-        lines = len(str(index.data(Qt.ItemDataRole.DisplayRole) or "").splitlines())
-        return QSize(1, line * max(lines, 1) + self.PAD * 2)  # width 1: never wider than the list
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        bold, small, line = self._metrics(option)
-        rect = option.rect.adjusted(self.PAD + 2, 0, -self.PAD, 0)
-        palette = option.palette
-        painter.save()
-        try:
-            if index.data(HEADING_ROLE):
-                painter.setFont(small)
-                painter.setPen(QColor(PAST_COLOUR))
-                text = str(index.data(Qt.ItemDataRole.DisplayRole)).upper()
-                painter.drawText(rect.adjusted(0, self.PAD, 0, 0), Qt.AlignmentFlag.AlignLeft, text)
-                y = option.rect.bottom() - 2
-                painter.setPen(palette.color(QPalette.ColorRole.Mid))
-                painter.drawLine(rect.left(), y, rect.right(), y)
-                return
-            view_option = QStyleOptionViewItem(option)
-            self.initStyleOption(view_option, index)
-            view_option.text = ""
-            style = option.widget.style() if option.widget else QApplication.style()
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, view_option, painter, option.widget)
-            selected = bool(option.state & QStyle.StateFlag.State_Selected)
-            past = bool(index.data(PAST_ROLE))
-            if selected:
-                main = palette.color(QPalette.ColorRole.HighlightedText)
-                faint = main
-            else:
-                main = QColor(PAST_COLOUR) if past else palette.color(QPalette.ColorRole.Text)
-                faint = QColor(PAST_COLOUR)
-            lines = str(index.data(Qt.ItemDataRole.DisplayRole) or "").splitlines()
-            y = option.rect.top() + self.PAD
-            for number, text in enumerate(lines):
-                font = bold if number == 0 else option.font
-                painter.setFont(font)
-                painter.setPen(main if number < 2 else faint)
-                shown = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
-                painter.drawText(QRect(rect.left(), y, rect.width(), line), Qt.AlignmentFlag.AlignLeft, shown)
-                y += line
-        finally:
-            painter.restore()
-
-
-class AppointmentList(QListWidget):
-    """The appointments with their Upcoming / Past headings; the keyboard never lands on a heading."""
-
-    def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 - Qt override
-                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
-        index = super().moveCursor(action, modifiers)
-        if not index.isValid() or index.flags() & Qt.ItemFlag.ItemIsSelectable:
-            return index
-        Move = QAbstractItemView.CursorAction  # noqa: N806
-        step = -1 if action in (Move.MoveUp, Move.MovePageUp, Move.MoveEnd, Move.MovePrevious) else 1
-        row = index.row()
-        while 0 <= row < self.count():
-            if self.item(row).flags() & Qt.ItemFlag.ItemIsSelectable:
-                return self.model().index(row, 0)
-            row += step
-        return self.currentIndex()
+__all__ = ["AppointmentsTab", "appointment_title", "relative_day"]
 
 
 class AppointmentsTab(QWidget):
     """The consults the patient is preparing for (and past ones), each with its questions and notes.
 
-    ``set_folder(folder)`` shows a data folder; ``shutdown()`` saves pending text and the view state.
-    ``exportPacketRequested(appointment_id)`` asks the window to open the packet dialog for an appointment.
+    ``set_folder(folder)`` shows a data folder; ``shutdown()`` saves pending text and the view state. Every
+    change is announced (``ui.events``); "Build packet" asks the window through ``requests().buildPacket``.
+    The three signals below say the same for the window's older wiring.
     """
 
-    exportPacketRequested = Signal(int)  # noqa: N815
-    # appointments, their questions or their notes were added, changed or removed (not sent for every
-    # autosave of an answer's or a note's text)
-    appointmentsChanged = Signal()  # noqa: N815
-    directoryChanged = Signal()  # noqa: N815 - clinicians (or facilities) were added or edited here
-    profileChanged = Signal()  # noqa: N815 - the patient profile was saved with changes
+    exportPacketRequested = Signal(int)  # noqa: N815 - also asked as requests().buildPacket
+    directoryChanged = Signal()  # noqa: N815 - also announced as Changes.DIRECTORY
+    profileChanged = Signal()  # noqa: N815 - also announced as Changes.PROFILE
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -184,7 +84,7 @@ class AppointmentsTab(QWidget):
         self.folder: DataFolder | None = None
         self.appointments: list[svc.AppointmentData] = []
         self._current: svc.AppointmentData | None = None
-        self.export_job: Job | None = None
+        self.export_job: Op | None = None
         self.last_notice = ""
 
         self._build_actions()
@@ -197,7 +97,9 @@ class AppointmentsTab(QWidget):
             top.addWidget(self._tool_button(action))
 
         # left: the appointments
+        self.model = AppointmentsModel(self)
         self.list = AppointmentList()
+        self.list.setModel(self.model)
         self.list.setObjectName("appointmentList")
         self.list.setAccessibleName("Appointments")
         self.list.setAccessibleDescription("Upcoming appointments first, soonest first; past ones below.")
@@ -206,8 +108,8 @@ class AppointmentsTab(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setUniformItemSizes(False)
         self.list.setMinimumWidth(220)
-        self.list.currentItemChanged.connect(self._current_changed)
-        self.list.itemDoubleClicked.connect(lambda _item: self.edit_appointment())
+        self.list.selectionModel().currentChanged.connect(self._current_changed)
+        self.list.doubleClicked.connect(lambda _index: self.edit_appointment())
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             shortcut = QShortcut(QKeySequence(key), self.list)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -240,7 +142,7 @@ class AppointmentsTab(QWidget):
         self.packet_button.setObjectName("buildPacketButton")
         self.packet_button.setAccessibleName("Build the packet for this appointment")
         self.packet_button.setToolTip("Put together the PDF packet to send or bring to this doctor")
-        self.packet_button.clicked.connect(self.request_packet)
+        self.packet_button.clicked.connect(lambda: self.request_packet())
         self.export_button = QPushButton("E&xport notes to PDF…")
         self.export_button.setObjectName("exportNotesButton")
         self.export_button.setAccessibleName("Export this appointment's questions, answers and notes to PDF")
@@ -257,8 +159,9 @@ class AppointmentsTab(QWidget):
 
         self.questions = QuestionsPane()
         self.notes = NotesPane()
-        self.questions.questionsChanged.connect(self.appointmentsChanged)
-        self.notes.notesChanged.connect(self.appointmentsChanged)
+        self.questions.questionsChanged.connect(lambda: announce(Changes.QUESTIONS, self))
+        self.notes.notesChanged.connect(lambda: announce(Changes.NOTES, self))
+        self.notes.noteSaved.connect(lambda _note_id: announce(Changes.NOTES, self))
         self.work_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.work_splitter.setObjectName("appointmentWorkSplitter")
         self.work_splitter.addWidget(self.questions)
@@ -297,6 +200,7 @@ class AppointmentsTab(QWidget):
             self.setTabOrder(first, second)
         self._restore_settings()
         self._show(None)
+        self.watcher = watch(self, SHOWN, self._changed_elsewhere, skip_own=True)
 
     def _tool_button(self, action: QAction) -> QToolButton:
         button = QToolButton()
@@ -364,74 +268,36 @@ class AppointmentsTab(QWidget):
         if self.folder is None:
             return
         self.flush()
-        with self.folder.session() as session:
-            self.appointments = svc.list_appointments(session)
+        self.appointments = svc.list_appointments(self.folder)
         wanted = select if select is not None else self.current_appointment_id()
-        self.list.blockSignals(True)
+        self.list.selectionModel().blockSignals(True)
         try:
-            self.list.clear()
-            now = dt.datetime.now()
-            upcoming = [a for a in self.appointments if a.is_upcoming(now)]
-            past = [a for a in self.appointments if not a.is_upcoming(now)]
-            if upcoming and past:
-                self._heading("Upcoming")
-            for a in upcoming:
-                self._add_item(a, past=False)
-            if past:
-                self._heading("Past")
-            for a in past:
-                self._add_item(a, past=True)
+            self.model.set_appointments(self.appointments)
         finally:
-            self.list.blockSignals(False)
-        ids = [a.id for a in self.appointments]
+            self.list.selectionModel().blockSignals(False)
+        ids = self.model.ids()
         chosen = wanted if wanted in ids else (ids[0] if ids else None)
         if chosen is not None:
-            self.list.setCurrentRow(self._row_of(chosen))  # shows it
+            self._current = None  # shown again: what it shows may have changed
+            self.list.setCurrentRow(self.model.row_of(chosen))
+            if self._current is None:  # the same row as before: no change of current row was signalled
+                self._show(chosen)
         else:
             self._show(None)
         self._update_actions()
 
-    def _heading(self, text: str) -> None:
-        item = QListWidgetItem(text)
-        item.setFlags(Qt.ItemFlag.NoItemFlags)
-        item.setData(HEADING_ROLE, True)
-        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{text} appointments")
-        self.list.addItem(item)
-
-    def _add_item(self, a: svc.AppointmentData, past: bool) -> None:
-        lines = [f"{when_text(a.starts_at)}  ·  {relative_day(a.starts_at)}"]
-        lines.append(a.clinician_name or "No doctor chosen")
-        place = a.place or a.institution
-        if place:
-            lines.append(place)
-        item = QListWidgetItem("\n".join(lines))
-        item.setData(APPOINTMENT_ID_ROLE, a.id)
-        answered = sum(q.answered for q in a.questions)
-        item.setToolTip(
-            f"{appointment_title(a)}\n{place}\n{plural(len(a.questions), 'question')} ({answered} answered), "
-            f"{plural(len(a.notes), 'note')}"
-        )
-        item.setData(Qt.ItemDataRole.AccessibleTextRole, ", ".join(lines) + (" (past)" if past else ""))
-        item.setData(PAST_ROLE, past)
-        if past:
-            item.setForeground(QBrush(QColor(PAST_COLOUR)))
-        self.list.addItem(item)
-
-    def _row_of(self, appointment_id: int) -> int:
-        for row in range(self.list.count()):
-            if self.list.item(row).data(APPOINTMENT_ID_ROLE) == appointment_id:
-                return row
-        return -1
+    def _changed_elsewhere(self, changes: Changes) -> None:
+        """Appointments, questions, notes or the directory changed in another view: show them as stored."""
+        if changes & Changes.FOLDER:
+            return  # the window hands the new folder over with set_folder
+        self.reload()
 
     def listed_ids(self) -> list[int]:
         """The appointment ids in the order the list shows them (headings skipped)."""
-        return [
-            int(self.list.item(r).data(APPOINTMENT_ID_ROLE)) for r in range(self.list.count())
-            if self.list.item(r).data(APPOINTMENT_ID_ROLE) is not None
-        ]
+        return self.model.ids()
 
     def select_appointment(self, appointment_id: int) -> bool:
-        row = self._row_of(appointment_id)
+        row = self.model.row_of(appointment_id)
         if row >= 0:
             self.list.setCurrentRow(row)
         return row >= 0
@@ -442,17 +308,16 @@ class AppointmentsTab(QWidget):
     def current_appointment(self) -> svc.AppointmentData | None:
         return self._current
 
-    def _current_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
-        appointment_id = current.data(APPOINTMENT_ID_ROLE) if current is not None else None
-        self._show(int(appointment_id) if appointment_id is not None else None)
+    def _current_changed(self, current: object, _previous: object) -> None:
+        chosen = self.model.appointment_at(self.list.currentRow())
+        self._show(chosen.id if chosen is not None else None)
 
     def _show(self, appointment_id: int | None) -> None:
         self.flush()
         appointment = None
         if appointment_id is not None and self.folder is not None:
             try:
-                with self.folder.session() as session:
-                    appointment = svc.get_appointment(session, appointment_id)
+                appointment = svc.get_appointment(self.folder, appointment_id)
             except SecondOpinionError:
                 appointment = None
         self._current = appointment
@@ -488,7 +353,7 @@ class AppointmentsTab(QWidget):
             rows.append(row("Purpose", escape(a.purpose).replace("\n", "<br>")))
         if a.attendees:
             rows.append(row("Coming along", escape(a.attendees)))
-        when = f"{escape(long_date(a.starts_at))}, {escape(short_time(a.starts_at))}"
+        when = f"{escape(long_date(a.starts_at))}, {escape(clock_24(a.starts_at))}"
         return (
             f"<div style='font-size:large; font-weight:bold'>{when}"
             f" <span style='font-weight:normal; color:{PAST_COLOUR}'>({relative_day(a.starts_at)})</span></div>"
@@ -537,13 +402,12 @@ class AppointmentsTab(QWidget):
         if not accepted:
             return None
         try:
-            with self.folder.session() as session:
-                made = svc.create_appointment(session, **dialog.fields())
+            made = svc.create_appointment(self.folder, **dialog.fields())
         except SecondOpinionError as exc:
             self.show_error(str(exc))
             return None
+        announce(Changes.APPOINTMENTS, self)
         self.reload(select=made.id)
-        self.appointmentsChanged.emit()
         return made.id
 
     def edit_appointment(self) -> None:
@@ -559,19 +423,22 @@ class AppointmentsTab(QWidget):
         if not accepted:
             return
         try:
-            with self.folder.session() as session:
-                svc.update_appointment(session, self._current.id, **dialog.fields())
+            svc.update_appointment(self.folder, self._current.id, **dialog.fields())
         except SecondOpinionError as exc:
             self.show_error(str(exc))
+        else:
+            announce(Changes.APPOINTMENTS, self)
         self.reload(select=self._current.id)
-        self.appointmentsChanged.emit()
 
     def delete_appointment(self) -> bool:
         if self.folder is None or self._current is None:
             return False
         self.flush()
-        with self.folder.session() as session:
-            a = svc.get_appointment(session, self._current.id)
+        try:
+            a = svc.get_appointment(self.folder, self._current.id)
+        except NotFoundError:
+            self.reload()  # deleted meanwhile
+            return False
         questions = len(a.questions)
         answered = sum(q.answered for q in a.questions)
         notes = len(a.notes)
@@ -595,33 +462,33 @@ class AppointmentsTab(QWidget):
         self.notes.saver.cancel()
         row = self.listed_ids().index(a.id) if a.id in self.listed_ids() else 0
         try:
-            with self.folder.session() as session:
-                svc.delete_appointment(session, a.id)
+            svc.delete_appointment(self.folder, a.id)
         except SecondOpinionError as exc:
             self.show_error(str(exc))
+        else:
+            announce(Changes.APPOINTMENTS | Changes.QUESTIONS | Changes.NOTES, self)
         self._current = None
         remaining = [i for i in self.listed_ids() if i != a.id]
         self.reload(select=remaining[min(row, len(remaining) - 1)] if remaining else None)
-        self.appointmentsChanged.emit()
         self.notify(f"Deleted the appointment on {appointment_title(a)}.")
         return True
 
     # --- directory, profile, history ---------------------------------------------------------------------
 
     def open_clinicians(self) -> None:
-        from secondopinion_desktop.ui.appointments.dialogs import CliniciansDialog
+        from secondopinion_desktop.ui.directory.dialogs import CliniciansDialog
 
         if self.folder is None:
             return
         dialog = CliniciansDialog(self.folder, parent=self)
-        dialog.exec()
+        dialog.exec()  # each change is announced as it is made: this tab shows the names as stored
+        dialog.deleteLater()
         if dialog.changed:
-            self.reload()  # names and institutions shown here may have changed
             self.directoryChanged.emit()
 
     def edit_profile(self) -> bool:
         """Open the patient profile (what its button does); True when changes were saved."""
-        from secondopinion_desktop.ui.appointments.dialogs import ProfileDialog
+        from secondopinion_desktop.ui.profile.dialog import ProfileDialog
 
         if self.folder is None:
             return False
@@ -637,23 +504,26 @@ class AppointmentsTab(QWidget):
         return saved
 
     def open_treatments(self) -> None:
-        from secondopinion_desktop.ui.appointments.dialogs import TreatmentHistoryDialog
+        from secondopinion_desktop.ui.treatments.dialogs import TreatmentHistoryDialog
 
         if self.folder is not None:
-            TreatmentHistoryDialog(self.folder, parent=self).exec()
+            dialog = TreatmentHistoryDialog(self.folder, parent=self)
+            dialog.exec()
+            dialog.deleteLater()
 
     # --- packet and notes export -------------------------------------------------------------------------
 
     def request_packet(self) -> None:
         if self._current is not None:
             self.flush()
+            requests().buildPacket.emit(self._current.id)
             self.exportPacketRequested.emit(self._current.id)
 
     def default_notes_name(self) -> str:
         day = self._current.starts_at if self._current else dt.datetime.now()
         return f"notes-{day:%Y-%m-%d}.pdf"
 
-    def export_notes(self, target: Path | None = None) -> Job | None:
+    def export_notes(self, target: Path | None = None) -> Op | None:
         """Write this appointment's questions, answers and notes to a PDF, off the GUI thread."""
         if self.folder is None or self._current is None:
             return None
@@ -680,34 +550,28 @@ class AppointmentsTab(QWidget):
             return None
         if chosen:  # the next export starts there (never in a place that was refused)
             QSettings().setValue(SETTINGS + "exportDir", str(target.parent))
-        try:
-            from secondopinion_desktop.core.packet import export_notes_pdf
-        except ImportError as exc:
-            log.exception("notes export is not available")
-            self.show_error(f"Exporting notes to PDF is not available in this version ({exc}).", "Export notes")
-            return None
+        from secondopinion_desktop.core.packet import export_notes_pdf
+
         folder, appointment_id, out = self.folder, self._current.id, target
 
-        def succeeded(_result: object) -> None:
-            self.export_job = None
-            self._update_actions()
-            self.notify(f"Notes saved to {out}.")
-
-        def failed(exc: BaseException) -> None:
-            self.export_job = None
-            self._update_actions()
+        def failed(exc: BaseException) -> bool:
             cause = exc.__cause__ if isinstance(exc, SecondOpinionError) else exc
             if isinstance(cause, OSError):  # writing the file failed (the writer's own sentence names a packet)
                 self.show_error(_write_failure(cause, out), "Export notes")
-            elif isinstance(exc, SecondOpinionError):
+                return True
+            if isinstance(exc, SecondOpinionError) and not isinstance(exc, Cancelled):
                 self.show_error(f"The notes could not be exported: {exc}", "Export notes")
-            else:
-                self.show_error(f"The notes could not be exported because of an unexpected problem "
-                                f"({type(exc).__name__}: {exc}). Details are in the log.", "Export notes")
-                log.error("notes export failed", exc_info=exc)
+                return True
+            return False  # a cancel or a bug: the usual display (a status line, or the crash dialog)
 
-        self.export_job = run_in_background(
-            lambda: export_notes_pdf(folder, appointment_id, out), succeeded, failed
+        def finished() -> None:
+            self.export_job = None
+            self._update_actions()
+
+        self.export_job = run_op(
+            self, lambda _control: export_notes_pdf(folder, appointment_id, out), name="export notes",
+            on_success=lambda _result: self.notify(f"Notes saved to {out}."), on_failure=failed, on_done=finished,
+            label="Writing the notes to PDF…", title="Export notes",
         )
         self._update_actions()
         return self.export_job
@@ -715,32 +579,24 @@ class AppointmentsTab(QWidget):
     # --- settings and shutdown ---------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        settings = QSettings()
-        for key, splitter, sizes in (
-            ("splitter", self.splitter, [300, 900]),
-            ("rightSplitter", self.right_splitter, [140, 560]),
-            ("workSplitter", self.work_splitter, [440, 460]),
-            ("questionsSplitter", self.questions.splitter, [330, 200]),
-        ):
-            state = settings.value(SETTINGS + key)
-            if state is None or not splitter.restoreState(state):
+        restored = restore_layout(self, LAYOUT_KEY)
+        for splitter in self.findChildren(QSplitter):
+            sizes = FIRST_SIZES.get(splitter.objectName())
+            if sizes is not None and f"splitter/{splitter.objectName()}" not in restored:
                 splitter.setSizes(sizes)
 
     def save_settings(self) -> None:
-        settings = QSettings()
-        settings.setValue(SETTINGS + "splitter", self.splitter.saveState())
-        settings.setValue(SETTINGS + "rightSplitter", self.right_splitter.saveState())
-        settings.setValue(SETTINGS + "workSplitter", self.work_splitter.saveState())
-        settings.setValue(SETTINGS + "questionsSplitter", self.questions.splitter.saveState())
+        save_layout(self, LAYOUT_KEY)
         current = self.current_appointment_id()
-        settings.setValue(SETTINGS + "current", current if current is not None else "")
+        QSettings().setValue(SETTINGS + "current", current if current is not None else "")
 
     def shutdown(self) -> None:
-        """Save the answer and note being typed and the view state; wait for a notes export still running."""
+        """Save the answer and note being typed and the view state; stop a notes export still running (the
+        window waits for every job once)."""
         self.flush()
         self.save_settings()
         if self.export_job is not None and not self.export_job.done:
-            QThreadPool.globalInstance().waitForDone(30_000)
+            self.export_job.cancel()
 
 
 def _write_failure(exc: OSError, out: Path) -> str:

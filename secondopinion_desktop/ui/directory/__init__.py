@@ -1,0 +1,1 @@
+"""The clinicians directory: the doctors the records and appointments point at."""

@@ -1,0 +1,1 @@
+"""The patient profile: who the packet is about, the diagnosis, the insurance."""

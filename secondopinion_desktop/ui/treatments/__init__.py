@@ -1,0 +1,1 @@
+"""The treatment history: each line of treatment with its dates and response."""
