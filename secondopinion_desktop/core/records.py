@@ -36,7 +36,6 @@ from secondopinion_desktop.core.directory import (
     list_facilities,
 )
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
-from secondopinion_desktop.core.paths import display_name
 from secondopinion_desktop.core.models import (
     Attachment,
     Clinician,
@@ -47,6 +46,9 @@ from secondopinion_desktop.core.models import (
     RecordKind,
     RecordStatus,
 )
+from secondopinion_desktop.core.paths import display_name
+from secondopinion_desktop.core.progress import CancelCheck, Progress, check
+from secondopinion_desktop.core.unit import reading, unit_of_work
 from secondopinion_desktop.core.validation import (
     clean_count,
     clean_line,
@@ -54,8 +56,6 @@ from secondopinion_desktop.core.validation import (
     parse_date,
     parse_enum,
 )
-from secondopinion_desktop.core.progress import CancelCheck, Progress, check
-from secondopinion_desktop.core.unit import reading, unit_of_work
 from secondopinion_desktop.core.vault import VaultClaim
 
 
@@ -223,7 +223,7 @@ def _apply(session: Session, record: Record, fields: dict[str, Any]) -> None:
         setattr(record, date_field, dt.date.today())
     steps = [(s.label.lower(), f, getattr(record, f)) for s, f in STATUS_DATE_FIELD.items()]
     dated = [(name, f, day) for name, f, day in steps if day is not None]
-    for (earlier, _f, earlier_day), (later, later_field, later_day) in zip(dated, dated[1:]):
+    for (earlier, _f, earlier_day), (later, later_field, later_day) in zip(dated, dated[1:], strict=False):
         if later_day < earlier_day:
             raise ValidationError(
                 f"The {later} date {later_day.isoformat()} is before the {earlier} date {earlier_day.isoformat()}.",
@@ -601,7 +601,7 @@ def create_records_with_files(
             for item, _values, names in plans:
                 copies: list[tuple[str, str, Any]] = []
                 stored.append(copies)
-                for path, name in zip(item.files, names):
+                for path, name in zip(item.files, names, strict=True):
                     check(cancelled)
                     base = copied
                     step = None if progress is None else (lambda d, _t, base=base: progress(base + d, total))
@@ -611,7 +611,7 @@ def create_records_with_files(
             check(cancelled)
             with folder.session() as session:
                 made = []
-                for (item, values, _names), copies in zip(plans, stored):
+                for (item, values, _names), copies in zip(plans, stored, strict=True):
                     record = create_record(session, item.kind, item.title, **values)
                     for name, media_type, copy in copies:
                         session.add(Attachment(record_id=record.id, original_name=name, media_type=media_type,
@@ -797,3 +797,70 @@ def attachment_path(folder: DataFolder, attachment: AttachmentData) -> Path | No
     content checked against its SHA-256 through the same open file).
     """
     return folder.vault.path_for(attachment.sha256) if folder.vault.exists(attachment.sha256) else None
+
+
+def safe_file_name(name: str) -> str:
+    """A file name safe to create: no folders, no control characters, not too long (suffix kept)."""
+    cleaned = "".join("_" if c in '/\\\x00' or ord(c) < 32 else c for c in name).strip(" .") or "file"
+    if len(cleaned.encode()) > 200:
+        suffix = Path(cleaned).suffix[:20]
+        stem = cleaned[: len(cleaned) - len(suffix)]
+        while len((stem + suffix).encode()) > 200:
+            stem = stem[:-1]
+        cleaned = stem + suffix
+    return cleaned
+
+
+def _copy_checked(src: Any, dst: Any, sha256: str, shown: str) -> None:
+    """Copy the open stored file ``src`` to ``dst``, hashing on the way: a stored copy whose content no longer
+    matches its SHA-256 raises VaultDamaged (the caller then leaves nothing behind). A read failure is a
+    VaultError, so that only a failure to write reaches the caller as an OSError."""
+    import hashlib
+
+    from secondopinion_desktop.core.errors import VaultError
+    from secondopinion_desktop.core.vault import CHUNK_SIZE, VaultDamaged
+
+    digest = hashlib.sha256()
+    while True:
+        try:
+            chunk = src.read(CHUNK_SIZE)
+        except OSError as exc:
+            raise VaultError(f"The stored copy of {shown} cannot be read: {exc.strerror or exc}.") from exc
+        if not chunk:
+            break
+        digest.update(chunk)
+        dst.write(chunk)
+    if digest.hexdigest() != sha256:
+        raise VaultDamaged(sha256, f"The stored copy of {shown} is damaged: its content no longer matches the "
+                                   "SHA-256 it was stored with.")
+
+
+def save_attachment_copy(folder: DataFolder, attachment: AttachmentData, out: Path) -> Path:
+    """Save a copy of the stored file at ``out`` (already checked by ``outputs.check_output``): checked against
+    its SHA-256 while it is copied, whole or not at all. A write failure arrives as OSError."""
+    from secondopinion_desktop.core.fsutil import write_atomically
+
+    shown = attachment.original_name
+    with folder.vault.open(attachment.sha256) as src:  # never through a link
+        write_atomically(out, lambda dst: _copy_checked(src, dst, attachment.sha256, shown))
+    return out
+
+
+def viewing_copy(folder: DataFolder, attachment: AttachmentData, place: Path) -> Path:
+    """A read-only private copy of the stored file under its own name inside ``place`` (a private scratch
+    folder), for the system's viewer; made once, checked against its SHA-256 on the way."""
+    from secondopinion_desktop.core.fsutil import write_atomically
+
+    target = place / str(attachment.id) / safe_file_name(attachment.original_name)
+    target.parent.mkdir(mode=0o700, exist_ok=True)
+    if not target.exists():
+        with folder.vault.open_verified(attachment.sha256) as src:
+            write_atomically(target, lambda dst: _copy_stream(src, dst))
+        target.chmod(0o400)
+    return target
+
+
+def _copy_stream(src: Any, dst: Any) -> None:
+    import shutil
+
+    shutil.copyfileobj(src, dst, 1 << 20)

@@ -56,8 +56,7 @@ class AddRecordCommand(_RecordCommand):
         def do() -> None:
             if self._snapshot is None:
                 fields = dict(self.fields)
-                with self.context.folder.session() as session:
-                    record = svc.create_record(session, fields.pop("kind"), fields.pop("title"), **fields)
+                record = svc.create_record(self.context.folder, fields.pop("kind"), fields.pop("title"), **fields)
                 self.record_id = record.id
             else:
                 self.record_id = svc.restore_record(self.context.folder, self._snapshot).id
@@ -84,8 +83,7 @@ class EditRecordCommand(_RecordCommand):
 
     def _apply(self, fields: dict[str, Any]) -> None:
         def do() -> None:
-            with self.context.folder.session() as session:
-                svc.update_record(session, self.record_id, **fields)
+            svc.update_record(self.context.folder, self.record_id, **fields)
             self.context.records_changed([self.record_id], select=self.record_id)
 
         self._guard(do)
@@ -173,21 +171,51 @@ class StatusCommand(_RecordCommand):
 
     def redo(self) -> None:
         def do() -> None:
-            with self.context.folder.session() as session:  # one transaction: all of them or none
-                for record_id, status in self.moves:
-                    svc.set_status(session, record_id, status, self.on)
+            svc.set_statuses(self.context.folder, self.moves, self.on)  # one transaction: all of them or none
             self.context.records_changed(self.record_ids, select=self.record_ids)
 
         self._guard(do)
 
     def undo(self) -> None:
         def do() -> None:
-            with self.context.folder.session() as session:
-                for record_id, before in self.before.items():
-                    svc.update_record(
-                        session, record_id,
-                        **{k: before[k] for k in ("status", "requested_on", "received_on", "sent_on")},
-                    )
+            steps = ("status", "requested_on", "received_on", "sent_on")
+            svc.update_records(self.context.folder,
+                               {record_id: {k: before[k] for k in steps} for record_id, before in self.before.items()})
             self.context.records_changed(self.record_ids, select=self.record_ids)
+
+        self._guard(do)
+
+
+class AddedRecordsCommand(_RecordCommand):
+    """Records already made in the background (files dropped on the inventory, each with its file): pushed once
+    they exist, so the first ``redo`` only shows them; undo takes them away, redo brings them back."""
+
+    def __init__(self, context: RecordsContext, records: list[svc.RecordData]) -> None:
+        text = f"Add “{records[0].title[:40]}”" if len(records) == 1 else f"Add {plural(len(records), 'record')}"
+        super().__init__(context, f"{text} from files" if len(records) > 1 else text)
+        self.record_ids = [r.id for r in records]
+        self._snapshots: list[svc.RecordData] = []
+        self._pushed = False
+
+    def redo(self) -> None:
+        if not self._pushed:
+            self._pushed = True
+            self.context.records_changed(self.record_ids, select=self.record_ids)
+            return
+
+        def do() -> None:
+            restored = [svc.restore_record(self.context.folder, snapshot).id for snapshot in self._snapshots]
+            self._snapshots = []
+            self.context.records_changed(restored, select=restored)
+
+        self._guard(do)
+
+    def undo(self) -> None:
+        def do() -> None:
+            snapshots = [svc.delete_record(self.context.folder, rid, keep_files=True) for rid in self.record_ids]
+            self._snapshots = snapshots
+            for snapshot in snapshots:
+                self.context.kept_files(svc.record_digests(snapshot))
+            self.context.records_removed(self.record_ids)
 
         self._guard(do)

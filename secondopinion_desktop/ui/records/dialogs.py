@@ -1,29 +1,26 @@
-"""Dialogs of the Records tab: adding or editing one record, and confirming files dropped on the table.
+"""The record dialog: adding or editing one record, every editable field in one form.
 
-The dialogs never write to the database. ``RecordDialog`` reads the directory for its combo boxes and checks
-the input by running the very service the caller will run (``create_record`` / ``update_record``) in a
-``dry_run()`` session, which is always rolled back; the caller then writes through an undoable command.
+It never writes. It reads the directory for its combo boxes (``records.record_choices``) and checks the input
+with ``records.check_record``, which runs the very service the caller will run and keeps nothing; the caller
+then writes through an undoable command. A refusal names its input (``ValidationError.field``, the service's
+parameter name); the dialog puts the cursor there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QEvent, QObject, QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleEvent,
-    QIcon,
     QKeySequence,
     QRegularExpressionValidator,
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCalendarWidget,
     QComboBox,
     QCompleter,
     QDialog,
@@ -32,7 +29,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -40,28 +36,14 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QScrollArea,
     QSizePolicy,
-    QTableWidget,
-    QTableWidgetItem,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from secondopinion_desktop.core.db import DataFolder
-from secondopinion_desktop.core.directory import list_clinicians, list_facilities
-from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError
 from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
-from secondopinion_desktop.core.records import (
-    STATUS_DATE_FIELD,
-    RecordData,
-    create_record,
-    guess_kind,
-    guess_media_type,
-    title_from_file_name,
-    update_record,
-)
-from secondopinion_desktop.core.words import plural
-from secondopinion_desktop.ui.records.style import human_size
+from secondopinion_desktop.core.records import STATUS_DATE_FIELD, RecordData, check_record, record_choices
 from secondopinion_desktop.ui.widgets.dates import DATE_PLACEHOLDER, DateField
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
@@ -90,30 +72,6 @@ CLINICIAN_LABELS = {
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STATUS_ORDER = list(RecordStatus)
-
-# Words of the core's error messages → the input they are about (the first one named in a message wins).
-_ERROR_FIELDS: tuple[tuple[str, str], ...] = (
-    ("title", "titleEdit"),
-    ("date of service", "dateEdit"),
-    ("requested date", "requestedEdit"),
-    ("received date", "receivedEdit"),
-    ("sent date", "sentEdit"),
-    ("facility", "facilityCombo"),
-    ("clinician", "clinicianCombo"),
-    ("record kind", "kindCombo"),
-    ("status", "statusChoice"),
-    ("summary", "summaryEdit"),
-    ("notes", "notesEdit"),
-    ("modality", "modalityCombo"),
-    ("body region", "bodyRegionEdit"),
-    ("image location", "imagesLocationCombo"),
-    ("accession number", "accessionEdit"),
-    ("specimen site", "specimenSiteEdit"),
-    ("slides", "slidesEdit"),
-    ("blocks", "blocksEdit"),
-    ("material holder", "holderEdit"),
-)
-
 
 def _key(text: str) -> str:
     """A name as the directory compares names: blanks collapsed, case folded."""
@@ -147,9 +105,9 @@ class RecordDialog(QDialog):
         self.record = record
         self.setObjectName("recordDialog")
         self.setWindowTitle("New record" if record is None else "Edit record")
-        with folder.dry_run() as session:
-            self._facilities = [(f.id, f.name) for f in list_facilities(session)]
-            self._clinicians = [(c.id, c.name, c.display_name, c) for c in list_clinicians(session)]
+        choices = record_choices(folder)
+        self._facilities = [(f.id, f.name) for f in choices.facilities]
+        self._clinicians = [(c.id, c.name, c.display_name, c) for c in choices.clinicians]
         self._loaded_text: dict[str, tuple[str, str]] = {}  # objectName → (text as shown, text as stored)
 
         self.error_label = QLabel()
@@ -496,8 +454,8 @@ class RecordDialog(QDialog):
     def _input_changed(self, *_args: object) -> None:
         if self.error_label.isHidden():
             return
-        message = self.check()
-        if message is None or message != self.error_label.text():
+        problem = self.check()
+        if problem is None or str(problem) != self.error_label.text():
             self.error_label.hide()
             self.error_label.clear()
 
@@ -590,161 +548,49 @@ class RecordDialog(QDialog):
 
     # --- OK -------------------------------------------------------------------------------------------------
 
-    def check(self) -> str | None:
-        """Run the service on the fields in a dry run (always rolled back); the core's message, or None."""
-        values = self.fields()
+    def check(self) -> ValidationError | SecondOpinionError | None:
+        """The core's refusal of the fields (nothing is written), or None when they would be accepted."""
         try:
-            with self.folder.dry_run() as session:
-                if self.record is None:
-                    kind, title = values.pop("kind"), values.pop("title")
-                    create_record(session, kind, title, **values)
-                else:
-                    update_record(session, self.record.id, **values)
+            check_record(self.folder, self.fields(), None if self.record is None else self.record.id)
         except SecondOpinionError as exc:
-            return str(exc)
+            return exc
         return None
 
     def accept(self) -> None:
-        message = self.check()
-        if message is None:
+        problem = self.check()
+        if problem is None:
             self.error_label.hide()
             super().accept()
             return
-        self.show_error(message)
+        self.show_error(str(problem), getattr(problem, "field", None))
 
-    def show_error(self, message: str) -> None:
+    def inputs(self) -> dict[str, QWidget]:
+        """The input of each field, by the service's parameter name (``ValidationError.field``)."""
+        status = self.status_buttons[self.status()]
+        return {
+            "kind": self.kind_combo, "title": self.title_edit, "date_of_service": self.date_edit,
+            "facility": self.facility_combo, "facility_id": self.facility_combo,
+            "clinician": self.clinician_combo, "clinician_id": self.clinician_combo, "status": status,
+            "requested_on": self.requested_edit, "received_on": self.received_edit, "sent_on": self.sent_edit,
+            "summary": self.summary_edit, "notes": self.notes_edit, "imaging_modality": self.modality_combo,
+            "imaging_body_region": self.body_region_edit, "images_location": self.images_location_combo,
+            "accession_number": self.accession_edit, "specimen_site": self.specimen_site_edit,
+            "slides_count": self.slides_edit, "blocks_count": self.blocks_edit, "material_holder": self.holder_edit,
+        }
+
+    def show_error(self, message: str, field: str | None = None) -> None:
         self.error_label.setText(message)
         self.error_label.show()
         QAccessible.updateAccessibility(QAccessibleEvent(self.error_label, QAccessible.Event.Alert))
-        widget = self._field_for(message)
-        if widget is self.status_choice:
-            widget = self.status_buttons[self.status()]
+        widget = self.inputs().get(field) if field else None
         if widget is not None and widget.isVisibleTo(self):
             widget.setFocus(Qt.FocusReason.OtherFocusReason)
             if isinstance(widget, QLineEdit):
                 widget.selectAll()
             self.scroll.ensureWidgetVisible(widget)
 
-    def _field_for(self, message: str) -> QWidget | None:
-        lowered = message.casefold()
-        found = [(lowered.find(words), name) for words, name in _ERROR_FIELDS if words in lowered]
-        if not found:
-            return None
-        return self.findChild(QWidget, min(found)[1])
 
+# The drop confirmation dialog lives in drop.py; tests/ui/test_fits_screen.py still imports it from here.
+from secondopinion_desktop.ui.records.drop import DropImportDialog  # noqa: E402
 
-class DropImportDialog(QDialog):
-    """Files dropped on the records table: one new record per file, with a title and a kind to confirm."""
-
-    ADD, TITLE, KIND, SIZE = range(4)
-    HEADERS = ("Add", "Title", "Kind", "Size")
-
-    def __init__(self, files: list[Path], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.files = [Path(f) for f in files]
-        self.setObjectName("dropImportDialog")
-        self.setWindowTitle("Add records from files")
-
-        self.header = QLabel("One record per file; check the kind Second Opinion guessed.")
-        self.header.setObjectName("dropImportHeader")
-        self.header.setWordWrap(True)
-
-        self.table = QTableWidget(len(self.files), len(self.HEADERS))
-        self.table.setObjectName("dropImportTable")
-        self.table.setAccessibleName("Files to add as records")
-        self.table.setAccessibleDescription(
-            "One row per file: a box to add it, its title, its kind and its size. Space ticks the box, F2 or "
-            "typing edits the title."
-        )
-        self.table.setHorizontalHeaderLabels(list(self.HEADERS))
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move, Space ticks, F2 edits
-        self.table.setEditTriggers(
-            QAbstractItemView.EditTrigger.DoubleClicked
-            | QAbstractItemView.EditTrigger.EditKeyPressed
-            | QAbstractItemView.EditTrigger.AnyKeyPressed
-        )
-        self.kind_combos: list[QComboBox] = []
-        for row, path in enumerate(self.files):
-            add = QTableWidgetItem(path.name)
-            add.setFlags(
-                Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
-            )
-            add.setCheckState(Qt.CheckState.Checked)
-            add.setToolTip(str(path))
-            self.table.setItem(row, self.ADD, add)
-            title = QTableWidgetItem(title_from_file_name(path.name))
-            title.setToolTip("The record's title; type to change it")
-            self.table.setItem(row, self.TITLE, title)
-            combo = QComboBox()
-            combo.setObjectName(f"kindCombo{row}")
-            combo.setAccessibleName(f"Kind of record for {path.name}")
-            for member in RecordKind:
-                combo.addItem(member.label, member.value)
-            combo.setCurrentIndex(combo.findData(guess_kind(path.name, guess_media_type(path)).value))
-            self.table.setCellWidget(row, self.KIND, combo)
-            self.kind_combos.append(combo)
-            size = QTableWidgetItem(self._size_text(path))
-            size.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.table.setItem(row, self.SIZE, size)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(self.ADD, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(self.TITLE, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(self.KIND, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(self.SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.resizeColumnToContents(self.ADD)
-        self.table.setColumnWidth(self.ADD, min(self.table.columnWidth(self.ADD), 260))
-        self.table.resizeRowsToContents()
-        if self.files:
-            self.table.setCurrentCell(0, self.ADD)
-
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setObjectName("okButton")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setObjectName("cancelButton")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.table.itemChanged.connect(self._update_ok)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.header)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.buttons)
-        rows_height = sum(self.table.rowHeight(r) for r in range(min(len(self.files), 12)))
-        fit_to_screen(self, 760, 160 + rows_height, min_width=560, min_height=300)
-        self._update_ok()
-        self.table.setFocus()
-
-    @staticmethod
-    def _size_text(path: Path) -> str:
-        try:
-            if path.is_dir():
-                return "folder"
-            return human_size(path.stat().st_size)
-        except OSError:
-            return "not found"
-
-    def _checked_rows(self) -> list[int]:
-        return [
-            row for row in range(self.table.rowCount())
-            if self.table.item(row, self.ADD).checkState() == Qt.CheckState.Checked
-        ]
-
-    def _update_ok(self, *_args: object) -> None:
-        count = len(self._checked_rows())
-        self.ok_button.setEnabled(count > 0)
-        self.ok_button.setText(f"Add {plural(count, 'record')}" if count else "Add records")
-
-    def choices(self) -> list[tuple[Path, RecordKind, str]]:
-        """(file, kind, title) for each checked row; an empty title falls back to the file's name."""
-        result = []
-        for row in self._checked_rows():
-            path = self.files[row]
-            title = " ".join(self.table.item(row, self.TITLE).text().split()) or path.name
-            result.append((path, RecordKind(self.kind_combos[row].currentData()), title))
-        return result
+__all__ = ["MODALITIES", "DropImportDialog", "RecordDialog"]
