@@ -10,15 +10,15 @@ import pytest
 pytest.importorskip("pydicom")
 pytest.importorskip("numpy")
 
-from secondopinion_desktop.core.errors import NotFoundError  # noqa: E402
-from secondopinion_desktop.core.imaging.importer import import_imaging, record_title  # noqa: E402
-from secondopinion_desktop.core.imaging.plan import plan_against, scan_and_plan  # noqa: E402
-from secondopinion_desktop.core.imaging.scan import scan_folder  # noqa: E402
-from secondopinion_desktop.core.imaging.synthetic import StudySpec, write_study  # noqa: E402
-from secondopinion_desktop.core.models import RecordKind  # noqa: E402
-from secondopinion_desktop.core.profile import save_profile  # noqa: E402
-from secondopinion_desktop.core.progress import Cancelled  # noqa: E402
-from secondopinion_desktop.core.records import create_record, list_records  # noqa: E402
+from secondopinion_desktop.core.errors import NotFoundError
+from secondopinion_desktop.core.imaging.importer import import_imaging, record_title
+from secondopinion_desktop.core.imaging.plan import plan_against, scan_and_plan
+from secondopinion_desktop.core.imaging.scan import scan_folder
+from secondopinion_desktop.core.imaging.synthetic import StudySpec, write_study
+from secondopinion_desktop.core.models import RecordKind
+from secondopinion_desktop.core.profile import save_profile
+from secondopinion_desktop.core.progress import Cancelled
+from secondopinion_desktop.core.records import create_record, list_records
 
 
 def test_scan_and_plan_reads_the_disc_and_compares_it_with_the_folder(folder, tmp_path) -> None:

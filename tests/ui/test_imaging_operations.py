@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from helpers.dialogs import on_next_dialog
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
 
-from helpers.dialogs import on_next_dialog
 from secondopinion_desktop.core.models import RecordKind
 from secondopinion_desktop.core.profile import save_profile
 from secondopinion_desktop.core.records import create_record, list_records
@@ -22,7 +22,7 @@ from secondopinion_desktop.ui.imaging.dialog import ImportImagingDialog, export_
 pytest.importorskip("pydicom")
 pytest.importorskip("numpy")
 
-from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study  # noqa: E402
+from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study
 
 WHAT_AN_IMPORT_CHANGES = Changes.IMAGING | Changes.RECORDS | Changes.ATTACHMENTS
 
@@ -87,11 +87,13 @@ def click_import(qtbot, dialog: ImportImagingDialog) -> None:
 
 
 def test_an_import_tells_every_view_that_imaging_records_and_files_changed(
-        qtbot, patient_folder, disc, notices) -> None:
+        qtbot, patient_folder, disc, notices, screenshot) -> None:
     dialog = open_dialog(qtbot, patient_folder, disc)
     assert notices == [], "reading the disc changes nothing"
+    screenshot(dialog, "imaging-synthetic-preview")
     click_import(qtbot, dialog)
     qtbot.waitUntil(lambda: dialog.import_result is not None, timeout=60_000)
+    screenshot(dialog, "imaging-synthetic-imported")
     assert len(imaging_records(patient_folder)) == 1
     assert [(changes, who) for changes, who in notices] == [(WHAT_AN_IMPORT_CHANGES, dialog)]
 
@@ -141,11 +143,13 @@ def progress_dialog() -> QProgressDialog | None:
 
 
 def test_the_import_shows_the_operation_progress_and_its_cancel_says_nothing_was_imported(
-        qtbot, patient_folder, disc, gate, notices) -> None:
+        qtbot, patient_folder, disc, gate, notices, screenshot) -> None:
     dialog = open_dialog(qtbot, patient_folder, disc)
     click_import(qtbot, dialog)
     qtbot.waitUntil(lambda: progress_dialog() is not None, timeout=10_000)
     shown = progress_dialog()
+    screenshot(dialog.window(), "imaging-import-progress")
+    screenshot(shown, "imaging-import-progress-dialog")
     assert shown.windowTitle() == "Importing imaging" and shown.labelText() == "Importing 6 images…"
     cancel = next(b for b in shown.findChildren(QPushButton) if b.text() == "Cancel")
     qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
 from secondopinion_desktop.core.words import plural
@@ -269,7 +269,10 @@ class StudiesView(QTreeView):
     def _fit_patient_column(self) -> None:
         """Wide enough for the patient (and the "Not …" mark), but the study keeps at least half the width."""
         metrics = self.fontMetrics()
-        wanted = max((metrics.horizontalAdvance(r.cells[PATIENT]) for r in self.studies().rows()),
+        bold_font = QFont(self.font())
+        bold_font.setBold(True)
+        bold = QFontMetrics(bold_font)  # a warned patient is shown in bold
+        wanted = max(((bold if r.warn else metrics).horizontalAdvance(r.cells[PATIENT]) for r in self.studies().rows()),
                      default=0) + 3 * metrics.averageCharWidth()
         header = self.header()
         others = sum(header.sectionSize(c) for c in (DATE, MODALITY, BODY_PART, IMAGES))
