@@ -272,7 +272,9 @@ def remove_question(session: Session, question_id: int) -> AppointmentQuestionDa
 # --- notes ---------------------------------------------------------------------------------------------------
 
 @unit_of_work
-def start_note(session: Session, appointment_id: int, started_at: dt.datetime | None = None, text: str = "") -> NoteData:
+def start_note(
+    session: Session, appointment_id: int, started_at: dt.datetime | None = None, text: str = ""
+) -> NoteData:
     _load(session, appointment_id)
     note = AppointmentNote(
         appointment_id=appointment_id,

@@ -8,7 +8,8 @@ folder, ``save_profile`` runs in a transaction of its own (nothing is kept when 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields as dc_fields
+from dataclasses import dataclass
+from dataclasses import fields as dc_fields
 from typing import Any
 
 from sqlalchemy import select

@@ -31,7 +31,7 @@ class AppointmentDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(option.font.pointSizeF() * 0.85, 7))
         return bold, small, QFontMetrics(option.font).lineSpacing()
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802 - Qt override
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         _bold, small, line = self._metrics(option)
         if index.data(HEADING_ROLE):
             return QSize(1, QFontMetrics(small).lineSpacing() + self.PAD * 2)
@@ -82,7 +82,7 @@ class AppointmentDelegate(QStyledItemDelegate):
 class AppointmentList(QListView):
     """The appointments with their Upcoming / Past headings; the keyboard never lands on a heading."""
 
-    def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 - Qt override
+    def moveCursor(self, action: QAbstractItemView.CursorAction,
                    modifiers: Qt.KeyboardModifier) -> QModelIndex:
         index = super().moveCursor(action, modifiers)
         if not index.isValid() or index.flags() & Qt.ItemFlag.ItemIsSelectable:
@@ -100,9 +100,9 @@ class AppointmentList(QListView):
     def count(self) -> int:
         return self.model().rowCount() if self.model() is not None else 0
 
-    def currentRow(self) -> int:  # noqa: N802 - named as QListWidget's
+    def currentRow(self) -> int:
         index = self.currentIndex()
         return index.row() if index.isValid() else -1
 
-    def setCurrentRow(self, row: int) -> None:  # noqa: N802 - named as QListWidget's
+    def setCurrentRow(self, row: int) -> None:
         self.setCurrentIndex(self.model().index(row, 0) if row >= 0 else QModelIndex())

@@ -41,8 +41,8 @@ class NotesPane(QWidget):
     second or two while typing); the tab announces both.
     """
 
-    notesChanged = Signal()  # noqa: N815
-    noteSaved = Signal(int)  # noqa: N815
+    notesChanged = Signal()
+    noteSaved = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -240,7 +240,7 @@ class NotesPane(QWidget):
         """Save what was typed now, if anything is unsaved."""
         self.saver.flush()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.editor and event.type() == QEvent.Type.FocusOut:
             self.flush()
         return super().eventFilter(watched, event)

@@ -60,18 +60,18 @@ class QuestionList(QListView):
     def count(self) -> int:
         return self.model().rowCount() if self.model() is not None else 0
 
-    def currentRow(self) -> int:  # noqa: N802 - named as QListWidget's
+    def currentRow(self) -> int:
         index = self.currentIndex()
         return index.row() if index.isValid() else -1
 
-    def setCurrentRow(self, row: int) -> None:  # noqa: N802 - named as QListWidget's
+    def setCurrentRow(self, row: int) -> None:
         self.setCurrentIndex(self.model().index(row, 0) if row >= 0 else QModelIndex())
 
 
 class QuestionsPane(QWidget):
     """Works on one appointment at a time (``set_appointment``); every change goes straight to the core."""
 
-    questionsChanged = Signal()  # noqa: N815 - added, removed, reworded, (un)answered, reordered, answer stored
+    questionsChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -314,7 +314,7 @@ class QuestionsPane(QWidget):
         """Save the answer being typed now (on leaving the question, the appointment or the app)."""
         self.answer_saver.flush()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.answer_edit and event.type() == QEvent.Type.FocusOut:
             self.flush()
         return super().eventFilter(watched, event)

@@ -26,8 +26,8 @@ def _checked(value: Any) -> bool:
 
 
 class QuestionsModel(QAbstractListModel):
-    changeRequested = Signal(int, object, object)  # noqa: N815 - (question id, new text or None, answered or None)
-    orderChanged = Signal(list)  # noqa: N815 - the question ids in their new order
+    changeRequested = Signal(int, object, object)
+    orderChanged = Signal(list)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,7 +66,7 @@ class QuestionsModel(QAbstractListModel):
 
     # --- Qt ----------------------------------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt override
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -92,7 +92,7 @@ class QuestionsModel(QAbstractListModel):
         return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
                 | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsEditable)
 
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         q = self.question_at(index.row()) if index.isValid() else None
         if q is None:
             return False
@@ -108,13 +108,13 @@ class QuestionsModel(QAbstractListModel):
             return True
         return False
 
-    def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802 - Qt override
+    def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
 
-    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802 - Qt override
+    def supportedDragActions(self) -> Qt.DropAction:
         return Qt.DropAction.MoveAction
 
-    def moveRows(self, source_parent: Index, source_row: int, count: int,  # noqa: N802 - Qt override
+    def moveRows(self, source_parent: Index, source_row: int, count: int,
                  destination_parent: Index, destination_child: int) -> bool:
         """Move ``count`` questions from ``source_row`` to before ``destination_child`` (Qt's meaning), then
         tell the new order once."""

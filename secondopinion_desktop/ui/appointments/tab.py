@@ -9,10 +9,7 @@ profile and the treatment history open from here but live in their own packages.
 
 from __future__ import annotations
 
-import datetime as dt
-import errno
 import itertools
-from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -20,7 +17,6 @@ from PySide6.QtGui import QAction, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -37,19 +33,14 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
-from secondopinion_desktop.core.progress import Cancelled
-from secondopinion_desktop.core.words import clock_24, long_date, plural
+from secondopinion_desktop.ui.appointments.details import deletion_question, details_html
+from secondopinion_desktop.ui.appointments.export import choose_notes_file, notes_file_name, start_notes_export
 from secondopinion_desktop.ui.appointments.list_view import AppointmentDelegate, AppointmentList
-from secondopinion_desktop.ui.appointments.model import (
-    PAST_COLOUR,
-    AppointmentsModel,
-    appointment_title,
-    relative_day,
-)
+from secondopinion_desktop.ui.appointments.model import AppointmentsModel, appointment_title
 from secondopinion_desktop.ui.appointments.notes import NotesPane
 from secondopinion_desktop.ui.appointments.questions import QuestionsPane
 from secondopinion_desktop.ui.events import Changes, announce, requests, watch
-from secondopinion_desktop.ui.ops import Op, run_op
+from secondopinion_desktop.ui.ops import Op
 from secondopinion_desktop.ui.state import restore_layout, save_layout
 
 SETTINGS = "appointments/"
@@ -62,9 +53,6 @@ FIRST_SIZES = {  # the splitters' sizes before the person has moved them
     "questionsSplitter": [330, 200],
 }
 
-__all__ = ["AppointmentsTab", "appointment_title", "relative_day"]
-
-
 class AppointmentsTab(QWidget):
     """The consults the patient is preparing for (and past ones), each with its questions and notes.
 
@@ -73,9 +61,9 @@ class AppointmentsTab(QWidget):
     The three signals below say the same for the window's older wiring.
     """
 
-    exportPacketRequested = Signal(int)  # noqa: N815 - also asked as requests().buildPacket
-    directoryChanged = Signal()  # noqa: N815 - also announced as Changes.DIRECTORY
-    profileChanged = Signal()  # noqa: N815 - also announced as Changes.PROFILE
+    exportPacketRequested = Signal(int)
+    directoryChanged = Signal()
+    profileChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -321,44 +309,11 @@ class AppointmentsTab(QWidget):
             except SecondOpinionError:
                 appointment = None
         self._current = appointment
-        self.details.setText(self._details_html(appointment))
+        self.details.setText(details_html(appointment, folder_open=self.folder is not None,
+                                          any_appointments=bool(self.appointments)))
         self.questions.set_appointment(appointment)
         self.notes.set_appointment(appointment)
         self._update_actions()
-
-    def _details_html(self, a: svc.AppointmentData | None) -> str:
-        if self.folder is None:
-            return "<p>Opening your data folder…</p>"
-        if a is None:
-            if self.appointments:
-                return "<p>Choose an appointment on the left.</p>"
-            return (
-                "<h3>No appointments yet</h3><p>Add the consult you are preparing for with "
-                "<b>New appointment…</b> (Ctrl+N): when and where it is and with whom. Then collect the "
-                "questions you want answered and take notes during the visit.</p>"
-            )
-
-        def row(label: str, value: str) -> str:
-            return (f"<tr><td style='padding-right:12px; color:{PAST_COLOUR}; white-space:nowrap'>{label}</td>"
-                    f"<td>{value}</td></tr>")
-
-        doctor = escape(a.clinician_name) if a.clinician_name else "<i>not chosen</i>"
-        extra = ", ".join(escape(p) for p in (a.clinician_specialty, a.institution) if p)
-        if extra:
-            doctor += f" — {extra}"
-        rows = [row("Doctor", doctor)]
-        if a.place:
-            rows.append(row("Place", escape(a.place)))
-        if a.purpose:
-            rows.append(row("Purpose", escape(a.purpose).replace("\n", "<br>")))
-        if a.attendees:
-            rows.append(row("Coming along", escape(a.attendees)))
-        when = f"{escape(long_date(a.starts_at))}, {escape(clock_24(a.starts_at))}"
-        return (
-            f"<div style='font-size:large; font-weight:bold'>{when}"
-            f" <span style='font-weight:normal; color:{PAST_COLOUR}'>({relative_day(a.starts_at)})</span></div>"
-            f"<table cellspacing='2' style='margin-top:4px'>{''.join(rows)}</table>"
-        )
 
     def _update_actions(self) -> None:
         has_folder = self.folder is not None
@@ -439,21 +394,8 @@ class AppointmentsTab(QWidget):
         except NotFoundError:
             self.reload()  # deleted meanwhile
             return False
-        questions = len(a.questions)
-        answered = sum(q.answered for q in a.questions)
-        notes = len(a.notes)
-        parts = []
-        if questions:
-            parts.append(plural(questions, "question")
-                         + (f" ({answered} answered)" if answered else ""))
-        if notes:
-            parts.append(plural(notes, "note"))
-        goes = (" and ".join(parts) + (" go" if questions + notes > 1 else " goes") + " with it."
-                if parts else "It has no questions or notes.")
         answer = QMessageBox.question(
-            self, "Delete appointment",
-            f"Delete the appointment on {appointment_title(a)}?\n\nIts {goes}\n\nThis cannot be undone."
-            if parts else f"Delete the appointment on {appointment_title(a)}?\n\n{goes}\n\nThis cannot be undone.",
+            self, "Delete appointment", deletion_question(a),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
         )
         if answer != QMessageBox.StandardButton.Yes:
@@ -520,61 +462,33 @@ class AppointmentsTab(QWidget):
             self.exportPacketRequested.emit(self._current.id)
 
     def default_notes_name(self) -> str:
-        day = self._current.starts_at if self._current else dt.datetime.now()
-        return f"notes-{day:%Y-%m-%d}.pdf"
+        return notes_file_name(self._current)
 
     def export_notes(self, target: Path | None = None) -> Op | None:
-        """Write this appointment's questions, answers and notes to a PDF, off the GUI thread."""
+        """Write this appointment's questions, answers and notes to a PDF, off the GUI thread (with a progress
+        dialog when it takes a while)."""
         if self.folder is None or self._current is None:
             return None
         self.flush()
         chosen = target is None
+        target = target or choose_notes_file(self, self._current)
         if target is None:
-            folder_hint = Path(str(QSettings().value(SETTINGS + "exportDir", "") or Path.home()))
-            if not folder_hint.is_dir():
-                folder_hint = Path.home()
-            name, _ = QFileDialog.getSaveFileName(
-                self, "Export notes to PDF", str(folder_hint / self.default_notes_name()), "PDF files (*.pdf)"
+            return None
+        try:
+            self.export_job = start_notes_export(
+                self, self.folder, self._current.id, target, chosen=chosen,
+                on_saved=lambda out: self.notify(f"Notes saved to {out}."), on_done=self._export_done,
+                show_error=lambda text: self.show_error(text, "Export notes"),
             )
-            if not name:
-                return None
-            target = Path(name)
-            if target.suffix.lower() != ".pdf":
-                target = target.with_name(target.name + ".pdf")
-        from secondopinion_desktop.core.outputs import check_output
-
-        try:  # never over the database, a stored file or a device
-            target = check_output(target, self.folder.path, what="the notes", example=self.default_notes_name())
-        except SecondOpinionError as exc:
+        except SecondOpinionError as exc:  # refused before starting: never over the database or a stored file
             self.show_error(str(exc), "Export notes")
             return None
-        if chosen:  # the next export starts there (never in a place that was refused)
-            QSettings().setValue(SETTINGS + "exportDir", str(target.parent))
-        from secondopinion_desktop.core.packet import export_notes_pdf
-
-        folder, appointment_id, out = self.folder, self._current.id, target
-
-        def failed(exc: BaseException) -> bool:
-            cause = exc.__cause__ if isinstance(exc, SecondOpinionError) else exc
-            if isinstance(cause, OSError):  # writing the file failed (the writer's own sentence names a packet)
-                self.show_error(_write_failure(cause, out), "Export notes")
-                return True
-            if isinstance(exc, SecondOpinionError) and not isinstance(exc, Cancelled):
-                self.show_error(f"The notes could not be exported: {exc}", "Export notes")
-                return True
-            return False  # a cancel or a bug: the usual display (a status line, or the crash dialog)
-
-        def finished() -> None:
-            self.export_job = None
-            self._update_actions()
-
-        self.export_job = run_op(
-            self, lambda _control: export_notes_pdf(folder, appointment_id, out), name="export notes",
-            on_success=lambda _result: self.notify(f"Notes saved to {out}."), on_failure=failed, on_done=finished,
-            label="Writing the notes to PDF…", title="Export notes",
-        )
         self._update_actions()
         return self.export_job
+
+    def _export_done(self) -> None:
+        self.export_job = None
+        self._update_actions()
 
     # --- settings and shutdown ---------------------------------------------------------------------------
 
@@ -597,12 +511,3 @@ class AppointmentsTab(QWidget):
         self.save_settings()
         if self.export_job is not None and not self.export_job.done:
             self.export_job.cancel()
-
-
-def _write_failure(exc: OSError, out: Path) -> str:
-    """The sentence for a notes file that could not be written; nothing was left at ``out``."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"The disk is full: the notes could not be saved to {out.parent}."
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"Cannot write the notes to {out}: the folder {out.parent} is not writable."
-    return f"Cannot write the notes to {out}: {exc.strerror or exc}."
