@@ -5,7 +5,9 @@ pydicom's ``FileSet`` writes the DICOMDIR index and names the files as the DICOM
 (``.NAME.export-…``, readable by the user only) that also holds pydicom's own staging copies, so no image is ever
 written to the system's temporary folder. The finished folder is renamed into place at the end: a failed export
 leaves no half-written folder, and one killed half-way leaves only the hidden staging folder, which the next export
-into the same place removes (``sweep_stale_exports``).
+into the same place removes (``sweep_stale_exports``). The guarantee is the folder's, not each file's:
+``fsutil.write_atomically`` would flush and rename every image on its own, so the files pydicom writes are flushed
+once (``_fsync_tree``) and the folder is renamed whole, then its parent flushed (``fsutil.fsync_folder``).
 
 An image that cannot be put in a DICOMDIR (an unusual encoding, a damaged header) is left out and named in the
 result's ``problems``; the rest are exported.

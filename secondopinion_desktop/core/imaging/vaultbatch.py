@@ -5,6 +5,8 @@
 (the same ``.tmp-`` names ``Vault.sweep_temp_files`` cleans up after a crash), then flushes them all to disk at
 once, then renames each to its content address and flushes the folders. The result is the same as calling
 ``Vault.store`` for each file: no half-written file ever has a real name, and the same content is stored once.
+(``fsutil.copy_atomically`` per file would flush each one on its own, which is what a batch avoids; the folders
+are flushed with ``fsutil.fsync_folder``.)
 """
 
 from __future__ import annotations

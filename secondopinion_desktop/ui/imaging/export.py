@@ -71,7 +71,7 @@ def export_images(
     op = run_op(parent, lambda _control: export_study(folder, record_id, out_dir), name="export images",
                 on_success=lambda path: _done(parent, Path(path) if path else out_dir), on_failure=failed,
                 writes=False, label="Writing the images for the doctor…", title=TITLE, cancellable=False)
-    op.out_dir = out_dir  # type: ignore[attr-defined] - where it goes, for the caller and tests
+    op.out_dir = out_dir  # type: ignore[attr-defined]  # where it goes, for the caller and tests
     return op
 
 
