@@ -86,17 +86,22 @@ def use_private_settings(directory: Path) -> None:
 
 
 def quit_on_signals(app: QApplication) -> Callable[[], None]:
-    """Ctrl+C in the terminal (SIGINT) or a polite kill (SIGTERM) closes the window as its Quit does — notes
-    saved, backup made — instead of a KeyboardInterrupt traceback. Returns a function that puts the old
-    handlers back."""
+    """Ctrl+C in the terminal (SIGINT), a polite kill (SIGTERM), the terminal closing (SIGHUP) and the desktop
+    logging out (the session manager's commit-data request) close the window as its Quit does — notes saved,
+    jobs cancelled, the lock released, a sample-data folder removed — instead of a KeyboardInterrupt traceback
+    or a death on the spot. Returns a function that puts the old handlers back."""
     import signal
 
     from PySide6.QtCore import QTimer
 
-    def close(_signum: int, _frame: object) -> None:
-        app.quit()  # app.exec() returns; run_gui's caller then closes the window cleanly
+    def close(*_args: object) -> None:
+        # Once the event loop turns (at once when it runs; as soon as it starts when it does not yet): the
+        # application closes its windows, each as its Quit does, then app.exec() returns and run_gui cleans up.
+        QTimer.singleShot(0, app.quit)
 
-    previous = {sig: signal.signal(sig, close) for sig in (signal.SIGINT, signal.SIGTERM)}
+    wanted = [signal.SIGINT, signal.SIGTERM] + [getattr(signal, "SIGHUP")] * hasattr(signal, "SIGHUP")
+    previous = {sig: signal.signal(sig, close) for sig in wanted}
+    app.commitDataRequest.connect(close)  # the desktop is logging out
     # Python runs signal handlers only when it holds the interpreter: a short timer lets it look regularly.
     waker = QTimer(app)
     waker.setObjectName("signalWaker")
@@ -106,6 +111,10 @@ def quit_on_signals(app: QApplication) -> Callable[[], None]:
     def restore() -> None:
         waker.stop()
         waker.deleteLater()
+        try:
+            app.commitDataRequest.disconnect(close)
+        except (RuntimeError, TypeError):
+            pass
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -133,8 +142,10 @@ def run_gui(data_dir: str | None = None, demo: bool = False) -> int:
             shutil.rmtree(settings_dir, ignore_errors=True)
 
 
-def open_folder_for_gui(data_dir: str | None, demo: bool) -> tuple[DataFolder, Path | None]:
-    """Open (or, for the demo, create and fill) the data folder. Runs off the GUI thread."""
+def open_folder_for_gui(data_dir: str | None, demo: bool,
+                        demo_dir: Path | None = None) -> tuple[DataFolder, Path | None]:
+    """Open (or, for the demo, fill ``demo_dir``, a new empty folder made when not given) the data folder.
+    Runs off the GUI thread."""
     from secondopinion_desktop.core.db import open_data_folder
     from secondopinion_desktop.core.paths import resolve_data_dir
 
@@ -152,7 +163,8 @@ def open_folder_for_gui(data_dir: str | None, demo: bool) -> tuple[DataFolder, P
         return folder, None
     from secondopinion_desktop.core.demo import fill_demo_data
 
-    demo_dir = Path(tempfile.mkdtemp(prefix="secondopinion-demo-"))
+    if demo_dir is None:
+        demo_dir = Path(tempfile.mkdtemp(prefix="secondopinion-demo-"))
     try:
         folder = open_data_folder(demo_dir)
         try:
@@ -198,10 +210,16 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
     window = MainWindow(demo=demo)
     window.folder_lock = lock
     window.show()
-    opened: dict[str, object] = {}
+    # Kept here as soon as they exist, so that whenever the application stops (a signal during the demo's fill)
+    # the folder is closed and the sample data removed, even if the result never reached the window.
+    opened: dict[str, object] = {"demo_dir": Path(tempfile.mkdtemp(prefix="secondopinion-demo-")) if demo else None}
+
+    def open_it() -> tuple[DataFolder, Path | None]:
+        result = open_folder_for_gui(data_dir, demo, opened["demo_dir"])  # type: ignore[arg-type]
+        opened["folder"] = result[0]
+        return result
 
     def on_opened(result: tuple[DataFolder, Path | None]) -> None:
-        opened["folder"], opened["demo_dir"] = result
         window.set_folder(result[0])
 
     def on_failed(exc: BaseException) -> None:
@@ -215,11 +233,14 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
         QMessageBox.critical(window, "Cannot open your data", str(exc))
         app.exit(1)
 
-    run_in_background(lambda: open_folder_for_gui(data_dir, demo), on_opened, on_failed)
+    run_in_background(open_it, on_opened, on_failed)
     try:
         return app.exec()
     finally:
         window.close()
+        from secondopinion_desktop.ui.jobs import shut_down
+
+        shut_down()  # the window did so when it closed; this covers a folder still opening then
         folder = window.folder or opened.get("folder")  # after a restore the window holds the reopened folder
         lock = window.folder_lock  # a restore may have replaced the lock
         import shiboken6

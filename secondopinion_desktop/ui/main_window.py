@@ -223,6 +223,9 @@ class MainWindow(QMainWindow):
         for tab in (self.guidance_tab, self.appointments_tab, self.records_tab):
             if tab is not None:
                 tab.shutdown()
+        from secondopinion_desktop.ui import jobs
+
+        jobs.shut_down()  # every job that still reads or writes the folder ends first
         for action in self._folder_actions():
             action.setEnabled(False)
         if self.folder is not None:
@@ -315,10 +318,11 @@ class MainWindow(QMainWindow):
         self.restore_action.triggered.connect(self.restore_backup)
         file_menu.addAction(self.restore_action)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setObjectName("quitAction")
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(lambda: self.close())
+        file_menu.addAction(self.quit_action)
 
         self.edit_menu = self.menuBar().addMenu("&Edit")  # filled when the Records tab is built
 
@@ -408,40 +412,37 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        from PySide6.QtCore import QThread, QThreadPool
+        from PySide6.QtCore import QThread
+
+        from secondopinion_desktop.ui import jobs
 
         looping = QThread.currentThread().loopLevel() > 0  # False once the application has stopped (a signal)
-        skipped_backup = False
         if self._close_backup is not None:  # today's backup is being saved: the window closes when it is done
             if looping:
                 event.ignore()
                 return
-            self._close_backup.cancel()  # the application is stopping: skip it (waited for below)
+            self._close_backup.cancel()  # the application is stopping: skip it
             self._close_backup = None
-            skipped_backup = True
-        first_close = not self._shut_down
-        if first_close:
+            jobs.shut_down(60_000)  # the skipped backup lets go of the folder first
+        elif not self._shut_down:
             self._shut_down = True
             self.save_settings()
-            if self.guidance_tab is not None:
-                self.guidance_tab.shutdown()
-            if self.appointments_tab is not None:
-                self.appointments_tab.shutdown()
-            if self.records_tab is not None:
-                self.records_tab.shutdown()
-        restoring = self.restore_runner is not None and not self.restore_runner.done
-        if skipped_backup or (first_close and restoring):
-            QThreadPool.globalInstance().waitForDone(60_000)  # once: the job must let go of the folder first
-        if first_close and self.folder is not None and not self.demo:
-            from secondopinion_desktop.ui.safety.autobackup import backup_on_close, start_backup_on_close
+            for tab in (self.guidance_tab, self.appointments_tab, self.records_tab):
+                if tab is not None:
+                    tab.shutdown()  # each tab saves what is pending and cancels its own work
+            # Once for the whole process: every job is cancelled (each leaves the folder as it was) and waited for,
+            # a restore included (the lock is never let go of mid-restore).
+            jobs.shut_down(60_000)
+            if self.folder is not None and not self.demo:
+                from secondopinion_desktop.ui.safety.autobackup import backup_on_close, start_backup_on_close
 
-            if looping:  # off the GUI thread, with progress: a big vault never freezes the window
-                self._close_backup = start_backup_on_close(self, self.folder, self._close_backup_done)
-                if self._close_backup is not None:
-                    event.ignore()
-                    return
-            else:
-                backup_on_close(self.folder)  # at most once a day; never raises
+                if looping:  # off the GUI thread, with progress: a big vault never freezes the window
+                    self._close_backup = start_backup_on_close(self, self.folder, self._close_backup_done)
+                    if self._close_backup is not None:
+                        event.ignore()
+                        return
+                else:
+                    backup_on_close(self.folder)  # at most once a day; never raises
         self._shut_down = False  # closed: shown again, it would shut down again on its next close
         super().closeEvent(event)
 

@@ -297,3 +297,33 @@ def test_a_window_that_cannot_lock_its_folder_refuses_rather_than_writing_unlock
     assert seen["code"] == 1
     assert len(seen["messages"]) == 1 and "cannot be locked for changes" in seen["messages"][0]
     assert "Traceback" not in stderr
+
+
+def test_closing_cancels_every_job_once_after_each_tab_has_shut_down(qtbot, folder, monkeypatch) -> None:
+    import threading
+
+    from secondopinion_desktop.ui import jobs
+    from secondopinion_desktop.ui.ops import run_op
+
+    window = open_window(qtbot, folder)
+    order: list[str] = []
+    for name in ("guidance_tab", "appointments_tab", "records_tab"):
+        tab = getattr(window, name)
+        own = tab.shutdown
+        monkeypatch.setattr(tab, "shutdown", lambda own=own, name=name: (order.append(name), own())[1])
+    real_shut_down = jobs.shut_down
+    monkeypatch.setattr(jobs, "shut_down", lambda *a, **k: (order.append("jobs"), real_shut_down(*a, **k))[1])
+    started, seen = threading.Event(), {}
+
+    def work(control):  # work no tab knows of, as a dialog's would be
+        started.set()
+        while not control.cancelled():
+            threading.Event().wait(0.005)
+        seen["stopped"] = True
+
+    run_op(window.tabs, work, name="test work", writes=False)
+    assert started.wait(10)
+    window.quit_action.trigger()  # File → Quit
+    assert not window.isVisible()
+    assert order == ["guidance_tab", "appointments_tab", "records_tab", "jobs"]
+    assert seen == {"stopped": True}, "the job was cancelled and waited for before the window closed"

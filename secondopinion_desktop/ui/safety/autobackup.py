@@ -8,10 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFormLayout, QLabel, QProgressDialog, QSpinBox, QVBoxLayout, QWidget,
-)
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.db import DataFolder
@@ -58,45 +56,33 @@ def backup_on_close(folder: DataFolder, keep: int | None = None, *, progress: An
         print(f"secondopinion: warning: the automatic backup failed: {exc}", file=sys.stderr)
         if not _is_user_error(exc):
             traceback.print_exc(file=sys.stderr)
+            from secondopinion_desktop.core.log import log_failure
+
+            log_failure("automatic backup on close", exc)
         return None
 
 
-PROGRESS_STEPS = 1000
+CLOSE_BACKUP_LABEL = "Saving today's backup of your records…"
 
 
 def start_backup_on_close(window: QWidget, folder: DataFolder, done: Callable[[], None]) -> Any:
-    """Today's automatic backup, off the GUI thread, with a progress dialog on ``window`` whose button skips it;
-    ``done()`` runs on the GUI thread when it is over (made, skipped or failed). Returns the job, or None (and
-    ``done`` is not called) when no backup is due today."""
+    """Today's automatic backup, off the GUI thread (``ui.ops.run_op``), with a progress dialog on ``window``
+    whose Skip button stops it; ``done()`` runs on the GUI thread when it is over (made, skipped or failed).
+    Returns the operation, or None (and ``done`` is not called) when no backup is due today."""
     from secondopinion_desktop.core.backup import automatic_backup_due
-    from secondopinion_desktop.ui.jobs import start_job
+    from secondopinion_desktop.ui.ops import run_op
 
     if not automatic_backup_due(folder):
         return None
-    progress = QProgressDialog("Saving today's backup of your records…", "Skip", 0, PROGRESS_STEPS, window)
-    progress.setObjectName("closeBackupProgress")
-    progress.setWindowTitle("Closing Second Opinion")
-    progress.setWindowModality(Qt.WindowModality.WindowModal)
-    progress.setMinimumDuration(300)
-    progress.setAutoClose(False)
-    progress.setAutoReset(False)
-    progress.setValue(0)
 
     def work(control: Any) -> Path | None:
-        def report(n: int, total: int, *_rest: Any) -> None:
-            control.progress(int(n) * PROGRESS_STEPS // max(int(total), 1), PROGRESS_STEPS)
+        return backup_on_close(folder, progress=control.progress, cancelled=control.cancelled)
 
-        return backup_on_close(folder, progress=report, cancelled=control.cancelled)
-
-    def over(_result: object = None) -> None:
-        progress.reset()
-        progress.hide()
-        progress.deleteLater()
-        done()
-
-    job = start_job(work, over, over, lambda n, total: progress.setValue(int(n)), parent=window)
-    progress.canceled.connect(job.cancel)
-    return job
+    op = run_op(window, work, name="automatic backup on close", on_done=done, label=CLOSE_BACKUP_LABEL,
+                title="Closing Second Opinion", cancel_text="Skip", delay_ms=300)
+    if op.dialog is not None:
+        op.dialog.setObjectName("closeBackupProgress")
+    return op
 
 
 def _is_user_error(exc: BaseException) -> bool:
