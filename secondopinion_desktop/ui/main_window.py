@@ -21,8 +21,7 @@ if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on scre
 
 
 class MainWindow(QMainWindow):
-    SETTINGS_GEOMETRY = "mainWindow/geometry"
-    SETTINGS_STATE = "mainWindow/state"
+    SETTINGS_KEY = "mainWindow"  # ui.state keeps "mainWindow/geometry" and "mainWindow/state"
     SETTINGS_TAB = "mainWindow/tab"
 
     def __init__(
@@ -375,19 +374,17 @@ class MainWindow(QMainWindow):
     # --- settings ----------------------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        settings = QSettings()
-        geometry = settings.value(self.SETTINGS_GEOMETRY)
-        if geometry is None or not self.restoreGeometry(geometry):
+        from secondopinion_desktop.ui.state import restore_layout
+
+        # The window's own geometry and bars; each tab remembers its own splitters and columns.
+        if "geometry" not in restore_layout(self, self.SETTINGS_KEY, geometry=True, children=False):
             self.resize(*self.first_size())
             available = available_geometry(self)
             if available is not None:
                 frame = self.frameGeometry()
                 frame.moveCenter(available.center())
                 self.move(frame.topLeft())
-        state = settings.value(self.SETTINGS_STATE)
-        if state is not None:
-            self.restoreState(state)
-        tab = settings.value(self.SETTINGS_TAB, 0, type=int)
+        tab = QSettings().value(self.SETTINGS_TAB, 0, type=int)
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
 
@@ -405,11 +402,11 @@ class MainWindow(QMainWindow):
             keep_on_screen(self)  # geometry saved on a bigger monitor must not open off this one
 
     def save_settings(self) -> None:
+        from secondopinion_desktop.ui.state import save_layout
+
         settings = QSettings()
-        settings.setValue(self.SETTINGS_GEOMETRY, self.saveGeometry())
-        settings.setValue(self.SETTINGS_STATE, self.saveState())
         settings.setValue(self.SETTINGS_TAB, self.tabs.currentIndex())
-        settings.sync()
+        save_layout(self, self.SETTINGS_KEY, geometry=True, children=False)  # syncs
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         from PySide6.QtCore import QThread

@@ -12,7 +12,9 @@ newer version: restore after the table has its model) is simply not applied.
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTableView, QTreeView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHeaderView, QMainWindow, QSplitter, QTableView, QTreeView, QWidget,
+)
 
 
 def _parts(widget: QWidget) -> list[tuple[str, QSplitter | QHeaderView]]:
@@ -34,28 +36,34 @@ def _parts(widget: QWidget) -> list[tuple[str, QSplitter | QHeaderView]]:
     return parts
 
 
-def save_layout(widget: QWidget, key: str, *, geometry: bool = False) -> None:
-    """Save the splitters and headers under ``widget`` (and its geometry when asked) under ``key``."""
+def save_layout(widget: QWidget, key: str, *, geometry: bool = False, children: bool = True) -> None:
+    """Save the splitters and headers under ``widget`` (and its geometry when asked: a main window's toolbars and
+    docks too) under ``key``. ``children=False`` saves the geometry alone (a window whose parts save their own)."""
     settings = QSettings()
     if geometry:
         settings.setValue(f"{key}/geometry", widget.saveGeometry())
-    for name, part in _parts(widget):
+        if isinstance(widget, QMainWindow):
+            settings.setValue(f"{key}/state", widget.saveState())
+    for name, part in _parts(widget) if children else ():
         settings.setValue(f"{key}/{name}", part.saveState())
         if isinstance(part, QHeaderView):  # Qt would apply a header's state to a different set of columns
             settings.setValue(f"{key}/{name}-columns", part.count())
     settings.sync()
 
 
-def restore_layout(widget: QWidget, key: str, *, geometry: bool = False) -> set[str]:
-    """Restore what ``save_layout`` saved; returns the names (``"splitter/x"``, ``"geometry"``…) that were
-    restored, so a caller can give the others a first-time layout."""
+def restore_layout(widget: QWidget, key: str, *, geometry: bool = False, children: bool = True) -> set[str]:
+    """Restore what ``save_layout`` saved; returns the names (``"splitter/x"``, ``"geometry"``, ``"state"``…)
+    that were restored, so a caller can give the others a first-time layout."""
     settings = QSettings()
     restored: set[str] = set()
     if geometry:
         saved = settings.value(f"{key}/geometry")
         if saved is not None and widget.restoreGeometry(saved):
             restored.add("geometry")
-    for name, part in _parts(widget):
+        saved = settings.value(f"{key}/state") if isinstance(widget, QMainWindow) else None
+        if saved is not None and widget.restoreState(saved):  # type: ignore[attr-defined]
+            restored.add("state")
+    for name, part in _parts(widget) if children else ():
         saved = settings.value(f"{key}/{name}")
         if saved is None:
             continue

@@ -114,3 +114,28 @@ def test_a_header_saved_before_a_column_was_added_is_not_applied(qtbot) -> None:
     assert "header/recordsTableHeader" not in restored
     assert [table4.horizontalHeader().sectionSize(i) for i in range(4)] == before
     assert table4.horizontalHeader().count() == 4 and not table4.horizontalHeader().isSectionHidden(3)
+
+
+def test_a_main_window_keeps_its_bars_and_can_leave_its_parts_to_themselves(qtbot) -> None:
+    from PySide6.QtWidgets import QMainWindow, QToolBar
+
+    def window() -> tuple[QMainWindow, QToolBar]:
+        main = QMainWindow()
+        bar = QToolBar("Tools")
+        bar.setObjectName("tools")
+        main.addToolBar(bar)
+        inner, _splitter, _table = page(qtbot)
+        main.setCentralWidget(inner)
+        qtbot.addWidget(main)
+        main.show()
+        qtbot.waitExposed(main)
+        return main, bar
+
+    first, bar = window()
+    bar.hide()
+    save_layout(first, "mainWindow", geometry=True, children=False)
+    assert {k for k in QSettings().allKeys()} == {"mainWindow/geometry", "mainWindow/state"}
+    second, bar2 = window()
+    assert bar2.isVisible()
+    assert restore_layout(second, "mainWindow", geometry=True, children=False) == {"geometry", "state"}
+    assert not bar2.isVisible()
