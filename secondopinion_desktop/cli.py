@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from secondopinion_desktop import __version__
+from secondopinion_desktop.core import words
 from secondopinion_desktop.core.words import plural
 
 PROG = "secondopinion"
@@ -137,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--date", type=_text, help="date of service, YYYY-MM-DD")
     add.add_argument("--facility", type=_text, help="facility name (created if new)")
     add.add_argument("--status", default=None, type=_text,
-                     help="needed, requested, received or sent (default: received when files are attached, else needed)")
+                     help="needed, requested, received or sent "
+                          "(default: received when files are attached, else needed)")
     add.add_argument("--summary", default="", type=_text)
     add.add_argument("--notes", default="", type=_text)
     add.add_argument("--attach", nargs="+", default=[], metavar="FILE", help="files to attach")
@@ -448,17 +450,18 @@ def cmd_export_imaging(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} bytes"  # pragma: no cover
+def _made_when(created_at: str) -> str:
+    """A manifest's creation time as the window says it ("4 Mar 2026 at 14:05", local time)."""
+    import datetime as dt
+
+    try:
+        return words.stamp(dt.datetime.fromisoformat(created_at))
+    except ValueError:
+        return "at an unknown time"
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core.backup import create_backup, verify_backup
-
     from secondopinion_desktop.core.outputs import STDOUT
 
     def write(out: Path) -> tuple[Any, int]:
@@ -475,7 +478,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             manifest, size = write(out)
         where, said = str(out), sys.stdout
     _say(f"Wrote {where}: the database and {plural(manifest.vault_files, 'stored file')}, "
-         f"{_size(size)}; checked against its manifest.", file=said)
+         f"{words.size(size)}; checked against its manifest.", file=said)
     return 0
 
 
@@ -489,7 +492,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         _say(f"Kept your previous data as a backup: {result.kept}")
     else:
         _say(f"There was no data in {result.data_dir} before, so nothing needed keeping.")
-    _say(f"Restored {archive} (made {result.manifest.created_at or 'at an unknown time'}): the database and "
+    _say(f"Restored {archive} (made {_made_when(result.manifest.created_at)}): the database and "
           f"{plural(result.manifest.vault_files, 'stored file')} into {result.data_dir}.")
     return 0
 

@@ -29,27 +29,41 @@ import tempfile
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from secondopinion_desktop.core.db import (
-    SCHEMA_REVISIONS, DataFolder, connect_read_only, open_data_folder, read_schema_revision,
+    SCHEMA_REVISIONS,
+    DataFolder,
+    connect_read_only,
+    open_data_folder,
+    read_schema_revision,
 )
 from secondopinion_desktop.core.errors import DataFolderError, SecondOpinionError
+from secondopinion_desktop.core.fsutil import fsync_folder
 from secondopinion_desktop.core.lock import LOCK_FILES, FolderLock
-from secondopinion_desktop.core.staging import (
-    BACKUP, PLACES_DIR, forget_place, note_place, restoring_prefix, sweep_dead_restores,
-)
 from secondopinion_desktop.core.paths import DB_NAME, VAULT_NAME
 from secondopinion_desktop.core.people import FolderSummary
-from secondopinion_desktop.core.progress import CancelCheck, Cancelled
-from secondopinion_desktop.core.words import plural
-from secondopinion_desktop.core.vault import (
-    CHUNK_SIZE, NotARegularFile, Vault, fsync_dir, open_regular_nofollow, owned_temp_prefix,
-    sha256_of_fd, temp_in_use,
+from secondopinion_desktop.core.progress import CancelCheck, Progress, check
+from secondopinion_desktop.core.staging import (
+    BACKUP,
+    PLACES_DIR,
+    forget_place,
+    note_place,
+    restoring_prefix,
+    sweep_dead_restores,
 )
+from secondopinion_desktop.core.vault import (
+    CHUNK_SIZE,
+    NotARegularFile,
+    Vault,
+    open_regular_nofollow,
+    owned_temp_prefix,
+    sha256_of_fd,
+    temp_in_use,
+)
+from secondopinion_desktop.core.words import plural
 
 FORMAT = 1
 ROOT = "secondopinion-backup"
@@ -69,8 +83,6 @@ def _is_automatic(name: str) -> bool:
     return _AUTOMATIC_NAME.match(name) is not None
 _VAULT_NAME_RE = re.compile(r"^vault/([0-9a-f]{2})/([0-9a-f]{64})$")
 _ZIP64_LIMIT = 1 << 30
-
-Progress = Callable[[int, int], None]
 
 
 class BackupError(SecondOpinionError):
@@ -129,8 +141,8 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-class _Steps:
-    """Progress over several phases plus the cancel check, in one place."""
+class _Bytes:
+    """A backup's or a restore's progress in bytes over all its phases (one ``total``), and its cancel check."""
 
     def __init__(self, total: int, progress: Progress | None, cancelled: CancelCheck | None) -> None:
         self.total = max(total, 0)
@@ -139,8 +151,7 @@ class _Steps:
         self._cancelled = cancelled
 
     def check(self) -> None:
-        if self._cancelled is not None and self._cancelled():
-            raise Cancelled()
+        check(self._cancelled)
 
     def advance(self, n: int) -> None:
         self.done += n
@@ -148,7 +159,7 @@ class _Steps:
             self._progress(min(self.done, self.total), self.total)
 
 
-def _copy_stream(src: IO[bytes], dst: IO[bytes], steps: _Steps) -> tuple[int, str]:
+def _copy_stream(src: IO[bytes], dst: IO[bytes], steps: _Bytes) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
     while True:
@@ -185,7 +196,7 @@ def _snapshot_database(db_path: Path, target: Path) -> str:
         finally:
             src.close()
     except sqlite3.Error as exc:
-        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+        if getattr(exc, "sqlite_errorcode", None) == getattr(sqlite3, "SQLITE_FULL", 13) or "disk is full" in str(exc):
             # the snapshot is written beside the backup: it is that disk that is full, not the data folder's
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from exc
         raise BackupError(f"The database {db_path} could not be copied for the backup ({exc}).") from exc
@@ -258,7 +269,7 @@ def sweep_dead_backups(where: Path) -> int:
 
 
 def _write_backup(
-    db_path: Path, vault: Vault, out: Path, *, steps: _Steps | None = None,
+    db_path: Path, vault: Vault, out: Path, *, steps: _Bytes | None = None,
     progress: Progress | None = None, cancelled: CancelCheck | None = None, leave_out: frozenset[str] = frozenset(),
 ) -> Manifest:
     out = Path(out).absolute()
@@ -283,7 +294,7 @@ def _write_backup(
         vault_files = _vault_files(vault)
         if steps is None:
             total = snapshot.stat().st_size + sum(size for _, _, size in vault_files)
-            steps = _Steps(total, progress, cancelled)
+            steps = _Bytes(total, progress, cancelled)
         steps.check()
         refs = _snapshot_references(snapshot)
         entries: list[ManifestEntry] = []
@@ -335,7 +346,7 @@ def _write_backup(
             os.fsync(raw.fileno())
         steps.check()
         os.replace(tmp_zip, out)
-        fsync_dir(out.parent)
+        fsync_folder(out.parent)
         return manifest
     except OSError as exc:
         raise BackupError(f"Cannot write the backup {out.name}: {_why(exc)}.") from exc
@@ -532,7 +543,7 @@ def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byt
 
 
 def _check_content(
-    archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry: ManifestEntry, steps: _Steps,
+    archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry: ManifestEntry, steps: _Bytes,
     sink: IO[bytes] | None = None,
 ) -> None:
     """Stream one entry, checking its size and SHA-256 against the manifest (and copying it into ``sink``)."""
@@ -576,7 +587,9 @@ def _open_archive(archive: Path) -> zipfile.ZipFile:
         raise BackupError(f"Cannot read the backup {archive}: {_why(exc)}.") from exc
 
 
-def _verify_open(archive: Path, zf: zipfile.ZipFile, steps: _Steps | None = None) -> tuple[Manifest, dict]:
+def _verify_open(
+    archive: Path, zf: zipfile.ZipFile, steps: _Bytes | None = None
+) -> tuple[Manifest, dict[str, zipfile.ZipInfo]]:
     infos = zf.infolist()
     for info in infos:
         _check_entry_name(archive, info)
@@ -601,7 +614,7 @@ def _verify_open(archive: Path, zf: zipfile.ZipFile, steps: _Steps | None = None
         if name not in by_name:
             raise _refuse(archive, f"the entry {name!r} listed in its manifest is missing")
     if steps is None:
-        steps = _Steps(manifest.total_size, None, None)
+        steps = _Bytes(manifest.total_size, None, None)
     for name, entry in listed.items():
         _check_content(archive, zf, by_name[name], entry, steps)
     return manifest, by_name
@@ -634,7 +647,8 @@ def _holds_data(data_dir: Path) -> bool:
         raise BackupError(
             f"Cannot restore into {data_dir}: it holds stored files but no database; move them away first."
         )
-    others = [p.name for p in data_dir.iterdir() if p.name not in (VAULT_NAME, BACKUPS_DIR, DB_NAME, PLACES_DIR, *LOCK_FILES)]
+    known = (VAULT_NAME, BACKUPS_DIR, DB_NAME, PLACES_DIR, *LOCK_FILES)
+    others = [p.name for p in data_dir.iterdir() if p.name not in known]
     if others:
         raise BackupError(
             f"Cannot restore into {data_dir}: it is not empty and is not a Second Opinion data folder."
@@ -642,8 +656,8 @@ def _holds_data(data_dir: Path) -> bool:
     return False
 
 
-def _extract(archive: Path, zf: zipfile.ZipFile, manifest: Manifest, by_name: dict, staging: Path,
-             steps: _Steps) -> None:
+def _extract(archive: Path, zf: zipfile.ZipFile, manifest: Manifest, by_name: dict[str, zipfile.ZipInfo], staging: Path,
+             steps: _Bytes) -> None:
     dirs = {staging}
     for entry in manifest.files:
         target = staging.joinpath(*PurePosixPath(entry.name).parts)
@@ -657,7 +671,7 @@ def _extract(archive: Path, zf: zipfile.ZipFile, manifest: Manifest, by_name: di
             os.fsync(sink.fileno())
     _private_dir(staging / VAULT_NAME)
     for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
-        fsync_dir(d)
+        fsync_folder(d)
 
 
 def _current_total(data_dir: Path) -> int:
@@ -695,10 +709,10 @@ def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled
              lock: FolderLock | None) -> RestoreResult:
     with _open_archive(archive) as zf:
         try:
-            manifest, by_name = _verify_open(archive, zf, _Steps(0, None, cancelled))
+            manifest, by_name = _verify_open(archive, zf, _Bytes(0, None, cancelled))
             holds_data = _holds_data(data_dir)
             total = 2 * manifest.total_size + (_current_total(data_dir) if holds_data else 0)
-            steps = _Steps(total, progress, cancelled)
+            steps = _Bytes(total, progress, cancelled)
             steps.advance(manifest.total_size)  # the verification above
             parent = data_dir.parent
             parent.mkdir(parents=True, exist_ok=True)
@@ -780,7 +794,7 @@ def _swap(staging: Path, data_dir: Path, lock: FolderLock | None = None) -> None
     if lock is not None:
         lock.complete_move()
     with contextlib.suppress(OSError):
-        fsync_dir(parent)
+        fsync_folder(parent)
     if old is not None:
         finish_old_folder(old, data_dir)
 
@@ -802,7 +816,7 @@ def finish_old_folder(old: Path, data_dir: Path) -> bool:
                     os.rename(item, target)
                 except OSError:
                     keep_old = True
-            fsync_dir(new_backups)
+            fsync_folder(new_backups)
     except OSError:
         keep_old = True
     if keep_old:

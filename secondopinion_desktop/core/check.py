@@ -29,7 +29,12 @@ from pathlib import Path
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import VaultError
 from secondopinion_desktop.core.vault import (
-    STALE_TEMP_SECONDS, TEMP_PREFIX, NotARegularFile, open_regular_nofollow, sha256_of_fd, temp_in_use,
+    STALE_TEMP_SECONDS,
+    TEMP_PREFIX,
+    NotARegularFile,
+    open_regular_nofollow,
+    sha256_of_fd,
+    temp_in_use,
 )
 from secondopinion_desktop.core.words import plural
 

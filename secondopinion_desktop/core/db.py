@@ -212,11 +212,12 @@ def connect_read_only(db_path: Path, **kwargs: object) -> sqlite3.Connection:
     a shared lock on the file until it is closed (see ``_ReadHold``). Raises the last sqlite3 error."""
     db_path = Path(db_path)
     last: sqlite3.Error | None = None
-    hold = _ReadHold(db_path)  # first, so that a writer cannot fold its log in between the look and the read
+    # first, so that a writer cannot fold its log in between the look and the read
+    hold: _ReadHold | None = _ReadHold(db_path)
     for uri in read_only_uris(db_path):
-        conn = None
+        conn: _HeldConnection | None = None
         try:
-            conn = sqlite3.connect(uri, uri=True, factory=_HeldConnection, **kwargs)  # type: ignore[arg-type]
+            conn = sqlite3.connect(uri, uri=True, factory=_HeldConnection, **kwargs)  # type: ignore[call-overload]
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the log now, not at first use
         except sqlite3.DatabaseError as exc:
             if conn is not None:
@@ -420,7 +421,7 @@ def explain_storage_error(exc: BaseException, data_dir: Path | None = None) -> E
             text = str(cause).lower()
             if code == SQLITE_FULL or "database or disk is full" in text:
                 return disk_full_error(data_dir)
-            if (code == SQLITE_READONLY and cause.sqlite_errorcode != SQLITE_READONLY_DBMOVED) or (
+            if (code == SQLITE_READONLY and getattr(cause, "sqlite_errorcode", None) != SQLITE_READONLY_DBMOVED) or (
                     code is None and "attempt to write a readonly database" in text):
                 on_mount = data_dir is None or on_read_only_disk(data_dir)
                 return read_only_folder_error(data_dir, mount=on_mount)

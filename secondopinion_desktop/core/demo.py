@@ -31,6 +31,7 @@ from secondopinion_desktop.core import directory, profile, records
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import Appointment, Clinician, Facility, Profile, Record, RecordStatus
+from secondopinion_desktop.core.words import month_day_year
 
 RESOURCE_PACKAGE = "secondopinion_desktop.resources"
 SAMPLE_MARK = "SAMPLE \u2014 fictional patient"
@@ -51,7 +52,8 @@ class DemoSummary:
 def load_case() -> dict[str, Any]:
     """The sample case as stored in ``resources/sample/case.json`` (dates still as offsets)."""
     source = resources.files(RESOURCE_PACKAGE) / "sample" / "case.json"
-    return json.loads(source.read_text(encoding="utf-8"))
+    case: dict[str, Any] = json.loads(source.read_text(encoding="utf-8"))
+    return case
 
 
 def fill_demo_data(folder: DataFolder, *, today: dt.date | None = None) -> DemoSummary:
@@ -129,11 +131,7 @@ class _Dates:
 
     def text(self, value: str) -> str:
         """Replace each ``{date:N}`` with the date N days ago, written out (``Mar 4, 2026``)."""
-        return _PLACEHOLDER.sub(lambda m: human_date(self.today - dt.timedelta(days=int(m.group(1)))), value)
-
-
-def human_date(day: dt.date | None) -> str:
-    return f"{day:%b} {day.day}, {day.year}" if day else "\u2014"
+        return _PLACEHOLDER.sub(lambda m: month_day_year(self.today - dt.timedelta(days=int(m.group(1)))), value)
 
 
 # --- database rows -----------------------------------------------------------------------------------------
@@ -379,7 +377,7 @@ def _write_pdf(
             f"{SAMPLE_MARK}. Made by Second Opinion as sample data; this is not a real medical record.",
         )
         canvas.drawRightString(width - margin, margin - 24, f"Page {number}")
-        return y - 10
+        return float(y - 10)
 
     page = 1
     y = start_page(page)
@@ -398,12 +396,12 @@ def _write_pdf(
     place(para(title, title_style), 8)
 
     facility_name = facility["name"] if facility else ""
-    born = human_date(dates.date(patient.get("date_of_birth")))
+    born = month_day_year(dates.date(patient.get("date_of_birth")))
     who = [
         [para("Patient", small_bold), para(patient["name"], small),
          para("Date of birth", small_bold), para(born, small)],
         [para("MRN", small_bold), para(_mrn_for(patient, facility_name), small),
-         para("Date of service" if facility else "Date", small_bold), para(human_date(service_date), small)],
+         para("Date of service" if facility else "Date", small_bold), para(month_day_year(service_date), small)],
     ]
     if clinician is not None and not doc.get("fields"):
         name = ", ".join(p for p in (clinician["name"], clinician.get("credentials", "")) if p)
@@ -558,7 +556,7 @@ class _Raster:
         noise = random.Random(seed).randbytes(len(self.pixels))
         span = 2 * amount + 1
         self.pixels = bytearray(
-            min(255, max(0, p + n % span - amount)) for p, n in zip(self.pixels, noise)
+            min(255, max(0, p + n % span - amount)) for p, n in zip(self.pixels, noise, strict=True)
         )
 
     def png(self, comment: str) -> bytes:

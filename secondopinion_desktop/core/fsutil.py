@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from secondopinion_desktop.core.progress import CancelCheck, Progress, check
+
 
 def identity(path: Path | str) -> tuple[int, int] | None:
     """(device, inode) of ``path`` after following links; None when it does not exist or cannot be looked at."""
@@ -76,12 +78,10 @@ def write_atomically(target: Path | str, content: bytes | Callable[[BinaryIO], o
 
 
 def copy_atomically(source: Path | str, target: Path | str, *, mode: int = 0o600,
-                    progress: Callable[[int, int], None] | None = None,
-                    cancelled: Callable[[], bool] | None = None, chunk: int = 1 << 20) -> None:
+                    progress: Progress | None = None, cancelled: CancelCheck | None = None,
+                    chunk: int = 1 << 20) -> None:
     """Copy ``source`` to ``target`` as ``write_atomically`` writes: whole or not at all. Reports bytes copied
     to ``progress``; raises ``core.progress.Cancelled`` (leaving ``target`` as it was) when ``cancelled()``."""
-    from secondopinion_desktop.core.progress import check
-
     total = os.path.getsize(source)
 
     def copy(out: BinaryIO) -> None:

@@ -113,7 +113,7 @@ def _windows_pid_alive(pid: int) -> bool:  # pragma: no cover - Windows only
     kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
     handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
     if not handle:
-        return ctypes.GetLastError() == 5  # access denied: it exists, owned by someone else
+        return bool(kernel32.GetLastError() == 5)  # access denied: it exists, owned by someone else
     try:
         code = ctypes.c_ulong()
         if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
@@ -121,9 +121,6 @@ def _windows_pid_alive(pid: int) -> bool:  # pragma: no cover - Windows only
         return code.value == still_active
     finally:
         kernel32.CloseHandle(handle)
-
-
-_alive = pid_alive
 
 
 def read_owner(data_dir: Path | str) -> LockOwner | None:
@@ -136,7 +133,7 @@ def read_owner(data_dir: Path | str) -> LockOwner | None:
         return None
     if owner.host and owner.host != socket.gethostname():
         return owner  # another computer's process (a shared folder): we cannot see whether it runs
-    return owner if _alive(owner.pid) else None
+    return owner if pid_alive(owner.pid) else None
 
 
 def _write_owner(data_dir: Path, purpose: str) -> None:

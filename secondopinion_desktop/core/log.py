@@ -41,11 +41,16 @@ def log_file() -> Path:
     return log_dir() / LOG_NAME
 
 
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+
+
 class _PrivateFormatter(logging.Formatter):
     """Formats a failure as its type and the code it passed through, never its message or any value."""
 
-    def formatException(self, ei: tuple[type[BaseException], BaseException, TracebackType | None]) -> str:  # noqa: N802
+    def formatException(self, ei: _ExcInfo) -> str:
         exc_type, exc, tb = ei
+        if exc_type is None or exc is None:
+            return "NoneType: None"  # what logging itself writes when there is no exception
         lines = [f"{exc_type.__module__}.{exc_type.__qualname__}"]
         for frame in traceback.extract_tb(tb):
             lines.append(f"  {_code_place(frame.filename)}:{frame.lineno} in {frame.name}")
@@ -54,7 +59,7 @@ class _PrivateFormatter(logging.Formatter):
             lines.append("caused by " + self.formatException((type(cause), cause, cause.__traceback__)))
         return "\n".join(lines)
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+    def formatMessage(self, record: logging.LogRecord) -> str:
         return super().formatMessage(record).replace("\n", " ")
 
 

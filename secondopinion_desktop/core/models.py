@@ -45,14 +45,15 @@ class LabelledEnum(str, enum.Enum):
 
     label: str
 
-    def __new__(cls, value: str, label: str) -> "LabelledEnum":
+    def __new__(cls, value: str, label: str = "") -> LabelledEnum:  # RecordStatus("needed") looks a member up
         obj = str.__new__(cls, value)
         obj._value_ = value
         obj.label = label
         return obj
 
     def __str__(self) -> str:
-        return self.value
+        value: str = self.value
+        return value
 
 
 class RecordKind(LabelledEnum):

@@ -33,10 +33,8 @@ def is_inside(path: Path | str, folder: Path | str) -> bool:
     target = identity(real_folder)
     if target is None:
         return False
-    for candidate in (real, *real.parents):  # the same folder reached by another name (bind mount, letter case)
-        if identity(candidate) == target:
-            return True
-    return False
+    # the same folder reached by another name (bind mount, letter case)
+    return any(identity(candidate) == target for candidate in (real, *real.parents))
 
 
 def check_output(out: Path | str, data_dir: Path | str, *, what: str, folder: bool = False,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import errno
 import glob
-import re
 import os
+import re
 from pathlib import Path
 
 from secondopinion_desktop.core.errors import DataFolderError, DiskFullError, ReadOnlyFolderError
+from secondopinion_desktop.core.fsutil import fsync_folder
 
 ENV_VAR = "SECONDOPINION_DATA_DIR"
 DB_NAME = "secondopinion.db"
@@ -115,11 +116,7 @@ def recover_interrupted_restore(path: Path) -> bool:
             if olds:
                 newest = max(olds, key=lambda p: p.stat().st_mtime)
                 os.rename(newest, path)
-                fd = os.open(parent, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                fsync_folder(parent)
                 restored = True
         if path.is_dir():
             import shutil
@@ -140,8 +137,8 @@ def recover_interrupted_restore(path: Path) -> bool:
 def holds_data(path: Path) -> bool:
     """True when ``path`` is a data folder Second Opinion has written (it holds the database), or one that an
     interrupted restore left mid-swap (a hidden ``.NAME.old-*`` / ``.NAME.restoring-*`` sibling), which opening
-    it must finish or roll back rather than find empty. Raises DataFolderError for a file; a folder that cannot be looked into counts as
-    holding data, so that opening it reports why it cannot be read."""
+    it must finish or roll back rather than find empty. Raises DataFolderError for a file; a folder that cannot be
+    looked into counts as holding data, so that opening it reports why it cannot be read."""
     try:
         if path.is_dir():
             if not os.access(path, os.R_OK | os.X_OK):

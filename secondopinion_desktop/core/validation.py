@@ -54,14 +54,16 @@ def parse_date(
         except ValueError:
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
                 raise ValidationError(
-                    f"The {what} {text!r} does not exist on the calendar; please check the month and day."
-                , field=field) from None
+                    f"The {what} {text!r} does not exist on the calendar; please check the month and day.",
+                    field=field,
+                ) from None
             raise ValidationError(f"The {what} {value!r} is not a date; write it as YYYY-MM-DD.", field=field) from None
     if day < EARLIEST_DATE:
         raise ValidationError(f"The {what} {day.isoformat()} is before 1900; please check it.", field=field)
     today = dt.date.today()
     if not allow_future and day > today:
-        raise ValidationError(f"The {what} {day.isoformat()} is in the future; it can be today at the latest.", field=field)
+        raise ValidationError(f"The {what} {day.isoformat()} is in the future; it can be today at the latest.",
+                              field=field)
     if day > today + dt.timedelta(days=MAX_FUTURE_DAYS):
         raise ValidationError(f"The {what} {day.isoformat()} is too far in the future; please check it.", field=field)
     return day

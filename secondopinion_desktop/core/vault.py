@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secondopinion_desktop.core.errors import VaultError
-from secondopinion_desktop.core.progress import Cancelled
+from secondopinion_desktop.core.fsutil import fsync_folder
+from secondopinion_desktop.core.progress import CancelCheck, Cancelled, Progress
 
 CHUNK_SIZE = 1024 * 1024
 TEMP_PREFIX = ".tmp-"
@@ -87,15 +88,7 @@ class StoredFile:
     already_present: bool
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a folder's entries (new names, renames) durable. Folders cannot be fsynced on Windows."""
-    if os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+fsync_dir = fsync_folder  # the name core.imaging (vaultbatch, export) imports; new code uses fsutil.fsync_folder
 
 
 def sha256_of(path: Path) -> str:
@@ -268,7 +261,8 @@ class VaultClaim:
 
 
 def _active_claim(registry: _Claims) -> VaultClaim | None:
-    for claim in reversed(getattr(_ACTIVE, "stack", ())):
+    stack: list[VaultClaim] = getattr(_ACTIVE, "stack", [])
+    for claim in reversed(stack):
         if claim._registry is registry and not claim._released:
             return claim
     return None
@@ -327,8 +321,8 @@ class Vault:
         self,
         source: Path,
         *,
-        progress: Callable[[int, int], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+        cancelled: CancelCheck | None = None,
         durable: bool = True,
     ) -> tuple[Path, str, int]:
         """Stream ``source`` into a new temporary file in the vault; returns (temporary path, SHA-256, size).
@@ -341,7 +335,7 @@ class Vault:
         source = Path(source)
         try:
             total = source.stat().st_size
-            src = open(source, "rb")
+            src = open(source, "rb")  # noqa: SIM115 -- closed in the finally below, after the copy
         except OSError as exc:
             raise SourceUnreadable(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
         try:
@@ -395,8 +389,8 @@ class Vault:
         self,
         source: Path,
         *,
-        progress: Callable[[int, int], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
+        progress: Progress | None = None,
+        cancelled: CancelCheck | None = None,
     ) -> StoredFile:
         """Copy ``source`` into the vault and return its digest and size.
 
@@ -411,7 +405,7 @@ class Vault:
             # damaged vault file is mended by attaching the original again.
             final.parent.mkdir(mode=0o700, exist_ok=True)
             os.replace(tmp, final)
-            fsync_dir(final.parent)
+            fsync_folder(final.parent)
             return StoredFile(sha256=sha, size=done, already_present=already_present)
         except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
@@ -459,7 +453,7 @@ class Vault:
     def read_verified(self, sha256: str) -> bytes:
         """The whole content of a stored file, checked against its SHA-256 (``VaultDamaged`` if it is not)."""
         with self.open(sha256) as fh:
-            data = fh.read()
+            data: bytes = fh.read()
         if hashlib.sha256(data).hexdigest() != sha256:
             raise VaultDamaged(sha256, f"The stored file {sha256[:12]}… is damaged: its content no longer "
                                        "matches the SHA-256 it was stored with.")

@@ -108,6 +108,7 @@ def size(count: int) -> str:
     unit = "KB"
     for unit in ("KB", "MB", "GB", "TB"):
         value /= 1024
-        if value < 1024 or unit == "TB":
+        if round(value) < 1024 or unit == "TB":  # 1,023.6 KB would be written "1,024 KB": say 1.0 MB
             break
-    return f"{value:.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
+    tenths = f"{value:.1f}"
+    return f"{tenths} {unit}" if float(tenths) < 10 else f"{value:,.0f} {unit}"  # 9.99 KB is "10 KB", not "10.0"

@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("pydicom")
 pytest.importorskip("numpy")
 
-from secondopinion_desktop.cli import main  # noqa: E402
-from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_disc, write_study  # noqa: E402
+from secondopinion_desktop.cli import main
+from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_disc, write_study
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

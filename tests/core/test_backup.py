@@ -15,7 +15,6 @@ import pytest
 
 from secondopinion_desktop.core.backup import (
     ROOT,
-    Cancelled,
     BackupError,
     automatic_backup,
     create_backup,
@@ -25,6 +24,7 @@ from secondopinion_desktop.core.backup import (
 )
 from secondopinion_desktop.core.db import SCHEMA_HEAD, open_data_folder
 from secondopinion_desktop.core.demo import fill_demo_data
+from secondopinion_desktop.core.progress import Cancelled
 from secondopinion_desktop.core.records import create_record, list_records
 
 

@@ -82,9 +82,9 @@ def test_schema_revisions_match_the_alembic_scripts() -> None:
     revisions = [script.revision for script in scripts.walk_revisions()]
     assert tuple(reversed(revisions)) == SCHEMA_REVISIONS
     assert scripts.get_heads() == [SCHEMA_HEAD]
-    assert SCHEMA_HEAD == SCHEMA_REVISIONS[-1]
+    assert SCHEMA_REVISIONS[-1] == SCHEMA_HEAD
     # each revision's parent is the one before it in SCHEMA_REVISIONS
-    for older, newer in zip((None, *SCHEMA_REVISIONS), SCHEMA_REVISIONS):
+    for older, newer in zip((None, *SCHEMA_REVISIONS), SCHEMA_REVISIONS, strict=False):
         assert scripts.get_revision(newer).down_revision == older
 
 

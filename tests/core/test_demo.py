@@ -337,6 +337,6 @@ def test_demo_module_needs_neither_qt_nor_pillow(python):
     subprocess.run([python, "-c", code], check=True, timeout=60)
 
 
-def test_human_date():
-    assert demo.human_date(dt.date(2026, 3, 4)) == "Mar 4, 2026"
-    assert demo.human_date(None) == "\u2014"
+def test_sample_text_dates_are_written_with_the_shared_wording():
+    dates = demo._Dates(dt.date(2026, 3, 14))
+    assert dates.text("Seen on {date:10}; again {date:0}.") == "Seen on Mar 4, 2026; again Mar 14, 2026."

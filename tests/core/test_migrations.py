@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from helpers.folders import make_folder_at
+
 from secondopinion_desktop.core.db import SCHEMA_HEAD, SCHEMA_REVISIONS, open_data_folder, read_schema_revision
 
 

@@ -80,10 +80,10 @@ def test_every_change_moves_last_changed_deletions_and_answers_included(folder) 
     """Triggers on every data table keep the folder's last change, so a restore can tell an older backup."""
     import sqlite3
 
+    from sqlalchemy import text
+
     from secondopinion_desktop.core.models import Base
     from secondopinion_desktop.core.records import delete_record
-
-    from sqlalchemy import text
 
     with folder.session() as s:
         record = create_record(s, "lab", "CBC")

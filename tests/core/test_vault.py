@@ -131,7 +131,7 @@ def test_progress_is_monotonic_up_to_total(vault: Vault, tmp_path: Path) -> None
     assert len(calls) == 6
     assert all(total == size for _, total in calls)
     dones = [done for done, _ in calls]
-    assert all(b > a for a, b in zip(dones, dones[1:]))
+    assert all(b > a for a, b in zip(dones, dones[1:], strict=False))
     assert dones[0] > 0
     assert dones[-1] == size
 

@@ -304,6 +304,7 @@ def test_a_reading_command_brings_an_older_folder_up_to_date_under_the_lock(tmp_
                                                                              holder_of) -> None:
     """A read-only open cannot read an older schema; the command upgrades it first, as a writer (taking the lock)."""
     from helpers.folders import make_folder_at
+
     from secondopinion_desktop.core.db import SCHEMA_HEAD, read_schema_revision
 
     data = tmp_path / "old"

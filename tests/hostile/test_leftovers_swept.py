@@ -225,10 +225,10 @@ def test_a_failure_after_the_swap_is_not_reported_as_nothing_changed(filled: Pat
     assert run(capsys, "backup", "--data-dir", str(filled), "--out", str(archive))[0] == 0
     assert run(capsys, "records", "add", "--kind", "lab", "--title", "After the backup", "--data-dir",
                str(filled))[0] == 0
-    real = backup_module.fsync_dir
+    real = backup_module.fsync_folder
     swapped = {"done": False}
 
-    def fsync_dir(path):  # type: ignore[no-untyped-def]
+    def fsync_folder(path):  # type: ignore[no-untyped-def]
         if Path(path) == filled.parent and (filled / "secondopinion.db").is_file() and swapped["done"]:
             raise OSError(5, "Input/output error")
         return real(path)
@@ -240,7 +240,7 @@ def test_a_failure_after_the_swap_is_not_reported_as_nothing_changed(filled: Pat
         if Path(dst) == filled:
             swapped["done"] = True
 
-    monkeypatch.setattr(backup_module, "fsync_dir", fsync_dir)
+    monkeypatch.setattr(backup_module, "fsync_folder", fsync_folder)
     monkeypatch.setattr(backup_module.os, "rename", rename)
     code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(filled))
     monkeypatch.undo()

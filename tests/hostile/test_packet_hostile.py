@@ -11,7 +11,6 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-
 ENV = {key: value for key, value in os.environ.items() if key != "SECONDOPINION_DATA_DIR"}
 
 

@@ -21,16 +21,16 @@ import pytest
 from sqlalchemy import select
 
 from secondopinion_desktop.core import records as records_mod
-from secondopinion_desktop.core.imaging import importer as importer_mod
 from secondopinion_desktop.core.check import check_data, repair, sweep_orphans
 from secondopinion_desktop.core.db import DataFolder, open_data_folder
-from secondopinion_desktop.core.progress import Cancelled
+from secondopinion_desktop.core.imaging import importer as importer_mod
 from secondopinion_desktop.core.imaging.importer import import_imaging, list_imaging_files
 from secondopinion_desktop.core.imaging.removal import remove_import, restore_import
 from secondopinion_desktop.core.imaging.scan import ScanResult, scan_folder
 from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study
 from secondopinion_desktop.core.imaging.vaultbatch import VaultBatch
 from secondopinion_desktop.core.models import Attachment, ImagingFile, RecordKind
+from secondopinion_desktop.core.progress import Cancelled
 from secondopinion_desktop.core.records import (
     attach_file,
     create_record,
@@ -338,7 +338,8 @@ def test_check_during_an_import_does_not_call_its_reused_files_orphans(
     report = check_data(folder)
     assert report.orphan_files == []
     assert report.claimed_files == 5
-    assert "Not yet judged: 5 stored files that an import or attachment in progress, or the undo history of the open window, still needs." in report.lines()
+    assert ("Not yet judged: 5 stored files that an import or attachment in progress, or the undo history of the "
+            "open window, still needs.") in report.lines()
     assert repair(folder, report) == []
     pause_a.go.set()
     a.finish()
