@@ -22,6 +22,8 @@ from secondopinion_desktop.core.records import (
     list_records,
     update_record,
 )
+from secondopinion_desktop.core.words import day_month_year as human_date
+from secondopinion_desktop.core.words import size as human_size
 from secondopinion_desktop.ui.records import detail
 from secondopinion_desktop.ui.records.detail import (
     MISSING_TEXT,
@@ -29,8 +31,6 @@ from secondopinion_desktop.ui.records.detail import (
     PDF_UNREADABLE,
     THUMBNAIL_SIZE,
     RecordDetailPane,
-    human_date,
-    human_size,
     type_words,
 )
 
@@ -284,7 +284,7 @@ def test_record_without_files_says_how_to_add_some(pane, demo_folder) -> None:
 def test_sizes_and_types_in_words() -> None:
     assert human_size(0) == "0 bytes"
     assert human_size(1) == "1 byte"
-    assert human_size(1023) == "1023 bytes"
+    assert human_size(1023) == "1,023 bytes"  # the one wording of core.words, as the CLI says it
     assert human_size(48 * 1024) == "48 KB"
     assert human_size(3189) == "3.1 KB"
     assert human_size(int(2.1 * 1024 * 1024)) == "2.1 MB"

@@ -38,8 +38,9 @@ from secondopinion_desktop.core.records import (
     record_fields,
     update_record,
 )
-from secondopinion_desktop.ui.records.dialogs import DropImportDialog, RecordDialog
-from secondopinion_desktop.ui.records.style import human_size
+from secondopinion_desktop.core.words import size as human_size
+from secondopinion_desktop.ui.records.dialogs import RecordDialog
+from secondopinion_desktop.ui.records.drop import DropImportDialog
 
 INPUT_NAMES = (
     "kindCombo", "titleEdit", "dateEdit", "facilityCombo", "clinicianCombo", "requestedEdit",

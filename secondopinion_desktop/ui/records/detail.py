@@ -11,7 +11,6 @@ cached per SHA-256, so selecting a file again is instant.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import re
 from collections import OrderedDict
@@ -56,8 +55,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from secondopinion_desktop.core.words import plural
-from secondopinion_desktop.ui.records.style import human_size
+from secondopinion_desktop.core.words import day_month_year, plural, size, stamp
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) is imported only when a record is shown
     from secondopinion_desktop.core.db import DataFolder
@@ -82,7 +80,6 @@ LIST_MAX_ROWS = 6
 LONG_TEXT_BOX_HEIGHT = 600  # text too long to lay out whole gets a box this tall that scrolls by itself
 LONG_RUN = 60  # unbroken runs longer than this get invisible break opportunities so they wrap
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 TYPE_WORDS = {
     "application/pdf": "PDF document",
@@ -130,18 +127,6 @@ MISSING_COLOUR = "#C62828"
 # --- words ------------------------------------------------------------------------------------------------
 
 
-def human_date(day: dt.date | None) -> str:
-    """``4 Mar 2026`` (English month names whatever the C locale says), or an em dash."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else "—"
-
-
-def human_datetime(moment: dt.datetime) -> str:
-    """A stored UTC timestamp in local time: ``4 Mar 2026 at 14:05``."""
-    aware = moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
-    local = aware.astimezone()
-    return f"{human_date(local.date())} at {local:%H:%M}"
-
-
 def type_words(media_type: str, name: str = "") -> str:
     """The kind of file in words: ``PDF document``, ``PNG image``, ``DICOM image``…"""
     media_type = (media_type or "").lower()
@@ -165,7 +150,7 @@ def modality_words(code: str) -> str:
 def status_dates(record: RecordData, separator: str = " · ") -> str:
     """``Requested on 4 Mar 2026 · Received on 9 Mar 2026`` (only the dated steps)."""
     return separator.join(
-        f"{words} {human_date(getattr(record, field))}"
+        f"{words} {day_month_year(getattr(record, field))}"
         for field, words in STEP_WORDS.items()
         if getattr(record, field) is not None
     )
@@ -673,7 +658,7 @@ class RecordDetailPane(QWidget):
         else:
             words, background, colour, border = badge
             if r.status.value == "requested" and r.requested_on:
-                words = f"{words} since {human_date(r.requested_on)}"
+                words = f"{words} since {day_month_year(r.requested_on)}"
             self.badge_label.setText(words)
             self.badge_label.setAccessibleName(words)
             self.badge_label.setStyleSheet(
@@ -685,7 +670,7 @@ class RecordDetailPane(QWidget):
         dates = status_dates(r, "\n")
         values: dict[str, str] = {
             "kind": r.kind.label,
-            "date_of_service": human_date(r.date_of_service),
+            "date_of_service": day_month_year(r.date_of_service),
             "facility": r.facility_name or "—",
             "clinician": r.clinician_name or "—",
             "status": f"{r.status.label}\n{dates}" if dates else r.status.label,
@@ -714,10 +699,10 @@ class RecordDetailPane(QWidget):
             view.setVisible(shown)
 
         changed = (
-            f" · Last changed {human_datetime(r.updated_at)}"
+            f" · Last changed {stamp(r.updated_at)}"
             if abs((r.updated_at - r.created_at).total_seconds()) >= 1 else ""
         )
-        self.timestamps_label.setText(f"Record {r.id} · Added {human_datetime(r.created_at)}{changed}")
+        self.timestamps_label.setText(f"Record {r.id} · Added {stamp(r.created_at)}{changed}")
 
     def _fill_attachments(self, attachments: tuple[AttachmentData, ...], keep: int | None = None) -> None:
         from secondopinion_desktop.core.records import attachment_path
@@ -742,7 +727,7 @@ class RecordDetailPane(QWidget):
                         self._missing.add(a.id)
                     else:
                         self._paths[a.id] = path
-                details = f"{human_size(a.size)} · {type_words(a.media_type, a.original_name)}"
+                details = f"{size(a.size)} · {type_words(a.media_type, a.original_name)}"
                 item = QListWidgetItem()
                 item.setData(Qt.ItemDataRole.UserRole, a.id)
                 if a.id in self._missing:
@@ -757,7 +742,7 @@ class RecordDetailPane(QWidget):
                     else:
                         item.setIcon(file_icon)
                     item.setToolTip(f"<p>{escape(a.original_name)}<br>{escape(details)}, "
-                                    f"added {escape(human_datetime(a.added_at))}</p>")
+                                    f"added {escape(stamp(a.added_at))}</p>")
                 listing.addItem(item)
                 if keep is not None and a.id == keep:
                     item.setSelected(True)

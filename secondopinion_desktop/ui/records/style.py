@@ -1,4 +1,4 @@
-"""How kinds and statuses look: kind icons drawn here, status colours, human sizes."""
+"""How kinds and statuses look: kind icons drawn here, status colours and words."""
 
 from __future__ import annotations
 
@@ -55,15 +55,3 @@ def kind_icon(kind: str) -> QIcon:
         painter.end()
         icon.addPixmap(pixmap)
     return icon
-
-
-def human_size(size: int) -> str:
-    """``812 bytes``, ``48 KB``, ``3.1 KB``, ``2.1 MB``, ``1.4 GB`` (units of 1024)."""
-    if size < 1024:
-        return "1 byte" if size == 1 else f"{size} bytes"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
-    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"

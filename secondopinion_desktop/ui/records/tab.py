@@ -45,7 +45,7 @@ SHOWN_ELSEWHERE = Changes.RECORDS | Changes.ATTACHMENTS | Changes.IMAGING | Chan
 class RecordsTab(QWidget):
     """Inventory of the patient's records. Works on a DataFolder through core services only."""
 
-    inventoryChanged = Signal()  # noqa: N815 - records were added, changed or removed (also announced)
+    inventoryChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -126,14 +126,14 @@ class RecordsTab(QWidget):
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if getattr(self, "_split_pending", False):
             QTimer.singleShot(0, self, self._split_table_and_pane)  # once the layout has its final width
         self._shown = True
         self._update_actions()
 
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+    def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         if not event.spontaneous():  # a minimized window keeps its tab; another tab hides this one
             self._shown = False

@@ -16,7 +16,7 @@ class SortHeader(QHeaderView):
     """A header whose arrow points the way the values grow: ▲ for oldest (or A, or fewest) first, ▼ for newest
     first. Qt's own styles draw it the other way round, so the arrow and the order disagreed."""
 
-    def initStyleOptionForIndex(self, option: QStyleOptionHeader, logical_index: int) -> None:  # noqa: N802
+    def initStyleOptionForIndex(self, option: QStyleOptionHeader, logical_index: int) -> None:
         super().initStyleOptionForIndex(option, logical_index)
         arrow = QStyleOptionHeader.SortIndicator
         if option.sortIndicator == arrow.SortUp:
@@ -39,7 +39,7 @@ class RecordsTable(QTableView):
     Kind, Date, Status and Files fit their content in the current font (larger text keeps them readable);
     Title takes the rest and is the first to give way when the table is narrow, Facility the next."""
 
-    filesDropped = Signal(list, object)  # noqa: N815 - (paths, record id or None)
+    filesDropped = Signal(list, object)
 
     def __init__(self, model: RecordsTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,26 +131,26 @@ class RecordsTable(QTableView):
         frame = self.frameWidth() * 2 + self.verticalScrollBar().sizeHint().width()
         return fixed + title + facility + frame
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.viewport() and event.type() == QEvent.Type.Resize:
             self.fit_columns()
         return super().eventFilter(watched, event)
 
     # --- dropped files -------------------------------------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_files(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if local_files(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         files = local_files(event)
         if not files:
             event.ignore()
