@@ -267,7 +267,7 @@ def _check_out(args: argparse.Namespace) -> None:
             from secondopinion_desktop.core.errors import ValidationError
 
             raise ValidationError(f"--out - writes {_OUTPUTS[args.command][0]} to standard output, which is a "
-                                  "terminal here; redirect it to a file or a program")
+                                  "terminal here; redirect it to a file or a program", field="out")
         return
     what, example = _OUTPUTS[args.command]
     check_output(args.out, resolve_data_dir(args.data_dir), what=what, folder=example is None,
@@ -293,7 +293,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if not args.data_dir and not os.environ.get(ENV_VAR):
         raise ValidationError(
-            "the demo command needs --data-dir DIR, so sample data never lands in your own records folder"
+            "the demo command needs --data-dir DIR, so sample data never lands in your own records folder",
+            field="data_dir",
         )
     with _open(args) as folder:
         summary = fill_demo_data(folder)

@@ -31,7 +31,7 @@ from secondopinion_desktop.core import directory, profile, records
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import Appointment, Clinician, Facility, Profile, Record, RecordStatus
-from secondopinion_desktop.core.words import month_day_year
+from secondopinion_desktop.core.words import month_day_year, plural
 
 RESOURCE_PACKAGE = "secondopinion_desktop.resources"
 SAMPLE_MARK = "SAMPLE \u2014 fictional patient"
@@ -66,7 +66,8 @@ def fill_demo_data(folder: DataFolder, *, today: dt.date | None = None) -> DemoS
     real_today = dt.date.today()
     today = today or real_today
     if today > real_today:
-        raise ValidationError(f"Sample data cannot be dated from {today.isoformat()}, which is after today.")
+        raise ValidationError(f"Sample data cannot be dated from {today.isoformat()}, which is after today.",
+                              field="today")
     case = load_case()
     dates = _Dates(today)
     created = _Created()
@@ -153,10 +154,9 @@ def _refuse_unless_empty(session: Any) -> None:
 
     held = count(Record)
     if held:
-        plural = "record" if held == 1 else "records"
         raise ValidationError(
-            f"This data folder already holds {held} {plural}; sample data can only go into an empty folder, "
-            "so it never mixes with real records."
+            f"This data folder already holds {plural(held, 'record')}; sample data can only go into an empty "
+            "folder, so it never mixes with real records."
         )
     if count(Facility) or count(Clinician):
         raise ValidationError(

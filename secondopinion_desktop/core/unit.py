@@ -13,6 +13,10 @@ it raises. The window always calls services that way, so no window code ever hol
 
 Work the window needs done in one transaction across several calls is a service function of its own, never
 a session opened by the window.
+
+A service that also takes ``**fields`` marks its session positional-only (``def update_record(session:
+Session, /, record_id: int, **fields: Any)``): otherwise ``session=`` could land in ``fields``, and mypy refuses
+the decoration.
 """
 
 from __future__ import annotations

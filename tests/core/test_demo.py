@@ -287,8 +287,9 @@ def test_dates_follow_the_given_today(folder):
 
 
 def test_a_today_in_the_future_is_refused(folder):
-    with pytest.raises(ValidationError, match="after today"):
+    with pytest.raises(ValidationError, match="after today") as raised:
         fill_demo_data(folder, today=dt.date.today() + dt.timedelta(days=1))
+    assert raised.value.field == "today"
     assert _counts(folder)["Record"] == 0
 
 

@@ -53,6 +53,12 @@ def test_month_names_stay_english_under_a_german_desktop(german_time: str) -> No
     assert words.weekday(dt.date(2026, 3, 5)) == "Thu"  # "Do"
 
 
+def test_the_sample_data_is_dated_in_english_under_a_german_desktop(german_time: str) -> None:
+    from secondopinion_desktop.core import demo
+
+    assert demo._Dates(dt.date(2026, 3, 14)).text("Seen on {date:10}.") == "Seen on Mar 4, 2026."
+
+
 def test_the_command_line_says_dates_and_sizes_as_the_window_does(
     german_time: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
