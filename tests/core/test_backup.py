@@ -408,3 +408,21 @@ def test_what_a_killed_backup_left_beside_its_archive_is_swept_by_the_next(folde
     assert not left.exists(), "the killed backup's leftovers are gone"
     assert running.exists(), "a backup still running is left alone"
     assert sorted(p.name for p in out.iterdir()) == sorted(["b.zip", running.name])
+
+
+def test_a_database_that_cannot_be_copied_is_refused_in_one_sentence_on_python_3_10(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.10's sqlite3 has no SQLITE_FULL constant: a failed snapshot must still be a BackupError."""
+    import sqlite3
+
+    from secondopinion_desktop.core import backup
+
+    db = tmp_path / "secondopinion.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE other (x)")  # a SQLite file, but no schema revision table to read
+    conn.commit()
+    conn.close()
+    monkeypatch.delattr(sqlite3, "SQLITE_FULL", raising=False)
+    with pytest.raises(BackupError, match="could not be copied for the backup"):
+        backup._snapshot_database(db, tmp_path / "snapshot.db")
