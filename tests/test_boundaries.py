@@ -3,13 +3,15 @@
 - import contracts (import-linter): the core never imports Qt, the window never imports the database layer,
   the tabs do not import each other, nor the shared dialogs (directory, profile, treatments) a tab;
 - lint (ruff) over the whole tree, with Qt's mixedCase names allowed under ui/ by per-file ignores;
-- types (mypy, strict) over the core.
+- types (mypy, strict) over the core;
+- and the window never opens a database session of its own (core services own the transaction).
 
 Each runs as a subprocess of the test environment's Python, so the README's test command checks them in CI.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -86,6 +88,25 @@ def test_the_contracts_catch_a_crossing(tmp_path: Path) -> None:
     for line in ("secondopinion_desktop.core.words -> PySide6", "secondopinion_desktop.ui.state -> sqlalchemy",
                  "secondopinion_desktop.ui.guidance -> secondopinion_desktop.ui.packet"):
         assert line in " ".join(result.stdout.split()), shown(result)
+
+
+def session_calls(source: str) -> list[int]:
+    """Lines calling ``.session()`` or ``.dry_run()`` (a DataFolder's transactions)."""
+    return [node.lineno for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute) and node.func.attr in ("session", "dry_run")]
+
+
+def test_the_window_never_holds_a_database_session() -> None:
+    """Core services open their own unit of work (core/unit.py); the window only calls them."""
+    found = {str(path.relative_to(PACKAGE)): lines for path in sorted((PACKAGE / "ui").rglob("*.py"))
+             if (lines := session_calls(path.read_text(encoding="utf-8")))}
+    assert found == {}
+
+
+def test_the_session_scan_sees_both_kinds() -> None:
+    assert session_calls("with folder.session() as s:\n    pass\nwith self.folder.dry_run() as s:\n    pass\n") \
+        == [1, 3]
+    assert session_calls("records.update_record(folder, 3, title='x')\n") == []
 
 
 # --- lint and types --------------------------------------------------------------------------------------------

@@ -20,8 +20,7 @@ GERMAN = ("de_DE.UTF-8", "de_DE.utf8", "de_DE")
 PACKAGE = Path(secondopinion_desktop.__file__).parent
 # strftime directives whose words follow the locale; numbers (%Y %m %d %H %M) are the same everywhere
 LOCALE_WORDS = re.compile(r"%[aAbBpcxXh]")
-# The files that say dates through core.words only (the rest of the tree is held to it as it is converted).
-CONVERTED = ("core/words.py", "core/demo.py", "core/backup.py", "core/check.py", "core/people.py", "cli.py")
+QT_WORDS = re.compile(r"MMM|ddd|AP|ap")  # Qt's month and day names and its AM/PM follow the locale
 
 
 @pytest.fixture
@@ -75,24 +74,33 @@ def test_the_command_line_says_dates_and_sizes_as_the_window_does(
                         made.group(1)), made.group(1)
 
 
-def test_no_converted_file_formats_words_with_the_locale() -> None:
-    offenders = []
-    for name in CONVERTED:
-        tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            texts: list[str] = []
-            if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
-                texts = [v.value for v in node.format_spec.values if isinstance(v, ast.Constant)]
-            elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "strftime" and node.args:
-                arg = node.args[0]
-                texts = [arg.value] if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else []
-            offenders += [f"{name}:{node.lineno}" for text in texts if LOCALE_WORDS.search(text)]
-    assert offenders == []
+def locale_formats(source: str) -> list[int]:
+    """Lines that format a date with the locale's words: strftime or an f-string spec with %a %b %p…, or a Qt
+    date format with MMM / ddd (QDate.toString, QLocale.toString)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
+            texts = [v.value for v in node.format_spec.values if isinstance(v, ast.Constant)]
+            found += [node.lineno for text in texts if LOCALE_WORDS.search(str(text))]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if node.func.attr == "strftime":
+                found += [node.lineno for text in texts if LOCALE_WORDS.search(text)]
+            elif node.func.attr == "toString":
+                found += [node.lineno for text in texts if QT_WORDS.search(text)]
+    return sorted(found)
+
+
+def test_no_module_formats_dates_with_the_locale() -> None:
+    offenders = {str(path.relative_to(PACKAGE)): lines for path in sorted(PACKAGE.rglob("*.py"))
+                 if (lines := locale_formats(path.read_text(encoding="utf-8")))}
+    assert offenders == {}, "say dates with core.words (fixed English month and day names)"
 
 
 def test_the_scan_sees_locale_words() -> None:
-    assert LOCALE_WORDS.search("%d %b %Y") and LOCALE_WORDS.search("%a") and LOCALE_WORDS.search("%I:%M %p")
-    assert not LOCALE_WORDS.search("%Y%m%d-%H%M%S")
+    source = ('a = f"{day:%d %b %Y}"\nb = day.strftime("%A")\nc = qdate.toString("d MMM yyyy")\n'
+              'd = day.strftime("%Y%m%d-%H%M%S")\ne = f"{day:%Y-%m-%d}"\nf = qdate.toString("yyyy-MM-dd")\n')
+    assert locale_formats(source) == [1, 2, 3]
 
 
 def test_dates_and_times() -> None:
