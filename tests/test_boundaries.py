@@ -47,7 +47,7 @@ def tool(name: str) -> list[str]:
 def run(command: list[str], *, cwd: Path = ROOT, env: dict[str, str] | None = None,
         timeout: int = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, "COLUMNS": "200", **(env or {})})  # import-linter wraps at 80
 
 
 def shown(result: subprocess.CompletedProcess[str]) -> str:
