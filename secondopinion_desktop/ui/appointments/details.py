@@ -1,9 +1,13 @@
-"""What the Appointments tab says about one appointment: the details above its questions and notes, and the
-question asked before deleting it."""
+"""What the Appointments tab says about one appointment: the details above its questions and notes (with the
+Build packet and Export notes buttons beside them), and the question asked before deleting it."""
 
 from __future__ import annotations
 
 from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from secondopinion_desktop.core.appointments import AppointmentData
 from secondopinion_desktop.core.words import clock_24, long_date, plural
@@ -61,3 +65,45 @@ def deletion_question(a: AppointmentData) -> str:
                "This cannot be undone."
     goes = " and ".join(parts) + (" go" if questions + notes > 1 else " goes") + " with it."
     return f"Delete the appointment on {appointment_title(a)}?\n\nIts {goes}\n\nThis cannot be undone."
+
+
+class DetailsPane(QWidget):
+    """The details (selectable text that scrolls when long) and, beside them, the two buttons; the tab
+    connects the buttons and sets the text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setObjectName("appointmentDetails")
+        self.label.setAccessibleName("Appointment details")
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.label.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.label.setContentsMargins(8, 6, 8, 6)
+        scroll = QScrollArea()
+        scroll.setObjectName("detailsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.StyledPanel)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setWidget(self.label)
+        scroll.setBackgroundRole(QPalette.ColorRole.Base)
+
+        self.packet_button = QPushButton("&Build packet…")
+        self.packet_button.setObjectName("buildPacketButton")
+        self.packet_button.setAccessibleName("Build the packet for this appointment")
+        self.packet_button.setToolTip("Put together the PDF packet to send or bring to this doctor")
+        self.export_button = QPushButton("E&xport notes to PDF…")
+        self.export_button.setObjectName("exportNotesButton")
+        self.export_button.setAccessibleName("Export this appointment's questions, answers and notes to PDF")
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.packet_button)
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)

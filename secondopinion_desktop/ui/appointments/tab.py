@@ -13,17 +13,13 @@ import itertools
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFrame,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
-    QScrollArea,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -33,7 +29,7 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
-from secondopinion_desktop.ui.appointments.details import deletion_question, details_html
+from secondopinion_desktop.ui.appointments.details import DetailsPane, deletion_question, details_html
 from secondopinion_desktop.ui.appointments.export import choose_notes_file, notes_file_name, start_notes_export
 from secondopinion_desktop.ui.appointments.list_view import AppointmentDelegate, AppointmentList
 from secondopinion_desktop.ui.appointments.model import AppointmentsModel, appointment_title
@@ -42,6 +38,7 @@ from secondopinion_desktop.ui.appointments.questions import QuestionsPane
 from secondopinion_desktop.ui.events import Changes, announce, requests, watch
 from secondopinion_desktop.ui.ops import Op
 from secondopinion_desktop.ui.state import restore_layout, save_layout
+from secondopinion_desktop.ui.widgets.actions import action_button, make_action
 
 SETTINGS = "appointments/"
 LAYOUT_KEY = "appointments/layout"
@@ -78,11 +75,13 @@ class AppointmentsTab(QWidget):
         self._build_actions()
         top = QHBoxLayout()
         self.top_buttons: list[QToolButton] = []
-        for action in (self.new_action, self.edit_action, self.delete_action):
-            top.addWidget(self._tool_button(action))
-        top.addStretch(1)
-        for action in (self.clinicians_action, self.profile_action, self.treatments_action):
-            top.addWidget(self._tool_button(action))
+        for action in (self.new_action, self.edit_action, self.delete_action, None, self.clinicians_action,
+                       self.profile_action, self.treatments_action):
+            if action is None:
+                top.addStretch(1)
+                continue
+            self.top_buttons.append(action_button(action))
+            top.addWidget(self.top_buttons[-1])
 
         # left: the appointments
         self.model = AppointmentsModel(self)
@@ -107,43 +106,11 @@ class AppointmentsTab(QWidget):
         delete.activated.connect(self.delete_appointment)
 
         # right: details, then questions beside notes
-        self.details = QLabel()
-        self.details.setObjectName("appointmentDetails")
-        self.details.setAccessibleName("Appointment details")
-        self.details.setTextFormat(Qt.TextFormat.RichText)
-        self.details.setWordWrap(True)
-        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.details.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
-        self.details.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.details.setContentsMargins(8, 6, 8, 6)
-        details_scroll = QScrollArea()
-        details_scroll.setObjectName("detailsScroll")
-        details_scroll.setWidgetResizable(True)
-        details_scroll.setFrameShape(QFrame.Shape.StyledPanel)
-        details_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        details_scroll.setWidget(self.details)
-        details_scroll.setBackgroundRole(QPalette.ColorRole.Base)
-
-        self.packet_button = QPushButton("&Build packet…")
-        self.packet_button.setObjectName("buildPacketButton")
-        self.packet_button.setAccessibleName("Build the packet for this appointment")
-        self.packet_button.setToolTip("Put together the PDF packet to send or bring to this doctor")
+        details_box = DetailsPane()
+        self.details, self.packet_button, self.export_button = (
+            details_box.label, details_box.packet_button, details_box.export_button)
         self.packet_button.clicked.connect(lambda: self.request_packet())
-        self.export_button = QPushButton("E&xport notes to PDF…")
-        self.export_button.setObjectName("exportNotesButton")
-        self.export_button.setAccessibleName("Export this appointment's questions, answers and notes to PDF")
         self.export_button.clicked.connect(lambda: self.export_notes())
-        details_buttons = QVBoxLayout()
-        details_buttons.addWidget(self.packet_button)
-        details_buttons.addWidget(self.export_button)
-        details_buttons.addStretch(1)
-        details_box = QWidget()
-        details_layout = QHBoxLayout(details_box)
-        details_layout.setContentsMargins(0, 0, 0, 0)
-        details_layout.addWidget(details_scroll, 1)
-        details_layout.addLayout(details_buttons)
 
         self.questions = QuestionsPane()
         self.notes = NotesPane()
@@ -190,46 +157,24 @@ class AppointmentsTab(QWidget):
         self._show(None)
         self.watcher = watch(self, SHOWN, self._changed_elsewhere, skip_own=True)
 
-    def _tool_button(self, action: QAction) -> QToolButton:
-        button = QToolButton()
-        action.setIconText(action.text())  # keeps the & so that the button's Alt+letter works
-        button.setDefaultAction(action)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        button.setObjectName(action.objectName().replace("Action", "Button"))
-        button.setAccessibleName(action.toolTip())
-        self.top_buttons.append(button)
-        return button
-
-    def _action(self, text: str, name: str, slot, shortcut: QKeySequence | str | None = None,  # type: ignore[no-untyped-def]
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        action.triggered.connect(lambda _checked=False: slot())
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            # the whole window, while this tab is shown (a hidden tab's actions are not active): wherever the
-            # focus is, on the tab bar too, or nowhere right after start-up
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        sequence = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        action.setToolTip(f"{tip or text.replace('&', '').rstrip('…')}" + (f" ({sequence})" if sequence else ""))
-        self.addAction(action)
-        return action
-
     def _build_actions(self) -> None:
-        self.new_action = self._action("&New appointment…", "newAppointmentAction", self.new_appointment,
-                                       QKeySequence.StandardKey.New, "Add an appointment")
-        self.edit_action = self._action("Edi&t…", "editAppointmentAction", self.edit_appointment, None,
-                                        "Edit the selected appointment (Enter)")
-        self.delete_action = self._action("&Delete…", "deleteAppointmentAction", self.delete_appointment, None,
-                                          "Delete the selected appointment (Delete in the list)")
-        self.new_note_action = self._action("New note", "newNoteAction", lambda: self.notes.new_note(),
-                                            "Ctrl+Shift+N", "Start a new note stamped with the time now")
-        self.clinicians_action = self._action("Clinicians director&y…", "cliniciansAction", self.open_clinicians,
-                                              None, "Open the clinicians directory")
-        self.profile_action = self._action("Pat&ient profile…", "profileAction", self.edit_profile, None,
-                                           "Edit the patient profile: you, the diagnosis, insurance")
-        self.treatments_action = self._action("Treat&ment history…", "treatmentsAction", self.open_treatments,
-                                              None, "Edit the treatment history")
+        def action(text: str, name: str, slot, shortcut, tip: str):  # type: ignore[no-untyped-def]
+            return make_action(self, text, name, slot, shortcut, tip)
+
+        self.new_action = action("&New appointment…", "newAppointmentAction", self.new_appointment,
+                                 QKeySequence.StandardKey.New, "Add an appointment")
+        self.edit_action = action("Edi&t…", "editAppointmentAction", self.edit_appointment, None,
+                                  "Edit the selected appointment (Enter)")
+        self.delete_action = action("&Delete…", "deleteAppointmentAction", self.delete_appointment, None,
+                                    "Delete the selected appointment (Delete in the list)")
+        self.new_note_action = action("New note", "newNoteAction", lambda: self.notes.new_note(), "Ctrl+Shift+N",
+                                      "Start a new note stamped with the time now")
+        self.clinicians_action = action("Clinicians director&y…", "cliniciansAction", self.open_clinicians, None,
+                                        "Open the clinicians directory")
+        self.profile_action = action("Pat&ient profile…", "profileAction", self.edit_profile, None,
+                                     "Edit the patient profile: you, the diagnosis, insurance")
+        self.treatments_action = action("Treat&ment history…", "treatmentsAction", self.open_treatments, None,
+                                        "Edit the treatment history")
 
     # --- data --------------------------------------------------------------------------------------------
 
