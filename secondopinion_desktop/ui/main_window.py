@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from secondopinion_desktop import APP_NAME, __version__
+from secondopinion_desktop.ui.events import Changes, announce, requests, watch
 from secondopinion_desktop.ui.widgets.screen import available_geometry, keep_on_screen
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
@@ -62,11 +63,20 @@ class MainWindow(QMainWindow):
         self.folder_label.setObjectName("dataFolderLabel")
         self.statusBar().addPermanentWidget(self.folder_label, 1)
         self._restore_settings()
+        # The one place that knows every tab answers what one part of the window asks of another, and shows
+        # whose records these are whenever the profile changes, whoever changed it.
+        desk = requests()  # bound methods: the connections end with this window
+        desk.showRecord.connect(self._asked_show_record)
+        desk.newRecord.connect(self._asked_new_record)
+        desk.editProfile.connect(self._asked_edit_profile)
+        desk.buildPacket.connect(self._asked_build_packet)
+        self.person_watcher = watch(self, Changes.PROFILE, self._profile_changed)
         if folder is not None:
             self.set_folder(folder)
 
     def set_folder(self, folder: DataFolder) -> None:
-        """Show the contents of an opened data folder."""
+        """Show the contents of an opened data folder (the first, or a restored one: ``Changes.FOLDER``)."""
+        replacing = self.records_tab is not None  # views exist that showed another folder
         self.folder = folder
         where = f"Data folder: {folder.path}"
         if self.demo:
@@ -80,7 +90,9 @@ class MainWindow(QMainWindow):
 
             remember_folder(folder.path)
         self.refresh()
-        self.profile_changed()
+        self._show_person()
+        if replacing:
+            announce(Changes.FOLDER, self)  # everything may differ: every view reloads (a hidden one when shown)
 
     def _folder_actions(self) -> tuple[QAction, ...]:
         return (self.packet_action, self.backup_action, self.restore_action, self.check_action, self.profile_action)
@@ -94,16 +106,38 @@ class MainWindow(QMainWindow):
             who = f"{who} (sample data)" if who else "Sample data"
         self.setWindowTitle(f"{who} — {APP_NAME}" if who else APP_NAME)
 
-    def profile_changed(self) -> None:
-        """The profile was saved (or the folder opened): the title and the guidance follow it."""
+    # --- what the tabs ask (ui.events.requests); a closed window answers nothing --------------------------
+
+    def _answering(self) -> bool:
+        return self.folder is not None and self.isVisible()
+
+    def _asked_show_record(self, record_id: int) -> None:
+        if self._answering():
+            self.show_record(record_id)
+
+    def _asked_new_record(self, kind: object, title: str) -> None:
+        if self._answering():
+            self._new_record(kind, title)
+
+    def _asked_edit_profile(self) -> None:
+        if self._answering():
+            self.edit_profile()
+
+    def _asked_build_packet(self, appointment_id: int | None) -> None:
+        if self._answering():
+            self.open_packet_dialog(appointment_id)
+
+    def _profile_changed(self, _changes: Changes) -> None:
+        self._show_person()
+
+    def _show_person(self) -> None:
+        """The title names whose records these are (the folder opened, or ``Changes.PROFILE`` announced)."""
         if self.folder is None:
             return
         from secondopinion_desktop.core.people import person_name
 
         self.person_name = person_name(self.folder)
         self._update_title()
-        if self.guidance_tab is not None:
-            self.guidance_tab.profile_changed()
 
     def edit_profile(self) -> None:
         """File → Patient profile…: the diagnosis, stage, markers and insurer, from any tab."""
@@ -159,20 +193,22 @@ class MainWindow(QMainWindow):
         tab = RecordsTab()
         self._replace_placeholder(self.records_placeholder, tab, "&Records")
         self.records_tab = tab
+        # Until the Guidance tab hears the records change and asks through ui.events itself, it is wired here.
         tab.inventoryChanged.connect(guidance.inventory_changed)
         guidance.openRecord.connect(self.show_record)
         guidance.markRequested.connect(tab.mark_requested)
-        guidance.addRecord.connect(self._add_record_from_guidance)
+        guidance.addRecord.connect(self._new_record)
+        guidance.editProfile.connect(self.edit_profile)
 
         from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
 
         appointments = AppointmentsTab()
         self._replace_placeholder(self.appointments_placeholder, appointments, "A&ppointments")
         self.appointments_tab = appointments
-        appointments.exportPacketRequested.connect(self.open_packet_dialog)
-        appointments.directoryChanged.connect(tab.reload)
-        appointments.profileChanged.connect(self.profile_changed)
-        guidance.editProfile.connect(self.edit_profile)
+        # Build packet comes through requests().buildPacket, directory changes as Changes.DIRECTORY (which the
+        # Records tab watches), a saved profile as Changes.PROFILE (the title watches it); only the Guidance tab
+        # still needs telling by hand.
+        appointments.profileChanged.connect(guidance.profile_changed)
 
         self.undo_action = tab.undo_stack.createUndoAction(self, "&Undo")
         self.redo_action = tab.undo_stack.createRedoAction(self, "&Redo")
@@ -273,7 +309,8 @@ class MainWindow(QMainWindow):
             self.records_tab.clear_filters()
             self.records_tab.select_record(record_id)
 
-    def _add_record_from_guidance(self, kind: object, title: str) -> None:
+    def _new_record(self, kind: object, title: str) -> None:
+        """A new record of this kind with this title (the guide's "Add…"), in the Records tab."""
         if self.records_tab is not None:
             self.records_tab.new_record(kind, title)  # type: ignore[arg-type]
 

@@ -327,3 +327,64 @@ def test_closing_cancels_every_job_once_after_each_tab_has_shut_down(qtbot, fold
     assert not window.isVisible()
     assert order == ["guidance_tab", "appointments_tab", "records_tab", "jobs"]
     assert seen == {"stopped": True}, "the job was cancelled and waited for before the window closed"
+
+
+def test_a_profile_saved_from_anywhere_renames_the_window(qtbot, demo_folder) -> None:
+    """The title watches Changes.PROFILE: whichever view saved the profile, the window names the person."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
+
+    from secondopinion_desktop.ui.profile.dialog import ProfileDialog
+    from helpers.dialogs import on_next_dialog
+
+    window = open_window(qtbot, demo_folder)
+    assert window.windowTitle() == "Alex Sample — Second Opinion"
+
+    def rename(dialog) -> None:
+        name = dialog.findChild(QLineEdit, "nameEdit")
+        name.selectAll()
+        qtbot.keyClicks(name, "Jamie Doe")
+        box = dialog.findChild(QDialogButtonBox)
+        save = next(b for b in box.buttons() if box.buttonRole(b) == QDialogButtonBox.ButtonRole.AcceptRole)
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+
+    errors = on_next_dialog(rename)
+    dialog = ProfileDialog(demo_folder, parent=window.records_tab)  # as any view of the window may open it
+    dialog.exec()
+    assert errors == []
+    assert window.windowTitle() == "Jamie Doe — Second Opinion"
+
+
+def test_a_tab_asks_the_window_to_show_a_record(qtbot, demo_folder) -> None:
+    from secondopinion_desktop.core.records import list_record_rows
+    from secondopinion_desktop.ui.events import requests
+
+    window = open_window(qtbot, demo_folder)
+    window.tabs.setCurrentWidget(window.appointments_tab)
+    last = list_record_rows(demo_folder)[-1].id
+    window.records_tab.filters.search.setText("no record is called this")
+    requests().showRecord.emit(last)  # what the guide's "Open" and every other view's link do
+    assert window.tabs.currentWidget() is window.records_tab
+    assert window.records_tab.current_record is not None and window.records_tab.current_record.id == last
+
+
+def test_another_folder_in_the_window_is_announced_to_every_view(qtbot, demo_folder, tmp_path) -> None:
+    from secondopinion_desktop.core.db import open_data_folder
+    from secondopinion_desktop.ui.events import Changes, watch
+
+    window = open_window(qtbot, demo_folder)
+    window.tabs.setCurrentWidget(window.records_tab)
+    heard: list[Changes] = []
+    watch(window.records_tab, Changes.RECORDS, heard.append)
+    hidden: list[Changes] = []
+    watcher = watch(window.guidance_tab, Changes.RECORDS, hidden.append)
+    other = open_data_folder(tmp_path / "restored")
+    try:
+        window.set_folder(other)  # what a restore does once the restored folder is open
+        assert heard == [Changes.FOLDER]
+        assert hidden == [] and watcher.stale, "a hidden view reloads when it is shown"
+        assert "No records yet" in window.records_tab.summary.text()
+        assert window.windowTitle() == "Second Opinion"
+    finally:
+        window.close()
+        other.close()

@@ -47,7 +47,9 @@ def test_window_title_names_the_person_and_follows_the_profile(qtbot, demo_folde
     assert window.windowTitle() == "Alex Sample — Second Opinion"
     with demo_folder.session() as session:
         save_profile(session, name="Alexandra Sample")
-    window.appointments_tab.profileChanged.emit()  # what saving the profile dialog announces
+    from secondopinion_desktop.ui.events import Changes, announce
+
+    announce(Changes.PROFILE, window.appointments_tab)  # what saving the profile dialog announces
     assert window.windowTitle() == "Alexandra Sample — Second Opinion"
 
 
