@@ -24,15 +24,10 @@ from secondopinion_desktop.core.records import (
 )
 from secondopinion_desktop.core.words import day_month_year as human_date
 from secondopinion_desktop.core.words import size as human_size
-from secondopinion_desktop.ui.records import detail
-from secondopinion_desktop.ui.records.detail import (
-    MISSING_TEXT,
-    NO_FILES_TEXT,
-    PDF_UNREADABLE,
-    THUMBNAIL_SIZE,
-    RecordDetailPane,
-    type_words,
-)
+from secondopinion_desktop.ui.records import files_list, preview
+from secondopinion_desktop.ui.records.detail import RecordDetailPane
+from secondopinion_desktop.ui.records.files_list import MISSING_TEXT, NO_FILES_TEXT
+from secondopinion_desktop.ui.records.preview import PDF_UNREADABLE, THUMBNAIL_SIZE, type_words
 
 IMAGING_FIELDS = ("imaging_modality", "imaging_body_region", "images_location")
 PATHOLOGY_FIELDS = ("accession_number", "specimen_site", "slides_count", "blocks_count", "material_holder")
@@ -81,13 +76,24 @@ def visible_text(pane: RecordDetailPane) -> str:
     """Everything the pane shows in words: labels, free text, file list (for 'is it there / is it absent')."""
     parts = [label.text() for label in pane.findChildren(QLabel) if label.isVisibleTo(pane)]
     parts += [view.toPlainText() for view in (pane.summary_view, pane.notes_view) if view.isVisibleTo(pane)]
-    parts += [pane.attachments_list.item(i).text() for i in range(pane.attachments_list.count())]
+    parts += [file_data(pane, i) for i in range(pane.attachments_list.count())]
     return "\n".join(parts)
+
+
+def file_data(pane: RecordDetailPane, row: int, role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole):
+    """What the files list shows in ``row`` (its text, or another role: tooltip, colour, icon)."""
+    return pane.attachments_list.model().index(row, 0).data(role)
+
+
+def preview_made(qtbot, pane: RecordDetailPane) -> None:
+    """Wait for the preview, which is made in the background."""
+    qtbot.waitUntil(lambda: not pane.preview_pending, timeout=5000)
 
 
 def select_row(qtbot, pane: RecordDetailPane, row: int) -> None:
     with qtbot.waitSignal(pane.attachmentSelectionChanged, timeout=2000):
-        pane.attachments_list.setCurrentRow(row)
+        pane.attachments_list.setCurrentIndex(pane.attachments_list.model().index(row, 0))
+    preview_made(qtbot, pane)
 
 
 def row_of(pane: RecordDetailPane, name_end: str) -> int:
@@ -183,10 +189,10 @@ def test_markup_in_user_text_shows_literally(pane, folder, tmp_path) -> None:
     assert field(pane, "clinician").text() == "Dr <script>"
     assert pane.summary_view.toPlainText() == "<h1>big</h1> &amp;"
     assert pane.notes_view.toPlainText() == "<a href='x'>link</a>"
-    item = pane.attachments_list.item(0)
-    assert item.text().startswith("<b>scan</b>.pdf")
-    assert "&lt;b&gt;scan&lt;/b&gt;.pdf" in item.toolTip()  # tooltips are rich text, so escaped
-    assert "<b>scan" not in item.toolTip()
+    assert file_data(pane, 0).startswith("<b>scan</b>.pdf")
+    tooltip = file_data(pane, 0, Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;b&gt;scan&lt;/b&gt;.pdf" in tooltip  # tooltips are rich text, so escaped
+    assert "<b>scan" not in tooltip
 
 
 def test_emoji_and_right_to_left_text_display(pane, folder, screenshot) -> None:
@@ -260,12 +266,12 @@ def test_attachments_are_listed_with_size_and_type(pane, demo_folder) -> None:
     assert listing.accessibleName() == "Attached files"
     assert listing.count() == len(record.attachments) == 2
     for i, a in enumerate(record.attachments):
-        text = listing.item(i).text()
+        text = file_data(pane, i)
         assert a.original_name in text
         assert human_size(a.size) in text
         assert type_words(a.media_type) in text
         assert MISSING_TEXT not in text
-    texts = [listing.item(i).text() for i in range(2)]
+    texts = [file_data(pane, i) for i in range(2)]
     assert any("PDF document" in t for t in texts) and any("PNG image" in t for t in texts)
     assert pane.selected_attachment() is None
 
@@ -303,6 +309,7 @@ def test_sizes_and_types_in_words() -> None:
 def test_png_attachment_gets_a_thumbnail(qtbot, pane, demo_folder) -> None:
     record = demo_record(demo_folder, "CT chest")
     pane.show_record(record, demo_folder)
+    preview_made(qtbot, pane)
     # nothing selected yet: the record's image is previewed rather than its report
     assert pane.thumbnail_label.pixmap() is not None and not pane.thumbnail_label.pixmap().isNull()
 
@@ -336,7 +343,7 @@ def test_big_images_are_decoded_at_thumbnail_size(qtbot, pane, folder, tmp_path)
 
 
 def test_files_over_the_preview_limit_are_not_decoded(qtbot, pane, demo_folder, monkeypatch) -> None:
-    monkeypatch.setattr(detail, "PREVIEW_MAX_BYTES", 1000)
+    monkeypatch.setattr(preview, "PREVIEW_MAX_BYTES", 1000)
     record = demo_record(demo_folder, "CT chest")
     pane.show_record(record, demo_folder)
     select_row(qtbot, pane, row_of(pane, ".png"))
@@ -346,8 +353,8 @@ def test_files_over_the_preview_limit_are_not_decoded(qtbot, pane, demo_folder, 
 
 def test_pdf_attachment_shows_its_page_count_read_once(qtbot, pane, demo_folder, monkeypatch) -> None:
     calls: list[Path] = []
-    real = detail.pdf_page_count
-    monkeypatch.setattr(detail, "pdf_page_count", lambda path: calls.append(path) or real(path))
+    real = preview.pdf_page_count
+    monkeypatch.setattr(preview, "pdf_page_count", lambda path: calls.append(path) or real(path))
     record = demo_record(demo_folder, "CT chest")
     pane.show_record(record, demo_folder)
     pdf, png = row_of(pane, ".pdf"), row_of(pane, ".png")
@@ -392,12 +399,10 @@ def test_file_deleted_from_the_vault_is_marked_missing(qtbot, pane, demo_folder,
 
     pane.show_record(record, demo_folder)
     row = row_of(pane, ".png")
-    item = pane.attachments_list.item(row)
-    assert MISSING_TEXT in item.text()
-    assert item.foreground().color() == QColor(detail.MISSING_COLOUR)
-    assert "no longer in the data folder" in item.toolTip()
-    other = pane.attachments_list.item(1 - row)
-    assert MISSING_TEXT not in other.text()
+    assert MISSING_TEXT in file_data(pane, row)
+    assert file_data(pane, row, Qt.ItemDataRole.ForegroundRole) == QColor(files_list.MISSING_COLOUR)
+    assert "no longer in the data folder" in file_data(pane, row, Qt.ItemDataRole.ToolTipRole)
+    assert MISSING_TEXT not in file_data(pane, 1 - row)
 
     select_row(qtbot, pane, row)
     assert pane.selected_attachment() == png
@@ -423,7 +428,7 @@ def test_double_click_and_enter_emit_the_attachment(qtbot, pane, demo_folder) ->
     listing = pane.attachments_list
 
     settle(pane)
-    centre = listing.visualItemRect(listing.item(1)).center()
+    centre = listing.visualRect(listing.model().index(1, 0)).center()
     with qtbot.waitSignal(pane.attachmentActivated, timeout=2000) as blocker:
         # a real double-click: press/release, then the double-click event on the same item
         qtbot.mouseClick(listing.viewport(), Qt.MouseButton.LeftButton, pos=centre)
@@ -562,9 +567,9 @@ def test_every_readable_pdf_shows_its_pages_and_a_pdf_icon(qtbot, pane, folder, 
     record = new_record(folder, "lab", "Scanned result")
     attach_file(folder, record.id, path)
     pane.show_record(reload(folder, record), folder)
-    item = pane.attachments_list.item(0)
-    assert "PDF document" in item.text()
-    assert item.icon().cacheKey() == detail.page_icon("PDF", "#B3261E").cacheKey()
+    assert "PDF document" in file_data(pane, 0)
+    icon = file_data(pane, 0, Qt.ItemDataRole.DecorationRole)
+    assert icon.cacheKey() == preview.page_icon("PDF", "#B3261E").cacheKey()
     select_row(qtbot, pane, 0)
     assert "PDF document · 1 page" in pane.thumbnail_caption.text()
 

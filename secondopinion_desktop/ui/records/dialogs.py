@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -72,6 +73,14 @@ CLINICIAN_LABELS = {
 }
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STATUS_ORDER = list(RecordStatus)
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the core refuses the form: its sentence, and the input it names (``ValidationError.field``)."""
+
+    message: str
+    field: str | None
+
 
 def _key(text: str) -> str:
     """A name as the directory compares names: blanks collapsed, case folded."""
@@ -455,7 +464,7 @@ class RecordDialog(QDialog):
         if self.error_label.isHidden():
             return
         problem = self.check()
-        if problem is None or str(problem) != self.error_label.text():
+        if problem is None or problem.message != self.error_label.text():
             self.error_label.hide()
             self.error_label.clear()
 
@@ -548,12 +557,12 @@ class RecordDialog(QDialog):
 
     # --- OK -------------------------------------------------------------------------------------------------
 
-    def check(self) -> ValidationError | SecondOpinionError | None:
+    def check(self) -> Problem | None:
         """The core's refusal of the fields (nothing is written), or None when they would be accepted."""
         try:
             check_record(self.folder, self.fields(), None if self.record is None else self.record.id)
-        except SecondOpinionError as exc:
-            return exc
+        except SecondOpinionError as exc:  # kept as words only: the exception's frames would hold the dialog
+            return Problem(str(exc), exc.field if isinstance(exc, ValidationError) else None)
         return None
 
     def accept(self) -> None:
@@ -562,7 +571,7 @@ class RecordDialog(QDialog):
             self.error_label.hide()
             super().accept()
             return
-        self.show_error(str(problem), getattr(problem, "field", None))
+        self.show_error(problem.message, problem.field)
 
     def inputs(self) -> dict[str, QWidget]:
         """The input of each field, by the service's parameter name (``ValidationError.field``)."""
