@@ -8,15 +8,10 @@ parameter name); the dialog puts the cursor there.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
-    QAccessible,
-    QAccessibleEvent,
     QKeySequence,
     QRegularExpressionValidator,
     QShortcut,
@@ -44,21 +39,11 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError
 from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
-from secondopinion_desktop.core.records import STATUS_DATE_FIELD, RecordData, check_record, record_choices
+from secondopinion_desktop.core.records import RecordData, check_record, record_choices
+from secondopinion_desktop.ui.records.record_values import MODALITIES, STATUS_ORDER, RecordValues
 from secondopinion_desktop.ui.widgets.dates import DATE_PLACEHOLDER, DateField
+from secondopinion_desktop.ui.widgets.forms import add_row, error_label, show_error
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
-
-# (shown text, stored value) of the usual imaging modalities; any other text can be typed.
-MODALITIES: tuple[tuple[str, str], ...] = (
-    ("CT", "CT"),
-    ("MR (MRI)", "MR"),
-    ("PET/CT", "PET/CT"),
-    ("MG (mammogram)", "MG"),
-    ("US (ultrasound)", "US"),
-    ("NM (bone scan)", "NM"),
-    ("XR (X-ray)", "XR"),
-    ("Other", "Other"),
-)
 
 STATUS_BUTTON_TEXT = {
     RecordStatus.NEEDED: "&Needed",
@@ -71,8 +56,6 @@ CLINICIAN_LABELS = {
     RecordKind.PATHOLOGY: "&Clinician (pathologist):",
     RecordKind.IMAGING: "&Clinician (radiologist):",
 }
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_STATUS_ORDER = list(RecordStatus)
 
 @dataclass(frozen=True)
 class Problem:
@@ -82,16 +65,7 @@ class Problem:
     field: str | None
 
 
-def _key(text: str) -> str:
-    """A name as the directory compares names: blanks collapsed, case folded."""
-    return " ".join(text.split()).casefold()
-
-
-def _iso(day: dt.date | None) -> str:
-    return day.isoformat() if day else ""
-
-
-class RecordDialog(QDialog):
+class RecordDialog(RecordValues, QDialog):
     """Add a record (``record`` None) or edit one: every editable field of a record in one form.
 
     ``fields()`` gives the values as ``create_record`` / ``update_record`` take them. OK checks them with the
@@ -119,17 +93,7 @@ class RecordDialog(QDialog):
         self._clinicians = [(c.id, c.name, c.display_name, c) for c in choices.clinicians]
         self._loaded_text: dict[str, tuple[str, str]] = {}  # objectName → (text as shown, text as stored)
 
-        self.error_label = QLabel()
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet(
-            "QLabel#errorLabel { color: #8b1a1a; background: #fdecea; border: 1px solid #e0a8a8;"
-            " border-radius: 4px; padding: 6px; font-weight: bold; }"
-        )
-        self.error_label.setAccessibleName("Problem")
-        self.error_label.hide()
+        self.error_label = error_label()
 
         form_widget = QWidget()
         form_widget.setObjectName("recordForm")
@@ -322,24 +286,9 @@ class RecordDialog(QDialog):
 
     # --- building -------------------------------------------------------------------------------------------
 
-    def _add_row(
-        self,
-        text: str,
-        widget: QWidget,
-        object_name: str,
-        accessible_name: str,
-        *,
-        buddy: QWidget | None = None,
-        form: QFormLayout | None = None,
-    ) -> QLabel:
-        label = QLabel(text)
-        label.setObjectName(f"{object_name}Label")
-        target = buddy or widget
-        target.setObjectName(object_name)
-        target.setAccessibleName(accessible_name)
-        label.setBuddy(target)
-        (form or self.form).addRow(label, widget)
-        return label
+    def _add_row(self, text: str, widget: QWidget, object_name: str, accessible_name: str, *,
+                 buddy: QWidget | None = None, form: QFormLayout | None = None) -> QLabel:
+        return add_row(form or self.form, text, widget, object_name, accessible_name, buddy=buddy)
 
     def _name_combo(self, items: list[tuple[str, int, str]], placeholder: str) -> QComboBox:
         """An editable combo of existing names (data: id) that also takes a new name."""
@@ -364,65 +313,7 @@ class RecordDialog(QDialog):
         combo.setCompleter(completer)
         return combo
 
-    @staticmethod
-    def _clinician_tip(clinician: Any) -> str:
-        parts = [p for p in (clinician.specialty, clinician.facility_name) if p]
-        return " — ".join(parts)
-
-    @staticmethod
-    def _select_data(combo: QComboBox, value: Any) -> bool:
-        index = combo.findData(value)
-        if index >= 0:
-            combo.setCurrentIndex(index)
-        return index >= 0
-
-    def _set_text(self, edit: QLineEdit | QPlainTextEdit, stored: str) -> None:
-        """Fill a text input, remembering what it showed so that an untouched input gives back ``stored``
-        exactly (QPlainTextEdit turns no-break spaces into spaces, for one)."""
-        if isinstance(edit, QPlainTextEdit):
-            edit.setPlainText(stored)
-            self._loaded_text[edit.objectName()] = (edit.toPlainText(), stored)
-        else:
-            edit.setText(stored)
-
-    def _load(self, record: RecordData) -> None:
-        self._select_data(self.kind_combo, record.kind.value)
-        self.title_edit.setText(record.title)
-        self.date_field.set_date(record.date_of_service)
-        if record.facility_id is None or not self._select_data(self.facility_combo, record.facility_id):
-            self.facility_combo.setEditText(record.facility_name)
-        if record.clinician_id is None or not self._select_data(self.clinician_combo, record.clinician_id):
-            self.clinician_combo.setEditText(record.clinician_name)
-        self.status_buttons[record.status].setChecked(True)
-        self.requested_field.set_date(record.requested_on)
-        self.received_field.set_date(record.received_on)
-        self.sent_field.set_date(record.sent_on)
-        self._set_text(self.summary_edit, record.summary)
-        self._set_text(self.notes_edit, record.notes)
-        if record.kind is RecordKind.IMAGING:
-            modality = self.modality_combo.findData(record.imaging_modality)
-            if modality >= 0:
-                self.modality_combo.setCurrentIndex(modality)
-            else:
-                self.modality_combo.setEditText(record.imaging_modality)
-            self.body_region_edit.setText(record.imaging_body_region)
-            self._select_data(
-                self.images_location_combo, record.images_location.value if record.images_location else ""
-            )
-        if record.kind is RecordKind.PATHOLOGY:
-            self.accession_edit.setText(record.accession_number)
-            self.specimen_site_edit.setText(record.specimen_site)
-            self.slides_edit.setText("" if record.slides_count is None else str(record.slides_count))
-            self.blocks_edit.setText("" if record.blocks_count is None else str(record.blocks_count))
-            self.holder_edit.setText(record.material_holder)
-
     # --- live updates ---------------------------------------------------------------------------------------
-
-    def kind(self) -> RecordKind:
-        return RecordKind(self.kind_combo.currentData())
-
-    def status(self) -> RecordStatus:
-        return next(s for s, button in self.status_buttons.items() if button.isChecked())
 
     def _kind_changed(self) -> None:
         kind = self.kind()
@@ -438,9 +329,9 @@ class RecordDialog(QDialog):
         """The three status dates are always there, in the order of the steps; those the status has not reached
         are greyed out (and left out of the tab order), so nothing moves when the status changes."""
         status = self.status()
-        reached = _STATUS_ORDER.index(status)
+        reached = STATUS_ORDER.index(status)
         for step, field in self._status_fields.items():
-            done = _STATUS_ORDER.index(step) <= reached
+            done = STATUS_ORDER.index(step) <= reached
             field.setEnabled(done)
             if not done:
                 field.edit.setPlaceholderText("not yet")
@@ -469,91 +360,6 @@ class RecordDialog(QDialog):
             self.error_label.clear()
 
     # --- values ---------------------------------------------------------------------------------------------
-
-    def _plain(self, edit: QPlainTextEdit) -> str:
-        text = edit.toPlainText()
-        shown, stored = self._loaded_text.get(edit.objectName(), (None, ""))
-        return stored if text == shown else text
-
-    def _facility_fields(self) -> dict[str, Any]:
-        text = self.facility_combo.currentText()
-        wanted = _key(text)
-        if not wanted:
-            return {"facility_id": None}
-        for facility_id, name in self._facilities:
-            if _key(name) == wanted:
-                return {"facility_id": facility_id}
-        return {"facility": text}
-
-    def _clinician_fields(self) -> dict[str, Any]:
-        combo = self.clinician_combo
-        text = combo.currentText()
-        wanted = _key(text)
-        if not wanted:
-            return {"clinician_id": None}
-        index = combo.currentIndex()  # two clinicians may share a name: prefer the one chosen in the list
-        if index >= 0 and _key(combo.itemText(index)) == wanted:
-            return {"clinician_id": combo.itemData(index)}
-        for clinician_id, name, display, _data in self._clinicians:
-            if wanted in (_key(name), _key(display)):
-                return {"clinician_id": clinician_id}
-        return {"clinician": text}
-
-    def _modality(self) -> str:
-        text = self.modality_combo.currentText()
-        wanted = _key(text)
-        for shown, value in MODALITIES:
-            if wanted in (_key(shown), _key(value)):
-                return value
-        return text
-
-    @staticmethod
-    def _count(edit: QLineEdit) -> int | str | None:
-        text = edit.text().strip()
-        if not text:
-            return None
-        return int(text) if text.isdigit() else text  # anything odd goes to the core, which explains
-
-    def fields(self) -> dict[str, Any]:
-        """The values as ``create_record(session, kind, title, **rest)`` / ``update_record`` take them.
-
-        Keys are those of ``core.records.EDITABLE_FIELDS``. A facility or clinician typed with the name of an
-        existing one (ignoring case) gives its id; a new name is sent by name, for the core to create. A date
-        is a ``datetime.date`` when typed as a real YYYY-MM-DD date, else the typed text for the core to parse
-        and refuse, None when empty or when the status has not reached that step. The imaging and pathology
-        details come only for records of that kind. For an untouched record this equals ``record_fields``.
-        """
-        kind = self.kind()
-        status = self.status()
-        reached = _STATUS_ORDER.index(status)
-        values: dict[str, Any] = {
-            "kind": kind,
-            "title": self.title_edit.text(),
-            "date_of_service": self.date_field.value(),
-            **self._facility_fields(),
-            **self._clinician_fields(),
-            "status": status,
-        }
-        for step, field in self._status_fields.items():
-            values[STATUS_DATE_FIELD[step]] = field.value() if _STATUS_ORDER.index(step) <= reached else None
-        values["summary"] = self._plain(self.summary_edit)
-        values["notes"] = self._plain(self.notes_edit)
-        if kind is RecordKind.IMAGING:
-            location = self.images_location_combo.currentData()
-            values.update(
-                imaging_modality=self._modality(),
-                imaging_body_region=self.body_region_edit.text(),
-                images_location=ImagesLocation(location) if location else None,
-            )
-        if kind is RecordKind.PATHOLOGY:
-            values.update(
-                accession_number=self.accession_edit.text(),
-                specimen_site=self.specimen_site_edit.text(),
-                slides_count=self._count(self.slides_edit),
-                blocks_count=self._count(self.blocks_edit),
-                material_holder=self.holder_edit.text(),
-            )
-        return values
 
     # --- OK -------------------------------------------------------------------------------------------------
 
@@ -588,9 +394,7 @@ class RecordDialog(QDialog):
         }
 
     def show_error(self, message: str, field: str | None = None) -> None:
-        self.error_label.setText(message)
-        self.error_label.show()
-        QAccessible.updateAccessibility(QAccessibleEvent(self.error_label, QAccessible.Event.Alert))
+        show_error(self.error_label, message)
         widget = self.inputs().get(field) if field else None
         if widget is not None and widget.isVisibleTo(self):
             widget.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -602,4 +406,4 @@ class RecordDialog(QDialog):
 # The drop confirmation dialog lives in drop.py; tests/ui/test_fits_screen.py still imports it from here.
 from secondopinion_desktop.ui.records.drop import DropImportDialog  # noqa: E402
 
-__all__ = ["MODALITIES", "DropImportDialog", "RecordDialog"]
+__all__ = ["DropImportDialog", "RecordDialog"]

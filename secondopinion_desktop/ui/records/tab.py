@@ -20,19 +20,13 @@ from secondopinion_desktop.core import records as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import RecordKind, RecordStatus
-from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.events import Changes, Watcher, announce, watch
 from secondopinion_desktop.ui.jobs import Job
 from secondopinion_desktop.ui.ops import Op
 from secondopinion_desktop.ui.records.actions import RecordActions
 from secondopinion_desktop.ui.records.attachments import AttachmentsController
-from secondopinion_desktop.ui.records.commands import (
-    AddRecordCommand,
-    DeleteRecordsCommand,
-    EditRecordCommand,
-    StatusCommand,
-)
 from secondopinion_desktop.ui.records.detail import RecordDetailPane
+from secondopinion_desktop.ui.records.editing import RecordEditing
 from secondopinion_desktop.ui.records.filters import FilterBar
 from secondopinion_desktop.ui.records.model import Column, RecordsTableModel
 from secondopinion_desktop.ui.records.table import RecordsTable
@@ -80,6 +74,7 @@ class RecordsTab(QWidget):
 
         self.detail = RecordDetailPane()
         self.files = AttachmentsController(self)
+        self.editing = RecordEditing(self)
         self.open_button = self.files.open_button
         self.save_copy_button = self.files.save_copy_button
         self.remove_file_button = self.files.remove_file_button
@@ -154,7 +149,7 @@ class RecordsTab(QWidget):
             ids = [self._current.id]
         return ids
 
-    def _selected_records(self) -> list[svc.RecordData]:
+    def selected_records(self) -> list[svc.RecordData]:
         ids = self.selected_ids()
         return svc.get_records(self.folder, ids) if self.folder is not None and ids else []
 
@@ -303,96 +298,25 @@ class RecordsTab(QWidget):
         self.last_job = job
         return job
 
-    # --- record operations ---------------------------------------------------------------------------------
+    # --- record operations (see editing.py) ---------------------------------------------------------------
 
     def new_record(self, kind: RecordKind | None = None, title: str = "") -> int | None:
-        from secondopinion_desktop.ui.records.dialogs import RecordDialog
-
-        if self.folder is None:
-            return None
-        dialog = RecordDialog(self.folder, kind=kind, title=title, parent=self)
-        if dialog.exec() != RecordDialog.DialogCode.Accepted:
-            return None
-        command = AddRecordCommand(self, dialog.fields())
-        self.undo_stack.push(command)
-        return command.record_id
+        return self.editing.new_record(kind, title)
 
     def edit_record(self) -> None:
-        from secondopinion_desktop.ui.records.dialogs import RecordDialog
-
-        if self.folder is None or self._current is None:
-            return
-        before = self._current
-        dialog = RecordDialog(self.folder, before, parent=self)
-        if dialog.exec() != RecordDialog.DialogCode.Accepted:
-            return
-        changes = dialog.fields()
-        old = svc.record_fields(before)
-        if all(old.get(k) == v for k, v in changes.items() if k in old) and not set(changes) - set(old):
-            return  # nothing changed: no history entry
-        self.undo_stack.push(EditRecordCommand(self, before, changes))
+        self.editing.edit_record()
 
     def delete_record(self) -> None:
-        """Delete the selected records after one question; one undo step brings them all back."""
-        chosen = self._selected_records()
-        if self.folder is None or not chosen:
-            return
-        files = sum(len(r.attachments) for r in chosen)
-        images = svc.count_images(self.folder, (r.id for r in chosen))
-        if files or images:
-            held = " and ".join(part for part in (
-                plural(files, "attached file") if files else "", plural(images, "imported image") if images else "",
-            ) if part)
-            detail = (
-                f"{held} will be removed from "
-                f"{'the record' if len(chosen) == 1 else 'these records'}; files no other record uses leave the "
-                "data folder when you close Second Opinion."
-            )
-        else:
-            detail = "It has no attached files." if len(chosen) == 1 else "They have no attached files."
-        if len(chosen) == 1:
-            record = chosen[0]
-            what = f"Delete “{record.title}” ({record.kind.label}, {record.status.label.lower()})?"
-        else:
-            names = "\n".join(f"  • {r.title}" for r in chosen[:8])
-            more = f"\n  … and {len(chosen) - 8} more" if len(chosen) > 8 else ""
-            what = f"Delete {plural(len(chosen), 'record')}?\n\n{names}{more}"
-        answer = QMessageBox.question(
-            self, "Delete records" if len(chosen) > 1 else "Delete record",
-            f"{what}\n\n{detail}\n\nYou can undo this with Ctrl+Z until you close the window.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.undo_stack.push(DeleteRecordsCommand(self, chosen))
+        self.editing.delete_record()
 
     def mark_requested(self, record_id: int) -> None:
-        """Move a needed record to requested (dated today), as an undoable step."""
-        if self.folder is None:
-            return
-        record = svc.get_record(self.folder, record_id)
-        if record.status is RecordStatus.NEEDED:
-            self.undo_stack.push(StatusCommand(self, [(record, RecordStatus.REQUESTED)]))
+        self.editing.mark_requested(record_id)
 
     def advance_status(self) -> None:
-        """Move every selected record one step along the workflow (those already sent stay)."""
-        chosen = self._selected_records()
-        if not chosen:
-            return
-        moves = [(r, svc.next_status(r.status)) for r in chosen]
-        moves = [(r, following) for r, following in moves if following is not None]
-        if not moves:
-            self.show_error(
-                "This record has already been sent to the second-opinion doctor." if len(chosen) == 1
-                else "These records have already been sent to the second-opinion doctor."
-            )
-            return
-        self.undo_stack.push(StatusCommand(self, moves))
+        self.editing.advance_status()
 
     def set_status_of_selected(self, status: RecordStatus) -> None:
-        """Give every selected record ``status`` (each new step dated today), as one undoable step."""
-        moves = [(r, status) for r in self._selected_records() if r.status is not status]
-        if moves:
-            self.undo_stack.push(StatusCommand(self, moves))
+        self.editing.set_status_of_selected(status)
 
     # --- files and imaging (see attachments.py and ui/imaging) -------------------------------------------
 
