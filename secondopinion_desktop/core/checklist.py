@@ -25,6 +25,7 @@ from secondopinion_desktop.core.models import ChecklistItem, ClinicianRole, Reco
 from secondopinion_desktop.core.profile import ProfileData, get_profile, missing_essentials
 from secondopinion_desktop.core.readiness import IMAGES_HERE, in_hand, is_pathology_material, is_release
 from secondopinion_desktop.core.records import RecordData, list_records
+from secondopinion_desktop.core.unit import unit_of_work
 from secondopinion_desktop.core.validation import clean_line, clean_text, parse_date
 from secondopinion_desktop.core.words import plural
 
@@ -226,6 +227,7 @@ def ensure_checklist(session: Session) -> None:
     session.flush()
 
 
+@unit_of_work
 def list_checklist(session: Session, evidence: ChecklistEvidence | None = None) -> list[ChecklistEntry]:
     """Every step in order; those the data shows done (``evidence``, read from ``session`` when None) ticked."""
     ensure_checklist(session)
@@ -247,19 +249,21 @@ def _row(session: Session, item_id: int) -> ChecklistItem:
     return row
 
 
+@unit_of_work
 def get_item(session: Session, item_id: int) -> ChecklistEntry:
     row = _row(session, item_id)
     shown = done_by_data(gather_evidence(session)) if row.key in DATA_RULES else {}
     return _entry(row, _templates(), shown)
 
 
+@unit_of_work
 def set_done(session: Session, item_id: int, done: bool, on: dt.date | str | None = None) -> ChecklistEntry:
     """Tick (dated ``on``, today when not given) or untick a step.
 
     Unticking a step the data shows done keeps it unticked (until she ticks it again); ticking clears that.
     """
     row = _row(session, item_id)
-    day = (parse_date(on, "done date", allow_future=False) or dt.date.today()) if done else None
+    day = (parse_date(on, "done date", allow_future=False, field="on") or dt.date.today()) if done else None
     stored = _stored(row)
     stored.pop(UNTICKED_KEY, None)
     if not done and row.key in DATA_RULES and row.key in done_by_data(gather_evidence(session)):
@@ -271,12 +275,14 @@ def set_done(session: Session, item_id: int, done: bool, on: dt.date | str | Non
     return get_item(session, item_id)
 
 
+@unit_of_work
 def set_note(session: Session, item_id: int, note: str) -> ChecklistEntry:
-    _row(session, item_id).note = clean_text(note, "note")
+    _row(session, item_id).note = clean_text(note, "note", field="note")
     session.flush()
     return get_item(session, item_id)
 
 
+@unit_of_work
 def set_answers(session: Session, item_id: int, answers: Mapping[str, Any]) -> ChecklistEntry:
     """Store the answers to a step's questions (e.g. what the insurer said); unknown fields are refused."""
     row = _row(session, item_id)
@@ -286,10 +292,10 @@ def set_answers(session: Session, item_id: int, answers: Mapping[str, Any]) -> C
     for key, value in answers.items():
         spec = specs.get(key)
         if spec is None:
-            raise ValidationError(f"The step “{entry.title}” has no question {key!r}.")
-        text = clean_line(None if value is None else str(value), spec.label.rstrip("?").lower())
+            raise ValidationError(f"The step “{entry.title}” has no question {key!r}.", field=key)
+        text = clean_line(None if value is None else str(value), spec.label.rstrip("?").lower(), field=key)
         if text and spec.choices and text not in spec.choices:
-            raise ValidationError(f"Answer {spec.label!r} with one of: {', '.join(spec.choices)}.")
+            raise ValidationError(f"Answer {spec.label!r} with one of: {', '.join(spec.choices)}.", field=key)
         if text:
             current[key] = text
         else:
@@ -299,9 +305,10 @@ def set_answers(session: Session, item_id: int, answers: Mapping[str, Any]) -> C
     return get_item(session, item_id)
 
 
+@unit_of_work
 def add_item(session: Session, title: str) -> ChecklistEntry:
     """A step of the patient's own, at the end of the list."""
-    text = clean_line(title, "step", required=True)
+    text = clean_line(title, "step", required=True, field="title")
     position = (session.scalar(select(func.max(ChecklistItem.position))) or 0) + 1
     row = ChecklistItem(key=None, title=text, position=position)
     session.add(row)
@@ -309,15 +316,18 @@ def add_item(session: Session, title: str) -> ChecklistEntry:
     return get_item(session, row.id)
 
 
+@unit_of_work
 def rename_item(session: Session, item_id: int, title: str) -> ChecklistEntry:
     row = _row(session, item_id)
     if row.key is not None:
-        raise ValidationError("The guide's own steps keep their wording; add a step of your own instead.")
-    row.title = clean_line(title, "step", required=True)
+        raise ValidationError("The guide's own steps keep their wording; add a step of your own instead.",
+                              field="title")
+    row.title = clean_line(title, "step", required=True, field="title")
     session.flush()
     return get_item(session, item_id)
 
 
+@unit_of_work
 def remove_item(session: Session, item_id: int) -> ChecklistEntry:
     """Remove a step the patient added (the guide's steps stay; untick them instead)."""
     row = _row(session, item_id)

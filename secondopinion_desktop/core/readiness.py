@@ -24,9 +24,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from secondopinion_desktop.core import words
 from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
 from secondopinion_desktop.core.profile import ProfileData, get_profile, missing_essentials
 from secondopinion_desktop.core.records import RecordData, list_records
+from secondopinion_desktop.core.unit import reading
 
 FOLLOW_UP_DAYS = 14
 RECENT_LAB_DAYS = 90
@@ -208,12 +210,9 @@ def treatment_started(records: Sequence[RecordData], today: dt.date) -> bool:
 
 # --- message helpers ---------------------------------------------------------------------------------------
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def human_date(day: dt.date) -> str:
     """``Mar 4, 2026``, whatever the locale."""
-    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
+    return words.month_day_year(day)
 
 
 def _from(record: RecordData) -> str:
@@ -523,6 +522,7 @@ def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.
     return findings
 
 
+@reading
 def whats_missing(session: Session, today: dt.date | None = None) -> list[Finding]:
     """The findings for the records and profile in ``session``, as of ``today`` (the real today if None)."""
     return find_missing(list_records(session), get_profile(session), today or dt.date.today())

@@ -48,7 +48,10 @@ def test_build_preview_and_save(qtbot, dialog, demo_folder, tmp_path, screenshot
     screenshot(dialog, "packet-dialog")
 
     target = tmp_path / "packet.pdf"
-    assert dialog.save_as(target) == target
+    saving = dialog.save_as(target)
+    assert saving is not None
+    qtbot.waitUntil(lambda: saving.done, timeout=60_000)
+    assert dialog.last_saved == target
     assert len(PdfReader(str(target)).pages) == pages
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert not list(tmp_path.glob(".*.part"))
@@ -79,6 +82,7 @@ def test_save_as_button_and_shortcut_save_the_packet(qtbot, dialog, tmp_path, mo
     qtbot.waitUntil(lambda: bool(asked))  # a mnemonic "animates" the click: it lands a moment later
     assert asked[0].endswith(".pdf")
     saved = tmp_path / "chosen.pdf"
+    qtbot.waitUntil(lambda: dialog.last_saved == saved, timeout=60_000)  # copied in the background
     assert len(PdfReader(str(saved)).pages) == dialog.result.pages
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert dialog.status.text() == f"Saved to {saved}."
@@ -99,6 +103,7 @@ def test_print_to_pdf_file_copies_the_packet(qtbot, dialog, tmp_path, monkeypatc
 
     monkeypatch.setattr(QPrintDialog, "exec", fake_exec)
     qtbot.mouseClick(dialog.print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.last_saved == out, timeout=60_000)  # copied in the background
     assert out.read_bytes() == dialog.built_path.read_bytes()
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 

@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from secondopinion_desktop.core import words
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import VaultError
 from secondopinion_desktop.core.packet import PacketProblem
@@ -360,8 +361,7 @@ def caption_markup(item: AppendixItem, frame: int) -> tuple[str, str]:
     record = item.record
     bits = [record.kind.label]
     if record.date_of_service:
-        day = record.date_of_service
-        bits.append(f"{day:%b} {day.day}, {day.year}")
+        bits.append(words.month_day_year(record.date_of_service))
     if record.facility_name:
         bits.append(para(plain(record.facility_name, MAX_CAPTION)))
     if item.pages > 1:

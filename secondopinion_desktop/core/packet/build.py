@@ -14,11 +14,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +64,20 @@ def check_destination(out: Path) -> None:
         raise SecondOpinionError(f"Cannot write the packet to {out}: {parent} is not a folder.")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise SecondOpinionError(f"Cannot write the packet to {out}: the folder {parent} is not writable.")
+
+
+def save_copy(built: Path, target: Path, *, progress: Callable[[int, int], None] | None = None,
+              cancelled: CancelCheck | None = None) -> Path:
+    """Copy a built packet to ``target`` whole or not at all, private to this user (``core.fsutil``); returns
+    ``target``. Check ``target`` with ``core.outputs.check_output`` first. Raises Cancelled (``target`` as it
+    was), or SecondOpinionError when it cannot be written."""
+    from secondopinion_desktop.core import fsutil
+
+    try:
+        fsutil.copy_atomically(built, target, mode=0o600, progress=progress, cancelled=cancelled)
+    except OSError as exc:
+        raise SecondOpinionError(f"Cannot save the packet to {target}: {exc.strerror or exc}.") from exc
+    return target
 
 
 def _write_error(exc: OSError, out: Path) -> SecondOpinionError:

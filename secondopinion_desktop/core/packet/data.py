@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from secondopinion_desktop.core.appointments import AppointmentData, get_appointment, list_appointments
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.directory import ClinicianData, FacilityData, list_clinicians, list_facilities
@@ -12,8 +14,9 @@ from secondopinion_desktop.core.errors import NotFoundError
 from secondopinion_desktop.core.models import ClinicianRole, RecordKind
 from secondopinion_desktop.core.profile import ProfileData, get_profile
 from secondopinion_desktop.core.readiness import Finding, whats_missing
-from secondopinion_desktop.core.records import RecordData, list_records
+from secondopinion_desktop.core.records import RecordData, RecordRow, list_record_rows, list_records
 from secondopinion_desktop.core.treatments import TreatmentLineData, list_treatment_lines
+from secondopinion_desktop.core.unit import reading
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,20 @@ class PacketData:
     all_records: tuple[RecordData, ...]  # every record (the timeline and what's missing look at all of them)
     findings: tuple[Finding, ...]
     facilities: dict[str, FacilityData]  # by name
+
+
+@dataclass(frozen=True)
+class PacketChoices:
+    """What the packet dialog offers: the appointments (newest first, as listed) and every record's row."""
+
+    appointments: tuple[AppointmentData, ...]
+    records: tuple[RecordRow, ...]
+
+
+@reading
+def packet_choices(session: Session) -> PacketChoices:
+    """The appointments and records the packet can be built from, read in one transaction."""
+    return PacketChoices(tuple(list_appointments(session)), tuple(list_record_rows(session)))
 
 
 KIND_ORDER = {kind: n for n, kind in enumerate(RecordKind)}

@@ -41,6 +41,7 @@ from secondopinion_desktop.core.packet import PacketProblem
 from secondopinion_desktop.core.packet.appendix import AppendixItem
 from secondopinion_desktop.core.packet.data import PacketData
 from secondopinion_desktop.core.packet.text import FONT, FONT_BOLD, para, plain, runs
+from secondopinion_desktop.core import words
 from secondopinion_desktop.core.words import plural
 
 INK = colors.HexColor("#1c2833")
@@ -69,26 +70,23 @@ GEOMETRY = Geometry()
 
 
 def human_date(day: dt.date | None) -> str:
-    return f"{day:%b} {day.day}, {day.year}" if day else "\u2014"
+    """``Mar 4, 2026`` (fixed English month names, whatever the locale), or an em dash."""
+    return words.month_day_year(day)
 
 
 def human_datetime(moment: dt.datetime) -> str:
-    hour = moment.strftime("%I").lstrip("0") or "12"
-    return f"{moment:%a}, {human_date(moment.date())} at {hour}:{moment:%M} {moment:%p}"
+    """``Tue, Mar 4, 2026 at 9:30 AM``."""
+    return words.packet_datetime(moment)
 
 
 def human_time(moment: dt.datetime) -> str:
-    hour = moment.strftime("%I").lstrip("0") or "12"
-    return f"{hour}:{moment:%M} {moment:%p}"
+    """``9:30 AM``."""
+    return words.clock_12(moment)
 
 
 def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value):,} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
-        value /= 1024
-    return f"{size:,} bytes"  # pragma: no cover
+    """``3.1 KB``: the size wording of the whole app."""
+    return words.size(size)
 
 
 # --- styles ----------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from secondopinion_desktop.core import words
 from secondopinion_desktop.core.models import RecordKind, TreatmentKind
 from secondopinion_desktop.core.packet.data import PacketData
 from secondopinion_desktop.core.packet.text import FONT, plain, runs
@@ -210,7 +211,7 @@ def timeline_drawing(data: PacketData, width: float, height: float):  # type: ig
     for n, tick in enumerate(shown):
         x = x_of(tick)
         d.add(Line(x, axis_y - 4, x, axis_y + 4, strokeColor=grey, strokeWidth=0.6))
-        month_label = tick.strftime("%b")
+        month_label = words.month_label(tick)
         if tick.month == 1 or n == 0 or axis.after_break(tick):
             month_label += f" {tick.year}"
         lw = stringWidth(month_label, FONT, 6.5)
@@ -260,7 +261,7 @@ def timeline_drawing(data: PacketData, width: float, height: float):  # type: ig
     prepared = []
     for e in events:
         x = x_of(e.day)
-        text = f"{e.day:%b} {e.day.day}: {plain(e.label, MAX_LABEL)}"
+        text = f"{words.month_label(e.day)} {e.day.day}: {plain(e.label, MAX_LABEL)}"
         w = _width(text, LABEL_SIZE)
         leftward = x + 3 + w > right or x > left + 0.6 * (right - left)
         lx = max(left, x - 3 - w) if leftward else x + 3

@@ -1,8 +1,14 @@
-"""The checklist panel: the guide's steps and the patient's own, ticked off with a date, with notes/answers."""
+"""The checklist panel: the guide's steps and the patient's own, ticked off with a date, with notes/answers.
+
+Read and changed through ``core.checklist`` called with the folder (each call a transaction of its own); a
+change is told through ``changed`` (the tab announces it).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -27,7 +33,10 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import checklist as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
-from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.core.words import day_month_year, plural
+from secondopinion_desktop.ui.events import Changes
+
+T = TypeVar("T")
 
 NOTE_SAVE_DELAY_MS = 800
 FACILITY_STEP = "request-records"
@@ -40,6 +49,7 @@ class ChecklistPanel(QWidget):
     openSection = Signal(str)  # noqa: N815 - the guide section a step relates to
     progressChanged = Signal(int, int)  # noqa: N815 - done, total
     editProfile = Signal()  # noqa: N815 - the profile step's button: open the patient profile
+    changed = Signal(object)  # Changes: what this panel changed in the folder
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,6 +143,7 @@ class ChecklistPanel(QWidget):
         details_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         details_scroll.setWidget(self.details)
         splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("checklistSplitter")
         splitter.addWidget(top)
         splitter.addWidget(details_scroll)
         splitter.setStretchFactor(0, 3)
@@ -154,8 +165,7 @@ class ChecklistPanel(QWidget):
             return
         self.save_note()
         current = select_id if select_id is not None else self.current_id()
-        with self.folder.session() as session:
-            self.entries = svc.list_checklist(session)
+        self.entries = svc.list_checklist(self.folder)
         self._loading = True
         try:
             self.list.clear()
@@ -182,7 +192,7 @@ class ChecklistPanel(QWidget):
     def _label(entry: svc.ChecklistEntry) -> str:
         if entry.done_by_data:
             return f"{entry.title}\nDone — {entry.shown_by_data}"
-        when = f"  — done {entry.done_on.day} {entry.done_on:%b %Y}" if entry.done and entry.done_on else ""
+        when = f"  — done {day_month_year(entry.done_on)}" if entry.done and entry.done_on else ""
         return f"{entry.title}{when}"
 
     def entry(self, key: str) -> svc.ChecklistEntry | None:
@@ -213,7 +223,7 @@ class ChecklistPanel(QWidget):
             return
         item_id = int(item.data(Qt.ItemDataRole.UserRole))
         done = item.checkState() == Qt.CheckState.Checked
-        self._run(lambda s: svc.set_done(s, item_id, done))
+        self._run(lambda folder: svc.set_done(folder, item_id, done))
         self.reload(item_id)
 
     def set_done(self, item_id: int, done: bool) -> None:
@@ -229,7 +239,7 @@ class ChecklistPanel(QWidget):
         if not text.strip():
             self.new_step.setFocus()
             return
-        entry = self._run(lambda s: svc.add_item(s, text))
+        entry = self._run(lambda folder: svc.add_item(folder, text))
         if entry is not None:
             self.new_step.clear()
             self.reload(entry.id)
@@ -243,7 +253,7 @@ class ChecklistPanel(QWidget):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self._run(lambda s: svc.remove_item(s, entry.id))
+            self._run(lambda folder: svc.remove_item(folder, entry.id))
             self.reload()
 
     def _note_edited(self) -> None:
@@ -258,7 +268,7 @@ class ChecklistPanel(QWidget):
             return
         text = self.note_edit.toPlainText()
         if text != entry.note:
-            updated = self._run(lambda s: svc.set_note(s, entry.id, text))
+            updated = self._run(lambda folder: svc.set_note(folder, entry.id, text))
             if updated is not None:
                 self._details_entry = updated
                 self.entries = [updated if e.id == updated.id else e for e in self.entries]
@@ -269,7 +279,7 @@ class ChecklistPanel(QWidget):
             return
         widget = self.answer_widgets[key]
         value = widget.currentText() if isinstance(widget, QComboBox) else widget.text()
-        updated = self._run(lambda s: svc.set_answers(s, entry.id, {key: value}))
+        updated = self._run(lambda folder: svc.set_answers(folder, entry.id, {key: value}))
         if updated is not None:
             self._details_entry = updated
             self.entries = [updated if e.id == updated.id else e for e in self.entries]
@@ -337,22 +347,14 @@ class ChecklistPanel(QWidget):
         """Per facility: how many of its records are still to request — the step's live progress."""
         if self.folder is None:
             return ""
-        from secondopinion_desktop.core.models import RecordStatus
-        from secondopinion_desktop.core.records import list_record_rows
+        from secondopinion_desktop.core.guidance_data import facility_progress
 
-        with self.folder.session() as session:
-            rows = list_record_rows(session)
-        per: dict[str, list[int]] = {}
-        for row in rows:
-            name = row.facility_name or "No facility given"
-            counts = per.setdefault(name, [0, 0])
-            counts[1] += 1
-            if row.status is RecordStatus.NEEDED:
-                counts[0] += 1
-        if not per:
+        facilities = facility_progress(self.folder)
+        if not facilities:
             return "<i>Add your records in the Records tab to see what to ask each facility for.</i>"
         lines = []
-        for name, (needed, total) in sorted(per.items(), key=lambda kv: (-kv[1][0], kv[0].casefold())):
+        for facility in facilities:
+            name, needed, total = facility.name, facility.needed, facility.total
             if needed:
                 state = f"{needed} of {plural(total, 'record')} still to request"
             else:
@@ -371,11 +373,14 @@ class ChecklistPanel(QWidget):
 
     # --- errors ------------------------------------------------------------------------------------------
 
-    def _run(self, action):  # type: ignore[no-untyped-def]
+    def _run(self, change: Callable[[DataFolder], T]) -> T | None:
+        """``change(folder)``: one core call that changes the checklist; its result, or None when it was refused
+        (the reason shown)."""
         assert self.folder is not None
         try:
-            with self.folder.session() as session:
-                return action(session)
+            result = change(self.folder)
         except SecondOpinionError as exc:
             QMessageBox.warning(self, "Checklist", str(exc))
             return None
+        self.changed.emit(Changes.CHECKLIST)
+        return result

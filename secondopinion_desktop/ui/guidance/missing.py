@@ -1,4 +1,8 @@
-""""What's still missing": the readiness findings, each with a one-click action."""
+""""What's still missing": the readiness findings, each with a one-click action.
+
+Read with ``core.readiness.whats_missing(folder)``; "Mark requested" (when the window does not hand it to the
+Records tab) is ``core.guidance_data.mark_requested`` run as an operation, which announces the records change.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollA
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.readiness import Action, Finding, whats_missing
 from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.ui.ops import Op, run_op
 
 BUTTON_TEXT = {
     Action.OPEN: "Show record",
@@ -28,6 +33,7 @@ class MissingPanel(QWidget):
     addRecord = Signal(object, str)  # noqa: N815 - (RecordKind, suggested title)
     countChanged = Signal(int)  # noqa: N815
     editProfile = Signal()  # noqa: N815 - the profile is empty: open it
+    marked = Signal()  # the panel itself marked a record requested (``mark_requested``): to be announced
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +58,7 @@ class MissingPanel(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(scroll, 1)
         self.buttons: list[QPushButton] = []
+        self.mark_op: Op | None = None
 
     def set_folder(self, folder: DataFolder) -> None:
         self.folder = folder
@@ -60,8 +67,7 @@ class MissingPanel(QWidget):
     def refresh(self) -> None:
         if self.folder is None:
             return
-        with self.folder.session() as session:
-            self.findings = whats_missing(session, self.today)
+        self.findings = whats_missing(self.folder, self.today)
         while self.rows_layout.count() > 1:
             item = self.rows_layout.takeAt(0)
             if item.widget() is not None:
@@ -105,3 +111,14 @@ class MissingPanel(QWidget):
             self.markRequested.emit(finding.record_id)
         elif finding.record_id is not None:
             self.openRecord.emit(finding.record_id)
+
+    def mark_requested(self, record_id: int) -> Op | None:
+        """Move a needed record to requested (dated today) in the background; the list follows when done."""
+        from secondopinion_desktop.core.guidance_data import mark_requested
+
+        folder = self.folder
+        if folder is None:
+            return None
+        self.mark_op = run_op(self, lambda _control: mark_requested(folder, record_id), name="mark record requested",
+                              on_success=lambda _record: self.marked.emit())  # the tab announces it
+        return self.mark_op

@@ -1,9 +1,12 @@
-"""The question bank panel: questions to take to the consult, grouped; the patient can add their own."""
+"""The question bank panel: questions to take to the consult, grouped; the patient can add their own.
+
+Read and changed through ``core.questions`` called with the folder; a change is told through ``changed`` (the
+tab announces it).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QFontMetrics, QResizeEvent
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -11,10 +14,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -23,12 +22,15 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import questions as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.ui.events import Changes
 from secondopinion_desktop.ui.widgets.wrapping import WrappingTree
 
 OWN_MARK = "  (yours)"
 
 
 class QuestionsPanel(QWidget):
+    changed = Signal(object)  # Changes: what this panel changed in the folder
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.folder: DataFolder | None = None
@@ -74,8 +76,7 @@ class QuestionsPanel(QWidget):
     def reload(self, select_text: str | None = None) -> None:
         if self.folder is None:
             return
-        with self.folder.session() as session:
-            self.groups = svc.question_bank(session)
+        self.groups = svc.question_bank(self.folder)
         current_group = self.group_combo.currentData()
         self.group_combo.clear()
         self.tree.clear()
@@ -110,22 +111,22 @@ class QuestionsPanel(QWidget):
             self.new_question.setFocus()
             return
         try:
-            with self.folder.session() as session:
-                added = svc.add_question(session, self.group_combo.currentData(), text)
+            added = svc.add_question(self.folder, self.group_combo.currentData(), text)
         except SecondOpinionError as exc:
             QMessageBox.warning(self, "Question bank", str(exc))
             return
         self.new_question.clear()
         self.reload(select_text=added.text)
+        self.changed.emit(Changes.QUESTIONS)
 
     def remove_question(self) -> None:
         item = self.tree.currentItem()
         question_id = item.data(0, Qt.ItemDataRole.UserRole) if item else None
         if self.folder is None or question_id is None:
             return
-        with self.folder.session() as session:
-            svc.remove_question(session, int(question_id))
+        svc.remove_question(self.folder, int(question_id))
         self.reload()
+        self.changed.emit(Changes.QUESTIONS)
 
     def _update_buttons(self, *_args: object) -> None:
         item = self.tree.currentItem()

@@ -1,9 +1,11 @@
-"""Build packet…: choose what goes in, build in the background (cancellable), preview, save, print."""
+"""Build packet…: choose what goes in, build in the background (cancellable), preview, save, print.
+
+Data path: the choices come from ``core.packet.data.packet_choices(folder)``; building, saving a copy and
+printing each run as an operation (``ui.ops.run_op``) with its own progress and cancel.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QSplitter,
     QTreeWidget,
@@ -30,10 +31,10 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import RecordKind
-from secondopinion_desktop.core.words import plural
-from secondopinion_desktop.ui.jobs import Job, start_job
-from secondopinion_desktop.ui.widgets.screen import fit_to_screen
+from secondopinion_desktop.core.words import day_month_year, plural, when_text
+from secondopinion_desktop.ui.ops import Op, is_cancel, run_op
 from secondopinion_desktop.ui.packet.preview import PdfPreview, print_pdf
+from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 
 class PacketDialog(QDialog):
@@ -44,7 +45,10 @@ class PacketDialog(QDialog):
         self.folder = folder
         self.setObjectName("packetDialog")
         self.setWindowTitle("Build the packet for the doctor")
-        self.job: Job | None = None
+        self.job: Op | None = None  # the build
+        self.copy_op: Op | None = None  # Save as… (or print to a PDF file)
+        self.print_op: Op | None = None
+        self._closed = False
         self.result = None
         self.built_path: Path | None = None
         self.last_saved: Path | None = None
@@ -52,12 +56,10 @@ class PacketDialog(QDialog):
 
         self._tmpdir = scratch_dir(folder.path, "packet-")  # private, inside the data folder; swept at start-up
 
-        from secondopinion_desktop.core.appointments import list_appointments
-        from secondopinion_desktop.core.records import list_record_rows
+        from secondopinion_desktop.core.packet.data import packet_choices
 
-        with folder.session() as session:
-            appointments = list_appointments(session)
-            rows = list_record_rows(session)
+        choices = packet_choices(folder)
+        appointments, rows = choices.appointments, choices.records
 
         self.appointment_combo = QComboBox()
         self.appointment_combo.setObjectName("packetAppointment")
@@ -65,7 +67,7 @@ class PacketDialog(QDialog):
         self.appointment_combo.addItem("No appointment", None)
         for a in appointments:
             who = f" — {a.clinician_name}" if a.clinician_name else ""
-            self.appointment_combo.addItem(f"{a.starts_at:%Y-%m-%d %H:%M}{who}", a.id)
+            self.appointment_combo.addItem(f"{when_text(a.starts_at)}{who}", a.id)
         chosen = appointment_id if appointment_id is not None else (appointments[0].id if appointments and
                                                                       appointments[0].is_upcoming() else None)
         self.appointment_combo.setCurrentIndex(max(0, self.appointment_combo.findData(chosen)))
@@ -92,7 +94,7 @@ class PacketDialog(QDialog):
             self.records.addTopLevelItem(group)
             for row in sorted(by_kind[kind], key=lambda r: (r.date_of_service is None, r.date_of_service), reverse=False):
                 item = QTreeWidgetItem([
-                    row.title, row.date_of_service.isoformat() if row.date_of_service else "—",
+                    row.title, day_month_year(row.date_of_service),
                     str(row.attachment_count or ""),
                 ])
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -183,8 +185,8 @@ class PacketDialog(QDialog):
 
     # --- building --------------------------------------------------------------------------------------------
 
-    def build(self) -> Job | None:
-        from secondopinion_desktop.core.progress import Cancelled
+    def build(self) -> Op | None:
+        """Build the packet into the dialog's private folder in the background; the preview shows it when done."""
         from secondopinion_desktop.core.packet import PacketOptions, build_packet
 
         if self.job is not None and not self.job.done:
@@ -197,54 +199,51 @@ class PacketDialog(QDialog):
         )
         out = self._tmpdir / "packet.pdf"
         folder = self.folder
-        progress = QProgressDialog("Building the packet…", "Cancel", 0, 1000, self)
-        progress.setWindowTitle("Building the packet")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
-        progress.setAutoReset(False)
-        progress.setValue(0)
-
-        def work(control):  # type: ignore[no-untyped-def]
-            return build_packet(
-                folder, out, options,
-                progress=lambda done, total, what: control.progress(done * 1000 // max(total, 1), 1000),
-                cancelled=control.cancelled,
-            )
-
-        def finished() -> None:
-            progress.reset()
-            progress.deleteLater()
-            self.build_button.setEnabled(True)
-
-        def succeeded(result) -> None:  # type: ignore[no-untyped-def]
-            finished()
-            self.result = result
-            self._set_built(result.path)
-            self.problems.clear()
-            for problem in result.problems:
-                self.problems.addItem(f"{problem.what}: {problem.reason}")
-            self.problems.setVisible(bool(result.problems))
-            left_out = (f" {plural(len(result.problems), 'item')} could not be included — listed below."
-                        if result.problems else "")
-            self.status.setText(f"{plural(result.pages, 'page')}, "
-                                f"{plural(result.included_files, 'attached file')} included.{left_out}")
-
-        def failed(exc: BaseException) -> None:
-            finished()
-            self._set_built(None)
-            if isinstance(exc, Cancelled):
-                self.status.setText("Cancelled. Nothing was written.")
-            elif isinstance(exc, SecondOpinionError | OSError):
-                self.status.setText("The packet could not be built.")
-                QMessageBox.warning(self, "Packet", str(exc))
-            else:
-                raise exc
-
         self.build_button.setEnabled(False)
         self.status.setText("Building…")
-        self.job = start_job(work, succeeded, failed, lambda d, t: progress.setValue(int(d)))
-        progress.canceled.connect(self.job.cancel)
+        self.job = run_op(
+            self,
+            lambda control: build_packet(folder, out, options,
+                                         progress=lambda done, total, _what: control.progress(done, total),
+                                         cancelled=control.cancelled),
+            name="build packet", writes=False, label="Building the packet…", title="Building the packet",
+            delay_ms=300, failure_title="Packet",
+            on_success=self._built, on_failure=self._build_failed, on_done=self._build_ended,
+        )
         return self.job
+
+    def _build_ended(self) -> None:
+        self.build_button.setEnabled(True)
+        if self._closed:
+            self._remove_private_copy()
+
+    def _built(self, result) -> None:  # type: ignore[no-untyped-def]
+        if self._closed:
+            return
+        self.result = result
+        self._set_built(result.path)
+        self.problems.clear()
+        for problem in result.problems:
+            self.problems.addItem(f"{problem.what}: {problem.reason}")
+        self.problems.setVisible(bool(result.problems))
+        left_out = (f" {plural(len(result.problems), 'item')} could not be included — listed below."
+                    if result.problems else "")
+        self.status.setText(f"{plural(result.pages, 'page')}, "
+                            f"{plural(result.included_files, 'attached file')} included.{left_out}")
+
+    def _build_failed(self, exc: BaseException) -> bool:
+        self._set_built(None)
+        if is_cancel(exc):
+            self.status.setText("Cancelled. Nothing was written.")
+            return True
+        if isinstance(exc, SecondOpinionError | OSError):
+            self.status.setText("The packet could not be built.")
+            if self._closed:
+                return True
+            if isinstance(exc, OSError):
+                QMessageBox.warning(self, "Packet", f"The packet could not be built: {exc.strerror or exc}.")
+                return True
+        return False  # a SecondOpinionError: its sentence in a warning; anything else: the crash dialog
 
     def _set_built(self, path: Path | None) -> None:
         self.built_path = path
@@ -259,8 +258,9 @@ class PacketDialog(QDialog):
 
         return f"second-opinion-packet-{file_name_part(person_name(self.folder)) or 'patient'}.pdf"
 
-    def save_as(self, target: Path | None = None) -> Path | None:
-        """Save the built packet: to ``target``, or where the user picks in a file dialog."""
+    def save_as(self, target: Path | None = None) -> Op | None:
+        """Save the built packet: to ``target``, or where the user picks in a file dialog. Returns the copying
+        operation (None when nothing is saved); ``last_saved`` is the file once it is done."""
         if self.built_path is None:
             return None
         if target is None:
@@ -274,9 +274,10 @@ class PacketDialog(QDialog):
                 target = target.with_suffix(".pdf")
         return self._copy_built(target)
 
-    def _copy_built(self, target: Path) -> Path | None:
-        """The built PDF copied to ``target``: temp → fsync → rename, private to this user."""
+    def _copy_built(self, target: Path) -> Op | None:
+        """Copy the built PDF to ``target`` in the background: whole or not at all, private to this user."""
         from secondopinion_desktop.core.outputs import check_output
+        from secondopinion_desktop.core.packet.build import save_copy
 
         assert self.built_path is not None
         try:  # never over the database, a stored file or a device
@@ -284,56 +285,63 @@ class PacketDialog(QDialog):
         except SecondOpinionError as exc:
             QMessageBox.warning(self, "Packet", str(exc))
             return None
-        tmp = target.with_name(f".{target.name}.part")
-        try:
-            shutil.copyfile(self.built_path, tmp)
-            os.chmod(tmp, 0o600)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            QMessageBox.warning(self, "Packet", f"Cannot save the packet to {target}: {exc.strerror or exc}.")
-            return None
-        self.last_saved = target
-        self.status.setText(f"Saved to {target}.")
-        return target
+        built = self.built_path
 
-    def print_packet(self) -> None:
+        def saved(path: Path) -> None:
+            self.last_saved = path
+            self.status.setText(f"Saved to {path}.")
+
+        self.copy_op = run_op(
+            self, lambda control: save_copy(built, target, progress=control.progress, cancelled=control.cancelled),
+            name="save packet", writes=False, label=f"Saving the packet to {target.name}…", title="Saving the packet",
+            failure_title="Packet", on_success=saved,
+        )
+        return self.copy_op
+
+    def print_packet(self) -> Op | None:
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
         if self.built_path is None:
-            return
+            return None
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self)
         if dialog.exec() != QPrintDialog.DialogCode.Accepted:
-            return
+            return None
         if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and printer.outputFileName():
             # "Print to file" as PDF: the packet already is one — copy it (seconds, not a minute of page images).
-            self._copy_built(Path(printer.outputFileName()))
-            return
-        progress = QProgressDialog("Printing…", "Cancel", 0, 100, self)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
+            return self._copy_built(Path(printer.outputFileName()))
+        built = self.built_path
+        self._printer = printer  # painted on by the job: kept until it is done
 
-        def step(i: int, count: int) -> bool:
-            progress.setMaximum(count)
-            progress.setValue(i)
-            return not progress.wasCanceled()
+        def work(control) -> int:  # type: ignore[no-untyped-def]
+            def step(i: int, count: int) -> bool:
+                control.progress(i, count)
+                return not control.cancelled()
 
-        try:
-            print_pdf(self.built_path, printer, step)
-        except OSError as exc:
-            QMessageBox.warning(self, "Packet", f"Printing failed: {exc}")
-        finally:
-            progress.reset()
+            return print_pdf(built, printer, step)
 
-    def done(self, code: int) -> None:  # noqa: D401 - Qt override: clean up the private copy
-        if self.job is not None and not self.job.done:
-            self.job.cancel()
-            from PySide6.QtCore import QThreadPool
+        def failed(exc: BaseException) -> bool:
+            if isinstance(exc, OSError):
+                QMessageBox.warning(self, "Packet", f"Printing failed: {exc}")
+                return True
+            return False
 
-            QThreadPool.globalInstance().waitForDone(30_000)
+        self.print_op = run_op(self, work, name="print packet", writes=False, label="Printing…", title="Printing",
+                               failure_title="Packet", on_failure=failed)
+        return self.print_op
+
+    def _remove_private_copy(self) -> None:
         self.preview.close_document()
         shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def done(self, code: int) -> None:  # noqa: D401 - Qt override: clean up the private copy
+        """Close: a build still running is cancelled, and the private copy goes when it has stopped."""
+        self._closed = True
+        running = [op for op in (self.job, self.copy_op, self.print_op) if op is not None and not op.done]
+        for op in running:
+            op.cancel()
+        if self.job is None or self.job.done:
+            self._remove_private_copy()
+        else:
+            self.preview.close_document()
         super().done(code)
