@@ -24,6 +24,9 @@ from secondopinion_desktop.ui.records.style import STATUS_BACKGROUND, STATUS_WOR
 Index = QModelIndex | QPersistentModelIndex
 
 
+STILL_TO_GET = frozenset(STATUS_BACKGROUND)  # the statuses marked in colour: needed, requested
+
+
 class Column(IntEnum):
     KIND = 0
     TITLE = 1
@@ -139,7 +142,8 @@ class RecordsTableModel(QAbstractTableModel):
         position = {record_id: row for row, record_id in enumerate(self._visible)}
         self.changePersistentIndexList(
             persistent,
-            [self.index(position[i], p.column()) if i in position else QModelIndex() for i, p in zip(ids, persistent)],
+            [self.index(position[i], p.column()) if i in position else QModelIndex()
+             for i, p in zip(ids, persistent, strict=True)],
         )
         self.layoutChanged.emit()
 
@@ -199,9 +203,9 @@ class RecordsTableModel(QAbstractTableModel):
             return kind_icon(row.kind.value)
         elif role == Qt.ItemDataRole.BackgroundRole and column == Column.STATUS:
             return self._status_brush.get(row.status.value)
-        elif role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS and row.status.value in STATUS_BACKGROUND:
+        elif role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS and row.status.value in STILL_TO_GET:
             return self._dark
-        elif role == Qt.ItemDataRole.FontRole and column == Column.STATUS and row.status.value in STATUS_BACKGROUND:
+        elif role == Qt.ItemDataRole.FontRole and column == Column.STATUS and row.status.value in STILL_TO_GET:
             return self._bold
         elif role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.TITLE:
@@ -263,5 +267,6 @@ class RecordsTableModel(QAbstractTableModel):
                 parts.append(f"{kind.label} {kinds[kind]}" + (f" ({', '.join(extra)})" if extra else ""))
         statuses = Counter(r.status for r in self._rows.values())
         status_line = " · ".join(f"{s.label} {statuses[s]}" for s in RecordStatus if statuses[s])
-        shown = "" if len(self._visible) == len(self._rows) else f"Showing {len(self._visible):,} of {len(self._rows):,}. "
+        visible, total = len(self._visible), len(self._rows)
+        shown = "" if visible == total else f"Showing {visible:,} of {total:,}. "
         return f"{shown}{plural(len(self._rows), 'record')}: " + " · ".join(parts) + f"\n{status_line}"
