@@ -6,7 +6,8 @@ from html import escape
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
+import shiboken6
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on scre
     from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
     from secondopinion_desktop.ui.guidance.tab import GuidanceTab
     from secondopinion_desktop.ui.records.tab import RecordsTab
+
+
+TAB_NAMES = ("guidance", "records", "appointments")  # in the order of the tabs
 
 
 class MainWindow(QMainWindow):
@@ -43,7 +47,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
-        # The Guidance and Records tabs need the core; they are built once the data folder is open (set_folder).
+        # The tabs need the core (and SQLAlchemy): each is built once the data folder is open (set_folder).
         self.guidance_tab: GuidanceTab | None = None
         self.guidance_placeholder = QLabel("Opening the guide…")
         self.guidance_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -71,12 +75,16 @@ class MainWindow(QMainWindow):
         desk.editProfile.connect(self._asked_edit_profile)
         desk.buildPacket.connect(self._asked_build_packet)
         self.person_watcher = watch(self, Changes.PROFILE, self._profile_changed)
+        self._eager = folder is not None  # given a folder at once (as tests do): every tab is built at once
+        self._building_later = False
+        self._wired: set[str] = set()
+        self.tabs.currentChanged.connect(self._tab_clicked)
         if folder is not None:
             self.set_folder(folder)
 
     def set_folder(self, folder: DataFolder) -> None:
         """Show the contents of an opened data folder (the first, or a restored one: ``Changes.FOLDER``)."""
-        replacing = self.records_tab is not None  # views exist that showed another folder
+        replacing = bool(self._built_tabs())  # views exist that showed another folder
         self.folder = folder
         where = f"Data folder: {folder.path}"
         if self.demo:
@@ -141,8 +149,8 @@ class MainWindow(QMainWindow):
 
     def edit_profile(self) -> None:
         """File → Patient profile…: the diagnosis, stage, markers and insurer, from any tab."""
-        if self.appointments_tab is not None and self.folder is not None:
-            self.appointments_tab.edit_profile()
+        if self.folder is not None:
+            self._tab("appointments").edit_profile()  # type: ignore[attr-defined]
 
     # --- other people's records --------------------------------------------------------------------------
 
@@ -164,52 +172,106 @@ class MainWindow(QMainWindow):
     # --- content -----------------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Re-read what the tabs show from the data folder."""
+        """Re-read what the tabs show from the data folder. The tab on screen is built first; the others are
+        built once it has been painted (one per turn of the event loop), or at once when asked for."""
         if self.folder is None:
             return
-        if self.records_tab is None:
-            self._build_tabs()
-        assert self.records_tab is not None and self.guidance_tab is not None
-        self.records_tab.set_folder(self.folder)
-        self.guidance_tab.set_folder(self.folder)
-        assert self.appointments_tab is not None
-        self.appointments_tab.set_folder(self.folder)
+        for tab in self._built_tabs():
+            tab.set_folder(self.folder)  # type: ignore[attr-defined]
+        self._tab(self._current_tab_name())  # a tab built now is shown the folder as it is built
+        if self._eager:
+            for name in TAB_NAMES:
+                self._tab(name)
+        elif not self._building_later:
+            self._building_later = True
+            # Twice deferred: the first turn paints the tab on screen, the next builds the others.
+            QTimer.singleShot(0, lambda: QTimer.singleShot(0, self._build_one_more_tab))
+
+    def _built_tabs(self) -> list[QWidget]:
+        return [tab for tab in (self.guidance_tab, self.records_tab, self.appointments_tab) if tab is not None]
+
+    def _current_tab_name(self) -> str:
+        index = self.tabs.currentIndex()
+        return TAB_NAMES[index] if 0 <= index < len(TAB_NAMES) else TAB_NAMES[0]
+
+    def _build_one_more_tab(self) -> None:
+        if not shiboken6.isValid(self):
+            return
+        missing = [name for name in TAB_NAMES if getattr(self, f"{name}_tab") is None]
+        if not missing or self.folder is None:
+            self._building_later = False
+            return
+        self._tab(missing[0])
+        QTimer.singleShot(0, self._build_one_more_tab)
+
+    def _tab_clicked(self, index: int) -> None:
+        if self.folder is not None and 0 <= index < len(TAB_NAMES):
+            self._tab(TAB_NAMES[index])  # a tab clicked before it was built is built now
+
+    def _tab(self, name: str) -> QWidget:
+        """The tab called ``name`` ("guidance", "records", "appointments"), built (and shown the folder) if it
+        was not yet."""
+        built = getattr(self, f"{name}_tab")
+        if built is not None:
+            return built
+        if name == "guidance":
+            from secondopinion_desktop.ui.guidance.tab import GuidanceTab
+
+            tab: QWidget = GuidanceTab()
+            self._replace_placeholder(self.guidance_placeholder, tab, "&Guidance")
+        elif name == "records":
+            from secondopinion_desktop.ui.records.tab import RecordsTab
+
+            tab = RecordsTab()
+            self._replace_placeholder(self.records_placeholder, tab, "&Records")
+        else:
+            from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
+
+            tab = AppointmentsTab()
+            self._replace_placeholder(self.appointments_placeholder, tab, "A&ppointments")
+        setattr(self, f"{name}_tab", tab)
+        if name == "records":
+            self._add_records_actions(tab)  # type: ignore[arg-type]
+        self._wire_tabs()
+        if self.folder is not None:
+            tab.set_folder(self.folder)  # type: ignore[attr-defined]
+        return tab
 
     def _replace_placeholder(self, placeholder: QWidget, tab: QWidget, title: str) -> None:
         index = self.tabs.indexOf(placeholder)
         current = self.tabs.currentIndex()
-        self.tabs.removeTab(index)
-        self.tabs.insertTab(index, tab, title)
-        self.tabs.setCurrentIndex(current)
+        blocked = self.tabs.blockSignals(True)  # the same tab stays current: nothing to tell
+        try:
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, tab, title)
+            self.tabs.setCurrentIndex(current)
+        finally:
+            self.tabs.blockSignals(blocked)
         placeholder.deleteLater()
 
-    def _build_tabs(self) -> None:
-        from secondopinion_desktop.ui.guidance.tab import GuidanceTab
-        from secondopinion_desktop.ui.records.tab import RecordsTab
+    def _wire_tabs(self) -> None:
+        """What still goes from one tab to another by hand, connected once both exist: each goes when the tab
+        says it through ``ui.events`` itself."""
+        guidance, records, appointments = self.guidance_tab, self.records_tab, self.appointments_tab
+        if guidance is not None and records is not None and "guidance-records" not in self._wired:
+            self._wired.add("guidance-records")
+            # Until the Guidance tab hears the records change and asks through ui.events itself.
+            records.inventoryChanged.connect(guidance.inventory_changed)
+            guidance.openRecord.connect(self.show_record)
+            guidance.markRequested.connect(records.mark_requested)
+            guidance.addRecord.connect(self._new_record)
+        if guidance is not None and "guidance" not in self._wired:
+            self._wired.add("guidance")
+            guidance.editProfile.connect(self.edit_profile)
+        if guidance is not None and appointments is not None and "guidance-appointments" not in self._wired:
+            self._wired.add("guidance-appointments")
+            # Build packet comes through requests().buildPacket, directory changes as Changes.DIRECTORY (which the
+            # Records tab watches), a saved profile as Changes.PROFILE (the title watches it); only the Guidance
+            # tab still needs telling by hand.
+            appointments.profileChanged.connect(guidance.profile_changed)
 
-        guidance = GuidanceTab()
-        self._replace_placeholder(self.guidance_placeholder, guidance, "&Guidance")
-        self.guidance_tab = guidance
-        tab = RecordsTab()
-        self._replace_placeholder(self.records_placeholder, tab, "&Records")
-        self.records_tab = tab
-        # Until the Guidance tab hears the records change and asks through ui.events itself, it is wired here.
-        tab.inventoryChanged.connect(guidance.inventory_changed)
-        guidance.openRecord.connect(self.show_record)
-        guidance.markRequested.connect(tab.mark_requested)
-        guidance.addRecord.connect(self._new_record)
-        guidance.editProfile.connect(self.edit_profile)
-
-        from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
-
-        appointments = AppointmentsTab()
-        self._replace_placeholder(self.appointments_placeholder, appointments, "A&ppointments")
-        self.appointments_tab = appointments
-        # Build packet comes through requests().buildPacket, directory changes as Changes.DIRECTORY (which the
-        # Records tab watches), a saved profile as Changes.PROFILE (the title watches it); only the Guidance tab
-        # still needs telling by hand.
-        appointments.profileChanged.connect(guidance.profile_changed)
-
+    def _add_records_actions(self, tab: RecordsTab) -> None:
+        """The Edit menu holds the Records tab's actions and its undo history."""
         self.undo_action = tab.undo_stack.createUndoAction(self, "&Undo")
         self.redo_action = tab.undo_stack.createRedoAction(self, "&Redo")
         # Ctrl+Z undoes a Records step only while the Records tab shows it happen; from the menu (which names
@@ -302,8 +364,10 @@ class MainWindow(QMainWindow):
 
     def show_record(self, record_id: int) -> None:
         """Switch to the Records tab with this record selected (clearing filters that hide it)."""
-        if self.records_tab is None:
+        if self.folder is None:
             return
+        self._tab("records")
+        assert self.records_tab is not None
         self.tabs.setCurrentWidget(self.records_tab)
         if not self.records_tab.select_record(record_id):
             self.records_tab.clear_filters()
@@ -311,8 +375,8 @@ class MainWindow(QMainWindow):
 
     def _new_record(self, kind: object, title: str) -> None:
         """A new record of this kind with this title (the guide's "Add…"), in the Records tab."""
-        if self.records_tab is not None:
-            self.records_tab.new_record(kind, title)  # type: ignore[arg-type]
+        if self.folder is not None:
+            self._tab("records").new_record(kind, title)  # type: ignore[attr-defined]
 
     # --- menus -------------------------------------------------------------------------------------------
 

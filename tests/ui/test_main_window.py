@@ -99,7 +99,9 @@ QMessageBox.critical = lambda parent, title, text: seen["messages"].append(text)
 def poll():
     seen["polls"] += 1
     windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-    ready = [w for w in windows if w.folder is not None]
+    # ready: the folder is open and every tab built (the tab on screen first, the others right after)
+    ready = [w for w in windows if w.folder is not None and None not in (w.guidance_tab, w.records_tab,
+                                                                           w.appointments_tab)]
     if not ready and seen["polls"] < 400:
         return
     seen["windows"] = len(windows)
@@ -388,3 +390,46 @@ def test_another_folder_in_the_window_is_announced_to_every_view(qtbot, demo_fol
     finally:
         window.close()
         other.close()
+
+
+def open_window_then_folder(qtbot, folder) -> MainWindow:
+    """As the app starts: the window first, the folder once it is open."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.set_folder(folder)
+    return window
+
+
+def test_the_tab_on_screen_is_built_first_and_the_others_right_after(qtbot, demo_folder) -> None:
+    window = open_window_then_folder(qtbot, demo_folder)
+    assert window.tabs.currentWidget() is window.guidance_tab and window.guidance_tab.missing.findings
+    assert window.records_tab is None and window.appointments_tab is None, "painted before the others are built"
+    qtbot.waitUntil(lambda: window.records_tab is not None and window.appointments_tab is not None, timeout=10_000)
+    assert window.tabs.currentWidget() is window.guidance_tab, "the tab on screen stays"
+    assert [window.tabs.tabText(i) for i in range(3)] == ["&Guidance", "&Records", "A&ppointments"]
+    assert window.records_tab.model.rowCount() >= 20
+    assert window.appointments_tab.current_appointment_id() is not None
+    assert window.records_tab.attach_action in window.edit_menu.actions()
+
+
+def test_a_tab_clicked_before_it_is_built_is_built_at_once(qtbot, demo_folder) -> None:
+    from PySide6.QtCore import Qt
+
+    window = open_window_then_folder(qtbot, demo_folder)
+    bar = window.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(2).center())
+    assert window.appointments_tab is not None and window.tabs.currentWidget() is window.appointments_tab
+    assert window.appointments_tab.current_appointment_id() is not None
+
+
+def test_showing_a_record_before_the_records_tab_is_built_builds_it(qtbot, demo_folder) -> None:
+    from secondopinion_desktop.core.records import list_record_rows
+    from secondopinion_desktop.ui.events import requests
+
+    window = open_window_then_folder(qtbot, demo_folder)
+    first = list_record_rows(demo_folder)[0].id
+    requests().showRecord.emit(first)
+    assert window.tabs.currentWidget() is window.records_tab
+    assert window.records_tab.current_record.id == first
