@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from helpers.dialogs import on_next_dialog
-from secondopinion_desktop.ui.safety import autobackup, dialogs
+from secondopinion_desktop.ui.safety import autobackup, common, dialogs
 from secondopinion_desktop.core.lock import acquire_for_window, lock_path, read_owner, refusal
 
 JOB_TIMEOUT = 60_000
@@ -130,7 +130,7 @@ def test_back_up_now_writes_an_archive_that_verifies(qtbot, demo_folder, tmp_pat
     job = dialogs.backup_now(None, demo_folder, target)
     assert job is not None
     qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
-    assert job.outcome == target
+    assert job.result == target
     assert target.is_file()
     manifest = verify_backup(target)
     assert "file" in dialogs.describe_manifest(manifest)
@@ -149,8 +149,8 @@ def test_back_up_to_an_impossible_place_says_so_and_leaves_nothing(qtbot, demo_f
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where a folder should be")
     shown: list[str] = []
-    real = dialogs.show_message
-    monkeypatch.setattr(dialogs, "show_message", lambda parent, icon, title, text: shown.append(text)
+    real = common.show_message
+    monkeypatch.setattr(common, "show_message", lambda parent, icon, title, text: shown.append(text)
                         or real(parent, icon, title, text))
     assert dialogs.backup_now(None, demo_folder, blocker / "backup.zip") is None, "refused before it starts"
     assert len(shown) == 1 and "is not a folder" in shown[0] and "Nothing was written" in shown[0]
@@ -161,7 +161,7 @@ def test_back_up_to_an_impossible_place_says_so_and_leaves_nothing(qtbot, demo_f
 
 
 def test_back_up_file_dialog_cancelled_does_nothing(qtbot, demo_folder, monkeypatch) -> None:
-    monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
     assert dialogs.backup_now(None, demo_folder) is None
 
 
@@ -172,12 +172,12 @@ def test_back_up_file_dialog_suggests_the_dated_name(qtbot, demo_folder, monkeyp
         seen.append(suggested)
         return str(tmp_path / "mine"), filters  # no extension typed: .zip is added
 
-    monkeypatch.setattr(dialogs.QFileDialog, "getSaveFileName", fake)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake)
     job = dialogs.backup_now(None, demo_folder)
     qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
     assert Path(seen[0]).name == dialogs.default_backup_name(name="Alex Sample")
     assert Path(seen[0]).name.startswith("secondopinion-backup-alex-sample-"), "whose backup it is"
-    assert job.outcome == tmp_path / "mine.zip"
+    assert job.result == tmp_path / "mine.zip"
     close_message(job.message)
 
 
@@ -258,7 +258,7 @@ def test_repair_declined_changes_nothing(qtbot, demo_folder, monkeypatch) -> Non
     orphan.write_bytes(content)
     age_past_the_guard(orphan)
     dialog = open_check(qtbot, demo_folder)
-    monkeypatch.setattr(dialogs, "confirm", lambda *a: False)
+    monkeypatch.setattr(common, "confirm", lambda *a: False)
     assert dialog.repair() is None
     assert orphan.exists()
     assert dialog.repair_button.isEnabled()
@@ -363,7 +363,7 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
     assert record_titles(demo_folder) != before
 
     asked: list[str] = []
-    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text, yes: asked.append(text) or True)
+    monkeypatch.setattr(common, "confirm", lambda parent, title, text, yes: asked.append(text) or True)
     holder = {"folder": demo_folder}
     lock = acquire_for_window(demo_folder.path)
     assert lock is not None
@@ -400,7 +400,7 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
 
 def test_restore_declined_changes_nothing(qtbot, demo_folder, backup_of, monkeypatch) -> None:
     archive = backup_of(demo_folder)
-    monkeypatch.setattr(dialogs, "confirm", lambda *a: False)
+    monkeypatch.setattr(common, "confirm", lambda *a: False)
     runner = dialogs.RestoreRunner(None, demo_folder)
     events = wire(runner, {"folder": demo_folder})
     runner.start(archive)
@@ -415,7 +415,7 @@ def test_restore_of_a_damaged_archive_is_refused_before_anything_is_touched(
     before = record_titles(demo_folder)
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"this is not a zip archive")
-    monkeypatch.setattr(dialogs, "confirm", lambda *a: pytest.fail("a bad archive must not get this far"))
+    monkeypatch.setattr(common, "confirm", lambda *a: pytest.fail("a bad archive must not get this far"))
     runner = dialogs.RestoreRunner(None, demo_folder)
     events = wire(runner, {"folder": demo_folder})
     runner.start(bad)
@@ -432,8 +432,8 @@ def test_restore_from_asks_for_the_archive_and_stops_when_declined(qtbot, demo_f
     # ("bool_dealloc" during the final garbage collection) — under investigation, see the report.
     archive = backup_of(demo_folder)
     asked: list[str] = []
-    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, text, yes: asked.append(text) and False)
-    monkeypatch.setattr(dialogs.QFileDialog, "getOpenFileName", lambda *a, **k: (str(archive), ""))
+    monkeypatch.setattr(common, "confirm", lambda parent, title, text, yes: asked.append(text) and False)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(archive), ""))
     calls: list[object] = []
     runner = dialogs.restore_from(None, demo_folder, close_folder=lambda: calls.append("close"),
                                   set_folder=calls.append)
