@@ -250,25 +250,16 @@ class MainWindow(QMainWindow):
         placeholder.deleteLater()
 
     def _wire_tabs(self) -> None:
-        """What still goes from one tab to another by hand, connected once both exist: each goes when the tab
-        says it through ``ui.events`` itself."""
-        guidance, records, appointments = self.guidance_tab, self.records_tab, self.appointments_tab
-        if guidance is not None and records is not None and "guidance-records" not in self._wired:
-            self._wired.add("guidance-records")
-            # Until the Guidance tab hears the records change and asks through ui.events itself.
-            records.inventoryChanged.connect(guidance.inventory_changed)
-            guidance.openRecord.connect(self.show_record)
+        """The one connection still made by hand, once both tabs exist. Everything else between the tabs goes
+        through ``ui.events``: the Records tab's changes are announced (Guidance watches them), Guidance asks
+        for a record, a new record and the profile through ``requests()``, Appointments asks for the packet the
+        same way, the directory and profile dialogs announce ``DIRECTORY`` / ``PROFILE``."""
+        guidance, records = self.guidance_tab, self.records_tab
+        if guidance is not None and records is not None and "mark requested" not in self._wired:
+            self._wired.add("mark requested")
+            # "Mark requested" in Still missing becomes a step of the Records tab's undo history (Edit → Undo
+            # names it). No window-wide request exists for it: the Guidance tab would mark it itself, with no undo.
             guidance.markRequested.connect(records.mark_requested)
-            guidance.addRecord.connect(self._new_record)
-        if guidance is not None and "guidance" not in self._wired:
-            self._wired.add("guidance")
-            guidance.editProfile.connect(self.edit_profile)
-        if guidance is not None and appointments is not None and "guidance-appointments" not in self._wired:
-            self._wired.add("guidance-appointments")
-            # Build packet comes through requests().buildPacket, directory changes as Changes.DIRECTORY (which the
-            # Records tab watches), a saved profile as Changes.PROFILE (the title watches it); only the Guidance
-            # tab still needs telling by hand.
-            appointments.profileChanged.connect(guidance.profile_changed)
 
     def _add_records_actions(self, tab: RecordsTab) -> None:
         """The Edit menu holds the Records tab's actions and its undo history."""
