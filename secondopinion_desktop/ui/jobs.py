@@ -54,27 +54,37 @@ class Job(QObject):
         self._on_progress = on_progress
         self.control = JobControl(self)
         self.done = False
+        self.owner: QObject | None = None  # when set and destroyed, no callback runs (nobody is left to tell)
         # Bound methods of this QObject (which lives on the GUI thread): Qt queues the calls to that thread.
         self.succeeded.connect(self._deliver_success)
         self.failed.connect(self._deliver_failure)
         self.progressed.connect(self._deliver_progress)
 
+    def _owner_gone(self) -> bool:
+        if self.owner is None:
+            return False
+        import shiboken6
+
+        return not shiboken6.isValid(self.owner)
+
     @Slot("qint64", "qint64")
     def _deliver_progress(self, done: int, total: int) -> None:
-        if self._on_progress is not None and not self.done:
+        if self._on_progress is not None and not self.done and not self._owner_gone():
             self._on_progress(done, total)
 
     @Slot(object)
     def _deliver_success(self, result: object) -> None:
         try:
-            self._on_success(result)
+            if not self._owner_gone():
+                self._on_success(result)
         finally:
             _finish(self)
 
     @Slot(object)
     def _deliver_failure(self, exc: object) -> None:
         try:
-            self._on_failure(exc)  # type: ignore[arg-type]
+            if not self._owner_gone():
+                self._on_failure(exc)  # type: ignore[arg-type]
         finally:
             _finish(self)
 
@@ -150,9 +160,14 @@ def start_job(
     """Run ``work(control)`` on the thread pool; one of the callbacks runs on the GUI thread when it ends.
 
     ``on_progress(done, total)`` runs on the GUI thread for each ``control.progress`` call before the end.
-    ``writes=True`` queues it on the one writer (``writer_pool``) instead.
+    ``writes=True`` queues it on the one writer (``writer_pool``) instead. The job belongs to ``parent``: when
+    ``parent`` is destroyed the job is cancelled (it is no child of it: the pool thread still reports to it, and
+    the job list keeps it until it has ended).
     """
-    job = Job(work, on_success, on_failure, on_progress, parent)
+    job = Job(work, on_success, on_failure, on_progress)
+    if parent is not None:
+        job.owner = parent
+        parent.destroyed.connect(job.cancel)
     _running.add(job)
     (writer_pool() if writes else QThreadPool.globalInstance()).start(_Runnable(job))
     return job
