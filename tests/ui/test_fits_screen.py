@@ -68,7 +68,8 @@ def _dialogs(folder):  # (name, factory) for every dialog the window can open
     from secondopinion_desktop.ui.imaging.dialog import ImportImagingDialog
     from secondopinion_desktop.ui.packet.dialog import PacketDialog
     from secondopinion_desktop.ui.people import NewPersonDialog
-    from secondopinion_desktop.ui.records.dialogs import DropImportDialog, RecordDialog
+    from secondopinion_desktop.ui.records.dialogs import RecordDialog
+    from secondopinion_desktop.ui.records.drop import DropImportDialog
     from secondopinion_desktop.ui.safety.autobackup import BackupSettingsDialog
     from secondopinion_desktop.ui.safety.dialogs import CheckDialog
 

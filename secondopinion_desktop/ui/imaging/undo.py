@@ -14,7 +14,7 @@ from secondopinion_desktop.core.imaging.importer import ImportResult
 from secondopinion_desktop.core.imaging.removal import RemovedImport, remove_import, restore_import
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.events import Changes, announce
-from secondopinion_desktop.ui.records.commands import RecordsContext, _RecordCommand
+from secondopinion_desktop.ui.records.commands import RecordsContext, RecordCommand
 
 
 def import_title(result: ImportResult) -> str:
@@ -34,7 +34,7 @@ def import_changes(result: ImportResult) -> Changes:
     return changes
 
 
-class ImportImagingCommand(_RecordCommand):
+class ImportImagingCommand(RecordCommand):
     def __init__(self, context: RecordsContext, result: ImportResult) -> None:
         super().__init__(context, import_title(result))
         self.result = result

@@ -31,7 +31,7 @@ class RecordsContext(Protocol):
     def show_error(self, message: str) -> None: ...
 
 
-class _RecordCommand(QUndoCommand):
+class RecordCommand(QUndoCommand):
     def __init__(self, context: RecordsContext, text: str) -> None:
         super().__init__(text)
         self.context = context
@@ -45,7 +45,7 @@ class _RecordCommand(QUndoCommand):
             self.context.show_error(str(exc))
 
 
-class AddRecordCommand(_RecordCommand):
+class AddRecordCommand(RecordCommand):
     def __init__(self, context: RecordsContext, fields: dict[str, Any]) -> None:
         super().__init__(context, f"Add “{str(fields.get('title', ''))[:40]}”")
         self.fields = dict(fields)
@@ -74,7 +74,7 @@ class AddRecordCommand(_RecordCommand):
         self._guard(do)
 
 
-class EditRecordCommand(_RecordCommand):
+class EditRecordCommand(RecordCommand):
     def __init__(self, context: RecordsContext, before: svc.RecordData, changes: dict[str, Any]) -> None:
         super().__init__(context, f"Edit “{before.title[:40]}”")
         self.record_id = before.id
@@ -95,7 +95,7 @@ class EditRecordCommand(_RecordCommand):
         self._apply(self.before)
 
 
-class DeleteRecordsCommand(_RecordCommand):
+class DeleteRecordsCommand(RecordCommand):
     """Delete one or several records; undo brings every one of them back."""
 
     def __init__(self, context: RecordsContext, records: list[svc.RecordData]) -> None:
@@ -144,7 +144,7 @@ class DeleteRecordsCommand(_RecordCommand):
         self._guard(do)
 
 
-class StatusCommand(_RecordCommand):
+class StatusCommand(RecordCommand):
     """Move records to a status each (``(record, status)`` pairs), each new step dated ``on`` or today."""
 
     def __init__(
@@ -186,7 +186,7 @@ class StatusCommand(_RecordCommand):
         self._guard(do)
 
 
-class AddedRecordsCommand(_RecordCommand):
+class AddedRecordsCommand(RecordCommand):
     """Records already made in the background (files dropped on the inventory, each with its file): pushed once
     they exist, so the first ``redo`` only shows them; undo takes them away, redo brings them back."""
 

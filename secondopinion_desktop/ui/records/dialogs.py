@@ -401,9 +401,3 @@ class RecordDialog(RecordValues, QDialog):
             if isinstance(widget, QLineEdit):
                 widget.selectAll()
             self.scroll.ensureWidgetVisible(widget)
-
-
-# The drop confirmation dialog lives in drop.py; tests/ui/test_fits_screen.py still imports it from here.
-from secondopinion_desktop.ui.records.drop import DropImportDialog  # noqa: E402
-
-__all__ = ["DropImportDialog", "RecordDialog"]

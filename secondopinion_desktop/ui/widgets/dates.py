@@ -87,8 +87,9 @@ class DateField(QWidget):
         return text
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # getattr: a field being taken apart (freed late by Python's collector) can still get events
         if (
-            watched is self.edit
+            watched is getattr(self, "edit", None)
             and event.type() == QEvent.Type.KeyPress
             and event.key() == Qt.Key.Key_Down  # type: ignore[attr-defined]
             and event.modifiers() & Qt.KeyboardModifier.AltModifier  # type: ignore[attr-defined]
