@@ -123,10 +123,9 @@ def quit_on_signals(app: QApplication) -> Callable[[], None]:
 
 def run_gui(data_dir: str | None = None, demo: bool = False) -> int:
     """Open the main window; returns the process exit code."""
-    from secondopinion_desktop.core.log import start_logging
-
     app = make_application()
-    start_logging()  # ids, operation names and exception types only: never the person's data
+    # The log (ids, operation names and exception types only: never the person's data) starts once the records
+    # are on screen (_open_and_run); a failure before then starts it itself (show_unexpected_error).
     previous_hook, sys.excepthook = sys.excepthook, show_unexpected_error
     restore_signals = quit_on_signals(app)
     settings_dir = None
@@ -220,7 +219,12 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
         return result
 
     def on_opened(result: tuple[DataFolder, Path | None]) -> None:
+        from PySide6.QtCore import QTimer
+
+        from secondopinion_desktop.core.log import start_logging
+
         window.set_folder(result[0])
+        QTimer.singleShot(0, lambda: QTimer.singleShot(0, start_logging))  # after the first paint
 
     def on_failed(exc: BaseException) -> None:
         from secondopinion_desktop.core.errors import SecondOpinionError
