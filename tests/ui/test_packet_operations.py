@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.dialogs import on_next_dialog
 from PySide6.QtCore import QThreadPool
 
-from helpers.dialogs import on_next_dialog
 from secondopinion_desktop.ui.packet.dialog import PacketDialog
 
 

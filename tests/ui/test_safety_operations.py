@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import QThreadPool
 
 from secondopinion_desktop.core.backup import Manifest, ManifestEntry

@@ -23,7 +23,6 @@ from typing import Any
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
-from secondopinion_desktop.core.progress import CancelCheck, Cancelled
 from secondopinion_desktop.core.packet import (
     PacketOptions,
     PacketProblem,
@@ -32,6 +31,7 @@ from secondopinion_desktop.core.packet import (
 )
 from secondopinion_desktop.core.packet.appendix import AppendixItem, inspect_attachment, render_picture
 from secondopinion_desktop.core.packet.data import PacketData, load_packet_data
+from secondopinion_desktop.core.progress import CancelCheck, Cancelled
 
 STRIP = 26.0  # points added below an attached PDF page for the footer
 

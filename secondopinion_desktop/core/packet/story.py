@@ -36,12 +36,12 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from secondopinion_desktop.core import words
 from secondopinion_desktop.core.models import RecordKind, RecordStatus, TreatmentKind
 from secondopinion_desktop.core.packet import PacketProblem
 from secondopinion_desktop.core.packet.appendix import AppendixItem
 from secondopinion_desktop.core.packet.data import PacketData
 from secondopinion_desktop.core.packet.text import FONT, FONT_BOLD, para, plain, runs
-from secondopinion_desktop.core import words
 from secondopinion_desktop.core.words import plural
 
 INK = colors.HexColor("#1c2833")

@@ -137,6 +137,10 @@ class GuidanceTab(QWidget):
         self._fresh = False
         super().showEvent(event)
 
+    def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+        self._fresh = False  # what is reloaded while shown says nothing about what changes while hidden
+        super().hideEvent(event)
+
     # --- asking the rest of the window -------------------------------------------------------------------
 
     def _wired(self, signal: SignalInstance) -> bool:

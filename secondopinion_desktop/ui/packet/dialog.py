@@ -92,7 +92,7 @@ class PacketDialog(QDialog):
             group.setFlags(group.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
             group.setCheckState(0, Qt.CheckState.Checked)
             self.records.addTopLevelItem(group)
-            for row in sorted(by_kind[kind], key=lambda r: (r.date_of_service is None, r.date_of_service), reverse=False):
+            for row in sorted(by_kind[kind], key=lambda r: (r.date_of_service is None, r.date_of_service)):
                 item = QTreeWidgetItem([
                     row.title, day_month_year(row.date_of_service),
                     str(row.attachment_count or ""),
