@@ -71,7 +71,7 @@ def _dialogs(folder):  # (name, factory) for every dialog the window can open
     from secondopinion_desktop.ui.records.dialogs import RecordDialog
     from secondopinion_desktop.ui.records.drop import DropImportDialog
     from secondopinion_desktop.ui.safety.autobackup import BackupSettingsDialog
-    from secondopinion_desktop.ui.safety.dialogs import CheckDialog
+    from secondopinion_desktop.ui.safety.check import CheckDialog
 
     with folder.session() as session:
         appointment = list_appointments(session)[0]

@@ -7,7 +7,7 @@ from PySide6.QtCore import QThreadPool
 from secondopinion_desktop.core.backup import Manifest, ManifestEntry
 from secondopinion_desktop.core.check import CheckReport
 from secondopinion_desktop.ui.safety import check, restore
-from secondopinion_desktop.ui.safety.dialogs import CheckDialog
+from secondopinion_desktop.ui.safety.check import CheckDialog
 
 JOB_TIMEOUT = 60_000
 

@@ -7,7 +7,7 @@ import sqlite3
 
 from helpers.dialogs import on_next_dialog
 from secondopinion_desktop.ui.app import show_unexpected_error
-from secondopinion_desktop.ui.safety.dialogs import _reason
+from secondopinion_desktop.ui.safety.common import reason
 
 
 def test_a_full_disk_reaching_the_window_is_a_sentence_not_the_crash_box(qtbot, capsys) -> None:
@@ -41,6 +41,6 @@ def test_an_unexpected_error_still_gets_the_crash_box(qtbot, capsys) -> None:
 
 
 def test_safety_messages_say_a_read_only_disk_in_words() -> None:
-    text = _reason(OSError(errno.EROFS, "Read-only file system", "/media/stick/backup.zip"))
+    text = reason(OSError(errno.EROFS, "Read-only file system", "/media/stick/backup.zip"))
     assert "read-only disk" in text and "Read-only file system" not in text
-    assert "is full" in _reason(OSError(errno.ENOSPC, "No space left on device", "/media/stick/b.zip"))
+    assert "is full" in reason(OSError(errno.ENOSPC, "No space left on device", "/media/stick/b.zip"))
