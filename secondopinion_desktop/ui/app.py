@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -99,7 +100,7 @@ def quit_on_signals(app: QApplication) -> Callable[[], None]:
         # application closes its windows, each as its Quit does, then app.exec() returns and run_gui cleans up.
         QTimer.singleShot(0, app.quit)
 
-    wanted = [signal.SIGINT, signal.SIGTERM] + [getattr(signal, "SIGHUP")] * hasattr(signal, "SIGHUP")
+    wanted = [signal.SIGINT, signal.SIGTERM] + [signal.SIGHUP] * hasattr(signal, "SIGHUP")
     previous = {sig: signal.signal(sig, close) for sig in wanted}
     app.commitDataRequest.connect(close)  # the desktop is logging out
     # Python runs signal handlers only when it holds the interpreter: a short timer lets it look regularly.
@@ -111,10 +112,8 @@ def quit_on_signals(app: QApplication) -> Callable[[], None]:
     def restore() -> None:
         waker.stop()
         waker.deleteLater()
-        try:
+        with contextlib.suppress(RuntimeError, TypeError):
             app.commitDataRequest.disconnect(close)
-        except (RuntimeError, TypeError):
-            pass
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -150,7 +149,6 @@ def open_folder_for_gui(data_dir: str | None, demo: bool,
 
     if not demo:
         from secondopinion_desktop.core.check import sweep_orphans
-
         from secondopinion_desktop.core.scratch import sweep_scratch
 
         folder = open_data_folder(resolve_data_dir(data_dir))
@@ -179,9 +177,9 @@ def open_folder_for_gui(data_dir: str | None, demo: bool,
 
 def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
     """Show the window at once, open the data folder in the background, then fill the window."""
+    from secondopinion_desktop.core.lock import acquire_for_window, refusal
     from secondopinion_desktop.ui.jobs import run_in_background
     from secondopinion_desktop.ui.main_window import MainWindow
-    from secondopinion_desktop.core.lock import acquire_for_window, refusal
 
     lock = None
     if not demo:  # the demo folder is a fresh temporary folder of its own

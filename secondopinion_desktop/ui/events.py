@@ -9,6 +9,7 @@ and the main window, the one place that knows every tab, answers.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Callable
 
@@ -44,10 +45,10 @@ class ChangeNotice(QObject):
 class Requests(QObject):
     """What one part of the window asks of another; the main window connects each once."""
 
-    showRecord = Signal(int)  # noqa: N815 - switch to Records with this record selected
-    newRecord = Signal(object, str)  # noqa: N815 - (RecordKind, suggested title): the new-record dialog
-    editProfile = Signal()  # noqa: N815 - the patient profile dialog
-    buildPacket = Signal(object)  # noqa: N815 - the packet dialog, for this appointment id (or None)
+    showRecord = Signal(int)
+    newRecord = Signal(object, str)
+    editProfile = Signal()
+    buildPacket = Signal(object)
 
 
 _notice: ChangeNotice | None = None
@@ -123,7 +124,7 @@ class Watcher(QObject):
         is_visible = getattr(self.view, "isVisible", None)
         return bool(is_visible()) if is_visible is not None else True
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.view and event.type() == QEvent.Type.Show and self.pending:
             pending, self.pending = self.pending, Changes.NONE
             self.reload(pending)
@@ -136,10 +137,8 @@ class Watcher(QObject):
             self.reload(pending)
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, TypeError):
             notice().changed.disconnect(self._changed)
-        except (RuntimeError, TypeError):
-            pass
 
 
 def watch(view: QObject, kinds: Changes, reload: Callable[[Changes], None], *, skip_own: bool = False) -> Watcher:

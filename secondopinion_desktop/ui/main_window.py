@@ -1,19 +1,20 @@
-"""The main window: tabs, menus, status bar, remembered geometry."""
+"""The main window: the one place that knows every tab. It answers what a tab asks (``ui.events.requests``),
+names whose records these are, opens and closes the data folder, and closes as Quit does (each tab shuts down,
+then every job is cancelled and waited for once, then today's backup). The tabs are built by ``ui.window_tabs``,
+the menus by ``ui.window_menus``; geometry is remembered through ``ui.state``."""
 
 from __future__ import annotations
 
-from html import escape
-
 from typing import TYPE_CHECKING
 
-import shiboken6
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from secondopinion_desktop import APP_NAME, __version__
+from secondopinion_desktop import APP_NAME
 from secondopinion_desktop.ui.events import Changes, announce, requests, watch
 from secondopinion_desktop.ui.widgets.screen import available_geometry, keep_on_screen
+from secondopinion_desktop.ui.window_tabs import WindowTabs
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
     from secondopinion_desktop.core.db import DataFolder
@@ -22,10 +23,7 @@ if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on scre
     from secondopinion_desktop.ui.records.tab import RecordsTab
 
 
-TAB_NAMES = ("guidance", "records", "appointments")  # in the order of the tabs
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowTabs, QMainWindow):
     SETTINGS_KEY = "mainWindow"  # ui.state keeps "mainWindow/geometry" and "mainWindow/state"
     SETTINGS_TAB = "mainWindow/tab"
 
@@ -169,122 +167,6 @@ class MainWindow(QMainWindow):
 
         people.fill_recent_menu(self.recent_menu, self, self.folder.path if self.folder else None)
 
-    # --- content -----------------------------------------------------------------------------------------
-
-    def refresh(self) -> None:
-        """Re-read what the tabs show from the data folder. The tab on screen is built first; the others are
-        built once it has been painted (one per turn of the event loop), or at once when asked for."""
-        if self.folder is None:
-            return
-        for tab in self._built_tabs():
-            tab.set_folder(self.folder)  # type: ignore[attr-defined]
-        self._tab(self._current_tab_name())  # a tab built now is shown the folder as it is built
-        if self._eager:
-            for name in TAB_NAMES:
-                self._tab(name)
-        elif not self._building_later:
-            self._building_later = True
-            # Twice deferred: the first turn paints the tab on screen, the next builds the others.
-            QTimer.singleShot(0, lambda: QTimer.singleShot(0, self._build_one_more_tab))
-
-    def _built_tabs(self) -> list[QWidget]:
-        return [tab for tab in (self.guidance_tab, self.records_tab, self.appointments_tab) if tab is not None]
-
-    def _current_tab_name(self) -> str:
-        index = self.tabs.currentIndex()
-        return TAB_NAMES[index] if 0 <= index < len(TAB_NAMES) else TAB_NAMES[0]
-
-    def _build_one_more_tab(self) -> None:
-        if not shiboken6.isValid(self):
-            return
-        missing = [name for name in TAB_NAMES if getattr(self, f"{name}_tab") is None]
-        if not missing or self.folder is None:
-            self._building_later = False
-            return
-        self._tab(missing[0])
-        QTimer.singleShot(0, self._build_one_more_tab)
-
-    def _tab_clicked(self, index: int) -> None:
-        if self.folder is not None and 0 <= index < len(TAB_NAMES):
-            self._tab(TAB_NAMES[index])  # a tab clicked before it was built is built now
-
-    def _tab(self, name: str) -> QWidget:
-        """The tab called ``name`` ("guidance", "records", "appointments"), built (and shown the folder) if it
-        was not yet."""
-        built = getattr(self, f"{name}_tab")
-        if built is not None:
-            return built
-        if name == "guidance":
-            from secondopinion_desktop.ui.guidance.tab import GuidanceTab
-
-            tab: QWidget = GuidanceTab()
-            self._replace_placeholder(self.guidance_placeholder, tab, "&Guidance")
-        elif name == "records":
-            from secondopinion_desktop.ui.records.tab import RecordsTab
-
-            tab = RecordsTab()
-            self._replace_placeholder(self.records_placeholder, tab, "&Records")
-        else:
-            from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
-
-            tab = AppointmentsTab()
-            self._replace_placeholder(self.appointments_placeholder, tab, "A&ppointments")
-        setattr(self, f"{name}_tab", tab)
-        if name == "records":
-            self._add_records_actions(tab)  # type: ignore[arg-type]
-        self._wire_tabs()
-        if self.folder is not None:
-            tab.set_folder(self.folder)  # type: ignore[attr-defined]
-        return tab
-
-    def _replace_placeholder(self, placeholder: QWidget, tab: QWidget, title: str) -> None:
-        index = self.tabs.indexOf(placeholder)
-        current = self.tabs.currentIndex()
-        blocked = self.tabs.blockSignals(True)  # the same tab stays current: nothing to tell
-        try:
-            self.tabs.removeTab(index)
-            self.tabs.insertTab(index, tab, title)
-            self.tabs.setCurrentIndex(current)
-        finally:
-            self.tabs.blockSignals(blocked)
-        placeholder.deleteLater()
-
-    def _wire_tabs(self) -> None:
-        """The one connection still made by hand, once both tabs exist. Everything else between the tabs goes
-        through ``ui.events``: the Records tab's changes are announced (Guidance watches them), Guidance asks
-        for a record, a new record and the profile through ``requests()``, Appointments asks for the packet the
-        same way, the directory and profile dialogs announce ``DIRECTORY`` / ``PROFILE``."""
-        guidance, records = self.guidance_tab, self.records_tab
-        if guidance is not None and records is not None and "mark requested" not in self._wired:
-            self._wired.add("mark requested")
-            # "Mark requested" in Still missing becomes a step of the Records tab's undo history (Edit → Undo
-            # names it). No window-wide request exists for it: the Guidance tab would mark it itself, with no undo.
-            guidance.markRequested.connect(records.mark_requested)
-
-    def _add_records_actions(self, tab: RecordsTab) -> None:
-        """The Edit menu holds the Records tab's actions and its undo history."""
-        self.undo_action = tab.undo_stack.createUndoAction(self, "&Undo")
-        self.redo_action = tab.undo_stack.createRedoAction(self, "&Redo")
-        # Ctrl+Z undoes a Records step only while the Records tab shows it happen; from the menu (which names
-        # the step) it works from any tab.
-        self.tabs.currentChanged.connect(lambda _index: self._undo_keys_follow_the_tab())
-        self._undo_keys_follow_the_tab()
-        self.edit_menu.addAction(self.undo_action)
-        self.edit_menu.addAction(self.redo_action)
-        self.edit_menu.addSeparator()
-        for action in (tab.new_action, tab.edit_action, tab.delete_action, tab.next_action):
-            self.edit_menu.addAction(action)
-        self.edit_menu.addMenu(tab.status_menu)
-        self.edit_menu.addAction(tab.attach_action)
-        self.edit_menu.addSeparator()
-        self.edit_menu.addAction(tab.import_imaging_action)
-        self.edit_menu.addAction(tab.export_images_action)
-
-    def _undo_keys_follow_the_tab(self) -> None:
-        on_records = self.records_tab is not None and self.tabs.currentWidget() is self.records_tab
-        self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)] if on_records else [])
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")] if on_records else [])
-
     # --- safety: backup, restore, check ------------------------------------------------------------------
 
     def back_up(self) -> None:
@@ -369,96 +251,23 @@ class MainWindow(QMainWindow):
         if self.folder is not None:
             self._tab("records").new_record(kind, title)  # type: ignore[attr-defined]
 
-    # --- menus -------------------------------------------------------------------------------------------
+    # --- menus and Help ------------------------------------------------------------------------------------
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.file_menu = file_menu
-        self.new_person_action = QAction("&New person…", self)
-        self.new_person_action.setObjectName("newPersonAction")
-        self.new_person_action.setStatusTip("Keep another person's records in a folder and window of their own")
-        self.new_person_action.triggered.connect(lambda: self.new_person())
-        file_menu.addAction(self.new_person_action)
-        self.open_person_action = QAction("&Open another person's records…", self)
-        self.open_person_action.setObjectName("openPersonAction")
-        self.open_person_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_person_action.triggered.connect(lambda: self.open_other_person())
-        file_menu.addAction(self.open_person_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.setObjectName("recentMenu")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        self.profile_action = QAction("Patient &profile…", self)
-        self.profile_action.setObjectName("profileAction")
-        self.profile_action.setStatusTip("The diagnosis, stage, markers and insurer")
-        self.profile_action.triggered.connect(lambda: self.edit_profile())
-        file_menu.addAction(self.profile_action)
-        self.packet_action = QAction("Build &packet for the doctor…", self)
-        self.packet_action.setObjectName("packetAction")
-        self.packet_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        self.packet_action.setEnabled(False)
-        self.packet_action.triggered.connect(lambda: self._packet_from_menu())
-        file_menu.addAction(self.packet_action)
-        file_menu.addSeparator()
-        self.backup_action = QAction("&Back up…", self)
-        self.backup_action.setObjectName("backupAction")
-        self.backup_action.triggered.connect(self.back_up)
-        file_menu.addAction(self.backup_action)
-        self.restore_action = QAction("&Restore…", self)
-        self.restore_action.setObjectName("restoreAction")
-        self.restore_action.triggered.connect(self.restore_backup)
-        file_menu.addAction(self.restore_action)
-        file_menu.addSeparator()
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setObjectName("quitAction")
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(lambda: self.close())
-        file_menu.addAction(self.quit_action)
+        from secondopinion_desktop.ui.window_menus import build_menus
 
-        self.edit_menu = self.menuBar().addMenu("&Edit")  # filled when the Records tab is built
-
-        settings_menu = self.menuBar().addMenu("&Settings")
-        self.backup_settings_action = QAction("Automatic &backups…", self)
-        self.backup_settings_action.setObjectName("backupSettingsAction")
-        self.backup_settings_action.triggered.connect(self.backup_settings)
-        settings_menu.addAction(self.backup_settings_action)
-
-        help_menu = self.menuBar().addMenu("&Help")
-        self.check_action = QAction("&Check data…", self)
-        self.check_action.setObjectName("checkDataAction")
-        self.check_action.triggered.connect(self.check_data)
-        help_menu.addAction(self.check_action)
-        for action in (self.backup_action, self.restore_action, self.check_action, self.profile_action):
-            action.setEnabled(False)
-        self.log_folder_action = QAction("Open &log folder", self)
-        self.log_folder_action.setObjectName("openLogFolderAction")
-        self.log_folder_action.triggered.connect(lambda: self.open_log_folder())
-        help_menu.addAction(self.log_folder_action)
-        about = QAction(f"&About {APP_NAME}", self)
-        about.setObjectName("aboutAction")
-        about.triggered.connect(self.show_about)
-        help_menu.addAction(about)
-        self.about_action = about
+        build_menus(self)
 
     def open_log_folder(self) -> None:
         """Help → Open log folder: where the app writes down what went wrong (never the person's data)."""
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
+        from secondopinion_desktop.ui.window_menus import open_log_folder
 
-        from secondopinion_desktop.core.log import log_dir
-
-        folder = log_dir()
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            QMessageBox.information(self, "Log folder", f"The log is in {folder}.")
+        open_log_folder(self)
 
     def about_text(self) -> str:
-        return (
-            f"<h3>{APP_NAME} {escape(__version__)}</h3>"
-            "<p>Gather your records, prepare for a second-opinion consult and print a packet for the doctor.</p>"
-            "<p>Everything stays on this computer; nothing is sent over the network.</p>"
-            f"<p>Data folder: {escape(str(self.folder.path if self.folder else '(not open)'))}</p>"
-        )
+        from secondopinion_desktop.ui.window_menus import about_text
+
+        return about_text(self.folder.path if self.folder else None)
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
@@ -488,7 +297,7 @@ class MainWindow(QMainWindow):
         share = 0.9 if available.width() <= 1440 else 0.8
         return (min(int(available.width() * share), 2000), min(int(available.height() * share), 1300))
 
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)
         if not self.isMaximized() and not self.isFullScreen():
             keep_on_screen(self)  # geometry saved on a bigger monitor must not open off this one
@@ -500,7 +309,7 @@ class MainWindow(QMainWindow):
         settings.setValue(self.SETTINGS_TAB, self.tabs.currentIndex())
         save_layout(self, self.SETTINGS_KEY, geometry=True, children=False)  # syncs
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         from PySide6.QtCore import QThread
 
         from secondopinion_desktop.ui import jobs

@@ -86,8 +86,8 @@ def launch_window(data_dir: Path) -> bool:
 
 def open_person(parent: QWidget, data_dir: Path, current: Path | None) -> bool:
     """Open the records in ``data_dir`` in a new window, unless they are already open; True when launched."""
-    from secondopinion_desktop.core.people import same_folder, summarize_folder
     from secondopinion_desktop.core.lock import acquire_for_window
+    from secondopinion_desktop.core.people import same_folder, summarize_folder
 
     data_dir = Path(data_dir).absolute()
     if current is not None and same_folder(data_dir, current):

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHeaderView, QMainWindow, QSplitter, QTableView, QTreeView, QWidget,
+    QAbstractItemView,
+    QHeaderView,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QTreeView,
+    QWidget,
 )
 
 

@@ -61,7 +61,7 @@ def close_in_an_event_loop(window: MainWindow, seen: dict, screenshot=None) -> N
     guard.stop()
     seen["seconds"] = time.monotonic() - start
     seen["ticks"] = ticks
-    seen["longest_pause"] = max((b - a for a, b in zip(ticks, ticks[1:])), default=0.0)
+    seen["longest_pause"] = max((b - a for a, b in zip(ticks, ticks[1:], strict=False)), default=0.0)
 
 
 def stored_bytes(folder) -> int:

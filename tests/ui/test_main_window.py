@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from conftest import TEXT_SCALE
 from PySide6.QtCore import QSettings, QSize
 from PySide6.QtWidgets import QMessageBox
 
-from conftest import TEXT_SCALE
 from secondopinion_desktop import __version__
 from secondopinion_desktop.ui.main_window import MainWindow
-
-
 
 
 def open_window(qtbot, folder, **kwargs) -> MainWindow:
@@ -333,11 +331,11 @@ def test_closing_cancels_every_job_once_after_each_tab_has_shut_down(qtbot, fold
 
 def test_a_profile_saved_from_anywhere_renames_the_window(qtbot, demo_folder) -> None:
     """The title watches Changes.PROFILE: whichever view saved the profile, the window names the person."""
+    from helpers.dialogs import on_next_dialog
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
     from secondopinion_desktop.ui.profile.dialog import ProfileDialog
-    from helpers.dialogs import on_next_dialog
 
     window = open_window(qtbot, demo_folder)
     assert window.windowTitle() == "Alex Sample — Second Opinion"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
-
 from helpers.dialogs import on_next_dialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
 from secondopinion_desktop.core.people import create_person_folder
 from secondopinion_desktop.ui import people
 from secondopinion_desktop.ui.main_window import MainWindow

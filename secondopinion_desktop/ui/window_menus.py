@@ -1,0 +1,109 @@
+"""The main window's menu bar (File, Edit, Settings, Help) and what Help shows."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from secondopinion_desktop import APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.ui.main_window import MainWindow
+
+
+def build_menus(window: MainWindow) -> None:
+    """The menus and their actions, as attributes of ``window`` (``file_menu``, ``quit_action``…). The Edit
+    menu is filled when the Records tab is built."""
+    file_menu = window.menuBar().addMenu("&File")
+    window.file_menu = file_menu
+    window.new_person_action = QAction("&New person…", window)
+    window.new_person_action.setObjectName("newPersonAction")
+    window.new_person_action.setStatusTip("Keep another person's records in a folder and window of their own")
+    window.new_person_action.triggered.connect(lambda: window.new_person())
+    file_menu.addAction(window.new_person_action)
+    window.open_person_action = QAction("&Open another person's records…", window)
+    window.open_person_action.setObjectName("openPersonAction")
+    window.open_person_action.setShortcut(QKeySequence.StandardKey.Open)
+    window.open_person_action.triggered.connect(lambda: window.open_other_person())
+    file_menu.addAction(window.open_person_action)
+    window.recent_menu = file_menu.addMenu("Open &recent")
+    window.recent_menu.setObjectName("recentMenu")
+    window.recent_menu.aboutToShow.connect(window._fill_recent_menu)
+    file_menu.addSeparator()
+    window.profile_action = QAction("Patient &profile…", window)
+    window.profile_action.setObjectName("profileAction")
+    window.profile_action.setStatusTip("The diagnosis, stage, markers and insurer")
+    window.profile_action.triggered.connect(lambda: window.edit_profile())
+    file_menu.addAction(window.profile_action)
+    window.packet_action = QAction("Build &packet for the doctor…", window)
+    window.packet_action.setObjectName("packetAction")
+    window.packet_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+    window.packet_action.setEnabled(False)
+    window.packet_action.triggered.connect(lambda: window._packet_from_menu())
+    file_menu.addAction(window.packet_action)
+    file_menu.addSeparator()
+    window.backup_action = QAction("&Back up…", window)
+    window.backup_action.setObjectName("backupAction")
+    window.backup_action.triggered.connect(window.back_up)
+    file_menu.addAction(window.backup_action)
+    window.restore_action = QAction("&Restore…", window)
+    window.restore_action.setObjectName("restoreAction")
+    window.restore_action.triggered.connect(window.restore_backup)
+    file_menu.addAction(window.restore_action)
+    file_menu.addSeparator()
+    window.quit_action = QAction("&Quit", window)
+    window.quit_action.setObjectName("quitAction")
+    window.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+    window.quit_action.triggered.connect(lambda: window.close())
+    file_menu.addAction(window.quit_action)
+
+    window.edit_menu = window.menuBar().addMenu("&Edit")  # filled when the Records tab is built
+
+    settings_menu = window.menuBar().addMenu("&Settings")
+    window.backup_settings_action = QAction("Automatic &backups…", window)
+    window.backup_settings_action.setObjectName("backupSettingsAction")
+    window.backup_settings_action.triggered.connect(window.backup_settings)
+    settings_menu.addAction(window.backup_settings_action)
+
+    help_menu = window.menuBar().addMenu("&Help")
+    window.check_action = QAction("&Check data…", window)
+    window.check_action.setObjectName("checkDataAction")
+    window.check_action.triggered.connect(window.check_data)
+    help_menu.addAction(window.check_action)
+    for action in (window.backup_action, window.restore_action, window.check_action, window.profile_action):
+        action.setEnabled(False)
+    window.log_folder_action = QAction("Open &log folder", window)
+    window.log_folder_action.setObjectName("openLogFolderAction")
+    window.log_folder_action.triggered.connect(lambda: window.open_log_folder())
+    help_menu.addAction(window.log_folder_action)
+    about = QAction(f"&About {APP_NAME}", window)
+    about.setObjectName("aboutAction")
+    about.triggered.connect(window.show_about)
+    help_menu.addAction(about)
+    window.about_action = about
+
+
+def open_log_folder(parent: QWidget) -> None:
+    """Help → Open log folder: where the app writes down what went wrong (never the person's data)."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    from secondopinion_desktop.core.log import log_dir
+
+    folder = log_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+        QMessageBox.information(parent, "Log folder", f"The log is in {folder}.")
+
+
+def about_text(folder: Path | None) -> str:
+    return (
+        f"<h3>{APP_NAME} {escape(__version__)}</h3>"
+        "<p>Gather your records, prepare for a second-opinion consult and print a packet for the doctor.</p>"
+        "<p>Everything stays on this computer; nothing is sent over the network.</p>"
+        f"<p>Data folder: {escape(str(folder if folder is not None else '(not open)'))}</p>"
+    )
