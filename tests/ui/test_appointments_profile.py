@@ -1,4 +1,5 @@
-"""The patient profile from the Appointments tab: saving says so, and tells the window the profile changed."""
+"""The patient profile from the Appointments tab: saving says so, and tells the window the profile changed
+(``Changes.PROFILE`` announced)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QMainWindow, QWidget
 
 from secondopinion_desktop.core import profile
 from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
+from secondopinion_desktop.ui.events import Changes, notice
+
+
+def profile_announced(changes: Changes, _initiator: object) -> bool:
+    return bool(changes & Changes.PROFILE)
 
 
 @pytest.fixture
@@ -39,7 +45,7 @@ def fill_in_diagnosis(qtbot, text: str):
 def test_saving_the_profile_says_saved_and_tells_the_window(qtbot, window, folder) -> None:
     tab = window.centralWidget()
     errors = fill_in_diagnosis(qtbot, "Breast cancer")
-    with qtbot.waitSignal(tab.profileChanged, timeout=5000):
+    with qtbot.waitSignal(notice().changed, timeout=5000, check_params_cb=profile_announced):
         qtbot.mouseClick(tab.findChild(QWidget, "profileButton"), Qt.MouseButton.LeftButton)
     assert errors == []
     assert window.statusBar().currentMessage() == "Saved the patient profile."
@@ -50,7 +56,7 @@ def test_saving_the_profile_says_saved_and_tells_the_window(qtbot, window, folde
 def test_saving_an_unchanged_profile_says_so_and_changes_nothing(qtbot, window) -> None:
     tab = window.centralWidget()
     changed: list[bool] = []
-    tab.profileChanged.connect(lambda: changed.append(True))
+    notice().changed.connect(lambda changes, _who: changed.append(True) if changes & Changes.PROFILE else None)
 
     def save_as_is(dialog: QDialog) -> None:
         qtbot.mouseClick(dialog.findChild(QWidget, "okButton"), Qt.MouseButton.LeftButton)
@@ -64,7 +70,7 @@ def test_saving_an_unchanged_profile_says_so_and_changes_nothing(qtbot, window) 
 def test_edit_profile_opens_the_same_dialog_as_the_button(qtbot, window, folder) -> None:
     tab = window.centralWidget()
     errors = fill_in_diagnosis(qtbot, "Lung cancer")
-    with qtbot.waitSignal(tab.profileChanged, timeout=5000):
+    with qtbot.waitSignal(notice().changed, timeout=5000, check_params_cb=profile_announced):
         assert tab.edit_profile() is True  # what the window calls for the Guidance tab's profile buttons
     assert errors == []
     with folder.session() as s:

@@ -17,6 +17,7 @@ from secondopinion_desktop.core import directory, profile, treatments
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import ClinicianRole, TreatmentKind
 from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
+from secondopinion_desktop.ui.events import Changes, notice, requests
 from secondopinion_desktop.core.words import long_date, started_text
 
 DEMO_QUESTIONS = [
@@ -527,7 +528,8 @@ def test_clinicians_directory_adds_and_edits_a_clinician(qtbot, demo_tab, demo_f
         dialog.reject()
 
     errors = on_next_dialog(directory_dialog)
-    with qtbot.waitSignal(tab.directoryChanged, timeout=1000):
+    with qtbot.waitSignal(notice().changed, timeout=1000,
+                          check_params_cb=lambda changes, _who: bool(changes & Changes.DIRECTORY)):
         qtbot.mouseClick(tab.findChild(QWidget, "cliniciansButton"), Qt.MouseButton.LeftButton)
     assert errors == []
     assert seen["rows"] == 8 and seen["inner"] == [] and seen["edit"] == []
@@ -643,7 +645,7 @@ def test_treatment_history_adds_a_line_and_refuses_end_before_start(qtbot, tab, 
 
 def test_build_packet_asks_the_window_with_the_appointment_id(qtbot, demo_tab, demo_folder) -> None:
     demo = only_appointment(demo_folder)
-    with qtbot.waitSignal(demo_tab.exportPacketRequested, timeout=1000) as signal:
+    with qtbot.waitSignal(requests().buildPacket, timeout=1000) as signal:
         qtbot.mouseClick(demo_tab.packet_button, Qt.MouseButton.LeftButton)
     assert signal.args == [demo.id]
 

@@ -46,7 +46,6 @@ class AppointmentDialog(QDialog):
         super().__init__(parent)
         self.folder = folder
         self.appointment = appointment
-        self.clinician_added = False
         self.setObjectName("appointmentDialog")
         self.setWindowTitle("New appointment" if appointment is None else "Edit appointment")
         self.error_label = error_label()
@@ -152,7 +151,6 @@ class AppointmentDialog(QDialog):
         except SecondOpinionError as exc:
             show_error(self.error_label, str(exc))
             return
-        self.clinician_added = True
         announce(Changes.DIRECTORY, self)
         self._load_clinicians(made.id)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -55,12 +55,7 @@ class AppointmentsTab(QWidget):
 
     ``set_folder(folder)`` shows a data folder; ``shutdown()`` saves pending text and the view state. Every
     change is announced (``ui.events``); "Build packet" asks the window through ``requests().buildPacket``.
-    The three signals below say the same for the window's older wiring.
     """
-
-    exportPacketRequested = Signal(int)
-    directoryChanged = Signal()
-    profileChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -296,10 +291,7 @@ class AppointmentsTab(QWidget):
             return None
         self.flush()
         dialog = AppointmentDialog(self.folder, parent=self)
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        if dialog.clinician_added:
-            self.directoryChanged.emit()
-        if not accepted:
+        if dialog.exec() != QDialog.DialogCode.Accepted:  # a clinician added there is stored and announced
             return None
         try:
             made = svc.create_appointment(self.folder, **dialog.fields())
@@ -317,10 +309,7 @@ class AppointmentsTab(QWidget):
             return
         self.flush()
         dialog = AppointmentDialog(self.folder, self._current, parent=self)
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        if dialog.clinician_added:
-            self.directoryChanged.emit()
-        if not accepted:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         try:
             svc.update_appointment(self.folder, self._current.id, **dialog.fields())
@@ -370,8 +359,6 @@ class AppointmentsTab(QWidget):
         dialog = CliniciansDialog(self.folder, parent=self)
         dialog.exec()  # each change is announced as it is made: this tab shows the names as stored
         dialog.deleteLater()
-        if dialog.changed:
-            self.directoryChanged.emit()
 
     def edit_profile(self) -> bool:
         """Open the patient profile (what its button does); True when changes were saved."""
@@ -383,9 +370,8 @@ class AppointmentsTab(QWidget):
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
         saved = accepted and bool(dialog.saved)
         dialog.deleteLater()
-        if saved:
+        if saved:  # the dialog announced it
             self.notify("Saved the patient profile.")
-            self.profileChanged.emit()
         elif accepted:
             self.notify("The patient profile is unchanged.")
         return saved
@@ -404,7 +390,6 @@ class AppointmentsTab(QWidget):
         if self._current is not None:
             self.flush()
             requests().buildPacket.emit(self._current.id)
-            self.exportPacketRequested.emit(self._current.id)
 
     def default_notes_name(self) -> str:
         return notes_file_name(self._current)

@@ -46,7 +46,6 @@ class TableDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.folder = folder
-        self.changed = False
         self.model = model
         model.setParent(self)
         self.setObjectName(name)
@@ -156,7 +155,6 @@ class TableDialog(QDialog):
         except SecondOpinionError as exc:
             QMessageBox.warning(self, self.TITLE, str(exc))
             return False
-        self.changed = True
         announce(self.CHANGES, self)
         self.reload(select=getattr(stored, "id", None))
         return True
