@@ -119,3 +119,58 @@ def test_a_desktop_logout_and_the_signals_reach_the_same_close(qapp) -> None:
         restore()
     assert qapp.receivers(logout) == listening
     assert {sig: signal.getsignal(sig) for sig in before} == before, "the old handlers are back"
+
+
+TYPING_DRIVER = """
+import os, signal, sys
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from secondopinion_desktop.ui import app
+from secondopinion_desktop.ui.main_window import MainWindow
+
+def poll():
+    ready = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.folder is not None
+             and w.appointments_tab is not None]
+    if not ready:
+        return
+    timer.stop()
+    window = ready[0]
+    window.tabs.setCurrentWidget(window.appointments_tab)
+    notes = window.appointments_tab.notes
+    if notes.note_id is None:
+        QTest.mouseClick(notes.new_button, Qt.MouseButton.LeftButton)
+    notes.editor.setFocus()
+    QTest.keyClicks(notes.editor, " Typed just before the signal.")
+    print("TYPED", flush=True)
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))  # the note is not saved yet: its autosave waits
+
+application = app.make_application()
+timer = QTimer()
+timer.timeout.connect(poll)
+timer.start(25)
+print("EXIT", app.run_gui(data_dir=sys.argv[1]), flush=True)
+"""
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGHUP"])
+def test_a_signal_saves_the_note_being_typed_and_lets_go_of_the_folder(tmp_path, signum) -> None:
+    from secondopinion_desktop.core.lock import acquire_for_window
+
+    data = tmp_path / "data"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               SECONDOPINION_LOG_DIR=str(tmp_path / "log"))
+    subprocess.run([sys.executable, "-m", "secondopinion_desktop", "demo", "--data-dir", str(data)], check=True,
+                   env=env, stdout=subprocess.DEVNULL)
+    result = subprocess.run([sys.executable, "-c", TYPING_DRIVER, str(data), signum], capture_output=True,
+                            text=True, env=env, timeout=120, check=False)
+    assert "TYPED" in result.stdout, result.stderr
+    assert "EXIT 0" in result.stdout and result.returncode == 0, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    with sqlite3.connect(data / "secondopinion.db") as db:
+        saved = db.execute("select count(*) from appointment_note where text like ?",
+                           ("%Typed just before the signal.%",)).fetchone()[0]
+    assert saved == 1, "the note being typed was saved"
+    lock = acquire_for_window(data)
+    assert lock is not None, "the folder's lock was let go of"
+    lock.release()
