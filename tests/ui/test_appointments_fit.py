@@ -12,7 +12,7 @@ from secondopinion_desktop.ui.appointments.dialogs import AppointmentDialog
 from secondopinion_desktop.ui.directory.dialogs import ClinicianDialog, CliniciansDialog
 from secondopinion_desktop.ui.profile.dialog import ProfileDialog
 from secondopinion_desktop.ui.treatments.dialogs import TreatmentHistoryDialog, TreatmentLineDialog
-from secondopinion_desktop.ui.appointments.questions import QuestionBankDialog
+from secondopinion_desktop.ui.appointments.question_bank import QuestionBankDialog
 from secondopinion_desktop.ui.widgets.forms import show_error
 
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
 
 from secondopinion_desktop.core import questions
-from secondopinion_desktop.ui.appointments.questions import QuestionBankDialog
+from secondopinion_desktop.ui.appointments.question_bank import QuestionBankDialog
 from secondopinion_desktop.ui.guidance.questions import QuestionsPanel
 
 LONG = ("If I choose to wait before starting any treatment at all, what should I watch for, how often should I come "

@@ -56,22 +56,18 @@ def open_dialog(qtbot, dialog: QWidget, name: str, screenshot) -> None:
 
 def _dialogs(folder):  # (name, factory) for every dialog the window can open
     from secondopinion_desktop.core.appointments import list_appointments
-    from secondopinion_desktop.ui.appointments.dialogs import (
-        AppointmentDialog,
-        ClinicianDialog,
-        CliniciansDialog,
-        ProfileDialog,
-        TreatmentHistoryDialog,
-        TreatmentLineDialog,
-    )
-    from secondopinion_desktop.ui.appointments.questions import QuestionBankDialog
+    from secondopinion_desktop.ui.appointments.dialogs import AppointmentDialog
+    from secondopinion_desktop.ui.appointments.question_bank import QuestionBankDialog
+    from secondopinion_desktop.ui.directory.dialogs import ClinicianDialog, CliniciansDialog
     from secondopinion_desktop.ui.imaging.dialog import ImportImagingDialog
     from secondopinion_desktop.ui.packet.dialog import PacketDialog
     from secondopinion_desktop.ui.people import NewPersonDialog
+    from secondopinion_desktop.ui.profile.dialog import ProfileDialog
     from secondopinion_desktop.ui.records.dialogs import RecordDialog
     from secondopinion_desktop.ui.records.drop import DropImportDialog
     from secondopinion_desktop.ui.safety.autobackup import BackupSettingsDialog
     from secondopinion_desktop.ui.safety.check import CheckDialog
+    from secondopinion_desktop.ui.treatments.dialogs import TreatmentHistoryDialog, TreatmentLineDialog
 
     with folder.session() as session:
         appointment = list_appointments(session)[0]

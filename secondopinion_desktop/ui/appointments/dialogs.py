@@ -17,19 +17,11 @@ from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import ClinicianRole
 from secondopinion_desktop.core.words import long_date
-from secondopinion_desktop.ui.directory.dialogs import ClinicianDialog, CliniciansDialog
+from secondopinion_desktop.ui.directory.dialogs import ClinicianDialog
 from secondopinion_desktop.ui.events import Changes, announce
-from secondopinion_desktop.ui.profile.dialog import ProfileDialog
-from secondopinion_desktop.ui.treatments.dialogs import TreatmentHistoryDialog, TreatmentLineDialog
 from secondopinion_desktop.ui.widgets.dates import DateTimeField
 from secondopinion_desktop.ui.widgets.form_dialog import lay_out_form, ok_cancel, refuse, text_box
 from secondopinion_desktop.ui.widgets.forms import add_row, error_label, show_error
-
-# The dialogs that moved to their own packages are still named here for the window-wide dialog checks
-# (tests/ui/test_fits_screen.py) until those import them from their packages.
-__all__ = ["AppointmentDialog", "ClinicianDialog", "CliniciansDialog", "ProfileDialog", "TreatmentHistoryDialog",
-           "TreatmentLineDialog"]
-
 
 class AppointmentDialog(QDialog):
     """A new appointment (``appointment`` None) or an existing one: when, with whom, where, why, who comes.

@@ -32,11 +32,10 @@ from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
 from secondopinion_desktop.ui.appointments.question_bank import QuestionBankDialog
-from secondopinion_desktop.ui.appointments.questions_model import QUESTION_ID_ROLE, QuestionsModel
+from secondopinion_desktop.ui.appointments.questions_model import QuestionsModel
 from secondopinion_desktop.ui.widgets.autosave import Autosave
 from secondopinion_desktop.ui.widgets.forms import set_placeholder
 
-__all__ = ["QUESTION_ID_ROLE", "QuestionBankDialog", "QuestionList", "QuestionsPane"]
 
 ANSWER_SAVE_DELAY_MS = 1000
 
