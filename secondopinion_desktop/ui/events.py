@@ -45,10 +45,11 @@ class ChangeNotice(QObject):
 class Requests(QObject):
     """What one part of the window asks of another; the main window connects each once."""
 
-    showRecord = Signal(int)
-    newRecord = Signal(object, str)
-    editProfile = Signal()
-    buildPacket = Signal(object)
+    showRecord = Signal(int)  # switch to Records with this record selected
+    newRecord = Signal(object, str)  # (RecordKind, suggested title): the new-record dialog
+    editProfile = Signal()  # the patient profile dialog
+    buildPacket = Signal(object)  # the packet dialog, for this appointment id (or None)
+    markRequested = Signal(int)  # this needed record is now requested: a step of the Records tab's undo history
 
 
 _notice: ChangeNotice | None = None

@@ -72,6 +72,7 @@ class MainWindow(WindowTabs, QMainWindow):
         desk.newRecord.connect(self._asked_new_record)
         desk.editProfile.connect(self._asked_edit_profile)
         desk.buildPacket.connect(self._asked_build_packet)
+        desk.markRequested.connect(self._asked_mark_requested)
         self.person_watcher = watch(self, Changes.PROFILE, self._profile_changed)
         self._eager = folder is not None  # given a folder at once (as tests do): every tab is built at once
         self._building_later = False
@@ -132,6 +133,10 @@ class MainWindow(WindowTabs, QMainWindow):
     def _asked_build_packet(self, appointment_id: int | None) -> None:
         if self._answering():
             self.open_packet_dialog(appointment_id)
+
+    def _asked_mark_requested(self, record_id: int) -> None:
+        if self._answering():
+            self._tab("records").mark_requested(record_id)  # type: ignore[attr-defined]  # undoable there
 
     def _profile_changed(self, _changes: Changes) -> None:
         self._show_person()

@@ -125,7 +125,8 @@ class WindowTabs:
         if guidance is not None and records is not None and "mark requested" not in self._wired:
             self._wired.add("mark requested")
             # "Mark requested" in Still missing becomes a step of the Records tab's undo history (Edit → Undo
-            # names it). No window-wide request exists for it: the Guidance tab would mark it itself, with no undo.
+            # names it). Unwired, the Guidance tab would mark it itself, with no undo; once it asks through
+            # requests().markRequested (which the window answers) this connection goes.
             guidance.markRequested.connect(records.mark_requested)
 
     def _add_records_actions(self, tab: RecordsTab) -> None:

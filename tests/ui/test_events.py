@@ -100,10 +100,12 @@ def test_the_requests_are_one_set_of_signals_for_the_whole_window(qtbot) -> None
     desk.newRecord.connect(lambda kind, title: asked.append(("new", kind, title)))
     desk.editProfile.connect(lambda: asked.append(("profile",)))
     desk.buildPacket.connect(lambda appointment_id: asked.append(("packet", appointment_id)))
+    desk.markRequested.connect(lambda record_id: asked.append(("mark", record_id)))
     requests().showRecord.emit(12)
     requests().newRecord.emit("pathology", "Biopsy report")
     requests().editProfile.emit()
     requests().buildPacket.emit(None)
     requests().buildPacket.emit(3)
+    requests().markRequested.emit(7)
     assert asked == [("show", 12), ("new", "pathology", "Biopsy report"), ("profile",), ("packet", None),
-                     ("packet", 3)]
+                     ("packet", 3), ("mark", 7)]

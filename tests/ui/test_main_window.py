@@ -431,3 +431,19 @@ def test_showing_a_record_before_the_records_tab_is_built_builds_it(qtbot, demo_
     requests().showRecord.emit(first)
     assert window.tabs.currentWidget() is window.records_tab
     assert window.records_tab.current_record.id == first
+
+
+def test_a_tab_asks_the_window_to_mark_a_record_requested_as_an_undoable_step(qtbot, demo_folder) -> None:
+    from secondopinion_desktop.core.models import RecordStatus
+    from secondopinion_desktop.core.records import list_record_rows
+    from secondopinion_desktop.ui.events import requests
+
+    window = open_window(qtbot, demo_folder)
+    needed = next(r for r in list_record_rows(demo_folder) if r.status == RecordStatus.NEEDED)
+    requests().markRequested.emit(needed.id)
+    qtbot.waitUntil(lambda: next(r for r in list_record_rows(demo_folder) if r.id == needed.id).status
+                    == RecordStatus.REQUESTED, timeout=10_000)
+    assert window.undo_action.isEnabled(), "the Records tab's history holds the step"
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: next(r for r in list_record_rows(demo_folder) if r.id == needed.id).status
+                    == RecordStatus.NEEDED, timeout=10_000)
