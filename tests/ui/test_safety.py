@@ -12,7 +12,10 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from helpers.dialogs import on_next_dialog
-from secondopinion_desktop.ui.safety import autobackup, common, dialogs
+from secondopinion_desktop.ui.safety import autobackup, common
+from secondopinion_desktop.ui.safety import backup as backup_ui
+from secondopinion_desktop.ui.safety import check as check_ui
+from secondopinion_desktop.ui.safety import restore as restore_ui
 from secondopinion_desktop.core.lock import acquire_for_window, lock_path, read_owner, refusal
 
 JOB_TIMEOUT = 60_000
@@ -125,15 +128,15 @@ def test_a_window_says_which_command_is_changing_the_folder(tmp_path: Path) -> N
 def test_back_up_now_writes_an_archive_that_verifies(qtbot, demo_folder, tmp_path: Path) -> None:
     from secondopinion_desktop.core.backup import verify_backup
 
-    target = tmp_path / "out" / dialogs.default_backup_name()
+    target = tmp_path / "out" / common.default_backup_name()
     target.parent.mkdir()
-    job = dialogs.backup_now(None, demo_folder, target)
+    job = backup_ui.backup_now(None, demo_folder, target)
     assert job is not None
     qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
     assert job.result == target
     assert target.is_file()
     manifest = verify_backup(target)
-    assert "file" in dialogs.describe_manifest(manifest)
+    assert "file" in restore_ui.describe_manifest(manifest)
     assert str(target) in close_message(job.message)
     assert sorted(p.name for p in target.parent.iterdir()) == [target.name], "no temporary file left"
 
@@ -141,7 +144,7 @@ def test_back_up_now_writes_an_archive_that_verifies(qtbot, demo_folder, tmp_pat
 def test_back_up_default_name_is_dated() -> None:
     import datetime as dt
 
-    assert dialogs.default_backup_name(dt.date(2024, 3, 9)) == "secondopinion-backup-2024-03-09.zip"
+    assert common.default_backup_name(dt.date(2024, 3, 9)) == "secondopinion-backup-2024-03-09.zip"
 
 
 def test_back_up_to_an_impossible_place_says_so_and_leaves_nothing(qtbot, demo_folder, tmp_path: Path,
@@ -152,7 +155,7 @@ def test_back_up_to_an_impossible_place_says_so_and_leaves_nothing(qtbot, demo_f
     real = common.show_message
     monkeypatch.setattr(common, "show_message", lambda parent, icon, title, text: shown.append(text)
                         or real(parent, icon, title, text))
-    assert dialogs.backup_now(None, demo_folder, blocker / "backup.zip") is None, "refused before it starts"
+    assert backup_ui.backup_now(None, demo_folder, blocker / "backup.zip") is None, "refused before it starts"
     assert len(shown) == 1 and "is not a folder" in shown[0] and "Nothing was written" in shown[0]
     for box in QApplication.topLevelWidgets():
         if isinstance(box, QMessageBox):
@@ -162,7 +165,7 @@ def test_back_up_to_an_impossible_place_says_so_and_leaves_nothing(qtbot, demo_f
 
 def test_back_up_file_dialog_cancelled_does_nothing(qtbot, demo_folder, monkeypatch) -> None:
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
-    assert dialogs.backup_now(None, demo_folder) is None
+    assert backup_ui.backup_now(None, demo_folder) is None
 
 
 def test_back_up_file_dialog_suggests_the_dated_name(qtbot, demo_folder, monkeypatch, tmp_path: Path) -> None:
@@ -173,9 +176,9 @@ def test_back_up_file_dialog_suggests_the_dated_name(qtbot, demo_folder, monkeyp
         return str(tmp_path / "mine"), filters  # no extension typed: .zip is added
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", fake)
-    job = dialogs.backup_now(None, demo_folder)
+    job = backup_ui.backup_now(None, demo_folder)
     qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT)
-    assert Path(seen[0]).name == dialogs.default_backup_name(name="Alex Sample")
+    assert Path(seen[0]).name == common.default_backup_name(name="Alex Sample")
     assert Path(seen[0]).name.startswith("secondopinion-backup-alex-sample-"), "whose backup it is"
     assert job.result == tmp_path / "mine.zip"
     close_message(job.message)
@@ -184,8 +187,8 @@ def test_back_up_file_dialog_suggests_the_dated_name(qtbot, demo_folder, monkeyp
 # --- Check data… -----------------------------------------------------------------------------------------------
 
 
-def open_check(qtbot, folder) -> dialogs.CheckDialog:
-    dialog = dialogs.CheckDialog(None, folder)
+def open_check(qtbot, folder) -> check_ui.CheckDialog:
+    dialog = check_ui.CheckDialog(None, folder)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
@@ -367,7 +370,7 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
     holder = {"folder": demo_folder}
     lock = acquire_for_window(demo_folder.path)
     assert lock is not None
-    runner = dialogs.RestoreRunner(None, demo_folder, lock)
+    runner = restore_ui.RestoreRunner(None, demo_folder, lock)
     events = wire(runner, holder)
     relocked: list = []
     runner.relocked.connect(relocked.append)
@@ -401,7 +404,7 @@ def test_restore_brings_back_the_backup_and_reopens(qtbot, demo_folder, backup_o
 def test_restore_declined_changes_nothing(qtbot, demo_folder, backup_of, monkeypatch) -> None:
     archive = backup_of(demo_folder)
     monkeypatch.setattr(common, "confirm", lambda *a: False)
-    runner = dialogs.RestoreRunner(None, demo_folder)
+    runner = restore_ui.RestoreRunner(None, demo_folder)
     events = wire(runner, {"folder": demo_folder})
     runner.start(archive)
     qtbot.waitUntil(lambda: runner.done, timeout=JOB_TIMEOUT)
@@ -416,7 +419,7 @@ def test_restore_of_a_damaged_archive_is_refused_before_anything_is_touched(
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"this is not a zip archive")
     monkeypatch.setattr(common, "confirm", lambda *a: pytest.fail("a bad archive must not get this far"))
-    runner = dialogs.RestoreRunner(None, demo_folder)
+    runner = restore_ui.RestoreRunner(None, demo_folder)
     events = wire(runner, {"folder": demo_folder})
     runner.start(bad)
     qtbot.waitUntil(lambda: runner.done, timeout=JOB_TIMEOUT)
@@ -435,7 +438,7 @@ def test_restore_from_asks_for_the_archive_and_stops_when_declined(qtbot, demo_f
     monkeypatch.setattr(common, "confirm", lambda parent, title, text, yes: asked.append(text) and False)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(archive), ""))
     calls: list[object] = []
-    runner = dialogs.restore_from(None, demo_folder, close_folder=lambda: calls.append("close"),
+    runner = restore_ui.restore_from(None, demo_folder, close_folder=lambda: calls.append("close"),
                                   set_folder=calls.append)
     with qtbot.waitSignal(runner.finished, timeout=JOB_TIMEOUT):
         pass
@@ -451,13 +454,13 @@ def test_restore_question_warns_about_someone_else_s_records(tmp_path: Path) -> 
     utc = dt.timezone.utc
     backup = FolderSummary("Ruth Ng", None, 3, dt.datetime(2024, 5, 1, 10, 0, tzinfo=utc))
     current = FolderSummary("Alex Sample", None, 1, dt.datetime(2024, 4, 1, 10, 0, tzinfo=utc))
-    text = dialogs.restore_question("b.zip", None, backup, current, tmp_path)
+    text = restore_ui.restore_question("b.zip", None, backup, current, tmp_path)
     assert text.startswith("b.zip holds Ruth Ng's records: 3 records, last changed 2024-05-01")
     assert "It replaces Alex Sample's records: 1 record, last changed 2024-04-01" in text
     assert "Warning: This backup is of Ruth Ng, not of Alex Sample." in text
     assert "older" not in text, "this backup is newer than the data it replaces"
     empty = FolderSummary("", None, 0, None)
-    assert "It replaces" not in dialogs.restore_question("b.zip", None, backup, empty, tmp_path)
+    assert "It replaces" not in restore_ui.restore_question("b.zip", None, backup, empty, tmp_path)
 
 
 def test_the_lock_file_is_private(tmp_path: Path) -> None:
@@ -474,5 +477,5 @@ def test_the_lock_file_is_private(tmp_path: Path) -> None:
 
 def test_back_up_into_the_data_folder_is_refused(qtbot, demo_folder) -> None:
     target = demo_folder.path / "vault" / "backup.zip"
-    assert dialogs.backup_now(None, demo_folder, target) is None
+    assert backup_ui.backup_now(None, demo_folder, target) is None
     assert not target.exists()
