@@ -76,7 +76,6 @@ class MainWindow(WindowTabs, QMainWindow):
         self.person_watcher = watch(self, Changes.PROFILE, self._profile_changed)
         self._eager = folder is not None  # given a folder at once (as tests do): every tab is built at once
         self._building_later = False
-        self._wired: set[str] = set()
         self.tabs.currentChanged.connect(self._tab_clicked)
         if folder is not None:
             self.set_folder(folder)

@@ -1,9 +1,11 @@
 """The main window's tabs: the one on screen is built (and shown the data folder) first, the others once it has
 been painted, one per turn of the event loop, or at once when clicked or asked for. A window given its folder
-when it is made (as tests make it) builds them all at once.
+when it is made (as tests make it) builds them all at once. No tab is connected to another by hand: what one
+asks of another goes through ``ui.events.requests()`` and the window answers it (``ui/main_window.py``); what one
+changes is announced through ``ui.events`` and the others watch for it.
 
 ``WindowTabs`` is a mixin of ``MainWindow`` (``ui/main_window.py``), which owns ``tabs``, the three placeholders,
-``folder``, ``edit_menu`` and ``_eager`` / ``_building_later`` / ``_wired``.
+``folder``, ``edit_menu`` and ``_eager`` / ``_building_later``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ class WindowTabs:
     appointments_placeholder: QWidget
     _eager: bool
     _building_later: bool
-    _wired: set[str]
 
     def refresh(self) -> None:
         """Re-read what the tabs show from the data folder. The tab on screen is built first; the others are
@@ -99,7 +100,6 @@ class WindowTabs:
         setattr(self, f"{name}_tab", tab)
         if name == "records":
             self._add_records_actions(tab)  # type: ignore[arg-type]
-        self._wire_tabs()
         if self.folder is not None:
             tab.set_folder(self.folder)  # type: ignore[attr-defined]
         return tab
@@ -115,19 +115,6 @@ class WindowTabs:
         finally:
             self.tabs.blockSignals(blocked)
         placeholder.deleteLater()
-
-    def _wire_tabs(self) -> None:
-        """The one connection still made by hand, once both tabs exist. Everything else between the tabs goes
-        through ``ui.events``: the Records tab's changes are announced (Guidance watches them), Guidance asks
-        for a record, a new record and the profile through ``requests()``, Appointments asks for the packet the
-        same way, the directory and profile dialogs announce ``DIRECTORY`` / ``PROFILE``."""
-        guidance, records = self.guidance_tab, self.records_tab
-        if guidance is not None and records is not None and "mark requested" not in self._wired:
-            self._wired.add("mark requested")
-            # "Mark requested" in Still missing becomes a step of the Records tab's undo history (Edit → Undo
-            # names it). Unwired, the Guidance tab would mark it itself, with no undo; once it asks through
-            # requests().markRequested (which the window answers) this connection goes.
-            guidance.markRequested.connect(records.mark_requested)
 
     def _add_records_actions(self, tab: RecordsTab) -> None:
         """The Edit menu holds the Records tab's actions and its undo history."""

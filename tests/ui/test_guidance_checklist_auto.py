@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QStyle, QStyleOptionViewItem, QTabWidget
 
 from secondopinion_desktop.core import appointments, checklist, directory, profile
 from secondopinion_desktop.core.models import ClinicianRole
+from secondopinion_desktop.ui.events import Changes, announce, requests
 from secondopinion_desktop.ui.guidance.tab import GuidanceTab
 
 
@@ -104,14 +105,14 @@ def test_the_profile_step_comes_first_and_its_button_asks_for_the_profile(qtbot,
     panel.list.setCurrentRow(0)
     assert panel.profile_button.isVisible()
     screenshot(guidance, "checklist-profile-step")
-    with qtbot.waitSignal(guidance.editProfile, timeout=2000):
+    with qtbot.waitSignal(requests().editProfile, timeout=2000):
         qtbot.mouseClick(panel.profile_button, Qt.MouseButton.LeftButton)
     panel.list.setCurrentRow(1)
     assert not panel.profile_button.isVisible()
 
     with folder.session() as s:
         profile.save_profile(s, name="Pat Example", date_of_birth="1970-02-03", cancer_type="Breast cancer")
-    guidance.profile_changed()
+    announce(Changes.PROFILE)  # what the profile dialog's save says
     assert panel.list.item(0).checkState() == Qt.CheckState.Checked
     assert panel.list.item(0).text().endswith("Done — the profile names the diagnosis: Breast cancer")
 
@@ -127,12 +128,12 @@ def test_still_missing_names_an_empty_profile_first_with_a_button_for_it(qtbot, 
     button = missing.buttons[0]
     assert button.text() == "Fill in the profile…" and button.isVisible()
     screenshot(guidance, "still-missing-empty-profile")
-    with qtbot.waitSignal(guidance.editProfile, timeout=2000):
+    with qtbot.waitSignal(requests().editProfile, timeout=2000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
     with folder.session() as s:
         profile.save_profile(s, name="Pat Example", date_of_birth="1970-02-03", cancer_type="Breast cancer")
-    guidance.profile_changed()
+    announce(Changes.PROFILE)  # what the profile dialog's save says
     assert all(f.rule != "profile" for f in missing.findings)
     assert guidance.side.tabText(1) == f"Still missing ({len(missing.findings)})"
 

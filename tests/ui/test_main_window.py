@@ -447,3 +447,54 @@ def test_a_tab_asks_the_window_to_mark_a_record_requested_as_an_undoable_step(qt
     window.undo_action.trigger()
     qtbot.waitUntil(lambda: next(r for r in list_record_rows(demo_folder) if r.id == needed.id).status
                     == RecordStatus.NEEDED, timeout=10_000)
+
+
+def test_mark_requested_in_still_missing_is_a_records_step_undone_from_the_edit_menu(qtbot, demo_folder) -> None:
+    from PySide6.QtCore import Qt
+
+    from secondopinion_desktop.core.models import RecordStatus
+    from secondopinion_desktop.core.readiness import Action
+    from secondopinion_desktop.ui.records.model import RECORD_ID_ROLE, Column
+
+    window = open_window(qtbot, demo_folder)
+    window.tabs.setCurrentWidget(window.guidance_tab)
+    guidance = window.guidance_tab
+    guidance.side.setCurrentIndex(1)
+    missing = guidance.missing
+    index = next(i for i, f in enumerate(missing.findings) if f.action is Action.MARK_REQUESTED)
+    record_id = missing.findings[index].record_id
+    model = window.records_tab.model
+
+    def status_in_records_tab() -> str:
+        row = next(r for r in range(model.rowCount()) if model.index(r, 0).data(RECORD_ID_ROLE) == record_id)
+        return model.index(row, Column.STATUS).data()
+
+    before = status_in_records_tab()
+    qtbot.mouseClick(missing.buttons[index], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: status_in_records_tab() != before, timeout=5000)
+    assert model.row_data(record_id).status is RecordStatus.REQUESTED
+    assert record_id not in {f.record_id for f in missing.findings if f.action is Action.MARK_REQUESTED}
+
+    menu = window.edit_menu
+    undo = next(a for a in menu.actions() if a.text().startswith("&Undo"))
+    assert undo.isEnabled() and undo.text() != "&Undo", "the step is named in the Edit menu"
+    window.menuBar().setActiveAction(menu.menuAction())  # Edit opened, as a click on it does
+    qtbot.waitUntil(menu.isVisible, timeout=2000)
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=menu.actionGeometry(undo).center())
+    qtbot.waitUntil(lambda: status_in_records_tab() == before, timeout=5000)
+    assert model.row_data(record_id).status is RecordStatus.NEEDED
+    assert record_id in {f.record_id for f in missing.findings if f.action is Action.MARK_REQUESTED}
+    window.close()
+
+
+def test_no_tab_is_connected_to_another_by_hand() -> None:
+    import re
+
+    import secondopinion_desktop.ui.main_window as main_window
+    import secondopinion_desktop.ui.window_tabs as window_tabs
+
+    tab = r"(?:self\.)?(?:guidance|records|appointments)(?:_tab)?"
+    wiring = re.compile(rf"\b{tab}\.\w+\.connect\(\s*{tab}\.")
+    for module in (main_window, window_tabs):
+        text = Path(module.__file__).read_text(encoding="utf-8")
+        assert not wiring.search(text), f"{Path(module.__file__).name} connects one tab to another"

@@ -34,7 +34,7 @@ from secondopinion_desktop.core import checklist as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.words import day_month_year, plural
-from secondopinion_desktop.ui.events import Changes
+from secondopinion_desktop.ui.events import Changes, requests
 
 T = TypeVar("T")
 
@@ -48,7 +48,6 @@ class ChecklistPanel(QWidget):
 
     openSection = Signal(str)  # noqa: N815 - the guide section a step relates to
     progressChanged = Signal(int, int)  # noqa: N815 - done, total
-    editProfile = Signal()  # noqa: N815 - the profile step's button: open the patient profile
     changed = Signal(object)  # Changes: what this panel changed in the folder
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -102,7 +101,7 @@ class ChecklistPanel(QWidget):
         self.profile_button = QPushButton("Fill in the profi&le…")
         self.profile_button.setObjectName("fillProfileButton")
         self.profile_button.setAccessibleName("Fill in the patient profile")
-        self.profile_button.clicked.connect(lambda _checked=False: self.editProfile.emit())
+        self.profile_button.clicked.connect(lambda _checked=False: requests().editProfile.emit())
         self.profile_button.hide()
         self.answers_form = QFormLayout()
         self.answer_widgets: dict[str, QComboBox | QLineEdit] = {}

@@ -1,7 +1,8 @@
 """"What's still missing": the readiness findings, each with a one-click action.
 
-Read with ``core.readiness.whats_missing(folder)``; "Mark requested" (when the window does not hand it to the
-Records tab) is ``core.guidance_data.mark_requested`` run as an operation, which announces the records change.
+Read with ``core.readiness.whats_missing(folder)``. Each button asks the window through ``ui.events.requests()``:
+show a record, a new record, the profile, or mark a needed record requested (which the window makes a step of the
+Records tab's undo history; the change it announces refreshes this list).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollA
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.readiness import Action, Finding, whats_missing
 from secondopinion_desktop.core.words import plural
-from secondopinion_desktop.ui.ops import Op, run_op
+from secondopinion_desktop.ui.events import requests
 
 BUTTON_TEXT = {
     Action.OPEN: "Show record",
@@ -28,12 +29,7 @@ BUTTON_TEXT = {
 class MissingPanel(QWidget):
     """The list of what the second-opinion doctor will expect but is not in hand yet."""
 
-    openRecord = Signal(int)  # noqa: N815
-    markRequested = Signal(int)  # noqa: N815
-    addRecord = Signal(object, str)  # noqa: N815 - (RecordKind, suggested title)
     countChanged = Signal(int)  # noqa: N815
-    editProfile = Signal()  # noqa: N815 - the profile is empty: open it
-    marked = Signal()  # the panel itself marked a record requested (``mark_requested``): to be announced
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,7 +54,6 @@ class MissingPanel(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(scroll, 1)
         self.buttons: list[QPushButton] = []
-        self.mark_op: Op | None = None
 
     def set_folder(self, folder: DataFolder) -> None:
         self.folder = folder
@@ -102,23 +97,13 @@ class MissingPanel(QWidget):
         return frame
 
     def act(self, finding: Finding) -> None:
-        """What a finding's button does."""
+        """What a finding's button does: ask the window."""
+        desk = requests()
         if finding.action is Action.PROFILE:
-            self.editProfile.emit()
+            desk.editProfile.emit()
         elif finding.action is Action.ADD:
-            self.addRecord.emit(finding.kind, finding.suggested_title)
+            desk.newRecord.emit(finding.kind, finding.suggested_title)
         elif finding.action is Action.MARK_REQUESTED and finding.record_id is not None:
-            self.markRequested.emit(finding.record_id)
+            desk.markRequested.emit(finding.record_id)
         elif finding.record_id is not None:
-            self.openRecord.emit(finding.record_id)
-
-    def mark_requested(self, record_id: int) -> Op | None:
-        """Move a needed record to requested (dated today) in the background; the list follows when done."""
-        from secondopinion_desktop.core.guidance_data import mark_requested
-
-        folder = self.folder
-        if folder is None:
-            return None
-        self.mark_op = run_op(self, lambda _control: mark_requested(folder, record_id), name="mark record requested",
-                              on_success=lambda _record: self.marked.emit())  # the tab announces it
-        return self.mark_op
+            desk.showRecord.emit(finding.record_id)
