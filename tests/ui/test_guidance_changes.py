@@ -61,8 +61,9 @@ def test_a_profile_edit_refreshes_still_missing_at_once(qtbot, shown, folder) ->
     announce(Changes.PROFILE)  # what the profile dialog's save says
     assert profile_rules(guidance) == [], "Still missing followed the profile at once"
     assert guidance.side.tabText(1) == f"Still missing ({before - 1})"
-    first_step = guidance.checklist.list.item(0)
-    assert first_step.checkState() == Qt.CheckState.Checked, "the profile step ticked itself too"
+    first_step = guidance.checklist.model.index(0, 0)
+    ticked = Qt.CheckState(first_step.data(Qt.ItemDataRole.CheckStateRole))
+    assert ticked == Qt.CheckState.Checked, "the profile step ticked itself too"
 
 
 def test_a_hidden_guidance_tab_reloads_only_when_shown(qtbot, shown, folder) -> None:
@@ -125,7 +126,9 @@ def test_the_profile_button_asks_the_window(qtbot, shown) -> None:
     with qtbot.waitSignal(requests().editProfile, timeout=2000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     guidance.side.setCurrentIndex(0)
-    guidance.checklist.list.setCurrentRow(0)
+    steps = guidance.checklist.list
+    qtbot.mouseClick(steps.viewport(), Qt.MouseButton.LeftButton,
+                     pos=steps.visualRect(guidance.checklist.model.index(0, 0)).center())
     with qtbot.waitSignal(requests().editProfile, timeout=2000):
         qtbot.mouseClick(guidance.checklist.profile_button, Qt.MouseButton.LeftButton)
 

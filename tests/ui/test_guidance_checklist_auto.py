@@ -40,16 +40,28 @@ def book_with_doctor_and_question(folder) -> None:
         appointments.add_question(s, made.id, "What would you recommend?")
 
 
-def click_check_box(qtbot, view, item) -> None:
-    """Click the item's check box where it is painted, as a user would."""
+def click_check_box(qtbot, view, index) -> None:
+    """Click the row's check box where it is painted, as a user would."""
     option = QStyleOptionViewItem()
     view.initViewItemOption(option)
-    index = view.indexFromItem(item)
     option.rect = view.visualRect(index)
     view.itemDelegate().initStyleOption(option, index)
     box = view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, option, view)
     assert box.isValid() and box.width() > 0
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=box.center())
+
+
+def step_state(index) -> Qt.CheckState:
+    """The check box of a step's row, as the view paints it."""
+    return Qt.CheckState(index.data(Qt.ItemDataRole.CheckStateRole))
+
+
+def click_step(qtbot, panel, row: int) -> None:
+    """Click a step's row (its text, not its box), as a user picks it."""
+    index = panel.model.index(row, 0)
+    panel.list.scrollTo(index)
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=panel.list.visualRect(index).center())
+    assert panel.list.currentIndex().row() == row
 
 
 def test_steps_the_data_shows_tick_themselves_when_the_tab_is_shown_and_she_can_untick(qtbot, shown, folder,
@@ -67,18 +79,18 @@ def test_steps_the_data_shows_tick_themselves_when_the_tab_is_shown_and_she_can_
 
     assert panel.progress_label.text() == f"<b>3 of {total} done</b>"
     assert guidance.side.tabText(0) == f"Checklist (3 of {total})"
-    booked = panel.item_of("book-appointment")
-    assert booked.checkState() == Qt.CheckState.Checked
-    assert booked.text().splitlines() == ["Book the appointment", "Done — 1 appointment booked"]
-    assert panel.item_of("choose-doctor").text().endswith("Done — Avery Stone, MD chosen")
-    assert panel.item_of("write-questions").checkState() == Qt.CheckState.Checked
-    assert panel.item_of("tell-doctor").checkState() == Qt.CheckState.Unchecked
-    panel.list.setCurrentItem(booked)
+    booked = panel.index_of("book-appointment")
+    assert step_state(booked) == Qt.CheckState.Checked
+    assert booked.data().splitlines() == ["Book the appointment", "Done — 1 appointment booked"]
+    assert panel.index_of("choose-doctor").data().endswith("Done — Avery Stone, MD chosen")
+    assert step_state(panel.index_of("write-questions")) == Qt.CheckState.Checked
+    assert step_state(panel.index_of("tell-doctor")) == Qt.CheckState.Unchecked
+    click_step(qtbot, panel, booked.row())
     assert panel.data_label.isVisible() and panel.data_label.text().startswith("Done — 1 appointment booked.")
     screenshot(guidance, "checklist-ticked-by-the-data")
 
-    click_check_box(qtbot, panel.list, panel.item_of("book-appointment"))
-    assert panel.item_of("book-appointment").checkState() == Qt.CheckState.Unchecked
+    click_check_box(qtbot, panel.list, panel.index_of("book-appointment"))
+    assert step_state(panel.index_of("book-appointment")) == Qt.CheckState.Unchecked
     assert panel.progress_label.text() == f"<b>2 of {total} done</b>"
     assert "You unticked this step" in panel.data_label.text()
     with folder.session() as s:  # stored in the data folder
@@ -87,12 +99,12 @@ def test_steps_the_data_shows_tick_themselves_when_the_tab_is_shown_and_she_can_
 
     tabs.setCurrentIndex(1)
     tabs.setCurrentIndex(0)  # shown again: still unticked
-    assert panel.item_of("book-appointment").checkState() == Qt.CheckState.Unchecked
+    assert step_state(panel.index_of("book-appointment")) == Qt.CheckState.Unchecked
 
-    click_check_box(qtbot, panel.list, panel.item_of("book-appointment"))  # ticked again, by her, dated today
-    item = panel.item_of("book-appointment")
-    assert item.checkState() == Qt.CheckState.Checked
-    assert item.text() == f"Book the appointment  — done {dt.date.today().day} {dt.date.today():%b %Y}"
+    click_check_box(qtbot, panel.list, panel.index_of("book-appointment"))  # ticked again, by her, dated today
+    item = panel.index_of("book-appointment")
+    assert step_state(item) == Qt.CheckState.Checked
+    assert item.data() == f"Book the appointment  — done {dt.date.today().day} {dt.date.today():%b %Y}"
     assert panel.progress_label.text() == f"<b>3 of {total} done</b>"
 
 
@@ -100,21 +112,21 @@ def test_the_profile_step_comes_first_and_its_button_asks_for_the_profile(qtbot,
                                                                        screenshot) -> None:
     _tabs, guidance = shown
     panel = guidance.checklist
-    first = panel.list.item(0)
-    assert first.text() == "Fill in the patient profile (diagnosis, stage, markers)"
-    panel.list.setCurrentRow(0)
+    first = panel.model.index(0, 0)
+    assert first.data() == "Fill in the patient profile (diagnosis, stage, markers)"
+    click_step(qtbot, panel, 0)
     assert panel.profile_button.isVisible()
     screenshot(guidance, "checklist-profile-step")
     with qtbot.waitSignal(requests().editProfile, timeout=2000):
         qtbot.mouseClick(panel.profile_button, Qt.MouseButton.LeftButton)
-    panel.list.setCurrentRow(1)
+    click_step(qtbot, panel, 1)
     assert not panel.profile_button.isVisible()
 
     with folder.session() as s:
         profile.save_profile(s, name="Pat Example", date_of_birth="1970-02-03", cancer_type="Breast cancer")
     announce(Changes.PROFILE)  # what the profile dialog's save says
-    assert panel.list.item(0).checkState() == Qt.CheckState.Checked
-    assert panel.list.item(0).text().endswith("Done — the profile names the diagnosis: Breast cancer")
+    assert step_state(panel.model.index(0, 0)) == Qt.CheckState.Checked
+    assert panel.model.index(0, 0).data().endswith("Done — the profile names the diagnosis: Breast cancer")
 
 
 def test_still_missing_names_an_empty_profile_first_with_a_button_for_it(qtbot, shown, folder,
@@ -152,7 +164,7 @@ def test_the_profile_buttons_alt_letter_is_its_own(qtbot, folder) -> None:
     qtbot.waitExposed(window)
     window.tabs.setCurrentWidget(window.guidance_tab)
     panel = window.guidance_tab.checklist
-    panel.list.setCurrentRow(0)
+    click_step(qtbot, panel, 0)
     assert panel.profile_button.isVisible()
 
     def letter(text: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox
 
@@ -27,6 +27,19 @@ def open_window(qtbot, folder, **kwargs) -> MainWindow:
 @pytest.fixture
 def window(qtbot, folder):
     return open_window(qtbot, folder)
+
+
+def step_state(index) -> Qt.CheckState:
+    """The check box of a step's row, as the view paints it."""
+    return Qt.CheckState(index.data(Qt.ItemDataRole.CheckStateRole))
+
+
+def click_step(qtbot, panel, row: int) -> None:
+    """Click a step's row (its text, not its box), as a user picks it."""
+    index = panel.model.index(row, 0)
+    panel.list.scrollTo(index)
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=panel.list.visualRect(index).center())
+    assert panel.list.currentIndex().row() == row
 
 
 def test_the_guide_shows_every_section(window) -> None:
@@ -83,13 +96,10 @@ def test_web_addresses_open_only_when_clicked_and_nothing_is_fetched(window, mon
 
 def test_tick_a_step_and_it_is_still_ticked_after_a_restart(qtbot, window, folder) -> None:
     panel = window.guidance_tab.checklist
-    total = panel.list.count()
+    total = panel.model.rowCount()
     assert total >= 10
     assert panel.progress_label.text() == f"<b>0 of {total} done</b>"
-    first = panel.list.item(0)
-    rect = panel.list.visualItemRect(first)
-    from PySide6.QtCore import QPoint, Qt
-
+    rect = panel.list.visualRect(panel.model.index(0, 0))
     # click the check box at the left edge of the first row
     qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 10, rect.center().y()))
     assert panel.entries[0].done and panel.entries[0].done_on == dt.date.today()
@@ -99,15 +109,44 @@ def test_tick_a_step_and_it_is_still_ticked_after_a_restart(qtbot, window, folde
 
     again = open_window(qtbot, folder)
     panel = again.guidance_tab.checklist
-    assert panel.list.item(0).checkState() == Qt.CheckState.Checked
+    assert step_state(panel.model.index(0, 0)) == Qt.CheckState.Checked
     assert panel.progress_label.text() == f"<b>1 of {total} done</b>"
-    assert "done" in panel.list.item(0).text()
+    assert "done" in panel.model.index(0, 0).data()
+
+
+def test_space_ticks_the_step_in_focus_and_the_step_stays_selected_across_reloads(qtbot, window) -> None:
+    from secondopinion_desktop.ui.events import Changes, announce
+
+    panel = window.guidance_tab.checklist
+    total = panel.model.rowCount()
+    assert panel.list.accessibleName() == "Checklist steps"
+    click_step(qtbot, panel, 2)
+    panel.list.setFocus()
+    qtbot.keyClick(panel.list, Qt.Key.Key_Down)
+    assert panel.list.currentIndex().row() == 3
+    chosen = panel.entries[3]
+    qtbot.keyClick(panel.list, Qt.Key.Key_Space)
+    assert panel.entries[3].id == chosen.id and panel.entries[3].done
+    assert step_state(panel.model.index(3, 0)) == Qt.CheckState.Checked
+    assert panel.progress_label.text() == f"<b>1 of {total} done</b>"
+    assert panel.list.currentIndex().row() == 3, "the ticked step stays selected"
+    assert panel.model.index(3, 0).data(Qt.ItemDataRole.AccessibleTextRole) == f"{chosen.title}: done"
+    qtbot.keyClick(panel.list, Qt.Key.Key_Space)
+    assert step_state(panel.model.index(3, 0)) == Qt.CheckState.Unchecked
+    assert panel.progress_label.text() == f"<b>0 of {total} done</b>"
+
+    resets: list[bool] = []
+    panel.model.modelReset.connect(lambda: resets.append(True))
+    announce(Changes.CHECKLIST)  # changed elsewhere: the list is read again
+    assert resets, "reloaded"
+    assert panel.list.currentIndex().row() == 3 and panel.current_entry().id == chosen.id
+    assert panel.help_label.text().startswith(f"<b>{chosen.title}</b>")
 
 
 def test_insurer_answers_and_notes_are_saved(qtbot, window, folder) -> None:
     panel = window.guidance_tab.checklist
     row = next(i for i, e in enumerate(panel.entries) if e.key == "call-insurer")
-    panel.list.setCurrentRow(row)
+    click_step(qtbot, panel, row)
     covered = panel.answer_widgets["covered"]
     covered.setCurrentIndex(1)
     reference = panel.answer_widgets["reference"]
@@ -126,23 +165,23 @@ def test_insurer_answers_and_notes_are_saved(qtbot, window, folder) -> None:
 
 def test_add_and_remove_a_step_of_my_own(qtbot, window, monkeypatch) -> None:
     panel = window.guidance_tab.checklist
-    total = panel.list.count()
+    total = panel.model.rowCount()
     qtbot.keyClicks(panel.new_step, "Ask work for two days off")
     qtbot.keyClick(panel.new_step, "\r")
-    assert panel.list.count() == total + 1
+    assert panel.model.rowCount() == total + 1
     assert panel.current_entry().title == "Ask work for two days off"
     assert panel.remove_button.isEnabled()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     panel.remove_button.click()
-    assert panel.list.count() == total
-    panel.list.setCurrentRow(0)
+    assert panel.model.rowCount() == total
+    click_step(qtbot, panel, 0)
     assert not panel.remove_button.isEnabled()  # the guide's steps stay
 
 
 def test_request_records_step_shows_progress_per_facility(qtbot, demo_folder) -> None:
     window = open_window(qtbot, demo_folder)
     panel = window.guidance_tab.checklist
-    panel.list.setCurrentRow(next(i for i, e in enumerate(panel.entries) if e.key == "request-records"))
+    click_step(qtbot, panel, next(i for i, e in enumerate(panel.entries) if e.key == "request-records"))
     text = panel.help_label.text()
     assert "Samplewood Community Hospital:" in text and "still to request" in text
 

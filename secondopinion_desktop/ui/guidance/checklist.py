@@ -1,7 +1,8 @@
 """The checklist panel: the guide's steps and the patient's own, ticked off with a date, with notes/answers.
 
 Read and changed through ``core.checklist`` called with the folder (each call a transaction of its own); a
-change is told through ``changed`` (the tab announces it).
+change is told through ``changed`` (the tab announces it). The steps are a ``ChecklistModel``
+(``checklist_model.py``) in a ``QListView``; the model is reset with the rows as they are after each change.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from html import escape
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -18,8 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import checklist as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
-from secondopinion_desktop.core.words import day_month_year, plural
+from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.events import Changes, requests
+from secondopinion_desktop.ui.guidance.checklist_model import ChecklistModel
 
 T = TypeVar("T")
 
@@ -46,8 +47,8 @@ PROFILE_STEP = "fill-profile"
 class ChecklistPanel(QWidget):
     """List of steps with check boxes; the selected step's help, note and answers below."""
 
-    openSection = Signal(str)  # noqa: N815 - the guide section a step relates to
-    progressChanged = Signal(int, int)  # noqa: N815 - done, total
+    openSection = Signal(str)
+    progressChanged = Signal(int, int)
     changed = Signal(object)  # Changes: what this panel changed in the folder
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -63,13 +64,16 @@ class ChecklistPanel(QWidget):
         self.progress_bar.setMaximumHeight(8)
         self.progress_bar.setAccessibleName("Checklist progress")
 
-        self.list = QListWidget()
+        self.model = ChecklistModel(self)
+        self.model.checkRequested.connect(self._check_requested)
+        self.list = QListView()
         self.list.setObjectName("checklistList")
         self.list.setAccessibleName("Checklist steps")
         self.list.setWordWrap(True)
         self.list.setSpacing(2)
-        self.list.itemChanged.connect(self._item_changed)
-        self.list.currentRowChanged.connect(self._show_details)
+        self.list.setUniformItemSizes(False)
+        self.list.setModel(self.model)
+        self.list.selectionModel().currentRowChanged.connect(lambda _current, _previous: self._show_details())
 
         self.new_step = QLineEdit()
         self.new_step.setObjectName("newStepEdit")
@@ -167,49 +171,30 @@ class ChecklistPanel(QWidget):
         self.entries = svc.list_checklist(self.folder)
         self._loading = True
         try:
-            self.list.clear()
-            for entry in self.entries:
-                item = QListWidgetItem(self._label(entry))
-                item.setData(Qt.ItemDataRole.UserRole, entry.id)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if entry.done else Qt.CheckState.Unchecked)
-                item.setToolTip(entry.help or entry.title)
-                self.list.addItem(item)
+            self.model.set_entries(self.entries)
         finally:
             self._loading = False
-        row = next((i for i, e in enumerate(self.entries) if e.id == current), 0)
+        row = max(self.model.row_of(current), 0)
         if self.entries:
-            self.list.setCurrentRow(row)
-        self._show_details(self.list.currentRow())
+            self.list.setCurrentIndex(self.model.index(row, 0))
+        self._show_details()
         done, total = svc.progress(self.entries)
         self.progress_label.setText(f"<b>{done} of {total} done</b>")
         self.progress_bar.setMaximum(max(total, 1))
         self.progress_bar.setValue(done)
         self.progressChanged.emit(done, total)
 
-    @staticmethod
-    def _label(entry: svc.ChecklistEntry) -> str:
-        if entry.done_by_data:
-            return f"{entry.title}\nDone — {entry.shown_by_data}"
-        when = f"  — done {day_month_year(entry.done_on)}" if entry.done and entry.done_on else ""
-        return f"{entry.title}{when}"
-
     def entry(self, key: str) -> svc.ChecklistEntry | None:
         """The guide's step with this key."""
         return next((e for e in self.entries if e.key == key), None)
 
-    def item_of(self, key: str) -> QListWidgetItem | None:
-        """The list row of the guide's step with this key."""
-        wanted = self.entry(key)
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            if wanted is not None and int(item.data(Qt.ItemDataRole.UserRole)) == wanted.id:
-                return item
-        return None
+    def index_of(self, key: str) -> QModelIndex:
+        """The model index of the guide's step with this key (invalid when there is none)."""
+        return self.model.index_of_key(key)
 
     def current_id(self) -> int | None:
-        item = self.list.currentItem()
-        return int(item.data(Qt.ItemDataRole.UserRole)) if item else None
+        entry = self.model.entry_at(self.list.currentIndex().row()) if self.list.currentIndex().isValid() else None
+        return entry.id if entry is not None else None
 
     def current_entry(self) -> svc.ChecklistEntry | None:
         current = self.current_id()
@@ -217,21 +202,12 @@ class ChecklistPanel(QWidget):
 
     # --- editing -----------------------------------------------------------------------------------------
 
-    def _item_changed(self, item: QListWidgetItem) -> None:
+    def _check_requested(self, item_id: int, done: bool) -> None:
+        """A step's box was ticked or unticked (by mouse or Space): store it, show the rows as they now are."""
         if self._loading or self.folder is None:
             return
-        item_id = int(item.data(Qt.ItemDataRole.UserRole))
-        done = item.checkState() == Qt.CheckState.Checked
         self._run(lambda folder: svc.set_done(folder, item_id, done))
         self.reload(item_id)
-
-    def set_done(self, item_id: int, done: bool) -> None:
-        """Tick or untick a step (what clicking its box does)."""
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            if int(item.data(Qt.ItemDataRole.UserRole)) == item_id:
-                item.setCheckState(Qt.CheckState.Checked if done else Qt.CheckState.Unchecked)
-                return
 
     def add_step(self) -> None:
         text = self.new_step.text()
@@ -285,7 +261,7 @@ class ChecklistPanel(QWidget):
 
     # --- details -----------------------------------------------------------------------------------------
 
-    def _show_details(self, _row: int) -> None:
+    def _show_details(self) -> None:
         if getattr(self, "_details_entry", None) is not None:
             self.save_note()
         entry = self.current_entry()

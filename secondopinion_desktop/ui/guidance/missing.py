@@ -29,7 +29,7 @@ BUTTON_TEXT = {
 class MissingPanel(QWidget):
     """The list of what the second-opinion doctor will expect but is not in hand yet."""
 
-    countChanged = Signal(int)  # noqa: N815
+    countChanged = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

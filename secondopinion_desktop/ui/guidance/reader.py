@@ -28,7 +28,7 @@ MIN_ZOOM, MAX_ZOOM = -3, 8
 class GuideBrowser(QTextBrowser):
     """A QTextBrowser that never loads anything from outside: links open only when clicked, in the browser."""
 
-    def loadResource(self, kind: int, name: QUrl) -> object:  # noqa: N802 - Qt override
+    def loadResource(self, kind: int, name: QUrl) -> object:
         if name.scheme() in ("", "qrc", "file") and not name.host():
             return super().loadResource(kind, name)
         return None  # no remote images, style sheets or anything else
@@ -37,7 +37,7 @@ class GuideBrowser(QTextBrowser):
 class GuideReader(QWidget):
     """Shows one section at a time; the section list, search and text size are above and beside it."""
 
-    sectionChanged = Signal(str)  # noqa: N815 - the key of the section now shown
+    sectionChanged = Signal(str)
 
     def __init__(self, sections: list[GuideSection], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,7 +123,7 @@ class GuideReader(QWidget):
 
     # --- sections ----------------------------------------------------------------------------------------
 
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)
         if not self._sized and self.splitter.width() > 0:
             self._sized = True  # about 18 characters for the section titles (they wrap), the rest for the text

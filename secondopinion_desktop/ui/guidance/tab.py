@@ -99,7 +99,7 @@ class GuidanceTab(QWidget):
             self._questions_title()
             self.checklist.reload()  # "questions written" may tick itself
 
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         """The watcher has caught up on what was announced meanwhile; the checklist is re-read once more, for
         the steps that tick themselves from changes not announced."""
         if not self._fresh and self.folder is not None:
@@ -107,7 +107,7 @@ class GuidanceTab(QWidget):
         self._fresh = False
         super().showEvent(event)
 
-    def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 - Qt override
+    def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         self._fresh = False  # what is reloaded while shown says nothing about what changes while hidden
         super().hideEvent(event)
 
