@@ -193,7 +193,7 @@ def test_still_missing_lists_findings_and_acts_on_them(qtbot, demo_folder, monke
     assert window.guidance_tab.side.tabText(1) == f"Still missing ({len(missing.findings)})"
     mark = next(f for f in missing.findings if f.action.value == "mark_requested")
     index = missing.findings.index(mark)
-    missing.buttons[index].click()
+    qtbot.mouseClick(missing.buttons[index], Qt.MouseButton.LeftButton)
     with demo_folder.session() as s:
         assert svc.get_record(s, mark.record_id).status is RecordStatus.REQUESTED
     assert all(f.record_id != mark.record_id or f.rule != mark.rule for f in missing.findings)
@@ -201,11 +201,10 @@ def test_still_missing_lists_findings_and_acts_on_them(qtbot, demo_folder, monke
     with demo_folder.session() as s:
         assert svc.get_record(s, mark.record_id).status is RecordStatus.NEEDED
 
-    show = next((f for f in missing.findings if f.record_id is not None and f.action.value != "mark_requested"),
-                mark)
-    missing.act(type(show)(show.rule, show.message, type(show.action)("open"), show.record_id))
+    show = next(i for i, f in enumerate(missing.findings) if f.action.value in ("open", "follow_up"))
+    qtbot.mouseClick(missing.buttons[show], Qt.MouseButton.LeftButton)  # "Show record"
     assert window.tabs.currentWidget() is window.records_tab
-    assert window.records_tab.current_record.id == show.record_id
+    assert window.records_tab.current_record.id == missing.findings[show].record_id
 
 
 def test_question_bank_add_my_own(qtbot, window) -> None:
