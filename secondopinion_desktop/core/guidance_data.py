@@ -1,4 +1,4 @@
-"""What the Guidance tab reads and changes of the records: one call each, each in a transaction of its own.
+"""What the Guidance tab reads of the records: one call each, in a transaction of its own.
 
 Every function takes a ``Session`` or the ``DataFolder`` (``core.unit``): the window passes the folder and
 never holds a session.
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.models import RecordStatus
-from secondopinion_desktop.core.records import RecordData, get_record, list_record_rows, set_status
-from secondopinion_desktop.core.unit import reading, unit_of_work
+from secondopinion_desktop.core.records import list_record_rows
+from secondopinion_desktop.core.unit import reading
 
 NO_FACILITY = "No facility given"
 
@@ -24,14 +24,6 @@ class FacilityProgress:
     name: str  # the facility's name, or NO_FACILITY for records that name none
     needed: int  # its records still to request
     total: int  # all its records
-
-
-@unit_of_work
-def mark_requested(session: Session, record_id: int) -> RecordData | None:
-    """Move a record still needed to requested (dated today); None when it was not needed any more."""
-    if get_record(session, record_id).status is not RecordStatus.NEEDED:
-        return None
-    return set_status(session, record_id, RecordStatus.REQUESTED)
 
 
 @reading

@@ -91,7 +91,7 @@ def packet_datetime(moment: dt.datetime) -> str:
 
 
 def iso_minutes(moment: dt.datetime) -> str:
-    """``2026-03-04 14:05`` in local time: the CLI's and the safety dialogs' machine-like stamps."""
+    """``2026-03-04 14:05`` in local time: the command line's and the safety dialogs' machine-like stamps."""
     local = moment.astimezone() if moment.tzinfo is not None else moment
     return f"{local:%Y-%m-%d %H:%M}"
 

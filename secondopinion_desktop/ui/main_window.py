@@ -174,13 +174,13 @@ class MainWindow(WindowTabs, QMainWindow):
     # --- safety: backup, restore, check ------------------------------------------------------------------
 
     def back_up(self) -> None:
-        from secondopinion_desktop.ui.safety.dialogs import backup_now
+        from secondopinion_desktop.ui.safety.backup import backup_now
 
         if self.folder is not None:
             backup_now(self, self.folder)
 
     def restore_backup(self) -> None:
-        from secondopinion_desktop.ui.safety.dialogs import restore_from
+        from secondopinion_desktop.ui.safety.restore import restore_from
 
         if self.folder is None:
             return
@@ -208,7 +208,7 @@ class MainWindow(WindowTabs, QMainWindow):
         self.folder_label.setText("Restoring your data…")
 
     def check_data(self) -> None:
-        from secondopinion_desktop.ui.safety.dialogs import CheckDialog
+        from secondopinion_desktop.ui.safety.check import CheckDialog
 
         if self.folder is None:
             return
