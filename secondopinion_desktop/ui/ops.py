@@ -13,7 +13,8 @@
 - When it succeeds: the dialog closes, ``announce(changes, parent)`` tells every view, then ``on_success(result)``.
 - When it fails, ``on_failure(exc)`` runs first if given; it returns True when it has shown the failure itself.
   Otherwise the default display: a cancel → one line in the window's status bar; a failure the person can act on
-  (a ``SecondOpinionError``, a full or read-only disk) → a warning with its sentence; anything else → the crash
+  (a ``SecondOpinionError``; an ``OSError`` such as a full disk or a file that went away) → a warning with its
+  sentence; anything else → the crash
   dialog, which names the log file. Every failure but a cancel is written to the log (its kind and place only).
 - The job belongs to ``parent``: when ``parent`` is destroyed its jobs are cancelled, and closing the window
   cancels every job and waits once (``ui.jobs.shut_down``).
@@ -64,10 +65,23 @@ def is_cancel(exc: BaseException) -> bool:
 
 
 def is_user_error(exc: BaseException) -> bool:
-    """A failure the person can understand and act on (its sentence is the message), not a bug."""
+    """A failure the person can understand and act on (its sentence is the message), not a bug: the core's
+    own errors, and a file the operating system would not let us use (a full or read-only disk, a file that
+    went away, no permission)."""
     from secondopinion_desktop.core.errors import SecondOpinionError
 
-    return isinstance(exc, SecondOpinionError)
+    return isinstance(exc, SecondOpinionError | OSError)
+
+
+def failure_sentence(exc: BaseException) -> str:
+    """What to tell the person: a core error's own sentence; for an OSError, the system's reason and the file."""
+    from secondopinion_desktop.core.errors import SecondOpinionError
+
+    if isinstance(exc, OSError) and not isinstance(exc, SecondOpinionError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        reason = exc.strerror or "the file could not be used"
+        return f"{reason[:1].upper()}{reason[1:]}{where}; nothing more was done."
+    return str(exc)
 
 
 def status_line(parent: QObject | None, text: str, timeout_ms: int = 8000) -> bool:
@@ -91,7 +105,8 @@ def show_failure(parent: QWidget | None, exc: BaseException, *, title: str = "Ca
         from secondopinion_desktop.core.log import log_failure
 
         log_failure(name, exc)
-        box = QMessageBox(QMessageBox.Icon.Warning, title, str(exc), QMessageBox.StandardButton.Ok, parent)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, failure_sentence(exc), QMessageBox.StandardButton.Ok,
+                          parent)
         box.setObjectName("operationFailed")
         box.exec()
         box.deleteLater()
@@ -125,6 +140,7 @@ def run_op(
     on_success: Callable[[T], object] | None = None,
     on_failure: Callable[[BaseException], bool | None] | None = None,
     on_done: Callable[[], object] | None = None,
+    cleanup: Callable[[], object] | None = None,
     changes: Changes = Changes.NONE,
     writes: bool = True,
     label: str | None = None,
@@ -135,7 +151,9 @@ def run_op(
     failure_title: str | None = None,
 ) -> Op:
     """Run ``work(control)`` off the GUI thread; see the module's docstring. ``name`` is the app's own words
-    for the operation, for the log (never the person's data). ``on_done()`` runs last, whatever happened."""
+    for the operation, for the log (never the person's data). ``on_done()`` runs last, whatever happened, while
+    ``parent`` is still there; ``cleanup()`` runs after it in every case, even when ``parent`` was deleted while
+    the work ran — so it must not touch widgets (removing a private temporary copy is what it is for)."""
     op = Op(parent)
     op.setObjectName(f"op:{name}")
     if label is not None:
@@ -162,19 +180,27 @@ def run_op(
             dialog.setRange(0, PROGRESS_SCALE)
         dialog.setValue(min(PROGRESS_SCALE, int(done * PROGRESS_SCALE // total)))
 
+    def finish() -> None:
+        if cleanup is not None:
+            cleanup()
+
     def succeeded(result: Any) -> None:
         close_dialog()
         op.result = result
         if parent is not None and not _alive(parent):
             announce(changes, None)  # the view that asked is gone, but the change is made: the others show it
+            finish()
             return
         try:
             announce(changes, parent)
             if on_success is not None:
                 on_success(result)
         finally:
-            if on_done is not None:
-                on_done()
+            try:
+                if on_done is not None:
+                    on_done()
+            finally:
+                finish()
 
     def failed(exc: BaseException) -> None:
         close_dialog()
@@ -184,6 +210,7 @@ def run_op(
                 from secondopinion_desktop.core.log import log_failure
 
                 log_failure(name, exc)
+            finish()
             return
         try:
             if on_failure is not None and on_failure(exc):
@@ -191,8 +218,11 @@ def run_op(
             show_failure(parent if _alive(parent) else None, exc, title=failure_title or title or "Cannot do that",
                          name=name)
         finally:
-            if on_done is not None:
-                on_done()
+            try:
+                if on_done is not None:
+                    on_done()
+            finally:
+                finish()
 
     # The job is no child of the view: it must outlive a view deleted while the work runs (the pool thread still
     # reports to it); the job list keeps it alive until it has finished.

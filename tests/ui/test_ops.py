@@ -170,6 +170,25 @@ def test_a_user_error_shows_its_sentence_in_a_warning(qtbot, window, monkeypatch
     assert crashes == []
 
 
+def test_a_file_the_system_refuses_is_a_warning_with_its_reason_not_a_crash(qtbot, window, monkeypatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or QMessageBox.StandardButton.Ok)
+    crashes: list[BaseException] = []
+    monkeypatch.setattr(ui_app, "show_unexpected_error", lambda t, exc, tb: crashes.append(exc))
+
+    def work(control):
+        raise FileNotFoundError(2, "No such file or directory", "/media/stick/scan.pdf")
+
+    ended: list[bool] = []
+    cleaned: list[bool] = []
+    run_op(window.centralWidget(), work, name="test work", title="Attach files", on_done=lambda: ended.append(True),
+           cleanup=lambda: cleaned.append(bool(ended)))
+    qtbot.waitUntil(lambda: bool(cleaned), timeout=WAIT)
+    assert shown == ["No such file or directory (/media/stick/scan.pdf); nothing more was done."]
+    assert crashes == []
+    assert cleaned == [True], "the clean-up runs after on_done"
+
+
 def test_on_failure_that_shows_the_failure_itself_replaces_the_default(qtbot, window, monkeypatch) -> None:
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()))
@@ -263,10 +282,11 @@ def test_a_view_deleted_while_its_op_runs_is_never_touched(qtbot, window, monkey
 
     called: list[str] = []
     heard: list[object] = []
+    cleaned: list[bool] = []
     notice().changed.connect(lambda changes, initiator: heard.append(changes))
     op = run_op(view, work, name="test work", label="Working…", delay_ms=0, changes=Changes.RECORDS,
                 on_success=lambda r: called.append(view.text()), on_failure=lambda e: called.append(view.text()),
-                on_done=lambda: called.append(view.text()))
+                on_done=lambda: called.append(view.text()), cleanup=lambda: cleaned.append(True))
     job = op.job
     assert gate.started.wait(WAIT / 1000)
     qtbot.waitUntil(lambda: visible_dialog(window) is not None, timeout=WAIT)
@@ -276,6 +296,7 @@ def test_a_view_deleted_while_its_op_runs_is_never_touched(qtbot, window, monkey
     qtbot.wait(20)  # anything queued after the end runs now
     assert seen["cancelled"] is True, "deleting the view cancelled its work"
     assert called == [] and boxes == [] and crashes == []
+    assert cleaned == [True], "the clean-up (a private copy to remove) runs even though the view is gone"
     assert visible_dialog(window) is None, "its progress dialog went with it"
     if outcome == "success":
         assert heard == [Changes.RECORDS], "the change was made: the other views still hear of it"
