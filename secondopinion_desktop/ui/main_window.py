@@ -91,6 +91,8 @@ class MainWindow(WindowTabs, QMainWindow):
         self.folder_label.setToolTip(str(folder.path))
         for action in self._folder_actions():
             action.setEnabled(True)
+        self.tabs.setEnabled(True)
+        self.edit_menu.setEnabled(True)
         if not self.demo:
             from secondopinion_desktop.ui.people import remember_folder
 
@@ -202,6 +204,9 @@ class MainWindow(WindowTabs, QMainWindow):
         jobs.shut_down()  # every job that still reads or writes the folder ends first
         for action in self._folder_actions():
             action.setEnabled(False)
+        # Nothing in the tabs may reach the folder while it is swapped: they still hold the closed one.
+        self.tabs.setEnabled(False)
+        self.edit_menu.setEnabled(False)
         if self.folder is not None:
             self.folder.close()
             self.folder = None

@@ -479,3 +479,47 @@ def test_back_up_into_the_data_folder_is_refused(qtbot, demo_folder) -> None:
     target = demo_folder.path / "vault" / "backup.zip"
     assert backup_ui.backup_now(None, demo_folder, target) is None
     assert not target.exists()
+
+
+def test_while_a_restore_runs_the_window_cannot_reach_the_folder(qtbot, demo_folder, backup_of, monkeypatch) -> None:
+    """The tabs hold the closed folder while it is swapped: nothing in them (or in the Edit menu) may be used
+    until the restored folder is open, and the restore's progress shows at once (it is modal)."""
+    import threading
+
+    from PySide6.QtWidgets import QFileDialog, QProgressDialog
+
+    from secondopinion_desktop.ui.main_window import MainWindow
+
+    archive = backup_of(demo_folder)
+    lock = acquire_for_window(demo_folder.path)
+    assert lock is not None
+    window = MainWindow(demo_folder)
+    window.folder_lock = lock
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(archive), ""))
+    monkeypatch.setattr(common, "confirm", lambda *a: True)
+    monkeypatch.setattr(common, "show_message", lambda *a, **k: None)
+    gate, started = threading.Event(), threading.Event()
+    real = restore_ui._restore_and_reopen
+
+    def held(*args):
+        started.set()
+        assert gate.wait(JOB_TIMEOUT / 1000)
+        return real(*args)
+
+    monkeypatch.setattr(restore_ui, "_restore_and_reopen", held)
+    window.restore_action.trigger()
+    try:
+        qtbot.waitUntil(started.is_set, timeout=JOB_TIMEOUT)  # the archive is checked first, then the swap
+        assert not window.tabs.isEnabled() and not window.edit_menu.isEnabled()
+        qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(QProgressDialog)), timeout=2000)
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: window.restore_runner is not None and window.restore_runner.done, timeout=JOB_TIMEOUT)
+    assert window.folder is not None and window.tabs.isEnabled() and window.edit_menu.isEnabled()
+    window.close()
+    if window.folder is not None:
+        window.folder.close()
+    lock.release()

@@ -203,7 +203,7 @@ class RestoreRunner(QObject):
         self.closeRequested.emit()
         self.job = run_op(self.parent_widget, lambda control: _restore_and_reopen(archive, data_dir, lock, control),
                           name="restore backup", label=f"Restoring {archive.name}…", title="Restore",
-                          delay_ms=300, on_success=self._restored, on_failure=lambda _exc: self._finish())
+                          delay_ms=0, on_success=self._restored, on_failure=lambda _exc: self._finish())
         return self.job
 
     def _restored(self, outcome: Outcome) -> None:
