@@ -30,7 +30,7 @@ from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
 from secondopinion_desktop.ui.appointments.details import DetailsPane, deletion_question, details_html
-from secondopinion_desktop.ui.appointments.export import choose_notes_file, notes_file_name, start_notes_export
+from secondopinion_desktop.ui.appointments.export import choose_notes_file, start_notes_export
 from secondopinion_desktop.ui.appointments.list_view import AppointmentDelegate, AppointmentList
 from secondopinion_desktop.ui.appointments.model import AppointmentsModel, appointment_title
 from secondopinion_desktop.ui.appointments.notes import NotesPane
@@ -233,9 +233,6 @@ class AppointmentsTab(QWidget):
     def current_appointment_id(self) -> int | None:
         return self._current.id if self._current is not None else None
 
-    def current_appointment(self) -> svc.AppointmentData | None:
-        return self._current
-
     def _current_changed(self, current: object, _previous: object) -> None:
         chosen = self.model.appointment_at(self.list.currentRow())
         self._show(chosen.id if chosen is not None else None)
@@ -390,9 +387,6 @@ class AppointmentsTab(QWidget):
         if self._current is not None:
             self.flush()
             requests().buildPacket.emit(self._current.id)
-
-    def default_notes_name(self) -> str:
-        return notes_file_name(self._current)
 
     def export_notes(self, target: Path | None = None) -> Op | None:
         """Write this appointment's questions, answers and notes to a PDF, off the GUI thread (with a progress

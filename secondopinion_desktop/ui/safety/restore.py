@@ -123,7 +123,6 @@ class RestoreRunner(QObject):
       * ``finished()`` → the runner is done (after a refusal, a cancel, a failure or a success).
     """
 
-    verified = Signal(object)
     relocked = Signal(object)
     closeRequested = Signal()  # noqa: N815
     reopened = Signal(object)
@@ -170,7 +169,6 @@ class RestoreRunner(QObject):
 
         def succeeded(found: Verified) -> None:
             self.manifest, self.backup_summary, self.current_summary = found
-            self.verified.emit(found.manifest)
             self._confirm_and_restore()
 
         def failed(exc: BaseException) -> bool:

@@ -141,7 +141,3 @@ class TreatmentHistoryDialog(TableDialog):
                 treatments.delete_treatment_line(self.folder, line.id)
 
             self.store(delete)
-
-    add_line = add_item
-    edit_line = edit_item
-    delete_line = delete_item

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -137,10 +137,6 @@ class TableDialog(QDialog):
     def current(self) -> Any:
         rows = self.table.selectionModel().selectedRows()
         return self.model.row_at(rows[0].row()) if rows else None
-
-    def current_index(self) -> QModelIndex:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0] if rows else QModelIndex()
 
     def _update_buttons(self) -> None:
         for button in (self.edit_button, self.delete_button):
