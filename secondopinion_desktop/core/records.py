@@ -5,10 +5,11 @@ transaction is written against a ``Session`` and decorated (``core.unit``): ``@u
 ``@reading`` for reads and checks. The window calls them with the ``DataFolder``, so each call is a transaction
 of its own (``create_record(folder, "lab", "CBC")``); a service calls another with its own session. Work
 that needs several steps together has a service of its own (``set_statuses``, ``update_records``,
-``create_records_with_files``); input is checked without writing by ``check_record``. Services that copy files
-into the vault (``attach_file``, ``attach_files``, ``create_record_with_files``, ``delete_record``…) take the
-folder itself: their file copies and their rows are ordered by the vault's claims. Every ValidationError names
-the parameter at fault in ``field`` (``"title"``, ``"date_of_service"``, ``"received_on"``…).
+``create_records_with_files``, ``delete_records``); input is checked without writing by ``check_record``.
+Services that copy files into the vault (``attach_file``, ``attach_files``, ``create_record_with_files``,
+``delete_record``…) take the folder itself: their file copies and their rows are ordered by the vault's claims.
+Every ValidationError names the parameter at fault in ``field``
+(``"title"``, ``"date_of_service"``, ``"received_on"``…).
 """
 
 from __future__ import annotations
@@ -696,19 +697,30 @@ def delete_record(folder: DataFolder, record_id: int, *, keep_files: bool = Fals
     while the deletion can still be undone, then calls ``purge_unused_files``). The returned snapshot carries
     the imaging rows, so ``restore_record`` can put everything back.
     """
+    data = delete_records(folder, [record_id])[0]
+    if not keep_files:
+        purge_unused_files(folder, record_digests(data))
+    return data
+
+
+@unit_of_work
+def delete_records(session: Session, record_ids: Iterable[int]) -> list[RecordData]:
+    """Delete several records (with their attachments and imported DICOM files) in one transaction: all of them
+    or, when one cannot go, none. Their vault files stay, for ``restore_record`` to bring the records back; the
+    caller purges them (``purge_unused_files``) once nothing may. Returns the snapshots, in the order given."""
     from secondopinion_desktop.core.models import ImagingFile
 
-    with folder.session() as session:
+    snapshots: list[RecordData] = []
+    for record_id in record_ids:
         record = _load(session, record_id)
         imaging = tuple(
             {column.name: getattr(row, column.name) for column in ImagingFile.__table__.columns}
             for row in session.scalars(select(ImagingFile).where(ImagingFile.record_id == record_id))
         )
-        data = replace(record_data(record), imaging_files=imaging)
+        snapshots.append(replace(record_data(record), imaging_files=imaging))
         session.delete(record)
-    if not keep_files:
-        purge_unused_files(folder, record_digests(data))
-    return data
+        session.flush()
+    return snapshots
 
 
 def count_images(folder: DataFolder, record_ids: Iterable[int]) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from secondopinion_desktop.core import records as svc
 from secondopinion_desktop.core.profile import save_profile
+from secondopinion_desktop.ui.events import Changes, notice
 from secondopinion_desktop.ui.imaging import dialog as dialog_module
 from secondopinion_desktop.ui.imaging.dialog import ImportImagingDialog
 from secondopinion_desktop.ui.main_window import MainWindow
@@ -20,7 +21,7 @@ from secondopinion_desktop.ui.main_window import MainWindow
 pytest.importorskip("pydicom")
 pytest.importorskip("numpy")
 
-from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study  # noqa: E402
+from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study
 
 TABLES = ("record", "attachment", "imaging_file", "facility")
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -165,3 +166,33 @@ def test_undo_of_images_attached_to_a_record_empties_what_the_import_filled(
     assert database(patient_folder) == db_before
     assert tab.current_record is not None and tab.current_record.id == placeholder.id
     assert tab.current_record.date_of_service is None and tab.current_record.attachments == ()
+
+
+def test_an_import_its_undo_and_its_redo_are_each_announced_once_with_all_they_changed(
+        qtbot, window, tmp_path, monkeypatch) -> None:
+    root = tmp_path / "cd"
+    make_disc(root)
+    said: list[tuple[Changes, object]] = []
+
+    def hear(changes: Changes, initiator: object) -> None:
+        said.append((changes, initiator))
+
+    notice().changed.connect(hear)
+    try:
+        dialog = import_through_the_window(qtbot, window, root, monkeypatch)
+        everything = Changes.RECORDS | Changes.ATTACHMENTS | Changes.IMAGING
+        assert said == [(everything, dialog)], "the new records, their thumbnails and images: said once"
+        close(qtbot, dialog)
+        tab = window.records_tab
+
+        said.clear()
+        qtbot.keyClick(focused(window), Qt.Key.Key_Z, CTRL)
+        assert said == [(everything, tab)]
+        assert tab.model.rowCount() == 0
+
+        said.clear()
+        qtbot.keyClick(focused(window), Qt.Key.Key_Z, CTRL_SHIFT)
+        assert said == [(everything, tab)]
+        assert tab.model.rowCount() == 2
+    finally:
+        notice().changed.disconnect(hear)

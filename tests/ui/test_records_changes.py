@@ -106,3 +106,25 @@ def test_the_tab_announces_its_own_changes(qtbot, folder, tmp_path: Path) -> Non
     assert said == [(Changes.RECORDS, tab)]
     with folder.session() as session:
         assert svc.get_record(session, record.id).status.value == "needed"
+
+
+def test_after_the_folder_is_closed_and_set_again_the_tab_still_hears_changes(qtbot, folder, monkeypatch) -> None:
+    """A restore closes the folder (the tab's ``shutdown``) and sets it again: changes made elsewhere still show,
+    and setting the folder again does not make the tab read the inventory twice per change."""
+    window = shown_window(qtbot, folder)
+    tab = window.records_tab
+    record = add(folder, "lab", "CBC", facility="Samplewood Clinic")
+    tab.reload()
+    tab.shutdown()
+    tab.set_folder(folder)
+    tab.set_folder(folder)
+    assert tab.detail.field_labels["facility"].text() == "Samplewood Clinic"
+    with folder.session() as session:
+        update_facility(session, get_or_create_facility(session, "Samplewood Clinic").id, name="Samplewood Hospital")
+    reads: list[object] = []
+    real = svc.list_record_rows
+    monkeypatch.setattr(svc, "list_record_rows", lambda *a, **k: reads.append(a) or real(*a, **k))
+    announce(Changes.DIRECTORY, QObject())
+    assert tab.current_record.id == record.id
+    assert tab.detail.field_labels["facility"].text() == "Samplewood Hospital"
+    assert len(reads) == 1, "one watcher: one reading of the inventory per change"

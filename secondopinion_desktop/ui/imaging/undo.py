@@ -14,7 +14,7 @@ from secondopinion_desktop.core.imaging.importer import ImportResult
 from secondopinion_desktop.core.imaging.removal import RemovedImport, remove_import, restore_import
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.events import Changes, announce
-from secondopinion_desktop.ui.records.commands import RecordsContext, RecordCommand
+from secondopinion_desktop.ui.records.commands import RecordCommand, RecordsContext
 
 
 def import_title(result: ImportResult) -> str:
@@ -49,10 +49,10 @@ class ImportImagingCommand(RecordCommand):
     def _show_added(self) -> None:
         ids = list(self.result.record_ids)
         if ids:
-            self.context.records_changed(ids, select=ids[0])
+            self.context.refresh_rows(ids, select=ids[0])
 
     def redo(self) -> None:
-        if not self._pushed:  # the import has just run: nothing to do again
+        if not self._pushed:  # the import has just run and was announced: only show its records
             self._pushed = True
             self._show_added()
             return
@@ -73,13 +73,17 @@ class ImportImagingCommand(RecordCommand):
             self.context.kept_files(set(removed.digests))
             created = list(self.result.created_record_ids)
             if created:
-                self.context.records_removed(created)
+                self.context.records_removed(created, changes=Changes.NONE)  # announced once, below
             others = [r for r in self.result.record_ids if r not in created]
             if others:
-                self.context.records_changed(others, select=others[0])
+                self.context.refresh_rows(others, select=others[0])
             self._announce()
 
         self._guard(do)
 
     def _announce(self) -> None:
-        announce(import_changes(self.result), self.context if isinstance(self.context, QObject) else None)
+        """One notice for the whole step, with every kind it changed."""
+        changes = import_changes(self.result)
+        if self.result.created_record_ids:
+            changes |= Changes.RECORDS | Changes.ATTACHMENTS  # records (and their files) went or came back
+        announce(changes, self.context if isinstance(self.context, QObject) else None)

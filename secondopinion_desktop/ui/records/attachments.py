@@ -169,7 +169,7 @@ class AttachmentsController(QObject):
         op = run_op(
             self.tab, lambda control: svc.create_records_with_files(folder, items, progress=control.progress,
                                                                     cancelled=control.cancelled),
-            name="add records from files", changes=Changes.ATTACHMENTS, on_failure=failed,
+            name="add records from files", changes=FILES_CHANGED, on_failure=failed,  # said once, here
             on_success=lambda made: self.tab.undo_stack.push(AddedRecordsCommand(self.tab, made)),
             label=f"Adding {plural(len(items), 'record')} from files…", title="Adding records",
         )

@@ -10,21 +10,32 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from secondopinion_desktop.core import records as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import RecordStatus
 from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.ui.events import Changes
+
+RESTORED = Changes.RECORDS | Changes.ATTACHMENTS  # records brought back come with their files
 
 
 class RecordsContext(Protocol):
     folder: DataFolder
+    undo_stack: QUndoStack
 
-    def records_changed(self, record_ids: list[int], *, select: int | list[int] | None = None) -> None: ...
+    def records_changed(self, record_ids: list[int], *, select: int | list[int] | None = None,
+                        changes: Changes = ...) -> None:
+        """Show these records again and announce ``changes`` (RECORDS unless told)."""
 
-    def records_removed(self, record_ids: list[int]) -> None: ...
+    def refresh_rows(self, record_ids: list[int], *, select: int | list[int] | None = None) -> None:
+        """Show these records again, announcing nothing (the caller announces once for the whole step)."""
+
+    def records_removed(self, record_ids: list[int], *, changes: Changes = ...) -> None:
+        """Take these records out of the view and announce ``changes`` (nothing for ``Changes.NONE``)."""
 
     def kept_files(self, digests: set[str]) -> None: ...
 
@@ -133,7 +144,7 @@ class DeleteRecordsCommand(RecordCommand):
                 except SecondOpinionError as exc:
                     failures.append(exc)
             if restored:
-                self.context.records_changed(restored, select=restored)
+                self.context.records_changed(restored, select=restored, changes=RESTORED)
             if failures and not restored:
                 raise failures[0]
             if failures:  # redo deletes again only what came back
@@ -188,7 +199,8 @@ class StatusCommand(RecordCommand):
 
 class AddedRecordsCommand(RecordCommand):
     """Records already made in the background (files dropped on the inventory, each with its file): pushed once
-    they exist, so the first ``redo`` only shows them; undo takes them away, redo brings them back."""
+    they exist, so the first ``redo`` only shows them (the operation that made them announced it); undo takes
+    them away in one transaction, redo brings them back."""
 
     def __init__(self, context: RecordsContext, records: list[svc.RecordData]) -> None:
         text = f"Add “{records[0].title[:40]}”" if len(records) == 1 else f"Add {plural(len(records), 'record')}"
@@ -196,26 +208,48 @@ class AddedRecordsCommand(RecordCommand):
         self.record_ids = [r.id for r in records]
         self._snapshots: list[svc.RecordData] = []
         self._pushed = False
+        self._undo_failed = False
 
     def redo(self) -> None:
+        if self._undo_failed:  # the undo changed nothing: the step is put back where it was, nothing to do
+            self._undo_failed = False
+            return
         if not self._pushed:
             self._pushed = True
-            self.context.records_changed(self.record_ids, select=self.record_ids)
+            self.context.refresh_rows(self.record_ids, select=self.record_ids)
             return
 
         def do() -> None:
-            restored = [svc.restore_record(self.context.folder, snapshot).id for snapshot in self._snapshots]
+            restored: list[int] = []
+            failures: list[SecondOpinionError] = []
+            for snapshot in self._snapshots:  # every one is tried: one that cannot come back stops no other
+                try:
+                    restored.append(svc.restore_record(self.context.folder, snapshot).id)
+                except SecondOpinionError as exc:
+                    failures.append(exc)
             self._snapshots = []
-            self.context.records_changed(restored, select=restored)
+            if restored:
+                self.context.records_changed(restored, select=restored, changes=RESTORED)
+            if failures and not restored:
+                raise failures[0]
+            if failures:  # undo takes away again only what came back
+                self.record_ids = restored
+                self.context.show_error(f"{failures[0]} ({plural(len(failures), 'record')} could not be "
+                                        "brought back.)")
 
         self._guard(do)
 
     def undo(self) -> None:
-        def do() -> None:
-            snapshots = [svc.delete_record(self.context.folder, rid, keep_files=True) for rid in self.record_ids]
-            self._snapshots = snapshots
-            for snapshot in snapshots:
-                self.context.kept_files(svc.record_digests(snapshot))
-            self.context.records_removed(self.record_ids)
-
-        self._guard(do)
+        try:
+            snapshots = svc.delete_records(self.context.folder, self.record_ids)  # all of them or none
+        except SecondOpinionError as exc:
+            # Nothing was deleted: the step goes back on the history, to be undone again.
+            self._undo_failed = True
+            self.context.show_error(str(exc))
+            stack = self.context.undo_stack
+            QTimer.singleShot(0, stack, lambda: stack.redo() if stack.command(stack.index()) is self else None)
+            return
+        self._snapshots = snapshots
+        for snapshot in snapshots:
+            self.context.kept_files(svc.record_digests(snapshot))
+        self.context.records_removed(self.record_ids)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent, QUndoStack
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
@@ -38,8 +38,6 @@ SHOWN_ELSEWHERE = Changes.RECORDS | Changes.ATTACHMENTS | Changes.IMAGING | Chan
 
 class RecordsTab(QWidget):
     """Inventory of the patient's records. Works on a DataFolder through core services only."""
-
-    inventoryChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,7 +110,8 @@ class RecordsTab(QWidget):
 
         self._restore_layout()
         self.table.setSortingEnabled(True)
-        self._watcher: Watcher | None = watch(self, SHOWN_ELSEWHERE, self._changed_elsewhere, skip_own=True)
+        self._watcher: Watcher | None = None
+        self._watch()
         self._update_actions()
 
     # --- showing -------------------------------------------------------------------------------------------
@@ -155,7 +154,13 @@ class RecordsTab(QWidget):
 
     # --- data ----------------------------------------------------------------------------------------------
 
+    def _watch(self) -> None:
+        """Hear the change notice (again, after ``shutdown`` closed the folder): one watcher at most."""
+        if self._watcher is None:
+            self._watcher = watch(self, SHOWN_ELSEWHERE, self._changed_elsewhere, skip_own=True)
+
     def set_folder(self, folder: DataFolder) -> None:
+        self._watch()  # a restore closes the folder (``shutdown``) and sets it again
         new_folder = self.folder is None or self.folder.path != folder.path
         if new_folder and self.folder is not None:
             self.filters.save(self.folder.path)
@@ -172,7 +177,6 @@ class RecordsTab(QWidget):
             return
         self.model.set_rows(svc.list_record_rows(self.folder))
         self._apply_filter(keep=False)
-        self.inventoryChanged.emit()
 
     def _changed_elsewhere(self, _changes: Changes) -> None:
         """Another part of the window changed records, files, imaging or the directory: read the inventory
@@ -181,7 +185,6 @@ class RecordsTab(QWidget):
             return
         self.model.set_rows(svc.list_record_rows(self.folder))
         self._apply_filter()
-        self.inventoryChanged.emit()
 
     def _current_changed(self, current, _previous) -> None:  # type: ignore[no-untyped-def]
         self._show(self.model.record_id(current.row()) if current.isValid() else None)
@@ -248,7 +251,6 @@ class RecordsTab(QWidget):
         """Read these records' rows again (added or changed); ``select`` the one (or all of a list)."""
         assert self.folder is not None
         self.model.upsert_rows(svc.list_record_rows(self.folder, record_ids))
-        self.inventoryChanged.emit()
         if isinstance(select, list):
             if not self.select_records(select):
                 self._show(self._current.id if self._current else None)
@@ -263,14 +265,15 @@ class RecordsTab(QWidget):
         self.refresh_rows(record_ids, select=select)
         announce(changes, self)
 
-    def records_removed(self, record_ids: list[int]) -> None:
+    def records_removed(self, record_ids: list[int], *,
+                        changes: Changes = Changes.RECORDS | Changes.ATTACHMENTS) -> None:
+        """These records were taken away here: drop their rows, and tell the rest of the window ``changes``."""
         self.model.remove_ids(record_ids)
-        self.inventoryChanged.emit()
         if self.model.rowCount():
             self.table.selectRow(0)
         else:
             self._show(None)
-        announce(Changes.RECORDS | Changes.ATTACHMENTS, self)
+        announce(changes, self)
 
     def kept_files(self, digests: set[str]) -> None:
         self._kept_files |= digests
@@ -365,9 +368,6 @@ class RecordsTab(QWidget):
         if self._split_pending:
             self.splitter.setSizes([760, 440])  # refined once the real width is known (_split_table_and_pane)
 
-    def table_room_needed(self) -> int:
-        return self.table.room_needed()
-
     def _split_table_and_pane(self) -> None:
         """First show without a remembered layout: the table gets what its columns need (more with large text),
         at least 60 % of the width; the detail pane the rest."""
@@ -398,6 +398,8 @@ class RecordsTab(QWidget):
         self._ops.clear()
         if self._watcher is not None:
             self._watcher.stop()  # a closed folder is not read again
+            self.removeEventFilter(self._watcher)
+            self._watcher.deleteLater()
             self._watcher = None
         self.undo_stack.clear()
         if self._kept_claim is not None:
