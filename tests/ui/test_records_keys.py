@@ -469,3 +469,23 @@ def test_deleting_an_imported_study_says_how_many_images_go_with_it(qtbot, demo_
     tab.table.setFocus()
     qtbot.keyClick(tab.table, Qt.Key.Key_Delete)
     assert asked and "7 imported images" in asked[0] and "1 attached file" in asked[0], asked
+
+
+def test_the_records_actions_are_named_and_their_tooltips_name_their_keys(qtbot, folder) -> None:
+    """The tab's actions are made like every other view's (``ui.widgets.actions.make_action``): each has a name
+    (what accessibility tools and tests find it by) and a tooltip with its shortcut."""
+    from PySide6.QtGui import QAction
+
+    window = open_window(qtbot, folder)
+    click_tab(qtbot, window, RECORDS_TAB)
+    tab = window.records_tab
+    named = {name: tab.findChild(QAction, name) for name in (
+        "newRecordAction", "editRecordAction", "deleteRecordsAction", "nextStepAction", "attachFileAction",
+        "findRecordsAction", "importImagingAction", "exportImagesAction", "statusReceivedAction")}
+    assert named == {"newRecordAction": tab.new_action, "editRecordAction": tab.edit_action,
+                     "deleteRecordsAction": tab.delete_action, "nextStepAction": tab.next_action,
+                     "attachFileAction": tab.attach_action, "findRecordsAction": tab.find_action,
+                     "importImagingAction": tab.import_imaging_action,
+                     "exportImagesAction": tab.export_images_action,
+                     "statusReceivedAction": tab.status_actions[RecordStatus.RECEIVED]}
+    assert tab.attach_action.toolTip().endswith("(Ctrl+Shift+A)")

@@ -2,63 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton
 
 from secondopinion_desktop.core.models import RecordKind, RecordStatus
 from secondopinion_desktop.core.records import next_status
 from secondopinion_desktop.core.words import plural
+from secondopinion_desktop.ui.widgets.actions import make_action
 
 if TYPE_CHECKING:
     from secondopinion_desktop.ui.records.tab import RecordsTab
 
 
-def make_action(owner: QWidget, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
-                tip: str = "") -> QAction:
-    """An action calling ``slot()`` (a method taking no arguments; the ``checked`` flag is not passed).
-
-    Its shortcut works anywhere in the window (focus may be on the tab bar, or nowhere right after start-up)
-    but only while the tab is shown: ``RecordActions.update`` disables the actions while the tab is hidden, so
-    the same keys can mean something else in another tab. A line edit with focus still gets the keys it edits
-    with (Delete, Ctrl+Right) first, through Qt's ShortcutOverride.
-    """
-    action = QAction(text, owner)
-    action.triggered.connect(lambda _checked=False: slot())
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    sequence = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-    action.setToolTip(f"{tip or text.replace('&', '')}" + (f" ({sequence})" if sequence else ""))
-    owner.addAction(action)
-    return action
-
-
 class RecordActions:
-    """Every action of the tab, made once; ``update`` enables them for the records selected."""
+    """Every action of the tab, made once; ``update`` enables them for the records selected.
+
+    Their shortcuts work anywhere in the window (focus may be on the tab bar, or nowhere right after start-up)
+    but only while the tab is shown: ``update`` disables the actions while the tab is hidden, so the same keys
+    can mean something else in another tab. A line edit with focus still gets the keys it edits with (Delete,
+    Ctrl+Right) first, through Qt's ShortcutOverride.
+    """
 
     def __init__(self, tab: RecordsTab) -> None:
         self.tab = tab
         act = make_action
-        self.new_action = act(tab, "&New record…", lambda: tab.new_record(), QKeySequence.StandardKey.New,
-                              "Add a record to the inventory")
-        self.edit_action = act(tab, "&Edit…", tab.edit_record, None, "Edit the selected record (Enter)")
-        self.delete_action = act(tab, "&Delete", tab.delete_record, QKeySequence.StandardKey.Delete,
-                                 "Delete the selected records")
-        self.next_action = act(tab, "Next &step", tab.advance_status, "Ctrl+Right",
+        self.new_action = act(tab, "&New record…", "newRecordAction", lambda: tab.new_record(),
+                              QKeySequence.StandardKey.New, "Add a record to the inventory")
+        self.edit_action = act(tab, "&Edit…", "editRecordAction", tab.edit_record, None,
+                               "Edit the selected record (Enter)")
+        self.delete_action = act(tab, "&Delete", "deleteRecordsAction", tab.delete_record,
+                                 QKeySequence.StandardKey.Delete, "Delete the selected records")
+        self.next_action = act(tab, "Next &step", "nextStepAction", tab.advance_status, "Ctrl+Right",
                                "Move the selected records to their next status")
-        self.attach_action = act(tab, "&Attach file…", tab.files.attach_with_dialog, "Ctrl+Shift+A",
-                                 "Attach files to the selected record")
-        self.find_action = act(tab, "Find", tab.focus_search, QKeySequence.StandardKey.Find)
+        self.attach_action = act(tab, "&Attach file…", "attachFileAction", tab.files.attach_with_dialog,
+                                 "Ctrl+Shift+A", "Attach files to the selected record")
+        self.find_action = act(tab, "Find", "findRecordsAction", tab.focus_search, QKeySequence.StandardKey.Find)
         self.import_imaging_action = act(
-            tab, "Import &imaging…", lambda: tab.import_imaging(), "Ctrl+Shift+I",
+            tab, "Import &imaging…", "importImagingAction", lambda: tab.import_imaging(), "Ctrl+Shift+I",
             "Import a CD or folder of DICOM images (you see what was found before anything is written)",
         )
         self.export_images_action = act(
-            tab, "E&xport images for the doctor…", lambda: tab.export_images(), None,
+            tab, "E&xport images for the doctor…", "exportImagesAction", lambda: tab.export_images(), None,
             "Write this record's images, with a DICOMDIR, to an empty folder",
         )
         # "Set status": one action per status, for every selected record at once.
@@ -68,7 +55,8 @@ class RecordActions:
         group = QActionGroup(tab)
         group.setExclusive(False)
         for status in RecordStatus:
-            action = act(tab, status.label, lambda status=status: tab.set_status_of_selected(status), None,
+            action = act(tab, status.label, f"status{status.name.title().replace('_', '')}Action",
+                         lambda status=status: tab.set_status_of_selected(status), None,
                          f"Mark the selected records {status.label.lower()}")
             group.addAction(action)
             self.status_menu.addAction(action)

@@ -359,8 +359,6 @@ class RecordDialog(RecordValues, QDialog):
             self.error_label.hide()
             self.error_label.clear()
 
-    # --- values ---------------------------------------------------------------------------------------------
-
     # --- OK -------------------------------------------------------------------------------------------------
 
     def check(self) -> Problem | None:

@@ -285,11 +285,6 @@ def paint(decoded: Decoded, dpr: float = 1.0) -> Preview:
     return Preview(None, decoded.detail)
 
 
-def make_preview(attachment: AttachmentData, path: Path, dpr: float = 1.0) -> Preview:
-    """``decode`` and ``paint`` at once, on the calling (GUI) thread."""
-    return paint(decode(attachment, path, dpr), dpr)
-
-
 class PreviewCache(QObject):
     """Previews by (SHA-256, pixel ratio), made in the background: ``get`` what is there, ``request`` what is
     not; ``ready`` says when a requested one has arrived."""
