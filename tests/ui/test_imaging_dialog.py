@@ -369,6 +369,43 @@ def test_export_writes_a_dicomdir(qtbot, profile_folder, disc, tmp_path) -> None
     assert {pydicom.dcmread(f).Modality for f in images} == {"MR"}
 
 
+@pytest.mark.parametrize("when", ["at once", "while the files are written"])
+def test_cancelling_the_export_leaves_nothing_at_the_target(qtbot, profile_folder, disc, tmp_path, monkeypatch,
+                                                            when) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    from secondopinion_desktop.core.imaging import export as core_export
+    from secondopinion_desktop.core.progress import Cancelled
+    from secondopinion_desktop.ui import jobs
+
+    root, uids = disc
+    dialog = open_dialog(qtbot, profile_folder, root)
+    dialog.set_study_checked(uids["CT"], False)
+    run_import(qtbot, dialog)
+    (record_id,) = dialog.imported_ids
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    pressed = [when == "at once"]
+    if not pressed[0]:  # Cancel pressed while the images are being written: nothing may take the folder's name
+        real_fsync = core_export._fsync_tree
+
+        def fsync_then_cancel(path: Path) -> None:
+            real_fsync(path)
+            pressed[0] = True
+
+        monkeypatch.setattr(core_export, "_fsync_tree", fsync_then_cancel)
+    monkeypatch.setattr(jobs.JobControl, "cancelled", lambda self: pressed[0])
+    target = tmp_path / "usb"
+    target.mkdir()
+    op = export_images(window, profile_folder, record_id, target / "for-the-doctor")
+    assert op is not None
+    qtbot.waitUntil(lambda: op.done, timeout=60_000)
+    assert window.statusBar().currentMessage() == str(Cancelled())
+    assert list(target.iterdir()) == [], "no folder, no hidden staging folder"
+    assert not [w for w in QApplication.topLevelWidgets() if w.objectName() == "exportDoneBox" and w.isVisible()]
+
+
 def test_export_into_a_folder_with_files_uses_a_new_subfolder(qtbot, profile_folder, disc, tmp_path) -> None:
     root, uids = disc
     dialog = open_dialog(qtbot, profile_folder, root)

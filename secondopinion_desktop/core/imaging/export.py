@@ -32,6 +32,7 @@ from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
 from secondopinion_desktop.core.fsutil import fsync_folder
 from secondopinion_desktop.core.models import ImagingFile, Record
+from secondopinion_desktop.core.progress import CancelCheck, Progress, Steps, check
 from secondopinion_desktop.core.staging import EXPORT, forget_place, note_place
 from secondopinion_desktop.core.words import plural
 
@@ -94,11 +95,14 @@ class ExportedFolder(type(Path())):  # type: ignore[misc]  # PosixPath or Window
         return lines
 
 
-def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> ExportedFolder:
+def export_study(folder: DataFolder, record_id: int, out_dir: Path | str, *, progress: Progress | None = None,
+                 cancelled: CancelCheck | None = None) -> ExportedFolder:
     """Write the record's imported DICOM files to ``out_dir`` (new or empty) with a DICOMDIR.
 
     Returns ``out_dir`` as an ``ExportedFolder``, whose ``problems`` name the images left out. Raises a
-    ``ValidationError`` (nothing written) when no image at all can be exported.
+    ``ValidationError`` (nothing written) when no image at all can be exported. ``cancelled`` is checked between
+    images and before the folder takes its name: ``Cancelled`` then leaves nothing at ``out_dir``. ``progress``
+    counts the images put in the DICOMDIR, then the writing.
     """
     from pydicom.fileset import FileSet
 
@@ -140,7 +144,11 @@ def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> Exp
         _stage_in(fileset, temp / _STAGE_NAME)
         problems: list[ExportProblem] = []
         seen: set[str] = set()
-        for sha, sop_uid, instance_number, relative_path in rows:
+        steps = Steps(progress, (1, 3))  # reading the images, then writing them with their index
+        adding = steps.phase(0)
+        for done, (sha, sop_uid, instance_number, relative_path) in enumerate(rows):
+            check(cancelled)
+            adding(done, len(rows))
             if sop_uid in seen:
                 continue
             seen.add(sop_uid)
@@ -151,6 +159,7 @@ def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> Exp
             first = f" — {problems[0].line()}" if problems else ""
             raise ValidationError(f"Nothing was exported: none of the images of record {record_id} can be put "
                                   f"in a DICOMDIR{first}.")
+        check(cancelled)
         try:
             fileset.write(images)
         except OSError:
@@ -161,10 +170,12 @@ def export_study(folder: DataFolder, record_id: int, out_dir: Path | str) -> Exp
         written = len(fileset)
         shutil.rmtree(temp / _STAGE_NAME, ignore_errors=True)
         _fsync_tree(images)  # on the disk before the folder takes its name: never a folder of empty files
+        check(cancelled)  # the last moment: after this the folder is in place
         if out_dir.exists():
             out_dir.rmdir()
         images.rename(out_dir)
         fsync_folder(out_dir.parent)
+        steps.finish()
     finally:
         if fileset is not None:  # after writing, pydicom starts an empty staging folder in the temporary folder
             with contextlib.suppress(Exception):

@@ -68,9 +68,11 @@ def export_images(
                      name="export images")
         return True
 
-    op = run_op(parent, lambda _control: export_study(folder, record_id, out_dir), name="export images",
-                on_success=lambda path: _done(parent, Path(path) if path else out_dir), on_failure=failed,
-                writes=False, label="Writing the images for the doctor…", title=TITLE, cancellable=False)
+    # only reads the data folder (writes=False); Cancel leaves nothing at the target (the core's Cancelled)
+    op = run_op(parent, lambda control: export_study(folder, record_id, out_dir, progress=control.progress,
+                                                     cancelled=control.cancelled),
+                name="export images", on_success=lambda path: _done(parent, Path(path) if path else out_dir),
+                on_failure=failed, writes=False, label="Writing the images for the doctor…", title=TITLE)
     op.out_dir = out_dir  # type: ignore[attr-defined]  # where it goes, for the caller and tests
     return op
 
