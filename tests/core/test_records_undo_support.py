@@ -211,3 +211,20 @@ def test_record_with_files_lands_whole_or_not_at_all(folder, tmp_path: Path, mon
     assert folder.vault.exists(made.attachments[0].sha256), "a file another record uses stays"
     with folder.session() as s:
         assert [r.title for r in svc.list_record_rows(s)] == ["CT chest"]
+
+
+def test_deleting_several_records_takes_all_of_them_or_none(folder, tmp_path: Path) -> None:
+    first = make(folder, title="CBC")
+    second = make(folder, title="CT chest")
+    attach(folder, first.id, tmp_path, "cbc.pdf", b"%PDF-1.4 cbc")
+    with pytest.raises(NotFoundError):
+        svc.delete_records(folder, [first.id, 999_999])  # the second is not there: the first stays too
+    assert {r.title for r in svc.list_records(folder)} == {"CBC", "CT chest"}
+
+    snapshots = svc.delete_records(folder, [first.id, second.id])
+    assert [s.id for s in snapshots] == [first.id, second.id]
+    assert svc.list_records(folder) == []
+    assert all(folder.vault.exists(d) for d in svc.record_digests(snapshots[0])), "the files stay for an undo"
+    for snapshot in snapshots:
+        svc.restore_record(folder, snapshot)
+    assert svc.get_record(folder, first.id).attachments == snapshots[0].attachments
