@@ -12,7 +12,7 @@ import pytest
 
 # PySide6 6.12 on Python 3.11 drops references to None/True/False it never took (processEvents, among others);
 # the test helpers call such bindings thousands of times. Pin them as the app does (see ui/refpin.py).
-from secondopinion_desktop.ui.refpin import pin_singletons  # noqa: E402 - imports no Qt
+from secondopinion_desktop.ui.refpin import pin_singletons
 
 pin_singletons(3_000_000)
 

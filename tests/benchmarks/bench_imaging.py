@@ -94,7 +94,8 @@ def main() -> int:
         header_ratio, copy_ratio = t_bare / t_scan, t_cp / t_import
         print(f"headers: {header_ratio:.0%} of the bare loop's speed (target >= 80 %) "
               f"{'OK' if header_ratio >= 0.8 else 'BELOW TARGET'}")
-        print(f"copy:    {copy_ratio:.0%} of cp's speed (target >= 70 %) {'OK' if copy_ratio >= 0.7 else 'BELOW TARGET'}; "
+        verdict = "OK" if copy_ratio >= 0.7 else "BELOW TARGET"
+        print(f"copy:    {copy_ratio:.0%} of cp's speed (target >= 70 %) {verdict}; "
               f"{t_cp_sync / t_import:.0%} of cp followed by sync")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -24,17 +24,20 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt  # noqa: E402
-from PySide6.QtGui import QStandardItem, QStandardItemModel  # noqa: E402
-from PySide6.QtWidgets import QApplication, QTableView  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QTableView
 
-from secondopinion_desktop.core.db import open_data_folder  # noqa: E402
-from secondopinion_desktop.core.models import Attachment, Facility, Record, RecordKind, RecordStatus  # noqa: E402
-from secondopinion_desktop.ui.app import make_application  # noqa: E402
-from secondopinion_desktop.ui.records.tab import RecordsTab  # noqa: E402
+from secondopinion_desktop.core.db import open_data_folder
+from secondopinion_desktop.core.models import Attachment, Facility, Record, RecordKind, RecordStatus
+from secondopinion_desktop.ui.app import make_application
+from secondopinion_desktop.ui.records.tab import RecordsTab
 
-WORDS = ("blood count metabolic panel tumor marker mammogram ultrasound biopsy pathology slides block CT MRI PET "
-         "consult note discharge summary referral insurance card release genomic assay BRCA panel").split()
+WORDS = [
+    "blood", "count", "metabolic", "panel", "tumor", "marker", "mammogram", "ultrasound", "biopsy", "pathology",
+    "slides", "block", "CT", "MRI", "PET", "consult", "note", "discharge", "summary", "referral", "insurance",
+    "card", "release", "genomic", "assay", "BRCA", "panel",
+]
 KEYS = "samplewood"
 # PySide6 6.12 on Python 3.11 drops a reference to None per processEvents() call (see ui/gc_guard.py).
 from secondopinion_desktop.ui.refpin import pin_singletons  # noqa: E402
@@ -50,7 +53,7 @@ class PaintWatch(QObject):
         self.painted = False
         widget.installEventFilter(self)
 
-    def eventFilter(self, _obj, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802
+    def eventFilter(self, _obj, event) -> bool:  # type: ignore[no-untyped-def]
         if event.type() == QEvent.Type.Paint:
             self.painted = True
         return False

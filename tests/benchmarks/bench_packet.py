@@ -30,9 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 KINDS = ("lab", "imaging", "pathology", "molecular", "clinical", "treatment", "identity", "other")
-WORDS = ("blood count metabolic panel tumor marker mammogram ultrasound biopsy pathology slides block CT MRI "
-         "PET consult note discharge summary referral insurance card release genomic assay BRCA "
-         "panel").split()
+WORDS = [
+    "blood", "count", "metabolic", "panel", "tumor", "marker", "mammogram", "ultrasound", "biopsy", "pathology",
+    "slides", "block", "CT", "MRI", "PET", "consult", "note", "discharge", "summary", "referral", "insurance",
+    "card", "release", "genomic", "assay", "BRCA", "panel",
+]
 
 
 def make_pdf(pages: int, seed: int) -> bytes:

@@ -87,7 +87,8 @@ CASES = {
                                     rec(2, K.LAB, "Blood work", S.NEEDED))),
                          {"send-pathology-slides": "Biopsy slides and blocks requested"}),
     "a signed release in hand": (E(records=(rec(1, K.IDENTITY, "Signed HIPAA release", S.RECEIVED),)), {
-        "sign-releases": "1 signed release kept here", "request-records": "every record requested or in hand (1 record)"}),
+        "sign-releases": "1 signed release kept here",
+        "request-records": "every record requested or in hand (1 record)"}),
     "a release still to sign": (E(records=(rec(1, K.IDENTITY, "Release form", S.NEEDED),)), {}),
     "a scan report without images": (E(records=(rec(1, K.IMAGING, "CT report", S.RECEIVED),)),
                                      {"request-records": "every record requested or in hand (1 record)"}),

@@ -18,7 +18,6 @@ from sqlalchemy import select  # noqa: E402
 
 from secondopinion_desktop.core import records  # noqa: E402
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError  # noqa: E402
-from secondopinion_desktop.core.progress import Cancelled  # noqa: E402
 from secondopinion_desktop.core.imaging.export import export_study  # noqa: E402
 from secondopinion_desktop.core.imaging.importer import (  # noqa: E402
     delete_imaging_record,
@@ -32,6 +31,7 @@ from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, 
 from secondopinion_desktop.core.imaging.thumbnails import placeholder_png, thumbnail_png  # noqa: E402
 from secondopinion_desktop.core.models import Attachment, ImagingFile, Record, RecordKind, RecordStatus  # noqa: E402
 from secondopinion_desktop.core.profile import ProfileData  # noqa: E402
+from secondopinion_desktop.core.progress import Cancelled  # noqa: E402
 
 CT = StudySpec()  # CT chest: series 2 (5 images) and 3 (4 images)
 MR = StudySpec(
@@ -43,8 +43,8 @@ MR = StudySpec(
 
 def _rle_available() -> bool:
     try:
-        from pydicom.uid import RLELossless
         from pydicom.pixels import get_encoder
+        from pydicom.uid import RLELossless
 
         return bool(get_encoder(RLELossless).is_available)
     except Exception:  # noqa: BLE001

@@ -11,17 +11,17 @@ import pytest
 pytest.importorskip("pydicom")
 pytest.importorskip("numpy")
 
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import select, text
 
-from secondopinion_desktop.core import records  # noqa: E402
-from secondopinion_desktop.core.errors import NotFoundError  # noqa: E402
-from secondopinion_desktop.core.imaging.importer import import_imaging  # noqa: E402
-from secondopinion_desktop.core.imaging.plan import NOT_CHECKED, plan_import  # noqa: E402
-from secondopinion_desktop.core.imaging.removal import remove_import, restore_import  # noqa: E402
-from secondopinion_desktop.core.imaging.scan import person_name, scan_folder  # noqa: E402
-from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study  # noqa: E402
-from secondopinion_desktop.core.models import ImagingFile  # noqa: E402
-from secondopinion_desktop.core.profile import ProfileData  # noqa: E402
+from secondopinion_desktop.core import records
+from secondopinion_desktop.core.errors import NotFoundError
+from secondopinion_desktop.core.imaging.importer import import_imaging
+from secondopinion_desktop.core.imaging.plan import NOT_CHECKED, plan_import
+from secondopinion_desktop.core.imaging.removal import remove_import, restore_import
+from secondopinion_desktop.core.imaging.scan import person_name, scan_folder
+from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study
+from secondopinion_desktop.core.models import ImagingFile
+from secondopinion_desktop.core.profile import ProfileData
 
 ALEX = ProfileData(name="Alex Sample", date_of_birth=dt.date(1970, 2, 14))
 CT = StudySpec()  # Alex Sample: CT chest, series 2 (5 images) and 3 (4 images)
@@ -141,7 +141,9 @@ def test_a_study_imported_in_part_gets_only_its_new_images(folder, tmp_path: Pat
     second = import_imaging(folder, scan)
     assert second.record_ids == (record_id,) and second.created_record_ids == ()
     assert second.files_stored == 4 and second.thumbnails == 1, "one thumbnail, for the new series only"
-    assert second.summary_lines()[1] == "Skipped 5 images already in your records (CT CHEST WITH CONTRAST (2024-03-05))."
+    assert second.summary_lines()[1] == (
+        "Skipped 5 images already in your records (CT CHEST WITH CONTRAST (2024-03-05))."
+    )
     with folder.session() as session:
         sops = list(session.scalars(select(ImagingFile.sop_instance_uid).where(ImagingFile.record_id == record_id)))
         assert len(sops) == len(set(sops)) == 9

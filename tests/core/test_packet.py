@@ -189,7 +189,7 @@ def test_outline_has_every_section_and_every_appended_document(demo_packet) -> N
 def test_appended_pdf_pages_are_the_source_pages(demo_packet) -> None:
     folder, _, reader, _ = demo_packet
     starts = {title: page for _, title, page in outline_entries(reader)}
-    for r, a, path, kind in attached(folder, ("pdf",)):
+    for r, a, path, _kind in attached(folder, ("pdf",)):
         source = PdfReader(path)
         first = starts[f"{r.title} \u2014 {a.original_name}"]
         for k, source_page in enumerate(source.pages):
@@ -520,7 +520,7 @@ def test_cancel_leaves_nothing_behind(folder, tmp_path: Path) -> None:
     for stop_after in (1, 5, 26, 40):
         calls = {"n": 0}
 
-        def cancelled() -> bool:
+        def cancelled(calls: dict[str, int] = calls, stop_after: int = stop_after) -> bool:
             calls["n"] += 1
             return calls["n"] > stop_after
 

@@ -9,12 +9,6 @@ import random
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader, PdfWriter
-
-from secondopinion_desktop.core import appointments, profile
-from secondopinion_desktop.core.errors import SecondOpinionError
-from secondopinion_desktop.core.packet import build_packet
-from secondopinion_desktop.core.packet import story as st
 from core.test_packet import (
     PAGE_OF,
     add_record,
@@ -25,8 +19,14 @@ from core.test_packet import (
     simple_pdf,
     squash,
 )
+from pypdf import PdfReader, PdfWriter
 
-WORDS = "tumor marker biopsy mammogram slides report pathology scan blood count".split()
+from secondopinion_desktop.core import appointments, profile
+from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.packet import build_packet
+from secondopinion_desktop.core.packet import story as st
+
+WORDS = ["tumor", "marker", "biopsy", "mammogram", "slides", "report", "pathology", "scan", "blood", "count"]
 
 
 def words(count: int, seed: int) -> str:
@@ -184,7 +184,7 @@ def test_long_text_runs_over_pages_or_is_shortened(long_text_packet) -> None:  #
     titles = [t for _, t, _ in outline_entries(reader)]
     caption = next(t for t in titles if t.endswith("photo.jpg"))
     assert caption.startswith("Report ") and "TITLE-END" not in caption
-    picture_page = texts[[p for _, t, p in outline_entries(reader) if t == caption][0]]  # noqa: RUF015
+    picture_page = texts[[p for _, t, p in outline_entries(reader) if t == caption][0]]
     assert "TITLE-END" not in picture_page and "photo.jpg" in picture_page
     assert "TITLE-END" not in section_text(reader, "Attachment index")
     assert title  # the full title was 500 characters

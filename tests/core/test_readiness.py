@@ -422,7 +422,8 @@ def test_operative_note_message_names_where_the_operation_is_listed():
 def test_rules_are_documented_small_functions():
     assert len(RULES) == 10
     assert [r.__name__ for r in RULES] == [
-        "patient_profile", "pathology_report", "pathology_material", "imaging", "molecular", "operative_note", "recent_labs",
+        "patient_profile", "pathology_report", "pathology_material", "imaging", "molecular", "operative_note",
+        "recent_labs",
         "treatment", "identity_insurance", "follow_up",
     ]
     for rule in RULES:

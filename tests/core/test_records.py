@@ -235,7 +235,8 @@ def test_switching_kind_clears_the_other_kinds_fields(folder) -> None:
         ({"date_of_service": "31/12/2023"}, "'31/12/2023' is not a date; write it as YYYY-MM-DD"),
         ({"date_of_service": "2023-02-30"}, "'2023-02-30' does not exist on the calendar"),
         ({"date_of_service": "yesterday"}, "is not a date"),
-        ({"requested_on": (TODAY + dt.timedelta(days=1)).isoformat()}, "requested date .* is in the future; it can be today at the latest"),
+        ({"requested_on": (TODAY + dt.timedelta(days=1)).isoformat()},
+         "requested date .* is in the future; it can be today at the latest"),
         ({"kind": "horoscope"}, "Unknown record kind 'horoscope'; choose one of: lab, imaging"),
         ({"status": "lost"}, "Unknown status 'lost'; choose one of: needed, requested, received, sent"),
         ({"kind": "pathology", "slides_count": -1}, "slides must be between 0 and 100,000"),
@@ -288,7 +289,7 @@ def test_unicode_titles_and_long_notes_round_trip(folder) -> None:
     with folder.session() as s:
         for t in titles:
             ids.append(create_record(s, "clinical", t, notes=notes, summary=t).id)
-    for record_id, t in zip(ids, titles):
+    for record_id, t in zip(ids, titles, strict=True):
         got = _get(folder, record_id)
         assert got.title == t
         assert got.summary == t

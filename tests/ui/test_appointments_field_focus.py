@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from helpers.dialogs import on_next_dialog
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QWidget
 

@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QAbstractButton, QDialog, QDialogButtonBox
 
 from secondopinion_desktop.core.appointments import list_appointments
 from secondopinion_desktop.ui.appointments.dialogs import AppointmentDialog
+from secondopinion_desktop.ui.appointments.question_bank import QuestionBankDialog
 from secondopinion_desktop.ui.directory.dialogs import ClinicianDialog, CliniciansDialog
 from secondopinion_desktop.ui.profile.dialog import ProfileDialog
 from secondopinion_desktop.ui.treatments.dialogs import TreatmentHistoryDialog, TreatmentLineDialog
-from secondopinion_desktop.ui.appointments.question_bank import QuestionBankDialog
 from secondopinion_desktop.ui.widgets.forms import show_error
 
 

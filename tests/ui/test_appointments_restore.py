@@ -22,7 +22,7 @@ class PaintedRegion(QObject):
         self.region = QRegion()
         widget.installEventFilter(self)
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.Paint:
             self.region = self.region.united(event.region())
         return False

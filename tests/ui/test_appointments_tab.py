@@ -16,9 +16,9 @@ from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core import directory, profile, treatments
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import ClinicianRole, TreatmentKind
+from secondopinion_desktop.core.words import long_date, started_text
 from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
 from secondopinion_desktop.ui.events import Changes, notice, requests
-from secondopinion_desktop.core.words import long_date, started_text
 
 DEMO_QUESTIONS = [
     "Do you agree with my diagnosis and the stage?",

@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SCREEN_SIZE, TEXT_SCALE
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QApplication, QDialogButtonBox, QWidget
-
-from conftest import SCREEN_SIZE, TEXT_SCALE
 
 
 def _scrolls(child: QWidget, window: QWidget) -> bool:

@@ -10,9 +10,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from helpers.dialogs import on_next_dialog
 from PySide6.QtWidgets import QMessageBox
 
-from helpers.dialogs import on_next_dialog
 from secondopinion_desktop.core import log as app_log
 
 

@@ -161,7 +161,9 @@ def test_open_attachment_hands_a_named_private_copy_to_the_system(qtbot, window,
     assert not path.exists(), "private copies are removed when the window closes"
 
 
-def test_attaching_bad_files_gets_a_clear_message_and_nothing_lost(qtbot, window, folder, tmp_path, monkeypatch) -> None:
+def test_attaching_bad_files_gets_a_clear_message_and_nothing_lost(
+    qtbot, window, folder, tmp_path, monkeypatch
+) -> None:
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a, **k: warnings.append(text))
     tab = window.records_tab

@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.dialogs import on_next_dialog
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from helpers.dialogs import on_next_dialog
+from secondopinion_desktop.core.lock import acquire_for_window, lock_path, read_owner, refusal
 from secondopinion_desktop.ui.safety import autobackup, common
 from secondopinion_desktop.ui.safety import backup as backup_ui
 from secondopinion_desktop.ui.safety import check as check_ui
 from secondopinion_desktop.ui.safety import restore as restore_ui
-from secondopinion_desktop.core.lock import acquire_for_window, lock_path, read_owner, refusal
 
 JOB_TIMEOUT = 60_000
 

@@ -6,6 +6,7 @@ import errno
 import sqlite3
 
 from helpers.dialogs import on_next_dialog
+
 from secondopinion_desktop.ui.app import show_unexpected_error
 from secondopinion_desktop.ui.safety.common import reason
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from secondopinion_desktop.core.models import TreatmentKind
 from secondopinion_desktop.core.treatments import TreatmentLineData
-from secondopinion_desktop.ui.treatments.model import HEADERS, ID_ROLE, TreatmentsModel, Column
+from secondopinion_desktop.ui.treatments.model import HEADERS, ID_ROLE, Column, TreatmentsModel
 
 ROWS = [
     TreatmentLineData(3, TreatmentKind.SURGERY, "Lumpectomy", dt.date(2026, 1, 10), dt.date(2026, 1, 10),

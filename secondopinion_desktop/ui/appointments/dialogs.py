@@ -23,6 +23,7 @@ from secondopinion_desktop.ui.widgets.dates import DateTimeField
 from secondopinion_desktop.ui.widgets.form_dialog import lay_out_form, ok_cancel, refuse, text_box
 from secondopinion_desktop.ui.widgets.forms import add_row, error_label, show_error
 
+
 class AppointmentDialog(QDialog):
     """A new appointment (``appointment`` None) or an existing one: when, with whom, where, why, who comes.
 

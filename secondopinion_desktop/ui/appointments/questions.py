@@ -36,7 +36,6 @@ from secondopinion_desktop.ui.appointments.questions_model import QuestionsModel
 from secondopinion_desktop.ui.widgets.autosave import Autosave
 from secondopinion_desktop.ui.widgets.forms import set_placeholder
 
-
 ANSWER_SAVE_DELAY_MS = 1000
 
 

@@ -1,1 +1,3 @@
-"""Keeping the records safe from the window: backups, restore and data checks (the folder lock is core's, core/lock.py)."""
+"""Keeping the records safe from the window: backups, restore and data checks.
+
+The folder lock is the core's (core/lock.py)."""

@@ -191,7 +191,7 @@ class CheckDialog(QDialog):
                           on_success=succeeded, on_failure=self._failed)
         return self.job
 
-    def done(self, code: int) -> None:  # noqa: D401 - Qt override: never leave a check running behind
+    def done(self, code: int) -> None:
         if self.job is not None and not self.job.done:
             self.job.cancel()
         super().done(code)

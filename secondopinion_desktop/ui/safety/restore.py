@@ -124,7 +124,7 @@ class RestoreRunner(QObject):
     """
 
     relocked = Signal(object)
-    closeRequested = Signal()  # noqa: N815
+    closeRequested = Signal()
     reopened = Signal(object)
     restored = Signal(object)
     failed = Signal(str)

@@ -129,8 +129,9 @@ class DateTimeField(QDateTimeEdit):
     """A date and time typed as ``YYYY-MM-DD HH:MM`` or picked on the calendar popup.
 
     It may be "not chosen yet" (``UNSET``, shown as a hint); the first key or click fills in a starting
-    value so that typing works. Alt+Down or F4 opens the calendar. Typing the separators after a section that filled itself (``2026-`` after
-    ``2026`` jumped to the month) is forgiven, so the whole ISO text can be typed in one go.
+    value so that typing works. Alt+Down or F4 opens the calendar. Typing the separators after a section that
+    filled itself (``2026-`` after ``2026`` jumped to the month) is forgiven, so the whole ISO text can be typed
+    in one go.
     """
 
     HINT = "Not chosen yet"
@@ -166,7 +167,7 @@ class DateTimeField(QDateTimeEdit):
             self.setDateTime(self.starting_value())
             self.setSelectedSection(QDateTimeEdit.Section.YearSection)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         self._start()
         super().mousePressEvent(event)
 
@@ -188,7 +189,7 @@ class DateTimeField(QDateTimeEdit):
                             Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
         super().mousePressEvent(press)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         text = event.text()
         key = event.key()
         if key == Qt.Key.Key_F4 or (key == Qt.Key.Key_Down and event.modifiers() & Qt.KeyboardModifier.AltModifier):

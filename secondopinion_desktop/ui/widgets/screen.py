@@ -63,7 +63,7 @@ def keep_on_screen(widget: QWidget) -> None:
 class _KeepOnScreen(QObject):
     """Installed on one window: each time it is shown, its whole frame is brought onto the screen."""
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Show and isinstance(watched, QWidget):
             window = watched
             QTimer.singleShot(0, window, lambda: keep_on_screen(window))  # after the window manager placed it
