@@ -74,6 +74,10 @@ class DataFolder:
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back if it raises."""
         with self._sessions.begin() as session:
+            if not self.read_only:
+                # BEGIN IMMEDIATE: this transaction may write, so it takes the write lock first (waiting up to the
+                # busy timeout) instead of failing at once when another connection committed since it read
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             yield session
 
     @contextlib.contextmanager
@@ -295,7 +299,8 @@ def _make_engine(db_path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
+                             else "BEGIN")
 
     return engine
 

@@ -423,3 +423,44 @@ def test_resolve_data_dir_makes_paths_absolute(tmp_path: Path, monkeypatch) -> N
     assert resolve_data_dir() == tmp_path / "home" / "env-so"
     monkeypatch.setenv(ENV_VAR, "env-rel")
     assert resolve_data_dir() == tmp_path / "env-rel"
+
+
+def test_a_change_that_reads_first_waits_for_another_writer_instead_of_failing(data_dir: Path) -> None:
+    """Two changes at once (the window's autosave while an import commits): the one that read first must not fail
+    with "database is locked" when the other commits in between; each waits its turn (BEGIN IMMEDIATE)."""
+    import threading
+
+    from secondopinion_desktop.core.records import create_record, list_record_rows
+
+    folder = open_data_folder(data_dir)
+    read_done, other_started, other_done = threading.Event(), threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            assert read_done.wait(10)
+            other_started.set()
+            with folder.session() as session:
+                create_record(session, "lab", "From the other writer")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+        finally:
+            other_done.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        with folder.session() as session:
+            before = len(list_record_rows(session))
+            read_done.set()
+            assert other_started.wait(10)
+            other_done.wait(0.5)  # the other writer would commit now if this transaction held no lock
+            create_record(session, "lab", "From the first writer")
+    finally:
+        thread.join(10)
+    try:
+        assert failures == []
+        with folder.session() as session:
+            assert len(list_record_rows(session)) == before + 2
+    finally:
+        folder.close()
