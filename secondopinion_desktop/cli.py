@@ -383,8 +383,8 @@ def _plan_for_check(args: argparse.Namespace, scan, *, dry_run: bool):  # type: 
 
 def cmd_import_imaging(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core.errors import ValidationError
-    from secondopinion_desktop.core.imaging.importer import import_imaging, patient_mismatch
-    from secondopinion_desktop.core.imaging.plan import NOT_CHECKED
+    from secondopinion_desktop.core.imaging.importer import import_imaging
+    from secondopinion_desktop.core.imaging.plan import NOT_CHECKED, patient_mismatch
     from secondopinion_desktop.core.imaging.scan import scan_folder
     from secondopinion_desktop.core.paths import holds_data, resolve_data_dir
 

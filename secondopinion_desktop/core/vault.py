@@ -88,9 +88,6 @@ class StoredFile:
     already_present: bool
 
 
-fsync_dir = fsync_folder  # the name core.imaging (vaultbatch, export) imports; new code uses fsutil.fsync_folder
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -23,9 +23,8 @@ from secondopinion_desktop.core.imaging.importer import (  # noqa: E402
     delete_imaging_record,
     import_imaging,
     list_imaging_files,
-    names_match,
-    patient_mismatch,
 )
+from secondopinion_desktop.core.imaging.plan import names_match, patient_mismatch  # noqa: E402
 from secondopinion_desktop.core.imaging.scan import scan_folder  # noqa: E402
 from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_disc, write_study  # noqa: E402
 from secondopinion_desktop.core.imaging.thumbnails import placeholder_png, thumbnail_png  # noqa: E402

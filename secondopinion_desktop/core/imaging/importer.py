@@ -25,8 +25,6 @@ from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, ValidationError
 from secondopinion_desktop.core.imaging.plan import (
     lost_files,
-    names_match,
-    patient_mismatch,
     stored_images,
     stored_in,
 )
@@ -55,9 +53,6 @@ from secondopinion_desktop.core.vault import VaultClaim
 from secondopinion_desktop.core.words import plural
 
 IMPORT_CANCELLED = "The imaging import was cancelled; nothing was changed."
-
-# The patient check lives with the import plan; these names stay importable from here.
-__all__ = ["ImportResult", "SkippedStudy", "import_imaging", "names_match", "patient_mismatch", "record_title"]
 
 
 # --- results ------------------------------------------------------------------------------------------------
