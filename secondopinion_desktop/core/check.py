@@ -85,8 +85,9 @@ class CheckReport:
         return sum(len(x) for x in (self.integrity, self.foreign_keys, self.missing_files, self.damaged_files,
                                     self.orphan_files, self.temp_files, self.links))
 
-    def lines(self) -> list[str]:
-        """A report a person can read, one line per finding."""
+    def lines(self, repair: str = "'check --repair'") -> list[str]:
+        """A report a person can read, one line per finding; ``repair`` names the way to repair (the command
+        line's ``check --repair``, the window's Repair button)."""
         out: list[str] = []
 
         def section(title: str, items: list[str], good: str, note: str = "") -> None:
@@ -100,11 +101,10 @@ class CheckReport:
         section("Links between records", self.foreign_keys, "ok")
         section("Stored files missing", self.missing_files, f"none (all {self.checked_files} present)")
         section("Stored files damaged", self.damaged_files, "none")
-        section("Stored files nothing refers to", self.orphan_files, "none",
-                " — 'check --repair' removes them after a backup")
-        section("Leftover temporary files", self.temp_files, "none", " — 'check --repair' removes them")
+        section("Stored files nothing refers to", self.orphan_files, "none", f" — {repair} removes them after a backup")
+        section("Leftover temporary files", self.temp_files, "none", f" — {repair} removes them")
         section("Links in the vault", self.links, "none",
-                " — they are never read; 'check --repair' removes the links (not what they point at)")
+                f" — they are never read; {repair} removes the links (not what they point at)")
         if self.recent_files:
             out.append(f"Not yet judged: {plural(self.recent_files, 'stored file')} from the last hour that nothing "
                        "refers to yet (an import may still be writing them).")

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.ops import Op, run_op
 from secondopinion_desktop.ui.safety import common
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
@@ -29,43 +28,10 @@ if TYPE_CHECKING:
     from secondopinion_desktop.core.check import CheckReport
     from secondopinion_desktop.core.db import DataFolder
 
-REPAIR_NOTE = " — Repair removes them after a backup"
-
-
 def report_lines(report: CheckReport) -> list[str]:
-    """The report a person reads in the window, one line per finding (the window's Repair button where the
-    command line names ``check --repair``)."""
-    out: list[str] = []
-
-    def section(title: str, items: list[str], good: str, note: str = "") -> None:
-        if not items:
-            out.append(f"{title}: {good}")
-            return
-        out.append(f"{title}: {plural(len(items), 'problem')}{note}")
-        out.extend(f"  - {item}" for item in items)
-
-    section("Database integrity", report.integrity, "ok")
-    section("Links between records", report.foreign_keys, "ok")
-    section("Stored files missing", report.missing_files, f"none (all {report.checked_files} present)")
-    section("Stored files damaged", report.damaged_files, "none")
-    section("Stored files nothing refers to", report.orphan_files, "none", REPAIR_NOTE)
-    section("Leftover temporary files", report.temp_files, "none", " — Repair removes them")
-    section("Links in the vault", report.links, "none",
-            " — they are never read; Repair removes the links (not what they point at)")
-    if report.recent_files:
-        out.append(f"Not yet judged: {plural(report.recent_files, 'stored file')} from the last hour that nothing "
-                   "refers to yet (an import may still be writing them).")
-    if report.claimed_files:
-        out.append(f"Not yet judged: {plural(report.claimed_files, 'stored file')} that an import or attachment "
-                   "in progress, or the undo history of the open window, still needs.")
-    if report.ok:
-        out.append("Everything is in order.")
-    else:
-        out.append(f"Found {plural(report.problem_count, 'problem')}.")
-        if report.missing_files or report.damaged_files:
-            out.append("Missing or damaged files can be mended by attaching the original again, or by "
-                       "restoring a backup.")
-    return out
+    """The report a person reads in the window: the core's, naming the window's Repair button where the command
+    line names ``check --repair``."""
+    return report.lines(repair="Repair")
 
 
 class CheckDialog(QDialog):
