@@ -210,11 +210,6 @@ def treatment_started(records: Sequence[RecordData], today: dt.date) -> bool:
 
 # --- message helpers ---------------------------------------------------------------------------------------
 
-def human_date(day: dt.date) -> str:
-    """``Mar 4, 2026``, whatever the locale."""
-    return words.month_day_year(day)
-
-
 def _from(record: RecordData) -> str:
     return f" from {record.facility_name}" if record.facility_name else ""
 
@@ -478,7 +473,7 @@ def follow_up(records: Sequence[RecordData], profile: ProfileData, today: dt.dat
     return [
         Finding(
             "follow-up",
-            f"{r.title}: requested{_from(r)} on {human_date(asked)}, {(today - asked).days} days ago — "
+            f"{r.title}: requested{_from(r)} on {words.month_day_year(asked)}, {(today - asked).days} days ago — "
             "time to call them.",
             Action.FOLLOW_UP, record_id=r.id,
         )
