@@ -7,6 +7,7 @@ printing each run as an operation (``ui.ops.run_op``) with its own progress and 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -55,6 +56,7 @@ class PacketDialog(QDialog):
         from secondopinion_desktop.core.scratch import scratch_dir
 
         self._tmpdir = scratch_dir(folder.path, "packet-")  # private, inside the data folder; swept at start-up
+        self._scratch = PrivateFolder(self._tmpdir)
 
         from secondopinion_desktop.core.packet.data import packet_choices
 
@@ -209,13 +211,12 @@ class PacketDialog(QDialog):
             name="build packet", writes=False, label="Building the packet…", title="Building the packet",
             delay_ms=300, failure_title="Packet",
             on_success=self._built, on_failure=self._build_failed, on_done=self._build_ended,
+            cleanup=self._scratch.use(),
         )
         return self.job
 
     def _build_ended(self) -> None:
         self.build_button.setEnabled(True)
-        if self._closed:
-            self._remove_private_copy()
 
     def _built(self, result) -> None:  # type: ignore[no-untyped-def]
         if self._closed:
@@ -294,7 +295,7 @@ class PacketDialog(QDialog):
         self.copy_op = run_op(
             self, lambda control: save_copy(built, target, progress=control.progress, cancelled=control.cancelled),
             name="save packet", writes=False, label=f"Saving the packet to {target.name}…", title="Saving the packet",
-            failure_title="Packet", on_success=saved,
+            failure_title="Packet", on_success=saved, cleanup=self._scratch.use(),
         )
         return self.copy_op
 
@@ -327,21 +328,49 @@ class PacketDialog(QDialog):
             return False
 
         self.print_op = run_op(self, work, name="print packet", writes=False, label="Printing…", title="Printing",
-                               failure_title="Packet", on_failure=failed)
+                               failure_title="Packet", on_failure=failed, cleanup=self._scratch.use())
         return self.print_op
 
-    def _remove_private_copy(self) -> None:
-        self.preview.close_document()
-        shutil.rmtree(self._tmpdir, ignore_errors=True)
-
     def done(self, code: int) -> None:  # noqa: D401 - Qt override: clean up the private copy
-        """Close: a build still running is cancelled, and the private copy goes when it has stopped."""
+        """Close: building, saving and printing still running are cancelled; the private copy goes once every
+        one of them has stopped (without waiting here: each operation's clean-up tells ``PrivateFolder``)."""
         self._closed = True
-        running = [op for op in (self.job, self.copy_op, self.print_op) if op is not None and not op.done]
-        for op in running:
-            op.cancel()
-        if self.job is None or self.job.done:
-            self._remove_private_copy()
-        else:
-            self.preview.close_document()
+        for op in (self.job, self.copy_op, self.print_op):
+            if op is not None and not op.done:
+                op.cancel()
+        self.preview.close_document()
+        self._scratch.close()
         super().done(code)
+
+
+class PrivateFolder:
+    """The dialog's private folder (the built packet.pdf): removed once the dialog is closed and no operation
+    still reads or writes it. Holds only the path — the operations' clean-ups call it even after the dialog is
+    deleted."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.users = 0
+        self.closed = False
+
+    def use(self) -> Callable[[], None]:
+        """One more operation uses the folder; the returned function says it has stopped (call it once)."""
+        self.users += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.users -= 1
+                self._remove_if_unused()
+
+        return release
+
+    def close(self) -> None:
+        self.closed = True
+        self._remove_if_unused()
+
+    def _remove_if_unused(self) -> None:
+        if self.closed and self.users == 0:
+            shutil.rmtree(self.path, ignore_errors=True)

@@ -1,4 +1,7 @@
-"""A PDF preview: pages rendered with pdfium on demand (only the visible ones), with a small cache."""
+"""A PDF preview: pages rendered with pdfium on demand (only the visible ones), with a small cache.
+
+Every PDFium call goes through ``core.pdfium`` (one call at a time, whatever the thread): the preview renders on
+the GUI thread while printing may render on a pool thread."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QListView, QWidget
 
+from secondopinion_desktop.core import pdfium
+
 Index = QModelIndex | QPersistentModelIndex
 PREVIEW_WIDTH = 560
 CACHE_PAGES = 24
@@ -17,13 +22,7 @@ CACHE_PAGES = 24
 
 def render_page(document: Any, index: int, width: int) -> QImage:
     """One page of a pypdfium2 document as a QImage ``width`` pixels wide."""
-    page = document[index]
-    try:
-        page_width, _ = page.get_size()
-        bitmap = page.render(scale=width / page_width)
-        image = bitmap.to_pil().convert("RGB")
-    finally:
-        page.close()
+    image = pdfium.render_page(document, index, width)
     data = image.tobytes()
     return QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888).copy()
 
@@ -37,20 +36,17 @@ class PdfPagesModel(QAbstractListModel):
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
 
     def load(self, path: Path | None) -> None:
-        import pypdfium2
-
         self.beginResetModel()
         self.close()
         if path is not None:
-            self.document = pypdfium2.PdfDocument(str(path))
-            self.sizes = [self.document.get_page_size(i) for i in range(len(self.document))]
+            self.document = pdfium.open_pdf(path)
+            self.sizes = pdfium.page_sizes(self.document)
         self.endResetModel()
 
     def close(self) -> None:
         self._cache.clear()
-        if self.document is not None:
-            self.document.close()
-        self.document = None
+        document, self.document = self.document, None
+        pdfium.close_pdf(document)
         self.sizes = []
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
@@ -117,15 +113,14 @@ class PdfPreview(QListView):
 
 def print_pdf(path: Path, printer: Any, progress: Any = None) -> int:
     """Paint every page of ``path`` on ``printer`` (a QPrinter) at up to 300 dpi; returns pages printed."""
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(str(path))
+    document = pdfium.open_pdf(path)
     try:
         painter = QPainter()
         if not painter.begin(printer):
             raise OSError("The printer could not be started.")
         try:
-            count = len(document)
+            count = pdfium.page_count(document)
+            sizes = pdfium.page_sizes(document)
             for i in range(count):
                 if progress is not None and not progress(i, count):
                     break
@@ -133,7 +128,7 @@ def print_pdf(path: Path, printer: Any, progress: Any = None) -> int:
                     printer.newPage()
                 target = painter.viewport()
                 dpi = min(printer.resolution(), 300)
-                w, h = document.get_page_size(i)
+                w, h = sizes[i]
                 image = render_page(document, i, int(w / 72 * dpi))
                 scaled = image.scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                       Qt.TransformationMode.SmoothTransformation)
@@ -143,4 +138,4 @@ def print_pdf(path: Path, printer: Any, progress: Any = None) -> int:
         finally:
             painter.end()
     finally:
-        document.close()
+        pdfium.close_pdf(document)
