@@ -23,7 +23,7 @@ def slow_packet(monkeypatch):
     started = threading.Event()
     module = types.ModuleType("secondopinion_desktop.core.packet")
 
-    def export_notes_pdf(folder, appointment_id, out):
+    def export_notes_pdf(folder, appointment_id, out, cancelled=None):
         started.set()
         release.wait(timeout=5)
         Path(out).write_bytes(b"%PDF-1.4 notes")

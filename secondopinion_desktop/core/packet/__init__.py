@@ -72,11 +72,15 @@ def build_packet(
     return _build(folder, Path(out), options, progress=progress, cancelled=cancelled)
 
 
-def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path:
-    """Write one appointment's sheet (date, doctor, who came along, questions, answers, notes) to ``out``."""
+def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path,
+                     cancelled: CancelCheck | None = None) -> Path:
+    """Write one appointment's sheet (date, doctor, who came along, questions, answers, notes) to ``out``.
+
+    Raises core.progress.Cancelled when ``cancelled()`` turns True (checked between the parts of the sheet);
+    then nothing is left at ``out``."""
     from secondopinion_desktop.core.packet.notes import export_notes_pdf as _export
 
-    return _export(folder, appointment_id, Path(out))
+    return _export(folder, appointment_id, Path(out), cancelled=cancelled)
 
 
 __all__ = [

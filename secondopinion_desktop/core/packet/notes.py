@@ -11,6 +11,7 @@ from secondopinion_desktop.core.appointments import get_appointment
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.directory import list_clinicians
 from secondopinion_desktop.core.profile import get_profile
+from secondopinion_desktop.core.progress import CancelCheck, check
 
 
 def _with_heading(heading: Any, flowables: list[Any]) -> list[Any]:
@@ -30,7 +31,11 @@ def _with_heading(heading: Any, flowables: list[Any]) -> list[Any]:
     return [KeepTogether([heading, *first]), *rest]
 
 
-def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path:
+def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path,
+                     cancelled: CancelCheck | None = None) -> Path:
+    """Write the appointment's sheet to ``out`` (whole or not at all). ``cancelled()`` is checked before the
+    work, after every paragraph, table or note laid out, and before the file is written: Cancelled then, with
+    nothing at ``out``."""
     from reportlab.lib.units import inch
     from reportlab.platypus import Paragraph
 
@@ -41,6 +46,7 @@ def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path
 
     out = Path(out).expanduser().absolute()
     check_destination(out)
+    check(cancelled)
     with folder.session() as session:
         appointment = get_appointment(session, appointment_id)  # NotFoundError when there is none
         profile = get_profile(session)
@@ -76,7 +82,15 @@ def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path) -> Path
     title = f"Appointment notes \u2014 {name} \u2014 {appointment.starts_at:%Y-%m-%d}"
     doc = st.PacketDoc(buf, st.Marks(), title=title, author=name, subject="Notes from a medical appointment",
                        creator="Second Opinion")
+    laid_out = doc.afterFlowable
+
+    def after_flowable(flowable: Any) -> None:  # the cheap place to stop: between the parts of the sheet
+        laid_out(flowable)
+        check(cancelled)
+
+    doc.afterFlowable = after_flowable  # type: ignore[method-assign]
     with binary_streams():
         doc.build(story, canvasmaker=st.footer_canvas(st.Footer(footer_left(data))))
+    check(cancelled)
     write_atomically(out, lambda fh: fh.write(buf.getvalue()))
     return out

@@ -66,7 +66,8 @@ def start_notes_export(
         return False  # a cancel or a bug: the usual display (a status line, or the crash dialog)
 
     return run_op(
-        parent, lambda _control: export_notes_pdf(folder, appointment_id, out), name="export notes",
+        parent, lambda control: export_notes_pdf(folder, appointment_id, out, cancelled=control.cancelled),
+        name="export notes", writes=False,  # reads the folder; writes only the chosen file
         on_success=lambda _result: on_saved(out), on_failure=failed, on_done=on_done,
         label="Writing the notes to PDF…", title="Export notes",
     )
