@@ -95,5 +95,7 @@ def test_a_damaged_file_raises_and_leaves_the_lock_free(tmp_path) -> None:
     with pytest.raises(pypdfium2.PdfiumError):
         pdfium.open_pdf(bad)
     done = threading.Event()
-    threading.Thread(target=lambda: (pdfium.PDFIUM_LOCK.acquire(timeout=5), done.set(), pdfium.PDFIUM_LOCK.release())).start()
+    threading.Thread(
+        target=lambda: (pdfium.PDFIUM_LOCK.acquire(timeout=5), done.set(), pdfium.PDFIUM_LOCK.release())
+    ).start()
     assert done.wait(5)

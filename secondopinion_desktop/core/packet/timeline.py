@@ -9,6 +9,7 @@ bars from their start to their end (or to today, with an arrow, while they go on
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 from secondopinion_desktop.core import words
@@ -108,7 +109,7 @@ class _Axis:
 
     def __init__(self, start: dt.date, end: dt.date, dates: list[dt.date], left: float, right: float) -> None:
         self.breaks: list[tuple[dt.date, dt.date]] = []
-        for a, b in zip(dates, dates[1:]):
+        for a, b in itertools.pairwise(dates):
             if (b - a).days > self.GAP_DAYS:
                 margin = dt.timedelta(days=self.MARGIN_DAYS)
                 self.breaks.append((a + margin, b - margin))
@@ -131,7 +132,7 @@ class _Axis:
 
     def solid_parts(self) -> list[tuple[float, float]]:
         edges = [self.left] + [v for a, b in self.breaks for v in (self.x_of(a), self.x_of(b))] + [self.right]
-        return list(zip(edges[::2], edges[1::2]))
+        return list(zip(edges[::2], edges[1::2], strict=True))
 
     def break_parts(self) -> list[tuple[float, float]]:
         return [(self.x_of(a), self.x_of(b)) for a, b in self.breaks]

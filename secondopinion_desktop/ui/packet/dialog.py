@@ -331,7 +331,7 @@ class PacketDialog(QDialog):
                                failure_title="Packet", on_failure=failed, cleanup=self._scratch.use())
         return self.print_op
 
-    def done(self, code: int) -> None:  # noqa: D401 - Qt override: clean up the private copy
+    def done(self, code: int) -> None:
         """Close: building, saving and printing still running are cancelled; the private copy goes once every
         one of them has stopped (without waiting here: each operation's clean-up tells ``PrivateFolder``)."""
         self._closed = True

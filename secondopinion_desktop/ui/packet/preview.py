@@ -49,7 +49,7 @@ class PdfPagesModel(QAbstractListModel):
         pdfium.close_pdf(document)
         self.sizes = []
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.sizes)
 
     def _pixmap(self, row: int) -> QPixmap:
