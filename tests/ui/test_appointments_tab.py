@@ -656,7 +656,7 @@ def fake_packet(monkeypatch):
     calls: list[tuple[object, int, Path]] = []
     module = types.ModuleType("secondopinion_desktop.core.packet")
 
-    def export_notes_pdf(folder, appointment_id, out):
+    def export_notes_pdf(folder, appointment_id, out, cancelled=None):
         calls.append((folder, appointment_id, Path(out)))
         if Path(out).name.startswith("refuse"):
             raise ValidationError("This appointment has nothing to print yet.")

@@ -126,13 +126,10 @@ def pdf_page_count(path: Path) -> int | None:
     except Exception:  # noqa: BLE001 - pypdf raises all kinds of errors on damaged files; none may reach the user
         pass
     try:
-        import pypdfium2
+        from secondopinion_desktop.core import pdfium  # one PDFium call at a time, across every thread
 
-        document = pypdfium2.PdfDocument(str(path))
-        try:
-            count = len(document)
-        finally:
-            document.close()
+        with pdfium.opened(path) as document:
+            count = pdfium.page_count(document)
         return count if count > 0 else None
     except Exception:  # noqa: BLE001 - as above
         return None
