@@ -7,6 +7,7 @@ clinician with ``check_clinician`` before storing it; each ``ValidationError`` n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,23 @@ class ClinicianData:
 
 _FACILITY_LINES = ("phone", "records_contact", "records_phone", "records_fax", "records_email")
 _CLINICIAN_LINES = ("specialty", "credentials", "board_certification", "phone", "email")
+
+
+def name_key(text: str) -> str:
+    """A name as the directory compares names: blanks collapsed, case folded."""
+    return " ".join(text.split()).casefold()
+
+
+def facility_choice(text: str, facilities: Iterable[tuple[int, str]]) -> dict[str, Any]:
+    """What a typed facility name means as a service's fields: none (empty), one of ``facilities`` (id, name)
+    named the same way (``facility_id``), or a new one the service creates by name (``facility``)."""
+    wanted = name_key(text)
+    if not wanted:
+        return {"facility_id": None}
+    for facility_id, name in facilities:
+        if name_key(name) == wanted:
+            return {"facility_id": facility_id}
+    return {"facility": text}
 
 
 def facility_data(f: Facility) -> FacilityData:

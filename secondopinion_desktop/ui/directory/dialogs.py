@@ -32,10 +32,6 @@ SPECIALTIES = (
 )
 
 
-def _key(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 class ClinicianDialog(QDialog):
     """A clinician's details; ``fields()`` as ``create_clinician`` / ``update_clinician`` take them."""
 
@@ -122,14 +118,7 @@ class ClinicianDialog(QDialog):
         self.notes_edit.setPlainText(c.notes)
 
     def _facility_fields(self) -> dict[str, Any]:
-        text = self.facility_combo.currentText()
-        wanted = _key(text)
-        if not wanted:
-            return {"facility_id": None}
-        for facility_id, name in self._facilities:
-            if _key(name) == wanted:
-                return {"facility_id": facility_id}
-        return {"facility": text}  # a new one: the core creates it by name
+        return directory.facility_choice(self.facility_combo.currentText(), self._facilities)
 
     def fields(self) -> dict[str, Any]:
         return {

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPlainTextEdit
 
+from secondopinion_desktop.core.directory import facility_choice, name_key
 from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
 from secondopinion_desktop.core.records import STATUS_DATE_FIELD, RecordData
 
@@ -25,9 +26,6 @@ MODALITIES: tuple[tuple[str, str], ...] = (
 STATUS_ORDER = list(RecordStatus)
 
 
-def _key(text: str) -> str:
-    """A name as the directory compares names: blanks collapsed, case folded."""
-    return " ".join(text.split()).casefold()
 
 
 class RecordValues:
@@ -101,34 +99,27 @@ class RecordValues:
         return stored if text == shown else text
 
     def _facility_fields(self) -> dict[str, Any]:
-        text = self.facility_combo.currentText()
-        wanted = _key(text)
-        if not wanted:
-            return {"facility_id": None}
-        for facility_id, name in self._facilities:
-            if _key(name) == wanted:
-                return {"facility_id": facility_id}
-        return {"facility": text}
+        return facility_choice(self.facility_combo.currentText(), self._facilities)
 
     def _clinician_fields(self) -> dict[str, Any]:
         combo = self.clinician_combo
         text = combo.currentText()
-        wanted = _key(text)
+        wanted = name_key(text)
         if not wanted:
             return {"clinician_id": None}
         index = combo.currentIndex()  # two clinicians may share a name: prefer the one chosen in the list
-        if index >= 0 and _key(combo.itemText(index)) == wanted:
+        if index >= 0 and name_key(combo.itemText(index)) == wanted:
             return {"clinician_id": combo.itemData(index)}
         for clinician_id, name, display, _data in self._clinicians:
-            if wanted in (_key(name), _key(display)):
+            if wanted in (name_key(name), name_key(display)):
                 return {"clinician_id": clinician_id}
         return {"clinician": text}
 
     def _modality(self) -> str:
         text = self.modality_combo.currentText()
-        wanted = _key(text)
+        wanted = name_key(text)
         for shown, value in MODALITIES:
-            if wanted in (_key(shown), _key(value)):
+            if wanted in (name_key(shown), name_key(value)):
                 return value
         return text
 
