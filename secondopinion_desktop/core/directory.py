@@ -32,6 +32,14 @@ class FacilityData:
     records_fax: str
     records_email: str
     notes: str
+    records_portal: str = ""  # the patient portal's web address
+    records_address: str = ""  # the records department's mailing address (when not the facility's)
+    records_form: str = ""  # its own release form, if it has one: its name and where to get it
+
+    @property
+    def records_mailing_address(self) -> str:
+        """Where a written request goes by mail: the records department's address, else the facility's."""
+        return self.records_address or self.address
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class ClinicianData:
         return f"{self.name}, {self.credentials}" if self.credentials else self.name
 
 
-_FACILITY_LINES = ("phone", "records_contact", "records_phone", "records_fax", "records_email")
+_FACILITY_LINES = ("phone", "records_contact", "records_phone", "records_fax", "records_email", "records_portal")
 _CLINICIAN_LINES = ("specialty", "credentials", "board_certification", "phone", "email")
 
 
@@ -79,7 +87,8 @@ def facility_data(f: Facility) -> FacilityData:
     return FacilityData(
         id=f.id, name=f.name, kind=f.kind, address=f.address, phone=f.phone,
         records_contact=f.records_contact, records_phone=f.records_phone, records_fax=f.records_fax,
-        records_email=f.records_email, notes=f.notes,
+        records_email=f.records_email, notes=f.notes, records_portal=f.records_portal,
+        records_address=f.records_address, records_form=f.records_form,
     )
 
 
@@ -100,7 +109,7 @@ def _apply_facility(f: Facility, fields: dict[str, Any]) -> None:
             f.kind = parse_enum(FacilityKind, value, "facility kind", field=key)
         elif key in _FACILITY_LINES:
             setattr(f, key, clean_line(value, key.replace("_", " "), field=key))
-        elif key in ("address", "notes"):
+        elif key in ("address", "notes", "records_address", "records_form"):
             setattr(f, key, clean_text(value, key, field=key))
         else:
             raise ValidationError(f"Facilities have no field {key!r}.", field=key)

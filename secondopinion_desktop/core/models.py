@@ -17,9 +17,11 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -99,6 +101,88 @@ class TreatmentKind(LabelledEnum):
     OTHER = ("other", "Other")
 
 
+class RequestStatus(LabelledEnum):
+    """Where a records request stands: draft → sent → extended → partly received → complete, or refused /
+    cancelled."""
+
+    DRAFT = ("draft", "Draft")
+    SENT = ("sent", "Sent")
+    EXTENDED = ("extended", "Extended")
+    PARTLY_RECEIVED = ("partly_received", "Partly received")
+    COMPLETE = ("complete", "Complete")
+    REFUSED = ("refused", "Refused")
+    CANCELLED = ("cancelled", "Cancelled")
+
+
+class RequestVia(LabelledEnum):
+    """How a request was sent to the facility."""
+
+    FAX = ("fax", "Fax")
+    MAIL = ("mail", "Mail")
+    EMAIL = ("email", "Email")
+    PORTAL = ("portal", "Patient portal")
+    IN_PERSON = ("in_person", "In person")
+    PHONE = ("phone", "Phone")
+
+
+class CopyFormat(LabelledEnum):
+    """The form the copies are asked in."""
+
+    PDF = ("pdf", "Electronic copy (PDF)")
+    PORTAL = ("portal", "The patient portal's download")
+    PAPER = ("paper", "Paper copies")
+
+
+class ImagesMedia(LabelledEnum):
+    """How the images themselves are asked for (always DICOM, the format a radiologist can read)."""
+
+    NONE = ("none", "Not asked for")
+    CD = ("cd", "DICOM on a CD or DVD")
+    DOWNLOAD = ("download", "DICOM by download")
+
+
+class Delivery(LabelledEnum):
+    """Where and how the copies reach their reader."""
+
+    MAIL = ("mail", "Mail to me")
+    PICK_UP = ("pick_up", "I will pick them up")
+    EMAIL = ("email", "Email to me")
+    FAX = ("fax", "Fax to me")
+    PORTAL = ("portal", "Through the patient portal")
+    THIRD_PARTY = ("third_party", "Send directly to someone else")
+
+
+class RequestEventKind(LabelledEnum):
+    """One entry of a request's log."""
+
+    SENT = ("sent", "Sent")
+    CALLED = ("called", "Called")
+    OWN_FORM = ("own_form", "They asked for their own form")
+    FEE_QUOTED = ("fee_quoted", "Fee quoted")
+    EXTENSION = ("extension", "Extension notice")
+    PARTLY_RECEIVED = ("partly_received", "Partly received")
+    RECEIVED = ("received", "Received")
+    REFUSED = ("refused", "Refused")
+    ESCALATED = ("escalated", "Escalated")
+    CANCELLED = ("cancelled", "Cancelled")
+    NOTE = ("note", "Note")
+
+
+class LetterKind(LabelledEnum):
+    REQUEST = ("request", "Records request letter")
+    RELEASE = ("release", "Pathology material release request")
+
+
+class MaterialKind(LabelledEnum):
+    """What pathology material a shipment holds."""
+
+    STAINED_SLIDES = ("stained_slides", "Stained slides")
+    UNSTAINED_SLIDES = ("unstained_slides", "Unstained slides")
+    RECUTS = ("recuts", "Recuts")
+    BLOCKS = ("blocks", "Paraffin blocks")
+    OTHER = ("other", "Other material")
+
+
 class ImagesLocation(LabelledEnum):
     CD = ("cd", "CD / DVD / USB stick")
     FILES = ("files", "Files on this computer")
@@ -158,6 +242,11 @@ class Facility(Base):
     records_phone: Mapped[str] = mapped_column(String(100), default="")
     records_fax: Mapped[str] = mapped_column(String(100), default="")
     records_email: Mapped[str] = mapped_column(String(200), default="")
+    # The records department's portal (web address), mailing address and own release form (name, where to get
+    # it). Added after the first version: existing rows start empty.
+    records_portal: Mapped[str] = mapped_column(String(500), default="", server_default=text("''"))
+    records_address: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    records_form: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     notes: Mapped[str] = mapped_column(Text, default="")
 
     clinicians: Mapped[list[Clinician]] = relationship(back_populates="facility")
@@ -379,3 +468,133 @@ class FolderChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class RecordsRequest(Base):
+    """A written request to one facility's records department for copies of a set of records.
+
+    ``facility_name`` is kept with the request, so a request whose facility is deleted keeps its history.
+    ``scope`` is a JSON list of the kinds of document asked for (``core.requests.SCOPE``) between ``scope_from``
+    and ``scope_to``."""
+
+    __tablename__ = "records_request"
+    __table_args__ = (
+        CheckConstraint("length(trim(facility_name)) > 0", name="facility_name_not_blank"),
+        CheckConstraint("due_on IS NULL OR sent_on IS NULL OR due_on >= sent_on", name="due_after_sent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id", ondelete="SET NULL"), index=True)
+    facility_name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus, "request_status"), default=RequestStatus.DRAFT,
+                                                  index=True)
+    medical_record_number: Mapped[str] = mapped_column(String(100), default="")
+    scope_from: Mapped[dt.date | None] = mapped_column(Date)
+    scope_to: Mapped[dt.date | None] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(Text, default="[]")
+    copy_format: Mapped[CopyFormat] = mapped_column(_enum(CopyFormat, "copy_format"), default=CopyFormat.PDF)
+    images_media: Mapped[ImagesMedia] = mapped_column(_enum(ImagesMedia, "images_media"), default=ImagesMedia.NONE)
+    delivery: Mapped[Delivery] = mapped_column(_enum(Delivery, "delivery"), default=Delivery.MAIL)
+    send_to_name: Mapped[str] = mapped_column(String(300), default="")
+    send_to_address: Mapped[str] = mapped_column(Text, default="")
+    send_to_fax: Mapped[str] = mapped_column(String(100), default="")
+    send_to_phone: Mapped[str] = mapped_column(String(100), default="")
+    send_to_email: Mapped[str] = mapped_column(String(200), default="")
+    sent_on: Mapped[dt.date | None] = mapped_column(Date)
+    sent_via: Mapped[RequestVia | None] = mapped_column(_enum(RequestVia, "request_via"))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    extended_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)
+    extra_paragraph: Mapped[str] = mapped_column(Text, default="")  # the patient's own words for the letter
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    facility: Mapped[Facility | None] = relationship()
+    records: Mapped[list[Record]] = relationship(secondary="request_record", order_by="Record.id")
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="[RequestEvent.happened_on, RequestEvent.id]",
+    )
+    letters: Mapped[list[RequestLetter]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", passive_deletes=True, order_by="RequestLetter.id",
+    )
+
+
+class RequestRecord(Base):
+    """Which inventory records a request asks for."""
+
+    __tablename__ = "request_record"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("records_request.id", ondelete="CASCADE"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+
+
+class RequestEvent(Base):
+    """One entry of a request's log: sent, a call (who, what they said), a fee quoted, an extension…"""
+
+    __tablename__ = "request_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("records_request.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[RequestEventKind] = mapped_column(_enum(RequestEventKind, "request_event_kind"))
+    happened_on: Mapped[dt.date] = mapped_column(Date)
+    who: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    request: Mapped[RecordsRequest] = relationship(back_populates="events")
+
+
+class RequestLetter(Base):
+    """A letter made for a request, kept as the PDF that was printed (a few kilobytes)."""
+
+    __tablename__ = "request_letter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("records_request.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[LetterKind] = mapped_column(_enum(LetterKind, "letter_kind"))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    request: Mapped[RecordsRequest] = relationship(back_populates="letters")
+
+
+class MaterialShipment(Base):
+    """Pathology material on its way: slides or blocks from the lab to the consulting pathologist, and back."""
+
+    __tablename__ = "material_shipment"
+    __table_args__ = (
+        CheckConstraint("count IS NULL OR count >= 0", name="count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id", ondelete="SET NULL"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("records_request.id", ondelete="SET NULL"),
+                                                   index=True)
+    material: Mapped[MaterialKind] = mapped_column(_enum(MaterialKind, "material_kind"),
+                                                   default=MaterialKind.STAINED_SLIDES)
+    count: Mapped[int | None] = mapped_column(Integer)
+    from_lab: Mapped[str] = mapped_column(String(300), default="")
+    to_whom: Mapped[str] = mapped_column(String(300), default="")
+    carrier: Mapped[str] = mapped_column(String(100), default="")
+    tracking_number: Mapped[str] = mapped_column(String(200), default="")
+    shipped_on: Mapped[dt.date | None] = mapped_column(Date)
+    received_on: Mapped[dt.date | None] = mapped_column(Date)  # by the consultant
+    due_back_on: Mapped[dt.date | None] = mapped_column(Date)
+    returned_on: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    record: Mapped[Record | None] = relationship()
+
+
+class Setting(Base):
+    """A choice kept with the data folder (``requests.due_days``…): key → JSON value."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="null")

@@ -30,9 +30,11 @@ class Changes(enum.Flag):
     PROFILE = enum.auto()  # the patient profile (diagnosis, stage, markers, insurer, name)
     TREATMENTS = enum.auto()
     CHECKLIST = enum.auto()  # steps of the guide's checklist done or undone
+    REQUESTS = enum.auto()  # records requests made, sent, logged, received; their letters
+    SHIPMENTS = enum.auto()  # pathology material shipped, received by the consultant, returned
     FOLDER = enum.auto()  # a different folder (or a restored one) is open: everything may differ
     EVERYTHING = (RECORDS | ATTACHMENTS | IMAGING | APPOINTMENTS | QUESTIONS | NOTES | DIRECTORY | PROFILE
-                  | TREATMENTS | CHECKLIST | FOLDER)
+                  | TREATMENTS | CHECKLIST | REQUESTS | SHIPMENTS | FOLDER)
 
 
 class ChangeNotice(QObject):
@@ -50,6 +52,8 @@ class Requests(QObject):
     editProfile = Signal()  # the patient profile dialog
     buildPacket = Signal(object)  # the packet dialog, for this appointment id (or None)
     markRequested = Signal(int)  # this needed record is now requested: a step of the Records tab's undo history
+    newRequest = Signal(str)  # the Requests tab's new-request dialog, for this facility's name
+    showRequest = Signal(int)  # switch to Requests with this request selected
 
 
 _notice: ChangeNotice | None = None
