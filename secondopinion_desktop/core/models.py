@@ -481,6 +481,7 @@ class RecordsRequest(Base):
     __table_args__ = (
         CheckConstraint("length(trim(facility_name)) > 0", name="facility_name_not_blank"),
         CheckConstraint("due_on IS NULL OR sent_on IS NULL OR due_on >= sent_on", name="due_after_sent"),
+        CheckConstraint("unstained_count IS NULL OR unstained_count >= 0", name="unstained_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -506,6 +507,11 @@ class RecordsRequest(Base):
     extended_due_on: Mapped[dt.date | None] = mapped_column(Date)
     received_on: Mapped[dt.date | None] = mapped_column(Date)
     extra_paragraph: Mapped[str] = mapped_column(Text, default="")  # the patient's own words for the letter
+    # For the pathology material release request (a request whose records include pathology):
+    release_material: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of core.requests.RELEASE keys
+    unstained_count: Mapped[int | None] = mapped_column(Integer)
+    unstained_microns: Mapped[int | None] = mapped_column(Integer)  # section thickness
+    return_instructions: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -56,7 +56,7 @@ from secondopinion_desktop.core.models import (
 from secondopinion_desktop.core.profile import get_profile
 from secondopinion_desktop.core.records import set_status
 from secondopinion_desktop.core.unit import reading, unit_of_work
-from secondopinion_desktop.core.validation import clean_line, clean_text, parse_date, parse_enum
+from secondopinion_desktop.core.validation import clean_count, clean_line, clean_text, parse_date, parse_enum
 
 #: The kinds of document a request can ask for (key, words for the letter and the dialog), in letter order.
 SCOPE: tuple[tuple[str, str], ...] = (
@@ -71,6 +71,16 @@ SCOPE: tuple[tuple[str, str], ...] = (
     ("medication_list", "Medication list"),
 )
 SCOPE_WORDS = dict(SCOPE)
+#: What a pathology material release request can ask the lab for (key, words for the letter and the dialog).
+RELEASE: tuple[tuple[str, str], ...] = (
+    ("stained", "The original stained (H&E) slides"),
+    ("recuts", "Recut stained slides, where the originals cannot leave the lab"),
+    ("unstained", "Unstained slides"),
+    ("blocks", "The paraffin tissue blocks"),
+    ("immunostains", "Slides of the immunohistochemical stains"),
+)
+RELEASE_WORDS = dict(RELEASE)
+DEFAULT_RELEASE = ("stained", "immunostains", "blocks")
 #: What each kind of inventory record suggests asking for, when a new request links such records.
 SCOPE_FOR_KIND: dict[RecordKind, tuple[str, ...]] = {
     RecordKind.PATHOLOGY: ("pathology_reports",),
@@ -158,6 +168,15 @@ class RequestData:
     records: tuple[RequestRecordData, ...] = ()
     events: tuple[RequestEventData, ...] = ()
     letters: tuple[LetterData, ...] = ()
+    release_material: tuple[str, ...] = ()  # keys of RELEASE
+    unstained_count: int | None = None
+    unstained_microns: int | None = None
+    return_instructions: str = ""
+
+    @property
+    def asks_for_pathology(self) -> bool:
+        """Its records include pathology: a material release request can go to the lab."""
+        return any(r.kind is RecordKind.PATHOLOGY for r in self.records)
 
     @property
     def is_open(self) -> bool:
@@ -268,21 +287,21 @@ def _record_data(r: Record) -> RequestRecordData:
     )
 
 
-def _scope(text: str) -> tuple[str, ...]:
+def _keys(text: str, choices: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     try:
         keys = json.loads(text or "[]")
     except ValueError:
         return ()
     if not isinstance(keys, list):
         return ()
-    return tuple(key for key, _words in SCOPE if key in keys)
+    return tuple(key for key, _words in choices if key in keys)
 
 
 def request_data(q: RecordsRequest) -> RequestData:
     return RequestData(
         id=q.id, facility_id=q.facility_id, facility_name=q.facility_name, status=q.status,
         medical_record_number=q.medical_record_number, scope_from=q.scope_from, scope_to=q.scope_to,
-        scope=_scope(q.scope), copy_format=q.copy_format, images_media=q.images_media, delivery=q.delivery,
+        scope=_keys(q.scope, SCOPE), copy_format=q.copy_format, images_media=q.images_media, delivery=q.delivery,
         send_to_name=q.send_to_name, send_to_address=q.send_to_address, send_to_fax=q.send_to_fax,
         send_to_phone=q.send_to_phone, send_to_email=q.send_to_email, sent_on=q.sent_on, sent_via=q.sent_via,
         due_on=q.due_on, extended_due_on=q.extended_due_on, received_on=q.received_on,
@@ -292,6 +311,8 @@ def request_data(q: RecordsRequest) -> RequestData:
                      for e in q.events),
         letters=tuple(LetterData(id=letter.id, kind=letter.kind, created_at=letter.created_at,
                                  size=len(letter.pdf)) for letter in q.letters),
+        release_material=_keys(q.release_material, RELEASE), unstained_count=q.unstained_count,
+        unstained_microns=q.unstained_microns, return_instructions=q.return_instructions,
     )
 
 
@@ -390,13 +411,14 @@ EDITABLE_FIELDS = (
     "facility", "medical_record_number", "scope_from", "scope_to", "scope", "copy_format", "images_media",
     "delivery", "send_to_name", "send_to_address", "send_to_fax", "send_to_phone", "send_to_email",
     "extra_paragraph", "notes", "record_ids", "sent_on", "sent_via", "due_on", "extended_due_on",
+    "release_material", "unstained_count", "unstained_microns", "return_instructions",
 )
 _LINES = {"medical_record_number": ("medical record number", 100), "send_to_name": ("name to send the copies to", 300),
           "send_to_fax": ("fax number to send the copies to", 100),
           "send_to_phone": ("phone number to send the copies to", 100),
           "send_to_email": ("email address to send the copies to", 200)}
 _TEXTS = {"send_to_address": "address to send the copies to", "extra_paragraph": "paragraph of your own",
-          "notes": "notes"}
+          "notes": "notes", "return_instructions": "return instructions"}
 _DATES = {"scope_from": "first date asked for", "scope_to": "last date asked for", "sent_on": "date sent",
           "due_on": "due date", "extended_due_on": "extended due date"}
 
@@ -452,13 +474,23 @@ def _apply(session: Session, q: RecordsRequest, fields: Mapping[str, Any]) -> No
             setattr(q, key, clean_text(value, _TEXTS[key], field=key))
         elif key in _DATES:
             setattr(q, key, parse_date(value, _DATES[key], allow_future=key not in ("sent_on",), field=key))
-        elif key == "scope":
+        elif key in ("scope", "release_material"):
+            choices = SCOPE if key == "scope" else RELEASE
             keys = [value] if isinstance(value, str) else list(value or ())
             for item in keys:
-                if item not in SCOPE_WORDS:
-                    raise ValidationError(f"Unknown kind of document {item!r}; choose from: "
-                                          f"{', '.join(SCOPE_WORDS)}.", field="scope")
-            q.scope = json.dumps([k for k, _words in SCOPE if k in keys])
+                if item not in dict(choices):
+                    what = "kind of document" if key == "scope" else "kind of material"
+                    raise ValidationError(f"Unknown {what} {item!r}; choose from: "
+                                          f"{', '.join(dict(choices))}.", field=key)
+            setattr(q, key, json.dumps([k for k, _words in choices if k in keys]))
+        elif key == "unstained_count":
+            q.unstained_count = clean_count(value, "number of unstained slides", field=key)
+        elif key == "unstained_microns":
+            microns = clean_count(value, "section thickness", field=key)
+            if microns is not None and not 1 <= microns <= 20:
+                raise ValidationError("The section thickness is given in microns, between 1 and 20 (4 or 5 is "
+                                      "usual).", field=key)
+            q.unstained_microns = microns
         elif key == "copy_format":
             q.copy_format = parse_enum(CopyFormat, value, "form of the copies", field=key)
         elif key == "images_media":
@@ -477,7 +509,7 @@ def create_request(session: Session, facility: str, /, **fields: Any) -> Request
     """A new draft request to ``facility`` (a facility of the directory, made when new). Not given, the scope
     is what the linked records suggest (``scope_for``), it asks from three months before the diagnosis, and
     the medical record number is the profile's for that facility."""
-    q = RecordsRequest(facility_name="-", scope="[]")
+    q = RecordsRequest(facility_name="-", scope="[]", release_material="[]")
     session.add(q)
     _apply(session, q, {"facility": facility})
     profile = get_profile(session)
@@ -490,6 +522,8 @@ def create_request(session: Session, facility: str, /, **fields: Any) -> Request
     }
     if any(r.kind is RecordKind.IMAGING for r in records):
         defaults["images_media"] = ImagesMedia.CD
+    if any(r.kind is RecordKind.PATHOLOGY for r in records):
+        defaults["release_material"] = DEFAULT_RELEASE
     if fields.get("send_to_name"):
         defaults["delivery"] = Delivery.THIRD_PARTY
     for key in ("sent_on", "sent_via", "due_on", "extended_due_on"):

@@ -53,11 +53,16 @@ def upgrade() -> None:
     sa.Column('extended_due_on', sa.Date(), nullable=True),
     sa.Column('received_on', sa.Date(), nullable=True),
     sa.Column('extra_paragraph', sa.Text(), nullable=False),
+    sa.Column('release_material', sa.Text(), nullable=False),
+    sa.Column('unstained_count', sa.Integer(), nullable=True),
+    sa.Column('unstained_microns', sa.Integer(), nullable=True),
+    sa.Column('return_instructions', sa.Text(), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.CheckConstraint('due_on IS NULL OR sent_on IS NULL OR due_on >= sent_on', name=op.f('ck_records_request_due_after_sent')),
     sa.CheckConstraint('length(trim(facility_name)) > 0', name=op.f('ck_records_request_facility_name_not_blank')),
+    sa.CheckConstraint('unstained_count IS NULL OR unstained_count >= 0', name=op.f('ck_records_request_unstained_not_negative')),
     sa.ForeignKeyConstraint(['facility_id'], ['facility.id'], name=op.f('fk_records_request_facility_id_facility'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_records_request'))
     )
