@@ -74,10 +74,10 @@ SCOPE_WORDS = dict(SCOPE)
 #: What a pathology material release request can ask the lab for (key, words for the letter and the dialog).
 RELEASE: tuple[tuple[str, str], ...] = (
     ("stained", "The original stained (H&E) slides"),
+    ("immunostains", "Slides of the immunohistochemical stains"),
     ("recuts", "Recut stained slides, where the originals cannot leave the lab"),
     ("unstained", "Unstained slides"),
     ("blocks", "The paraffin tissue blocks"),
-    ("immunostains", "Slides of the immunohistochemical stains"),
 )
 RELEASE_WORDS = dict(RELEASE)
 DEFAULT_RELEASE = ("stained", "immunostains", "blocks")
