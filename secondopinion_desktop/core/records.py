@@ -101,6 +101,10 @@ class RecordData:
     # Rows of imported DICOM files (column name -> value). Filled only in the snapshot delete_record returns, so
     # that an undo can put them back; everyday listings leave it empty (a study can hold thousands).
     imaging_files: tuple[Mapping[str, Any], ...] = ()
+    # Likewise only in that snapshot: the requests that asked for the record and the shipments of its material,
+    # so that an undone deletion links them again.
+    request_ids: tuple[int, ...] = ()
+    shipment_ids: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready values: ISO dates, enum values."""
@@ -116,7 +120,8 @@ class RecordData:
             return value
 
         values = asdict(self)
-        values.pop("imaging_files")
+        for snapshot_only in ("imaging_files", "request_ids", "shipment_ids"):
+            values.pop(snapshot_only)
         return plain(values)
 
 
@@ -708,7 +713,7 @@ def delete_records(session: Session, record_ids: Iterable[int]) -> list[RecordDa
     """Delete several records (with their attachments and imported DICOM files) in one transaction: all of them
     or, when one cannot go, none. Their vault files stay, for ``restore_record`` to bring the records back; the
     caller purges them (``purge_unused_files``) once nothing may. Returns the snapshots, in the order given."""
-    from secondopinion_desktop.core.models import ImagingFile
+    from secondopinion_desktop.core.models import ImagingFile, MaterialShipment, RequestRecord
 
     snapshots: list[RecordData] = []
     for record_id in record_ids:
@@ -717,7 +722,12 @@ def delete_records(session: Session, record_ids: Iterable[int]) -> list[RecordDa
             {column.name: getattr(row, column.name) for column in ImagingFile.__table__.columns}
             for row in session.scalars(select(ImagingFile).where(ImagingFile.record_id == record_id))
         )
-        snapshots.append(replace(record_data(record), imaging_files=imaging))
+        asked = tuple(session.scalars(select(RequestRecord.request_id).where(RequestRecord.record_id == record_id)
+                                      .order_by(RequestRecord.request_id)))
+        shipped = tuple(session.scalars(select(MaterialShipment.id).where(MaterialShipment.record_id == record_id)
+                                        .order_by(MaterialShipment.id)))
+        snapshots.append(replace(record_data(record), imaging_files=imaging, request_ids=asked,
+                                 shipment_ids=shipped))
         session.delete(record)
         session.flush()
     return snapshots
@@ -782,9 +792,23 @@ def _restore_record(folder: DataFolder, data: RecordData) -> RecordData:
             from secondopinion_desktop.core.models import ImagingFile
 
             session.execute(ImagingFile.__table__.insert(), [dict(row) for row in data.imaging_files])
+        _link_again(session, data)
         session.flush()
         session.refresh(record)
         return record_data(_load(session, data.id))
+
+
+def _link_again(session: Session, data: RecordData) -> None:
+    """Link a restored record to the requests and shipments it had (those that still exist)."""
+    from secondopinion_desktop.core.models import MaterialShipment, RecordsRequest, RequestRecord
+
+    for request_id in data.request_ids:
+        if session.get(RecordsRequest, request_id) is not None:
+            session.add(RequestRecord(request_id=request_id, record_id=data.id))
+    for shipment_id in data.shipment_ids:
+        shipment = session.get(MaterialShipment, shipment_id)
+        if shipment is not None and shipment.record_id is None:
+            shipment.record_id = data.id
 
 
 def record_fields(data: RecordData) -> dict[str, Any]:

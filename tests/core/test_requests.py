@@ -413,3 +413,20 @@ def test_records_move_only_forward(case) -> None:  # type: ignore[no-untyped-def
     done = rq.mark_received(folder, q.id, on=days_ago(2))
     assert done.status is RequestStatus.COMPLETE
     assert get_record(folder, biopsy.id).status is RecordStatus.SENT
+
+
+def test_undoing_a_record_deletion_links_it_to_its_request_and_shipments_again(case) -> None:  # type: ignore[no-untyped-def]
+    from secondopinion_desktop.core import shipments as sh
+    from secondopinion_desktop.core.records import restore_record
+
+    folder, biopsy, ct, *_ = case
+    q = rq.create_request(folder, "City Hospital", record_ids=[biopsy.id, ct.id])
+    shipment = sh.create_shipment(folder, record_id=biopsy.id, count=3)
+    snapshot_ = delete_records(folder, [biopsy.id])[0]
+    assert [r.id for r in rq.get_request(folder, q.id).records] == [ct.id]
+    assert sh.get_shipment(folder, shipment.id).record_id is None
+    assert snapshot_.request_ids == (q.id,) and snapshot_.shipment_ids == (shipment.id,)
+    assert "request_ids" not in snapshot_.to_json()
+    restore_record(folder, snapshot_)
+    assert [r.id for r in rq.get_request(folder, q.id).records] == [biopsy.id, ct.id]
+    assert sh.get_shipment(folder, shipment.id).record_id == biopsy.id
