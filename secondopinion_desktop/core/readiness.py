@@ -12,6 +12,13 @@ Words are matched case-insensitively from the start of a word (``\\b``), so "ct"
 
 The rules are heuristics over titles and a few fields. They only point at documents that are usually asked
 for; they give no medical advice.
+
+The requests desk adds bookkeeping rules (:data:`DESK_RULES`, each ``(records, desk, today) -> list[Finding]``)
+over a :class:`Desk`: the records requests, the shipments of pathology material and the appointments. They say
+when a request is overdue or due within a week, when material is due back at the lab, and when an upcoming
+appointment comes before the consultant has confirmed receiving the slides and blocks. A record whose request
+is reported by them is not reported again by the follow-up rule. :func:`appointment_warnings` gives the same
+facts for one appointment.
 """
 
 from __future__ import annotations
@@ -25,9 +32,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core import words
+from secondopinion_desktop.core.appointments import AppointmentData, get_appointment, list_appointments
 from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
 from secondopinion_desktop.core.profile import ProfileData, get_profile, missing_essentials
 from secondopinion_desktop.core.records import RecordData, list_records
+from secondopinion_desktop.core.requests import RequestData, list_requests
+from secondopinion_desktop.core.shipments import ShipmentData, list_shipments
 from secondopinion_desktop.core.unit import reading
 
 FOLLOW_UP_DAYS = 14
@@ -40,6 +50,7 @@ class Action(str, enum.Enum):
     ADD = "add"  # add a record of `kind` titled `suggested_title`
     FOLLOW_UP = "follow_up"  # requested long ago: call them (also opens the record)
     PROFILE = "profile"  # fill in the patient profile
+    OPEN_REQUEST = "open_request"  # go to the records request `request_id`
 
 
 @dataclass(frozen=True)
@@ -50,9 +61,23 @@ class Finding:
     record_id: int | None = None
     kind: RecordKind | None = None  # for ADD
     suggested_title: str = ""  # for ADD
+    request_id: int | None = None  # for OPEN_REQUEST
+    facility: str = ""  # MARK_REQUESTED: the facility to ask ("Request from <facility>"); "" when not known
 
+
+@dataclass(frozen=True)
+class Desk:
+    """What the requests desk knows: every records request, shipment of pathology material and appointment."""
+
+    requests: tuple[RequestData, ...] = ()
+    shipments: tuple[ShipmentData, ...] = ()
+    appointments: tuple[AppointmentData, ...] = ()
+
+
+NO_DESK = Desk()
 
 Rule = Callable[[Sequence[RecordData], ProfileData, dt.date], list[Finding]]
+DeskRule = Callable[[Sequence[RecordData], Desk, dt.date], list[Finding]]
 
 IN_HAND = frozenset({RecordStatus.RECEIVED, RecordStatus.SENT})
 TO_GET = frozenset({RecordStatus.NEEDED, RecordStatus.REQUESTED})
@@ -230,6 +255,7 @@ def _mark_requested(rule: str, record: RecordData, why: str) -> Finding:
         "Once you have asked for it, mark it requested.",
         Action.MARK_REQUESTED,
         record_id=record.id,
+        facility=record.facility_name,
     )
 
 
@@ -495,21 +521,184 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# --- the requests desk's rules ----------------------------------------------------------------------------
+
+
+def _days(n: int) -> str:
+    return words.plural(n, "day")
+
+
+def _request_to(q: RequestData) -> str:
+    return f"Records request to {q.facility_name or 'a facility'}"
+
+
+def overdue_message(q: RequestData, today: dt.date) -> str:
+    due = q.effective_due
+    assert due is not None
+    extended = " (after its extension)" if q.extended_due_on else ""
+    return (f"{_request_to(q)} was due on {words.month_day_year(due)}{extended}, {_days((today - due).days)} "
+            "ago \u2014 call them (or send a written reminder).")
+
+
+def request_overdue(records: Sequence[RecordData], desk: Desk, today: dt.date) -> list[Finding]:
+    """request-overdue: every request still open after its due date (the extended one when there is one),
+    longest overdue first."""
+    late = sorted((q for q in desk.requests if q.is_overdue(today)),
+                  key=lambda q: (q.effective_due or today, q.id))
+    return [Finding("request-overdue", overdue_message(q, today), Action.OPEN_REQUEST, request_id=q.id)
+            for q in late]
+
+
+def request_due_soon(records: Sequence[RecordData], desk: Desk, today: dt.date) -> list[Finding]:
+    """request-due-soon: every open request due within DUE_SOON_DAYS days, soonest first."""
+    soon = sorted((q for q in desk.requests if q.is_due_soon(today)), key=lambda q: (q.effective_due, q.id))
+    findings = []
+    for q in soon:
+        left = q.days_left(today) or 0
+        when = "today" if left == 0 else f"on {words.month_day_year(q.effective_due)}, in {_days(left)}"
+        findings.append(Finding(
+            "request-due-soon",
+            f"{_request_to(q)} is due {when}. If nothing has come by then, call them.",
+            Action.OPEN_REQUEST, request_id=q.id,
+        ))
+    return findings
+
+
+def _out(s: ShipmentData) -> bool:
+    """Left the lab and not back yet."""
+    return (s.shipped_on is not None or s.received_on is not None) and s.returned_on is None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a finding's button goes: the request when there is one, else the record."""
+
+    action: Action
+    record_id: int | None = None
+    request_id: int | None = None
+
+    def finding(self, rule: str, message: str) -> Finding:
+        return Finding(rule, message, self.action, record_id=self.record_id, request_id=self.request_id)
+
+
+def _shipment_target(s: ShipmentData) -> _Target:
+    if s.request_id is not None:
+        return _Target(Action.OPEN_REQUEST, s.record_id, s.request_id)
+    return _Target(Action.OPEN, s.record_id)
+
+
+def _material_words(s: ShipmentData) -> str:
+    of = f" of {s.record_title}" if s.record_title else ""
+    return f"{s.what}{of}"
+
+
+def due_back_message(s: ShipmentData, today: dt.date) -> str:
+    assert s.due_back_on is not None
+    holder = s.to_whom or "the consultant"
+    lab = f" at {s.from_lab}" if s.from_lab else " at the lab"
+    late = (today - s.due_back_on).days
+    if late > 0:
+        return (f"{_material_words(s)} {'was' if s.count == 1 else 'were'} due back{lab} on "
+                f"{words.month_day_year(s.due_back_on)}, {_days(late)} ago \u2014 ask {holder} to return "
+                f"{'it' if s.count == 1 else 'them'}.")
+    when = "today" if late == 0 else f"on {words.month_day_year(s.due_back_on)}, in {_days(-late)}"
+    return (f"{_material_words(s)} {'is' if s.count == 1 else 'are'} due back{lab} {when}. Remind {holder} "
+            "to send the material back in time.")
+
+
+def material_due_back(records: Sequence[RecordData], desk: Desk, today: dt.date) -> list[Finding]:
+    """material-due-back: pathology material out of the lab (shipped or with the consultant, not returned) that
+    is due back within a week, or past that day."""
+    due = sorted((s for s in desk.shipments if _out(s) and s.is_due_back(today)),
+                 key=lambda s: (s.due_back_on, s.id))
+    return [_shipment_target(s).finding("material-due-back", due_back_message(s, today)) for s in due]
+
+
+@dataclass(frozen=True)
+class _Coming:
+    """Pathology material the consultant has not confirmed receiving: a shipment in transit, or a slides or
+    blocks record still to get with no shipment of it received."""
+
+    words: str
+    target: _Target
+
+
+def material_to_come(records: Sequence[RecordData], desk: Desk) -> list[_Coming]:
+    coming: list[_Coming] = []
+    for s in desk.shipments:
+        if s.in_transit:
+            since = f" since {words.month_day_year(s.shipped_on)}" if s.shipped_on else ""
+            frm = f" from {s.from_lab}" if s.from_lab else ""
+            coming.append(_Coming(f"{_material_words(s)} (in transit{frm}{since})", _shipment_target(s)))
+    accounted = {s.record_id for s in desk.shipments
+                 if s.record_id is not None and (s.in_transit or s.received_on is not None)}
+    for r in records:
+        if is_pathology_material(r) and still_to_get(r) and r.id not in accounted:
+            request = next((q for q in desk.requests if q.is_open and any(x.id == r.id for x in q.records)), None)
+            target = _Target(Action.OPEN_REQUEST, r.id, request.id) if request else _Target(Action.OPEN, r.id)
+            coming.append(_Coming(f"{r.title} ({r.status.label.lower()}{_from(r)})", target))
+    return coming
+
+
+def appointment_message(a: AppointmentData, coming: Sequence[_Coming], today: dt.date) -> str:
+    days = (a.starts_at.date() - today).days
+    when = "today" if days <= 0 else ("tomorrow" if days == 1 else f"in {_days(days)}")
+    doctor = f" with {a.clinician_name}" if a.clinician_name else ""
+    what = "; ".join(c.words for c in coming)
+    return (f"Your appointment{doctor} on {words.month_day_year(a.starts_at.date())} is {when}, and the "
+            f"consultant has not confirmed receiving the pathology material yet: {what}. Ask them whether it "
+            "has arrived.")
+
+
+def _upcoming(appointments: Iterable[AppointmentData], today: dt.date) -> list[AppointmentData]:
+    now = dt.datetime.combine(today, dt.time(0, 0))
+    return sorted((a for a in appointments if a.is_upcoming(now)), key=lambda a: (a.starts_at, a.id))
+
+
+def appointment_before_material(records: Sequence[RecordData], desk: Desk, today: dt.date) -> list[Finding]:
+    """appointment-material: the next appointment comes before the consultant has confirmed receiving the
+    pathology material (see :func:`material_to_come`)."""
+    upcoming = _upcoming(desk.appointments, today)
+    coming = material_to_come(records, desk)
+    if not upcoming or not coming:
+        return []
+    return [coming[0].target.finding("appointment-material", appointment_message(upcoming[0], coming, today))]
+
+
+DESK_RULES: tuple[DeskRule, ...] = (
+    request_overdue,
+    request_due_soon,
+    material_due_back,
+    appointment_before_material,
+)
+
+
 def _order(record: RecordData) -> tuple[bool, dt.date, int]:
     return (record.date_of_service is None, record.date_of_service or dt.date.min, record.id)
 
 
-def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.date) -> list[Finding]:
-    """Every rule's findings, rules in RULES order; within a rule by date of service (undated last), then id.
+def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.date,
+                 desk: Desk = NO_DESK) -> list[Finding]:
+    """Every rule's findings, rules in RULES order, then DESK_RULES; within a record rule by date of service
+    (undated last), then id. The follow-up rule comes last of all.
 
-    A rule never reports the same record twice, nor suggests adding the same thing twice.
+    A rule never reports the same record twice, nor suggests adding the same thing twice; the follow-up rule
+    leaves out the records of a request already reported overdue or due soon.
     """
     ordered = sorted(records, key=_order)
     findings: list[Finding] = []
     seen: set[tuple[str, object]] = set()
+    desk_findings = [f for rule in DESK_RULES for f in rule(ordered, desk, today)]
+    reported = {f.request_id for f in desk_findings if f.rule in ("request-overdue", "request-due-soon")}
+    chased = {r.id for q in desk.requests if q.id in reported for r in q.records}
     for rule in RULES:
-        for finding in rule(ordered, profile, today):
+        if rule is follow_up:
+            found = desk_findings + [f for f in rule(ordered, profile, today) if f.record_id not in chased]
+        else:
+            found = rule(ordered, profile, today)
+        for finding in found:
             key = (finding.rule, finding.record_id if finding.record_id is not None
+                   else finding.request_id if finding.request_id is not None
                    else (finding.kind, finding.suggested_title))
             if key not in seen:
                 seen.add(key)
@@ -518,6 +707,33 @@ def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.
 
 
 @reading
+def read_desk(session: Session) -> Desk:
+    """The requests, shipments and appointments of ``session``."""
+    return Desk(tuple(list_requests(session)), tuple(list_shipments(session)), tuple(list_appointments(session)))
+
+
+@reading
 def whats_missing(session: Session, today: dt.date | None = None) -> list[Finding]:
-    """The findings for the records and profile in ``session``, as of ``today`` (the real today if None)."""
-    return find_missing(list_records(session), get_profile(session), today or dt.date.today())
+    """The findings for the records, profile and requests desk in ``session``, as of ``today`` (the real today
+    if None)."""
+    return find_missing(list_records(session), get_profile(session), today or dt.date.today(), read_desk(session))
+
+
+@reading
+def appointment_warnings(session: Session, appointment_id: int, today: dt.date | None = None) -> tuple[str, ...]:
+    """What to look out for before this appointment, one or two sentences each: it comes before the consultant
+    has confirmed receiving the pathology material, a records request is overdue, material is due back at the
+    lab. Nothing for an appointment that is over. NotFoundError when there is no such appointment."""
+    day = today or dt.date.today()
+    appointment = get_appointment(session, appointment_id)
+    if not _upcoming([appointment], day):
+        return ()
+    records = sorted(list_records(session), key=_order)
+    desk = read_desk(session)
+    out: list[str] = []
+    coming = material_to_come(records, desk)
+    if coming:
+        out.append(appointment_message(appointment, coming, day))
+    out += [f.message for f in request_overdue(records, desk, day)]
+    out += [f.message for f in material_due_back(records, desk, day)]
+    return tuple(out)

@@ -432,9 +432,10 @@ def test_rules_are_documented_small_functions():
 
 
 def test_finding_and_action_api():
-    assert [a.value for a in Action] == ["open", "mark_requested", "add", "follow_up", "profile"]
+    assert [a.value for a in Action] == ["open", "mark_requested", "add", "follow_up", "profile", "open_request"]
     finding = Finding("pathology-report", "x", Action.OPEN)
     assert (finding.record_id, finding.kind, finding.suggested_title) == (None, None, "")
+    assert (finding.request_id, finding.facility) == (None, "")
     with pytest.raises(dataclasses.FrozenInstanceError):
         finding.rule = "other"  # type: ignore[misc]
     assert (readiness.FOLLOW_UP_DAYS, readiness.RECENT_LAB_DAYS) == (14, 90)
@@ -464,18 +465,26 @@ def test_sample_case_findings(demo_folder):
         # the prior mammogram the cancer center's radiologists asked for is still needed
         ("imaging-needed", A.MARK_REQUESTED, ids[PRIOR_MAMMOGRAM]),
         ("id-insurance", A.MARK_REQUESTED, ids["Photo ID (driver's license)"]),
+        # the consult in 12 days comes before the slides reach the consultant
+        ("appointment-material", A.OPEN, ids["Biopsy slides and tissue block for pathology review"]),
         # requested 27, 25, 25 and 22 days before: oldest request first, then by id
         ("follow-up", A.FOLLOW_UP, ids["Whole-body bone scan (staging)"]),
         ("follow-up", A.FOLLOW_UP, ids["Biopsy slides and tissue block for pathology review"]),
         ("follow-up", A.FOLLOW_UP, ids["Medical oncology consultation note"]),
         ("follow-up", A.FOLLOW_UP, ids["Insurance referral and authorization for the second-opinion visit"]),
     ]
-    assert findings[2].message == (
+    assert findings[3].message == (
         "Whole-body bone scan (staging): requested from Samplewood Community Hospital on Feb 11, 2025, "
         "27 days ago — time to call them."
     )
+    assert findings[2].message == (
+        "Your appointment with Avery Example-Stone, MD on Mar 22, 2025 is in 12 days, and the consultant has not "
+        "confirmed receiving the pathology material yet: Biopsy slides and tissue block for pathology review "
+        "(requested from Samplewood Community Hospital). Ask them whether it has arrived."
+    )
+    assert findings[0].facility == "Samplewood Breast Imaging Center"  # "Request from …"
     # The insert order of the sample case gives these ids; a change to case.json shows up here.
-    assert [f.record_id for f in findings] == [1, 22, 16, 7, 17, 23]
+    assert [f.record_id for f in findings] == [1, 22, 7, 16, 7, 17, 23]
 
 
 def test_sample_case_later(demo_folder):
