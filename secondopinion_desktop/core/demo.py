@@ -6,6 +6,13 @@ attached files: one-page PDF reports with ReportLab and small PNG images in pure
 Every page and image is marked as a sample. Dates in the JSON are day offsets from ``today``, so the case
 always looks recent.
 
+The case's requests for records go through the same steps a patient takes (``core.requests``: made, sent,
+calls logged, an extension notice, what came, refused or cancelled), and its slide shipments through
+``core.shipments``. A record that a sent request asks for starts as *needed*, so the request's steps date it
+(requested when sent, received when it came); afterwards each record is moved on, with the JSON's dates, to the
+status the JSON gives it (sent to the second-opinion doctor, say). A step that would leave a record ahead of
+that status is an error in the case, not something papered over.
+
 Sample data only goes into an empty data folder, so it is never mixed with someone's real records.
 """
 
@@ -27,10 +34,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from secondopinion_desktop.core import directory, profile, records
+from secondopinion_desktop.core import directory, profile, records, requests, shipments
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import ValidationError
-from secondopinion_desktop.core.models import Appointment, Clinician, Facility, Profile, Record, RecordStatus
+from secondopinion_desktop.core.models import (
+    Appointment,
+    Clinician,
+    Facility,
+    MaterialShipment,
+    Profile,
+    Record,
+    RecordsRequest,
+    RecordStatus,
+)
 from secondopinion_desktop.core.words import month_day_year, plural
 
 RESOURCE_PACKAGE = "secondopinion_desktop.resources"
@@ -47,6 +63,8 @@ class DemoSummary:
     facilities: int
     clinicians: int
     attachments: int
+    requests: int
+    shipments: int
 
 
 def load_case() -> dict[str, Any]:
@@ -74,6 +92,9 @@ def fill_demo_data(folder: DataFolder, *, today: dt.date | None = None) -> DemoS
     with folder.session() as session:
         _refuse_unless_empty(session)
         _create_rows(session, case, dates, created)
+        _create_requests(session, case, dates, created)
+        _create_shipments(session, case, dates, created)
+        _catch_up_records(session, dates, created)
         _create_appointments(session, case, dates, created)
     try:
         attachments = _attach_files(folder, case, dates, created)
@@ -85,6 +106,8 @@ def fill_demo_data(folder: DataFolder, *, today: dt.date | None = None) -> DemoS
         facilities=len(created.facilities),
         clinicians=len(created.clinicians),
         attachments=attachments,
+        requests=len(created.requests),
+        shipments=len(created.shipments),
     )
 
 
@@ -146,6 +169,11 @@ class _Created:
     facilities: dict[str, int] = field(default_factory=dict)
     clinicians: dict[str, int] = field(default_factory=dict)
     records: list[tuple[records.RecordData, dict[str, Any]]] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    shipments: list[int] = field(default_factory=list)
+
+    def record_id(self, key: str) -> int:
+        return next(data.id for data, spec in self.records if spec["key"] == key)
 
 
 def _refuse_unless_empty(session: Any) -> None:
@@ -162,6 +190,11 @@ def _refuse_unless_empty(session: Any) -> None:
         raise ValidationError(
             "This data folder already lists facilities or clinicians; sample data can only go into an empty "
             "folder, so it never mixes with real information."
+        )
+    if count(RecordsRequest) or count(MaterialShipment):
+        raise ValidationError(
+            "This data folder already holds requests for records or shipments; sample data can only go into an "
+            "empty folder, so it never mixes with real information."
         )
     if profile.get_profile(session) != profile.ProfileData():
         raise ValidationError(
@@ -190,12 +223,18 @@ def _create_rows(session: Any, case: dict[str, Any], dates: _Dates, created: _Cr
         fields["facility_id"] = created.facilities[spec["facility"]] if spec.get("facility") else None
         created.clinicians[spec["key"]] = directory.create_clinician(session, spec["name"], **fields).id
 
+    asked_for = _asked_for_by_sent_requests(case)
     for spec in case["records"]:
         skip = ("key", "kind", "title", "facility", "clinician", "attachments")
         fields = _texts({k: v for k, v in spec.items() if k not in skip}, dates)
         for key in _DATE_FIELDS:
             if key in fields:
                 fields[key] = dates.date(fields[key])
+        if spec["key"] in asked_for:
+            # The request dates it when it is sent; _catch_up_records takes it on to its status afterwards.
+            fields["status"] = RecordStatus.NEEDED.value
+            for key in records.STATUS_DATE_FIELD.values():
+                fields.pop(key, None)
         status = RecordStatus(fields.get("status", RecordStatus.NEEDED.value))
         date_field = records.STATUS_DATE_FIELD.get(status)
         if date_field and not fields.get(date_field):
@@ -206,8 +245,85 @@ def _create_rows(session: Any, case: dict[str, Any], dates: _Dates, created: _Cr
         created.records.append((data, spec))
 
 
+def _asked_for_by_sent_requests(case: dict[str, Any]) -> set[str]:
+    """The keys of the records a request of the case asks for and is sent."""
+    return {key for spec in case.get("requests", ()) if any(s["step"] == "sent" for s in spec.get("steps", ()))
+            for key in spec["records"]}
+
+
+def _create_requests(session: Any, case: dict[str, Any], dates: _Dates, created: _Created) -> None:
+    """Each request of the case: made as a draft, then taken through its steps in order, as a patient would."""
+    facility_names = {f["key"]: f["name"] for f in case["facilities"]}
+    for spec in case.get("requests", ()):
+        fields = _texts(dict(spec.get("fields", {})), dates)
+        fields["record_ids"] = [created.record_id(key) for key in spec["records"]]
+        made = requests.create_request(session, facility_names[spec["facility"]], **fields)
+        created.requests[spec["key"]] = made.id
+        for step in spec.get("steps", ()):
+            _take_step(session, made.id, step, dates, created)
+
+
+def _take_step(session: Any, request_id: int, step: dict[str, Any], dates: _Dates, created: _Created) -> None:
+    on = dates.date(step["on"])
+    note = dates.text(step.get("note", ""))
+    kind = step["step"]
+    if kind == "sent":
+        requests.mark_sent(session, request_id, on=on, via=step.get("via"), note=note)
+    elif kind == "log":
+        requests.log_event(session, request_id, step["kind"], on=on, who=step.get("who", ""), note=note)
+    elif kind == "extend":
+        new_due_on = dates.date(step["new_due_on"])
+        if new_due_on is None:
+            raise ValueError("A sample extension has no new due date.")
+        requests.extend(session, request_id, new_due_on, on=on, note=note)
+    elif kind == "received":
+        ids = [created.record_id(key) for key in step["records"]] if "records" in step else None
+        requests.mark_received(session, request_id, ids, on=on, complete=step.get("complete"), note=note)
+    elif kind == "refused":
+        requests.refuse(session, request_id, why=dates.text(step.get("why", "")), on=on)
+    elif kind == "cancelled":
+        requests.cancel(session, request_id, note=note, on=on)
+    else:
+        raise ValueError(f"Unknown step {kind!r} in a sample request.")
+
+
+def _create_shipments(session: Any, case: dict[str, Any], dates: _Dates, created: _Created) -> None:
+    """The slides and blocks on their way (or back home), each tied to its pathology record and request."""
+    for spec in case.get("shipments", ()):
+        fields = _texts({k: v for k, v in spec.items() if k not in ("record", "request")}, dates)
+        for key in ("shipped_on", "received_on", "due_back_on", "returned_on"):
+            if key in fields:
+                fields[key] = dates.date(fields[key])
+        fields["record_id"] = created.record_id(spec["record"]) if spec.get("record") else None
+        fields["request_id"] = created.requests[spec["request"]] if spec.get("request") else None
+        created.shipments.append(shipments.create_shipment(session, **fields).id)
+
+
+def _catch_up_records(session: Any, dates: _Dates, created: _Created) -> None:
+    """Move each record on from where the requests left it to the status the case gives it, one step at a time,
+    each dated as the case says."""
+    order = list(RecordStatus)
+    for data, spec in created.records:
+        wanted = RecordStatus(spec.get("status", RecordStatus.NEEDED.value))
+        now = records.get_record(session, data.id).status
+        if order.index(now) > order.index(wanted):
+            raise ValueError(f"The sample requests leave {spec['key']!r} {now.value}, past its status "
+                             f"{wanted.value!r} in the case.")
+        for status in order[order.index(now) + 1:order.index(wanted) + 1]:
+            date_field = records.STATUS_DATE_FIELD[status]
+            if date_field not in spec:
+                raise ValueError(f"The sample record {spec['key']!r} has no {date_field} for its status.")
+            records.set_status(session, data.id, status, dates.date(spec[date_field]))
+
+
 def _remove_created(folder: DataFolder, created: _Created) -> None:
     """Undo a fill whose attachments failed: best effort, so the original error is the one reported."""
+    for shipment_id in created.shipments:
+        with contextlib.suppress(Exception):
+            shipments.delete_shipment(folder, shipment_id)
+    for request_id in created.requests.values():
+        with contextlib.suppress(Exception):
+            requests.delete_request(folder, request_id)
     for data, _spec in created.records:
         with contextlib.suppress(Exception):
             records.delete_record(folder, data.id)

@@ -22,22 +22,26 @@ from secondopinion_desktop.core.models import (
     Clinician,
     ClinicianRole,
     Facility,
+    MaterialShipment,
     Profile,
     Record,
     RecordKind,
+    RecordsRequest,
     RecordStatus,
 )
 from secondopinion_desktop.core.profile import ProfileData, get_profile, save_profile
 from secondopinion_desktop.core.records import list_records
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EMPTY = {"Record": 0, "Facility": 0, "Clinician": 0, "Attachment": 0, "Profile": 0, "RecordsRequest": 0,
+         "MaterialShipment": 0}
 
 
 def _counts(folder) -> dict[str, int]:
     with folder.session() as session:
         return {
             model.__name__: session.scalar(select(func.count()).select_from(model))
-            for model in (Record, Facility, Clinician, Attachment, Profile)
+            for model in (Record, Facility, Clinician, Attachment, Profile, RecordsRequest, MaterialShipment)
         }
 
 
@@ -57,7 +61,8 @@ def test_summary_matches_what_is_in_the_folder(filled):
     counts = _counts(folder)
     assert summary == DemoSummary(
         records=counts["Record"], facilities=counts["Facility"], clinicians=counts["Clinician"],
-        attachments=counts["Attachment"],
+        attachments=counts["Attachment"], requests=counts["RecordsRequest"],
+        shipments=counts["MaterialShipment"],
     )
     assert 20 <= summary.records <= 30
     assert summary.facilities >= 4
@@ -235,7 +240,7 @@ def test_one_file_is_attached_to_two_records_but_stored_once(filled):
 def test_second_fill_is_refused_and_changes_nothing(filled):
     folder, _ = filled
     before, stored = _counts(folder), set(folder.vault.stored())
-    with pytest.raises(ValidationError, match="already holds 26 records"):
+    with pytest.raises(ValidationError, match="already holds 27 records"):
         fill_demo_data(folder)
     assert _counts(folder) == before
     assert set(folder.vault.stored()) == stored
@@ -246,7 +251,8 @@ def test_folder_with_real_records_is_refused(folder):
         records.create_record(session, RecordKind.LAB, "My own blood test")
     with pytest.raises(ValidationError, match="empty folder"):
         fill_demo_data(folder)
-    assert _counts(folder) == {"Record": 1, "Facility": 0, "Clinician": 0, "Attachment": 0, "Profile": 0}
+    assert _counts(folder) == {"Record": 1, "Facility": 0, "Clinician": 0, "Attachment": 0, "Profile": 0,
+                              "RecordsRequest": 0, "MaterialShipment": 0}
 
 
 @pytest.mark.parametrize("what", ["profile", "facility"])
@@ -306,12 +312,12 @@ def test_a_failure_while_attaching_leaves_the_folder_empty(folder, monkeypatch):
     monkeypatch.setattr(records, "attach_file", flaky_attach)
     with pytest.raises(OSError, match="simulated"):
         fill_demo_data(folder)
-    assert _counts(folder) == {"Record": 0, "Facility": 0, "Clinician": 0, "Attachment": 0, "Profile": 0}
+    assert _counts(folder) == EMPTY
     assert list(folder.vault.stored()) == []
     with folder.session() as session:
         assert get_profile(session) == ProfileData()
     monkeypatch.setattr(records, "attach_file", real_attach)
-    assert fill_demo_data(folder).records == 26  # and the folder can be filled afterwards
+    assert fill_demo_data(folder).records == 27  # and the folder can be filled afterwards
 
 
 def test_case_json_is_self_consistent():
