@@ -1,8 +1,9 @@
 """"What's still missing": the readiness findings, each with a one-click action.
 
 Read with ``core.readiness.whats_missing(folder)``. Each button asks the window through ``ui.events.requests()``:
-show a record, a new record, the profile, or mark a needed record requested (which the window makes a step of the
-Records tab's undo history; the change it announces refreshes this list).
+show a record, a new record, the profile, mark a needed record requested (which the window makes a step of the
+Records tab's undo history; the change it announces refreshes this list), open a records request, or start a
+new request to the facility a needed record comes from ("Request from <facility>").
 """
 
 from __future__ import annotations
@@ -23,7 +24,27 @@ BUTTON_TEXT = {
     Action.ADD: "Add record…",
     Action.FOLLOW_UP: "Show record",
     Action.PROFILE: "Fill in the profile…",
+    Action.OPEN_REQUEST: "Open request",
 }
+FACILITY_IN_BUTTON = 24  # characters of a facility's name on its button (the accessible name has it all)
+
+
+def request_from_text(facility: str) -> str:
+    """``Request from Samplewood Hospital…``; a long name is cut at a word (its ellipsis is the button's)."""
+    name = " ".join(facility.split())
+    if len(name) > FACILITY_IN_BUTTON:
+        cut = name[:FACILITY_IN_BUTTON]
+        name = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:-")
+    return f"Request from {name.replace('&', '&&')}…"
+
+
+def has_target(finding: Finding) -> bool:
+    """The finding's main button has somewhere to go."""
+    if finding.action in (Action.OPEN, Action.FOLLOW_UP, Action.MARK_REQUESTED):
+        return finding.record_id is not None
+    if finding.action is Action.OPEN_REQUEST:
+        return finding.request_id is not None
+    return True
 
 
 class MissingPanel(QWidget):
@@ -53,7 +74,8 @@ class MissingPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
         layout.addWidget(scroll, 1)
-        self.buttons: list[QPushButton] = []
+        self.buttons: list[QPushButton] = []  # each finding's main button, in the order of ``findings``
+        self.request_buttons: dict[int, QPushButton] = {}  # "Request from <facility>", by index in ``findings``
 
     def set_folder(self, folder: DataFolder) -> None:
         self.folder = folder
@@ -68,8 +90,9 @@ class MissingPanel(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         self.buttons = []
-        for finding in self.findings:
-            self.rows_layout.insertWidget(self.rows_layout.count() - 1, self._row(finding))
+        self.request_buttons = {}
+        for index, finding in enumerate(self.findings):
+            self.rows_layout.insertWidget(self.rows_layout.count() - 1, self._row(index, finding))
         n = len(self.findings)
         self.heading.setText(
             "<b>Nothing missing that Second Opinion can tell.</b> Your doctor may still ask for more."
@@ -79,7 +102,7 @@ class MissingPanel(QWidget):
         )
         self.countChanged.emit(n)
 
-    def _row(self, finding: Finding) -> QWidget:
+    def _row(self, index: int, finding: Finding) -> QWidget:
         frame = QFrame()
         frame.setObjectName("missingRow")
         frame.setFrameShape(QFrame.Shape.StyledPanel)
@@ -90,10 +113,26 @@ class MissingPanel(QWidget):
         button = QPushButton(BUTTON_TEXT[finding.action])
         button.setAccessibleName(f"{BUTTON_TEXT[finding.action]}: {finding.message}")
         button.clicked.connect(lambda _checked=False, f=finding: self.act(f))
+        if not has_target(finding):
+            button.hide()  # stays hidden once in the row
         self.buttons.append(button)
-        row = QHBoxLayout(frame)
-        row.addWidget(text, 1)
-        row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        if not finding.facility:
+            row = QHBoxLayout(frame)
+            row.addWidget(text, 1)
+            row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+            return frame
+        # Two buttons, one with a facility's name: under the text, so the text keeps the panel's width.
+        ask = QPushButton(request_from_text(finding.facility))
+        ask.setObjectName("requestFromButton")
+        ask.setAccessibleName(f"Request from {finding.facility}: a new records request for what is still "
+                              "needed from there")
+        ask.setToolTip(f"Write a records request to {finding.facility}")
+        ask.clicked.connect(lambda _checked=False, name=finding.facility: requests().newRequest.emit(name))
+        self.request_buttons[index] = ask
+        column = QVBoxLayout(frame)
+        column.addWidget(text)
+        column.addWidget(button, 0, Qt.AlignmentFlag.AlignRight)
+        column.addWidget(ask, 0, Qt.AlignmentFlag.AlignRight)
         return frame
 
     def act(self, finding: Finding) -> None:
@@ -105,5 +144,7 @@ class MissingPanel(QWidget):
             desk.newRecord.emit(finding.kind, finding.suggested_title)
         elif finding.action is Action.MARK_REQUESTED and finding.record_id is not None:
             desk.markRequested.emit(finding.record_id)
+        elif finding.action is Action.OPEN_REQUEST and finding.request_id is not None:
+            desk.showRequest.emit(finding.request_id)
         elif finding.record_id is not None:
             desk.showRecord.emit(finding.record_id)
