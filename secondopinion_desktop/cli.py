@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--repair", action="store_true",
                        help="after a backup, remove stored files nothing refers to and leftover temporary files")
     check.set_defaults(func=cmd_check)
+
+    from secondopinion_desktop.cli_requests import add_commands as add_request_commands
+
+    add_request_commands(commands)
     return parser
 
 
@@ -224,6 +228,10 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 def _writes(args: argparse.Namespace) -> bool:
     """Commands that change the data folder; the others only read it (and work on a read-only disk)."""
+    if args.command == "requests":  # a request needs data there already, so it never creates the folder
+        from secondopinion_desktop.cli_requests import WRITERS
+
+        return args.requests_command in WRITERS
     if args.command == "check":
         return bool(args.repair)
     if args.command == "restore":
@@ -252,7 +260,8 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 # What each command with --out writes there, for the one output rule (core/outputs.py); None: a folder.
 _OUTPUTS = {"packet": ("the packet", "packet.pdf"), "backup": ("the backup", "backup.zip"),
-            "export-imaging": ("the images", None)}
+            "export-imaging": ("the images", None),
+            "requests letter": ("the letter", "letter.pdf"), "requests release": ("the release request", "release.pdf")}
 
 
 def _check_out(args: argparse.Namespace) -> None:
@@ -260,16 +269,17 @@ def _check_out(args: argparse.Namespace) -> None:
     from secondopinion_desktop.core.outputs import STDOUT, check_output
     from secondopinion_desktop.core.paths import resolve_data_dir
 
-    if args.command not in _OUTPUTS:
+    command = _purpose(args)  # "requests letter": a command group's action has its own entry
+    if command not in _OUTPUTS:
         return
-    if args.out == STDOUT and args.command != "export-imaging":
+    if args.out == STDOUT and command != "export-imaging":
         if sys.stdout.isatty():
             from secondopinion_desktop.core.errors import ValidationError
 
-            raise ValidationError(f"--out - writes {_OUTPUTS[args.command][0]} to standard output, which is a "
+            raise ValidationError(f"--out - writes {_OUTPUTS[command][0]} to standard output, which is a "
                                   "terminal here; redirect it to a file or a program", field="out")
         return
-    what, example = _OUTPUTS[args.command]
+    what, example = _OUTPUTS[command]
     check_output(args.out, resolve_data_dir(args.data_dir), what=what, folder=example is None,
                  example=example or "")
 
@@ -525,8 +535,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _purpose(args: argparse.Namespace) -> str:
     """The command as the lock's owner names it ('records add', 'check --repair'); never its arguments."""
-    if args.command == "records":
-        return f"records {args.records_command}"
+    if args.command in ("records", "requests"):
+        return f"{args.command} {getattr(args, args.command + '_command', None) or ''}".strip()
     if args.command == "check":
         return "check --repair"
     return str(args.command)

@@ -206,9 +206,8 @@ class _Story:
         s = self.styles
         name_line = para(name) if name.strip() else BLANK
         self.flow.append(KeepTogether([
-            Paragraph("Thank you.", s["body"]),
-            Paragraph("Sincerely,", s["body"]),
-            Spacer(1, 22),
+            Paragraph("Thank you,", s["body"]),
+            Spacer(1, 18),
             Paragraph(f"Signature: {BLANK}&nbsp;&nbsp;&nbsp;&nbsp;Date: {'_' * 16}", s["body"]),
             Paragraph(f"Printed name: {name_line}", s["small"]),
         ]))
@@ -221,11 +220,11 @@ def _date(day: dt.date | None) -> str:
 def _heading_block(story: _Story, facts: _Facts, department: str) -> None:
     f, q = facts.facility, facts.request
     story.text(words.month_day_year(facts.today))
-    contact = f.records_contact if f else ""
+    contact = f.records_contact if f and facts.kind is LetterKind.REQUEST else ""  # the lab's is its own
     address = f.records_mailing_address if f else ""
     fax = f.records_fax if f else ""
     phone = (f.records_phone or f.phone) if f else ""
-    story.lines([contact, department, q.facility_name, address])
+    story.lines([contact if contact.strip() else department, q.facility_name, address])
     if not address.strip() and not fax.strip():
         story.field("Address or fax", "", blank=True)
     story.lines([f"Fax: {fax}" if fax.strip() else "", f"Phone: {phone}" if phone.strip() else "",
@@ -336,10 +335,9 @@ def _release_story(story: _Story, facts: _Facts) -> None:
     story.field("Phone", q.send_to_phone, blank=True)
     story.field("Fax", q.send_to_fax, blank=True)
 
-    story.heading("Purpose")
+    story.heading("Purpose and return")
     story.text("The material is for a second-opinion review of my pathology by the consulting pathology "
                "department named above.")
-    story.heading("Return of the material")
     story.text(q.return_instructions.strip() or DEFAULT_RETURN)
     story.text("If there is a fee for preparing or shipping the material, please tell me the cost in advance.")
     if q.extra_paragraph.strip():
@@ -348,15 +346,16 @@ def _release_story(story: _Story, facts: _Facts) -> None:
 
 
 def _build(facts: _Facts, cancelled: CancelCheck | None = None) -> tuple[bytes, int]:
+    from reportlab.lib.units import inch
     from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-    from secondopinion_desktop.core.packet.story import GEOMETRY, Footer, footer_canvas
+    from secondopinion_desktop.core.packet.story import Footer, Geometry, footer_canvas
     from secondopinion_desktop.core.packet.text import plain
 
     story = _Story()
     (_request_story if facts.kind is LetterKind.REQUEST else _release_story)(story, facts)
     check(cancelled)
-    g = GEOMETRY
+    g = Geometry(top=0.6 * inch, bottom=0.8 * inch)  # a letter's page: a little more room than the packet's
     buf = io.BytesIO()
     doc = BaseDocTemplate(buf, pagesize=g.pagesize, leftMargin=g.left, rightMargin=g.right, topMargin=g.top,
                           bottomMargin=g.bottom, title=facts.kind.label, author="", creator="Second Opinion")

@@ -70,7 +70,7 @@ def test_the_request_letter_names_the_patient_the_facility_every_record_and_the_
         assert words in flat, words
     assert "Pathology reports (surgical and biopsy)" in flat
     assert "None" not in flat
-    assert flat.index("Please include the addendum") < flat.index("Sincerely")
+    assert flat.index("Please include the addendum") < flat.index("Thank you,")
     assert letters.letter_warnings(folder, q.id, "request") == ()
     assert "Page 1 of 1" in flat
     assert pages_of(pdf) == 1
@@ -223,7 +223,7 @@ def test_a_long_list_spills_onto_more_pages_and_loses_nothing(case, tmp_path: Pa
     assert squash(paragraph) in squash(body_text(out))
     assert f"Page {result.pages} of {result.pages}" in flat
     last = PdfReader(out).pages[-1].extract_text()
-    assert "Signature:" in last and "Sincerely" in last  # the signature block is kept together
+    assert "Signature:" in last and "Thank you," in last  # the signature block is kept together
 
 
 def test_a_request_whose_facility_was_deleted_still_gets_its_letter(case) -> None:

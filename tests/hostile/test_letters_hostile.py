@@ -25,7 +25,7 @@ from secondopinion_desktop.core.records import create_record
 BOTH, REQUEST, RELEASE = ("request", "release"), ("request",), ("release",)
 FIELDS = (
     (Profile, "name", BOTH), (Profile, "address", REQUEST), (Profile, "phone", BOTH), (Profile, "email", BOTH),
-    (Facility, "records_contact", BOTH), (Facility, "records_address", BOTH), (Facility, "records_fax", BOTH),
+    (Facility, "records_contact", REQUEST), (Facility, "records_address", BOTH), (Facility, "records_fax", BOTH),
     (Facility, "records_phone", BOTH), (Facility, "records_email", BOTH),
     (Record, "title", BOTH), (Record, "accession_number", RELEASE), (Record, "specimen_site", RELEASE),
     (RecordsRequest, "facility_name", BOTH), (RecordsRequest, "medical_record_number", BOTH),
