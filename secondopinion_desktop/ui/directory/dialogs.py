@@ -1,5 +1,6 @@
 """The clinicians directory: the table of every clinician (``CliniciansDialog``) and one clinician's details
-(``ClinicianDialog``, also opened from the appointment dialog to add the doctor being seen).
+(``ClinicianDialog``, also opened from the appointment dialog to add the doctor being seen). Its "Facilities…"
+button opens the facilities of the directory with their records departments (``ui.directory.facilities``).
 
 The details dialog only checks its input (``directory.check_clinician``); whoever opened it stores the fields.
 Every change is announced as ``Changes.DIRECTORY`` with the dialog that made it as initiator.
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from secondopinion_desktop.core import directory
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import ClinicianRole
+from secondopinion_desktop.ui.directory.facilities import FacilitiesDialog
 from secondopinion_desktop.ui.directory.model import CliniciansModel
 from secondopinion_desktop.ui.events import Changes
 from secondopinion_desktop.ui.widgets.form_dialog import lay_out_form, ok_cancel, refuse, text_box
@@ -164,6 +166,15 @@ class CliniciansDialog(TableDialog):
         )
         self.add_button.setObjectName("addClinicianButton")
         self.edit_button.setObjectName("editClinicianButton")
+        self.facilities_button = QPushButton("&Facilities…")
+        self.facilities_button.setObjectName("facilitiesButton")
+        self.facilities_button.setAccessibleName("Facilities and their records departments")
+        self.facilities_button.setToolTip("The hospitals, labs and clinics, and whom to ask there for your records")
+        self.facilities_button.clicked.connect(lambda: self.open_facilities())
+        row = next(item.layout() for item in (self.layout().itemAt(i) for i in range(self.layout().count()))
+                   if isinstance(item.layout(), QHBoxLayout))  # the Add / Edit … Close row
+        row.insertWidget(row.indexOf(self.edit_button) + 1, self.facilities_button)
+        self.setTabOrder(self.edit_button, self.facilities_button)
 
     @property
     def clinicians(self) -> tuple[directory.ClinicianData, ...]:
@@ -186,3 +197,11 @@ class CliniciansDialog(TableDialog):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             values = dialog.fields()
             self.store(lambda: directory.update_clinician(self.folder, clinician.id, **values))
+
+    def open_facilities(self) -> None:
+        """The facilities with their records departments; a renamed facility shows here as renamed."""
+        current = self.current()
+        dialog = FacilitiesDialog(self.folder, parent=self)
+        dialog.exec()  # each change is announced as it is made
+        dialog.deleteLater()
+        self.reload(select=current.id if current is not None else None)
