@@ -26,8 +26,10 @@ LAYOUT_KEY = "guidance"
 SIDE_KEY = "guidance/side"
 SECTION_KEY = "guidance/section"
 
-#: What Still missing reads: the records (and their files and imaging), the profile and the treatments.
-MISSING_SHOWS = Changes.RECORDS | Changes.ATTACHMENTS | Changes.IMAGING | Changes.PROFILE | Changes.TREATMENTS
+#: What Still missing reads: the records (and their files and imaging), the profile, the treatments, the requests
+#: for records, the slide shipments and the appointments (one before the consultant has the slides is said).
+MISSING_SHOWS = (Changes.RECORDS | Changes.ATTACHMENTS | Changes.IMAGING | Changes.PROFILE | Changes.TREATMENTS
+                 | Changes.REQUESTS | Changes.SHIPMENTS | Changes.APPOINTMENTS)
 #: What ticks checklist steps by itself: nearly everything in the folder.
 CHECKLIST_SHOWS = (MISSING_SHOWS | Changes.CHECKLIST | Changes.QUESTIONS | Changes.APPOINTMENTS
                    | Changes.DIRECTORY)
