@@ -671,6 +671,8 @@ DESK_RULES: tuple[DeskRule, ...] = (
     material_due_back,
     appointment_before_material,
 )
+#: The keys (``Finding.rule``) of the desk rules' findings.
+DESK_RULE_KEYS = frozenset({"request-overdue", "request-due-soon", "material-due-back", "appointment-material"})
 
 
 def _order(record: RecordData) -> tuple[bool, dt.date, int]:

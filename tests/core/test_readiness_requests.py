@@ -14,6 +14,7 @@ from secondopinion_desktop.core.appointments import AppointmentData
 from secondopinion_desktop.core.errors import NotFoundError
 from secondopinion_desktop.core.models import MaterialKind, RecordKind, RecordStatus, RequestStatus
 from secondopinion_desktop.core.readiness import (
+    DESK_RULE_KEYS,
     DESK_RULES,
     Action,
     Desk,
@@ -240,10 +241,12 @@ def test_desk_rules_are_documented() -> None:
         "request_overdue", "request_due_soon", "material_due_back", "appointment_before_material"]
     for rule in DESK_RULES:
         assert rule.__doc__
-    for f in desk_findings(Desk(
+    findings = desk_findings(Desk(
         requests=(req(1, sent_on=ago(40), due_on=ago(3)), req(2, sent_on=ago(20), due_on=later(2))),
         shipments=(ship(1, shipped_on=ago(3), due_back_on=later(1)),), appointments=(visit(2),),
-    )):
+    ))
+    assert {f.rule for f in findings} == DESK_RULE_KEYS
+    for f in findings:
         assert f.message.strip() == f.message and f.message.endswith(".")
         assert "  " not in f.message and "None" not in f.message
 

@@ -13,8 +13,10 @@ from secondopinion_desktop.core.directory import ClinicianData, FacilityData, li
 from secondopinion_desktop.core.errors import NotFoundError
 from secondopinion_desktop.core.models import ClinicianRole, RecordKind
 from secondopinion_desktop.core.profile import ProfileData, get_profile
-from secondopinion_desktop.core.readiness import Finding, whats_missing
+from secondopinion_desktop.core.readiness import DESK_RULE_KEYS, Finding, whats_missing
 from secondopinion_desktop.core.records import RecordData, RecordRow, list_record_rows, list_records
+from secondopinion_desktop.core.requests import RequestData, list_requests
+from secondopinion_desktop.core.shipments import ShipmentData, list_shipments
 from secondopinion_desktop.core.treatments import TreatmentLineData, list_treatment_lines
 from secondopinion_desktop.core.unit import reading
 
@@ -31,6 +33,15 @@ class PacketData:
     all_records: tuple[RecordData, ...]  # every record (the timeline and what's missing look at all of them)
     findings: tuple[Finding, ...]
     facilities: dict[str, FacilityData]  # by name
+    # What is still on its way: requests sent and not answered in full (oldest sent first), and pathology
+    # material not back at its lab (shipped first, oldest first).
+    requests: tuple[RequestData, ...] = ()
+    shipments: tuple[ShipmentData, ...] = ()
+
+
+#: Findings the packet leaves out of "Still missing": the profile reminder, and the requests desk's reminders
+#: (the packet lists the requests and the material in transit itself).
+PATIENTS_OWN = frozenset({"profile"}) | DESK_RULE_KEYS
 
 
 @dataclass(frozen=True)
@@ -82,8 +93,12 @@ def load_packet_data(
         records = list_records(session)
         facilities = {f.name: f for f in list_facilities(session)}
         # The doctor needs the missing records, not the patient's own to-do (an incomplete profile shows on the
-        # summary page as blanks).
-        findings = tuple(f for f in whats_missing(session, day) if f.rule != "profile")
+        # summary page as blanks); requests and shipments have a section of their own.
+        findings = tuple(f for f in whats_missing(session, day) if f.rule not in PATIENTS_OWN)
+        outstanding = sorted((q for q in list_requests(session) if q.is_open),
+                             key=lambda q: (q.sent_on or day, q.id))
+        out_of_lab = sorted((s for s in list_shipments(session) if not s.returned),
+                            key=lambda s: (s.shipped_on is None, s.shipped_on or day, s.id))
     if record_ids is not None:
         known = {r.id for r in records}
         unknown = sorted(set(record_ids) - known)
@@ -105,4 +120,6 @@ def load_packet_data(
         all_records=ordered,
         findings=findings,
         facilities=facilities,
+        requests=tuple(outstanding),
+        shipments=tuple(out_of_lab),
     )

@@ -451,6 +451,7 @@ def build_story(inp: StoryInput, marks: Marks, geometry: Geometry = GEOMETRY) ->
     story.append(PageBreak())
     story += _inventory(d, s, w, inp.include_appendix)
     story += _missing(d, s)
+    story += _in_transit(d, s, w)
     story.append(PageBreak())
     story += _imaging_pathology(d, s, w)
     story.append(PageBreak())
@@ -613,6 +614,80 @@ def _missing(d: PacketData, s: dict[str, ParagraphStyle]) -> list[Flowable]:
     bullet = ParagraphStyle("bullet", parent=s["body"], leftIndent=14, bulletIndent=2)
     for f in d.findings:
         out.append(Paragraph(para(f.message), bullet, bulletText="\u2022"))
+    return out
+
+
+IN_TRANSIT = "Requests and material in transit"
+
+
+def _asked_for(q: Any) -> str:
+    """The titles of the records a request still waits for (its scope when it links none), as cell markup."""
+    if q.records:
+        waiting = q.records_to_come or q.records
+        lines = [para(plain(r.title, MAX_CAPTION)) for r in waiting]
+        came = len(q.records) - len(q.records_to_come)
+        if came and q.records_to_come:
+            lines.append(f'<font color="#5d6d7e">({plural(came, "other record")} already came)</font>')
+        return "<br/>".join(lines)
+    return "<br/>".join(para(words_) for words_ in q.scope_words) or "Records (no list given)"
+
+
+def _request_status(q: Any, today: dt.date) -> str:
+    left = q.days_left(today)
+    label = para(q.status.label)
+    if left is not None and left < 0:
+        return f"{label}<br/><b>Overdue by {plural(-left, 'day')}</b>"
+    if left is not None and left <= 7:
+        return f"{label}<br/>Due {'today' if left == 0 else 'in ' + plural(left, 'day')}"
+    return label
+
+
+def _in_transit(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flowable]:
+    """What has been asked for and not all come, and where the pathology material is; nothing when there is
+    nothing outstanding."""
+    if not d.requests and not d.shipments:
+        return []
+    out: list[Flowable] = [CondPageBreak(1.5 * inch), Heading(IN_TRANSIT, s["h2"], 0)]
+    out.append(Paragraph(
+        f"As of {human_date(d.today)}: records asked for that have not all arrived, and where the pathology "
+        "slides and blocks are. What is listed here may arrive after this packet was printed.", s["muted"]))
+    if d.requests:
+        out.append(Paragraph("Records requests still open", s["h3"]))
+        rows = [[Paragraph(h, s["head"]) for h in ("Asked of", "Asked for", "Sent", "Due", "Status")]]
+        for q in d.requests:
+            via = f'<br/><font color="#5d6d7e">by {para(q.sent_via.label.lower())}</font>' if q.sent_via else ""
+            due = human_date(q.effective_due) + (" (extended)" if q.extended_due_on else "")
+            rows.append(about([
+                Paragraph(f"<b>{para(q.facility_name) or 'A facility'}</b>", s["cell"]),
+                Paragraph(_asked_for(q), s["cell"]),
+                Paragraph(human_date(q.sent_on) + via, s["cell"]),
+                Paragraph(due, s["cell"]),
+                Paragraph(_request_status(q, d.today), s["cell"]),
+            ], f"the request to \u201c{plain(q.facility_name, 80)}\u201d"))
+        out.append(_table(rows, [w * 0.22, w * 0.36, w * 0.14, w * 0.14, w * 0.14]))
+    if d.shipments:
+        out.append(CondPageBreak(1.2 * inch))
+        out.append(Paragraph("Pathology material not back at its lab", s["h3"]))
+        rows = [[Paragraph(h, s["head"]) for h in
+                 ("Material", "From / to", "Carrier and tracking number", "Shipped", "Received by the consultant",
+                  "Due back at the lab")]]
+        for m in d.shipments:
+            what = f"<b>{para(m.what)}</b>"
+            if m.record_title:
+                what += f'<br/><font color="#5d6d7e">{para(plain(m.record_title, MAX_CAPTION))}</font>'
+            dash = "\u2014"
+            route = f"From {para(m.from_lab) or dash}<br/>to {para(m.to_whom) or dash}"
+            tracking = "<br/>".join(x for x in (para(m.carrier), para(m.tracking_number)) if x) or "\u2014"
+            due = human_date(m.due_back_on) if m.due_back_on else "\u2014"
+            if m.is_overdue_back(d.today):
+                due += "<br/><b>Overdue</b>"
+            rows.append(about([
+                Paragraph(what, s["cell"]), Paragraph(route, s["cell"]), Paragraph(tracking, s["cell"]),
+                Paragraph(human_date(m.shipped_on) if m.shipped_on else "Not shipped yet", s["cell"]),
+                Paragraph(human_date(m.received_on) if m.received_on else "Not yet", s["cell"]),
+                Paragraph(due, s["cell"]),
+            ], f"the shipment of \u201c{plain(m.what, 80)}\u201d"))
+        out.append(_table(rows, [w * 0.19, w * 0.23, w * 0.2, w * 0.12, w * 0.13, w * 0.13]))
     return out
 
 
