@@ -1,8 +1,12 @@
 """What the Appointments tab says about one appointment: the details above its questions and notes (with the
-Build packet and Export notes buttons beside them), and the question asked before deleting it."""
+Build packet and Export notes buttons beside them), a warning above the details when the pathology material
+has not reached the consultant, a records request is overdue or material is due back
+(``core.readiness.appointment_warnings``), and the question asked before deleting it."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from html import escape
 
 from PySide6.QtCore import Qt
@@ -10,8 +14,15 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from secondopinion_desktop.core.appointments import AppointmentData
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.readiness import appointment_warnings
 from secondopinion_desktop.core.words import clock_24, long_date, plural
 from secondopinion_desktop.ui.appointments.model import PAST_COLOUR, appointment_title, relative_day
+
+WARNING_COLOUR = "#8a1c1c"  # dark red text on a pale amber band: readable, and the words say it too
+WARNING_BACKGROUND = "#fff3d6"
+WARNING_BORDER = "#d9a441"
 
 
 def details_html(a: AppointmentData | None, *, folder_open: bool, any_appointments: bool) -> str:
@@ -50,6 +61,14 @@ def details_html(a: AppointmentData | None, *, folder_open: bool, any_appointmen
     )
 
 
+def warnings_html(warnings: Sequence[str]) -> str:
+    """``Before this appointment:`` and each warning on a line of its own (empty when there is none)."""
+    if not warnings:
+        return ""
+    lines = "".join(f"<br>\u2022 {escape(w)}" for w in warnings)
+    return f"<b>Before this appointment:</b>{lines}"
+
+
 def deletion_question(a: AppointmentData) -> str:
     """``Delete the appointment on …? Its 7 questions (2 answered) and 1 note go with it. …``"""
     questions = len(a.questions)
@@ -68,11 +87,22 @@ def deletion_question(a: AppointmentData) -> str:
 
 
 class DetailsPane(QWidget):
-    """The details (selectable text that scrolls when long) and, beside them, the two buttons; the tab
-    connects the buttons and sets the text."""
+    """The details (selectable text that scrolls when long, below the warning when there is one) and, beside
+    them, the two buttons; the tab connects the buttons and shows an appointment with ``show_appointment``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.warning = QLabel()
+        self.warning.setObjectName("appointmentWarning")
+        self.warning.setAccessibleName("Warning before this appointment")
+        self.warning.setTextFormat(Qt.TextFormat.RichText)
+        self.warning.setWordWrap(True)
+        self.warning.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.warning.setStyleSheet(
+            f"QLabel#appointmentWarning {{ color: {WARNING_COLOUR}; background: {WARNING_BACKGROUND}; "
+            f"border: 1px solid {WARNING_BORDER}; border-radius: 3px; padding: 4px 6px; }}")
+        self.warning.hide()
         self.label = QLabel()
         self.label.setObjectName("appointmentDetails")
         self.label.setAccessibleName("Appointment details")
@@ -89,7 +119,13 @@ class DetailsPane(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.StyledPanel)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        scroll.setWidget(self.label)
+        inside = QWidget()
+        column = QVBoxLayout(inside)
+        column.setContentsMargins(4, 4, 4, 0)
+        column.setSpacing(2)
+        column.addWidget(self.warning)
+        column.addWidget(self.label, 1)
+        scroll.setWidget(inside)
         scroll.setBackgroundRole(QPalette.ColorRole.Base)
 
         self.packet_button = QPushButton("&Build packet…")
@@ -107,3 +143,19 @@ class DetailsPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
+
+    def show_warnings(self, warnings: Sequence[str]) -> None:
+        self.warning.setText(warnings_html(warnings))
+        self.warning.setVisible(bool(warnings))
+
+    def show_appointment(self, folder: DataFolder | None, a: AppointmentData | None, *, any_appointments: bool,
+                         today: dt.date | None = None) -> None:
+        """The details of ``a`` (or what to do without one), and its warnings read from ``folder``."""
+        self.label.setText(details_html(a, folder_open=folder is not None, any_appointments=any_appointments))
+        warnings: tuple[str, ...] = ()
+        if folder is not None and a is not None:
+            try:
+                warnings = appointment_warnings(folder, a.id, today)
+            except SecondOpinionError:  # deleted meanwhile: the tab reloads on the change
+                warnings = ()
+        self.show_warnings(warnings)

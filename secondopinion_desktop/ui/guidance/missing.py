@@ -87,8 +87,9 @@ class MissingPanel(QWidget):
         self.findings = whats_missing(self.folder, self.today)
         while self.rows_layout.count() > 1:
             item = self.rows_layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.buttons = []
         self.request_buttons = {}
         for index, finding in enumerate(self.findings):
