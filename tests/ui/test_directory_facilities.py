@@ -370,3 +370,16 @@ def test_the_dialogs_fit_the_screen(qtbot, demo_folder, screenshot, which) -> No
         assert QRect(QPoint(0, 0), scroll.viewport().size()).contains(QRect(top_left, notes.size()))
         screenshot(dialog, f"directory-{which}-scrolled-{TEXT_SCALE:g}x")
     dialog.reject()
+
+
+def test_a_clinician_named_like_markup_shows_literally_in_the_tooltip(qapp) -> None:
+    from secondopinion_desktop.core.models import ClinicianRole
+    from secondopinion_desktop.ui.directory.model import CliniciansModel, Column
+
+    model = CliniciansModel()
+    model.set_rows([directory.ClinicianData(1, "<i>Dr.</i> Li", "", "", "", None, "Lab & <b>Co</b>", "", "", "",
+                                            ClinicianRole.TREATING, "")])
+    assert model.index(0, Column.NAME).data() == "<i>Dr.</i> Li"
+    assert model.index(0, Column.NAME).data(Qt.ItemDataRole.ToolTipRole) == "<qt>&lt;i&gt;Dr.&lt;/i&gt; Li</qt>"
+    assert model.index(0, Column.INSTITUTION).data(Qt.ItemDataRole.ToolTipRole) == (
+        "<qt>Lab &amp; &lt;b&gt;Co&lt;/b&gt;</qt>")
