@@ -31,8 +31,10 @@ SECTION_KEYS = [
     "03-paying",
     "04-finding-a-doctor",
     "05-preparing",
+    "05a-getting-your-records",
     "06-at-the-appointment",
 ]
+RECORDS_SECTION = "05a-getting-your-records"
 SOURCES_HEADING = "## Where this comes from"
 # Patient-education pages of these organizations only: NCI, ACS, ASCO's Cancer.Net, NCCN, ABMS, OncoLink.
 REPUTABLE_DOMAINS = {
@@ -43,6 +45,12 @@ REPUTABLE_DOMAINS = {
     "www.certificationmatters.org",
     "www.oncolink.org",
 }
+# The right-of-access section also names the rule itself and its official guidance, and the imaging sources.
+MORE_DOMAINS = {
+    RECORDS_SECTION: {"www.hhs.gov", "www.ecfr.gov", "www.radiologyinfo.org", "www.dicomstandard.org"},
+}
+HHS_ACCESS_GUIDANCE = "https://www.hhs.gov/hipaa/for-professionals/privacy/guidance/access/index.html"
+ECFR_164_524 = "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-E/section-164.524"
 AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 
@@ -91,10 +99,10 @@ def sentence_lengths(section: GuideSection) -> list[int]:
 # The guide sections
 
 
-def test_all_seven_sections_load_in_file_order_with_their_titles() -> None:
+def test_all_eight_sections_load_in_file_order_with_their_titles() -> None:
     sections = load_sections()
     assert [s.key for s in sections] == SECTION_KEYS
-    topics = ["start", "why", "give", "pay", "find", "prepar", "appointment"]
+    topics = ["start", "why", "give", "pay", "find", "prepar", "records", "appointment"]
     for section, topic in zip(sections, topics, strict=True):
         assert topic in section.title.lower(), (section.key, section.title)
         assert section.markdown.startswith(f"# {section.title}\n")
@@ -166,6 +174,15 @@ REQUIRED_FACTS = {
         r"pathology report", r"biopsy slides", r"before the visit", r"repeat the same tests",
         r"release form", r"\*\*Records\*\* tab", r"What's still missing",
     ],
+    RECORDS_SECTION: [
+        r"HIPAA Privacy Rule", r"45 CFR 164\.524", r"health care providers and health plans", r"in writing",
+        r"own form", r"unreasonably delay", r"electronic copy", r"readily", r"30 calendar days",
+        r"up to 30 more days", r"only once", r"within the first 30 days", r"reason", r"reasonable fee",
+        r"copying", r"supplies", r"postage", r"approximate fee in advance", r"estimate",
+        r"someone you name", r"second-opinion center", r"written and signed", r"who gets the copy and where",
+        r"2020 court ruling", r"slides and tissue blocks", r"separate request", r"DICOM", r"\bCD\b",
+        r"not legal advice", r"\*\*Requests\*\* tab",
+    ],
     "06-at-the-appointment": [
         r"write down", r"someone you trust to come with you", r"explain it again", r"plain words",
         r"what you need to make a decision",
@@ -192,8 +209,30 @@ def test_each_section_ends_with_its_sources(key: str) -> None:
         match = re.fullmatch(r"- ([^:<>]+(?::[^<>]+)?): <(https://[^>\s]+)>", entry)
         assert match, entry
         assert re.search(r"[A-Z]", match.group(1)), "names the organization"
-        assert urlparse(match.group(2)).netloc in REPUTABLE_DOMAINS, entry
+        assert urlparse(match.group(2)).netloc in REPUTABLE_DOMAINS | MORE_DOMAINS.get(key, set()), entry
     assert any("cancer" in urlparse(u).netloc for u in AUTOLINK.findall(tail))
+
+
+def test_the_records_section_names_the_rule_and_its_official_sources() -> None:
+    section = sections_by_key()[RECORDS_SECTION]
+    assert section.title == "Getting your records"
+    sources = section.markdown.split(SOURCES_HEADING)[1]
+    title = "Individuals' Right under HIPAA to Access their Health Information 45 CFR § 164.524"
+    assert f"{title}: <{HHS_ACCESS_GUIDANCE}>" in sources
+    assert f"45 CFR 164.524: <{ECFR_164_524}>" in sources
+    assert "HHS Office for Civil Rights" in sources and "Electronic Code of Federal Regulations" in sources
+    assert "164.524" in prose(section)
+    # facts, not advice: no telling the reader what the law lets them demand or whom to sue
+    text = prose(section).lower()
+    for word in ("lawyer", "attorney", "sue", "complaint", "you are entitled", "demand", "must not refuse"):
+        assert not re.search(rf"\b{word}\b", text), word
+
+
+def test_the_records_section_sits_after_preparing_and_the_records_step_points_at_it() -> None:
+    keys = [s.key for s in load_sections()]
+    assert keys.index(RECORDS_SECTION) == keys.index("05-preparing") + 1
+    steps = {i.key: i for i in load_checklist_template()}
+    assert steps["request-records"].section == RECORDS_SECTION
 
 
 def test_start_here_has_no_sources_list_and_no_links() -> None:
