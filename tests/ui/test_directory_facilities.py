@@ -383,3 +383,14 @@ def test_a_clinician_named_like_markup_shows_literally_in_the_tooltip(qapp) -> N
     assert model.index(0, Column.NAME).data(Qt.ItemDataRole.ToolTipRole) == "<qt>&lt;i&gt;Dr.&lt;/i&gt; Li</qt>"
     assert model.index(0, Column.INSTITUTION).data(Qt.ItemDataRole.ToolTipRole) == (
         "<qt>Lab &amp; &lt;b&gt;Co&lt;/b&gt;</qt>")
+
+
+def test_the_facilities_button_is_reached_with_tab_after_edit(qtbot, demo_folder) -> None:
+    clinicians = shown(qtbot, CliniciansDialog(demo_folder))
+    button = clinicians.findChild(QWidget, "facilitiesButton")
+    assert button.accessibleName() == "Facilities and their records departments"
+    qtbot.waitUntil(clinicians.isActiveWindow, timeout=2000)
+    clinicians.edit_button.setFocus()
+    qtbot.keyClick(clinicians.edit_button, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is button
+    clinicians.reject()
