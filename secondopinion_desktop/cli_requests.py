@@ -169,6 +169,7 @@ def cmd_letter(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core.letters import make_letter
     from secondopinion_desktop.core.outputs import STDOUT
 
+    result: Any
     if args.out == STDOUT:  # the PDF goes to stdout, so what is said about it goes to stderr
         with cli._open(args) as folder:
             result = cli._to_stdout(folder, f"{args.letter_kind}.pdf",
