@@ -16,8 +16,9 @@ for; they give no medical advice.
 The requests desk adds bookkeeping rules (:data:`DESK_RULES`, each ``(records, desk, today) -> list[Finding]``)
 over a :class:`Desk`: the records requests, the shipments of pathology material and the appointments. They say
 when a request is overdue or due within a week, when material is due back at the lab, and when an upcoming
-appointment comes before the consultant has confirmed receiving the slides and blocks. A record whose request
-is reported by them is not reported again by the follow-up rule. :func:`appointment_warnings` gives the same
+appointment comes before the consultant has confirmed receiving the slides and blocks. A record asked for by
+an open request, or material already shipped, is left to them by the follow-up rule (:func:`tracked_elsewhere`),
+so it is never reported twice. :func:`appointment_warnings` gives the same
 facts for one appointment.
 """
 
@@ -675,6 +676,15 @@ DESK_RULES: tuple[DeskRule, ...] = (
 DESK_RULE_KEYS = frozenset({"request-overdue", "request-due-soon", "material-due-back", "appointment-material"})
 
 
+def tracked_elsewhere(desk: Desk) -> frozenset[int]:
+    """Records the follow-up rule leaves to the desk: those an open request asks for (its due date says when to
+    chase it, and the desk rules say so when it is overdue or nearly due), and material already shipped."""
+    asked = {r.id for q in desk.requests if q.is_open for r in q.records}
+    shipped = {s.record_id for s in desk.shipments
+               if s.record_id is not None and (s.shipped_on or s.received_on or s.returned_on)}
+    return frozenset(asked | shipped)
+
+
 def _order(record: RecordData) -> tuple[bool, dt.date, int]:
     return (record.date_of_service is None, record.date_of_service or dt.date.min, record.id)
 
@@ -685,14 +695,13 @@ def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.
     (undated last), then id. The follow-up rule comes last of all.
 
     A rule never reports the same record twice, nor suggests adding the same thing twice; the follow-up rule
-    leaves out the records of a request already reported overdue or due soon.
+    leaves out the records :func:`tracked_elsewhere`.
     """
     ordered = sorted(records, key=_order)
     findings: list[Finding] = []
     seen: set[tuple[str, object]] = set()
     desk_findings = [f for rule in DESK_RULES for f in rule(ordered, desk, today)]
-    reported = {f.request_id for f in desk_findings if f.rule in ("request-overdue", "request-due-soon")}
-    chased = {r.id for q in desk.requests if q.id in reported for r in q.records}
+    chased = tracked_elsewhere(desk)
     for rule in RULES:
         if rule is follow_up:
             found = desk_findings + [f for f in rule(ordered, profile, today) if f.record_id not in chased]

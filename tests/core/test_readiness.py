@@ -461,30 +461,37 @@ def test_sample_case_findings(demo_folder):
     with demo_folder.session() as session:
         ids = _ids(session)
         findings = whats_missing(session, DEMO_DAY)
-    assert [(f.rule, f.action, f.record_id) for f in findings] == [
+    slides = ids["Biopsy slides and tissue block for pathology review"]
+    assert [(f.rule, f.action, f.record_id, f.request_id) for f in findings] == [
         # the prior mammogram the cancer center's radiologists asked for is still needed
-        ("imaging-needed", A.MARK_REQUESTED, ids[PRIOR_MAMMOGRAM]),
-        ("id-insurance", A.MARK_REQUESTED, ids["Photo ID (driver's license)"]),
-        # the consult in 12 days comes before the slides reach the consultant
-        ("appointment-material", A.OPEN, ids["Biopsy slides and tissue block for pathology review"]),
-        # requested 27, 25, 25 and 22 days before: oldest request first, then by id
-        ("follow-up", A.FOLLOW_UP, ids["Whole-body bone scan (staging)"]),
-        ("follow-up", A.FOLLOW_UP, ids["Biopsy slides and tissue block for pathology review"]),
-        ("follow-up", A.FOLLOW_UP, ids["Medical oncology consultation note"]),
-        ("follow-up", A.FOLLOW_UP, ids["Insurance referral and authorization for the second-opinion visit"]),
+        ("imaging-needed", A.MARK_REQUESTED, ids[PRIOR_MAMMOGRAM], None),
+        ("id-insurance", A.MARK_REQUESTED, ids["Photo ID (driver's license)"], None),
+        # the sample case's requests: one overdue, two due within the week
+        ("request-overdue", A.OPEN_REQUEST, None, 5),
+        ("request-due-soon", A.OPEN_REQUEST, None, 4),
+        ("request-due-soon", A.OPEN_REQUEST, None, 3),
+        # the consult in 12 days comes before the slides in transit reach the consultant
+        ("appointment-material", A.OPEN_REQUEST, slides, 6),
+        # the records of open requests and the shipped slides are left to the desk; this one is on no request
+        ("follow-up", A.FOLLOW_UP, ids["Insurance referral and authorization for the second-opinion visit"], None),
     ]
-    assert findings[3].message == (
-        "Whole-body bone scan (staging): requested from Samplewood Community Hospital on Feb 11, 2025, "
-        "27 days ago — time to call them."
-    )
     assert findings[2].message == (
+        "Records request to Samplewood Community Hospital was due on Feb 28, 2025, 10 days ago — call them (or "
+        "send a written reminder)."
+    )
+    assert findings[5].message == (
         "Your appointment with Avery Example-Stone, MD on Mar 22, 2025 is in 12 days, and the consultant has not "
-        "confirmed receiving the pathology material yet: Biopsy slides and tissue block for pathology review "
-        "(requested from Samplewood Community Hospital). Ask them whether it has arrived."
+        "confirmed receiving the pathology material yet: 9 stained slides of Biopsy slides and tissue block for "
+        "pathology review (in transit from Samplewood Community Hospital, Department of Pathology since Mar 8, "
+        "2025). Ask them whether it has arrived."
+    )
+    assert findings[6].message == (
+        "Insurance referral and authorization for the second-opinion visit: requested from Samplewood Family "
+        "Medicine on Feb 16, 2025, 22 days ago — time to call them."
     )
     assert findings[0].facility == "Samplewood Breast Imaging Center"  # "Request from …"
     # The insert order of the sample case gives these ids; a change to case.json shows up here.
-    assert [f.record_id for f in findings] == [1, 22, 7, 16, 7, 17, 23]
+    assert [f.record_id for f in findings] == [1, 22, None, None, None, 7, 23]
 
 
 def test_sample_case_later(demo_folder):
@@ -499,5 +506,9 @@ def test_sample_case_later(demo_folder):
         ("recent-labs", A.ADD, "Recent blood work"),
         ("id-insurance", A.MARK_REQUESTED, ids["Photo ID (driver's license)"]),
     ]
-    assert len(later) == 7
+    # the consult is over; every open request is overdue by then
+    assert [(f.rule, f.request_id) for f in later[3:]] == [
+        ("request-overdue", 5), ("request-overdue", 4), ("request-overdue", 3), ("request-overdue", 6),
+        ("follow-up", None),
+    ]
     assert {f.rule for f in real_today} >= {"imaging-needed", "id-insurance", "follow-up", "recent-labs"}

@@ -142,10 +142,21 @@ def test_follow_up_leaves_out_records_of_a_request_reported_overdue() -> None:
     overdue = req(5, sent_on=ago(40), due_on=ago(10), records_=(linked(11),))
     findings = find_missing(records, PROFILE, TODAY, Desk(requests=(overdue,)))
     assert [(f.rule, f.record_id or f.request_id) for f in findings] == [("request-overdue", 5), ("follow-up", 12)]
-    # a request not yet reported (due in a fortnight) leaves the follow-up as it was
-    waiting = dataclasses.replace(overdue, due_on=later(14))
-    assert {f.record_id for f in by_rule(find_missing(records, PROFILE, TODAY, Desk(requests=(waiting,))),
-                                         "follow-up")} == {11, 12}
+
+
+def test_follow_up_leaves_a_record_of_an_open_request_to_its_due_date() -> None:
+    records = edit(COMPLETE, rec(11, K.CLINICAL, "Surgeon's letter", S.REQUESTED, requested_on=ago(20)))
+    waiting = req(5, sent_on=ago(20), due_on=later(10), records_=(linked(11),))
+    assert find_missing(records, PROFILE, TODAY, Desk(requests=(waiting,))) == []
+    # an ended request no longer answers for the record: the follow-up speaks again
+    refused = dataclasses.replace(waiting, status=RequestStatus.REFUSED)
+    assert [f.rule for f in find_missing(records, PROFILE, TODAY, Desk(requests=(refused,)))] == ["follow-up"]
+
+
+def test_follow_up_leaves_out_slides_already_shipped() -> None:
+    records = edit(COMPLETE, change(2, status=S.REQUESTED, requested_on=ago(30)))
+    assert [f.rule for f in find_missing(records, PROFILE, TODAY)] == ["follow-up"]
+    assert find_missing(records, PROFILE, TODAY, Desk(shipments=(ship(shipped_on=ago(2)),))) == []
 
 
 # --- shipments -----------------------------------------------------------------------------------------------

@@ -101,21 +101,16 @@ def test_a_finding_with_nowhere_to_go_shows_no_button(qtbot, folder) -> None:  #
     assert not shown.buttons[index].isVisible()
 
 
-@pytest.mark.xfail(strict=True, reason="ui/guidance/tab.py's MISSING_SHOWS does not list Changes.REQUESTS and "
-                                       "Changes.SHIPMENTS yet")
 def test_the_guidance_tab_reloads_still_missing_when_requests_change(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
-    from secondopinion_desktop.ui.guidance.tab import GuidanceTab
+    from tests.ui.test_guidance_changes import make_tabs
 
     folder, request_id = desk
-    tab = GuidanceTab()
-    qtbot.addWidget(tab)
-    tab.set_folder(folder)
-    tab.show()
-    qtbot.waitExposed(tab)
-    assert any(f.rule == "request-overdue" for f in tab.missing.findings)
-    requests.mark_received(folder, request_id)
-    announce(Changes.REQUESTS)
+    _tabs, guidance = make_tabs(qtbot, folder)
+    guidance.side.setCurrentIndex(1)
     try:
-        assert not any(f.rule == "request-overdue" for f in tab.missing.findings)
+        assert any(f.rule == "request-overdue" for f in guidance.missing.findings)
+        requests.mark_received(folder, request_id)
+        announce(Changes.REQUESTS)
+        assert not any(f.rule == "request-overdue" for f in guidance.missing.findings)
     finally:
-        tab.shutdown()
+        guidance.shutdown()
