@@ -114,6 +114,12 @@ def _warnings(facts: _Facts) -> tuple[str, ...]:
     if p.date_of_birth is None:
         out.append("Your profile has no date of birth; the letter leaves a line to write it in by hand.")
     if facts.kind is LetterKind.REQUEST:
+        own = {Delivery.MAIL: ("mailing address", p.address), Delivery.EMAIL: ("email address", p.email),
+               Delivery.FAX: ("fax number", "")}.get(q.delivery)
+        if own is not None and not own[1].strip():
+            where = "your profile has none" if q.delivery is not Delivery.FAX else "the profile keeps none"
+            out.append(f"The copies are to be sent to your {own[0]}, and {where}; the letter leaves a line to "
+                       "write it in by hand.")
         if q.delivery is Delivery.THIRD_PARTY and not (q.send_to_address.strip() or q.send_to_fax.strip()):
             out.append(f"The request names no address or fax for {q.send_to_name or 'whom the copies go to'}; "
                        "the letter leaves a line to write one in by hand.")
@@ -291,7 +297,9 @@ def _request_story(story: _Story, facts: _Facts) -> None:
     elif q.delivery is Delivery.FAX:
         story.text(f"Please fax the copies to me at: {BLANK}")
     else:
-        story.text("Please make the copies available to me through the patient portal.")
+        portal = f" ({facts.facility.records_portal.strip()})" if facts.facility and \
+            facts.facility.records_portal.strip() else ""
+        story.text(f"Please make the copies available to me through the patient portal{portal}.")
 
     story.heading("Cost")
     story.text("If there is a fee for the copies, please tell me the cost in advance, before the copies are made.")

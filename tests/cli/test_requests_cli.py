@@ -63,7 +63,7 @@ def case(data_dir: Path) -> dict[str, int]:
     from secondopinion_desktop.core.records import create_record
 
     with open_data_folder(data_dir) as folder:
-        save_profile(folder, name="Alex Sample", date_of_birth="1970-05-04")
+        save_profile(folder, name="Alex Sample", date_of_birth="1970-05-04", address="12 Elm Street")
         create_facility(folder, "City Hospital", address="1 Hospital Way", records_fax="555-0199")
         ids = {
             "biopsy": create_record(folder, "pathology", "Core biopsy report", facility="City Hospital",

@@ -239,3 +239,29 @@ def test_a_request_whose_facility_was_deleted_still_gets_its_letter(case) -> Non
     flat = " ".join(text_of(letters.letter_bytes(folder, q.id, "request")).split())
     assert "City Hospital" in flat and "Address or fax: ____" in flat
     assert len(letters.letter_warnings(folder, q.id, "request")) == 1
+
+
+@pytest.mark.parametrize(("delivery", "profile_field", "words"), [
+    ("mail", "address", "mailing address"), ("email", "email", "email address"), ("fax", None, "fax number")])
+def test_copies_to_the_patient_without_an_address_for_them_leave_a_line_and_warn(
+        case, delivery: str, profile_field: str | None, words: str) -> None:
+    folder, biopsy, _excision, _ct = case
+    q = rq.create_request(folder, "City Hospital", record_ids=[biopsy.id], delivery=delivery)
+    if profile_field is not None:
+        assert letters.letter_warnings(folder, q.id, "request") == ()
+        save_profile(folder, **{profile_field: ""})
+    (warning,) = letters.letter_warnings(folder, q.id, "request")
+    assert warning.startswith(f"The copies are to be sent to your {words}, and ")
+    flat = " ".join(text_of(letters.letter_bytes(folder, q.id, "request")).split())
+    assert "copies to me at: ____" in flat
+
+
+def test_copies_through_the_portal_name_its_address(case) -> None:
+    from secondopinion_desktop.core.directory import list_facilities, update_facility
+
+    folder, biopsy, _excision, _ct = case
+    (hospital,) = list_facilities(folder)
+    update_facility(folder, hospital.id, records_portal="https://mychart.city.example")
+    q = rq.create_request(folder, "City Hospital", record_ids=[biopsy.id], delivery="portal")
+    flat = " ".join(text_of(letters.letter_bytes(folder, q.id, "request")).split())
+    assert "through the patient portal (https://mychart.city.example)." in flat
