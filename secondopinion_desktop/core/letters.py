@@ -53,13 +53,14 @@ if TYPE_CHECKING:
 
 BLANK = "_" * 34  # a line to write on
 SHORT_BLANK = "_" * 8
-RIGHT_OF_ACCESS = (
+RIGHT_OF_ACCESS = (  # the rule as it stands since Ciox Health v. Azar (D.D.C. 2020), as HHS's guidance states it
     "For reference: the HIPAA Privacy Rule's right of access (45 CFR 164.524) gives individuals a right to "
     "copies of their health information held by health care providers and health plans, in the form and format "
-    "they ask for when it is readily producible that way, and a right to have a copy sent directly to a person "
-    "or organization they name in a signed, written request. The rule gives 30 days to act on a request, with "
-    "one extension of up to 30 more days when the reason is given in writing, and allows only a reasonable, "
-    "cost-based fee for the copies."
+    "they ask for when it is readily producible that way, and a right to have an electronic copy of health "
+    "information kept in an electronic health record sent directly to a person or organization they name in a "
+    "signed, written request. The rule gives 30 days to act on a request, with one extension of up to 30 more "
+    "days when the reason is given in writing, and limits the fee for copies individuals ask for themselves to a "
+    "reasonable, cost-based one."
 )
 COPY_WORDS = {
     CopyFormat.PDF: "an electronic copy, as PDF files",

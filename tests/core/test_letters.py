@@ -69,6 +69,7 @@ def test_the_request_letter_names_the_patient_the_facility_every_record_and_the_
                   "DICOM", "cost in advance", "Signature:", "Date:", "May 20, 2026"):
         assert words in flat, words
     assert "Pathology reports (surgical and biopsy)" in flat
+    assert " ".join(letters.RIGHT_OF_ACCESS.split()) in flat
     assert "None" not in flat
     assert flat.index("Please include the addendum") < flat.index("Thank you,")
     assert letters.letter_warnings(folder, q.id, "request") == ()
