@@ -99,7 +99,9 @@ def test_warnings_html() -> None:
 def test_the_appointments_tab_shows_the_warning(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
     from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
 
-    folder, _q, _s, a = desk
+    from secondopinion_desktop.ui.events import Changes, announce
+
+    folder, request_id, shipment_id, a = desk
     tab = AppointmentsTab()
     qtbot.addWidget(tab)
     tab.resize(1280, 700)
@@ -110,5 +112,12 @@ def test_the_appointments_tab_shows_the_warning(qtbot, desk) -> None:  # type: i
         assert tab.current_appointment_id() == a.id
         warning = tab.findChild(QLabel, "appointmentWarning")
         assert warning is not None and warning.isVisible()
+        # the Requests tab marks what came: the warning follows
+        shipments.update_shipment(folder, shipment_id, received_on=TODAY)
+        announce(Changes.SHIPMENTS)
+        assert warning.isVisible() and "confirmed receiving" not in warning.text()
+        requests.mark_received(folder, request_id)
+        announce(Changes.REQUESTS)
+        assert not warning.isVisible()
     finally:
         tab.shutdown()
