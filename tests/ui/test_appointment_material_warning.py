@@ -98,7 +98,6 @@ def test_warnings_html() -> None:
                                        "text itself instead of calling DetailsPane.show_appointment)")
 def test_the_appointments_tab_shows_the_warning(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
     from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
-
     from secondopinion_desktop.ui.events import Changes, announce
 
     folder, request_id, shipment_id, a = desk
