@@ -24,6 +24,7 @@ facts for one appointment.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import re
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core import words
 from secondopinion_desktop.core.appointments import AppointmentData, get_appointment, list_appointments
-from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
+from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus, RequestStatus
 from secondopinion_desktop.core.profile import ProfileData, get_profile, missing_essentials
 from secondopinion_desktop.core.records import RecordData, list_records
 from secondopinion_desktop.core.requests import RequestData, list_requests
@@ -685,6 +686,21 @@ def tracked_elsewhere(desk: Desk) -> frozenset[int]:
     return frozenset(asked | shipped)
 
 
+def _with_draft(finding: Finding, desk: Desk) -> Finding:
+    """A record still needed that a draft request already asks for: point at the draft (sending it marks the
+    record requested) rather than offer a second request to the same facility."""
+    if finding.action is not Action.MARK_REQUESTED or finding.record_id is None:
+        return finding
+    draft = next((q for q in desk.requests if q.status is RequestStatus.DRAFT
+                  and any(r.id == finding.record_id for r in q.records)), None)
+    if draft is None:
+        return finding
+    return dataclasses.replace(
+        finding, request_id=draft.id, facility="",
+        message=f"{finding.message} A draft request to {draft.facility_name or 'the facility'} asks for it: "
+                "print and send it, then mark it sent.")
+
+
 def _order(record: RecordData) -> tuple[bool, dt.date, int]:
     return (record.date_of_service is None, record.date_of_service or dt.date.min, record.id)
 
@@ -708,6 +724,7 @@ def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.
         else:
             found = rule(ordered, profile, today)
         for finding in found:
+            finding = _with_draft(finding, desk)
             key = (finding.rule, finding.record_id if finding.record_id is not None
                    else finding.request_id if finding.request_id is not None
                    else (finding.kind, finding.suggested_title))

@@ -463,8 +463,8 @@ def test_sample_case_findings(demo_folder):
         findings = whats_missing(session, DEMO_DAY)
     slides = ids["Biopsy slides and tissue block for pathology review"]
     assert [(f.rule, f.action, f.record_id, f.request_id) for f in findings] == [
-        # the prior mammogram the cancer center's radiologists asked for is still needed
-        ("imaging-needed", A.MARK_REQUESTED, ids[PRIOR_MAMMOGRAM], None),
+        # the prior mammogram the cancer center's radiologists asked for is still needed: a draft asks for it
+        ("imaging-needed", A.MARK_REQUESTED, ids[PRIOR_MAMMOGRAM], 2),
         ("id-insurance", A.MARK_REQUESTED, ids["Photo ID (driver's license)"], None),
         # the sample case's requests: one overdue, two due within the week
         ("request-overdue", A.OPEN_REQUEST, None, 5),
@@ -489,7 +489,9 @@ def test_sample_case_findings(demo_folder):
         "Insurance referral and authorization for the second-opinion visit: requested from Samplewood Family "
         "Medicine on Feb 16, 2025, 22 days ago — time to call them."
     )
-    assert findings[0].facility == "Samplewood Breast Imaging Center"  # "Request from …"
+    assert findings[0].facility == "", "the draft is offered, not a second request to the imaging center"
+    assert findings[0].message.endswith(
+        "A draft request to Samplewood Breast Imaging Center asks for it: print and send it, then mark it sent.")
     # The insert order of the sample case gives these ids; a change to case.json shows up here.
     assert [f.record_id for f in findings] == [1, 22, None, None, None, 7, 23]
 

@@ -247,6 +247,19 @@ def test_mark_requested_findings_name_the_facility_to_ask() -> None:
     assert all(f.facility == "" for f in find_missing(records, PROFILE, TODAY) if f.action is not A.MARK_REQUESTED)
 
 
+def test_a_record_on_a_draft_request_points_at_the_draft() -> None:
+    records = edit(COMPLETE, change(1, status=S.NEEDED))
+    draft = req(4, RequestStatus.DRAFT, records_=(linked(1, "Pathology report", K.PATHOLOGY, S.NEEDED),))
+    (finding,) = find_missing(records, PROFILE, TODAY, Desk(requests=(draft,)))
+    assert (finding.action, finding.record_id, finding.request_id, finding.facility) == (
+        A.MARK_REQUESTED, 1, 4, "")
+    assert finding.message.endswith(
+        "A draft request to Samplewood Hospital asks for it: print and send it, then mark it sent.")
+    cancelled = dataclasses.replace(draft, status=RequestStatus.CANCELLED)
+    (again,) = find_missing(records, PROFILE, TODAY, Desk(requests=(cancelled,)))
+    assert (again.request_id, again.facility) == (None, "Samplewood Hospital")
+
+
 def test_desk_rules_are_documented() -> None:
     assert [r.__name__ for r in DESK_RULES] == [
         "request_overdue", "request_due_soon", "material_due_back", "appointment_before_material"]

@@ -88,6 +88,23 @@ def test_an_overdue_request_opens_the_request(qtbot, panel, desk) -> None:  # ty
     assert asked.args == [request_id]
 
 
+def test_a_record_on_a_draft_request_opens_the_draft(qtbot, folder) -> None:  # type: ignore[no-untyped-def]
+    report = records.create_record(folder, "pathology", "Pathology report: core biopsy", facility=HOSPITAL)
+    draft = requests.create_request(folder, HOSPITAL, record_ids=[report.id])
+    shown = MissingPanel()
+    qtbot.addWidget(shown)
+    shown.set_folder(folder)
+    shown.show()
+    qtbot.waitExposed(shown)
+    index = index_of(shown, "pathology-report")
+    assert index not in shown.request_buttons, "no second request to the same facility"
+    button = shown.draft_buttons[index]
+    assert button.text() == "Open draft request" and button.isVisible()
+    with qtbot.waitSignal(window_requests().showRequest, timeout=2000) as asked:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert asked.args == [draft.id]
+
+
 def test_a_finding_with_nowhere_to_go_shows_no_button(qtbot, folder) -> None:  # type: ignore[no-untyped-def]
     from secondopinion_desktop.core import appointments, shipments
 

@@ -3,7 +3,8 @@
 Read with ``core.readiness.whats_missing(folder)``. Each button asks the window through ``ui.events.requests()``:
 show a record, a new record, the profile, mark a needed record requested (which the window makes a step of the
 Records tab's undo history; the change it announces refreshes this list), open a records request, or start a
-new request to the facility a needed record comes from ("Request from <facility>").
+new request to the facility a needed record comes from ("Request from <facility>"), or the draft request that
+already asks for it ("Open draft request").
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class MissingPanel(QWidget):
         layout.addWidget(scroll, 1)
         self.buttons: list[QPushButton] = []  # each finding's main button, in the order of ``findings``
         self.request_buttons: dict[int, QPushButton] = {}  # "Request from <facility>", by index in ``findings``
+        self.draft_buttons: dict[int, QPushButton] = {}  # "Open draft request", by index in ``findings``
 
     def set_folder(self, folder: DataFolder) -> None:
         self.folder = folder
@@ -92,6 +94,7 @@ class MissingPanel(QWidget):
                 widget.deleteLater()
         self.buttons = []
         self.request_buttons = {}
+        self.draft_buttons = {}
         for index, finding in enumerate(self.findings):
             self.rows_layout.insertWidget(self.rows_layout.count() - 1, self._row(index, finding))
         n = len(self.findings)
@@ -117,6 +120,17 @@ class MissingPanel(QWidget):
         if not has_target(finding):
             button.hide()  # stays hidden once in the row
         self.buttons.append(button)
+        if finding.action is Action.MARK_REQUESTED and finding.request_id is not None:
+            draft = QPushButton("Open draft request")
+            draft.setObjectName("openDraftButton")
+            draft.setAccessibleName(f"Open the draft request that asks for this: {finding.message}")
+            draft.clicked.connect(lambda _checked=False, rid=finding.request_id: requests().showRequest.emit(rid))
+            self.draft_buttons[index] = draft
+            column = QVBoxLayout(frame)
+            column.addWidget(text)
+            column.addWidget(button, 0, Qt.AlignmentFlag.AlignRight)
+            column.addWidget(draft, 0, Qt.AlignmentFlag.AlignRight)
+            return frame
         if not finding.facility:
             row = QHBoxLayout(frame)
             row.addWidget(text, 1)
