@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on scre
     from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
     from secondopinion_desktop.ui.guidance.tab import GuidanceTab
     from secondopinion_desktop.ui.records.tab import RecordsTab
+    from secondopinion_desktop.ui.requests.tab import RequestsTab
 
 
 class MainWindow(WindowTabs, QMainWindow):
@@ -52,11 +53,15 @@ class MainWindow(WindowTabs, QMainWindow):
         self.records_tab: RecordsTab | None = None
         self.records_placeholder = QLabel("Opening your records…")
         self.records_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.requests_tab: RequestsTab | None = None
+        self.requests_placeholder = QLabel("Opening your requests…")
+        self.requests_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.appointments_tab: AppointmentsTab | None = None
         self.appointments_placeholder = QLabel("Opening your appointments…")
         self.appointments_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tabs.addTab(self.guidance_placeholder, "&Guidance")
         self.tabs.addTab(self.records_placeholder, "&Records")
+        self.tabs.addTab(self.requests_placeholder, "Re&quests")
         self.tabs.addTab(self.appointments_placeholder, "A&ppointments")
         self.setCentralWidget(self.tabs)
 
@@ -73,6 +78,8 @@ class MainWindow(WindowTabs, QMainWindow):
         desk.editProfile.connect(self._asked_edit_profile)
         desk.buildPacket.connect(self._asked_build_packet)
         desk.markRequested.connect(self._asked_mark_requested)
+        desk.newRequest.connect(self._asked_new_request)
+        desk.showRequest.connect(self._asked_show_request)
         self.person_watcher = watch(self, Changes.PROFILE, self._profile_changed)
         self._eager = folder is not None  # given a folder at once (as tests do): every tab is built at once
         self._building_later = False
@@ -139,6 +146,14 @@ class MainWindow(WindowTabs, QMainWindow):
         if self._answering():
             self._tab("records").mark_requested(record_id)  # type: ignore[attr-defined]  # undoable there
 
+    def _asked_new_request(self, facility_name: str) -> None:
+        if self._answering():
+            self.new_request(facility_name)
+
+    def _asked_show_request(self, request_id: int) -> None:
+        if self._answering():
+            self.show_request(request_id)
+
     def _profile_changed(self, _changes: Changes) -> None:
         self._show_person()
 
@@ -196,7 +211,7 @@ class MainWindow(WindowTabs, QMainWindow):
 
     def close_folder(self) -> None:
         """Stop using the data folder (a restore is about to replace it)."""
-        for tab in (self.guidance_tab, self.appointments_tab, self.records_tab):
+        for tab in (self.guidance_tab, self.appointments_tab, self.requests_tab, self.records_tab):
             if tab is not None:
                 tab.shutdown()
         from secondopinion_desktop.ui import jobs
@@ -254,6 +269,22 @@ class MainWindow(WindowTabs, QMainWindow):
         if not self.records_tab.select_record(record_id):
             self.records_tab.clear_filters()
             self.records_tab.select_record(record_id)
+
+    def new_request(self, facility_name: str = "") -> None:
+        """Switch to the Requests tab and open the new-request dialog for this facility."""
+        if self.folder is None:
+            return
+        tab = self._tab("requests")
+        self.tabs.setCurrentWidget(tab)
+        tab.new_request(facility_name)  # type: ignore[attr-defined]
+
+    def show_request(self, request_id: int) -> None:
+        """Switch to the Requests tab with this request chosen."""
+        if self.folder is None:
+            return
+        tab = self._tab("requests")
+        self.tabs.setCurrentWidget(tab)
+        tab.select_request(request_id)  # type: ignore[attr-defined]
 
     def _new_record(self, kind: object, title: str) -> None:
         """A new record of this kind with this title (the guide's "Add…"), in the Records tab."""
@@ -334,7 +365,7 @@ class MainWindow(WindowTabs, QMainWindow):
         elif not self._shut_down:
             self._shut_down = True
             self.save_settings()
-            for tab in (self.guidance_tab, self.appointments_tab, self.records_tab):
+            for tab in (self.guidance_tab, self.appointments_tab, self.requests_tab, self.records_tab):
                 if tab is not None:
                     tab.shutdown()  # each tab saves what is pending and cancels its own work
             # Once for the whole process: every job is cancelled (each leaves the folder as it was) and waited for,

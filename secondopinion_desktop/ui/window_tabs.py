@@ -4,7 +4,7 @@ when it is made (as tests make it) builds them all at once. No tab is connected 
 asks of another goes through ``ui.events.requests()`` and the window answers it (``ui/main_window.py``); what one
 changes is announced through ``ui.events`` and the others watch for it.
 
-``WindowTabs`` is a mixin of ``MainWindow`` (``ui/main_window.py``), which owns ``tabs``, the three placeholders,
+``WindowTabs`` is a mixin of ``MainWindow`` (``ui/main_window.py``), which owns ``tabs``, the four placeholders,
 ``folder``, ``edit_menu`` and ``_eager`` / ``_building_later``.
 """
 
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QWidget
 if TYPE_CHECKING:
     from secondopinion_desktop.ui.records.tab import RecordsTab
 
-TAB_NAMES = ("guidance", "records", "appointments")  # in the order of the tabs
+TAB_NAMES = ("guidance", "records", "requests", "appointments")  # in the order of the tabs
 
 
 class WindowTabs:
@@ -32,9 +32,11 @@ class WindowTabs:
     edit_menu: Any
     guidance_tab: Any
     records_tab: Any
+    requests_tab: Any
     appointments_tab: Any
     guidance_placeholder: QWidget
     records_placeholder: QWidget
+    requests_placeholder: QWidget
     appointments_placeholder: QWidget
     _eager: bool
     _building_later: bool
@@ -56,7 +58,8 @@ class WindowTabs:
             QTimer.singleShot(0, lambda: QTimer.singleShot(0, self._build_one_more_tab))
 
     def _built_tabs(self) -> list[QWidget]:
-        return [tab for tab in (self.guidance_tab, self.records_tab, self.appointments_tab) if tab is not None]
+        built = (self.guidance_tab, self.records_tab, self.requests_tab, self.appointments_tab)
+        return [tab for tab in built if tab is not None]
 
     def _current_tab_name(self) -> str:
         index = self.tabs.currentIndex()
@@ -77,8 +80,8 @@ class WindowTabs:
             self._tab(TAB_NAMES[index])  # a tab clicked before it was built is built now
 
     def _tab(self, name: str) -> QWidget:
-        """The tab called ``name`` ("guidance", "records", "appointments"), built (and shown the folder) if it
-        was not yet."""
+        """The tab called ``name`` ("guidance", "records", "requests", "appointments"), built (and shown the
+        folder) if it was not yet."""
         built = getattr(self, f"{name}_tab")
         if built is not None:
             return built
@@ -92,6 +95,11 @@ class WindowTabs:
 
             tab = RecordsTab()
             self._replace_placeholder(self.records_placeholder, tab, "&Records")
+        elif name == "requests":
+            from secondopinion_desktop.ui.requests.tab import RequestsTab
+
+            tab = RequestsTab()
+            self._replace_placeholder(self.requests_placeholder, tab, "Re&quests")
         else:
             from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
 

@@ -26,7 +26,7 @@ def test_window_opens_on_demo_data_with_all_tabs(qtbot, demo_folder, screenshot)
 
     window = open_window(qtbot, demo_folder, demo=True)
     titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
-    assert titles == ["Guidance", "Records", "Appointments"]
+    assert titles == ["Guidance", "Records", "Requests", "Appointments"]
     assert "sample data" in window.windowTitle().lower()
     assert str(demo_folder.path) in window.folder_label.text()
     with demo_folder.session() as session:
@@ -403,10 +403,12 @@ def open_window_then_folder(qtbot, folder) -> MainWindow:
 def test_the_tab_on_screen_is_built_first_and_the_others_right_after(qtbot, demo_folder) -> None:
     window = open_window_then_folder(qtbot, demo_folder)
     assert window.tabs.currentWidget() is window.guidance_tab and window.guidance_tab.missing.findings
-    assert window.records_tab is None and window.appointments_tab is None, "painted before the others are built"
-    qtbot.waitUntil(lambda: window.records_tab is not None and window.appointments_tab is not None, timeout=10_000)
+    assert window.records_tab is None and window.requests_tab is None and window.appointments_tab is None, (
+        "painted before the others are built")
+    qtbot.waitUntil(lambda: None not in (window.records_tab, window.requests_tab, window.appointments_tab),
+                    timeout=10_000)
     assert window.tabs.currentWidget() is window.guidance_tab, "the tab on screen stays"
-    assert [window.tabs.tabText(i) for i in range(3)] == ["&Guidance", "&Records", "A&ppointments"]
+    assert [window.tabs.tabText(i) for i in range(4)] == ["&Guidance", "&Records", "Re&quests", "A&ppointments"]
     assert window.records_tab.model.rowCount() >= 20
     assert window.appointments_tab.current_appointment_id() is not None
     assert window.records_tab.attach_action in window.edit_menu.actions()
@@ -417,7 +419,7 @@ def test_a_tab_clicked_before_it_is_built_is_built_at_once(qtbot, demo_folder) -
 
     window = open_window_then_folder(qtbot, demo_folder)
     bar = window.tabs.tabBar()
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(2).center())
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(3).center())
     assert window.appointments_tab is not None and window.tabs.currentWidget() is window.appointments_tab
     assert window.appointments_tab.current_appointment_id() is not None
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from secondopinion_desktop.core.models import CopyFormat, Delivery, ImagesMedia, RecordKind, RecordStatus, RequestStatus
 from secondopinion_desktop.core.requests import RequestData, RequestRecordData
 from secondopinion_desktop.ui.requests.model import (
+    FACILITY_ROLE,
     HEADERS,
     REQUEST_ID_ROLE,
     ROW_ROLE,
@@ -56,10 +57,15 @@ def test_facilities_hold_their_requests_open_ones_first(qapp) -> None:
     model.set_requests(ROWS, TODAY)
     assert model.columnCount() == len(Column) == 4
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in Column] == [HEADERS[c] for c in Column]
-    assert [model.index(r, 0).data() for r in range(model.rowCount())] == [
+    assert [model.index(r, 0).data(FACILITY_ROLE) for r in range(model.rowCount())] == [
         "Samplewood Hospital", "Example Imaging — <b>bold</b>", "Example Labs"]
     hospital = model.index(0, 0)
-    assert model.index(0, Column.STATUS).data() == "3 requests, 1 waiting, 1 overdue"
+    assert hospital.data() == "Samplewood Hospital — 3 requests, 1 waiting, 1 overdue"
+    assert hospital.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#8b1a1a"
+    assert model.index(1, 0).data() == "Example Imaging — <b>bold</b> — 1 request, 1 waiting, 1 due soon"
+    assert model.index(2, 0).data() == "Example Labs — 2 requests, 1 waiting"
+    assert model.index(2, 0).data(Qt.ItemDataRole.ForegroundRole) is None
+    assert model.facility_index("Example Labs").row() == 2
     assert hospital.data(REQUEST_ID_ROLE) is None
     assert [model.index(r, 0, hospital).data(REQUEST_ID_ROLE) for r in range(model.rowCount(hospital))] == [1, 3, 2]
     assert model.request_ids() == [1, 3, 2, 4, 5, 6]

@@ -1,6 +1,7 @@
 """The requests list as a Qt model: a tree of facilities, each with its requests below it.
 
-A facility row names the facility and counts its requests; a request row says what it asks for, its status,
+A facility row names the facility and counts its requests (in its first cell, which the view spans over the
+row); a request row says what it asks for, its status,
 when it was sent and when the answer is due. Overdue requests and those due within a week stand out in colour
 and in words ("Overdue by 5 days", "Due in 3 days"); ended ones (complete, refused, cancelled) are greyed. The
 words come from :func:`due_words`, which the detail pane uses too.
@@ -126,10 +127,8 @@ class RequestsModel(QStandardItemModel):
             self.endResetModel()
 
     def _facility_row(self, name: str, items: list[RequestData]) -> list[QStandardItem]:
-        title = QStandardItem(name)
-        bold = QFont()
-        bold.setBold(True)
-        title.setFont(bold)
+        """The facility's name and, after it, how many requests it has and how many are late (one cell: the
+        view spans it over the row)."""
         overdue = sum(urgency(q, self.today) is Urgency.OVERDUE for q in items)
         soon = sum(urgency(q, self.today) is Urgency.DUE_SOON for q in items)
         open_count = sum(q.is_open for q in items)
@@ -140,15 +139,20 @@ class RequestsModel(QStandardItemModel):
             summary.append(f"{overdue} overdue")
         elif soon:
             summary.append(f"{soon} due soon")
-        status = QStandardItem(", ".join(summary))
-        cells = [title, status, QStandardItem(""), QStandardItem("")]
+        title = QStandardItem(f"{name} — {', '.join(summary)}")
+        title.setToolTip(title.text())
+        bold = QFont()
+        bold.setBold(True)
+        title.setFont(bold)
+        cells = [title, *(QStandardItem("") for _ in range(len(Column) - 1))]
         level = Urgency.OVERDUE if overdue else Urgency.DUE_SOON if soon else Urgency.CALM
         for cell in cells:
             cell.setEditable(False)
             cell.setData(None, REQUEST_ID_ROLE)
             cell.setData(name, FACILITY_ROLE)
             cell.setData(level, URGENCY_ROLE)
-        self._colour(status, level)
+        if level is Urgency.OVERDUE:
+            title.setForeground(QBrush(QColor(OVERDUE_COLOURS[1])))
         for q in items:
             title.appendRow(self._request_row(q))
         return cells
@@ -199,7 +203,7 @@ class RequestsModel(QStandardItemModel):
 
     def facility_index(self, name: str) -> QModelIndex:
         for top in range(self.rowCount()):
-            if self.item(top, 0).text() == name:
+            if self.item(top, 0).data(FACILITY_ROLE) == name:
                 return self.index(top, 0)
         return QModelIndex()
 
