@@ -309,8 +309,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with _open(args) as folder:
         summary = fill_demo_data(folder)
         _say(
-            f"Filled {folder.path} with sample data: {summary.records} records, {summary.attachments} "
-            f"attachments, {summary.facilities} facilities, {summary.clinicians} clinicians."
+            f"Filled {folder.path} with sample data: {plural(summary.records, 'record')}, "
+            f"{plural(summary.attachments, 'attachment')}, {plural(summary.facilities, 'facility', 'facilities')}, "
+            f"{plural(summary.clinicians, 'clinician')}, "
+            f"{plural(summary.requests, 'request for records', 'requests for records')}, "
+            f"{plural(summary.shipments, 'slide shipment')}."
         )
     return 0
 

@@ -52,7 +52,10 @@ class ShipmentData:
         label = self.material.label
         if self.count is None:
             return label
-        return f"{self.count} {label[0].lower()}{label[1:]}"
+        words = f"{label[0].lower()}{label[1:]}"
+        if self.count == 1:  # "1 paraffin block", "1 stained slide"; "Other material" stays as it is
+            words = words.removesuffix("s") if words.endswith(("slides", "blocks", "recuts")) else words
+        return f"{self.count} {words}"
 
     @property
     def in_transit(self) -> bool:
@@ -68,12 +71,12 @@ class ShipmentData:
         return self.returned_on is not None
 
     def is_due_back(self, today: dt.date) -> bool:
-        """Still out and due back at the lab within a week (or already past that day)."""
-        return (self.returned_on is None and self.due_back_on is not None
+        """Out of the lab, and due back there within a week (or already past that day)."""
+        return (self.shipped_on is not None and self.returned_on is None and self.due_back_on is not None
                 and (self.due_back_on - today).days <= DUE_BACK_SOON_DAYS)
 
     def is_overdue_back(self, today: dt.date) -> bool:
-        return self.returned_on is None and self.due_back_on is not None and self.due_back_on < today
+        return self.is_due_back(today) and self.due_back_on is not None and self.due_back_on < today
 
 
 def where_it_is(s: ShipmentData, today: dt.date) -> str:

@@ -97,3 +97,19 @@ def test_newest_first_and_not_yet_shipped_on_top(pathology) -> None:  # type: ig
     assert [s.id for s in sh.list_shipments(folder)] == [planned.id, new.id, old.id]
     assert sh.where_it_is(planned, TODAY) == "Not shipped yet"
     assert planned.what == "0 stained slides"
+
+
+def test_one_slide_or_block_is_said_in_the_singular(pathology) -> None:  # type: ignore[no-untyped-def]
+    folder, record = pathology
+    words = {kind: sh.create_shipment(folder, record_id=record.id, material=kind, count=1).what
+             for kind in ("blocks", "stained_slides", "recuts", "other")}
+    assert words == {"blocks": "1 paraffin block", "stained_slides": "1 stained slide", "recuts": "1 recut",
+                     "other": "1 other material"}
+
+
+def test_material_that_never_left_the_lab_is_not_due_back(pathology) -> None:  # type: ignore[no-untyped-def]
+    folder, record = pathology
+    planned = sh.create_shipment(folder, record_id=record.id, due_back_on=days(-1))
+    assert not planned.is_due_back(TODAY) and not planned.is_overdue_back(TODAY)
+    out = sh.update_shipment(folder, planned.id, shipped_on=days(-5))
+    assert out.is_due_back(TODAY) and out.is_overdue_back(TODAY)

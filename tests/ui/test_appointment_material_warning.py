@@ -94,8 +94,6 @@ def test_warnings_html() -> None:
     assert warnings_html(["A <b> & B."]) == "<b>Before this appointment:</b><br>\u2022 A &lt;b&gt; &amp; B."
 
 
-@pytest.mark.xfail(strict=True, reason="ui/appointments/tab.py does not show the warning yet (it sets the details "
-                                       "text itself instead of calling DetailsPane.show_appointment)")
 def test_the_appointments_tab_shows_the_warning(qtbot, desk) -> None:  # type: ignore[no-untyped-def]
     from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
     from secondopinion_desktop.ui.events import Changes, announce
@@ -111,10 +109,16 @@ def test_the_appointments_tab_shows_the_warning(qtbot, desk) -> None:  # type: i
         assert tab.current_appointment_id() == a.id
         warning = tab.findChild(QLabel, "appointmentWarning")
         assert warning is not None and warning.isVisible()
+        editor = tab.notes.editor
+        editor.setFocus()
+        qtbot.keyClicks(editor, "They will call about the slides")
+        cursor_at = editor.textCursor().position()
         # the Requests tab marks what came: the warning follows
         shipments.update_shipment(folder, shipment_id, received_on=TODAY)
         announce(Changes.SHIPMENTS)
         assert warning.isVisible() and "confirmed receiving" not in warning.text()
+        assert editor.toPlainText().endswith("They will call about the slides"), "the note being typed stays"
+        assert editor.textCursor().position() == cursor_at, "and so does the cursor"
         requests.mark_received(folder, request_id)
         announce(Changes.REQUESTS)
         assert not warning.isVisible()

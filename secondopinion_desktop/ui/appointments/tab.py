@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
-from secondopinion_desktop.ui.appointments.details import DetailsPane, deletion_question, details_html
+from secondopinion_desktop.ui.appointments.details import DetailsPane, deletion_question
 from secondopinion_desktop.ui.appointments.export import choose_notes_file, start_notes_export
 from secondopinion_desktop.ui.appointments.list_view import AppointmentDelegate, AppointmentList
 from secondopinion_desktop.ui.appointments.model import AppointmentsModel, appointment_title
@@ -42,7 +42,9 @@ from secondopinion_desktop.ui.widgets.actions import action_button, make_action
 
 SETTINGS = "appointments/"
 LAYOUT_KEY = "appointments/layout"
-SHOWN = Changes.APPOINTMENTS | Changes.QUESTIONS | Changes.NOTES | Changes.DIRECTORY  # what this tab shows
+LISTED = Changes.APPOINTMENTS | Changes.QUESTIONS | Changes.NOTES | Changes.DIRECTORY  # what the tab lists
+WARNED = Changes.RECORDS | Changes.REQUESTS | Changes.SHIPMENTS  # what the warning before an appointment reads
+SHOWN = LISTED | WARNED
 FIRST_SIZES = {  # the splitters' sizes before the person has moved them
     "appointmentsSplitter": [300, 900],
     "appointmentRightSplitter": [140, 560],
@@ -101,7 +103,7 @@ class AppointmentsTab(QWidget):
         delete.activated.connect(self.delete_appointment)
 
         # right: details, then questions beside notes
-        details_box = DetailsPane()
+        self.details_box = details_box = DetailsPane()
         self.details, self.packet_button, self.export_button = (
             details_box.label, details_box.packet_button, details_box.export_button)
         self.packet_button.clicked.connect(lambda: self.request_packet())
@@ -218,7 +220,10 @@ class AppointmentsTab(QWidget):
         """Appointments, questions, notes or the directory changed in another view: show them as stored."""
         if changes & Changes.FOLDER:
             return  # the window hands the new folder over with set_folder
-        self.reload()
+        if changes & LISTED:
+            self.reload()
+        elif self._current is not None:  # only the warning can differ: the notes being typed stay as they are
+            self.details_box.show_appointment(self.folder, self._current, any_appointments=bool(self.appointments))
 
     def listed_ids(self) -> list[int]:
         """The appointment ids in the order the list shows them (headings skipped)."""
@@ -246,8 +251,7 @@ class AppointmentsTab(QWidget):
             except SecondOpinionError:
                 appointment = None
         self._current = appointment
-        self.details.setText(details_html(appointment, folder_open=self.folder is not None,
-                                          any_appointments=bool(self.appointments)))
+        self.details_box.show_appointment(self.folder, appointment, any_appointments=bool(self.appointments))
         self.questions.set_appointment(appointment)
         self.notes.set_appointment(appointment)
         self._update_actions()
