@@ -138,6 +138,8 @@ class DetailPane(QWidget):
         self.letters = QListWidget()
         self.letters.setObjectName("keptLetters")
         self.letters.setAccessibleName("Letters kept with the request")
+        self.letters.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.letters.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.letters.setMaximumHeight(self.letters.fontMetrics().lineSpacing() * 4 + 12)
         self.letters_label.setBuddy(self.letters)
         self.save_letter_button = QPushButton("Sa&ve letter as…")
@@ -166,6 +168,10 @@ class DetailPane(QWidget):
             self.letters.addItem(item)
         if self.letters.count():
             self.letters.setCurrentRow(0)
+        else:
+            empty = QListWidgetItem("No letter made yet: Make letter… keeps a copy of each letter here.")
+            empty.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.letters.addItem(empty)
         self._update()
 
     def current_letter_id(self) -> int | None:
@@ -175,4 +181,4 @@ class DetailPane(QWidget):
     def _update(self) -> None:
         has = self.current_letter_id() is not None
         self.save_letter_button.setEnabled(has)
-        self.letters.setEnabled(self.letters.count() > 0)
+        self.letters.setEnabled(has)

@@ -29,12 +29,12 @@ FACILITY_ROLE = Qt.ItemDataRole.UserRole + 4  # the facility's name (on both kin
 class Column(enum.IntEnum):
     REQUEST = 0
     STATUS = 1
-    SENT = 2
-    DUE = 3
+    DUE = 2
+    SENT = 3
 
 
-HEADERS = {Column.REQUEST: "Facility / what is asked for", Column.STATUS: "Status", Column.SENT: "Sent",
-           Column.DUE: "Due"}
+HEADERS = {Column.REQUEST: "Facility / what is asked for", Column.STATUS: "Status", Column.DUE: "Due",
+           Column.SENT: "Sent"}
 
 
 class Urgency(enum.IntEnum):

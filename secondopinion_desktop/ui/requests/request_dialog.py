@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QLineEdit,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ from secondopinion_desktop.core.words import day_month_year
 from secondopinion_desktop.ui.widgets.dates import DateField
 from secondopinion_desktop.ui.widgets.form_dialog import lay_out_form, ok_cancel, refuse, text_box
 from secondopinion_desktop.ui.widgets.forms import add_row, error_label
+from secondopinion_desktop.ui.widgets.screen import fit_to_screen, fitted_size
 
 SEND_TO = ("send_to_name", "send_to_address", "send_to_fax", "send_to_phone", "send_to_email")
 
@@ -58,7 +60,7 @@ def checks_grid(choices: tuple[tuple[str, str], ...], prefix: str) -> tuple[QWid
     grid.setContentsMargins(0, 0, 0, 0)
     checks: dict[str, QCheckBox] = {}
     for n, (key, words) in enumerate(choices):
-        check = QCheckBox(words)
+        check = QCheckBox(words.replace("&", "&&"))  # "H&E" is no mnemonic
         check.setObjectName(f"{prefix}_{key}")
         check.setAccessibleName(words)
         checks[key] = check
@@ -161,6 +163,7 @@ class RequestDialog(QDialog):
 
         self.buttons = ok_cancel(self, "Add request" if request is None else "Save")
         lay_out_form(self, self.error_label, form, self.buttons, width=760, min_width=520)
+        self._fit_width(form, [scope_box, release_box])
         self.inputs: dict[str, QWidget] = {
             "facility": self.facility_combo, "record_ids": self.records_box, "scope": scope_box,
             "scope_from": self.scope_from, "scope_to": self.scope_to, "copy_format": self.format_combo,
@@ -182,6 +185,26 @@ class RequestDialog(QDialog):
         self._follow_delivery()
         self.facility_combo.setFocus()
         self.facility_combo.lineEdit().selectAll()  # typing replaces the facility it was opened for
+
+    def _fit_width(self, form: QFormLayout, grids: list[QWidget]) -> None:
+        """Room for the scroll bar (the form is taller than most screens), and the check boxes in one column
+        where two side by side would be wider than the screen allows (large text)."""
+        room = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 8
+        margins = self.layout().contentsMargins()
+        wanted = form.sizeHint().width() + margins.left() + margins.right() + room
+        if wanted > fitted_size(self, wanted, 0)[0]:
+            for box in grids:
+                grid = box.layout()
+                checks = [grid.itemAt(i).widget() for i in range(grid.count())]
+                for n, check in enumerate(checks):
+                    grid.removeWidget(check)
+                    grid.addWidget(check, n, 0)
+                grid.invalidate()
+                box.updateGeometry()
+            form.invalidate()  # its minimum width is kept until told: the two columns' width would stay
+            wanted = form.sizeHint().width() + margins.left() + margins.right() + room
+        fit_to_screen(self, max(self.width(), wanted), self.height(), min_width=self.minimumWidth(),
+                      min_height=self.minimumHeight())
 
     @staticmethod
     def _enum_combo(enum_type: Any) -> QComboBox:
@@ -247,7 +270,7 @@ class RequestDialog(QDialog):
             if record.id in self.record_checks:
                 continue
             day = f" ({day_month_year(record.date_of_service)})" if record.date_of_service else ""
-            check = QCheckBox(f"{record.title}{day} — {record.kind.label}")
+            check = QCheckBox(f"{record.title}{day} — {record.kind.label}".replace("&", "&&"))
             check.setObjectName(f"requestRecord{record.id}")
             check.setAccessibleName(f"Ask for {record.title}")
             check.setChecked(on)

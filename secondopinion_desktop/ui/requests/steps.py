@@ -193,8 +193,9 @@ class MarkReceivedDialog(StepDialog):
         column.setContentsMargins(0, 0, 0, 0)
         self.record_checks: dict[int, QCheckBox] = {}
         for record in q.records_to_come:
-            check = QCheckBox(f"{record.title} ({day_month_year(record.date_of_service)})"
-                              if record.date_of_service else record.title)
+            words = (f"{record.title} ({day_month_year(record.date_of_service)})" if record.date_of_service
+                     else record.title)
+            check = QCheckBox(words.replace("&", "&&"))  # a title's "&" is no mnemonic
             check.setChecked(True)
             check.setObjectName(f"receivedRecord{record.id}")
             check.setAccessibleName(f"Received: {record.title}")

@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -52,7 +52,7 @@ from secondopinion_desktop.ui.widgets.actions import action_button, make_action
 SETTINGS = "requests/"
 LAYOUT_KEY = "requests/layout"
 SHOWN = Changes.REQUESTS | Changes.SHIPMENTS | Changes.RECORDS | Changes.DIRECTORY  # what this tab shows
-FIRST_SIZES = {"requestsSplitter": [560, 600]}
+FIRST_SIZES = {"requestsSplitter": [640, 520]}
 
 
 class RequestsTab(QWidget):
@@ -92,9 +92,8 @@ class RequestsTab(QWidget):
         self.tree.setAllColumnsShowFocus(True)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(Column.REQUEST, QHeaderView.ResizeMode.Stretch)
-        for column in (Column.STATUS, Column.SENT, Column.DUE):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.viewport().installEventFilter(self)  # the columns share the width anew when it changes
         self.tree.selectionModel().currentChanged.connect(lambda current, _previous: self._current_changed(current))
         self.tree.doubleClicked.connect(lambda _index: self.edit_request())
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -230,6 +229,23 @@ class RequestsTab(QWidget):
     def _span_facilities(self) -> None:
         for row in range(self.model.rowCount()):
             self.tree.setFirstColumnSpanned(row, QModelIndex(), True)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Status, sent and due as wide as their words; what is asked for takes the rest, but never less than
+        a third of the list (the list scrolls sideways instead)."""
+        width = self.tree.viewport().width()
+        others = 0
+        for column in (Column.STATUS, Column.DUE, Column.SENT):
+            wanted = max(self.tree.sizeHintForColumn(column), self.tree.header().sectionSizeHint(column))
+            self.tree.setColumnWidth(column, wanted)
+            others += wanted
+        self.tree.setColumnWidth(Column.REQUEST, max(width - others, width // 3, 120))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return False
 
     def _changed_elsewhere(self, changes: Changes) -> None:
         if changes & Changes.FOLDER:
