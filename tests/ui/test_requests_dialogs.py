@@ -126,6 +126,38 @@ def test_make_letter_warns_saves_the_pdf_and_keeps_it(qtbot, window, folder, dat
     assert again.read_bytes() == svc.letter_pdf(folder, q.letters[0].id)
 
 
+def test_a_saved_letter_is_printed(qtbot, window, folder, data, tmp_path, monkeypatch) -> None:
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    tab = window.requests_tab
+    tab.select_request(data["overdue"])
+    out = tmp_path / "letter.pdf"
+    printed = tmp_path / "printed.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+
+    def print_dialog_exec(dialog) -> int:  # the system's print dialog, answered as a person prints to a file
+        dialog.printer().setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        dialog.printer().setOutputFileName(str(printed))
+        return QPrintDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(QPrintDialog, "exec", print_dialog_exec)
+    seen: dict[str, object] = {}
+
+    def make(dialog) -> None:
+        assert not dialog.print_button.isEnabled(), "nothing to print before it is saved"
+        click(qtbot, dialog.save_button)
+        qtbot.waitUntil(dialog.print_button.isEnabled, timeout=20_000)
+        click(qtbot, dialog.print_button)
+        qtbot.waitUntil(lambda: "to the printer" in dialog.status_label.text(), timeout=20_000)
+        seen["status"] = dialog.status_label.text()
+        dialog.reject()
+
+    run_dialog(qtbot, lambda: click(qtbot, button(tab, "makeLetterButton")), make)
+    pages = len(PdfReader(out).pages)
+    assert seen["status"] == f"Sent {pages} page{'s' if pages != 1 else ''} to the printer."
+    assert len(PdfReader(printed).pages) == pages
+
+
 def test_the_release_letter_is_offered_only_for_pathology(qtbot, window, folder, data) -> None:
     tab = window.requests_tab
     tab.select_request(data["soon"])  # lab results only

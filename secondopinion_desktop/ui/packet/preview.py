@@ -10,21 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QListView, QWidget
 
 from secondopinion_desktop.core import pdfium
+from secondopinion_desktop.ui.widgets.pdf_print import print_pdf, render_page  # noqa: F401 - the packet prints with it
 
 Index = QModelIndex | QPersistentModelIndex
 PREVIEW_WIDTH = 560
 CACHE_PAGES = 24
-
-
-def render_page(document: Any, index: int, width: int) -> QImage:
-    """One page of a pypdfium2 document as a QImage ``width`` pixels wide."""
-    image = pdfium.render_page(document, index, width)
-    data = image.tobytes()
-    return QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888).copy()
 
 
 class PdfPagesModel(QAbstractListModel):
@@ -109,33 +103,3 @@ class PdfPreview(QListView):
         self.pages.beginResetModel()
         self.pages.close()
         self.pages.endResetModel()
-
-
-def print_pdf(path: Path, printer: Any, progress: Any = None) -> int:
-    """Paint every page of ``path`` on ``printer`` (a QPrinter) at up to 300 dpi; returns pages printed."""
-    document = pdfium.open_pdf(path)
-    try:
-        painter = QPainter()
-        if not painter.begin(printer):
-            raise OSError("The printer could not be started.")
-        try:
-            count = pdfium.page_count(document)
-            sizes = pdfium.page_sizes(document)
-            for i in range(count):
-                if progress is not None and not progress(i, count):
-                    break
-                if i:
-                    printer.newPage()
-                target = painter.viewport()
-                dpi = min(printer.resolution(), 300)
-                w, h = sizes[i]
-                image = render_page(document, i, int(w / 72 * dpi))
-                scaled = image.scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                      Qt.TransformationMode.SmoothTransformation)
-                painter.fillRect(target, QColor("white"))
-                painter.drawImage(0, 0, scaled)
-            return count
-        finally:
-            painter.end()
-    finally:
-        pdfium.close_pdf(document)

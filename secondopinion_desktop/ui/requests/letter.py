@@ -3,7 +3,8 @@
 The dialog says what the letter will lack before it is made (``letters.letter_warnings``: no mailing address
 or fax, for example, leaves a line to fill by hand), lets the patient write a paragraph of their own (kept with
 the request), and saves the PDF where the patient chooses, off the GUI thread (``letters.make_letter``, which
-also keeps a copy with the request). Kept letters are saved again from the detail pane (``save_kept_letter``).
+also keeps a copy with the request); Print… then prints that PDF (``ui.widgets.pdf_print``). Kept letters are
+saved again from the detail pane (``save_kept_letter``).
 """
 
 from __future__ import annotations
@@ -121,6 +122,14 @@ class LetterDialog(QDialog):
         self.save_button.setDefault(True)
         self.buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.save_button.clicked.connect(lambda: self.save_pdf())
+        self.print_button = QPushButton("Pr&int…")
+        self.print_button.setObjectName("printLetterButton")
+        self.print_button.setAccessibleName("Print the letter saved")
+        self.print_button.setToolTip("Prints the letter once it is saved as PDF")
+        self.print_button.setEnabled(False)
+        self.buttons.addButton(self.print_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.clicked.connect(lambda: self.print_letter())
+        self._printer = None
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         for widget in (self.error_label, self.request_radio, self.release_radio, self.warnings_label,
@@ -197,6 +206,36 @@ class LetterDialog(QDialog):
 
     def _done(self) -> None:
         self.save_button.setEnabled(True)
+        self.print_button.setEnabled(self.saved_to is not None)
+
+    def print_letter(self) -> Op | None:
+        """Print the letter just saved (the PDF as it was kept), off the GUI thread."""
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        from secondopinion_desktop.ui.widgets.pdf_print import print_pdf
+
+        saved = self.saved_to
+        if saved is None or (self.job is not None and not self.job.done):
+            return None
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec() != QPrintDialog.DialogCode.Accepted:
+            return None
+        self._printer = printer  # painted on by the job: kept until it is done
+
+        def work(control) -> int:  # type: ignore[no-untyped-def]
+            def step(i: int, count: int) -> bool:
+                control.progress(i, count)
+                return not control.cancelled()
+
+            return print_pdf(saved, printer, step)
+
+        self.print_button.setEnabled(False)
+        self.save_button.setEnabled(False)
+        self.job = run_op(self, work, name="print request letter", writes=False, label="Printing…",
+                          title="Printing", on_success=lambda pages: self.status_label.setText(
+                              f"Sent {plural(pages, 'page')} to the printer."), on_done=self._done)
+        return self.job
 
     def reject(self) -> None:
         if self.job is not None and not self.job.done:
