@@ -36,8 +36,9 @@ def test_window_opens_on_demo_data_with_all_tabs(qtbot, demo_folder, screenshot)
     assert f"{total} records:" in window.records_tab.summary.text()
     assert window.records_tab.current_record is not None
     assert window.appointments_tab.current_appointment_id() is not None  # the upcoming visit
-    assert window.guidance_tab.reader.section_list.count() == 7
+    assert window.guidance_tab.reader.section_list.count() == 8  # as test_guidance_tab counts them
     assert window.guidance_tab.missing.findings
+    assert len(window.requests_tab.listed_ids()) >= 6  # the sample case's requests, in every state
     for i in range(window.tabs.count()):
         window.tabs.setCurrentIndex(i)
         screenshot(window, f"main-window-tab-{i}")
