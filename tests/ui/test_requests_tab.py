@@ -373,3 +373,30 @@ def test_each_action_is_reachable_with_tab_and_named(qtbot, window, data) -> Non
     qtbot.keyClick(tab.tree, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: bool(seen) or bool(errors), timeout=5000)
     assert errors == [] and seen == ["requestDialog"]
+
+
+def test_the_tab_announces_its_own_changes_and_follows_the_others(qtbot, window, folder, data) -> None:
+    from PySide6.QtCore import QObject
+
+    from secondopinion_desktop.ui.events import Changes, announce, notice
+
+    tab = window.requests_tab
+    tab.select_request(data["soon"])
+    said: list[tuple[object, object]] = []
+    notice().changed.connect(lambda changes, initiator: said.append((changes, initiator)))
+
+    def log(dialog) -> None:
+        qtbot.keyClicks(dialog.who_edit, "Front desk")
+        qtbot.keyClick(dialog.who_edit, Qt.Key.Key_Return)
+
+    run_dialog(qtbot, lambda: click(qtbot, button(tab, "logCallButton")), log)
+    assert said == [(Changes.REQUESTS, tab)]
+    # a change made elsewhere (the command line, another view) shows once it is announced
+    svc.log_event(folder, data["soon"], "note", note="The lab's courier comes on Tuesdays")
+    assert "courier comes on Tuesdays" not in tab.detail.browser.toPlainText()
+    announce(Changes.REQUESTS, QObject())
+    assert "The lab's courier comes on Tuesdays" in tab.detail.browser.toPlainText()
+    records.set_status(folder, data["cbc"], RecordStatus.RECEIVED, TODAY)
+    announce(Changes.RECORDS, QObject())
+    assert "Complete blood count (" in tab.detail.browser.toPlainText()
+    assert "— received" in tab.detail.browser.toPlainText()
