@@ -40,15 +40,15 @@ def add_commands(commands: Any) -> None:
     cli._add_data_dir(new, default=argparse.SUPPRESS)
     new.add_argument("--facility", required=True, type=cli._text, metavar="NAME",
                      help="the facility (created if new)")
-    new.add_argument("--record", nargs="+", type=cli._record_id, metavar="ID",
+    new.add_argument("--record", nargs="+", action="extend", type=cli._record_id, metavar="ID",
                      help="the records asked for (default: the facility's records still needed)")
     new.add_argument("--send-to", type=cli._text, metavar="TEXT",
                      help="send the copies directly to this person or center instead of to you")
     new.add_argument("--json", action="store_true", help="print the new request as JSON")
     new.set_defaults(func=cmd_new)
 
-    sent = actions.add_parser("sent", help="mark a request sent: it is then due 30 days later (the folder's "
-                              "setting), and its records needed become requested")
+    sent = actions.add_parser("sent", help="mark a request sent: it is then due after the folder's number of days "
+                              "(30 unless changed), and its records needed become requested")
     cli._add_data_dir(sent, default=argparse.SUPPRESS)
     sent.add_argument("id", type=cli._record_id, metavar="ID", help="the request")
     sent.add_argument("--on", type=cli._text, metavar="YYYY-MM-DD", help="the day it was sent (default: today)")
@@ -61,7 +61,7 @@ def add_commands(commands: Any) -> None:
                                   "received")
     cli._add_data_dir(received, default=argparse.SUPPRESS)
     received.add_argument("id", type=cli._record_id, metavar="ID", help="the request")
-    received.add_argument("--record", nargs="+", type=cli._record_id, metavar="ID",
+    received.add_argument("--record", nargs="+", action="extend", type=cli._record_id, metavar="ID",
                           help="the records that came (default: all those still to come)")
     received.add_argument("--on", type=cli._text, metavar="YYYY-MM-DD", help="the day they came (default: today)")
     received.set_defaults(func=cmd_received)
@@ -88,14 +88,12 @@ def _day(day: dt.date | None) -> str:
 
 def _standing(q: Any, today: dt.date) -> str:
     """Overdue or due soon, in words ("" otherwise)."""
-    left = q.days_left(today)
-    if left is None:
+    from secondopinion_desktop.core.requests import due_words
+
+    if not (q.is_overdue(today) or q.is_due_soon(today)):
         return ""
-    if left < 0:
-        return f"overdue by {plural(-left, 'day')}"
-    if q.is_due_soon(today):
-        return "due today" if left == 0 else f"due in {plural(left, 'day')}"
-    return ""
+    words = due_words(q, today)
+    return words[:1].lower() + words[1:]
 
 
 def _json(q: Any, today: dt.date) -> dict[str, Any]:
@@ -144,11 +142,11 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_sent(args: argparse.Namespace) -> int:
-    from secondopinion_desktop.core.requests import mark_sent
+    from secondopinion_desktop.core.requests import mark_sent, via_words
 
     with cli._open(args) as folder:
         q = mark_sent(folder, args.id, on=args.on, via=args.via, due_on=args.due)
-    how = f" by {q.sent_via.label.lower()}" if q.sent_via else ""
+    how = f" {via_words(q.sent_via)}" if q.sent_via else ""
     cli._say(f"Marked request {q.id} to {q.facility_name} sent on {_day(q.sent_on)}{how}; the answer is due on "
              f"{_day(q.due_on)}.")
     return 0

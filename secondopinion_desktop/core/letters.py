@@ -212,7 +212,9 @@ class _Story:
 
         s = self.styles
         name_line = para(name) if name.strip() else BLANK
+        last = [self.flow.pop()] if self.flow else []  # never a signature alone on a page
         self.flow.append(KeepTogether([
+            *last,
             Paragraph("Thank you,", s["body"]),
             Spacer(1, 18),
             Paragraph(f"Signature: {BLANK}&nbsp;&nbsp;&nbsp;&nbsp;Date: {'_' * 16}", s["body"]),
@@ -227,15 +229,16 @@ def _date(day: dt.date | None) -> str:
 def _heading_block(story: _Story, facts: _Facts, department: str) -> None:
     f, q = facts.facility, facts.request
     story.text(words.month_day_year(facts.today))
-    contact = f.records_contact if f and facts.kind is LetterKind.REQUEST else ""  # the lab's is its own
-    address = f.records_mailing_address if f else ""
-    fax = f.records_fax if f else ""
-    phone = (f.records_phone or f.phone) if f else ""
+    records = facts.kind is LetterKind.REQUEST  # a release goes to the lab itself, not to its records department
+    contact = f.records_contact if f and records else ""
+    address = (f.records_mailing_address if records else f.address or f.records_mailing_address) if f else ""
+    fax = f.records_fax if f and records else ""
+    phone = ((f.records_phone or f.phone) if records else f.phone) if f else ""
     story.lines([contact if contact.strip() else department, q.facility_name, address])
     if not address.strip() and not fax.strip():
         story.field("Address or fax", "", blank=True)
     story.lines([f"Fax: {fax}" if fax.strip() else "", f"Phone: {phone}" if phone.strip() else "",
-                 f"Email: {f.records_email}" if f and f.records_email.strip() else ""])
+                 f"Email: {f.records_email}" if f and records and f.records_email.strip() else ""])
 
 
 def _patient(story: _Story, facts: _Facts, *, contact: bool) -> None:

@@ -21,9 +21,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -561,8 +562,9 @@ class RequestLetter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("records_request.id", ondelete="CASCADE"), index=True)
     kind: Mapped[LetterKind] = mapped_column(_enum(LetterKind, "letter_kind"))
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read only when the letter is opened
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    size: Mapped[int] = column_property(func.length(pdf))
 
     request: Mapped[RecordsRequest] = relationship(back_populates="letters")
 

@@ -29,7 +29,7 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -65,6 +65,7 @@ class Finding:
     suggested_title: str = ""  # for ADD
     request_id: int | None = None  # for OPEN_REQUEST
     facility: str = ""  # MARK_REQUESTED: the facility to ask ("Request from <facility>"); "" when not known
+    shipment_id: int | None = None  # the shipment a finding about material speaks of
 
 
 @dataclass(frozen=True)
@@ -613,7 +614,8 @@ def material_due_back(records: Sequence[RecordData], desk: Desk, today: dt.date)
     is due back within a week, or past that day."""
     due = sorted((s for s in desk.shipments if _out(s) and s.is_due_back(today)),
                  key=lambda s: (s.due_back_on, s.id))
-    return [_shipment_target(s).finding("material-due-back", due_back_message(s, today)) for s in due]
+    return [replace(_shipment_target(s).finding("material-due-back", due_back_message(s, today)), shipment_id=s.id)
+            for s in due]
 
 
 @dataclass(frozen=True)
@@ -725,7 +727,8 @@ def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.
             found = rule(ordered, profile, today)
         for finding in found:
             finding = _with_draft(finding, desk)
-            key = (finding.rule, finding.record_id if finding.record_id is not None
+            key = (finding.rule, ("shipment", finding.shipment_id) if finding.shipment_id is not None
+                   else finding.record_id if finding.record_id is not None
                    else finding.request_id if finding.request_id is not None
                    else (finding.kind, finding.suggested_title))
             if key not in seen:

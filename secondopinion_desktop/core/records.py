@@ -108,21 +108,23 @@ class RecordData:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready values: ISO dates, enum values."""
-        def plain(value: Any) -> Any:
-            if isinstance(value, (dt.date, dt.datetime)):
-                return value.isoformat()
-            if isinstance(value, enum.Enum):
-                return value.value
-            if isinstance(value, list | tuple):
-                return [plain(v) for v in value]
-            if isinstance(value, dict):
-                return {k: plain(v) for k, v in value.items()}
-            return value
-
         values = asdict(self)
         for snapshot_only in ("imaging_files", "request_ids", "shipment_ids"):
             values.pop(snapshot_only)
-        return plain(values)
+        return json_ready(values)  # type: ignore[no-any-return]
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with dates as ISO text, enums as their values and tuples as lists (for ``json.dumps``)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    return value
 
 
 IMAGING_FIELDS = ("imaging_modality", "imaging_body_region", "images_location")

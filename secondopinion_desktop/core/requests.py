@@ -24,8 +24,8 @@ request's history.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-import enum
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -54,7 +54,7 @@ from secondopinion_desktop.core.models import (
     RequestVia,
 )
 from secondopinion_desktop.core.profile import get_profile
-from secondopinion_desktop.core.records import set_status
+from secondopinion_desktop.core.records import json_ready, set_status
 from secondopinion_desktop.core.unit import reading, unit_of_work
 from secondopinion_desktop.core.validation import clean_count, clean_line, clean_text, parse_date, parse_enum
 
@@ -91,6 +91,7 @@ SCOPE_FOR_KIND: dict[RecordKind, tuple[str, ...]] = {
     RecordKind.TREATMENT: ("operative_notes", "discharge_summaries", "medication_list"),
 }
 SCOPE_MONTHS_BEFORE_DIAGNOSIS = 3
+MRN_LIMIT = 100
 MAX_EXTENSION_DAYS = 30
 DUE_SOON_DAYS = 7
 
@@ -214,20 +215,9 @@ class RequestData:
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready values (ISO dates, enum values); ``facility`` is the facility's name, ``records``
         ids and titles (with kind and status), ``events`` the log, ``letters`` without their PDF."""
-        def plain(value: Any) -> Any:
-            if isinstance(value, (dt.date, dt.datetime)):
-                return value.isoformat()
-            if isinstance(value, enum.Enum):
-                return value.value
-            if isinstance(value, list | tuple):
-                return [plain(v) for v in value]
-            if isinstance(value, dict):
-                return {k: plain(v) for k, v in value.items()}
-            return value
-
-        values = plain(asdict(self))
+        values = json_ready(asdict(self))
         values["facility"] = values.pop("facility_name")
-        values["effective_due_on"] = plain(self.effective_due)
+        values["effective_due_on"] = json_ready(self.effective_due)
         return values  # type: ignore[no-any-return]
 
 
@@ -251,8 +241,7 @@ def default_scope_from(diagnosis_date: dt.date | None) -> dt.date | None:
     month = diagnosis_date.month - SCOPE_MONTHS_BEFORE_DIAGNOSIS
     year = diagnosis_date.year + (month - 1) // 12
     month = (month - 1) % 12 + 1
-    day = min(diagnosis_date.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
-    return dt.date(year, month, day)
+    return dt.date(year, month, min(diagnosis_date.day, calendar.monthrange(year, month)[1]))
 
 
 def scope_for(kinds: Iterable[RecordKind]) -> tuple[str, ...]:
@@ -272,8 +261,33 @@ def medical_record_number_for(numbers: str, facility_name: str) -> str:
         if not sep:
             name, sep, number = line.partition("—")
         if sep and " ".join(name.lower().split()) == wanted and number.strip():
-            return clean_line(number, "medical record number", max_len=100)
+            found = clean_line(number, "medical record number", max_len=10_000)
+            return found if len(found) <= MRN_LIMIT else ""  # too long to be a number: she types it herself
     return ""
+
+
+def via_words(via: RequestVia | None) -> str:
+    """How a request went, as words after "sent": "by fax", "in person", "through the patient portal"."""
+    if via is None:
+        return ""
+    return {RequestVia.IN_PERSON: "in person", RequestVia.PORTAL: "through the patient portal"}.get(
+        via, f"by {via.label.lower()}")
+
+
+def due_words(q: RequestData, today: dt.date) -> str:
+    """"Overdue by 5 days", "Due today", "Due in 3 days", "Due Mar 4, 2026" for an open request; "" otherwise."""
+    from secondopinion_desktop.core.words import month_day_year, plural
+
+    left = q.days_left(today)
+    if left is None or q.effective_due is None:
+        return ""
+    if left < 0:
+        return f"Overdue by {plural(-left, 'day')}"
+    if left == 0:
+        return "Due today"
+    if left <= DUE_SOON_DAYS:
+        return f"Due in {plural(left, 'day')}"
+    return f"Due {month_day_year(q.effective_due)}"
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
@@ -309,8 +323,8 @@ def request_data(q: RecordsRequest) -> RequestData:
         records=tuple(_record_data(r) for r in q.records),
         events=tuple(RequestEventData(id=e.id, kind=e.kind, on=e.happened_on, who=e.who, note=e.note)
                      for e in q.events),
-        letters=tuple(LetterData(id=letter.id, kind=letter.kind, created_at=letter.created_at,
-                                 size=len(letter.pdf)) for letter in q.letters),
+        letters=tuple(LetterData(id=letter.id, kind=letter.kind, created_at=letter.created_at, size=letter.size)
+                      for letter in q.letters),
         release_material=_keys(q.release_material, RELEASE), unstained_count=q.unstained_count,
         unstained_microns=q.unstained_microns, return_instructions=q.return_instructions,
     )
@@ -410,10 +424,11 @@ def draft_request(session: Session, facility: str | int) -> RequestDraft:
 EDITABLE_FIELDS = (
     "facility", "medical_record_number", "scope_from", "scope_to", "scope", "copy_format", "images_media",
     "delivery", "send_to_name", "send_to_address", "send_to_fax", "send_to_phone", "send_to_email",
-    "extra_paragraph", "notes", "record_ids", "sent_on", "sent_via", "due_on", "extended_due_on",
+    "extra_paragraph", "notes", "record_ids", "sent_via", "due_on",
     "release_material", "unstained_count", "unstained_microns", "return_instructions",
 )
-_LINES = {"medical_record_number": ("medical record number", 100), "send_to_name": ("name to send the copies to", 300),
+_LINES = {"medical_record_number": ("medical record number", MRN_LIMIT),
+          "send_to_name": ("name to send the copies to", 300),
           "send_to_fax": ("fax number to send the copies to", 100),
           "send_to_phone": ("phone number to send the copies to", 100),
           "send_to_email": ("email address to send the copies to", 200)}
@@ -423,12 +438,18 @@ _DATES = {"scope_from": "first date asked for", "scope_to": "last date asked for
           "due_on": "due date", "extended_due_on": "extended due date"}
 
 
-def _records(session: Session, record_ids: Iterable[int]) -> list[Record]:
+def _records(session: Session, record_ids: Iterable[int], facility_id: int | None = None) -> list[Record]:
+    """The records of these ids; one kept by another facility than ``facility_id`` is refused (a records
+    department sends its own records)."""
     found = []
     for record_id in dict.fromkeys(record_ids):
         record = session.get(Record, record_id)
         if record is None:
             raise ValidationError(f"There is no record {record_id}.", field="record_ids")
+        if facility_id is not None and record.facility_id is not None and record.facility_id != facility_id:
+            keeper = record.facility.name if record.facility else "another facility"
+            raise ValidationError(f"“{record.title}” is kept by {keeper}; ask that facility for it in a request "
+                                  "of its own.", field="record_ids")
         found.append(record)
     return found
 
@@ -500,7 +521,11 @@ def _apply(session: Session, q: RecordsRequest, fields: Mapping[str, Any]) -> No
         elif key == "sent_via":
             q.sent_via = parse_enum(RequestVia, value, "way of sending", field=key) if value else None
         elif key == "record_ids":
-            q.records = _records(session, value or ())
+            q.records = _records(session, value or (), q.facility_id)
+            if q.status in OPEN and q.sent_on is not None:  # asked for since it went: requested as of then
+                for record in q.records:
+                    if record.status is RecordStatus.NEEDED:
+                        set_status(session, record.id, RecordStatus.REQUESTED, q.sent_on)
     _check_dates(q)
 
 
@@ -513,7 +538,7 @@ def create_request(session: Session, facility: str, /, **fields: Any) -> Request
     session.add(q)
     _apply(session, q, {"facility": facility})
     profile = get_profile(session)
-    records = _records(session, fields.get("record_ids") or ())
+    records = _records(session, fields.get("record_ids") or (), q.facility_id)
     defaults: dict[str, Any] = {
         "scope": scope_for(r.kind for r in records),
         "scope_from": default_scope_from(profile.diagnosis_date),
@@ -526,7 +551,7 @@ def create_request(session: Session, facility: str, /, **fields: Any) -> Request
         defaults["release_material"] = DEFAULT_RELEASE
     if fields.get("send_to_name"):
         defaults["delivery"] = Delivery.THIRD_PARTY
-    for key in ("sent_on", "sent_via", "due_on", "extended_due_on"):
+    for key in ("sent_via", "due_on"):
         if fields.get(key):
             raise ValidationError("A new request is a draft; mark it sent once it has gone.", field=key)
     _apply(session, q, {**defaults, **fields})
@@ -537,9 +562,10 @@ def create_request(session: Session, facility: str, /, **fields: Any) -> Request
 @unit_of_work
 def update_request(session: Session, request_id: int, /, **fields: Any) -> RequestData:
     q = _load(session, request_id)
-    if q.status is RequestStatus.DRAFT and any(fields.get(k) for k in ("sent_on", "due_on", "extended_due_on")):
-        raise ValidationError("This request has not been sent yet; mark it sent to date it.",
-                              field=next(k for k in ("sent_on", "due_on", "extended_due_on") if fields.get(k)))
+    if "due_on" in fields and q.status is RequestStatus.DRAFT and fields["due_on"]:
+        raise ValidationError("This request has not been sent yet; mark it sent to date it.", field="due_on")
+    if "due_on" in fields and q.status is not RequestStatus.DRAFT and not fields["due_on"]:
+        raise ValidationError("A request that has been sent keeps a due date.", field="due_on")
     _apply(session, q, fields)
     return _fresh(session, request_id)
 
@@ -588,7 +614,7 @@ def mark_sent(session: Session, request_id: int, on: dt.date | str | None = None
     q.due_on = given or due_date(day, settings.get_setting(session, settings.DUE_DAYS))
     q.status = RequestStatus.SENT
     _check_dates(q)
-    words = f"by {q.sent_via.label.lower()}" if q.sent_via else ""
+    words = f"Sent {via_words(q.sent_via)}" if q.sent_via else ""
     _event(session, q, RequestEventKind.SENT, day, note="\n".join(t for t in (words, note) if t))
     for record in q.records:
         if record.status is RecordStatus.NEEDED:
@@ -679,35 +705,62 @@ def mark_received(session: Session, request_id: int, record_ids: Iterable[int] |
     return _fresh(session, request_id)
 
 
+def _needed_again(session: Session, q: RecordsRequest) -> None:
+    """The request no longer asks: its records it made *requested* (and no other open request asks for) are
+    *needed* again, so that Still missing and a new request to the facility count them."""
+    for record in q.records:
+        if record.status is not RecordStatus.REQUESTED or record.requested_on != q.sent_on:
+            continue
+        others = session.scalars(select(RecordsRequest).where(
+            RecordsRequest.id != q.id, RecordsRequest.status.in_(OPEN),
+            RecordsRequest.records.any(Record.id == record.id)))
+        if others.first() is None:
+            set_status(session, record.id, RecordStatus.NEEDED)
+
+
+def _not_before_sent(q: RecordsRequest, day: dt.date, what: str) -> None:
+    if q.sent_on and day < q.sent_on:
+        raise ValidationError(f"The request cannot have been {what} ({day.isoformat()}) before it was sent "
+                              f"({q.sent_on.isoformat()}).", field="on")
+
+
 @unit_of_work
 def refuse(session: Session, request_id: int, why: str = "", on: dt.date | str | None = None) -> RequestData:
-    """The facility refused the request (``why``)."""
+    """The facility refused the request (``why``); its records not in hand are needed again."""
     q = _load(session, request_id)
     _not_ended(q, "refused")
     if q.status is RequestStatus.DRAFT:
         raise ValidationError("This request has not been sent, so it cannot have been refused.", field="status")
     day = _day(on, "date refused", "on")
+    _not_before_sent(q, day, "refused")
     q.status = RequestStatus.REFUSED
     _event(session, q, RequestEventKind.REFUSED, day, note=why)
+    _needed_again(session, q)
     return _fresh(session, request_id)
 
 
 @unit_of_work
 def cancel(session: Session, request_id: int, note: str = "", on: dt.date | str | None = None) -> RequestData:
-    """The patient withdrew the request (or never sends the draft)."""
+    """The patient withdrew the request (or never sends the draft); its records not in hand are needed again."""
     q = _load(session, request_id)
     _not_ended(q, "cancelled")
     day = _day(on, "date cancelled", "on")
+    _not_before_sent(q, day, "cancelled")
     q.status = RequestStatus.CANCELLED
     _event(session, q, RequestEventKind.CANCELLED, day, note=note)
+    if q.sent_on is not None:
+        _needed_again(session, q)
     return _fresh(session, request_id)
 
 
 @unit_of_work
 def delete_request(session: Session, request_id: int) -> RequestData:
-    """Remove a request with its log and letters (its records stay as they are)."""
+    """Remove a request with its log and letters; the records it made *requested* (and that no other open
+    request asks for) are needed again, the others stay as they are."""
     q = _load(session, request_id)
     data = request_data(q)
+    if q.status in OPEN:
+        _needed_again(session, q)
     session.delete(q)
     session.flush()
     return data

@@ -23,6 +23,8 @@ DUE_DAYS = "requests.due_days"
 
 def _whole_days(value: Any) -> int:
     try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise TypeError(value)
         days = int(value)
     except (TypeError, ValueError):
         raise ValidationError(f"The number of days must be a whole number, not {value!r}.", field="due_days") from None

@@ -72,7 +72,8 @@ class ShipmentData:
 
     def is_due_back(self, today: dt.date) -> bool:
         """Out of the lab, and due back there within a week (or already past that day)."""
-        return (self.shipped_on is not None and self.returned_on is None and self.due_back_on is not None
+        left = self.shipped_on is not None or self.received_on is not None
+        return (left and self.returned_on is None and self.due_back_on is not None
                 and (self.due_back_on - today).days <= DUE_BACK_SOON_DAYS)
 
     def is_overdue_back(self, today: dt.date) -> bool:
@@ -80,20 +81,20 @@ class ShipmentData:
 
 
 def where_it_is(s: ShipmentData, today: dt.date) -> str:
-    """One line: where the material is and what is due ("With Dr. Chen since 12 Mar 2026; due back 2 Apr")."""
-    from secondopinion_desktop.core.words import day_month_year
+    """One line: where the material is and what is due ("With Dr. Chen since Mar 12, 2026; due back Apr 2, 2026")."""
+    from secondopinion_desktop.core.words import month_day_year
 
     if s.returned_on is not None:
-        return f"Returned on {day_month_year(s.returned_on)}"
+        return f"Returned on {month_day_year(s.returned_on)}"
     due = ""
     if s.due_back_on is not None:
         late = s.due_back_on < today
-        due = f"; {'overdue back since' if late else 'due back'} {day_month_year(s.due_back_on)}"
+        due = f"; {'overdue back since' if late else 'due back'} {month_day_year(s.due_back_on)}"
     to = f" to {s.to_whom}" if s.to_whom else ""
     if s.received_on is not None:
-        return f"With {s.to_whom or 'the consultant'} since {day_month_year(s.received_on)}{due}"
+        return f"With {s.to_whom or 'the consultant'} since {month_day_year(s.received_on)}{due}"
     if s.shipped_on is not None:
-        return f"In transit{to} since {day_month_year(s.shipped_on)}{due}"
+        return f"In transit{to} since {month_day_year(s.shipped_on)}{due}"
     return f"Not shipped yet{due}"
 
 

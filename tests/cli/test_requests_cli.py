@@ -109,12 +109,20 @@ def test_new_with_records_and_send_to_prints_the_request_json(capsys, data_dir: 
     assert requests_json(capsys, data_dir) == [made]
 
 
+def test_record_may_be_given_again_or_with_several_ids(capsys, data_dir: Path, case) -> None:
+    again = new(capsys, data_dir, "--facility", "City Hospital", "--record", str(case["biopsy"]),
+                "--record", str(case["ct"]))
+    several = new(capsys, data_dir, "--facility", "City Hospital", "--record", str(case["biopsy"]), str(case["ct"]))
+    assert [r["id"] for r in again["records"]] == [r["id"] for r in several["records"]] == [case["biopsy"],
+                                                                                             case["ct"]]
+
+
 def test_sent_dates_the_request_sets_it_due_and_marks_its_records_requested(capsys, data_dir: Path, case) -> None:
     made = new(capsys, data_dir, "--facility", "City Hospital")
     out = ok(capsys, "requests", "sent", str(made["id"]), "--on", days_ago(3), "--via", "in-person",
              "--data-dir", str(data_dir))
     due = (TODAY - dt.timedelta(days=3) + dt.timedelta(days=30)).isoformat()
-    assert out.strip() == (f"Marked request {made['id']} to City Hospital sent on {days_ago(3)} by in person; "
+    assert out.strip() == (f"Marked request {made['id']} to City Hospital sent on {days_ago(3)} in person; "
                            f"the answer is due on {due}.")
     (request,) = requests_json(capsys, data_dir)
     assert (request["status"], request["sent_on"], request["sent_via"], request["due_on"]) == (

@@ -266,3 +266,14 @@ def test_copies_through_the_portal_name_its_address(case) -> None:
     q = rq.create_request(folder, "City Hospital", record_ids=[biopsy.id], delivery="portal")
     flat = " ".join(text_of(letters.letter_bytes(folder, q.id, "request")).split())
     assert "through the patient portal (https://mychart.city.example)." in flat
+
+
+def test_the_signature_never_stands_alone_on_a_page(folder) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the number of records, the page with the signature also carries the letter's last paragraph."""
+    from secondopinion_desktop.core.demo import fill_demo_data
+
+    fill_demo_data(folder)
+    for q in rq.list_requests(folder):
+        pdf = letters.letter_bytes(folder, q.id, LetterKind.REQUEST)
+        last = PdfReader(io.BytesIO(pdf)).pages[-1].extract_text()
+        assert "Signature" in last and "164.524" in last, (q.id, pages_of(pdf))

@@ -320,3 +320,20 @@ def test_appointment_warnings_for_a_past_appointment_or_none(desk_folder) -> Non
     assert appointment_warnings(folder, appointment_id, dt.date.today() + dt.timedelta(days=6)) == ()
     with pytest.raises(NotFoundError):
         appointment_warnings(folder, 999)
+
+
+def test_two_shipments_of_one_record_due_back_are_both_said(folder) -> None:  # type: ignore[no-untyped-def]
+    import datetime as _dt
+
+    from secondopinion_desktop.core import shipments as _sh
+    from secondopinion_desktop.core.readiness import whats_missing as _missing
+    from secondopinion_desktop.core.records import create_record as _create
+
+    today = _dt.date.today()
+    record = _create(folder, "pathology", "Slides and blocks S26-99", status="received")
+    slides = _sh.create_shipment(folder, record_id=record.id, count=12, shipped_on=today - _dt.timedelta(days=20),
+                                 due_back_on=today + _dt.timedelta(days=2))
+    blocks = _sh.create_shipment(folder, record_id=record.id, material="blocks", count=2,
+                                 received_on=today - _dt.timedelta(days=20), due_back_on=today - _dt.timedelta(days=1))
+    due = [f for f in _missing(folder) if f.rule == "material-due-back"]
+    assert sorted(f.shipment_id for f in due) == sorted([slides.id, blocks.id]), "one line per shipment"

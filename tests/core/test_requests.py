@@ -127,7 +127,7 @@ def test_fields_are_checked_and_name_their_input(case) -> None:  # type: ignore[
 
 def test_check_request_keeps_nothing(case) -> None:  # type: ignore[no-untyped-def]
     folder, biopsy, *_ = case
-    rq.check_request(folder, {"facility": "Brand New Clinic", "record_ids": [biopsy.id]})
+    rq.check_request(folder, {"facility": "Brand New Clinic", "scope": ["lab_results"]})
     assert rq.list_requests(folder) == []
     assert "Brand New Clinic" not in [f.name for f in list_facilities(folder)]
     with pytest.raises(ValidationError) as caught:
@@ -346,14 +346,14 @@ def test_a_request_outlives_its_facility_and_records(case) -> None:  # type: ign
     assert [r.id for r in kept.records] == [biopsy.id] and len(kept.events) == 1
 
 
-def test_deleting_a_request_leaves_its_records(case) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_a_request_keeps_its_records(case) -> None:  # type: ignore[no-untyped-def]
     folder, biopsy, *_ = case
     q = rq.mark_sent(folder, rq.create_request(folder, "City Hospital", record_ids=[biopsy.id]).id)
     rq.keep_letter(folder, q.id, LetterKind.REQUEST, b"%PDF-1.4 letter")
     gone = rq.delete_request(folder, q.id)
     assert gone.id == q.id and len(gone.letters) == 1
     assert rq.list_requests(folder) == []
-    assert get_record(folder, biopsy.id).status is RecordStatus.REQUESTED
+    assert get_record(folder, biopsy.id).status is RecordStatus.NEEDED, "nobody asks for it any more"
 
 
 def test_letters_are_kept_with_the_request(case) -> None:  # type: ignore[no-untyped-def]
@@ -385,6 +385,9 @@ def test_scope_dates_and_the_medical_record_number(folder) -> None:  # type: ign
     assert rq.default_scope_from(dt.date(2026, 1, 15)) == dt.date(2025, 10, 15)
     assert rq.default_scope_from(dt.date(2026, 5, 31)) == dt.date(2026, 2, 28)
     assert rq.default_scope_from(None) is None
+    assert rq.default_scope_from(dt.date(2024, 5, 29)) == dt.date(2024, 2, 29), "a leap year's February"
+    assert rq.default_scope_from(dt.date(2026, 2, 10)) == dt.date(2025, 11, 10), "across the year"
+    assert rq.medical_record_number_for("City: " + "9" * 120, "City") == "", "too long to be a number"
     numbers = "City Hospital: 123\n  valley   LAB : 456 \nno number here"
     assert rq.medical_record_number_for(numbers, "Valley Lab") == "456"
     assert rq.medical_record_number_for(numbers, "City") == ""
@@ -430,3 +433,89 @@ def test_undoing_a_record_deletion_links_it_to_its_request_and_shipments_again(c
     restore_record(folder, snapshot_)
     assert [r.id for r in rq.get_request(folder, q.id).records] == [biopsy.id, ct.id]
     assert sh.get_shipment(folder, shipment.id).record_id == biopsy.id
+
+
+def test_a_request_asks_a_facility_for_its_own_records(case) -> None:  # type: ignore[no-untyped-def]
+    folder, biopsy, _ct, _old, other = case
+    before = snapshot(folder)
+    with pytest.raises(ValidationError) as caught:
+        rq.create_request(folder, "City Hospital", record_ids=[biopsy.id, other.id])
+    assert caught.value.field == "record_ids" and "Valley Lab" in str(caught.value)
+    assert snapshot(folder) == before
+    loose = create_record(folder, "clinical", "Consult letter")  # no facility yet: any request may ask for it
+    assert [r.id for r in rq.create_request(folder, "City Hospital", record_ids=[loose.id]).records] == [loose.id]
+
+
+def test_a_record_added_to_a_sent_request_is_requested_as_of_its_sending(case) -> None:  # type: ignore[no-untyped-def]
+    folder, biopsy, ct, *_ = case
+    q = rq.mark_sent(folder, rq.create_request(folder, "City Hospital", record_ids=[biopsy.id]).id, on=days_ago(6))
+    assert get_record(folder, ct.id).status is RecordStatus.NEEDED
+    rq.update_request(folder, q.id, record_ids=[biopsy.id, ct.id])
+    assert get_record(folder, ct.id).status is RecordStatus.REQUESTED
+    assert get_record(folder, ct.id).requested_on == days_ago(6)
+    assert rq.draft_request(folder, "City Hospital").records == ()
+    with pytest.raises(ValidationError) as caught:
+        rq.update_request(folder, q.id, due_on="")
+    assert caught.value.field == "due_on", "a sent request keeps its due date"
+    with pytest.raises(ValidationError) as caught:
+        rq.update_request(folder, q.id, sent_on=days_ago(2))
+    assert caught.value.field == "sent_on", "the day it went is set by marking it sent"
+
+
+@pytest.mark.parametrize("end", ["cancel", "refuse", "delete"])
+def test_a_request_that_ends_unanswered_leaves_its_records_needed_again(case, end) -> None:  # type: ignore[no-untyped-def]
+    folder, biopsy, ct, *_ = case
+    q = rq.mark_sent(folder, rq.create_request(folder, "City Hospital", record_ids=[biopsy.id, ct.id]).id,
+                     on=days_ago(9))
+    second = rq.mark_sent(folder, rq.create_request(folder, "City Hospital", record_ids=[ct.id]).id,
+                          on=days_ago(9))
+    rq.mark_received(folder, q.id, [biopsy.id], on=days_ago(2))
+    {"cancel": lambda: rq.cancel(folder, q.id), "refuse": lambda: rq.refuse(folder, q.id, "No release on file"),
+     "delete": lambda: rq.delete_request(folder, q.id)}[end]()
+    assert get_record(folder, biopsy.id).status is RecordStatus.RECEIVED, "what came stays"
+    assert get_record(folder, ct.id).status is RecordStatus.REQUESTED, "another open request still asks for it"
+    rq.cancel(folder, second.id)
+    assert get_record(folder, ct.id).status is RecordStatus.NEEDED
+    assert [r.id for r in rq.draft_request(folder, "City Hospital").records] == [ct.id], "a new request asks again"
+
+
+def test_an_end_cannot_come_before_the_request_went(case) -> None:  # type: ignore[no-untyped-def]
+    folder, *_ = case
+    q = rq.mark_sent(folder, rq.create_request(folder, "City Hospital").id, on=days_ago(3))
+    for step in (lambda: rq.refuse(folder, q.id, on=days_ago(4)), lambda: rq.cancel(folder, q.id, on=days_ago(4))):
+        with pytest.raises(ValidationError) as caught:
+            step()
+        assert caught.value.field == "on"
+    assert rq.get_request(folder, q.id).status is RequestStatus.SENT
+
+
+def test_words_for_how_it_went_and_when_it_is_due(case) -> None:  # type: ignore[no-untyped-def]
+    folder, *_ = case
+    assert [rq.via_words(v) for v in (RequestVia.FAX, RequestVia.IN_PERSON, RequestVia.PORTAL, None)] == [
+        "by fax", "in person", "through the patient portal", ""]
+    q = rq.mark_sent(folder, rq.create_request(folder, "City Hospital").id, on=days_ago(31), via="in-person")
+    assert q.events[0].note == "Sent in person"
+    assert rq.due_words(q, TODAY) == "Overdue by 1 day"
+    assert rq.due_words(q, days_ago(1)) == "Due today"
+    assert rq.due_words(q, days_ago(4)) == "Due in 3 days"
+    assert rq.due_words(q, days_ago(30)).startswith("Due ") and "," in rq.due_words(q, days_ago(30))
+    assert rq.due_words(rq.create_request(folder, "Valley Lab"), TODAY) == ""
+    for wrong in (True, 2.5):
+        with pytest.raises(ValidationError):
+            settings.set_setting(folder, settings.DUE_DAYS, wrong)
+
+
+def test_listing_requests_leaves_the_letters_unread(case) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    folder, *_ = case
+    q = rq.create_request(folder, "City Hospital")
+    rq.keep_letter(folder, q.id, LetterKind.REQUEST, b"%PDF" + b"x" * 50_000)
+    statements: list[str] = []
+    event.listen(folder.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    listed = rq.list_requests(folder)
+    assert listed[0].letters[0].size == 50_004
+    letter_reads = [s for s in statements if "request_letter" in s]
+    assert letter_reads and all("request_letter.pdf" not in s.replace("length(request_letter.pdf)", "")
+                                for s in letter_reads), "only the size is read"
+    assert rq.letter_pdf(folder, listed[0].letters[0].id).startswith(b"%PDFxxx")

@@ -25,8 +25,9 @@ from secondopinion_desktop.core.records import create_record
 BOTH, REQUEST, RELEASE = ("request", "release"), ("request",), ("release",)
 FIELDS = (
     (Profile, "name", BOTH), (Profile, "address", REQUEST), (Profile, "phone", BOTH), (Profile, "email", BOTH),
-    (Facility, "records_contact", REQUEST), (Facility, "records_address", BOTH), (Facility, "records_fax", BOTH),
-    (Facility, "records_phone", BOTH), (Facility, "records_email", BOTH),
+    (Facility, "records_contact", REQUEST), (Facility, "records_address", REQUEST), (Facility, "records_fax", REQUEST),
+    (Facility, "records_phone", REQUEST), (Facility, "records_email", REQUEST),
+    (Facility, "address", RELEASE), (Facility, "phone", RELEASE),  # a release goes to the lab, not its records office
     (Record, "title", BOTH), (Record, "accession_number", RELEASE), (Record, "specimen_site", RELEASE),
     (RecordsRequest, "facility_name", BOTH), (RecordsRequest, "medical_record_number", BOTH),
     (RecordsRequest, "send_to_name", BOTH), (RecordsRequest, "send_to_address", BOTH),
@@ -54,7 +55,8 @@ def squash(text: str) -> str:
 def value_for(name: str, n: int) -> str:
     """The payload, marked with this field's own tag so that each field is found on its own."""
     if name in RTL:  # a right-to-left tag, so the whole value is one right-to-left run
-        return f"{PAYLOADS[name]} {HEBREW_LETTERS[n]}{HEBREW_LETTERS[-1 - n]}"
+        first, second = divmod(n, len(HEBREW_LETTERS))
+        return f"{PAYLOADS[name]} {HEBREW_LETTERS[second]}{HEBREW_LETTERS[-1 - second]}{HEBREW_LETTERS[first]}"
     return f"F{n:02d}x {PAYLOADS[name]}"
 
 

@@ -633,12 +633,13 @@ def _asked_for(q: Any) -> str:
 
 
 def _request_status(q: Any, today: dt.date) -> str:
-    left = q.days_left(today)
+    from secondopinion_desktop.core.requests import due_words
+
     label = para(q.status.label)
-    if left is not None and left < 0:
-        return f"{label}<br/><b>Overdue by {plural(-left, 'day')}</b>"
-    if left is not None and left <= 7:
-        return f"{label}<br/>Due {'today' if left == 0 else 'in ' + plural(left, 'day')}"
+    if q.is_overdue(today):
+        return f"{label}<br/><b>{due_words(q, today)}</b>"
+    if q.is_due_soon(today):
+        return f"{label}<br/>{due_words(q, today)}"
     return label
 
 
@@ -647,6 +648,8 @@ def _in_transit(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[F
     nothing outstanding."""
     if not d.requests and not d.shipments:
         return []
+    from secondopinion_desktop.core.requests import via_words
+
     out: list[Flowable] = [CondPageBreak(1.5 * inch), Heading(IN_TRANSIT, s["h2"], 0)]
     out.append(Paragraph(
         f"As of {human_date(d.today)}: records asked for that have not all arrived, and where the pathology "
@@ -655,7 +658,7 @@ def _in_transit(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[F
         out.append(Paragraph("Records requests still open", s["h3"]))
         rows = [[Paragraph(h, s["head"]) for h in ("Asked of", "Asked for", "Sent", "Due", "Status")]]
         for q in d.requests:
-            via = f'<br/><font color="#5d6d7e">by {para(q.sent_via.label.lower())}</font>' if q.sent_via else ""
+            via = f'<br/><font color="#5d6d7e">{para(via_words(q.sent_via))}</font>' if q.sent_via else ""
             due = human_date(q.effective_due) + (" (extended)" if q.extended_due_on else "")
             rows.append(about([
                 Paragraph(f"<b>{para(q.facility_name) or 'A facility'}</b>", s["cell"]),

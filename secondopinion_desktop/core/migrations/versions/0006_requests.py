@@ -176,3 +176,8 @@ def downgrade() -> None:
 
     op.drop_table('records_request')
     op.drop_table('setting')
+    # Dropping the columns rebuilt the facility table, which took its triggers (migration 0005) along.
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        op.execute(f"DROP TRIGGER IF EXISTS facility_{event.lower()}_changes_folder")
+        op.execute(f"CREATE TRIGGER facility_{event.lower()}_changes_folder AFTER {event} ON facility "
+                   f"BEGIN {STAMP} END")
