@@ -400,3 +400,16 @@ def test_the_tab_announces_its_own_changes_and_follows_the_others(qtbot, window,
     announce(Changes.RECORDS, QObject())
     assert "Complete blood count (" in tab.detail.browser.toPlainText()
     assert "— received" in tab.detail.browser.toPlainText()
+
+
+def test_the_most_pressing_request_is_shown_first(qtbot, demo_folder) -> None:
+    made = MainWindow(demo_folder, demo=True)
+    qtbot.addWidget(made)
+    made.show()
+    qtbot.waitExposed(made)
+    tab = made.requests_tab
+    first = svc.get_request(demo_folder, tab.listed_ids()[0])
+    assert not first.is_overdue(TODAY), "the list starts with another facility"
+    assert tab.current is not None and tab.current.is_overdue(TODAY)
+    assert "Overdue by" in tab.detail.browser.toPlainText()
+    made.close()

@@ -43,7 +43,7 @@ from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.events import Changes, announce, watch
 from secondopinion_desktop.ui.ops import Op, run_op
 from secondopinion_desktop.ui.requests.detail import DetailPane, detail_html
-from secondopinion_desktop.ui.requests.model import FACILITY_ROLE, REQUEST_ID_ROLE, Column, RequestsModel
+from secondopinion_desktop.ui.requests.model import FACILITY_ROLE, REQUEST_ID_ROLE, Column, RequestsModel, urgency
 from secondopinion_desktop.ui.requests.shipments import shipments_of, shippable_records
 from secondopinion_desktop.ui.requests.steps import FEDERAL_LIMIT
 from secondopinion_desktop.ui.state import restore_layout, save_layout
@@ -218,7 +218,11 @@ class RequestsTab(QWidget):
         finally:
             self.tree.selectionModel().blockSignals(False)
         ids = self.model.request_ids()
-        index = self.model.index_of(wanted if wanted in ids else (ids[0] if ids and facility is None else None))
+        if wanted not in ids and facility is None and rows:  # the most pressing one first: overdue, due soon…
+            today = self.model.today
+            pressing = max(rows, key=lambda q: (urgency(q, today), -ids.index(q.id)))
+            wanted = pressing.id
+        index = self.model.index_of(wanted if wanted in ids else None)
         if not index.isValid() and facility is not None:
             index = self.model.facility_index(facility)
         if index.isValid():
