@@ -102,6 +102,9 @@ def test_the_tab_announces_its_own_changes(qtbot, folder, tmp_path: Path) -> Non
     assert said == [(Changes.ATTACHMENTS | Changes.RECORDS, tab)]
 
     said.clear()
+    window.activateWindow()  # the Edit menu's shortcut works in the active window, where the person types
+    qtbot.waitUntil(window.isActiveWindow)
+    tab.table.setFocus()
     qtbot.keyClick(tab.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the status step
     assert said == [(Changes.RECORDS, tab)]
     with folder.session() as session:
