@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWid
 from secondopinion_desktop import APP_NAME
 from secondopinion_desktop.ui.events import Changes, announce, requests, watch
 from secondopinion_desktop.ui.widgets.screen import available_geometry, keep_on_screen
-from secondopinion_desktop.ui.window_tabs import WindowTabs
+from secondopinion_desktop.ui.window_tabs import TAB_NAMES, WindowTabs
+
+OLD_TAB_ORDER = ("guidance", "records", "appointments")  # the tabs before Requests came between the last two
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on screen
     from secondopinion_desktop.core.db import DataFolder
@@ -26,7 +28,8 @@ if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on scre
 
 class MainWindow(WindowTabs, QMainWindow):
     SETTINGS_KEY = "mainWindow"  # ui.state keeps "mainWindow/geometry" and "mainWindow/state"
-    SETTINGS_TAB = "mainWindow/tab"
+    SETTINGS_TAB = "mainWindow/tab"  # the tab's place, as versions with three tabs kept it
+    SETTINGS_TAB_NAME = "mainWindow/tabName"  # the tab on screen when the window closed, by name
 
     def __init__(
         self, folder: DataFolder | None = None, *, demo: bool = False, parent: QWidget | None = None
@@ -325,9 +328,12 @@ class MainWindow(WindowTabs, QMainWindow):
                 frame = self.frameGeometry()
                 frame.moveCenter(available.center())
                 self.move(frame.topLeft())
-        tab = QSettings().value(self.SETTINGS_TAB, 0, type=int)
-        if 0 <= tab < self.tabs.count():
-            self.tabs.setCurrentIndex(tab)
+        settings = QSettings()
+        name = str(settings.value(self.SETTINGS_TAB_NAME, "") or "")
+        if name not in TAB_NAMES:  # kept by a version that saved the tab's place among its three tabs
+            old = settings.value(self.SETTINGS_TAB, 0, type=int)
+            name = OLD_TAB_ORDER[old] if 0 <= old < len(OLD_TAB_ORDER) else TAB_NAMES[0]
+        self.tabs.setCurrentIndex(TAB_NAMES.index(name))
 
     def first_size(self) -> tuple[int, int]:
         """The size the window opens at the first time: most of a laptop's screen, a generous part of a big one."""
@@ -346,7 +352,8 @@ class MainWindow(WindowTabs, QMainWindow):
         from secondopinion_desktop.ui.state import save_layout
 
         settings = QSettings()
-        settings.setValue(self.SETTINGS_TAB, self.tabs.currentIndex())
+        index = self.tabs.currentIndex()
+        settings.setValue(self.SETTINGS_TAB_NAME, TAB_NAMES[index] if 0 <= index < len(TAB_NAMES) else TAB_NAMES[0])
         save_layout(self, self.SETTINGS_KEY, geometry=True, children=False)  # syncs
 
     def closeEvent(self, event: QCloseEvent) -> None:

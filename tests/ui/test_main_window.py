@@ -57,11 +57,20 @@ def test_geometry_and_tab_are_remembered(qtbot, folder) -> None:
     first.resize(chosen)
     first.tabs.setCurrentIndex(2)
     first.close()
-    assert QSettings().value(MainWindow.SETTINGS_TAB, type=int) == 2
+    assert QSettings().value(MainWindow.SETTINGS_TAB_NAME) == "requests"
 
     second = open_window(qtbot, folder)
     assert second.size() == chosen
     assert second.tabs.currentIndex() == 2
+
+
+def test_the_tab_an_earlier_version_remembered_opens_by_name(qtbot, folder) -> None:
+    """Versions with three tabs kept the tab's place: Appointments was third, and stays Appointments."""
+    QSettings().setValue(MainWindow.SETTINGS_TAB, 2)
+    window = open_window(qtbot, folder)
+    assert window.tabs.currentWidget() is window.appointments_tab
+    window.close()
+    assert QSettings().value(MainWindow.SETTINGS_TAB_NAME) == "appointments"
 
 
 def test_first_start_has_a_sensible_size(qtbot, folder) -> None:
