@@ -275,7 +275,8 @@ def via_words(via: RequestVia | None) -> str:
 
 
 def due_words(q: RequestData, today: dt.date) -> str:
-    """"Overdue by 5 days", "Due today", "Due in 3 days", "Due Mar 4, 2026" for an open request; "" otherwise."""
+    """"Overdue by 5 days", "Due today", "Due tomorrow", "Due in 3 days", "Due Mar 4, 2026" for an open request;
+    "" otherwise."""
     from secondopinion_desktop.core.words import month_day_year, plural
 
     left = q.days_left(today)
@@ -285,6 +286,8 @@ def due_words(q: RequestData, today: dt.date) -> str:
         return f"Overdue by {plural(-left, 'day')}"
     if left == 0:
         return "Due today"
+    if left == 1:
+        return "Due tomorrow"
     if left <= DUE_SOON_DAYS:
         return f"Due in {plural(left, 'day')}"
     return f"Due {month_day_year(q.effective_due)}"

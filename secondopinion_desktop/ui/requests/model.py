@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
 
+from secondopinion_desktop.core import requests as svc
 from secondopinion_desktop.core.models import RequestStatus
 from secondopinion_desktop.core.requests import ENDED, RequestData
 from secondopinion_desktop.core.words import NO_DATE, day_month_year, plural
@@ -68,17 +69,10 @@ def due_words(q: RequestData, today: dt.date) -> str:
         return f"Received {day_month_year(q.received_on)}" if q.received_on else "Received"
     if q.status in ENDED:
         return NO_DATE
-    left = q.days_left(today)
-    if left is None:
+    if q.days_left(today) is None:
         return "No due date"
-    if left < 0:
-        return f"Overdue by {plural(-left, 'day')}"
-    if left == 0:
-        return "Due today"
-    if left == 1:
-        return "Due tomorrow"
-    if left <= 7:
-        return f"Due in {plural(left, 'day')}"
+    if q.is_overdue(today) or q.is_due_soon(today):
+        return svc.due_words(q, today)  # the words the CLI and the packet use
     extended = " (extended)" if q.extended_due_on else ""
     return f"Due {day_month_year(q.effective_due)}{extended}"
 
