@@ -88,13 +88,15 @@ def main() -> None:
     runs = options.runs
     trees = {"this": HERE} | ({"against": os.path.abspath(options.against)} if options.against else {})
     with tempfile.TemporaryDirectory() as tmp:
-        data = os.path.join(tmp, "data")
         config = os.path.join(tmp, "config")
-        subprocess.run([sys.executable, "-m", "secondopinion_desktop", "demo", "--data-dir", data], check=True,
-                       stdout=subprocess.DEVNULL, cwd=HERE)
+        data: dict[str, str] = {}
+        for name, tree in trees.items():  # each tree fills its own folder: an older one cannot open a newer schema
+            data[name] = os.path.join(tmp, f"data-{name}")
+            subprocess.run([sys.executable, "-m", "secondopinion_desktop", "demo", "--data-dir", data[name]],
+                           check=True, stdout=subprocess.DEVNULL, cwd=tree)
         sample(BARE)  # warm the file cache
-        for tree in trees.values():
-            sample(APP_WITH_DATA, data, tree=tree, config=config)
+        for name, tree in trees.items():
+            sample(APP_WITH_DATA, data[name], tree=tree, config=config)
         bare: list[tuple[float, float]] = []
         shown: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
         with_data: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
@@ -102,7 +104,7 @@ def main() -> None:
             bare.append(sample(BARE))
             for name, tree in trees.items():
                 shown[name].append(sample(APP_SHOWN, tree=tree, config=config))
-                with_data[name].append(sample(APP_WITH_DATA, data, tree=tree, config=config))
+                with_data[name].append(sample(APP_WITH_DATA, data[name], tree=tree, config=config))
 
     def medians(samples: list[tuple[float, float]]) -> tuple[float, float]:
         return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
