@@ -7,10 +7,10 @@ turned once (the point where a user sees it), both measured in the same run. Pri
 A third line times the window until an existing data folder's records are shown. ``--against`` also times
 another checkout of the app (an older commit, say) in the same run, alternating with this one, so that a
 before/after comparison sees the same machine load. Settings are a fresh private set for every run (the window
-opens as on a first start), never the user's own. The editable install maps ``secondopinion_desktop.resources`` to this tree's
-``resources/``: for an ``--against`` checkout to read its own sample case, link it there first
-(``ln -s ../resources OTHER/secondopinion_desktop/resources``). The app's bytecode is cached (as an installed app's is)
-even where PYTHONDONTWRITEBYTECODE is set.
+opens as on a first start), never the user's own. The app's bytecode is cached (as an installed app's is) even
+where PYTHONDONTWRITEBYTECODE is set. Each tree fills a data folder with its own sample case; the editable install
+maps ``secondopinion_desktop.resources`` to this tree's ``resources/``, so for an ``--against`` checkout to read
+its own, link it first (``ln -s ../resources OTHER/secondopinion_desktop/resources``).
 """
 
 from __future__ import annotations
