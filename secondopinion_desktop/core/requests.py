@@ -679,6 +679,9 @@ def mark_received(session: Session, request_id: int, record_ids: Iterable[int] |
         raise ValidationError(f"The records cannot have come ({day.isoformat()}) before the request was sent "
                               f"({q.sent_on.isoformat()}).", field="received_on")
     linked = {r.id: r for r in q.records}
+    if record_ids is not None and not list(record_ids) and q.records and not complete:
+        raise ValidationError("Tick the records that came, or say that everything asked for has come.",
+                              field="record_ids")
     chosen = list(dict.fromkeys(record_ids)) if record_ids is not None else [
         r.id for r in q.records if r.status not in IN_HAND]
     for record_id in chosen:

@@ -284,6 +284,9 @@ def test_receiving_part_then_the_rest(case) -> None:  # type: ignore[no-untyped-
     with pytest.raises(ValidationError) as caught:
         rq.mark_received(folder, q.id, [987_654])
     assert caught.value.field == "record_ids" and "no record 987654" in str(caught.value)
+    with pytest.raises(ValidationError) as caught:
+        rq.mark_received(folder, q.id, [], on=days_ago(4))
+    assert caught.value.field == "record_ids", "nothing ticked: nothing came"
     assert snapshot(folder) == before, "nothing changed"
 
     part = rq.mark_received(folder, q.id, [biopsy.id], on=days_ago(4))

@@ -55,6 +55,9 @@ def fits(dialog) -> None:
 
 def test_every_dialog_fits_the_screen(qtbot, window, folder, data, screenshot) -> None:
     tab = window.requests_tab
+    from secondopinion_desktop.core.directory import create_facility
+
+    create_facility(folder, "Regional Medical Center " + "of the Very Long Name " * 12)  # 300 characters
     screenshot(window, "requests-tab")
     draft = svc.create_request(folder, "Samplewood Hospital",
                                record_ids=[data["biopsy"], data["slides"]])

@@ -63,6 +63,14 @@ def test_facilities_hold_their_requests_open_ones_first(qapp) -> None:
     assert hospital.data() == "Samplewood Hospital — 3 requests, 1 waiting, 1 overdue"
     assert hospital.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#8b1a1a"
     assert model.index(1, 0).data() == "Example Imaging — <b>bold</b> — 1 request, 1 waiting, 1 due soon"
+    from PySide6.QtGui import QTextDocument
+
+    shown = QTextDocument()
+    for index in (model.index(1, 0), model.index(0, 0, model.index(1, 0)).siblingAtColumn(Column.STATUS)):
+        shown.setHtml(index.data(Qt.ItemDataRole.ToolTipRole))
+        assert "<b>bold</b>" in shown.toPlainText(), "a tooltip shows the name as typed"
+    shown.setHtml(model.index(0, 0, model.index(1, 0)).data(Qt.ItemDataRole.ToolTipRole))
+    assert shown.toPlainText() == "Pathology reports (surgical and biopsy)\nLaboratory results", "a line each"
     assert model.index(2, 0).data() == "Example Labs — 2 requests, 1 waiting"
     assert model.index(2, 0).data(Qt.ItemDataRole.ForegroundRole) is None
     assert model.facility_index("Example Labs").row() == 2

@@ -234,6 +234,9 @@ def test_log_a_call_appears_in_the_log(qtbot, window, folder, data) -> None:
         RequestEventKind.CALLED, "Dana at the records desk", "It went to the imaging archive; call back Friday", TODAY)
     text = tab.detail.browser.toPlainText()
     assert "Dana at the records desk" in text and "call back Friday" in text
+    due = tab.model.index_of(data["overdue"]).siblingAtColumn(Column.DUE)
+    shown = tab.tree.fontMetrics().horizontalAdvance(due.data())
+    assert tab.tree.columnWidth(Column.DUE) >= shown, "the due words still fit after the list was read again"
 
 
 def test_mark_received_marks_the_chosen_records_and_attaches_their_files(qtbot, window, folder, data, tmp_path,
@@ -367,7 +370,8 @@ def test_each_action_is_reachable_with_tab_and_named(qtbot, window, data) -> Non
     for b in buttons:
         if b.isEnabled():
             assert b in reached, b.objectName()
-    assert tab.tree in reached and tab.due_days.lineEdit() in reached or tab.due_days in reached
+    assert tab.tree in reached
+    assert tab.due_days.lineEdit() in reached or tab.due_days in reached
     seen: list[str] = []
     errors = on_next_dialog(lambda dialog: (seen.append(dialog.objectName()), dialog.reject()))
     qtbot.keyClick(tab.tree, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
@@ -413,3 +417,45 @@ def test_the_most_pressing_request_is_shown_first(qtbot, demo_folder) -> None:
     assert tab.current is not None and tab.current.is_overdue(TODAY)
     assert "Overdue by" in tab.detail.browser.toPlainText()
     made.close()
+
+
+def test_the_due_date_of_a_sent_request_is_put_right_in_edit(qtbot, window, folder, data) -> None:
+    tab = window.requests_tab
+    sent = svc.mark_sent(folder, svc.create_request(folder, "Samplewood Hospital", record_ids=[data["biopsy"]]).id,
+                         on=TODAY - 10 * DAY)
+    tab.reload(select=sent.id)
+    seen: dict[str, object] = {}
+
+    def too_early(dialog) -> None:
+        dialog.due_field.edit.selectAll()
+        qtbot.keyClicks(dialog.due_field.edit, (TODAY - 11 * DAY).isoformat())
+        click(qtbot, ok(dialog))
+        seen.update(open=dialog.isVisible(), focus=dialog.focusWidget() is dialog.due_field.edit,
+                    error=dialog.error_label.text())
+        dialog.due_field.edit.selectAll()
+        qtbot.keyClicks(dialog.due_field.edit, (TODAY + 5 * DAY).isoformat())
+        click(qtbot, ok(dialog))
+
+    run_dialog(qtbot, lambda: click(qtbot, button(tab, "editRequestButton")), too_early)
+    assert seen["open"] and seen["focus"] and "before the day the request was sent" in str(seen["error"])
+    assert svc.get_request(folder, sent.id).due_on == TODAY + 5 * DAY
+
+
+def test_mark_received_with_nothing_ticked_is_refused(qtbot, window, folder, data) -> None:
+    tab = window.requests_tab
+    sent = svc.mark_sent(folder, svc.create_request(folder, "Samplewood Hospital", record_ids=[data["biopsy"]]).id,
+                         on=TODAY - 3 * DAY)
+    tab.reload(select=sent.id)
+    seen: dict[str, object] = {}
+
+    def nothing(dialog) -> None:
+        for check in dialog.record_checks.values():
+            check.setChecked(False)
+        dialog.complete_check.setChecked(False)
+        click(qtbot, ok(dialog))
+        seen.update(open=dialog.isVisible(), error=dialog.error_label.text())
+        dialog.reject()
+
+    run_dialog(qtbot, lambda: click(qtbot, button(tab, "markReceivedButton")), nothing)
+    assert seen["open"] and "Tick the records that came" in str(seen["error"])
+    assert svc.get_request(folder, sent.id).status is RequestStatus.SENT

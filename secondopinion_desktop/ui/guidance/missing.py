@@ -10,6 +10,7 @@ already asks for it ("Open draft request").
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
@@ -141,7 +142,7 @@ class MissingPanel(QWidget):
         ask.setObjectName("requestFromButton")
         ask.setAccessibleName(f"Request from {finding.facility}: a new records request for what is still "
                               "needed from there")
-        ask.setToolTip(f"Write a records request to {finding.facility}")
+        ask.setToolTip("<qt>" + html.escape(f"Write a records request to {finding.facility}") + "</qt>")
         ask.clicked.connect(lambda _checked=False, name=finding.facility: requests().newRequest.emit(name))
         self.request_buttons[index] = ask
         column = QVBoxLayout(frame)

@@ -15,6 +15,7 @@ from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.events import Changes, announce
 from secondopinion_desktop.ui.ops import Op, run_op
+from secondopinion_desktop.ui.widgets.ask import ask_yes_no
 
 
 class RequestActions:
@@ -63,7 +64,8 @@ class RequestActions:
         accepted = dialog.exec() == QDialog.DialogCode.Accepted
         fields = dialog.fields()
         dialog.deleteLater()
-        if accepted and self._store(lambda: svc.update_request(self.folder, q.id, **fields), Changes.REQUESTS):
+        if accepted and self._store(lambda: svc.update_request(self.folder, q.id, **fields),
+                                    Changes.REQUESTS | Changes.RECORDS):
             self.reload(select=q.id)
 
     def _store(self, write: Callable[[], Any], changes: Changes) -> Any:
@@ -119,7 +121,7 @@ class RequestActions:
 
         folder = self.folder
         self._step(lambda q, parent: RefusedDialog(q, lambda v: svc.refuse(folder, q.id, **v), parent),
-                   Changes.REQUESTS, "Marked the request refused.")
+                   Changes.REQUESTS | Changes.RECORDS, "Marked the request refused.")
 
     def mark_received(self) -> None:
         from secondopinion_desktop.ui.requests.steps import MarkReceivedDialog
@@ -165,12 +167,10 @@ class RequestActions:
         q = self.current
         if self.folder is None or q is None:
             return
-        answer = QMessageBox.question(
-            self, "Cancel request", f"Cancel the request to {q.facility_name}? It stays in the list, marked "
-            "cancelled, with its log.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        if answer == QMessageBox.StandardButton.Yes and self._store(lambda: svc.cancel(self.folder, q.id),
-                                                                   Changes.REQUESTS):
+        answer = ask_yes_no(self, "Cancel request", f"Cancel the request to {q.facility_name}? It stays in the "
+                            "list, marked cancelled, with its log; the records it asked for that have not come "
+                            "are needed again.")
+        if answer and self._store(lambda: svc.cancel(self.folder, q.id), Changes.REQUESTS | Changes.RECORDS):
             self.reload(select=q.id)
             self.notify(f"Cancelled the request to {q.facility_name}.")
 
@@ -178,14 +178,13 @@ class RequestActions:
         q = self.current
         if self.folder is None or q is None:
             return
-        answer = QMessageBox.question(
-            self, "Delete request", f"Delete the request to {q.facility_name} with its log and "
-            f"{plural(len(q.letters), 'kept letter')}? Its records stay as they are.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
+        if not ask_yes_no(self, "Delete request", f"Delete the request to {q.facility_name} with its log and "
+                          f"{plural(len(q.letters), 'kept letter')}? The records it asked for that have not come "
+                          "are needed again."):
             return
         ids = self.listed_ids()
-        if self._store(lambda: svc.delete_request(self.folder, q.id), Changes.REQUESTS | Changes.SHIPMENTS):
+        if self._store(lambda: svc.delete_request(self.folder, q.id),
+                       Changes.REQUESTS | Changes.SHIPMENTS | Changes.RECORDS):
             remaining = [i for i in ids if i != q.id]
             row = min(ids.index(q.id), len(remaining) - 1) if q.id in ids and remaining else -1
             self.current = None

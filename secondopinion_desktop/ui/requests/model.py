@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import html
 from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
@@ -58,6 +59,11 @@ def urgency(q: RequestData, today: dt.date) -> Urgency:
     if q.is_due_soon(today):
         return Urgency.DUE_SOON
     return Urgency.CALM
+
+
+def plain_tip(text: str) -> str:
+    """A tooltip that shows ``text`` as typed (a tooltip that looks like markup is drawn as markup)."""
+    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
 
 
 def due_words(q: RequestData, today: dt.date) -> str:
@@ -134,7 +140,7 @@ class RequestsModel(QStandardItemModel):
         elif soon:
             summary.append(f"{soon} due soon")
         title = QStandardItem(f"{name} — {', '.join(summary)}")
-        title.setToolTip(title.text())
+        title.setToolTip(plain_tip(title.text()))
         bold = QFont()
         bold.setBold(True)
         title.setFont(bold)
@@ -164,11 +170,11 @@ class RequestsModel(QStandardItemModel):
             cell.setData(q, ROW_ROLE)
             cell.setData(q.facility_name, FACILITY_ROLE)
             cell.setData(level, URGENCY_ROLE)
-            cell.setToolTip(f"{q.facility_name}: {q.status.label.lower()}; {due[:1].lower()}{due[1:]}")
+            cell.setToolTip(plain_tip(f"{q.facility_name}: {q.status.label.lower()}; {due[:1].lower()}{due[1:]}"))
             if level is Urgency.ENDED:
                 cell.setForeground(QBrush(QColor(ENDED_TEXT)))
             cells.append(cell)
-        cells[Column.REQUEST].setToolTip("\n".join([r.title for r in q.records] or list(q.scope_words)))
+        cells[Column.REQUEST].setToolTip(plain_tip("\n".join([r.title for r in q.records] or list(q.scope_words))))
         self._colour(cells[Column.DUE], level)
         self._colour(cells[Column.STATUS], level)
         return cells

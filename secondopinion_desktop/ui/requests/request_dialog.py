@@ -90,6 +90,9 @@ class RequestDialog(QDialog):
         self.facility_combo = QComboBox()
         self.facility_combo.setEditable(True)
         self.facility_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # as wide as the form, never as wide as the longest facility name (which may run to 300 characters)
+        self.facility_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.facility_combo.setMinimumContentsLength(30)
         for facility in self._facilities:
             self.facility_combo.addItem(facility.name, facility.id)
         self.facility_combo.setCurrentIndex(-1)
@@ -118,6 +121,10 @@ class RequestDialog(QDialog):
         self.scope_to = DateField("scopeToEdit", "Last date asked for")
         self.scope_to.edit.setPlaceholderText("empty: up to the day it is processed")
         add_row(form, "&To:", self.scope_to, "scopeToField", "Last date asked for", buddy=self.scope_to.edit)
+        self.due_field: DateField | None = None
+        if request is not None and request.sent_on is not None:  # a request that went: its due date can be put right
+            self.due_field = DateField("dueOnEdit", "Answer due on")
+            add_row(form, "Answer due on:", self.due_field, "dueOnField", "Answer due on", buddy=self.due_field.edit)
 
         self.format_combo = self._enum_combo(CopyFormat)
         add_row(form, "Form of the c&opies:", self.format_combo, "copyFormatCombo", "Form of the copies")
@@ -172,6 +179,8 @@ class RequestDialog(QDialog):
             "unstained_count": self.unstained_count, "unstained_microns": self.microns,
             "return_instructions": self.return_edit, "extra_paragraph": self.extra_edit, "notes": self.notes_edit,
         }
+        if self.due_field is not None:
+            self.inputs["due_on"] = self.due_field
         self.facility_combo.lineEdit().editingFinished.connect(self._facility_chosen)
         self.facility_combo.lineEdit().textEdited.connect(lambda _text: self._facility_typed())
         self.facility_combo.activated.connect(lambda _i: self._facility_chosen())
@@ -309,6 +318,8 @@ class RequestDialog(QDialog):
         for key, check in self.scope_checks.items():
             check.setChecked(key in q.scope)
         self.scope_from.set_date(q.scope_from)
+        if self.due_field is not None:
+            self.due_field.set_date(q.due_on)
         self.scope_to.set_date(q.scope_to)
         for combo, member in ((self.format_combo, q.copy_format), (self.images_combo, q.images_media),
                               (self.delivery_combo, q.delivery)):
@@ -350,6 +361,8 @@ class RequestDialog(QDialog):
             "return_instructions": self.return_edit.toPlainText(),
             "extra_paragraph": self.extra_edit.toPlainText(), "notes": self.notes_edit.toPlainText(),
         }
+        if self.due_field is not None:
+            values["due_on"] = self.due_field.value()
         return values
 
     def accept(self) -> None:

@@ -215,6 +215,7 @@ class RequestsTab(RequestActions, QWidget):
             self.tree.expandAll()
         finally:
             self.tree.selectionModel().blockSignals(False)
+        self._fit_columns()  # now that the requests' rows show: the widths follow their words
         ids = self.model.request_ids()
         if wanted not in ids and facility is None and rows:  # the most pressing one first: overdue, due soon…
             today = self.model.today

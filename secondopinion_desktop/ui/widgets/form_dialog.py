@@ -82,6 +82,8 @@ def remember_size(dialog: QDialog, key: str, width: int, height: int) -> None:
     remembered = QSettings().value(SIZE_KEY.format(key))
     if isinstance(remembered, QSize) and remembered.isValid():
         width, height = remembered.width(), remembered.height()
+    least = dialog.minimumSizeHint()  # never narrower than its content (larger text than when it was kept)
+    width, height = max(width, least.width()), max(height, least.height())
     fit_to_screen(dialog, width, height, min_width=min(width, 420), min_height=min(height, 300))
     dialog.finished.connect(lambda _r: QSettings().setValue(SIZE_KEY.format(key), dialog.size()))
 

@@ -20,7 +20,8 @@ def render_page(document: Any, index: int, width: int) -> QImage:
 
 
 def print_pdf(path: Path, printer: Any, progress: Any = None) -> int:
-    """Paint every page of ``path`` on ``printer`` (a QPrinter) at up to 300 dpi; returns pages printed."""
+    """Paint every page of ``path`` on ``printer`` (a QPrinter) at up to 300 dpi; returns the pages printed (fewer when
+    ``progress`` says stop)."""
     document = pdfium.open_pdf(path)
     try:
         painter = QPainter()
@@ -29,9 +30,10 @@ def print_pdf(path: Path, printer: Any, progress: Any = None) -> int:
         try:
             count = pdfium.page_count(document)
             sizes = pdfium.page_sizes(document)
+            printed = 0
             for i in range(count):
                 if progress is not None and not progress(i, count):
-                    break
+                    break  # cancelled: what was painted so far is what the printer gets
                 if i:
                     printer.newPage()
                 target = painter.viewport()
@@ -42,7 +44,8 @@ def print_pdf(path: Path, printer: Any, progress: Any = None) -> int:
                                       Qt.TransformationMode.SmoothTransformation)
                 painter.fillRect(target, QColor("white"))
                 painter.drawImage(0, 0, scaled)
-            return count
+                printed += 1
+            return printed
         finally:
             painter.end()
     finally:

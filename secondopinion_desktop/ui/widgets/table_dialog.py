@@ -51,6 +51,7 @@ class TableDialog(QDialog):
         self.setObjectName(name)
         self.setWindowTitle(self.TITLE)
         intro_label = QLabel(intro)
+        intro_label.setTextFormat(Qt.TextFormat.PlainText)  # it may name a facility or a record, as typed
         intro_label.setWordWrap(True)
         self.table = QTableView()
         self.table.setObjectName(table_name)
