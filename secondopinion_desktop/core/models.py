@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -606,3 +607,89 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="null")
+
+
+class RecordSource(Base):
+    """Where an imported record came from: the download's file (``source_name``, its vault copy ``sha256``,
+    attached to the record) and the place inside it (``position``). A document's readable text is kept here as
+    JSON sections (``core.portal.model.sections_to_json``); ``digest`` recognises the same document or report
+    when it is imported again."""
+
+    __tablename__ = "record_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id", ondelete="CASCADE"), index=True)
+    format: Mapped[str] = mapped_column(String(40))  # "C-CDA", "FHIR R4", "FHIR DSTU2", "Apple Health"
+    source_name: Mapped[str] = mapped_column(String(1000), default="")
+    position: Mapped[str] = mapped_column(String(300), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    type_code: Mapped[str] = mapped_column(String(40), default="")
+    sections: Mapped[str] = mapped_column(Text, default="[]")
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class _FromSource:
+    """Columns every structured row shares: the record it belongs to and where in which file it was read."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id", ondelete="CASCADE"), index=True)
+    source_name: Mapped[str] = mapped_column(String(1000), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # the vault copy of that file ("" when none)
+    position: Mapped[str] = mapped_column(String(300), default="")
+
+
+class LabResultRow(_FromSource, Base):
+    """One test result read from a download (C-CDA result observation, FHIR Observation)."""
+
+    __tablename__ = "lab_result"
+
+    test: Mapped[str] = mapped_column(String(300))
+    loinc: Mapped[str] = mapped_column(String(20), default="", index=True)
+    value: Mapped[str] = mapped_column(String(500), default="")
+    number: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(50), default="")
+    reference_range: Mapped[str] = mapped_column(String(200), default="")
+    flag: Mapped[str] = mapped_column(String(50), default="")
+    observed_at: Mapped[str] = mapped_column(String(20), default="")  # ISO text as precise as the source
+    observed_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    panel: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(40), default="")
+
+
+class MedicationRow(_FromSource, Base):
+    __tablename__ = "medication"
+
+    name: Mapped[str] = mapped_column(String(500))
+    code: Mapped[str] = mapped_column(String(40), default="")
+    dose: Mapped[str] = mapped_column(String(200), default="")
+    route: Mapped[str] = mapped_column(String(100), default="")
+    frequency: Mapped[str] = mapped_column(String(200), default="")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(40), default="")
+    start: Mapped[str] = mapped_column(String(20), default="")
+    end: Mapped[str] = mapped_column(String(20), default="")
+
+
+class AllergyRow(_FromSource, Base):
+    __tablename__ = "allergy"
+
+    substance: Mapped[str] = mapped_column(String(500))
+    code: Mapped[str] = mapped_column(String(40), default="")
+    reaction: Mapped[str] = mapped_column(String(500), default="")
+    severity: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(40), default="")
+    onset: Mapped[str] = mapped_column(String(20), default="")
+
+
+class ProblemRow(_FromSource, Base):
+    __tablename__ = "problem"
+
+    name: Mapped[str] = mapped_column(String(500))
+    code: Mapped[str] = mapped_column(String(40), default="")
+    code_system: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(40), default="")
+    onset: Mapped[str] = mapped_column(String(20), default="")
+    resolved: Mapped[str] = mapped_column(String(20), default="")
+    stage: Mapped[str] = mapped_column(String(200), default="")

@@ -105,11 +105,14 @@ class RecordData:
     # so that an undone deletion links them again.
     request_ids: tuple[int, ...] = ()
     shipment_ids: tuple[int, ...] = ()
+    # And what a portal import read into it (table name -> its rows: where it came from, lab results,
+    # medications, allergies, problems), put back with it.
+    imported_rows: tuple[tuple[str, tuple[Mapping[str, Any], ...]], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready values: ISO dates, enum values."""
         values = asdict(self)
-        for snapshot_only in ("imaging_files", "request_ids", "shipment_ids"):
+        for snapshot_only in ("imaging_files", "request_ids", "shipment_ids", "imported_rows"):
             values.pop(snapshot_only)
         return json_ready(values)  # type: ignore[no-any-return]
 
@@ -729,10 +732,29 @@ def delete_records(session: Session, record_ids: Iterable[int]) -> list[RecordDa
         shipped = tuple(session.scalars(select(MaterialShipment.id).where(MaterialShipment.record_id == record_id)
                                         .order_by(MaterialShipment.id)))
         snapshots.append(replace(record_data(record), imaging_files=imaging, request_ids=asked,
-                                 shipment_ids=shipped))
+                                 shipment_ids=shipped, imported_rows=_imported_rows(session, record_id)))
         session.delete(record)
         session.flush()
     return snapshots
+
+
+def _imported_tables() -> tuple[Any, ...]:
+    from secondopinion_desktop.core.models import AllergyRow, LabResultRow, MedicationRow, ProblemRow, RecordSource
+
+    return (RecordSource, LabResultRow, MedicationRow, AllergyRow, ProblemRow)
+
+
+def _imported_rows(session: Session, record_id: int) -> tuple[tuple[str, tuple[Mapping[str, Any], ...]], ...]:
+    """The rows a portal import gave the record, table by table (for ``restore_record``)."""
+    out = []
+    for table in _imported_tables():
+        columns = table.__table__.columns
+        rows = tuple({c.name: getattr(row, c.key) for c in columns}
+                     for row in session.scalars(select(table).where(table.record_id == record_id)
+                                                .order_by(table.id)))
+        if rows:
+            out.append((table.__tablename__, rows))
+    return tuple(out)
 
 
 def count_images(folder: DataFolder, record_ids: Iterable[int]) -> int:
@@ -794,6 +816,9 @@ def _restore_record(folder: DataFolder, data: RecordData) -> RecordData:
             from secondopinion_desktop.core.models import ImagingFile
 
             session.execute(ImagingFile.__table__.insert(), [dict(row) for row in data.imaging_files])
+        tables = {table.__tablename__: table for table in _imported_tables()}
+        for name, rows in data.imported_rows:
+            session.execute(tables[name].__table__.insert(), [dict(row) for row in rows])
         _link_again(session, data)
         session.flush()
         session.refresh(record)

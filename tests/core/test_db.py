@@ -32,6 +32,7 @@ APP_TABLES = {
     "profile", "facility", "clinician", "record", "attachment", "checklist_item", "question", "appointment",
     "appointment_question", "appointment_note", "treatment_line", "imaging_file", "folder_change",
     "records_request", "request_record", "request_event", "request_letter", "material_shipment", "setting",
+    "record_source", "lab_result", "medication", "allergy", "problem",
 }
 RECORD_INSERT = text(
     "INSERT INTO record (kind, title, status, summary, notes, imaging_modality, imaging_body_region,"
