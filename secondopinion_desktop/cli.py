@@ -204,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     from secondopinion_desktop.cli_requests import add_commands as add_request_commands
 
     add_request_commands(commands)
+    from secondopinion_desktop.cli_portal import add_commands as add_portal_commands
+
+    add_portal_commands(commands)
     return parser
 
 
@@ -211,6 +214,8 @@ def _creates_folder(args: argparse.Namespace) -> bool:
     """Commands that store something may create the data folder; reading commands never do."""
     if args.command == "records":
         return args.records_command == "add"
+    if args.command == "import-records":
+        return not args.dry_run
     return args.command == "demo" or (args.command == "import-imaging" and not args.dry_run)
 
 
@@ -538,7 +543,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _purpose(args: argparse.Namespace) -> str:
     """The command as the lock's owner names it ('records add', 'check --repair'); never its arguments."""
-    if args.command in ("records", "requests"):
+    if args.command in ("records", "requests", "labs"):
         return f"{args.command} {getattr(args, args.command + '_command', None) or ''}".strip()
     if args.command == "check":
         return "check --repair"

@@ -270,7 +270,7 @@ class _Known:
         for record_id, accession in session.execute(
                 select(Record.id, Record.accession_number).where(Record.accession_number != "")):
             self.accessions.setdefault(str(accession).strip().casefold(), int(record_id))
-        self.titles = dict(session.execute(select(Record.id, Record.title)).tuples().all())
+        self.titles = {int(i): str(t) for i, t in session.execute(select(Record.id, Record.title))}
 
 
 def _plan(session: Session, package: Package) -> list[_Item]:

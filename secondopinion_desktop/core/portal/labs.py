@@ -127,7 +127,7 @@ def list_lab_results(session: Session, test: str | None = None, record_id: int |
     if record_id is not None:
         query = query.where(LabResultRow.record_id == record_id)
     query = query.order_by(LabResultRow.observed_at.desc(), LabResultRow.test, LabResultRow.id)
-    return [lab_result_data(row, title) for row, title in session.execute(query).tuples()]
+    return [lab_result_data(row, title) for row, title in session.execute(query)]
 
 
 @reading
@@ -136,7 +136,7 @@ def list_medications(session: Session, record_id: int | None = None) -> list[Med
     if record_id is not None:
         query = query.where(MedicationRow.record_id == record_id)
     return [medication_data(row, title) for row, title in
-            session.execute(query.order_by(MedicationRow.start.desc(), MedicationRow.name, MedicationRow.id)).tuples()]
+            session.execute(query.order_by(MedicationRow.start.desc(), MedicationRow.name, MedicationRow.id))]
 
 
 @reading
@@ -145,7 +145,7 @@ def list_allergies(session: Session, record_id: int | None = None) -> list[Aller
     if record_id is not None:
         query = query.where(AllergyRow.record_id == record_id)
     return [allergy_data(row, title) for row, title in
-            session.execute(query.order_by(AllergyRow.substance, AllergyRow.id)).tuples()]
+            session.execute(query.order_by(AllergyRow.substance, AllergyRow.id))]
 
 
 @reading
@@ -154,4 +154,4 @@ def list_problems(session: Session, record_id: int | None = None) -> list[Proble
     if record_id is not None:
         query = query.where(ProblemRow.record_id == record_id)
     return [problem_data(row, title) for row, title in
-            session.execute(query.order_by(ProblemRow.onset.desc(), ProblemRow.name, ProblemRow.id)).tuples()]
+            session.execute(query.order_by(ProblemRow.onset.desc(), ProblemRow.name, ProblemRow.id))]
