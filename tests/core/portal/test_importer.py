@@ -306,3 +306,18 @@ def test_progress_counts_bytes_stored(folder) -> None:
     seen: list[tuple[int, int]] = []
     importer.import_package(folder, pkg(ccd()), progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1] == len(b"<ClinicalDocument>one</ClinicalDocument>")
+
+
+def test_markup_from_a_download_reaches_the_packet_as_literal_text(folder, tmp_path) -> None:
+    from pypdf import PdfReader
+
+    from secondopinion_desktop.core.packet import PacketOptions, build_packet
+
+    report = Report(kind="pathology", title="<b>Surgical</b> pathology & <font size=40>margins</font>",
+                    when="2024-01-20", text="<para>Invasive</para> <img src='http://example.com/x.png'/> carcinoma")
+    importer.import_package(folder, pkg(ccd(reports=(report,))))
+    out = tmp_path / "packet.pdf"
+    build_packet(folder, out, PacketOptions())
+    text = " ".join((page.extract_text() or "") for page in PdfReader(out).pages)
+    squashed = " ".join(text.split())
+    assert "<b>Surgical</b> pathology & <font size=40>margins</font>" in squashed
