@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,6 +65,8 @@ from secondopinion_desktop.core.words import day_month_year, plural
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.portal.package import Package
+
+_ACCESSION_IN_SUMMARY = re.compile(r"Accession number (\S+?)\.(?:\s|$)")
 
 IMPORT_CANCELLED = "The import was cancelled; nothing was changed."
 
@@ -266,10 +269,17 @@ class _Known:
         for record_id, study_uid in session.execute(select(ImagingFile.record_id, ImagingFile.study_uid).distinct()):
             if study_uid:
                 self.studies.setdefault(str(study_uid), int(record_id))
+        # Accession numbers: a pathology record's own field; an imaging record imported from a disc says its
+        # study's in its summary ("Accession number A123.", see imaging.importer).
         self.accessions: dict[str, int] = {}
         for record_id, accession in session.execute(
                 select(Record.id, Record.accession_number).where(Record.accession_number != "")):
             self.accessions.setdefault(str(accession).strip().casefold(), int(record_id))
+        for record_id, summary in session.execute(
+                select(Record.id, Record.summary).where(Record.kind == RecordKind.IMAGING,
+                                                        Record.summary.contains("Accession number "))):
+            for accession in _ACCESSION_IN_SUMMARY.findall(str(summary)):
+                self.accessions.setdefault(accession.strip().casefold(), int(record_id))
         self.titles = {int(i): str(t) for i, t in session.execute(select(Record.id, Record.title))}
 
 

@@ -321,3 +321,17 @@ def test_markup_from_a_download_reaches_the_packet_as_literal_text(folder, tmp_p
     text = " ".join((page.extract_text() or "") for page in PdfReader(out).pages)
     squashed = " ".join(text.split())
     assert "<b>Surgical</b> pathology & <font size=40>margins</font>" in squashed
+
+
+def test_an_imaging_report_finds_a_disc_study_by_its_accession_number(folder, tmp_path) -> None:
+    from secondopinion_desktop.core.imaging.importer import import_imaging
+    from secondopinion_desktop.core.imaging.scan import scan_folder
+    from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study
+
+    source = tmp_path / "disc"
+    write_study(source, StudySpec(accession_number="ACC-778", series=(SeriesSpec(1, "CHEST", images=1),)))
+    disc = import_imaging(folder, scan_folder(source)).record_ids[0]
+    assert "Accession number ACC-778." in rec.get_record(folder, disc).summary
+    report = Report(kind="imaging", title="MRI report", when="2024-02-02", accession_number="acc-778")
+    planned = importer.preview_import(folder, pkg(ccd(reports=(report,)))).records[1]
+    assert planned.adds_to == disc
