@@ -17,8 +17,10 @@ the file (``Refused``), before anything is written; nothing is ever fetched.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import re
 import stat
 import zipfile
@@ -46,6 +48,12 @@ class Refused(ValidationError):
     """Input that is refused as a whole, with one sentence naming the file; nothing was written."""
 
 
+class Unreadable(Refused):
+    """A file that is broken or not what its name says (bad markup, not UTF-8, not a zip), but not hostile: one
+    such file among many in a download is skipped with this sentence as its reason, while any other ``Refused``
+    (entities, a zip bomb, a file far too large) refuses the whole download."""
+
+
 def shown(name: str) -> str:
     """A file's name for a message: its last part, never a full path."""
     return PurePosixPath(name.replace("\\", "/")).name or name
@@ -66,29 +74,109 @@ def _parser() -> Any:
     )
 
 
-def _prolog(data: bytes) -> bytes:
-    """The bytes before the root element (where a DTD would be), in any of the encodings XML allows."""
-    head = data[:64 * 1024]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 1 and head[1:2] == b"\x00") or head[:1] == b"\x00":
-        enc = "utf-16"
-        try:
-            return head.decode(enc, "ignore").encode("ascii", "ignore")
-        except LookupError:  # pragma: no cover - utf-16 is always there
-            return head
-    return head
+MAX_PROLOG_BYTES = 16 * 1024 * 1024  # what may come before the root element (declarations, comments, a DTD)
+
+
+def _ascii(data: bytes) -> bytes:
+    """``data`` as ASCII-compatible bytes, whichever of the encodings XML allows it is in (UTF-16 and UTF-32
+    are decoded; markup characters are all ASCII, so nothing that matters is lost)."""
+    head = data[:4]
+    for bom, enc in ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+                     (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                     (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"), (b"\x00<", "utf-16-be"),
+                     (b"<\x00", "utf-16-le")):
+        if head.startswith(bom):
+            usable = len(data) - len(data) % (4 if "32" in enc else 2)
+            return data[:usable].decode(enc, "ignore").encode("ascii", "ignore")
+    return data
+
+
+_PROLOG_TOKEN = re.compile(rb"\s*(<\?|<!--|<!DOCTYPE|<)", re.IGNORECASE)
+
+
+def _prolog_end(data: bytes) -> int | None:
+    """Where the root element starts in ``data`` (ASCII-compatible), skipping the XML declaration, processing
+    instructions, comments and the DOCTYPE with its internal subset (quotes, comments and brackets inside it
+    followed); None when ``data`` ends before the root element does start."""
+    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        m = _PROLOG_TOKEN.match(data, pos)
+        if m is None:
+            return pos if data[pos:].strip() else None  # text before any element: not XML, the parser says so
+        token = m.group(1)
+        start = m.start(1)
+        if token == b"<?":
+            end = data.find(b"?>", start + 2)
+            if end < 0:
+                return None
+            pos = end + 2
+        elif token == b"<!--":
+            end = data.find(b"-->", start + 4)
+            if end < 0:
+                return None
+            pos = end + 3
+        elif token.upper() == b"<!DOCTYPE":
+            after = _doctype_end(data, m.end(1))
+            if after is None:
+                return None
+            pos = after
+        else:
+            return start
+
+
+def _doctype_end(data: bytes, pos: int) -> int | None:
+    """The position just after the DOCTYPE declaration that continues at ``pos``."""
+    depth = 0
+    quote = 0
+    n = len(data)
+    while pos < n:
+        c = data[pos]
+        if quote:
+            if c == quote:
+                quote = 0
+        elif c in (0x22, 0x27):  # " '
+            quote = c
+        elif c == 0x5B:  # [
+            depth += 1
+        elif c == 0x5D:  # ]
+            depth = max(0, depth - 1)
+        elif depth and data.startswith(b"<!--", pos):
+            end = data.find(b"-->", pos + 4)
+            if end < 0:
+                return None
+            pos = end + 3
+            continue
+        elif c == 0x3E and not depth:  # >
+            return pos + 1
+        pos += 1
+    return None
+
+
+def _declares_entities(prolog: bytes) -> bool:
+    return bool(_DOCTYPE.search(prolog) and _ENTITY_DECL.search(prolog))
+
+
+def _entities_refused(name: str, what: str = "a health record") -> Refused:
+    return Refused(f"{shown(name)} declares XML entities, which {what} never needs; it was not read.")
 
 
 def refuse_entities(data: bytes, name: str) -> None:
-    """Refuse XML that declares entities (in its internal DTD) before any parser sees it."""
-    prolog = _prolog(data)
-    if _DOCTYPE.search(prolog) and _ENTITY_DECL.search(prolog if len(data) <= len(prolog) else data[:4 * 1024 * 1024]):
-        raise Refused(f"{shown(name)} declares XML entities, which a health record never needs; it was not read.")
+    """Refuse XML that declares entities (in its internal DTD) before any parser sees it: everything before
+    the root element is looked at, however long (up to ``MAX_PROLOG_BYTES``), in any encoding XML allows."""
+    text = _ascii(data[:MAX_PROLOG_BYTES + 8])
+    end = _prolog_end(text)
+    prolog = text if end is None else text[:end]
+    if _declares_entities(prolog):
+        raise _entities_refused(name)
+    if end is None and len(data) > MAX_PROLOG_BYTES:
+        raise Refused(f"{shown(name)} has more than {MAX_PROLOG_BYTES // 2**20} MB before its first element, "
+                      "which no health record has; it was not read.")
 
 
 def parse_xml(data: bytes, name: str) -> Any:
     """The root element of ``data``; ``Refused`` (naming the file) for entities, bad encoding or broken XML."""
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise Refused(f"{shown(name)} is too large to be a health record document ({len(data) // 2**20} MB); "
+        raise Refused(f"{shown(name)} is too large to be a health record document ({_mb(len(data))}); "
                       "it was not read.")
     refuse_entities(data, name)
     from lxml import etree
@@ -96,12 +184,19 @@ def parse_xml(data: bytes, name: str) -> Any:
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise Refused(f"{shown(name)} is not readable XML ({_xml_reason(exc)}).") from None
+        raise _xml_refused(exc, name) from None
     except (ValueError, MemoryError) as exc:
-        raise Refused(f"{shown(name)} is not readable XML ({exc.__class__.__name__}).") from None
+        raise Unreadable(f"{shown(name)} is not readable XML ({exc.__class__.__name__}).") from None
     if root is None:
-        raise Refused(f"{shown(name)} is empty.")
+        raise Unreadable(f"{shown(name)} is empty.")
     return root
+
+
+def _xml_refused(exc: Exception, name: str, what: str = "a health record") -> Refused:
+    text = str(exc).lower()
+    if "amplification" in text or "entity loop" in text or "huge input lookup" in text:
+        return _entities_refused(name, what)
+    return Unreadable(f"{shown(name)} is not readable XML ({_xml_reason(exc)}).")
 
 
 def _xml_reason(exc: Exception) -> str:
@@ -123,9 +218,20 @@ def iter_xml(stream: IO[bytes], name: str, tags: tuple[str, ...]) -> Iterator[An
     from lxml import etree
 
     head = stream.read(256 * 1024)
-    prolog = head.split(b"<HealthData", 1)[0] if b"<HealthData" in head else head
-    if _DOCTYPE.search(prolog) and _ENTITY_DECL.search(prolog):
-        raise Refused(f"{shown(name)} declares XML entities, which a health export never needs; it was not read.")
+    while True:
+        text = _ascii(head)
+        end = _prolog_end(text)
+        if _declares_entities(text if end is None else text[:end]):
+            raise _entities_refused(name, "a health export")
+        if end is not None:
+            break
+        more = stream.read(1024 * 1024)
+        if not more:
+            break
+        head += more
+        if len(head) > MAX_PROLOG_BYTES:
+            raise Refused(f"{shown(name)} has more than {MAX_PROLOG_BYTES // 2**20} MB before its first element, "
+                          "which no health export has; it was not read.")
     rest = _Chained(head, stream)
     try:
         for _event, element in etree.iterparse(
@@ -138,7 +244,7 @@ def iter_xml(stream: IO[bytes], name: str, tags: tuple[str, ...]) -> Iterator[An
             while parent is not None and element.getprevious() is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
-        raise Refused(f"{shown(name)} is not readable XML ({_xml_reason(exc)}).") from None
+        raise _xml_refused(exc, name, "a health export") from None
 
 
 class _Chained(io.RawIOBase):
@@ -177,7 +283,7 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Refused(f"{shown(name)} is not UTF-8 text; it was not read.") from None
+        raise Unreadable(f"{shown(name)} is not UTF-8 text; it was not read.") from None
 
 
 def _too_deep(text: str, limit: int) -> bool:
@@ -211,7 +317,7 @@ def _too_deep(text: str, limit: int) -> bool:
 def load_json(data: bytes | str, name: str) -> Any:
     """Parsed JSON; ``Refused`` (naming the file) when too large, not UTF-8, nested too deep or broken."""
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise Refused(f"{shown(name)} is too large to be a health record file ({len(data) // 2**20} MB); "
+        raise Refused(f"{shown(name)} is too large to be a health record file ({_mb(len(data))}); "
                       "it was not read.")
     text = decode_text(data, name) if isinstance(data, bytes) else data
     if _too_deep(text, MAX_JSON_DEPTH):
@@ -221,7 +327,10 @@ def load_json(data: bytes | str, name: str) -> Any:
     except RecursionError:
         raise Refused(f"{shown(name)} nests its data too deeply; it was not read.") from None
     except json.JSONDecodeError as exc:
-        raise Refused(f"{shown(name)} is not readable JSON ({exc.msg.lower()} at line {exc.lineno}).") from None
+        raise Unreadable(f"{shown(name)} is not readable JSON ({exc.msg.lower()} at line {exc.lineno}).") from None
+    except ValueError:  # a number of thousands of digits (Python's integer conversion limit)
+        raise Refused(f"{shown(name)} holds a number thousands of digits long, which no health record has; "
+                      "it was not read.") from None
 
 
 def decode_base64(text: str, name: str) -> bytes:
@@ -230,6 +339,9 @@ def decode_base64(text: str, name: str) -> bytes:
     import base64
     import binascii
 
+    if len(text) // 2 * 3 // 4 > MAX_EMBEDDED_BYTES:  # refused before anything is copied, even with line breaks
+        raise Refused(f"{shown(name)} carries a file of over {MAX_EMBEDDED_BYTES // 2**20} MB inside it; "
+                      "it was not read.")
     compact = "".join(text.split())
     if len(compact) * 3 // 4 > MAX_EMBEDDED_BYTES:
         raise Refused(f"{shown(name)} carries a file of over {MAX_EMBEDDED_BYTES // 2**20} MB inside it; "
@@ -237,7 +349,7 @@ def decode_base64(text: str, name: str) -> bytes:
     try:
         return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
     except (binascii.Error, ValueError):
-        raise Refused(f"{shown(name)} carries a file that is not valid base64.") from None
+        raise Unreadable(f"{shown(name)} carries a file that is not valid base64.") from None
 
 
 # --- zip ---------------------------------------------------------------------------------------------------------
@@ -258,33 +370,46 @@ class SafeZip:
         self.name = shown_name or self.path.name
         try:
             self._zip = zipfile.ZipFile(self.path)
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-            raise Refused(f"{self.name} is not a readable zip file ({_zip_reason(exc)}).") from None
-        infos = self._zip.infolist()
-        if len(infos) > MAX_ZIP_ENTRIES:
+        except Exception as exc:  # a damaged zip raises many kinds (BadZipFile, struct.error, EOFError…)
+            raise Unreadable(f"{self.name} is not a readable zip file ({_zip_reason(exc)}).") from None
+        try:
+            self.entries: tuple[ZipEntry, ...] = self._check(self._zip.infolist())
+        except BaseException:
             self._zip.close()
+            raise
+
+    def _check(self, infos: list[zipfile.ZipInfo]) -> tuple[ZipEntry, ...]:
+        if len(infos) > MAX_ZIP_ENTRIES:
             raise Refused(f"{self.name} holds {len(infos):,} entries, more than any health record download "
                           f"({MAX_ZIP_ENTRIES:,}); it was not read.")
         total = 0
+        packed = 0
         entries: list[ZipEntry] = []
+        self._infos: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             problem = _bad_entry(info)
             if problem:
-                self._zip.close()
                 raise Refused(f"{self.name} holds an entry {problem} ({_safe_repr(info.filename)}); it was not read.")
             if info.is_dir():
                 continue
+            name = info.filename.replace("\\", "/")
+            if name in self._infos:  # a name given twice: the first one is the entry
+                continue
             total += info.file_size
+            packed += info.compress_size
             if total > MAX_ZIP_TOTAL_BYTES:
-                self._zip.close()
                 raise Refused(f"{self.name} would unpack to more than {MAX_ZIP_TOTAL_BYTES // 2**30} GB; "
                               "it was not read.")
             if info.file_size > RATIO_FREE_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                self._zip.close()
                 raise Refused(f"{self.name} holds an entry packed {info.file_size // max(info.compress_size, 1):,} "
                               "times tighter than any real document (a zip bomb); it was not read.")
-            entries.append(ZipEntry(info.filename.replace("\\", "/"), info.file_size, info.compress_size))
-        self.entries: tuple[ZipEntry, ...] = tuple(entries)
+            self._infos[name] = info
+            entries.append(ZipEntry(name, info.file_size, info.compress_size))
+        # many small entries that each pack tightly add up to a bomb as well
+        if total > 64 * RATIO_FREE_BYTES and total > MAX_RATIO * max(packed, 1):
+            raise Refused(f"{self.name} would unpack {total // max(packed, 1):,} times larger than it is "
+                          "(a zip bomb); it was not read.")
+        return tuple(entries)
 
     def __enter__(self) -> SafeZip:
         return self
@@ -295,21 +420,26 @@ class SafeZip:
     def close(self) -> None:
         self._zip.close()
 
-    def read(self, entry: ZipEntry | str, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
-        """An entry's bytes, counted as they unpack: more than declared, or than ``limit``, is refused."""
+    def read(self, entry: ZipEntry | str, limit: int | None = None) -> bytes:
+        """An entry's bytes, counted as they unpack: more than declared, or than ``limit`` (by default
+        ``MAX_DOCUMENT_BYTES``), is refused — a declared size over the limit before anything is unpacked."""
         chunks = []
-        for chunk in self.stream(entry, limit):
+        for chunk in self.stream(entry, MAX_DOCUMENT_BYTES if limit is None else limit):
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def stream(self, entry: ZipEntry | str, limit: int = MAX_STREAMED_BYTES) -> Iterator[bytes]:
+    def stream(self, entry: ZipEntry | str, limit: int | None = None) -> Iterator[bytes]:
         item = entry if isinstance(entry, ZipEntry) else self._entry(entry)
+        limit = MAX_STREAMED_BYTES if limit is None else limit
         if item.size > limit:
             raise Refused(f"{shown(item.name)} in {self.name} is too large to be a health record document "
-                          f"({item.size // 2**20} MB); it was not read.")
+                          f"({_mb(item.size)}); it was not read.")
+        return self._chunks(item, limit)
+
+    def _chunks(self, item: ZipEntry, limit: int) -> Iterator[bytes]:
         done = 0
         try:
-            with self._zip.open(self._info(item)) as fh:
+            with self._zip.open(self._infos[item.name]) as fh:
                 while True:
                     chunk = fh.read(1024 * 1024)
                     if not chunk:
@@ -321,24 +451,63 @@ class SafeZip:
                     if done > RATIO_FREE_BYTES and done > MAX_RATIO * max(item.packed, 1):
                         raise Refused(f"{self.name} holds a zip bomb; it was not read.")
                     yield chunk
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise Refused(f"{shown(item.name)} in {self.name} cannot be unpacked ({_zip_reason(exc)}).") from None
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+            raise Unreadable(f"{shown(item.name)} in {self.name} cannot be unpacked ({_zip_reason(exc)}).") from None
+        except Exception as exc:  # zlib.error and other damage  # noqa: BLE001
+            raise Unreadable(f"{shown(item.name)} in {self.name} cannot be unpacked "
+                             f"({exc.__class__.__name__}).") from None
 
-    def open(self, entry: ZipEntry | str, limit: int = MAX_STREAMED_BYTES) -> IO[bytes]:
+    def open(self, entry: ZipEntry | str, limit: int | None = None) -> IO[bytes]:
         """A file-like reader over ``stream`` (for ``iter_xml``)."""
         return io.BufferedReader(_StreamReader(self.stream(entry, limit)), buffer_size=1024 * 1024)
 
     def _entry(self, name: str) -> ZipEntry:
-        for e in self.entries:
-            if e.name == name:
-                return e
-        raise KeyError(name)
+        info = self._infos.get(name.replace("\\", "/"))
+        if info is None:
+            raise KeyError(name)
+        return ZipEntry(info.filename.replace("\\", "/"), info.file_size, info.compress_size)
 
-    def _info(self, entry: ZipEntry) -> zipfile.ZipInfo:
-        for info in self._zip.infolist():
-            if info.filename.replace("\\", "/") == entry.name:
-                return info
-        raise KeyError(entry.name)
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 1024:,.0f} KB"
+
+
+# --- files in a folder ---------------------------------------------------------------------------------------------
+
+
+def read_file(path: Path, name: str, limit: int | None = None) -> bytes:
+    """A regular file's bytes, never through a link; a size over ``limit`` (by default ``MAX_DOCUMENT_BYTES``)
+    is refused before anything is read, and a file that grows while being read is refused too."""
+    limit = MAX_DOCUMENT_BYTES if limit is None else limit
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Unreadable(f"{shown(name)} is a link; links are not followed.") from None
+        raise Unreadable(f"{shown(name)} cannot be read ({_zip_reason(exc)}).") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Unreadable(f"{shown(name)} is not a regular file; it was not read.")
+        if info.st_size > limit:
+            raise Refused(f"{shown(name)} is too large to be a health record document ({_mb(info.st_size)}); "
+                          "it was not read.")
+        chunks = []
+        done = 0
+        while True:
+            chunk = os.read(fd, 1024 * 1024)
+            if not chunk:
+                break
+            done += len(chunk)
+            if done > limit:
+                raise Refused(f"{shown(name)} is too large to be a health record document; it was not read.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise Unreadable(f"{shown(name)} cannot be read ({_zip_reason(exc)}).") from None
+    finally:
+        os.close(fd)
 
 
 class _StreamReader(io.RawIOBase):
