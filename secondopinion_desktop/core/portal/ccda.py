@@ -746,23 +746,17 @@ class _Reader:
         """(value as written, the number when it is one, unit) of an observation's first value."""
         for el in _kids(obs, "value"):
             kind = _xsi_type(el)
-            unit = _attr(el, "unit")
-            unit = "" if unit == "1" else unit
             if kind in ("PQ", "REAL", "INT", "MO") or (not kind and el.get("value") is not None):
-                text = _attr(el, "value")
+                text, unit = self.pq(el)
+                if not text and not len(el):
+                    text, unit = self.original(el), ""
                 if text:
-                    return text, number_of(text), unit if kind != "INT" else ""
-                text = self.original(el) if not len(el) else ""
-                if text:
-                    return text, number_of(text), unit
+                    return text, number_of(text), (unit if kind != "INT" else "") or self.unit_of(obs)
                 continue
             if kind in ("IVL_PQ", "IVL_REAL", "IVL_INT"):
-                low, high = _kid(el, "low"), _kid(el, "high")
-                unit = _attr(low, "unit") or _attr(high, "unit")
-                unit = "" if unit == "1" else unit
-                text = self.range_text(low, high)
+                text, unit = self.bounds(_kid(el, "low"), _kid(el, "high"))
                 if text:
-                    return text, None, unit
+                    return text, None, unit or self.unit_of(obs)
                 continue
             if kind in ("CD", "CE", "CV", "CO", "CS"):
                 text = self.code_name(el) or _attr(el, "code")
@@ -787,23 +781,48 @@ class _Reader:
                 continue
             text = self.original(el)
             if text:
-                return text, number_of(text), unit
+                return text, number_of(text), self.unit_of(obs) if kind in ("ST", "ED") else ""
         return "", None, ""
 
-    @staticmethod
-    def range_text(low: Any, high: Any) -> str:
-        lo = "" if _is_null(low) else _attr(low, "value")
-        hi = "" if _is_null(high) else _attr(high, "value")
-        if lo and hi:
-            return f"{lo}-{hi}"
-        if lo:
-            return f">={lo}"
-        if hi:
-            return f"<={hi}"
+    def pq(self, el: Any) -> tuple[str, str]:
+        """(value, unit) of a physical quantity; a unit that is not UCUM sits in a translation's original text."""
+        if el is None:
+            return "", ""
+        value = _attr(el, "value")
+        if value:
+            unit = _attr(el, "unit")
+            return value, "" if unit == "1" else unit
+        for tr in _kids(el, "translation"):
+            value = _attr(tr, "value")
+            if value:
+                unit = _attr(tr, "unit") or self.original(_kid(tr, "originalText")) or _attr(tr, "code")
+                return value, "" if unit == "1" else unit
+        return "", ""
+
+    def unit_of(self, obs: Any) -> str:
+        """A unit given in a related observation (code 246514001 "units"), as non-numeric results carry it."""
+        for rel in _kids(obs, "entryRelationship"):
+            for sub in _kids(rel, "observation"):
+                if _attr(_kid(sub, "code"), "code") == "246514001":
+                    value = _kid(sub, "value")
+                    return _attr(value, "code") or self.original(value)
         return ""
 
+    def bounds(self, low: Any, high: Any) -> tuple[str, str]:
+        """An interval as text ("12.0-15.5", ">500", "<=30") and its unit."""
+        lo, lo_unit = self.pq(low)
+        hi, hi_unit = self.pq(high)
+        unit = lo_unit or hi_unit
+        if lo and hi:
+            return f"{lo}-{hi}", unit
+        if lo:
+            return (">" if (low.get("inclusive") or "").lower() == "false" else ">=") + lo, unit
+        if hi:
+            return ("<" if (high.get("inclusive") or "").lower() == "false" else "<=") + hi, unit
+        return "", unit
+
     def reference_range(self, obs: Any) -> str:
-        ranges = [r for r in _all(obs, "referenceRange", "observationRange")]
+        ranges = _all(obs, "referenceRange", "observationRange")
         normal = [r for r in ranges if _attr(_kid(r, "interpretationCode"), "code").upper() in ("N", "")]
         for rng in normal or ranges:
             text = self.original(_kid(rng, "text"))
@@ -814,10 +833,9 @@ class _Reader:
                 continue
             low, high = _kid(value, "low"), _kid(value, "high")
             if low is not None or high is not None:
-                text = self.range_text(low, high)
-                unit = _attr(low, "unit") or _attr(high, "unit")
+                text, unit = self.bounds(low, high)
                 if text:
-                    return f"{text} {unit}" if unit and unit != "1" else text
+                    return f"{text} {unit}" if unit else text
             text = self.code_name(value) or self.original(value)
             if text:
                 return text
@@ -960,14 +978,12 @@ class _Reader:
         dose = _kid(sa, "doseQuantity")
         if dose is None:
             return ""
-        value = _attr(dose, "value")
-        unit = _attr(dose, "unit")
+        value, unit = self.pq(dose)
         if not value:
-            value = self.range_text(_kid(dose, "low"), _kid(dose, "high"))
-            unit = unit or _attr(_kid(dose, "low"), "unit") or _attr(_kid(dose, "high"), "unit")
+            value, unit = self.bounds(_kid(dose, "low"), _kid(dose, "high"))
         if not value:
             return ""
-        if unit in ("", "1"):
+        if not unit:
             unit = self.code_name(_kid(sa, "administrationUnitCode")).lower()
         return f"{value} {unit}".strip()
 

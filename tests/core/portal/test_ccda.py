@@ -651,3 +651,61 @@ def test_looks_like_ccda() -> None:
 ])
 def test_loose_times_from_narrative_tables(text: str, iso: str) -> None:
     assert loose_time(text) == iso
+
+
+# --- value forms seen in the published C-CDA examples ----------------------------------------------------------
+
+
+def one_result(observation_body: str) -> LabResult:
+    """The single result of a results section whose one organizer holds one observation with this body."""
+    entry = ('<entry><organizer classCode="BATTERY" moodCode="EVN"><code code="24331-1" '
+             'codeSystem="2.16.840.1.113883.6.1" displayName="Panel"/><statusCode code="completed"/>'
+             '<effectiveTime><low value="201310200908-0500"/>'
+             '</effectiveTime><component><observation classCode="OBS" moodCode="EVN"><code code="3043-7" '
+             'codeSystem="2.16.840.1.113883.6.1" displayName="Test"/><statusCode code="completed"/>'
+             f"{observation_body}</observation></component></organizer></entry>")
+    doc = read(samples.ccd(results=None, extra_sections=[
+        section("Results", "30954-2", "2.16.840.1.113883.10.20.22.2.3.1", "<paragraph>Results</paragraph>", entry)]))
+    assert doc.skipped == ()
+    [result] = results(doc)
+    return result
+
+
+def test_a_value_above_the_instrument_range_reads_as_greater_than() -> None:
+    result = one_result(
+        '<value xsi:type="IVL_PQ"><low value="500" unit="mg/dL" inclusive="false"/><high nullFlavor="PINF"/></value>'
+        '<interpretationCode code="&gt;" codeSystem="2.16.840.1.113883.5.83"/>'
+        '<referenceRange><observationRange><value xsi:type="IVL_PQ"><low value="140" unit="mg/dL"/>'
+        '<high value="500" unit="mg/dL"/></value><interpretationCode code="H"/></observationRange></referenceRange>'
+        '<referenceRange><observationRange><value xsi:type="IVL_PQ"><low value="80" unit="mg/dL"/>'
+        '<high value="140" unit="mg/dL"/></value><interpretationCode code="N"/></observationRange></referenceRange>')
+    assert (result.value, result.number, result.unit, result.flag) == (">500", None, "mg/dL", "Above range")
+    assert result.reference_range == "80-140 mg/dL"  # of several ranges, the normal one
+    assert result.when == "2013-10-20T09:08"  # the organizer's time
+
+
+def test_a_unit_that_is_not_ucum_is_taken_from_the_translation() -> None:
+    result = one_result(
+        '<value xsi:type="PQ" nullFlavor="OTH"><translation value="152" nullFlavor="OTH"><originalText>THOUS/MCL'
+        '</originalText></translation></value>'
+        '<referenceRange><observationRange><value xsi:type="IVL_PQ"><low nullFlavor="OTH"><translation value="150" '
+        'nullFlavor="OTH"><originalText>THOUS/MCL</originalText></translation></low><high nullFlavor="OTH">'
+        '<translation value="400" nullFlavor="OTH"><originalText>THOUS/MCL</originalText></translation></high>'
+        '</value></observationRange></referenceRange>')
+    assert (result.value, result.number, result.unit) == ("152", 152.0, "THOUS/MCL")
+    assert result.reference_range == "150-400 THOUS/MCL"
+
+
+def test_a_text_value_takes_its_unit_from_a_related_units_observation() -> None:
+    result = one_result(
+        '<value xsi:type="ST">Unable to calculate</value><entryRelationship typeCode="COMP"><observation '
+        'classCode="OBS" moodCode="EVN"><code code="246514001" displayName="units" '
+        'codeSystem="2.16.840.1.113883.6.96"/>'
+        '<value xsi:type="CD" code="mg/dL" codeSystem="2.16.840.1.113883.6.8"/></observation></entryRelationship>')
+    assert (result.value, result.number, result.unit) == ("Unable to calculate", None, "mg/dL")
+
+
+def test_a_value_below_a_bound_reads_as_less_than() -> None:
+    result = one_result('<value xsi:type="IVL_PQ"><low nullFlavor="NINF"/><high value="0.01" unit="ng/mL" '
+                        'inclusive="false"/></value>')
+    assert (result.value, result.unit) == ("<0.01", "ng/mL")
