@@ -507,7 +507,11 @@ class Reader:
         composition = next(iter(self.of_type("Composition")), None)
         parts.facility = self.facility(composition)
         if composition is not None:
-            self.composition(composition)
+            try:
+                self.composition(composition)
+            except Exception as exc:  # noqa: BLE001 - the resources are still read without its sections
+                parts.skipped.append(Skipped(composition.source, composition.where,
+                                             f"its sections could not be read ({exc.__class__.__name__})"))
         else:
             practitioners = self.of_type("Practitioner")
             if len(practitioners) == 1:
@@ -1068,11 +1072,19 @@ class Reader:
 
 
 def _same_patient(a: Patient, b: Patient) -> bool:
+    """Two Patient resources of one file name the same person: the same birth date and a name in common
+    ("Alex Sample" and "Alexandra Sample" on the same day are one person written two ways)."""
     from secondopinion_desktop.core.people import same_name
 
     if a.birth_date and b.birth_date and a.birth_date != b.birth_date:
         return False
-    return not (a.name and b.name) or same_name(a.name, b.name)
+    if not (a.name and b.name) or same_name(a.name, b.name):
+        return True
+    if a.birth_date and a.birth_date == b.birth_date:
+        def words(name: str) -> set[str]:
+            return {w.strip(".,").casefold() for w in name.split() if len(w.strip(".,")) > 1}
+        return bool(words(a.name) & words(b.name))
+    return False
 
 
 def _references(value: object, depth: int = 0) -> Iterator[str]:

@@ -566,3 +566,19 @@ def test_looks_like_fhir() -> None:
     assert not looks_like_fhir(b"<ClinicalDocument/>")
     assert not looks_like_fhir(b'{"name": "x"}')
     assert not looks_like_fhir(b"")
+
+
+def test_the_same_birth_date_and_a_name_in_common_is_one_patient() -> None:
+    twin = fs.patient("Alexandra Sample", rid="p2")
+    doc = one(fs.to_bytes(fs.bundle([*fs.r4_resources(), twin])))
+    assert doc.patient is not None and doc.patient.name == "Alex Sample"
+    stranger = fs.patient("Jordan Other", rid="p3")  # the same birth date, no name in common
+    with pytest.raises(safety.Refused, match="two different patients"):
+        read_fhir(fs.to_bytes(fs.bundle([*fs.r4_resources(), stranger])), "two.json")
+
+
+def test_a_composition_section_with_an_odd_narrative_leaves_the_rest_read() -> None:
+    bundle = json.loads(fs.ips_bundle())
+    bundle["entry"][0]["resource"]["section"] = [{"title": "Medication Summary", "text": {"div": 12}}] * 2
+    doc = one(json.dumps(bundle).encode())
+    assert [m.name for m in doc.medications] == ["Ibuprofen 200 MG Oral Tablet"]
