@@ -771,11 +771,13 @@ def read_path(path: Path | str, *, progress: Progress | None = None, cancelled: 
         reading.single = True
         member = _file_member(path, name, info.st_size)
         meter.total = member.weight
-        if _suffix(name) == ".pdf" or member.head().startswith(b"%PDF"):
-            raise Refused(f"{name} is a PDF, not a portal download; add it to a record as a file instead.")
-        if _suffix(name) not in _XML_SUFFIXES | _JSON_SUFFIXES and not _looks_like_record(member.head()):
-            raise Refused(f"{name} is not a health record file this app reads (C-CDA, FHIR, Apple Health or "
-                          "a portal's zip).")
+        if _suffix(name) not in _XML_SUFFIXES | _JSON_SUFFIXES:  # told by what it holds
+            head = member.head()
+            if _suffix(name) == ".pdf" or head.startswith(b"%PDF"):
+                raise Refused(f"{name} is a PDF, not a portal download; add it to a record as a file instead.")
+            if not _looks_like_record(head):
+                raise Refused(f"{name} is not a health record file this app reads (C-CDA, FHIR, Apple Health "
+                              "or a portal's zip).")
         reading.member(member)
     reading.check()
     meter.done = meter.total
