@@ -26,6 +26,7 @@ and why); a whole file that is not a clinical document, or is hostile, is ``safe
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Iterable
@@ -181,36 +182,56 @@ NO_KNOWN_ALLERGY = frozenset({"716186003", "409137002", "428607008", "429625007"
 # --- element helpers (namespace-tolerant: elements are matched by their local name) ----------------------------
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(el: Any) -> str:
+    """An element's name without its namespace: documents with the HL7 namespace as default, under a prefix,
+    declared differently or not at all read the same."""
     tag = el.tag
     if not isinstance(tag, str):
         return ""
-    if tag.startswith("{"):
-        return str(tag.rsplit("}", 1)[1])
-    return str(tag.rsplit(":", 1)[-1])
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[1] if tag[:1] == "{" else tag
+        if len(_LOCAL_NAMES) < 10_000:
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+@functools.lru_cache(maxsize=512)
+def _path(steps: tuple[str, ...]) -> str:
+    """A find path matching each step's local name in any namespace or none ("{*}component/{*}section")."""
+    return "/".join("{*}" + step for step in steps)
 
 
 def _kids(el: Any, name: str) -> list[Any]:
     if el is None:
         return []
-    return [c for c in el if _local(c) == name]
+    return list(el.iterchildren("{*}" + name))
 
 
 def _kid(el: Any, *path: str) -> Any:
     """The first element along ``path`` (local names), or None."""
-    for step in path:
-        if el is None:
-            return None
-        el = next((c for c in el if _local(c) == step), None)
-    return el
+    if el is None:
+        return None
+    return el.find(_path(path))
 
 
 def _all(el: Any, *path: str) -> list[Any]:
     """Every element along ``path``."""
-    level = [el] if el is not None else []
-    for step in path:
-        level = [c for parent in level for c in parent if _local(c) == step]
-    return level
+    if el is None:
+        return []
+    return list(el.findall(_path(path)))
+
+
+def _descendants(el: Any, *names: str) -> Any:
+    return el.iter(*("{*}" + name for name in names))
+
+
+def _has(el: Any, *names: str) -> bool:
+    """Whether ``el`` holds an element of one of ``names`` (at any depth)."""
+    return next(_descendants(el, *names), None) is not None
 
 
 def _clean(text: str | None) -> str:
@@ -334,8 +355,8 @@ class _Reader:
         self.links: list[Link] = []
         self.facility = ""
         self.ids: dict[str, Any] = {}
-        for el in root.iter():
-            ident = (el.get("ID") or "").strip() if isinstance(el.tag, str) else ""
+        for el in root.iterfind(".//*[@ID]"):
+            ident = (el.get("ID") or "").strip()
             if ident and ident not in self.ids:
                 self.ids[ident] = el
 
@@ -391,6 +412,8 @@ class _Reader:
         """An element's text with line breaks where the narrative breaks lines (``<br/>``, paragraphs, rows)."""
         if el is None:
             return ""
+        if not len(el):
+            return str(el.text or "")
         from lxml import etree
 
         pieces: list[str] = []
@@ -443,8 +466,7 @@ class _Reader:
                 inline.append("\n")
             elif name in ("footnoteRef", ""):
                 pass
-            elif depth < MAX_NARRATIVE_DEPTH and any(
-                    _local(d) in ("paragraph", "list", "table") for d in child.iterdescendants()):
+            elif depth < MAX_NARRATIVE_DEPTH and _has(child, "paragraph", "list", "table"):
                 flush()
                 out.extend(self.blocks(child, depth + 1))
             else:
@@ -461,7 +483,7 @@ class _Reader:
             out.append(Block(kind="paragraph", text=caption))
         items: list[str] = []
         for item in _kids(el, "item"):
-            if depth < MAX_NARRATIVE_DEPTH and any(_local(d) == "table" for d in item.iterdescendants()):
+            if depth < MAX_NARRATIVE_DEPTH and _has(item, "table"):
                 # a list of tables (one per panel, as some systems write results): each table stays a table
                 if items:
                     out.append(Block(kind="list", items=tuple(items)))
@@ -867,7 +889,7 @@ class _Reader:
 
     def table_results(self, text_el: Any, where: str) -> None:
         row_number = 0
-        tables = [t for t in text_el.iter() if _local(t) == "table"]
+        tables = list(_descendants(text_el, "table"))
         for table_number, table in enumerate(tables, 1):
             rows, _header = self.table_rows(table)
             if len(rows) < 2:
@@ -1191,9 +1213,7 @@ class _Reader:
     def media(self, body: Any, title: str) -> None:
         """Images carried in the structured body (observationMedia with inline data)."""
         count = 0
-        for el in body.iter():
-            if _local(el) != "observationMedia":
-                continue
+        for el in _descendants(body, "observationMedia"):
             value = _kid(el, "value")
             if value is None or (_attr(value, "representation") or "").upper() != "B64":
                 continue
