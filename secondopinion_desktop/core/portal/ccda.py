@@ -91,6 +91,10 @@ DOCUMENT_TYPES = {
     "34109-9": "Note",
     "51852-2": "Letter",
     "18776-5": "Plan of care note",
+    "11490-0": "Discharge summary",
+    "11492-6": "History and physical",
+    "11505-5": "Procedure note",
+    "34746-8": "Nurse note",
 }
 PATHOLOGY_TYPES = frozenset({"11526-1", "60567-5", "60568-3", "11529-5", "33717-0", "22637-3", "66117-3"})
 IMAGING_TYPES = frozenset({"18748-4", "18726-0", "18782-3"})
@@ -636,6 +640,7 @@ class _Reader:
             self.read_each(entries, where, self.allergy)
         elif key == "problems":
             self.read_each(entries, where, self.problem)
+        self.entry_files(entries, where, title)
         subsections: list[Section] = []
         if depth < MAX_SECTION_DEPTH:
             for child in _all(el, "component", "section"):
@@ -985,9 +990,13 @@ class _Reader:
             if sig and sig != name:
                 instructions.append(sig)
             for rel in _kids(sa, "entryRelationship"):
-                for act in _kids(rel, "act"):
+                for act in _kids(rel, "act"):  # instructions
                     text = self.original(_kid(act, "text")) or self.code_name(_kid(act, "code"))
                     if text and text not in instructions and "2.16.840.1.113883.10.20.22.4.20" in _templates(act):
+                        instructions.append(text)
+                for free in _kids(rel, "substanceAdministration"):  # a free-text sig
+                    text = self.original(_kid(free, "text"))
+                    if text and text not in instructions and "2.16.840.1.113883.10.20.22.4.147" in _templates(free):
                         instructions.append(text)
             status = _attr(_kid(sa, "statusCode"), "code").lower()
             self.medications.append(Medication(
@@ -1210,25 +1219,26 @@ class _Reader:
                                  f"{safety.MAX_EMBEDDED_BYTES // 2**20} MB inside it; it was not read.")
         return out
 
-    def media(self, body: Any, title: str) -> None:
-        """Images carried in the structured body (observationMedia with inline data)."""
+    def entry_files(self, entries: list[Any], where: str, title: str) -> None:
+        """Files carried inside a section's entries (an image in an observationMedia, a note's text sent as a
+        base64 RTF or PDF in a note activity)."""
         count = 0
-        for el in _descendants(body, "observationMedia"):
-            value = _kid(el, "value")
-            if value is None or (_attr(value, "representation") or "").upper() != "B64":
-                continue
-            count += 1
-            media = (_attr(value, "mediaType") or "application/octet-stream").lower()
-            position = f"image {count}"
-            try:
-                embedded = self.embedded(value, media, _file_title(f"{title} image {count}"), position)
-            except safety.Refused:
-                raise
-            except Exception as exc:  # noqa: BLE001 - one odd entry never fails the file
-                self.skip(position, f"it could not be read ({exc.__class__.__name__})")
-                continue
-            if embedded is not None:
-                self.files.append(embedded)
+        for number, entry in enumerate(entries, 1):
+            for el in entry.iterfind(".//*[@representation]"):
+                if (el.get("representation") or "").strip().upper() != "B64":
+                    continue
+                count += 1
+                media = (_attr(el, "mediaType") or "application/octet-stream").lower()
+                position = f"{where}, entry {number}"
+                try:
+                    embedded = self.embedded(el, media, _file_title(f"{title} {count}"), position)
+                except safety.Refused:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - one odd entry never fails the file
+                    self.skip(position, f"it could not be read ({exc.__class__.__name__})")
+                    continue
+                if embedded is not None:
+                    self.files.append(embedded)
 
     # -- the whole document --------------------------------------------------------------------------------------
 
@@ -1250,7 +1260,6 @@ class _Reader:
                     continue
                 if section is not None:
                     sections.append(section)
-            self.media(body, title)
         for other in _all(self.root, "component", "nonXMLBody"):
             sections.extend(self.body_file(other, title))
         return Document(

@@ -595,7 +595,33 @@ def test_an_image_in_the_structured_body_is_carried() -> None:
              f'mediaType="image/gif" representation="B64">{encoded}</value></observationMedia></entry>')
     doc = read(samples.ccd(extra_sections=[section("Notes", "", "2.16.840.1.113883.10.20.22.2.65",
                                              "<paragraph>Wound photo</paragraph>", media)]))
-    assert [(f.name, f.data) for f in doc.files] == [("Continuity of Care Document image 1.gif", b"GIF89a-bytes")]
+    assert [(f.name, f.data, f.position) for f in doc.files] == [
+        ("Notes 1.gif", b"GIF89a-bytes", "section Notes, entry 1")]
+
+
+def test_a_note_sent_as_base64_rtf_in_a_note_activity_is_carried() -> None:
+    encoded = base64.b64encode(b"{\\rtf1 Oncology consult}").decode()
+    note = ('<entry><act classCode="ACT" moodCode="EVN"><templateId root="2.16.840.1.113883.10.20.22.4.202" '
+            'extension="2016-11-01"/><code code="34109-9" codeSystem="2.16.840.1.113883.6.1"/>'
+            f'<text mediaType="text/rtf" representation="B64">{encoded}</text><statusCode code="completed"/>'
+            "</act></entry>")
+    doc = read(samples.ccd(extra_sections=[section("Consult Note", "11488-4", "2.16.840.1.113883.10.20.22.2.65",
+                                                   "<paragraph>See attached note</paragraph>", note)]))
+    assert [(f.name, f.media_type, f.data) for f in doc.files] == [
+        ("Consult Note 1.rtf", "text/rtf", b"{\\rtf1 Oncology consult}")]
+
+
+def test_a_free_text_sig_is_the_medications_instructions() -> None:
+    sig = ('<entryRelationship typeCode="COMP"><substanceAdministration classCode="SBADM" moodCode="EVN">'
+           '<templateId root="2.16.840.1.113883.10.20.22.4.147" extension="2015-08-01"/><code code="76662-6" '
+           'codeSystem="2.16.840.1.113883.6.1"/><text>Take 2 tablets twice daily with food for 14 days</text>'
+           "<consumable><manufacturedProduct><manufacturedLabeledDrug nullFlavor=\"NA\"/></manufacturedProduct>"
+           "</consumable></substanceAdministration></entryRelationship>")
+    data = samples.ccd(medications=[Med("Capecitabine 500 MG Oral Tablet", "200328", "1000", "mg", "Oral")])
+    data = data.replace(b"</consumable></substanceAdministration>", b"</consumable>" + sig.encode()
+                        + b"</substanceAdministration>")
+    [med] = read(data).medications
+    assert med.instructions == "Take 2 tablets twice daily with food for 14 days"
 
 
 # --- whole-file problems and hostile input ---------------------------------------------------------------------
