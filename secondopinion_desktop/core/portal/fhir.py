@@ -1258,8 +1258,9 @@ def _dstu2_hint(res: J) -> bool:
 
 def looks_like_fhir(data: bytes) -> bool:
     """Whether ``data`` looks like FHIR JSON (a resource, a bundle or NDJSON): a cheap look at its start."""
-    head = data[:64 * 1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{") and b'"resourceType"' in head
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    # "resourceType" comes first in most files, but a writer may put a long narrative before it
+    return head.startswith(b"{") and data.find(b'"resourceType"', 0, 8 * 1024 * 1024) >= 0
 
 
 def read_fhir(data: bytes, name: str) -> ReadResult:

@@ -582,3 +582,10 @@ def test_a_composition_section_with_an_odd_narrative_leaves_the_rest_read() -> N
     bundle["entry"][0]["resource"]["section"] = [{"title": "Medication Summary", "text": {"div": 12}}] * 2
     doc = one(json.dumps(bundle).encode())
     assert [m.name for m in doc.medications] == ["Ibuprofen 200 MG Oral Tablet"]
+
+
+def test_a_resource_whose_type_comes_after_a_long_narrative_is_still_fhir() -> None:
+    obs = fs.observation("o", "2345-7", "Glucose", 5.0, "mmol/L")
+    text = json.dumps({"text": {"status": "generated", "div": "<div>" + "x" * 100_000 + "</div>"}} | obs)
+    assert text.index('"resourceType"') > 100_000
+    assert looks_like_fhir(text.encode())
