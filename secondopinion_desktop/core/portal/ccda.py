@@ -630,10 +630,11 @@ class _Reader:
         if key == "vitals" and entries:
             self.read_results(entries, where)
         elif key == "results":
+            found = (len(self.reports), len(self.skipped))
             if entries:
                 self.read_results(entries, where)
-            elif text_el is not None:
-                self.table_results(text_el, where)
+            if text_el is not None and (len(self.reports), len(self.skipped)) == found:
+                self.table_results(text_el, where)  # no entries, or only empty ones: the narrative table
         elif key == "medications":
             self.read_each(entries, where, self.medication)
         elif key == "allergies":

@@ -248,6 +248,13 @@ def test_cerner_like_results_only_in_the_narrative_table_are_read_as_results() -
     assert doc.skipped == ()
 
 
+def test_a_results_section_with_only_empty_entries_reads_its_table() -> None:
+    data = samples.cerner_like().replace(b"</tbody></table></text>", b'</tbody></table></text><entry nullFlavor="NI"/>')
+    assert b'<entry nullFlavor="NI"/>' in data
+    doc = read(data)
+    assert [r.title for r in doc.reports] == ["Complete Blood Count", "Tumor Markers"]
+
+
 def test_a_results_table_without_test_and_value_columns_is_kept_as_text_and_said_so() -> None:
     narrative = "<table><thead><tr><th>Note</th><th>Author</th></tr></thead><tbody><tr><td>See scanned report</td>" \
                 "<td>Lab</td></tr></tbody></table>"
@@ -735,3 +742,38 @@ def test_a_value_below_a_bound_reads_as_less_than() -> None:
     result = one_result('<value xsi:type="IVL_PQ"><low nullFlavor="NINF"/><high value="0.01" unit="ng/mL" '
                         'inclusive="false"/></value>')
     assert (result.value, result.unit) == ("<0.01", "ng/mL")
+
+
+# --- robustness ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("build", [samples.epic_like, samples.allscripts_like])
+def test_any_element_missing_or_any_attribute_odd_never_fails_the_file(build: object) -> None:
+    """Real documents leave things out and write odd values anywhere: each variant of a document with one element
+    removed, or one element's attributes made odd, reads (or is refused with a sentence) — never a traceback."""
+    import copy
+
+    from lxml import etree
+
+    data = build()  # type: ignore[operator]
+    count = len(list(etree.fromstring(data).iter()))
+    odd = ["", "NI", "#", "#missing", "-1", "1e999", "nan", "20241399", "<b>"]
+    read_files = 0
+    for index in range(count):
+        for mode in ("remove", "odd", "twice"):
+            root = etree.fromstring(data)
+            element = list(root.iter())[index]
+            parent = element.getparent()
+            if mode == "remove" and parent is not None:
+                parent.remove(element)
+            elif mode == "odd":
+                for n, key in enumerate(element.attrib):
+                    element.attrib[key] = odd[(index + n) % len(odd)]
+            elif mode == "twice" and parent is not None:
+                parent.insert(0, copy.deepcopy(element))
+            try:
+                read_ccda(etree.tostring(root), "variant.xml")
+            except safety.Refused as exc:
+                assert str(exc).startswith("variant.xml ")
+            read_files += 1
+    assert read_files > 300
