@@ -819,7 +819,10 @@ class _Reader:
         value = _attr(el, "value")
         if value:
             unit = _attr(el, "unit")
-            return value, "" if unit == "1" else unit
+            if unit in ("", "1"):  # "1": no UCUM unit; the unit as written may sit in a translation
+                unit = next((u for u in (_attr(tr, "unit") or self.original(_kid(tr, "originalText"))
+                                         for tr in _kids(el, "translation")) if u and u != "1"), "")
+            return value, unit
         for tr in _kids(el, "translation"):
             value = _attr(tr, "value")
             if value:

@@ -390,6 +390,16 @@ def test_medications_with_dose_route_frequency_period_and_instructions() -> None
     assert ondansetron.frequency == "every 8 hours, as needed"
 
 
+def test_a_dose_in_units_that_are_not_ucum_takes_the_unit_from_its_translation() -> None:
+    data = samples.ccd(medications=[Med("Insulin glargine 100 UNT/ML Injectable Solution", "311041", "30.0", "1",
+                                        "Subcutaneous")])
+    data = data.replace(b'<doseQuantity value="30.0" unit="1"/>',
+                        b'<doseQuantity value="30.0" unit="1"><translation value="30.0"><originalText>units'
+                        b"</originalText></translation></doseQuantity>")
+    assert b"<originalText>units" in data
+    assert read(data).medications[0].dose == "30.0 units"
+
+
 @pytest.mark.parametrize(("period", "unit", "institution", "words"), [
     ("12", "h", "false", "every 12 hours"), ("1", "d", "false", "once a day"), ("2", "d", "false", "every 2 days"),
     ("1", "wk", "false", "once a week"), ("12", "h", "true", "twice a day"), ("0.5", "d", "false", "every 12 hours"),
