@@ -5,8 +5,9 @@ imaging and pathology report documents, and unstructured documents (a ``nonXMLBo
 What is read, and where it goes:
 
 - header: ``recordTarget/patientRole`` -> ``Patient`` (name, birth date, identifiers, sex); the custodian's
-  organization (else the author's, else the service event performer's) -> facility; the author's person (else the
-  service event performer, else the legal authenticator) -> clinician; ``code`` -> document type and title (the
+  organization (else the author's, the service event performer's, the encounter's facility) -> facility; the
+  author's person (else the service event performer, the encounter's participant, the legal authenticator) ->
+  clinician; ``code`` -> document type and title (the
   document's own ``<title>`` when it has one); ``effectiveTime`` -> the document's time. A pathology report
   document becomes a pathology record, an imaging report an imaging record, every other one a clinical record.
 - every section (found by templateId, any version, or by its LOINC code) -> a ``Section`` of readable text from
@@ -307,10 +308,8 @@ def _person(name_el: Any, *, suffix: bool) -> str:
     given = [_clean("".join(g.itertext())) for g in _kids(name_el, "given")]
     family = [_clean("".join(f.itertext())) for f in _kids(name_el, "family")]
     parts = [p for p in given + family if p]
-    if not parts:
-        if len(name_el):
-            return ""
-        return _clean(name_el.text)  # an unstructured name: <name>Alex Sample</name>
+    if not parts:  # an unstructured name: <name>Alex Sample</name> (prefixes and suffixes left out)
+        return _clean("".join([name_el.text or ""] + [c.tail or "" for c in name_el]))
     text = " ".join(parts)
     if suffix:
         suffixes = [s for s in (_clean("".join(x.itertext())) for x in _kids(name_el, "suffix")) if s]
@@ -372,7 +371,7 @@ class _Reader:
         if not value.startswith("#"):
             return ""
         target = self.ids.get(value[1:].strip())
-        return _clean(_lines(self.flat(target))) if target is not None else ""
+        return _clean(_lines(self.flat(target)).replace("\n", " ")) if target is not None else ""
 
     def original(self, el: Any) -> str:
         """An ``originalText`` or ``text``: its reference resolved, else its own text."""
@@ -578,8 +577,15 @@ class _Reader:
                 clinician = _best_name(_kid(performer, "assignedPerson"), suffix=True)
             if not facility:
                 facility = _org_name(_kid(performer, "representedOrganization"))
+        encounter = _kid(root, "componentOf", "encompassingEncounter")
+        for participant in _all(encounter, "encounterParticipant", "assignedEntity"):
+            if not clinician:
+                clinician = _best_name(_kid(participant, "assignedPerson"), suffix=True)
         if not clinician:
             clinician = _best_name(_kid(root, "legalAuthenticator", "assignedEntity", "assignedPerson"), suffix=True)
+        if not facility:
+            facility = _org_name(_kid(encounter, "location", "healthCareFacility", "serviceProviderOrganization")) \
+                or _org_name(_kid(encounter, "location", "healthCareFacility", "location"))
         return facility, clinician
 
     def document_type(self) -> tuple[str, str, str]:

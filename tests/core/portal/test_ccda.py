@@ -107,6 +107,20 @@ def test_the_clinician_falls_back_to_the_service_event_performer_and_the_facilit
     assert doc.facility == "Example Hospital Oncology Clinic"
 
 
+def test_with_a_device_as_author_the_encounter_names_clinician_and_facility() -> None:
+    head = header()
+    head = head[:head.index("<author>")] + head[head.index("</author>") + len("</author>"):]  # the person author
+    head = head[:head.index("<custodian>")] + head[head.index("</custodian>") + len("</custodian>"):]
+    head = head[:head.index("<documentationOf>")] + head[head.index("</documentationOf>") + len("</documentationOf>"):]
+    head += ("<componentOf><encompassingEncounter><effectiveTime><low value=\"20240312\"/></effectiveTime>"
+             "<encounterParticipant typeCode=\"ATND\"><assignedEntity><assignedPerson><name><given>Sam</given>"
+             "<family>Park</family><suffix>MD</suffix></name></assignedPerson></assignedEntity></encounterParticipant>"
+             "<location><healthCareFacility><serviceProviderOrganization><name>Example Cancer Center</name>"
+             "</serviceProviderOrganization></healthCareFacility></location></encompassingEncounter></componentOf>")
+    doc = read(wrap(head, structured(samples.problems_section())))
+    assert (doc.clinician, doc.facility) == ("Sam Park, MD", "Example Cancer Center")
+
+
 def test_a_document_without_a_patient_has_none() -> None:
     head = header()
     start, end = head.index("<recordTarget>"), head.index("</recordTarget>") + len("</recordTarget>")
