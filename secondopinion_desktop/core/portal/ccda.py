@@ -336,6 +336,18 @@ def _org_name(org: Any) -> str:
     return ""
 
 
+_STRUCTURAL = frozenset({"classCode", "moodCode", "typeCode", "nullFlavor", "inversionInd", "contextConductionInd",
+                         "negationInd"})
+
+
+def _empty(el: Any) -> bool:
+    """Whether an entry says nothing at all (``<entry><act nullFlavor="NI"/></entry>``: a placeholder)."""
+    for node in el.iter():
+        if (node.text or "").strip() or any(key not in _STRUCTURAL for key in node.attrib):
+            return False
+    return True
+
+
 def _file_title(title: str) -> str:
     text = re.sub(r'[\x00-\x1f/\\:*?"<>|]+', " ", title)
     return plain(text)[:80].strip(" .") or "Document"
@@ -690,7 +702,7 @@ class _Reader:
                 continue
             observations = _kids(entry, "observation")
             if not observations:
-                if len(entry):
+                if not _empty(entry):
                     self.skip(f"{where}, entry {number}", "it holds no result observation")
                 continue
             for observation in observations:
@@ -751,6 +763,8 @@ class _Reader:
         self.group(results, panel, position, when, facility)
 
     def observation(self, obs: Any, panel: str, panel_when: str, position: str) -> LabResult | None:
+        if not len(obs) or (obs.get("negationInd") or "").lower() == "true":
+            return None  # an empty placeholder (<observation nullFlavor="NI"/>), or a test not done
         code_el = _kid(obs, "code")
         test = self.code_name(code_el) or self.original(_kid(obs, "text"))
         loinc = self.code_in(code_el, (LOINC,))[0]
@@ -971,10 +985,12 @@ class _Reader:
         for act in _kids(entry, "act"):  # a discharge medication act wraps the medication
             administrations.extend(_all(act, "entryRelationship", "substanceAdministration"))
         if not administrations:
-            if len(entry):
+            if not _empty(entry):
                 self.skip(position, "it holds no medication")
             return
         for sa in administrations:
+            if not len(sa):
+                continue  # an empty placeholder
             material = _kid(sa, "consumable", "manufacturedProduct", "manufacturedMaterial")
             code_el = _kid(material, "code")
             name = self.code_name(code_el) or _org_name(material)
@@ -1061,12 +1077,12 @@ class _Reader:
                                                                             "observation")]
         found.extend((o, None) for o in _kids(entry, "observation"))
         if not found:
-            if len(entry):
+            if not _empty(entry):
                 self.skip(position, "it holds no allergy")
             return
         for obs, act in found:
-            if (obs.get("negationInd") or "").lower() == "true":
-                continue  # "no known allergies" is a statement, kept in the section's text
+            if not len(obs) or (obs.get("negationInd") or "").lower() == "true":
+                continue  # a placeholder, or "no known allergies": a statement, kept in the section's text
             value = _kid(obs, "value")
             if _attr(value, "code") in NO_KNOWN_ALLERGY:
                 continue
@@ -1121,12 +1137,12 @@ class _Reader:
             found.extend((o, act) for o in _all(act, "entryRelationship", "observation"))
         found.extend((o, None) for o in _kids(entry, "observation"))
         if not found:
-            if len(entry):
+            if not _empty(entry):
                 self.skip(position, "it holds no problem")
             return
         for obs, act in found:
-            if (obs.get("negationInd") or "").lower() == "true":
-                continue  # "no known problems"
+            if not len(obs) or (obs.get("negationInd") or "").lower() == "true":
+                continue  # a placeholder, or "no known problems"
             value = _kid(obs, "value")
             name = self.code_name(value) or self.original(_kid(obs, "text"))
             code, system = self.code_in(value, CODE_SYSTEMS)

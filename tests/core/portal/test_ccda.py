@@ -375,6 +375,22 @@ def test_an_observation_that_fails_to_read_is_skipped_and_its_panel_kept(monkeyp
     assert [k.where for k in doc.skipped] == ["section Results, organizer 1, observation 2"]
 
 
+def test_empty_placeholder_entries_are_neither_read_nor_reported() -> None:
+    placeholder = ('<entry><observation classCode="OBS" moodCode="EVN" nullFlavor="NI"/></entry>'
+                   '<entry><act classCode="ACT" moodCode="EVN"><entryRelationship typeCode="SUBJ"><observation '
+                   'classCode="OBS" moodCode="EVN" nullFlavor="NI"/></entryRelationship></act></entry>'
+                   '<entry><substanceAdministration classCode="SBADM" moodCode="EVN" nullFlavor="NI"/></entry>')
+    sections = [section(title, code, template, "<paragraph>No information</paragraph>", placeholder)
+                for title, code, template in (("Results", "30954-2", "2.16.840.1.113883.10.20.22.2.3.1"),
+                                              ("Problems", "11450-4", "2.16.840.1.113883.10.20.22.2.5.1"),
+                                              ("Allergies", "48765-2", "2.16.840.1.113883.10.20.22.2.6.1"),
+                                              ("Medications", "10160-0", "2.16.840.1.113883.10.20.22.2.1.1"))]
+    doc = read(samples.ccd(results=None, medications=None, allergies=None, problems=None, extra_sections=sections))
+    assert (doc.reports, doc.problems, doc.allergies, doc.medications) == ((), (), (), ())
+    assert doc.skipped == ()
+    assert [s.blocks[0].text for s in doc.sections if s.title != "Procedures"] == ["No information"] * 4
+
+
 def test_an_observation_naming_no_test_is_skipped() -> None:
     data = samples.ccd(results=[Panel("P", "", "20240101", (Result("Sodium", "2951-2", "139", "mmol/L"),))])
     data = data.replace(b'<code code="2951-2" codeSystem="2.16.840.1.113883.6.1" displayName="Sodium"/>',
