@@ -420,3 +420,26 @@ def test_unreadable_is_what_a_package_may_skip_and_refused_is_what_it_may_not() 
     with pytest.raises(Refused) as caught:
         safety.parse_xml(ccda_samples.billion_laughs(), "a.xml")
     assert not isinstance(caught.value, safety.Unreadable)
+
+
+def test_a_damaged_entry_is_skipped_in_plain_words(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.zip"
+    second = visits(2)[1]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("DOC0001.XML", visits(1)[0])
+        zf.writestr("DOC0002.XML", second)
+    data = bytearray(path.read_bytes())
+    at = data.find(second) + len(second) // 2
+    data[at] ^= 0x20  # one byte changed: the entry no longer matches its checksum
+    path.write_bytes(bytes(data))
+
+    package = read_path(path)
+
+    assert [d.source for d in package.documents] == ["DOC0001.XML"]
+    assert [s.reason for s in package.skipped] == [
+        "DOC0002.XML in damaged.zip cannot be unpacked (it is damaged: its checksum does not match)."]
+
+
+def test_names_are_shown_without_control_characters() -> None:
+    assert safety.shown("IHE_XDM/SUBSET01/DOC\x1b[31m1.XML") == "DOC?[31m1.XML"
+    assert len(safety.shown("x" * 500)) == 120

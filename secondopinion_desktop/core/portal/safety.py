@@ -55,8 +55,11 @@ class Unreadable(Refused):
 
 
 def shown(name: str) -> str:
-    """A file's name for a message: its last part, never a full path."""
-    return PurePosixPath(name.replace("\\", "/")).name or name
+    """A file's name for a message: its last part, never a full path; characters that cannot be shown (a
+    damaged or hostile name's control characters) as "?", and never longer than 120 characters."""
+    last = PurePosixPath(name.replace("\\", "/")).name or name
+    text = "".join("?" if not ch.isprintable() else ch for ch in last)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 # --- XML ---------------------------------------------------------------------------------------------------------
@@ -376,7 +379,7 @@ class SafeZip:
 
     def __init__(self, path: Path, shown_name: str | None = None) -> None:
         self.path = Path(path)
-        self.name = shown_name or self.path.name
+        self.name = shown(shown_name or self.path.name)
         try:
             self._zip = zipfile.ZipFile(self.path)
         except Exception as exc:  # a damaged zip raises many kinds (BadZipFile, struct.error, EOFError…)
@@ -461,10 +464,11 @@ class SafeZip:
                         raise Refused(f"{self.name} holds a zip bomb; it was not read.")
                     yield chunk
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
-            raise Unreadable(f"{shown(item.name)} in {self.name} cannot be unpacked ({_zip_reason(exc)}).") from None
+            raise Unreadable(f"{shown(item.name)} in {self.name} cannot be unpacked ({_unpack_reason(exc)}).") \
+                from None
         except Exception as exc:  # zlib.error and other damage  # noqa: BLE001
-            raise Unreadable(f"{shown(item.name)} in {self.name} cannot be unpacked "
-                             f"({exc.__class__.__name__}).") from None
+            raise Unreadable(f"{shown(item.name)} in {self.name} cannot be unpacked ({_unpack_reason(exc)}).") \
+                from None
 
     def open(self, entry: ZipEntry | str, limit: int | None = None) -> IO[bytes]:
         """A file-like reader over ``stream`` (for ``iter_xml``)."""
@@ -559,8 +563,21 @@ def _safe_repr(name: str) -> str:
     return name.encode("ascii", "backslashreplace").decode("ascii")[:80]
 
 
+def _unpack_reason(exc: BaseException) -> str:
+    reason = _zip_reason(exc)
+    return "it is damaged" if reason == "it is damaged or not a zip file" else reason
+
+
 def _zip_reason(exc: BaseException) -> str:
-    text = str(exc).split("\n")[0].strip()
+    """Why a zip or a file could not be read, in plain words (never the library's own message, which may hold
+    a name or mean nothing to a person)."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
-    return text[:100] or exc.__class__.__name__
+    text = str(exc).lower()
+    if isinstance(exc, NotImplementedError) or "compression method" in text:
+        return "it is packed in a way this app cannot unpack"
+    if "version" in text or "multi-disk" in text or "zip64" in text:
+        return "it was made by a zip program whose format this app cannot read"
+    if "crc" in text or "checksum" in text:
+        return "it is damaged: its checksum does not match"
+    return "it is damaged or not a zip file"
