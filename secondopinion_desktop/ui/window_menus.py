@@ -34,6 +34,15 @@ def build_menus(window: MainWindow) -> None:
     window.recent_menu.setObjectName("recentMenu")
     window.recent_menu.aboutToShow.connect(window._fill_recent_menu)
     file_menu.addSeparator()
+    window.portal_import_action = QAction("&Import records from a portal…", window)
+    window.portal_import_action.setObjectName("portalImportAction")
+    window.portal_import_action.setStatusTip(
+        "Read what a patient portal gave you (a .zip, .xml, .json or .ndjson download, or its folder); you see "
+        "what was found before anything is written")
+    window.portal_import_action.triggered.connect(lambda: import_from_portal(window))
+    file_menu.addAction(window.portal_import_action)
+    # greyed while no data folder is open (checked each time the menu opens; without a folder it does nothing)
+    file_menu.aboutToShow.connect(lambda: window.portal_import_action.setEnabled(window.folder is not None))
     window.profile_action = QAction("Patient &profile…", window)
     window.profile_action.setObjectName("profileAction")
     window.profile_action.setStatusTip("The diagnosis, stage, markers and insurer")
@@ -85,6 +94,15 @@ def build_menus(window: MainWindow) -> None:
     about.triggered.connect(window.show_about)
     help_menu.addAction(about)
     window.about_action = about
+
+
+def import_from_portal(window: MainWindow) -> None:
+    """File › Import records from a portal…: the Records tab comes to the front with the import dialog."""
+    if window.folder is None:
+        return
+    tab = window._tab("records")
+    window.tabs.setCurrentWidget(tab)
+    tab.import_portal()  # type: ignore[attr-defined]
 
 
 def open_log_folder(parent: QWidget) -> None:

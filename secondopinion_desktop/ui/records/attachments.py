@@ -121,16 +121,40 @@ class AttachmentsController(QObject):
 
     def files_dropped_on_detail(self, paths: list[Path]) -> None:
         record = self.tab.current_record
-        if record is not None:
+        portal, paths = self._portal_downloads(paths)
+        if record is not None and paths:
             self.attach_files([(record.id, p) for p in paths])
+        self._import_portal(portal)
 
     def files_dropped(self, paths: list[Path], record_id: int | None) -> None:
         if self.tab.folder is None:
             return
-        if record_id is not None:
+        portal, paths = self._portal_downloads(paths)
+        if paths and record_id is not None:
             self.attach_files([(record_id, p) for p in paths])
-        else:
+        elif paths:
             self.import_files(paths)
+        self._import_portal(portal)
+
+    @staticmethod
+    def _portal_downloads(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+        """(what looks like a portal download, everything else): a download dropped anywhere on the tab goes to
+        the import dialog (``portal_import``), whatever it was dropped on; other files are attached or become
+        records as before."""
+        from secondopinion_desktop.ui.records.portal_import import portal_download
+
+        portal = [p for p in paths if portal_download(p)]
+        return portal, [p for p in paths if p not in portal]
+
+    def _import_portal(self, portal: list[Path]) -> None:
+        if not portal:
+            return
+        note = ""
+        if len(portal) > 1:
+            others = plural(len(portal) - 1, "other download")
+            note = (f"Only {portal[0].name} is read here ({others} dropped with it: drop them one at a time, or "
+                    "the folder that holds them).")
+        self.tab.import_portal(portal[0], note=note)
 
     def import_files(self, paths: list[Path]) -> Job | None:
         """One new record per file (kind guessed, confirmed by the user), each with its file attached: every

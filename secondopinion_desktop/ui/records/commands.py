@@ -253,3 +253,18 @@ class AddedRecordsCommand(RecordCommand):
         for snapshot in snapshots:
             self.context.kept_files(svc.record_digests(snapshot))
         self.context.records_removed(self.record_ids)
+
+
+class PortalImportCommand(AddedRecordsCommand):
+    """Records imported from a portal download (``core.portal.importer.import_package``), pushed once the import
+    has run: undo takes every record it created away in one transaction, with their results, medications,
+    allergies, problems and files (kept while the history may bring them back); redo brings them back as they
+    were. ``result.created_record_ids`` must not be empty."""
+
+    def __init__(self, context: RecordsContext, result: Any, name: str) -> None:
+        from secondopinion_desktop.ui.records.portal_wording import import_title
+
+        records = svc.get_records(context.folder, list(result.created_record_ids))
+        super().__init__(context, records)
+        self.setText(import_title(name, len(records)))
+        self.result = result

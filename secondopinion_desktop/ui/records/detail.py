@@ -21,11 +21,13 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
 
 from secondopinion_desktop.core.words import day_month_year, plural, stamp
+from secondopinion_desktop.ui.records.document_view import DocumentView
 from secondopinion_desktop.ui.records.files_list import (
     ATTACHMENT_ROLE,
     NO_FILES_TEXT,
@@ -94,10 +96,28 @@ class RecordDetailPane(QWidget):
         content = QWidget()
         content.setObjectName("detailContent")
         self.scroll.setWidget(content)
+        # An imported record has a second page, the document as readable text (``document_view``), and a tab
+        # bar above the pane to turn between the two.
         self.stack.addWidget(self.scroll)
+        self.document_view = DocumentView()
+        self.stack.addWidget(self.document_view)
+        self.page_tabs = QTabBar()
+        self.page_tabs.setObjectName("detailPages")
+        self.page_tabs.setAccessibleName("Details or document")
+        self.page_tabs.setDocumentMode(True)
+        self.page_tabs.setExpanding(False)
+        self.page_tabs.setDrawBase(True)
+        self.page_tabs.addTab("Details")
+        self.page_tabs.addTab("Document")
+        self.page_tabs.setTabToolTip(0, "The record's fields, summary, files and notes")
+        self.page_tabs.setTabToolTip(1, "The imported document as readable text: its sections and results")
+        self.page_tabs.hide()
+        self.page_tabs.currentChanged.connect(self._page_chosen)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.page_tabs)
         outer.addWidget(self.stack)
 
         layout = QVBoxLayout(content)
@@ -211,10 +231,11 @@ class RecordDetailPane(QWidget):
         if record is None:
             self._fill_attachments(())
             self.stack.setCurrentWidget(self.empty_label)
+            self._fill_document(None, same_record=False)
         else:
             self._fill_fields(record)
             self._fill_attachments(record.attachments, keep=before.id if before and same_record else None)
-            self.stack.setCurrentWidget(self.scroll)
+            self._fill_document(record, same_record=same_record)
             if not same_record:
                 self.scroll.verticalScrollBar().setValue(0)
         self._update_preview()
@@ -223,7 +244,50 @@ class RecordDetailPane(QWidget):
         if (before.id if before else None) != (after.id if after else None):
             self.attachmentSelectionChanged.emit()
 
+    @property
+    def has_document(self) -> bool:
+        """Whether the record shown was imported from a portal download (its Document page is there)."""
+        return bool(self.document_view.source_html) and self._record is not None
+
+    def show_document(self) -> None:
+        """Turn to the Document page (when the record has one)."""
+        if self.has_document:
+            self.page_tabs.setCurrentIndex(1)
+
+    def _page_chosen(self, index: int) -> None:
+        if self._record is None:
+            return
+        self.stack.setCurrentWidget(self.document_view if index == 1 and self.has_document else self.scroll)
+
     # --- filling -------------------------------------------------------------------------------------------
+
+    def _fill_document(self, record: RecordData | None, *, same_record: bool) -> None:
+        """The Document page for a record imported from a portal (read through the core); hidden otherwise.
+        Going from one imported record to another stays on the page the person was reading."""
+        page = ""
+        if record is not None and self._folder is not None:
+            from secondopinion_desktop.core.errors import SecondOpinionError
+            from secondopinion_desktop.core.portal.view import record_view, render_html
+
+            try:
+                view = record_view(self._folder, record.id)
+            except SecondOpinionError:
+                view = None
+            if view is not None and not view.empty:
+                page = render_html(view)
+        shown = bool(page)
+        reading = self.page_tabs.currentIndex() == 1 and bool(self.document_view.source_html)
+        if page != self.document_view.source_html or not same_record:
+            if shown:
+                self.document_view.set_page(page)
+            else:
+                self.document_view.clear_page()
+        self.page_tabs.setVisible(shown)
+        self.page_tabs.blockSignals(True)
+        self.page_tabs.setCurrentIndex(1 if shown and reading else 0)
+        self.page_tabs.blockSignals(False)
+        if record is not None:
+            self.stack.setCurrentWidget(self.document_view if shown and reading else self.scroll)
 
     def _fill_fields(self, r: RecordData) -> None:
         self.title_label.setText(breakable(r.title))

@@ -349,6 +349,15 @@ class RecordsTab(QWidget):
         # the dialog puts a finished import into this tab's undo history, which also shows the new records
         return open_import_imaging(self, self.folder, record_id, root, undo_stack=self.undo_stack, context=self)
 
+    def import_portal(self, path: Path | None = None, *, note: str = ""):  # type: ignore[no-untyped-def]
+        """Import records from a portal…: a download (``path``, when dropped) read and previewed before anything
+        is written; a finished import is one step of this tab's undo history, which also shows the new records."""
+        from secondopinion_desktop.ui.records.portal_import import open_portal_import
+
+        if self.folder is None:
+            return None
+        return open_portal_import(self, self.folder, path, undo_stack=self.undo_stack, context=self, note=note)
+
     def export_images(self, target: Path | None = None) -> Job | None:
         """Export images for the doctor…: the record's DICOM files with a DICOMDIR."""
         from secondopinion_desktop.ui.imaging import export_images
@@ -388,8 +397,9 @@ class RecordsTab(QWidget):
         """Save the view state, cancel this tab's background work, drop the undo history, remove files no
         record uses. (The window waits for every job once, after all tabs.)"""
         from secondopinion_desktop.ui.imaging import ImportImagingDialog
+        from secondopinion_desktop.ui.records.portal_import import PortalImportDialog
 
-        for dialog in self.findChildren(ImportImagingDialog):
+        for dialog in (*self.findChildren(ImportImagingDialog), *self.findChildren(PortalImportDialog)):
             dialog.reject()  # cancels a running import
         self.save_settings()
         for op in self._ops:

@@ -1,0 +1,458 @@
+"""Import records from a portal…: the menu and a drop open one dialog, which reads the download in the background,
+shows whose records they are (a different patient must be confirmed), what would be added and what was skipped,
+and imports the ticked records all or nothing, as one undo step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QFileDialog, QPushButton, QStyle, QStyleOptionViewItem
+
+from secondopinion_desktop.core import records as svc
+from secondopinion_desktop.core.models import LabResultRow, RecordKind
+from secondopinion_desktop.core.portal import importer
+from secondopinion_desktop.core.portal.model import Skipped
+from secondopinion_desktop.core.portal.package import Package, read_path
+from secondopinion_desktop.core.profile import save_profile
+from secondopinion_desktop.ui.main_window import MainWindow
+from secondopinion_desktop.ui.records.portal_import import PortalImportDialog, portal_download
+from secondopinion_desktop.ui.records.portal_rows import PlannedRecordsModel
+
+# --- a small C-CDA document, written here so that these tests depend on no sample builder -------------------
+
+PLAN = "Return in 3 weeks."
+
+
+def ccda(*, given: str = "Jane", family: str = "Doe", birth: str = "19700101", plan: str = PLAN,
+         title: str = "Continuity of Care Document", hemoglobin: str = "13.2") -> bytes:
+    """A CCD: Jane Doe's, a results section (a complete blood count with 2 results) and a plan of treatment
+    whose paragraph is ``plan`` (escaped as XML text, so markup in it is text)."""
+    from xml.sax.saxutils import escape
+
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <templateId root="2.16.840.1.113883.10.20.22.1.2"/>
+  <code code="34133-9" codeSystem="2.16.840.1.113883.6.1" displayName="Summarization of Episode Note"/>
+  <title>{escape(title)}</title>
+  <effectiveTime value="20240312100000-0500"/>
+  <recordTarget><patientRole><id extension="12345" root="1.2.3"/>
+    <patient><name><given>{given}</given><family>{family}</family></name>
+    <birthTime value="{birth}"/></patient></patientRole></recordTarget>
+  <author><assignedAuthor><assignedPerson><name><given>Dana</given><family>Jones</family><suffix>MD</suffix>
+  </name></assignedPerson></assignedAuthor></author>
+  <custodian><assignedCustodian><representedCustodianOrganization><name>Samplewood Hospital</name>
+  </representedCustodianOrganization></assignedCustodian></custodian>
+  <component><structuredBody>
+    <component><section>
+      <templateId root="2.16.840.1.113883.10.20.22.2.3.1"/>
+      <code code="30954-2" codeSystem="2.16.840.1.113883.6.1"/>
+      <title>Results</title>
+      <text><table><thead><tr><th>Test</th><th>Value</th></tr></thead>
+      <tbody><tr><td>Hemoglobin</td><td>{hemoglobin} g/dL</td></tr></tbody></table></text>
+      <entry><organizer classCode="BATTERY" moodCode="EVN">
+        <templateId root="2.16.840.1.113883.10.20.22.4.1"/>
+        <code code="58410-2" codeSystem="2.16.840.1.113883.6.1" displayName="Complete blood count"/>
+        <statusCode code="completed"/>
+        <effectiveTime value="20240312093000"/>
+        <component><observation classCode="OBS" moodCode="EVN">
+          <templateId root="2.16.840.1.113883.10.20.22.4.2"/>
+          <code code="718-7" codeSystem="2.16.840.1.113883.6.1" displayName="Hemoglobin"/>
+          <statusCode code="completed"/><effectiveTime value="20240312093000"/>
+          <value xsi:type="PQ" value="{hemoglobin}" unit="g/dL"/>
+          <referenceRange><observationRange><text>12.0-15.5 g/dL</text></observationRange></referenceRange>
+        </observation></component>
+        <component><observation classCode="OBS" moodCode="EVN">
+          <templateId root="2.16.840.1.113883.10.20.22.4.2"/>
+          <code code="6690-2" codeSystem="2.16.840.1.113883.6.1" displayName="WBC"/>
+          <statusCode code="completed"/><effectiveTime value="20240312093000"/>
+          <value xsi:type="PQ" value="11.2" unit="10*3/uL"/>
+          <interpretationCode code="H" codeSystem="2.16.840.1.113883.5.83"/>
+        </observation></component>
+      </organizer></entry>
+    </section></component>
+    <component><section>
+      <code code="18776-5" codeSystem="2.16.840.1.113883.6.1"/>
+      <title>Plan of treatment</title>
+      <text><paragraph>{escape(plan)}</paragraph></text>
+    </section></component>
+  </structuredBody></component>
+</ClinicalDocument>
+""".encode()
+
+
+def write_ccda(path: Path, **kwargs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(ccda(**kwargs))
+    return path
+
+
+# --- the window, the dialog, clicks -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def jane(folder):
+    with folder.session() as s:
+        save_profile(s, name="Jane Doe", date_of_birth=dt.date(1970, 1, 1))
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, jane):
+    w = MainWindow(jane)
+    qtbot.addWidget(w)
+    w.resize(1280, 720)
+    w.show()
+    qtbot.waitExposed(w)
+    w.tabs.setCurrentWidget(w.records_tab)
+    return w
+
+
+def portal_dialog(widget) -> PortalImportDialog:
+    [dialog] = [d for d in widget.findChildren(PortalImportDialog) if d.isVisible()]
+    return dialog
+
+
+def wait_read(qtbot, dialog: PortalImportDialog) -> None:
+    qtbot.waitUntil(lambda: dialog.last_job is not None and dialog.last_job.done, timeout=30_000)
+
+
+def open_on(qtbot, folder, path: Path | None = None, **kwargs) -> PortalImportDialog:
+    dialog = PortalImportDialog(folder, path=path, **kwargs)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    if path is not None or "package" in kwargs:
+        wait_read(qtbot, dialog)
+    return dialog
+
+
+def click_import_and_wait(qtbot, dialog: PortalImportDialog) -> None:
+    assert dialog.import_button.isEnabled()
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog._busy(), timeout=30_000)
+
+
+def click_check_box(qtbot, view, row: int) -> None:
+    """A click on the box of ``row``, where the style draws it."""
+    index = view.model().index(row, PlannedRecordsModel.KIND)
+    option = QStyleOptionViewItem()
+    option.initFrom(view.viewport())
+    option.rect = view.visualRect(index)
+    option.features |= QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+    box = view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, option, view)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=box.center())
+
+
+def drop_on(table, paths: list[Path], point: QPoint) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    table.dropEvent(QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                               Qt.KeyboardModifier.NoModifier))
+
+
+def titles(folder) -> list[str]:
+    with folder.session() as session:
+        return sorted(r.title for r in svc.list_records(session))
+
+
+def rows_text(dialog: PortalImportDialog) -> list[tuple[str, str, str]]:
+    model = dialog.table.model()
+    return [(model.index(r, 0).data(), model.index(r, 1).data(), model.index(r, 4).data())
+            for r in range(model.rowCount())]
+
+
+def results_count(folder) -> int:
+    from sqlalchemy import func, select
+
+    with folder.session() as session:
+        return int(session.scalar(select(func.count()).select_from(LabResultRow)))
+
+
+# --- the menu and the preview -------------------------------------------------------------------------------
+
+
+def test_the_file_menu_opens_the_dialog_and_the_chosen_file_is_previewed(qtbot, window, tmp_path, monkeypatch,
+                                                                          screenshot) -> None:
+    path = write_ccda(tmp_path / "download" / "DOC0001.XML")
+    asked: list[str] = []
+
+    def chooser(parent, caption, start, filters):  # the file dialog, at its boundary
+        asked.append(filters)
+        return str(path), ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(chooser))
+    window.file_menu.aboutToShow.emit()
+    assert window.portal_import_action.isEnabled()
+    window.portal_import_action.trigger()
+    dialog = portal_dialog(window.records_tab)
+    assert dialog.windowModality() == Qt.WindowModality.WindowModal
+    assert "Nothing is imported until you press Import" in dialog.source_label.text()
+    assert not dialog.import_button.isEnabled()
+    screenshot(dialog, "portal-empty")
+
+    qtbot.mouseClick(dialog.choose_file_button, Qt.MouseButton.LeftButton)
+    wait_read(qtbot, dialog)
+    assert asked and "*.zip" in asked[0] and "*.xml" in asked[0] and "*.ndjson" in asked[0]
+    assert "DOC0001.XML" in dialog.source_label.text()
+    counts = dialog.counts.text()
+    assert counts.startswith("2 records to add (1 × Clinical report, 1 × Lab / test result), with 2 results")
+    assert "Jane Doe, born 1 Jan 1970" in dialog.whose.text()
+    assert rows_text(dialog) == [
+        ("Clinical report", "Continuity of Care Document, 12 Mar 2024", "1 file"),
+        ("Lab / test result", "Complete blood count, 12 Mar 2024", "2 results"),
+    ]
+    assert not dialog.warning_box.isVisible(), "the patient is the profile's: nothing to confirm"
+    assert dialog.import_button.isEnabled() and dialog.import_button.text() == "&Import 2 records"
+    assert titles(window.folder) == [], "nothing is written before Import"
+    screenshot(dialog, "portal-preview")
+
+
+def test_choose_folder_reads_an_unpacked_download(qtbot, jane, tmp_path, monkeypatch) -> None:
+    root = tmp_path / "HealthSummary"
+    write_ccda(root / "DOC0001.XML")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *args: str(root)))
+    dialog = open_on(qtbot, jane)
+    qtbot.mouseClick(dialog.choose_folder_button, Qt.MouseButton.LeftButton)
+    wait_read(qtbot, dialog)
+    assert dialog.preview is not None, dialog.error_label.text()
+    assert len(dialog.preview.records) == 2
+
+
+def test_a_different_patient_must_be_confirmed_before_import_is_enabled(qtbot, jane, tmp_path, screenshot) -> None:
+    path = write_ccda(tmp_path / "DOC0001.XML", given="John", family="Smith", birth="19650505")
+    dialog = open_on(qtbot, jane, path)
+    assert dialog.warning_box.isVisible()
+    banner = dialog.banner.text()
+    assert "Check that these records are yours" in banner and "John Smith" in banner
+    assert "John Smith, born 5 May 1965" in dialog.whose.text() and "Jane Doe" in dialog.whose.text()
+    assert not dialog.import_button.isEnabled(), "not before the box is ticked"
+    screenshot(dialog, "portal-someone-else")
+    qtbot.mouseClick(dialog.confirm_box, Qt.MouseButton.LeftButton)
+    assert dialog.confirm_box.isChecked()
+    assert dialog.import_button.isEnabled()
+    qtbot.mouseClick(dialog.confirm_box, Qt.MouseButton.LeftButton)
+    assert not dialog.import_button.isEnabled()
+    qtbot.mouseClick(dialog.confirm_box, Qt.MouseButton.LeftButton)
+    click_import_and_wait(qtbot, dialog)
+    assert titles(jane) == ["Complete blood count, 12 Mar 2024", "Continuity of Care Document, 12 Mar 2024"]
+
+
+def test_unticking_a_record_leaves_it_out(qtbot, jane, tmp_path) -> None:
+    dialog = open_on(qtbot, jane, write_ccda(tmp_path / "DOC0001.XML"))
+    click_check_box(qtbot, dialog.table, 1)  # the blood count
+    assert dialog.chosen_keys() == ["1"]
+    assert dialog.import_button.text() == "&Import 1 record"
+    click_import_and_wait(qtbot, dialog)
+    assert titles(jane) == ["Continuity of Care Document, 12 Mar 2024"]
+    assert results_count(jane) == 0
+    click_check_box(qtbot, dialog.table, 0)
+    assert not dialog.import_button.isVisible(), "done: only Close is left"
+
+
+def test_none_then_import_is_not_possible(qtbot, jane, tmp_path) -> None:
+    dialog = open_on(qtbot, jane, write_ccda(tmp_path / "DOC0001.XML"))
+    qtbot.mouseClick(dialog.select_none, Qt.MouseButton.LeftButton)
+    assert dialog.chosen_keys() == [] and not dialog.import_button.isEnabled()
+    qtbot.mouseClick(dialog.select_all, Qt.MouseButton.LeftButton)
+    assert dialog.chosen_keys() == ["1", "1.1"]
+
+
+# --- importing, undo, cancel --------------------------------------------------------------------------------
+
+
+def test_a_dropped_download_is_imported_as_one_undo_step_that_removes_it(qtbot, window, tmp_path) -> None:
+    tab = window.records_tab
+    path = write_ccda(tmp_path / "DOC0001.XML")
+    drop_on(tab.table, [path], QPoint(5, tab.table.viewport().height() - 5))
+    dialog = portal_dialog(tab)
+    wait_read(qtbot, dialog)
+    click_import_and_wait(qtbot, dialog)
+    assert dialog.status.text() == ("Imported 2 records from DOC0001.XML with 2 lab results and 2 files. "
+                                    "Edit › Undo takes the import away again.")
+    assert dialog.close_button.text() == "Close" and not dialog.import_button.isVisible()
+    assert tab.model.rowCount() == 2
+    assert tab.undo_stack.count() == 1 and tab.undo_stack.undoText() == "Import 2 records from DOC0001.XML"
+    assert results_count(window.folder) == 2
+    stored = set(window.folder.vault.stored())
+    assert stored
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+
+    window.undo_action.trigger()
+    assert titles(window.folder) == [] and tab.model.rowCount() == 0
+    assert results_count(window.folder) == 0
+    window.redo_action.trigger()
+    assert titles(window.folder) == ["Complete blood count, 12 Mar 2024", "Continuity of Care Document, 12 Mar 2024"]
+    assert results_count(window.folder) == 2 and tab.model.rowCount() == 2
+
+
+def test_cancel_during_the_import_leaves_the_records_as_they_were(qtbot, jane, tmp_path, monkeypatch) -> None:
+    with jane.session() as s:
+        svc.create_record(s, RecordKind.LAB, "Blood count")
+    before = titles(jane)
+    started, release = threading.Event(), threading.Event()
+    real_copy = importer._copy_bytes
+
+    def slow_copy(batch, root, data, cancelled):  # the import is under way when Cancel is pressed
+        started.set()
+        release.wait(20)
+        return real_copy(batch, root, data, cancelled)
+
+    monkeypatch.setattr(importer, "_copy_bytes", slow_copy)
+    dialog = open_on(qtbot, jane, write_ccda(tmp_path / "DOC0001.XML"))
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: started.is_set(), timeout=10_000)
+    progress = dialog.progress_dialog
+    assert progress is not None
+    qtbot.waitUntil(lambda: progress.isVisible(), timeout=10_000)
+    [cancel] = [b for b in progress.findChildren(QPushButton) if b.text() == "Cancel"]
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    release.set()
+    qtbot.waitUntil(lambda: not dialog._busy(), timeout=20_000)
+    assert dialog.status.text() == "Import cancelled. Nothing was imported."
+    assert titles(jane) == before
+    assert list(jane.vault.stored()) == []
+    assert dialog.import_button.isEnabled(), "the person may try again"
+
+
+def test_everything_imported_before_says_so_and_offers_only_close(qtbot, jane, tmp_path, screenshot) -> None:
+    path = write_ccda(tmp_path / "DOC0001.XML")
+    importer.import_package(jane, read_path(path))
+    dialog = open_on(qtbot, jane, path)
+    assert dialog.status.text() == "Everything in DOC0001.XML is in your records already; there is nothing to import."
+    assert not dialog.import_button.isVisible()
+    assert dialog.close_button.text() == "Close"
+    assert [r[2] for r in rows_text(dialog)] == ["already in your records"] * 2
+    model = dialog.table.model()
+    assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEnabled, "greyed"
+    assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsUserCheckable
+    screenshot(dialog, "portal-nothing-new")
+
+
+def test_a_later_visit_adds_only_what_is_new(qtbot, jane, tmp_path) -> None:
+    importer.import_package(jane, read_path(write_ccda(tmp_path / "first" / "DOC0001.XML")))
+    later = write_ccda(tmp_path / "second" / "DOC0002.XML", title="Progress note", hemoglobin="12.1")
+    dialog = open_on(qtbot, jane, later)
+    assert not dialog.preview.nothing_new
+    click_import_and_wait(qtbot, dialog)
+    assert "Imported" in dialog.status.text()
+
+
+def test_a_refused_file_is_one_sentence_in_the_dialog(qtbot, jane, tmp_path, monkeypatch) -> None:
+    from secondopinion_desktop.ui import app
+
+    crashes: list[object] = []
+    monkeypatch.setattr(app, "show_unexpected_error", lambda *args: crashes.append(args))
+    path = tmp_path / "laughs.xml"
+    path.write_bytes(b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+                     b"<ClinicalDocument>&lol2;</ClinicalDocument>")
+    dialog = open_on(qtbot, jane, path)
+    assert crashes == []
+    text = dialog.error_label.text()
+    assert dialog.error_label.isVisible() and "laughs.xml" in text
+    assert "\n" not in text and "Traceback" not in text
+    assert dialog.preview is None and not dialog.import_button.isEnabled()
+    assert titles(jane) == []
+
+
+def test_skipped_items_and_repeats_are_shown_with_their_reasons(qtbot, jane, tmp_path) -> None:
+    read = read_path(write_ccda(tmp_path / "DOC0001.XML"))
+    package = Package(name="HealthSummary.zip", documents=read.documents,
+                      skipped=(Skipped("IHE_XDM/SUBSET01/DOC0002.XML", "", "its hash does not match METADATA.XML"),
+                               Skipped("DOC0001.XML", "section Medications, entry 3", "no medication named")),
+                      repeats=3, repeated_results=12)
+    dialog = open_on(qtbot, jane, package=package)
+    assert "Left out as repeats of earlier ones: 3 documents and 12 results." in dialog.counts.text()
+    assert dialog.skipped_toggle.isVisible() and not dialog.skipped.isVisible()
+    assert dialog.skipped_toggle.text() == "▸ 2 items skipped, and why"
+    qtbot.mouseClick(dialog.skipped_toggle, Qt.MouseButton.LeftButton)
+    assert dialog.skipped.isVisible() and dialog.skipped_toggle.text() == "▾ 2 items skipped, and why"
+    lines = [dialog.skipped.item(i).text() for i in range(dialog.skipped.count())]
+    assert lines == ["IHE_XDM/SUBSET01/DOC0002.XML — its hash does not match METADATA.XML",
+                     "DOC0001.XML, section Medications, entry 3 — no medication named"]
+
+
+def test_escape_closes_without_importing(qtbot, jane, tmp_path) -> None:
+    dialog = open_on(qtbot, jane, write_ccda(tmp_path / "DOC0001.XML"))
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    assert titles(jane) == []
+
+
+# --- what a drop sends to the dialog ------------------------------------------------------------------------
+
+
+def test_downloads_are_told_from_other_files_by_name(tmp_path) -> None:
+    xml = write_ccda(tmp_path / "a" / "DOC0001.XML")
+    unpacked = xml.parent
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    documents = tmp_path / "HealthSummary.zip"
+    with zipfile.ZipFile(documents, "w") as z:
+        z.writestr("IHE_XDM/SUBSET01/DOC0001.XML", ccda())
+    pictures = tmp_path / "photos.zip"
+    with zipfile.ZipFile(pictures, "w") as z:
+        z.writestr("scan.jpg", b"\xff\xd8\xff")
+    not_a_zip = tmp_path / "images.zip"
+    not_a_zip.write_bytes(b"\0" * 100)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert [portal_download(p) for p in (xml, unpacked, documents)] == [True, True, True]
+    assert [portal_download(p) for p in (pdf, pictures, not_a_zip, empty)] == [False] * 4
+
+
+def test_a_download_dropped_on_a_record_goes_to_the_import_dialog_not_to_the_record(qtbot, window, tmp_path) -> None:
+    tab = window.records_tab
+    with window.folder.session() as s:
+        record = svc.create_record(s, RecordKind.LAB, "Blood count")
+    tab.reload()
+    archive = tmp_path / "HealthSummary_CCDA.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("IHE_XDM/SUBSET01/DOC0001.XML", ccda())
+    drop_on(tab.table, [archive], tab.table.visualRect(tab.model.index(0, 1)).center())
+    dialog = portal_dialog(tab)
+    assert dialog.path == archive
+    wait_read(qtbot, dialog)
+    assert svc.get_record(window.folder, record.id).attachments == (), "nothing was attached to the record"
+
+
+def test_two_downloads_dropped_at_once_read_the_first_and_say_so(qtbot, window, tmp_path) -> None:
+    tab = window.records_tab
+    first = write_ccda(tmp_path / "DOC0001.XML")
+    second = write_ccda(tmp_path / "DOC0002.XML", title="Progress note")
+    drop_on(tab.table, [first, second], QPoint(5, tab.table.viewport().height() - 5))
+    dialog = portal_dialog(tab)
+    wait_read(qtbot, dialog)
+    assert dialog.path == first
+    assert dialog.status.text().startswith("Only DOC0001.XML is read here (1 other download dropped with it")
+
+
+# --- fitting the screen -------------------------------------------------------------------------------------
+
+
+def test_the_dialog_fits_the_screen_with_its_buttons_visible(qtbot, jane, tmp_path, screenshot) -> None:
+    from secondopinion_desktop.ui.widgets.screen import available_geometry
+
+    path = write_ccda(tmp_path / "a download with a rather long name from the portal" / "DOC0001.XML",
+                      given="Maria Antonietta", family="Rossi-Bianchi", birth="19810702")
+    read = read_path(path)
+    package = Package(name=read.name, documents=read.documents,
+                      skipped=tuple(Skipped(f"DOC{i:04d}.XML", "", "not a health record document")
+                                    for i in range(8)), repeats=2, repeated_results=40)
+    dialog = open_on(qtbot, jane, package=package, path=path)
+    qtbot.mouseClick(dialog.skipped_toggle, Qt.MouseButton.LeftButton)
+    screen = available_geometry(dialog)
+    assert dialog.frameGeometry().width() <= screen.width() and dialog.frameGeometry().height() <= screen.height()
+    for button in (dialog.import_button, dialog.close_button):
+        assert button.isVisible()
+        assert dialog.rect().contains(button.mapTo(dialog, button.rect().bottomRight())), button.text()
+    line = dialog.table.fontMetrics().height()
+    assert dialog.table.height() >= 5 * line, "the list of records stays readable; the rest scrolls"
+    banner = dialog.warning_box
+    assert banner.isVisible() and banner.width() <= dialog.width()
+    screenshot(dialog, "portal-fits")
