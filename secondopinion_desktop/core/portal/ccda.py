@@ -910,10 +910,11 @@ class _Reader:
         found: dict[str, int] = {}
         for index, cell in enumerate(header):
             words = f" {cell.casefold()} "
-            for kind, keys in self.COLUMNS:
-                if kind not in found and any(k in words for k in keys):
-                    found[kind] = index
-                    break
+            kinds = [kind for kind, keys in self.COLUMNS if kind not in found and any(k in words for k in keys)]
+            if "value" in kinds and "unit" in kinds:
+                kinds = ["value"]  # "Value / Unit": the unit is split from the value
+            if kinds:
+                found[kinds[0]] = index
         return found
 
     def table_results(self, text_el: Any, where: str) -> None:
@@ -933,12 +934,13 @@ class _Reader:
             if not caption and previous is not None and _local(previous) in ("paragraph", "content"):
                 text = _clean(_lines(self.flat(previous)).replace("\n", " "))
                 caption = text if 0 < len(text) <= 80 else ""
-            current_panel = caption or "Test results"
+            current_panel, current_when = _heading(caption or "Test results")
             found: list[tuple[str, LabResult]] = []
             for row in rows[1:]:
                 filled = [c for c in row if c]
-                if len(filled) == 1 and row[columns["test"]] and not row[columns["value"]]:
-                    current_panel = plain(filled[0])  # a heading row naming the panel that follows
+                if len(filled) == 1 and not row[columns["value"]]:
+                    # a heading row naming the panel that follows ("Lipid Panel, 10/20/2013 9:08 am")
+                    current_panel, current_when = _heading(plain(filled[0]))
                     continue
                 row_number += 1
                 position = f"{where}, table row {row_number}"
@@ -949,6 +951,8 @@ class _Reader:
                     continue
                 if result is None:
                     continue
+                if not result.when and current_when:
+                    result = LabResult(**{**_fields(result), "when": current_when})
                 panel = plain(row[columns["panel"]]) if "panel" in columns and row[columns["panel"]] else current_panel
                 found.append((panel, LabResult(**{**_fields(result), "panel": panel})))
             panels: dict[str, list[LabResult]] = {}
@@ -970,7 +974,7 @@ class _Reader:
         if not unit:
             m = re.match(r"^([<>]=?\s*)?(-?\d+(?:[.,]\d+)?)\s+([^\s\d].{0,30})$", value)
             if m:
-                value, unit = (m.group(1) or "") + m.group(2), m.group(3).strip()
+                value, unit = (m.group(1) or "").replace(" ", "") + m.group(2), m.group(3).strip()
         flag_text = cell("flag")
         flag = INTERPRETATIONS.get(flag_text.upper(), flag_text)
         status = cell("status").lower()
@@ -1298,6 +1302,21 @@ class _Reader:
         )
 
 
+_HEADING_TIME = re.compile(
+    r"(?:\s*(?:,|-|\bat\b|\bon\b)\s*)*\(?(\d{1,2}[/-]\d{1,2}[/-]\d{4}(?:\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp]\.?[Mm]?\.?)?)?)\)?")
+
+
+def _heading(text: str) -> tuple[str, str]:
+    """A panel heading in a narrative table split into its name and the time it gives ("Lipid Panel,
+    10/20/2013 9:08 am" -> ("Lipid Panel", "2013-10-20T09:08"))."""
+    m = _HEADING_TIME.search(text)
+    if not m:
+        return text, ""
+    when = loose_time(m.group(1).replace("-", "/"))
+    name = (text[:m.start()] + " " + text[m.end():]).strip(" ,-:") or text
+    return plain(name), when
+
+
 def _fields(result: LabResult) -> dict[str, Any]:
     return {name: getattr(result, name) for name in result.__dataclass_fields__}
 
@@ -1315,9 +1334,9 @@ def loose_time(text: str) -> str:
     if value:
         return value
     clock = ""
-    m = re.search(r"(\d{1,2}):(\d{2})(?::\d{2})?\s*([AaPp][Mm])?", text)
+    m = re.search(r"(\d{1,2}):(\d{2})(?::\d{2})?\s*(?:([AaPp])\.?[Mm]?\.?)?", text)
     if m:
-        hour = int(m.group(1)) % 12 + (12 if (m.group(3) or "").lower() == "pm" else 0) if m.group(3) \
+        hour = int(m.group(1)) % 12 + (12 if (m.group(3) or "").lower() == "p" else 0) if m.group(3) \
             else int(m.group(1))
         clock = f"T{hour:02d}:{m.group(2)}" if hour < 24 else ""
     m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})", text)

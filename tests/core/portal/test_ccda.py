@@ -262,6 +262,28 @@ def test_cerner_like_results_only_in_the_narrative_table_are_read_as_results() -
     assert doc.skipped == ()
 
 
+def test_a_results_table_with_value_and_unit_in_one_column_and_panel_headings_with_times() -> None:
+    narrative = (
+        "<table border=\"1\"><thead><tr><th>Description</th><th>Value / Unit</th><th>Interpretation</th>"
+        "<th>Reference Range</th></tr></thead><tbody>"
+        "<tr><th colspan=\"4\">Glucose [Mass/Volume] In Capillary Blood at 03-02-2014 9:08p</th></tr>"
+        "<tr><td>Glucose [Mass/Volume] In Capillary Blood</td><td>&gt; 500 mg/dL</td><td>High</td>"
+        "<td>80-140 mg/dL</td></tr>"
+        "<tr><th colspan=\"4\"><content ID=\"test1\">CBC</content> at 02-13-2014 10:37a</th></tr>"
+        "<tr><td>Platelet count</td><td>152 THOUS/MCL</td><td>Normal</td><td>150-400</td></tr>"
+        "</tbody></table>")
+    doc = read(samples.ccd(results=None, extra_sections=[
+        section("Results", "30954-2", "2.16.840.1.113883.10.20.22.2.3.1", narrative)]))
+    assert [(r.title, r.when) for r in doc.reports] == [
+        ("Glucose [Mass/Volume] In Capillary Blood", "2014-03-02T21:08"), ("CBC", "2014-02-13T10:37")]
+    glucose, platelets = results(doc)
+    assert (glucose.value, glucose.unit, glucose.flag, glucose.reference_range) == (
+        ">500", "mg/dL", "High", "80-140 mg/dL")
+    assert (platelets.value, platelets.number, platelets.unit, platelets.flag) == ("152", 152.0, "THOUS/MCL",
+                                                                                 "Normal")
+    assert doc.skipped == ()
+
+
 def test_a_results_section_with_only_empty_entries_reads_its_table() -> None:
     data = samples.cerner_like().replace(b"</tbody></table></text>", b'</tbody></table></text><entry nullFlavor="NI"/>')
     assert b'<entry nullFlavor="NI"/>' in data
@@ -719,6 +741,7 @@ def test_looks_like_ccda() -> None:
 
 @pytest.mark.parametrize(("text", "iso"), [
     ("03/12/2024", "2024-03-12"), ("3/2/2024 9:05", "2024-03-02T09:05"), ("03/12/2024 8:05 PM", "2024-03-12T20:05"),
+    ("03/02/2014 9:08p", "2014-03-02T21:08"), ("03/02/2014 12:30 a.m.", "2014-03-02T00:30"),
     ("Mar 14, 2024", "2024-03-14"), ("March 14 2024 10:30", "2024-03-14T10:30"), ("14-Mar-2024", "2024-03-14"),
     ("2024-03-12", "2024-03-12"), ("20240312", "2024-03-12"), ("13/45/2024", ""), ("soon", ""), ("", ""),
 ])
