@@ -996,8 +996,11 @@ class _Reader:
             if not len(sa):
                 continue  # an empty placeholder
             material = _kid(sa, "consumable", "manufacturedProduct", "manufacturedMaterial")
+            if material is None:
+                material = _kid(sa, "consumable", "manufacturedProduct", "manufacturedLabeledDrug")
             code_el = _kid(material, "code")
-            name = self.code_name(code_el) or _org_name(material)
+            sig = self.original(_kid(sa, "text"))
+            name = self.code_name(code_el) or _org_name(material) or sig  # else the narrative line it points at
             if not name:
                 self.skip(position, "it names no medicine")
                 continue
@@ -1016,7 +1019,6 @@ class _Reader:
             if _kids(sa, "precondition"):
                 frequency.append("as needed")
             instructions: list[str] = []
-            sig = self.original(_kid(sa, "text"))
             if sig and sig != name:
                 instructions.append(sig)
             for rel in _kids(sa, "entryRelationship"):

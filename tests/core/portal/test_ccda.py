@@ -442,6 +442,17 @@ def test_medications_with_dose_route_frequency_period_and_instructions() -> None
     assert ondansetron.frequency == "every 8 hours, as needed"
 
 
+def test_a_medication_named_only_in_the_narrative_line_its_text_points_at() -> None:
+    meds = samples.section(
+        "Medications", "10160-0", "2.16.840.1.113883.10.20.22.2.1.1",
+        '<list><item ID="med1">Letrozole 2.5 mg tablet, 1 daily</item></list>',
+        '<entry><substanceAdministration classCode="SBADM" moodCode="EVN"><text><reference value="#med1"/></text>'
+        '<statusCode code="active"/><consumable><manufacturedProduct><manufacturedMaterial><code nullFlavor="UNK"/>'
+        "</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration></entry>")
+    [med] = read(samples.ccd(medications=None, extra_sections=[meds])).medications
+    assert (med.name, med.instructions, med.status) == ("Letrozole 2.5 mg tablet, 1 daily", "", "active")
+
+
 def test_a_dose_in_units_that_are_not_ucum_takes_the_unit_from_its_translation() -> None:
     data = samples.ccd(medications=[Med("Insulin glargine 100 UNT/ML Injectable Solution", "311041", "30.0", "1",
                                         "Subcutaneous")])
