@@ -580,6 +580,9 @@ class _Reading:
         for doc in kept:
             skipped.extend(doc.skipped)
         if not kept:
+            if len(skipped) == 1 and not skipped[0].reason.startswith(shown(skipped[0].source)):
+                # a reader's reason about the whole of what was opened ("it holds no clinical records …")
+                raise Refused(f"{self.name} holds no record this app can read: {skipped[0].reason.rstrip('.')}.")
             if skipped:
                 first = skipped[0].reason.rstrip(".")
                 raise Refused(f"{self.name} holds no record this app can read "

@@ -396,3 +396,12 @@ def test_apple_health_export_next_to_portal_documents_in_a_folder(tmp_path: Path
 
     assert sorted(d.format for d in package.documents) == ["Apple Health", "C-CDA"]
     assert len(package.patients) == 1
+
+
+def test_an_apple_health_export_without_clinical_records_is_refused_saying_so(tmp_path: Path) -> None:
+    path = fhir_samples.apple_export_zip(tmp_path, records=[])
+
+    with pytest.raises(Refused) as caught:
+        read_path(path)
+
+    assert str(caught.value).startswith("export.zip holds no record this app can read: it holds no clinical records")
