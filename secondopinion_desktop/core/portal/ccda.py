@@ -181,6 +181,9 @@ MEDIA_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/jpg"
 # allergy "types" that name no substance (used as the substance only when nothing else names one)
 ALLERGY_TYPES = frozenset({"419199007", "416098002", "414285001", "419511003", "420134006", "418038007",
                            "418471000", "59037007", "235719002", "232347008", "418545003", "418689008"})
+CONCERN_DETAILS = frozenset({"2.16.840.1.113883.10.20.22.4.143", "2.16.840.1.113883.10.20.22.4.31",
+                          "2.16.840.1.113883.10.20.22.4.6", "2.16.840.1.113883.10.20.22.4.5",
+                          "2.16.840.1.113883.10.20.22.4.64"})
 NO_KNOWN_ALLERGY = frozenset({"716186003", "409137002", "428607008", "429625007", "428197003"})
 
 
@@ -1089,6 +1092,8 @@ class _Reader:
         for obs, act in found:
             if not len(obs) or (obs.get("negationInd") or "").lower() == "true":
                 continue  # a placeholder, or "no known allergies": a statement, kept in the section's text
+            if act is not None and CONCERN_DETAILS & set(_templates(obs)):
+                continue  # a priority or status said of the concern
             value = _kid(obs, "value")
             if _attr(value, "code") in NO_KNOWN_ALLERGY:
                 continue
@@ -1149,6 +1154,8 @@ class _Reader:
         for obs, act in found:
             if not len(obs) or (obs.get("negationInd") or "").lower() == "true":
                 continue  # a placeholder, or "no known problems"
+            if act is not None and CONCERN_DETAILS & set(_templates(obs)):
+                continue  # a priority, age or status said of the concern, not a problem of its own
             value = _kid(obs, "value")
             name = self.code_name(value) or self.original(_kid(obs, "text"))
             code, system = self.code_in(value, CODE_SYSTEMS)

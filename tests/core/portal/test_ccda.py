@@ -526,6 +526,20 @@ def test_problems_with_code_system_status_onset_and_cancer_stage() -> None:
     assert old.position == "section Problems, entry 3"
 
 
+def test_a_priority_said_of_a_concern_is_not_a_problem_or_allergy_of_its_own() -> None:
+    priority = ('<entryRelationship typeCode="REFR"><observation classCode="OBS" moodCode="EVN">'
+                '<templateId root="2.16.840.1.113883.10.20.22.4.143"/><code code="225773000" '
+                'codeSystem="2.16.840.1.113883.6.96" displayName="Preference"/><value xsi:type="CD" code="394849002" '
+                'codeSystem="2.16.840.1.113883.6.96" displayName="High priority"/></observation></entryRelationship>')
+    data = samples.ccd(problems=[ProblemItem("Essential hypertension", "59621000", onset="20150301")])
+    data = data.replace(b"</observation></entryRelationship></act>",
+                        b"</observation></entryRelationship>" + priority.encode() + b"</act>")
+    assert b"High priority" in data
+    doc = read(data)
+    assert [p.name for p in doc.problems] == ["Essential hypertension"]
+    assert [a.substance for a in doc.allergies] == ["Penicillin G"]  # its concern carries the priority too
+
+
 def test_a_stage_named_only_in_its_code_display_name_is_found() -> None:
     data = samples.ccd(problems=[ProblemItem("Lung cancer", "254637007", stage="Stage IIIB", stage_code="99999-9")])
     data = data.replace(b'displayName="Stage group.clinical Cancer"', b'displayName="TNM stage"')
