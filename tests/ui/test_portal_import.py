@@ -456,3 +456,113 @@ def test_the_dialog_fits_the_screen_with_its_buttons_visible(qtbot, jane, tmp_pa
     banner = dialog.warning_box
     assert banner.isVisible() and banner.width() <= dialog.width()
     screenshot(dialog, "portal-fits")
+
+
+# --- real downloads of every kind, end to end ---------------------------------------------------------------
+
+
+@pytest.fixture
+def alex(folder):
+    """A folder for the sample builders' patient, Alex Sample (the profile is set by each test: the builders
+    give different birth dates)."""
+    return folder
+
+
+def alex_profile(folder, birth: dt.date) -> None:
+    with folder.session() as s:
+        save_profile(s, name="Alex Sample", date_of_birth=birth)
+
+
+def test_a_visit_by_visit_xdm_zip_dropped_on_the_tab_is_previewed_and_imported(qtbot, alex, tmp_path,
+                                                                                screenshot) -> None:
+    from helpers.xdm_samples import doc_names, visits, write_xdm
+
+    alex_profile(alex, dt.date(1970, 3, 12))
+    window = MainWindow(alex)
+    qtbot.addWidget(window)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window.records_tab)
+    tab = window.records_tab
+    archive = write_xdm(tmp_path / "HealthSummary_Dec_02_2026_CCDA.zip", dict(zip(doc_names(4), visits(4),
+                                                                                 strict=True)))
+    drop_on(tab.table, [archive], QPoint(5, tab.table.viewport().height() - 5))
+    dialog = portal_dialog(tab)
+    wait_read(qtbot, dialog)
+    assert dialog.preview is not None, dialog.error_label.text()
+    assert not dialog.warning_box.isVisible()
+    assert dialog.preview.repeated_results > 0
+    assert "Left out as repeats of earlier ones:" in dialog.counts.text()
+    assert "result" in dialog.counts.text() and "medication" in dialog.counts.text()
+    screenshot(dialog, "portal-xdm")
+    chosen = len(dialog.chosen_keys())
+    click_import_and_wait(qtbot, dialog)
+    assert dialog.result is not None and len(dialog.result.created_record_ids) == chosen
+    assert tab.model.rowCount() == chosen
+    assert results_count(alex) == dialog.preview.results
+    window.undo_action.trigger()
+    assert tab.model.rowCount() == 0 and results_count(alex) == 0
+
+
+def test_a_fhir_bundle_is_previewed_and_imported(qtbot, alex, tmp_path) -> None:
+    from helpers.fhir_samples import r4_bundle
+
+    alex_profile(alex, dt.date(1970, 4, 2))
+    path = tmp_path / "bundle.json"
+    path.write_bytes(r4_bundle())
+    dialog = open_on(qtbot, alex, path)
+    assert dialog.preview is not None, dialog.error_label.text()
+    assert not dialog.warning_box.isVisible()
+    assert dialog.preview.records and dialog.import_button.isEnabled()
+    click_import_and_wait(qtbot, dialog)
+    assert dialog.status.text().startswith("Imported ")
+    assert len(titles(alex)) == len(dialog.result.created_record_ids)
+
+
+def test_an_apple_health_export_is_previewed(qtbot, alex, tmp_path) -> None:
+    from helpers.fhir_samples import apple_export_zip
+
+    alex_profile(alex, dt.date(1970, 4, 2))
+    archive = apple_export_zip(tmp_path)
+    assert portal_download(archive)
+    dialog = open_on(qtbot, alex, archive)
+    assert dialog.preview is not None, dialog.error_label.text()
+    assert dialog.preview.records
+
+
+# --- the keyboard, stopping -----------------------------------------------------------------------------------
+
+
+def test_space_ticks_and_unticks_the_current_record_whatever_its_column(qtbot, jane, tmp_path) -> None:
+    dialog = open_on(qtbot, jane, write_ccda(tmp_path / "DOC0001.XML"))
+    table = dialog.table
+    table.setFocus()
+    table.setCurrentIndex(table.model().index(1, PlannedRecordsModel.TITLE))
+    qtbot.keyClick(table, Qt.Key.Key_Space)
+    assert dialog.chosen_keys() == ["1"]
+    qtbot.keyClick(table, Qt.Key.Key_Space)
+    assert dialog.chosen_keys() == ["1", "1.1"]
+
+
+def test_stop_reading_stops_and_says_nothing_was_imported(qtbot, jane, tmp_path, monkeypatch) -> None:
+    from secondopinion_desktop.core.portal import package as package_module
+    from secondopinion_desktop.core.progress import Cancelled
+
+    started = threading.Event()
+
+    def slow_read(path, *, progress=None, cancelled=None):  # a large export being read
+        started.set()
+        while not cancelled():
+            threading.Event().wait(0.01)
+        raise Cancelled()
+
+    monkeypatch.setattr(package_module, "read_path", slow_read)
+    dialog = open_on(qtbot, jane)
+    dialog.read(write_ccda(tmp_path / "export.xml"))
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    assert dialog.read_box.isVisible()
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    wait_read(qtbot, dialog)
+    assert dialog.status.text() == "Stopped reading. Nothing was imported."
+    assert not dialog.read_box.isVisible() and dialog.choose_file_button.isEnabled()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from secondopinion_desktop.ui.records.portal_wording import brings_text, date_text, kind_label
@@ -163,7 +164,31 @@ class PlannedRecordsView(QTableView):
             PlannedRecordsModel.FACILITY: metrics.horizontalAdvance("Samplewood Hospital") + 12,
             PlannedRecordsModel.BRINGS: metrics.horizontalAdvance("already in your records") + 16,
         }
+        self._widths = widths
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
         header.setSectionResizeMode(PlannedRecordsModel.TITLE, QHeaderView.ResizeMode.Stretch)
+        model.modelReset.connect(self.fit_columns)
+
+    def fit_columns(self) -> None:
+        """Facility and Brings as wide as their text (within reason: about 34 characters), Title the rest."""
+        header = self.horizontalHeader()
+        most = self.fontMetrics().averageCharWidth() * 34
+        for column in (PlannedRecordsModel.FACILITY, PlannedRecordsModel.BRINGS):
+            wanted = max(self._widths[column], self.sizeHintForColumn(column) + 8)
+            header.resizeSection(column, min(wanted, max(most, self._widths[column])))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Space ticks or unticks the current record, whichever of its cells is current."""
+        index = self.currentIndex()
+        model = self.model()
+        if (event.key() == Qt.Key.Key_Space and not event.modifiers() and index.isValid()
+                and isinstance(model, PlannedRecordsModel) and model.checkable(index.row())):
+            box = model.index(index.row(), PlannedRecordsModel.KIND)
+            checked = box.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+            model.setData(box, Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked,
+                          Qt.ItemDataRole.CheckStateRole)
+            event.accept()
+            return
+        super().keyPressEvent(event)
