@@ -1,6 +1,6 @@
 """Benchmark: reading, previewing and importing a portal download (not collected by pytest).
 
-    .venv/bin/python tests/benchmarks/portal_import.py [--visits 200] [--apple-mb 150] [--no-apple]
+    .venv/bin/python tests/benchmarks/portal_import.py [--visits 200] [--apple-mb 150] [--no-apple] [--repeat 2]
 
 Generates into a temporary folder (and nowhere else):
 
@@ -17,6 +17,8 @@ largest resident set, the interpreter and its imports included):
 - preview: ``read_path`` then ``importer.preview_import`` on a fresh data folder (time of the preview alone);
 - import: ``read_path`` then ``importer.import_package`` into a fresh data folder (time of the import alone);
 - apple: ``read_path`` on the Apple Health export folder.
+
+Each phase runs ``--repeat`` times; the best time and the largest peak are kept.
 
 Targets (issue 15): the XDM download previews and imports in under 15 s with peak memory under 300 MB, at
 most 3 times a bare parse; the Apple Health export streams with memory under 150 MB.
@@ -107,12 +109,21 @@ def _phase(name: str, target: Path, data: Path | None) -> dict[str, float]:
     return {"seconds": seconds, "peak_mb": peak_mb, **extra}
 
 
-def _run(name: str, target: Path, data: Path | None = None) -> dict[str, float]:
-    command = [sys.executable, __file__, "--phase", name, "--target", str(target)]
-    if data is not None:
-        command += ["--data", str(data)]
-    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+def _run(name: str, target: Path, data: Path | None = None, repeat: int = 1) -> dict[str, float]:
+    """The phase run ``repeat`` times, each in a fresh process (and a fresh data folder): the best time and
+    the largest peak."""
+    best: dict[str, float] = {}
+    for n in range(repeat):
+        command = [sys.executable, __file__, "--phase", name, "--target", str(target)]
+        if data is not None:
+            command += ["--data", str(data.with_name(f"{data.name}-{n}"))]
+        done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+        run = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+        if not best or run.get("own", run["seconds"]) < best.get("own", best["seconds"]):
+            best = run | {"peak_mb": max(run["peak_mb"], best.get("peak_mb", 0.0))}
+        else:
+            best["peak_mb"] = max(run["peak_mb"], best["peak_mb"])
+    return best
 
 
 def main() -> int:
@@ -120,6 +131,7 @@ def main() -> int:
     parser.add_argument("--visits", type=int, default=200)
     parser.add_argument("--apple-mb", type=int, default=150)
     parser.add_argument("--no-apple", action="store_true")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each phase; the best time is kept")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -135,10 +147,10 @@ def main() -> int:
         count, doc_mb = _generate_xdm(zip_path, args.visits)
         print(f"Generated {count} visit documents ({doc_mb:.0f} MB of XML, zip {zip_path.stat().st_size / 1e6:.1f} MB)"
               f" in {time.perf_counter() - start:.1f} s")
-        base = _run("baseline", zip_path)
-        read = _run("read", zip_path)
-        preview = _run("preview", zip_path, work / "data-preview")
-        imported = _run("import", zip_path, work / "data-import")
+        base = _run("baseline", zip_path, repeat=args.repeat)
+        read = _run("read", zip_path, repeat=args.repeat)
+        preview = _run("preview", zip_path, work / "data-preview", repeat=args.repeat)
+        imported = _run("import", zip_path, work / "data-import", repeat=args.repeat)
         print(f"read_path: {read['documents']:.0f} documents, {read['results']:.0f} results kept, "
               f"{read['repeated_results']:.0f} repeats left out; import: {imported['records']:.0f} records, "
               f"{imported['results']:.0f} results")
@@ -155,7 +167,7 @@ def main() -> int:
             start = time.perf_counter()
             xml_mb = _generate_apple(work / "phone", args.apple_mb)
             print(f"Generated an Apple Health export.xml of {xml_mb:.0f} MB in {time.perf_counter() - start:.1f} s")
-            apple = _run("apple", work / "phone" / "apple_health_export")
+            apple = _run("apple", work / "phone" / "apple_health_export", repeat=args.repeat)
             rows.append((f"Apple Health read_path ({xml_mb:.0f} MB)", apple["seconds"], apple["peak_mb"]))
 
         print()
