@@ -619,6 +619,10 @@ def _is_apple_export(name: str) -> bool:
     return len(parts) >= 2 and parts[-2] == "apple_health_export" and parts[-1].lower() in _APPLE_NAMES
 
 
+def _in_apple_export(name: str) -> bool:
+    return "apple_health_export" in name.split("/")[:-1]
+
+
 def _looks_like_apple_folder(path: Path) -> bool:
     """An Apple Health export folder (``apple_health_export/`` with ``export.xml``), never through a link."""
     try:
@@ -765,11 +769,14 @@ def read_path(path: Path | str, *, progress: Progress | None = None, cancelled: 
         with safety.SafeZip(path, name) as archive:
             members = _zip_members(archive)
             meter.total = sum(m.weight for m in members) or 1
-            apple_export = any(_is_apple_export(m.name) for m in members)
-            if not apple_export:
-                reading.members(members)
-        if apple_export:
-            reading.apple(path, meter.total)
+            if any(_is_apple_export(m.name) for m in members):
+                # the Apple Health reader reads its export; whatever else the zip holds is read as usual
+                apple_part = [m for m in members if _in_apple_export(m.name)]
+                members = [m for m in members if not _in_apple_export(m.name)]
+                weight = sum(m.weight for m in apple_part)
+                reading.apple(path, weight)
+                meter.add(weight)
+            reading.members(members)
     else:
         reading.single = True
         member = _file_member(path, name, info.st_size)

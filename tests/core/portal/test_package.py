@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -405,3 +406,14 @@ def test_an_apple_health_export_without_clinical_records_is_refused_saying_so(tm
         read_path(path)
 
     assert str(caught.value).startswith("export.zip holds no record this app can read: it holds no clinical records")
+
+
+def test_a_zip_holding_an_apple_health_export_and_portal_documents_reads_both(tmp_path: Path) -> None:
+    path = fhir_samples.apple_export_zip(tmp_path, name="phone.zip")
+    alex = Person("Alex", "Sample", fhir_samples.BIRTH.replace("-", ""))
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("portal/visit.xml", visits(1, patient=alex)[0])
+
+    package = read_path(path)
+
+    assert sorted(d.format for d in package.documents) == ["Apple Health", "C-CDA"]
