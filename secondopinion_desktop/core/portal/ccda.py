@@ -221,15 +221,19 @@ def _kids(el: Any, name: str) -> list[Any]:
 
 def _kid(el: Any, *path: str) -> Any:
     """The first element along ``path`` (local names), or None."""
-    if el is None:
-        return None
-    return el.find(_path(path))
+    for step in path:
+        if el is None:
+            return None
+        el = next(el.iterchildren("{*}" + step), None)
+    return el
 
 
 def _all(el: Any, *path: str) -> list[Any]:
     """Every element along ``path``."""
     if el is None:
         return []
+    if len(path) == 1:
+        return list(el.iterchildren("{*}" + path[0]))
     return list(el.findall(_path(path)))
 
 
@@ -251,7 +255,13 @@ def _clean(text: str | None) -> str:
 def _attr(el: Any, name: str) -> str:
     if el is None:
         return ""
-    return _clean(el.get(name))
+    value = el.get(name)
+    if not value:
+        return ""
+    value = value.strip()
+    if "  " in value or "\n" in value or "\t" in value or "\r" in value:
+        value = plain(value)
+    return "" if value in NULL_FLAVORS else str(value)
 
 
 def _xsi_type(el: Any) -> str:
@@ -294,6 +304,8 @@ def _templates(el: Any) -> list[str]:
 
 
 def _lines(text: str) -> str:
+    if "\n" not in text:
+        return plain(text)
     return "\n".join(line for line in (plain(part) for part in text.split("\n")) if line)
 
 
@@ -372,6 +384,7 @@ class _Reader:
         self.files: list[Embedded] = []
         self.links: list[Link] = []
         self.facility = ""
+        self.carries_files = b"B64" in data or b"b64" in data or not data.isascii()  # UTF-16: look everywhere
         self.ids: dict[str, Any] = {}
         for el in root.iterfind(".//*[@ID]"):
             ident = (el.get("ID") or "").strip()
@@ -1261,6 +1274,8 @@ class _Reader:
     def entry_files(self, entries: list[Any], where: str, title: str) -> None:
         """Files carried inside a section's entries (an image in an observationMedia, a note's text sent as a
         base64 RTF or PDF in a note activity)."""
+        if not self.carries_files:
+            return
         count = 0
         for number, entry in enumerate(entries, 1):
             for el in entry.iterfind(".//*[@representation]"):
