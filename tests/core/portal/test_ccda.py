@@ -358,6 +358,13 @@ def test_an_iso_8859_1_document_keeps_its_accents() -> None:
     assert doc.sections[0].blocks[0].text == "Résumé: état général satisfaisant, 37,5 °C."
 
 
+def test_a_utf_16_document_reads_like_any_other() -> None:
+    data = samples.ccd().decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    doc = read(data)
+    assert doc.patient is not None and doc.patient.name == "Alex Sample"
+    assert len(results(doc)) == 4 and len(doc.medications) == 2
+
+
 def test_one_broken_entry_is_one_skipped_and_the_others_are_read() -> None:
     doc = read(samples.broken_entry(), "DOC0002.XML")
     assert [m.name for m in doc.medications] == ["Tamoxifen 20 MG Oral Tablet", "Ibuprofen"]
