@@ -75,13 +75,14 @@ class Package:
 
 
 def same_person(a: Patient, b: Patient) -> bool:
-    """Whether two documents' patients are one person: names the same by the core's name rule (or, with the
-    same birth date, one name's words within the other's: "Alex Sample" and "Alex J. Sample") and birth dates
-    not different. A patient given by birth date alone (an Apple Health owner) is the person born that day."""
+    """Whether two documents' patients can be one person: birth dates not different, and names the same by
+    the core's name rule (or, with the same birth date, one name's words within the other's: "Alex Sample" and
+    "Alex J. Sample"). What one of them does not give is not held against them: a patient given by birth date
+    alone (an Apple Health owner) is the person born that day whatever their name."""
     if a.birth_date and b.birth_date and a.birth_date != b.birth_date:
         return False
     if not a.name.strip() or not b.name.strip():
-        return bool(a.birth_date and b.birth_date) or a.name.strip() == b.name.strip()
+        return True
     if people.same_name(a.name, b.name):
         return True
     if a.birth_date and b.birth_date:
@@ -102,7 +103,7 @@ def _distinct_patients(patients: Iterable[Patient]) -> tuple[Patient, ...]:
     groups: list[list[Patient]] = []
     for p in patients:
         for group in groups:
-            if any(same_person(p, q) for q in group):
+            if all(same_person(p, q) for q in group):  # with each: a nameless one never joins two people
                 group.append(p)
                 break
         else:

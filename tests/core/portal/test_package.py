@@ -305,12 +305,24 @@ def test_one_person_written_in_several_ways_is_one_patient(tmp_path: Path) -> No
     assert len(package.documents) == 2
 
 
+def test_a_patient_named_by_birth_date_alone_never_joins_two_people(tmp_path: Path) -> None:
+    same_day = Person("Jordan", "Other", ALEX.birth)
+    path = write_zip(tmp_path / "dl.zip", {"a.xml": ccda(Visit("20240101"), patient=Person("", "", ALEX.birth)),
+                                           "b.xml": ccda(Visit("20240102"), patient=ALEX),
+                                           "c.xml": ccda(Visit("20240103"), patient=same_day)})
+
+    with pytest.raises(Refused, match="holds the records of two people"):
+        read_path(path)
+
+
 def test_same_person_rule() -> None:
     born = dt.date(1970, 3, 12)
     assert same_person(Patient("Alex Sample", born), Patient("SAMPLE, Alex", born))
     assert same_person(Patient("Alex Sample", born), Patient("Alex J Sample", born))
     assert same_person(Patient("Alex Sample", None), Patient("alex sample", born))
     assert same_person(Patient("", born), Patient("Alex Sample", born))
+    assert same_person(Patient("", born), Patient("Alex Sample", None))  # nothing tells them apart
+    assert not same_person(Patient("", born), Patient("Alex Sample", dt.date(1981, 1, 1)))
     assert not same_person(Patient("Alex Sample", born), Patient("Alex Sample", dt.date(1970, 3, 13)))
     assert not same_person(Patient("Alex Sample", None), Patient("Alex J Sample", None))
     assert not same_person(Patient("Alex Sample", born), Patient("Jordan Other", born))
