@@ -566,3 +566,64 @@ def test_stop_reading_stops_and_says_nothing_was_imported(qtbot, jane, tmp_path,
     wait_read(qtbot, dialog)
     assert dialog.status.text() == "Stopped reading. Nothing was imported."
     assert not dialog.read_box.isVisible() and dialog.choose_file_button.isEnabled()
+
+
+def test_an_imaging_report_that_joins_a_study_from_a_disc_says_so_and_is_no_undo_step(qtbot, alex, tmp_path) -> None:
+    pytest.importorskip("pydicom")
+    from secondopinion_desktop.core.imaging.importer import import_imaging
+    from secondopinion_desktop.core.imaging.plan import scan_and_plan
+    from secondopinion_desktop.core.imaging.synthetic import StudySpec, write_study
+    from secondopinion_desktop.core.portal.model import Document, Patient, Report
+
+    uid = "1.2.826.0.1.3680043.8.498.777"
+    alex_profile(alex, dt.date(1970, 2, 14))
+    write_study(tmp_path / "cd", StudySpec(study_uid=uid), size=16)
+    disc = import_imaging(alex, scan_and_plan(alex, tmp_path / "cd").scan)
+    [study_record] = disc.created_record_ids
+    study_title = svc.get_record(alex, study_record).title
+    report = Report(kind="imaging", title="CT chest report", when="2024-03-05", study_uid=uid,
+                    text="No evidence of disease.", position="entry 3 (DiagnosticReport)")
+    package = Package(name="bundle.json", documents=(Document(
+        source="bundle.json", format="FHIR R4", kind="clinical", title="Bundle", own_record=False,
+        patient=Patient("Alex Sample", dt.date(1970, 2, 14)), reports=(report,), original=b"{}",
+        original_name="bundle.json", original_media_type="application/fhir+json"),),
+        skipped=(), repeats=0, repeated_results=0)
+    window = MainWindow(alex)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    tab = window.records_tab
+    dialog = open_on(qtbot, alex, package=package, undo_stack=tab.undo_stack, context=tab)
+    [planned] = rows_text(dialog)
+    assert planned[2].startswith(f"adds to “{study_title}”")
+    click_import_and_wait(qtbot, dialog)
+    assert dialog.result is not None and dialog.result.record_ids == (study_record,)
+    assert tab.undo_stack.count() == 0
+    assert "takes the import away" not in dialog.status.text()
+    assert "cannot be undone with Edit › Undo" in dialog.status.text()
+
+
+def test_closing_during_the_import_stops_it_and_leaves_nothing(qtbot, jane, tmp_path, monkeypatch) -> None:
+    started, release = threading.Event(), threading.Event()
+    real_copy = importer._copy_bytes
+
+    def slow_copy(batch, root, data, cancelled):
+        started.set()
+        release.wait(20)
+        return real_copy(batch, root, data, cancelled)
+
+    monkeypatch.setattr(importer, "_copy_bytes", slow_copy)
+    dialog = open_on(qtbot, jane, write_ccda(tmp_path / "DOC0001.XML"))
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    dialog.close()  # the title bar's close button (Escape goes to the progress dialog, whose Cancel is tested above)
+    assert dialog.isVisible(), "it closes once the import has put everything back"
+    release.set()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=20_000)
+    assert titles(jane) == [] and list(jane.vault.stored()) == []
+
+
+def test_the_menu_entry_is_in_the_file_menu(window) -> None:
+    texts = [a.text() for a in window.file_menu.actions()]
+    assert "&Import records from a portal…" in texts
+    assert texts.index("&Import records from a portal…") < texts.index("Patient &profile…")

@@ -589,6 +589,9 @@ class PortalImportDialog(QDialog):
         text = result.sentence()
         if self._undoable(result):
             text += " Edit › Undo takes the import away again."
+        elif self.undo_stack is not None and len(result.record_ids) > len(result.created_record_ids):
+            text += (" Adding to records already there cannot be undone with Edit › Undo; the records it made can "
+                     "be deleted.")
         return text
 
     def _remember(self, result: ImportResult) -> None:
