@@ -1246,12 +1246,14 @@ class _Reader:
             if unpacked is None:
                 return None
             data = unpacked
+            media = _sniffed(data, media)
         elif media == "text/plain":
             return None
         else:
             data = payload.strip().encode("utf-8")
-        return Embedded(name=base + MEDIA_EXTENSIONS.get(media, ".bin"), media_type=media, data=data,
-                        position=position)
+        extension = MEDIA_EXTENSIONS.get(media, ".bin")
+        name = base if base.lower().endswith(extension) else base + extension
+        return Embedded(name=name, media_type=media, data=data, position=position)
 
     def decompress(self, data: bytes, compression: str, position: str) -> bytes | None:
         bits = {"DF": -15, "GZ": 31, "ZL": 15}.get(compression)
@@ -1339,6 +1341,20 @@ def _heading(text: str) -> tuple[str, str]:
     when = loose_time(m.group(1).replace("-", "/"))
     name = (text[:m.start()] + " " + text[m.end():]).strip(" ,-:") or text
     return plain(name), when
+
+
+_MAGIC = ((b"%PDF", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+          (b"GIF8", "image/gif"), (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff"), (b"{\\rtf", "text/rtf"))
+
+
+def _sniffed(data: bytes, media: str) -> str:
+    """The media type a decoded file shows by its first bytes, when the document names none or a vague one."""
+    if media not in ("text/plain", "application/octet-stream", ""):
+        return media
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return media
 
 
 def _fields(result: LabResult) -> dict[str, Any]:

@@ -642,6 +642,13 @@ def test_other_media_types_are_carried_with_a_fitting_name(media: str, name: str
     assert [(f.name, f.media_type, f.data) for f in doc.files] == [(name, media, b"\x89PNG-ish bytes")]
 
 
+def test_a_body_without_a_media_type_is_named_by_its_first_bytes() -> None:
+    data = samples.pdf_document(samples.MINIMAL_PDF, title="scan.pdf").replace(b' mediaType="application/pdf"', b"")
+    assert b"mediaType" not in data
+    [file] = read(data).files
+    assert (file.name, file.media_type) == ("scan.pdf", "application/pdf")  # no "scan.pdf.pdf"
+
+
 def test_a_compressed_body_is_unpacked_and_a_title_is_made_a_safe_file_name() -> None:
     packed = zlib.compressobj(wbits=-15)
     raw = packed.compress(samples.MINIMAL_PDF) + packed.flush()
