@@ -384,6 +384,8 @@ class _Reader:
         self.files: list[Embedded] = []
         self.links: list[Link] = []
         self.facility = ""
+        if b"revised" in data or not data.isascii():
+            _drop_deleted(root)
         self.carries_files = b"B64" in data or b"b64" in data or not data.isascii()  # UTF-16: look everywhere
         self.ids: dict[str, Any] = {}
         for el in root.iterfind(".//*[@ID]"):
@@ -1326,6 +1328,23 @@ class _Reader:
             skipped=tuple(self.skipped), original=self.data, original_name=safety.shown(self.name),
             original_media_type="application/xml",
         )
+
+
+def _drop_deleted(root: Any) -> None:
+    """Narrative marked as deleted (``<content revised="delete">``) is not text of the document any more."""
+    for el in list(root.iterfind(".//*[@revised]")):
+        if (el.get("revised") or "").strip().lower() != "delete":
+            continue
+        parent = el.getparent()
+        if parent is None:
+            continue
+        tail = el.tail or ""
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+        parent.remove(el)
 
 
 _HEADING_TIME = re.compile(

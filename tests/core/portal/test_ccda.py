@@ -609,6 +609,13 @@ def test_narrative_tables_lists_and_inline_markup_become_plain_blocks() -> None:
     assert blocks[5].header is True  # a first row of th cells is the header
 
 
+def test_narrative_marked_as_deleted_is_left_out() -> None:
+    narrative = ('<paragraph>Dose <content revised="delete">100 mg</content><content revised="insert">75 mg'
+                 "</content> daily</paragraph>")
+    doc = read(samples.ccd(extra_sections=[section("Notes", "", "2.16.840.1.113883.10.20.22.2.65", narrative)]))
+    assert doc.sections[-1].blocks[0].text == "Dose 75 mg daily"
+
+
 def test_markup_in_the_narrative_stays_literal_text() -> None:
     narrative = ("<paragraph>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;</paragraph>"
                  "<paragraph><![CDATA[<img src=x onerror=alert(2)>]]></paragraph>"
