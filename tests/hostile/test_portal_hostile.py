@@ -302,6 +302,17 @@ def test_json_nested_ten_thousand_deep_is_refused(tmp_path: Path) -> None:
     assert "nests its data more than" in refused(bare)
 
 
+def test_xml_nested_ten_thousand_deep_is_refused(tmp_path: Path) -> None:
+    deep = (b'<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3">' + b"<section>" * 10_000
+            + b"</section>" * 10_000 + b"</ClinicalDocument>")
+    single = tmp_path / "deep.xml"
+    single.write_bytes(deep)
+    zipped = write_zip(tmp_path / "HealthSummary.zip", {"DOC0001.XML": visits(1)[0], "DOC0002.XML": deep})
+
+    assert refused(single) == "deep.xml nests its elements more deeply than any health record does; it was not read."
+    assert refused(zipped).startswith("DOC0002.XML in HealthSummary.zip nests its elements more deeply")
+
+
 def test_a_bundle_of_a_million_entries_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "million.json"
     path.write_bytes(b'{"resourceType": "Bundle", "type": "collection", "entry": [' + b"{}," * 999_999 + b"{}]}")

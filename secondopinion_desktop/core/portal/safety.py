@@ -190,7 +190,7 @@ def parse_xml(data: bytes, name: str) -> Any:
         try:
             root = etree.fromstring(data, parser=_parser())
         except etree.XMLSyntaxError as exc:
-            if "huge" not in str(exc).lower():
+            if "too long" not in str(exc).lower() or "name too long" in str(exc).lower():
                 raise
             # a text over libxml2's 10 MB (a scanned report's base64): read again without that limit; the
             # entities were refused above and the size is limited by MAX_DOCUMENT_BYTES
@@ -208,6 +208,9 @@ def _xml_refused(exc: Exception, name: str, what: str = "a health record") -> Re
     text = str(exc).lower()
     if "amplification" in text or "entity loop" in text or "huge input lookup" in text:
         return _entities_refused(name, what)
+    if "excessive depth" in text:
+        return Refused(f"{shown(name)} nests its elements more deeply than any health record does; "
+                       "it was not read.")
     return Unreadable(f"{shown(name)} is not readable XML ({_xml_reason(exc)}).")
 
 
