@@ -166,3 +166,23 @@ def test_the_document_page_fits_at_the_window_size_and_reads_well(qtbot, window,
     assert view.width() >= 240 and view.height() >= 200
     assert pane.page_tabs.tabRect(1).right() <= pane.width()
     screenshot(window, "portal-view-window")
+
+
+def test_the_document_opens_in_a_window_of_its_own(qtbot, window, screenshot) -> None:
+    from secondopinion_desktop.ui.records.document_view import DocumentWindow
+
+    tab = window.records_tab
+    pane = tab.detail
+    click_record(qtbot, tab, "Continuity of Care Document, 12 Mar 2024")
+    assert pane.larger_button.isVisible()
+    qtbot.mouseClick(pane.larger_button, Qt.MouseButton.LeftButton)
+    [opened] = [w for w in pane.findChildren(DocumentWindow) if w.isVisible()]
+    qtbot.waitExposed(opened)
+    assert opened.windowTitle() == "Continuity of Care Document, 12 Mar 2024"
+    assert "Plan of treatment" in opened.view.toPlainText() and "<b>x</b>" in opened.view.toPlainText()
+    assert opened.view.openLinks() is False and opened.view.resource_requests == 0
+    screenshot(opened, "portal-view-window-of-its-own")
+    qtbot.mouseClick(opened.close_button, Qt.MouseButton.LeftButton)
+    assert not opened.isVisible()
+    click_record(qtbot, tab, "Insurance card")
+    assert not pane.larger_button.isVisible()

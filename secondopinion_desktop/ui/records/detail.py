@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QStackedWidget,
     QTabBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from secondopinion_desktop.core.words import day_month_year, plural, stamp
-from secondopinion_desktop.ui.records.document_view import DocumentView
+from secondopinion_desktop.ui.records.document_view import DocumentView, DocumentWindow
 from secondopinion_desktop.ui.records.files_list import (
     ATTACHMENT_ROLE,
     NO_FILES_TEXT,
@@ -111,13 +112,27 @@ class RecordDetailPane(QWidget):
         self.page_tabs.addTab("Document")
         self.page_tabs.setTabToolTip(0, "The record's fields, summary, files and notes")
         self.page_tabs.setTabToolTip(1, "The imported document as readable text: its sections and results")
-        self.page_tabs.hide()
         self.page_tabs.currentChanged.connect(self._page_chosen)
+        self.larger_button = QToolButton()
+        self.larger_button.setObjectName("documentWindowButton")
+        self.larger_button.setText("Open in a window")
+        self.larger_button.setAutoRaise(True)
+        self.larger_button.setToolTip("Read the document in a window of its own")
+        self.larger_button.setAccessibleName("Read the document in a window of its own")
+        self.larger_button.clicked.connect(lambda: self.open_document_window())
+        self.page_row = QWidget()
+        self.page_row.setObjectName("detailPageRow")
+        row = QHBoxLayout(self.page_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.page_tabs)
+        row.addStretch(1)
+        row.addWidget(self.larger_button)
+        self.page_row.hide()
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
-        outer.addWidget(self.page_tabs)
+        outer.addWidget(self.page_row)
         outer.addWidget(self.stack)
 
         layout = QVBoxLayout(content)
@@ -254,6 +269,14 @@ class RecordDetailPane(QWidget):
         if self.has_document:
             self.page_tabs.setCurrentIndex(1)
 
+    def open_document_window(self) -> DocumentWindow | None:
+        """The record's document in a window of its own (a copy of the page; nothing more is read)."""
+        if not self.has_document or self._record is None:
+            return None
+        window = DocumentWindow(self._record.title, self.document_view.source_html, self)
+        window.show()
+        return window
+
     def _page_chosen(self, index: int) -> None:
         if self._record is None:
             return
@@ -282,7 +305,7 @@ class RecordDetailPane(QWidget):
                 self.document_view.set_page(page)
             else:
                 self.document_view.clear_page()
-        self.page_tabs.setVisible(shown)
+        self.page_row.setVisible(shown)
         self.page_tabs.blockSignals(True)
         self.page_tabs.setCurrentIndex(1 if shown and reading else 0)
         self.page_tabs.blockSignals(False)

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QUrl
 from PySide6.QtGui import QImage, QTextDocument, QTextOption
-from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFrame, QTextBrowser, QVBoxLayout, QWidget
 
 
 class DocumentView(QTextBrowser):
@@ -54,3 +54,25 @@ class DocumentView(QTextBrowser):
     @property
     def text_document(self) -> QTextDocument:
         return self.document()
+
+
+class DocumentWindow(QDialog):
+    """The same page in a window of its own, to read a long document or a wide table at ease (not modal: the
+    records stay usable beside it)."""
+
+    def __init__(self, title: str, page: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("documentWindow")
+        self.setWindowTitle(title or "Imported document")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.view = DocumentView()
+        self.view.set_page(page)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(buttons)
+        from secondopinion_desktop.ui.widgets.screen import fit_to_screen
+
+        fit_to_screen(self, 960, 800, min_width=480, min_height=360)
