@@ -429,3 +429,17 @@ def test_a_zip_holding_an_apple_health_export_and_portal_documents_reads_both(tm
     package = read_path(path)
 
     assert sorted(d.format for d in package.documents) == ["Apple Health", "C-CDA"]
+
+
+def test_a_document_carrying_a_scan_of_over_ten_megabytes_is_read(tmp_path: Path) -> None:
+    from helpers import ccda_samples
+
+    scan = ccda_samples.MINIMAL_PDF + os.urandom(8 * 2**20)  # base64 of it: a text of 11 MB in the XML
+    path = tmp_path / "scan.xml"
+    path.write_bytes(ccda_samples.pdf_document(scan))
+
+    package = read_path(path)
+
+    files = [f for d in package.documents for f in d.files] + \
+        [f for d in package.documents for r in d.reports for f in r.files]
+    assert [f.data for f in files] == [scan]
