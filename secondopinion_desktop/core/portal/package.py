@@ -32,6 +32,7 @@ import logging
 import os
 import re
 import stat
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -339,7 +340,7 @@ class _Reading:
         except Refused as exc:
             raise self._named(exc, m.name) from None
         except Exception as exc:  # a reader tripped on something odd: that file is skipped, never the whole
-            log.warning("A portal file could not be read: %s", exc.__class__.__name__)
+            log.warning("A portal file could not be read: %s at %s", exc.__class__.__name__, _where(exc))
             if self.single:
                 raise Unreadable(f"{shown(m.name)} could not be read; it may be damaged or in a form this "
                                  "version does not know.") from None
@@ -590,6 +591,13 @@ class _Reading:
                               f"({plural(len(skipped), 'item')} left out; the first: {first}).")
             raise Refused(f"{self.name} holds no record this app can read (C-CDA, FHIR, Apple Health or PDF).")
         return Package(self.name, tuple(kept), tuple(skipped), repeats, repeated_results)
+
+
+def _where(exc: BaseException) -> str:
+    """Where in the code ``exc`` was raised ("ccda.py:812"), for the log: never its message, which may hold
+    what the file said."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
 
 
 def _looks_like_record(head: bytes) -> bool:

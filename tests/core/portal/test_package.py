@@ -443,3 +443,29 @@ def test_a_document_carrying_a_scan_of_over_ten_megabytes_is_read(tmp_path: Path
     files = [f for d in package.documents for f in d.files] + \
         [f for d in package.documents for r in d.reports for f in r.files]
     assert [f.data for f in files] == [scan]
+
+
+def test_a_reader_tripping_on_a_file_skips_that_file_and_logs_no_content(tmp_path: Path, monkeypatch:
+                                                                        pytest.MonkeyPatch, caplog) -> None:
+    import logging
+
+    from secondopinion_desktop.core.portal import ccda
+
+    real = ccda.read_ccda
+
+    def trip(data: bytes, name: str):  # type: ignore[no-untyped-def]
+        if name == "b.xml":
+            raise ValueError("Alex Sample's value 13.2 could not be read")
+        return real(data, name)
+
+    monkeypatch.setattr(ccda, "read_ccda", trip)
+    path = write_zip(tmp_path / "dl.zip", {"a.xml": visits(1)[0], "b.xml": visits(2)[1]})
+
+    with caplog.at_level(logging.WARNING):
+        package = read_path(path)
+
+    assert _sources(package) == ["a.xml"]
+    assert [(s.source, s.reason) for s in package.skipped] == [
+        ("b.xml", "b.xml could not be read; it may be damaged or in a form this version does not know.")]
+    assert "ValueError at test_package.py:" in caplog.text
+    assert "Alex" not in caplog.text and "b.xml" not in caplog.text
