@@ -289,6 +289,11 @@ def test_a_dropped_download_is_imported_as_one_undo_step_that_removes_it(qtbot, 
     window.redo_action.trigger()
     assert titles(window.folder) == ["Complete blood count, 12 Mar 2024", "Continuity of Care Document, 12 Mar 2024"]
     assert results_count(window.folder) == 2 and tab.model.rowCount() == 2
+    assert set(window.folder.vault.stored()) == stored
+
+    window.undo_action.trigger()
+    window.close()  # the history ends: the files only the import brought leave the vault
+    assert list(window.folder.vault.stored()) == []
 
 
 def test_cancel_during_the_import_leaves_the_records_as_they_were(qtbot, jane, tmp_path, monkeypatch) -> None:
@@ -404,6 +409,20 @@ def test_downloads_are_told_from_other_files_by_name(tmp_path) -> None:
     empty.mkdir()
     assert [portal_download(p) for p in (xml, unpacked, documents)] == [True, True, True]
     assert [portal_download(p) for p in (pdf, pictures, not_a_zip, empty)] == [False] * 4
+
+
+def test_a_hostile_zip_dropped_on_the_tab_is_refused_in_one_sentence(qtbot, window, tmp_path) -> None:
+    tab = window.records_tab
+    archive = tmp_path / "HealthSummary.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("../../outside.xml", ccda())
+    assert portal_download(archive)
+    drop_on(tab.table, [archive], QPoint(5, tab.table.viewport().height() - 5))
+    dialog = portal_dialog(tab)
+    wait_read(qtbot, dialog)
+    text = dialog.error_label.text()
+    assert dialog.error_label.isVisible() and "HealthSummary.zip" in text and "\n" not in text
+    assert titles(window.folder) == [] and list(window.folder.vault.stored()) == []
 
 
 def test_a_download_dropped_on_a_record_goes_to_the_import_dialog_not_to_the_record(qtbot, window, tmp_path) -> None:

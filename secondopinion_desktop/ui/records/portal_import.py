@@ -77,8 +77,9 @@ _FOLDER_LOOK = 4000  # entries looked at in a dropped folder before giving up (a
 
 
 def _zip_holds_documents(path: Path) -> bool:
-    """A zip whose entries look like a portal download (documents, an IHE XDM or Apple Health layout); a file
-    that is no zip, or a zip of other things (images, PDFs), is an ordinary file."""
+    """A zip whose entries look like a portal download (documents, an IHE XDM or Apple Health layout), or one
+    the core refuses to open (its sentence then says why, in the import dialog); a file that is no zip, or a zip
+    of other things (images, PDFs), is an ordinary file."""
     try:
         with path.open("rb") as fh:
             if fh.read(4) != b"PK\x03\x04":
@@ -91,7 +92,7 @@ def _zip_holds_documents(path: Path) -> bool:
         with SafeZip(path) as archive:
             names = [e.name.lower() for e in archive.entries]
     except SecondOpinionError:
-        return False  # not readable as a download: an ordinary file to keep
+        return True  # a zip bomb, names leaving the folder…: the import dialog says so in one sentence
     return any(n.endswith(_DOCUMENT_SUFFIXES) or "ihe_xdm/" in n or "apple_health_export/" in n for n in names)
 
 
