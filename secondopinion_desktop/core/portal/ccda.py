@@ -4,27 +4,29 @@ imaging and pathology report documents, and unstructured documents (a ``nonXMLBo
 
 What is read, and where it goes:
 
-- header: ``recordTarget/patientRole`` -> ``Patient`` (name, birth date, identifiers, sex); the custodian's
-  organization (else the author's, the service event performer's, the encounter's facility) -> facility; the
-  author's person (else the service event performer, the encounter's participant, the legal authenticator) ->
-  clinician; ``code`` -> document type and title (the
-  document's own ``<title>`` when it has one); ``effectiveTime`` -> the document's time. A pathology report
-  document becomes a pathology record, an imaging report an imaging record, every other one a clinical record.
+- header: ``recordTarget/patientRole`` -> ``Patient`` (name, birth date, identifiers other than a social
+  security number, sex); the custodian's organization (else the author's, the service event performer's, the
+  encounter's facility) -> facility; the author's person (else the service event performer, the encounter's
+  participant, the legal authenticator) -> clinician; ``code`` -> document type and title (the document's own
+  ``<title>`` when it has one); ``effectiveTime`` -> the document's time. A pathology report document becomes a
+  pathology record, an imaging report an imaging record, every other one a clinical record.
 - every section (found by templateId, any version, or by its LOINC code) -> a ``Section`` of readable text from
-  its narrative (paragraphs, lists, tables; plain text only, nothing in it run or fetched), nested sections as
-  subsections;
+  its narrative (paragraphs, lists, tables; plain text only, nothing in it run or fetched; text marked deleted
+  left out), nested sections as subsections;
 - results sections -> one lab ``Report`` per organizer and day, observations outside organizers grouped per day
-  ("Test results"); a results section with no entries but a narrative table -> its rows as results; vital signs
-  organizers -> lab reports too ("Vital signs");
-- medications, allergies and problems sections -> ``Medication``, ``Allergy``, ``Problem`` (a cancer stage when a
-  related observation carries one);
+  ("Test results"); a results section with no (or only empty) entries but a narrative table -> its rows as
+  results, columns matched by their header words; vital signs organizers -> lab reports too;
+- medications (discharge and admission medications too), allergies and problems (discharge, admission and past
+  diagnoses too) -> ``Medication``, ``Allergy``, ``Problem`` (a cancer stage when a related observation carries
+  one);
 - procedures, encounters, plan of treatment, notes and everything else -> sections only;
-- ``nonXMLBody`` -> the file it carries (``Embedded``), or a ``Link`` when it only names an address.
+- ``nonXMLBody`` -> the file it carries (``Embedded``), a ``Link`` when it only names an address, a section when
+  it is plain text; files carried in entries (an image, a note sent as base64 RTF) -> ``Embedded`` too.
 
-A ``nullFlavor`` means "absent" everywhere. One entry that cannot be read is one ``Skipped`` (with where it was
-and why); a whole file that is not a clinical document, or is hostile, is ``safety.Refused``.
+A ``nullFlavor`` means "absent" everywhere. One entry that cannot be read is one ``Skipped`` in the document's
+``skipped`` (with where it was and why). Hostile input (entities, a file too large) is ``safety.Refused``; a
+file that is broken or not a clinical document is ``safety.Unreadable``.
 """
-
 from __future__ import annotations
 
 import functools
