@@ -469,3 +469,20 @@ def test_a_reader_tripping_on_a_file_skips_that_file_and_logs_no_content(tmp_pat
         ("b.xml", "b.xml could not be read; it may be damaged or in a form this version does not know.")]
     assert "ValueError at test_package.py:" in caplog.text
     assert "Alex" not in caplog.text and "b.xml" not in caplog.text
+
+
+def test_progress_over_a_folder_with_a_zip_and_an_apple_export_only_moves_forward(tmp_path: Path) -> None:
+    root = tmp_path / "everything"
+    fhir_samples.apple_export_folder(root)
+    alex = Person("Alex", "Sample", fhir_samples.BIRTH.replace("-", ""))
+    three = visits(3, patient=alex)
+    (root / "visit.xml").write_bytes(three[0])
+    write_xdm(root / "more.zip", {"DOC0001.XML": three[1], "DOC0002.XML": three[2]}, patient=alex)
+    seen: list[tuple[int, int]] = []
+
+    package = read_path(root, progress=lambda done, total: seen.append((done, total)))
+
+    assert len(package.documents) == 4
+    assert len({total for _, total in seen}) == 1
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1][0] == seen[-1][1]
