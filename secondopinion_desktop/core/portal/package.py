@@ -112,6 +112,9 @@ def _distinct_patients(patients: Iterable[Patient]) -> tuple[Patient, ...]:
     return tuple(max(group, key=_completeness) for group in groups)
 
 
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+
+
 def _person(p: Patient) -> str:
     name = plain(p.name) or "a person with no name given"
     return f"{name}, born {day_month_year(p.birth_date)}" if p.birth_date else name
@@ -574,9 +577,10 @@ class _Reading:
         people_found = _distinct_patients(d.patient for d in documents if d.patient is not None)
         if len(people_found) > 1:
             names = ", ".join(_person(p) for p in people_found[:3])
-            more = f" and {plural(len(people_found) - 3, 'more')}" if len(people_found) > 3 else ""
-            raise Refused(f"{self.name} holds the records of {plural(len(people_found), 'person', 'people')} "
-                          f"({names}{more}); import them one at a time.".replace("of 2 people", "of two people"))
+            more = f" and {len(people_found) - 3:,} more" if len(people_found) > 3 else ""
+            count = _NUMBER_WORDS.get(len(people_found), f"{len(people_found):,}")
+            raise Refused(f"{self.name} holds the records of {count} people ({names}{more}); "
+                          "import them one at a time.")
         kept, repeats, repeated_results = _deduplicate(documents)
         skipped = list(self.skipped)
         for doc in kept:

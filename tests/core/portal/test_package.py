@@ -486,3 +486,16 @@ def test_progress_over_a_folder_with_a_zip_and_an_apple_export_only_moves_forwar
     assert len({total for _, total in seen}) == 1
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[-1][0] == seen[-1][1]
+
+
+def test_many_people_in_one_download_are_counted_in_words(tmp_path: Path) -> None:
+    people = [Person(given, "Other", f"19{80 + n}0101") for n, given in enumerate(("Ann", "Ben", "Cy", "Di", "Ed"))]
+    path = write_zip(tmp_path / "clinic.zip", {f"{n}.xml": ccda(Visit(f"2024010{n + 1}"), patient=p)
+                                               for n, p in enumerate(people)})
+
+    with pytest.raises(Refused) as caught:
+        read_path(path)
+
+    assert str(caught.value) == ("clinic.zip holds the records of five people (Ann Other, born 1 Jan 1980, "
+                                 "Ben Other, born 1 Jan 1981, Cy Other, born 1 Jan 1982 and 2 more); "
+                                 "import them one at a time.")
