@@ -348,7 +348,7 @@ def test_a_later_visit_adds_only_what_is_new(qtbot, jane, tmp_path) -> None:
     assert "Imported" in dialog.status.text()
 
 
-def test_a_refused_file_is_one_sentence_in_the_dialog(qtbot, jane, tmp_path, monkeypatch) -> None:
+def test_a_refused_file_is_one_sentence_in_the_dialog(qtbot, jane, tmp_path, monkeypatch, screenshot) -> None:
     from secondopinion_desktop.ui import app
 
     crashes: list[object] = []
@@ -363,6 +363,7 @@ def test_a_refused_file_is_one_sentence_in_the_dialog(qtbot, jane, tmp_path, mon
     assert "\n" not in text and "Traceback" not in text
     assert dialog.preview is None and not dialog.import_button.isEnabled()
     assert titles(jane) == []
+    screenshot(dialog, "portal-refused")
 
 
 def test_skipped_items_and_repeats_are_shown_with_their_reasons(qtbot, jane, tmp_path) -> None:

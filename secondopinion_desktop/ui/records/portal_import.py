@@ -201,7 +201,8 @@ class PortalImportDialog(QDialog):
         for button in (self.choose_file_button, self.choose_folder_button):
             button.setAutoDefault(False)
         top = QHBoxLayout()
-        top.addWidget(self.source_label, 1)
+        self.source_label.setAlignment(Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.source_label, 1, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.choose_file_button, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.choose_folder_button, 0, Qt.AlignmentFlag.AlignTop)
 
@@ -333,6 +334,9 @@ class PortalImportDialog(QDialog):
         inner.addWidget(self.records_box, 1)
         inner.addWidget(self.skipped_toggle, 0, Qt.AlignmentFlag.AlignLeft)
         inner.addWidget(self.skipped)
+        self.filler = QWidget()  # takes the room the list of records takes once there is one
+        self.filler.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        inner.addWidget(self.filler, 1)
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("portalScroll")
         self.scroll_area.setWidgetResizable(True)
@@ -458,6 +462,7 @@ class PortalImportDialog(QDialog):
             self.counts.setText("")
             self.counts.hide()
             self.records_box.hide()
+            self.filler.show()
             self._fill_skipped([])
             self._update_buttons()
             return
@@ -466,6 +471,7 @@ class PortalImportDialog(QDialog):
         self.counts.setText(wording.counts_text(preview))
         self.counts.show()
         self.records_box.setVisible(bool(preview.records))
+        self.filler.setVisible(not preview.records)
         self.records_heading.setText(wording.records_heading(preview))
         self._fill_skipped([wording.skipped_text(s) for s in preview.skipped])
         status = wording.ready_text(preview)

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 PORTAL_SUFFIXES = (".zip", ".xml", ".json", ".ndjson")
 FILE_FILTER = "Portal downloads (*.zip *.xml *.json *.ndjson *.ZIP *.XML *.JSON *.NDJSON);;All files (*)"
 NO_SOURCE_TEXT = ("Choose the file your patient portal gave you (a .zip, .xml, .json or .ndjson file), or the "
-                  "folder you unpacked it into. Nothing is imported until you press Import.")
+                  "folder you unpacked it into. You can also drop it on the Records tab. Nothing is imported "
+                  "until you press Import.")
 
 
 def escape(text: str) -> str:
