@@ -282,7 +282,7 @@ def _read_metadata(data: bytes, name: str) -> dict[str, _Listed]:
         when = iso_time((slots.get("serviceStartTime") or slots.get("creationTime") or [""])[0])
         key = PurePosixPath(uri.replace("\\", "/")).name.upper()
         listed[key] = _Listed(
-            uri=uri, size=int(size_text) if size_text.isdigit() else None,
+            uri=uri, size=int(size_text) if size_text.isascii() and size_text.isdigit() else None,
             sha1=(slots.get("hash") or [""])[0].strip().lower(), title=title, when=when,
             facility=plain(institution), patient=_pid_patient(slots.get("sourcePatientInfo", [])),
         )
@@ -449,7 +449,12 @@ class _Reading:
                                       "against it.")
                 except Refused as exc:
                     raise self._named(exc, m.name) from None
-                self.meter.add(m.weight)
+                except Exception as exc:  # metadata of an odd shape: the documents are still read
+                    log.warning("XDM metadata could not be read: %s at %s", exc.__class__.__name__, _where(exc))
+                    self.skip(m.name, f"{shown(m.name)} could not be read; the documents were read without "
+                                      "checking them against it.")
+                finally:
+                    self.meter.add(m.weight)
         seen: dict[str, set[str]] = {}
         for m in members:
             if _ignored(m.name):

@@ -499,3 +499,14 @@ def test_many_people_in_one_download_are_counted_in_words(tmp_path: Path) -> Non
     assert str(caught.value) == ("clinic.zip holds the records of five people (Ann Other, born 1 Jan 1980, "
                                  "Ben Other, born 1 Jan 1981, Cy Other, born 1 Jan 1982 and 2 more); "
                                  "import them one at a time.")
+
+
+def test_metadata_of_an_odd_shape_never_stops_the_documents(tmp_path: Path) -> None:
+    docs = _docs(2)
+    size = str(len(docs["DOC0001.XML"])).encode()
+    odd = metadata_xml(docs).replace(b"<rim:Value>" + size + b"</rim:Value>", "<rim:Value>²</rim:Value>".encode())
+    assert odd != metadata_xml(docs)
+
+    package = read_path(write_xdm(tmp_path / "HealthSummary.zip", docs, metadata=odd))
+
+    assert len(package.documents) == 2 and package.skipped == ()  # the checksum still matched
