@@ -473,11 +473,6 @@ class _Reading:
                     self.skip(item.uri, f"{shown(item.uri)} is listed in METADATA.XML but is not in the download, "
                                         "so the download may be incomplete.")
 
-    def zip(self, path: Path, shown_name: str, prefix: str = "") -> None:
-        with safety.SafeZip(path, shown_name) as archive:
-            members = _zip_members(archive, prefix)
-            self.members(members)
-
     def nested_zip(self, m: _Member) -> None:
         """A zip in a chosen folder: its entries are read as the folder's own files are."""
         assert m.path is not None
@@ -642,10 +637,10 @@ def _in_apple_export(name: str) -> bool:
 
 
 def _looks_like_apple_folder(path: Path) -> bool:
-    """An Apple Health export folder (``apple_health_export/`` with ``export.xml``), never through a link."""
+    """An Apple Health export folder: ``export.xml`` in it, a file of its own and not a link (so the export
+    reader never reads something outside the chosen folder through one)."""
     try:
-        if not any(os.path.isfile(path / n) and not os.path.islink(path / n) for n in _APPLE_NAMES) and \
-                path.name.casefold() != "apple_health_export":
+        if not any(stat.S_ISREG(os.lstat(path / n).st_mode) for n in _APPLE_NAMES if os.path.lexists(path / n)):
             return False
     except OSError:
         return False

@@ -510,3 +510,17 @@ def test_metadata_of_an_odd_shape_never_stops_the_documents(tmp_path: Path) -> N
     package = read_path(write_xdm(tmp_path / "HealthSummary.zip", docs, metadata=odd))
 
     assert len(package.documents) == 2 and package.skipped == ()  # the checksum still matched
+
+
+def test_an_apple_export_xml_that_is_a_link_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = fhir_samples.apple_export_folder(tmp_path / "elsewhere")
+    root = tmp_path / "chosen"
+    (root / "apple_health_export").mkdir(parents=True)
+    (root / "apple_health_export" / "export.xml").symlink_to(elsewhere / "export.xml")
+    (root / "visit.xml").write_bytes(visits(1)[0])
+
+    package = read_path(root)
+
+    assert [d.format for d in package.documents] == ["C-CDA"]
+    assert ("apple_health_export/export.xml", "export.xml is a link; links are not followed.") in \
+        [(s.source, s.reason) for s in package.skipped]
