@@ -230,6 +230,9 @@ def _kid(el: Any, *path: str) -> Any:
     return el
 
 
+_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
+
+
 def _all(el: Any, *path: str) -> list[Any]:
     """Every element along ``path``."""
     if el is None:
@@ -1328,8 +1331,25 @@ class _Reader:
             reports=tuple(self.reports), medications=tuple(self.medications), allergies=tuple(self.allergies),
             problems=tuple(self.problems), files=tuple(self.files), links=tuple(self.links),
             skipped=tuple(self.skipped), original=self.data, original_name=safety.shown(self.name),
-            original_media_type="application/xml",
+            original_media_type="application/xml", study_uid=self.study_uid(), accession_number=self.accession(),
         )
+
+    def study_uid(self) -> str:
+        """The Study Instance UID a diagnostic imaging report names (its service event's id: a bare OID root)."""
+        for event in _all(self.root, "documentationOf", "serviceEvent"):
+            for el in _all(event, "id"):
+                root = _attr(el, "root")
+                if root and not _attr(el, "extension") and _OID.match(root):
+                    return root[:64]
+        return ""
+
+    def accession(self) -> str:
+        """The accession number of the order the document fulfils (``inFulfillmentOf/order/id``)."""
+        for el in _all(self.root, "inFulfillmentOf", "order", "id"):
+            extension = _attr(el, "extension")
+            if extension:
+                return extension[:100]
+        return ""
 
 
 def _drop_deleted(root: Any) -> None:

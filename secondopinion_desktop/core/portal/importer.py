@@ -180,11 +180,16 @@ class ImportResult:
         extras = [plural(n, what) for n, what in ((self.results, "lab result"), (self.medications, "medication"),
                                                    (self.allergies, "allergy"), (self.problems, "problem"),
                                                    (self.files, "file")) if n]
-        text = f"Imported {parts[0]} from {self.name}"
-        if extras:
-            text += f" with {_join(extras)}"
-        if added_to:
-            text += f", and added to {plural(added_to, 'record')} already there"
+        if self.created_record_ids:
+            text = f"Imported {parts[0]} from {self.name}"
+            if extras:
+                text += f" with {_join(extras)}"
+            if added_to:
+                text += f", and added to {plural(added_to, 'record')} already there"
+        else:
+            text = f"Added {self.name} to {plural(added_to, 'record')} already there"
+            if extras:
+                text += f" ({_join(extras)})"
         return text + "."
 
     def to_json(self) -> dict[str, Any]:
@@ -283,6 +288,15 @@ class _Known:
         self.titles = {int(i): str(t) for i, t in session.execute(select(Record.id, Record.title))}
 
 
+    def study_or_accession(self, study_uid: str, accession: str) -> int | None:
+        """The record holding the imaging study with this UID, or the record with this accession number."""
+        if study_uid and study_uid in self.studies:
+            return self.studies[study_uid]
+        if accession and accession.strip().casefold() in self.accessions:
+            return self.accessions[accession.strip().casefold()]
+        return None
+
+
 def _plan(session: Session, package: Package) -> list[_Item]:
     known = _Known(session)
     items: list[_Item] = []
@@ -292,22 +306,20 @@ def _plan(session: Session, package: Package) -> list[_Item]:
         problems = [p for p in doc.problems if p.key() not in known.problems]
         if _has_own_record(doc):
             digest = doc.digest()
+            doc_adds_to = known.study_or_accession(doc.study_uid, doc.accession_number)
             items.append(_Item(
                 key=str(i), document=doc, report=None, kind=_kind(doc.kind), title=_title(doc.title, doc.when),
                 when=doc.when, facility=doc.facility, clinician=doc.clinician, digest=digest, results=[],
                 medications=meds, allergies=allergies, problems=problems, files=list(doc.files),
-                already=digest in known.digests, adds_to=None, adds_to_title="",
+                already=digest in known.digests, adds_to=doc_adds_to,
+                adds_to_title=known.titles.get(doc_adds_to, "") if doc_adds_to is not None else "",
             ))
         for j, report in enumerate(doc.reports, start=1):
             digest = _report_digest(doc, report)
             results = [r for r in report.results if r.key() not in known.results]
             already = digest in known.digests or (
                 bool(report.results) and not results and not report.files and not report.text)
-            adds_to = None
-            if report.study_uid and report.study_uid in known.studies:
-                adds_to = known.studies[report.study_uid]
-            elif report.accession_number and report.accession_number.strip().casefold() in known.accessions:
-                adds_to = known.accessions[report.accession_number.strip().casefold()]
+            adds_to = known.study_or_accession(report.study_uid, report.accession_number)
             items.append(_Item(
                 key=f"{i}.{j}", document=doc, report=report, kind=_kind(report.kind),
                 title=_title(report.title, report.when), when=report.when or doc.when,

@@ -245,6 +245,8 @@ class Document:
     original_name: str = ""  # "DOC0001.XML"
     original_media_type: str = "application/xml"
     own_record: bool = True  # False: only the reports become records (an Apple Health export, an NDJSON file)
+    study_uid: str = ""  # an imaging report document's Study Instance UID, to link an imported DICOM study
+    accession_number: str = ""  # the order it fulfils (an imaging or pathology accession number)
 
     def digest(self) -> str:
         """The same document text gives the same digest, whatever ids and times its file carries: downloads

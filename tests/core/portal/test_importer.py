@@ -335,3 +335,34 @@ def test_an_imaging_report_finds_a_disc_study_by_its_accession_number(folder, tm
     report = Report(kind="imaging", title="MRI report", when="2024-02-02", accession_number="acc-778")
     planned = importer.preview_import(folder, pkg(ccd(reports=(report,)))).records[1]
     assert planned.adds_to == disc
+
+
+
+def test_an_imaging_report_document_joins_the_disc_record_of_its_study(folder, tmp_path) -> None:
+    from helpers import ccda_samples as cs
+
+    from secondopinion_desktop.core.imaging.importer import import_imaging
+    from secondopinion_desktop.core.imaging.scan import scan_folder
+    from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study
+    from secondopinion_desktop.core.portal.package import read_path
+
+    uid = "1.2.840.113619.2.62.994044785528.114289542805"
+    write_study(tmp_path / "disc", StudySpec(study_uid=uid, series=(SeriesSpec(1, "CHEST", images=1),)))
+    disc = import_imaging(folder, scan_folder(tmp_path / "disc")).record_ids[0]
+    head = cs.header(type_code="18748-4", type_name="Diagnostic imaging study", title="CT chest report")
+    head = head.replace("<documentationOf><serviceEvent classCode=\"PCPR\">",
+                        f"<inFulfillmentOf><order><id root=\"1.2.3\" extension=\"ACC-9\"/></order></inFulfillmentOf>"
+                        f"<documentationOf><serviceEvent classCode=\"PCPR\"><id root=\"{uid}\"/>", 1)
+    body = cs.structured(cs.note_section("Findings", "18782-3", None, "No evidence of metastatic disease."))
+    (tmp_path / "ct.xml").write_bytes(cs.wrap(head, body))
+    package = read_path(tmp_path / "ct.xml")
+    doc = package.documents[0]
+    assert (doc.kind, doc.study_uid, doc.accession_number) == ("imaging", uid, "ACC-9")
+    planned = importer.preview_import(folder, package).records[0]
+    assert planned.adds_to == disc
+    result = importer.import_package(folder, package)
+    assert result.record_ids == (disc,) and result.created_record_ids == ()
+    view = record_view(folder, disc)
+    assert view is not None and any(s.title == "Findings" for s in view.sections)
+    assert "ct.xml" in [a.original_name for a in rec.get_record(folder, disc).attachments]
+    assert result.sentence() == "Added ct.xml to 1 record already there (1 file)."
