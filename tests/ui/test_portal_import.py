@@ -267,12 +267,25 @@ def test_none_then_import_is_not_possible(qtbot, jane, tmp_path) -> None:
 
 
 def test_a_dropped_download_is_imported_as_one_undo_step_that_removes_it(qtbot, window, tmp_path) -> None:
+    from secondopinion_desktop.ui.events import Changes, notice
+
     tab = window.records_tab
     path = write_ccda(tmp_path / "DOC0001.XML")
     drop_on(tab.table, [path], QPoint(5, tab.table.viewport().height() - 5))
     dialog = portal_dialog(tab)
     wait_read(qtbot, dialog)
-    click_import_and_wait(qtbot, dialog)
+    said: list[tuple[object, object]] = []
+
+    def hear(changes: object, initiator: object) -> None:
+        said.append((changes, initiator))
+
+    notice().changed.connect(hear)
+    try:
+        click_import_and_wait(qtbot, dialog)
+    finally:
+        notice().changed.disconnect(hear)
+    assert said == [(Changes.RECORDS | Changes.ATTACHMENTS, dialog)], "said once, with all it changed"
+    assert sorted(tab.selected_ids()) == sorted(dialog.result.created_record_ids), "the new records are shown"
     assert dialog.status.text() == ("Imported 2 records from DOC0001.XML with 2 lab results and 2 files. "
                                     "Edit › Undo takes the import away again.")
     assert dialog.close_button.text() == "Close" and not dialog.import_button.isVisible()
@@ -323,6 +336,26 @@ def test_cancel_during_the_import_leaves_the_records_as_they_were(qtbot, jane, t
     assert titles(jane) == before
     assert list(jane.vault.stored()) == []
     assert dialog.import_button.isEnabled(), "the person may try again"
+
+
+def test_a_failed_import_says_why_in_one_sentence_and_nothing_was_imported(qtbot, jane, tmp_path,
+                                                                           monkeypatch) -> None:
+    from helpers.dialogs import on_next_dialog
+
+    from secondopinion_desktop.core.errors import DiskFullError
+
+    def full(*args, **kwargs):
+        raise DiskFullError("The disk holding your data folder is full.")
+
+    monkeypatch.setattr(importer, "import_package", full)
+    dialog = open_on(qtbot, jane, write_ccda(tmp_path / "DOC0001.XML"))
+    shown: list[str] = []
+    errors = on_next_dialog(lambda box: (shown.append(box.text()), box.accept()))
+    click_import_and_wait(qtbot, dialog)
+    assert errors == []
+    assert shown == ["The disk holding your data folder is full.\n\nNothing was imported."]
+    assert dialog.status.text() == "The import failed. Nothing was imported."
+    assert titles(jane) == [] and dialog.import_button.isEnabled()
 
 
 def test_everything_imported_before_says_so_and_offers_only_close(qtbot, jane, tmp_path, screenshot) -> None:

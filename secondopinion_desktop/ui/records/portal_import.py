@@ -555,8 +555,8 @@ class PortalImportDialog(QDialog):
             self.import_button.hide()
             self._closing_words()
             self._update_buttons()
+            announce(IMPORTED, self)  # every view reloads first; then the history's step shows the new records
             self._remember(result)
-            announce(IMPORTED, self)
             self.imported.emit(list(result.record_ids))
 
         def failed(exc: BaseException) -> bool:
