@@ -358,7 +358,8 @@ def test_a_failed_import_says_why_in_one_sentence_and_nothing_was_imported(qtbot
     assert titles(jane) == [] and dialog.import_button.isEnabled()
 
 
-def test_everything_imported_before_says_so_and_offers_only_close(qtbot, jane, tmp_path, screenshot) -> None:
+def test_everything_imported_before_says_so_and_offers_only_close(qtbot, jane, tmp_path, monkeypatch,
+                                                                  screenshot) -> None:
     path = write_ccda(tmp_path / "DOC0001.XML")
     importer.import_package(jane, read_path(path))
     dialog = open_on(qtbot, jane, path)
@@ -370,6 +371,13 @@ def test_everything_imported_before_says_so_and_offers_only_close(qtbot, jane, t
     assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEnabled, "greyed"
     assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsUserCheckable
     screenshot(dialog, "portal-nothing-new")
+
+    other = write_ccda(tmp_path / "later" / "DOC0002.XML", title="Progress note", hemoglobin="12.1")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *args: (str(other), "")))
+    qtbot.mouseClick(dialog.choose_file_button, Qt.MouseButton.LeftButton)
+    wait_read(qtbot, dialog)
+    assert dialog.import_button.isVisible() and dialog.import_button.isEnabled()
+    assert dialog.close_button.text() == "Cancel"
 
 
 def test_a_later_visit_adds_only_what_is_new(qtbot, jane, tmp_path) -> None:

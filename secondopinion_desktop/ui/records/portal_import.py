@@ -481,6 +481,11 @@ class PortalImportDialog(QDialog):
         if preview.nothing_new:
             self.import_button.hide()
             self._closing_words()
+        else:  # another download, after one that held nothing new
+            self.import_button.show()
+            self.import_button.setDefault(True)
+            self.close_button.setText("Cancel")
+            self.close_button.setAccessibleName("Close without importing")
         self._update_buttons()
         if banner:
             self.confirm_box.setFocus(Qt.FocusReason.OtherFocusReason)
