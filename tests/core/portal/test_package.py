@@ -524,3 +524,19 @@ def test_an_apple_export_xml_that_is_a_link_out_of_the_folder_is_not_followed(tm
     assert [d.format for d in package.documents] == ["C-CDA"]
     assert ("apple_health_export/export.xml", "export.xml is a link; links are not followed.") in \
         [(s.source, s.reason) for s in package.skipped]
+
+
+def test_xdm_in_a_folder_of_the_zip_with_two_subsets_each_checked_against_its_own_metadata(tmp_path: Path) -> None:
+    three = visits(3)
+    first = {"DOC0001.XML": three[0]}
+    second = {"DOC0001.XML": three[1], "DOC0002.XML": three[2]}
+    entries = {f"HealthSummary/{k}": v for k, v in xdm_entries(first, subset="SUBSET01").items()}
+    entries |= {f"HealthSummary/{k}": v
+                for k, v in xdm_entries(second, subset="SUBSET02", wrong_hash=["DOC0002.XML"]).items()}
+
+    package = read_path(write_zip(tmp_path / "HealthSummary.zip", entries))
+
+    assert _sources(package) == ["HealthSummary/IHE_XDM/SUBSET01/DOC0001.XML",
+                                 "HealthSummary/IHE_XDM/SUBSET02/DOC0001.XML",
+                                 "HealthSummary/IHE_XDM/SUBSET02/DOC0002.XML"]
+    assert [s.source for s in package.skipped] == ["HealthSummary/IHE_XDM/SUBSET02/DOC0002.XML"]
