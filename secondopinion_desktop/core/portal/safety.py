@@ -4,15 +4,20 @@ Everything a patient downloads is treated as hostile until read: a document may 
 "billion laughs" bomb, or an external entity pointing at ``/etc/passwd`` or a web address), a zip may hold
 ``../`` names, absolute names, links, a compression bomb or a hundred thousand entries, JSON may nest ten
 thousand deep, a body may be hundreds of megabytes of base64. Each is refused with one plain sentence naming
-the file (``Refused``), before anything is written; nothing is ever fetched.
+the file (``Refused``), before anything is written; nothing is ever fetched. A file that is merely broken or
+not what its name says (bad markup, not UTF-8, a damaged zip entry) is ``Unreadable``, a kind of ``Refused``
+that a download of many files may skip while reading the rest; any other ``Refused`` refuses the whole.
 
-- ``parse_xml(data, name)``: lxml with entities never substituted, no DTD loaded, no network; a document that
-  declares an entity is refused outright (no C-CDA or XDM metadata needs one).
+- ``parse_xml(data, name)``: lxml with entities never substituted, no DTD loaded (not even from the disk), no
+  network; a document that declares an entity anywhere before its root element, in any encoding, is refused
+  outright (no C-CDA or XDM metadata needs one), and so is one nested deeper than libxml2's 256 levels.
 - ``iter_xml(stream, name, tag)``: the same rules for a file too big to hold (Apple Health's export.xml,
   which carries an internal DTD): elements one at a time, memory flat.
 - ``load_json(data, name)``: strict UTF-8, a nesting limit, a size limit.
 - ``SafeZip``: names checked (no traversal, no absolute names, no links), entry count and sizes limited,
-  every read counted against the declared size and the ratio limit.
+  the ratio limited per entry and over the whole zip, every read counted against the declared size and the
+  ratio limit; a declared size over the limit is refused before anything is unpacked.
+- ``read_file(path, name)``: a folder's file, never through a link, its size checked before it is read.
 """
 
 from __future__ import annotations
