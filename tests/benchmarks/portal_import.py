@@ -128,7 +128,9 @@ def _run(name: str, target: Path, data: Path | None = None, repeat: int = 1) -> 
         command = [sys.executable, __file__, "--phase", name, "--target", str(target)]
         if data is not None:
             command += ["--data", str(data.with_name(f"{data.name}-{n}"))]
-        done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            raise SystemExit(f"The {name} phase failed:\n{done.stderr.strip()}")
         run = dict(json.loads(done.stdout.strip().splitlines()[-1]))
         if not best or run.get("own", run["seconds"]) < best.get("own", best["seconds"]):
             best = run | {"peak_mb": max(run["peak_mb"], best.get("peak_mb", 0.0))}
