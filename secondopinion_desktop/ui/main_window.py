@@ -113,7 +113,8 @@ class MainWindow(WindowTabs, QMainWindow):
             announce(Changes.FOLDER, self)  # everything may differ: every view reloads (a hidden one when shown)
 
     def _folder_actions(self) -> tuple[QAction, ...]:
-        return (self.packet_action, self.backup_action, self.restore_action, self.check_action, self.profile_action)
+        return (self.packet_action, self.backup_action, self.restore_action, self.check_action, self.profile_action,
+                self.portal_import_action)
 
     # --- whose records -----------------------------------------------------------------------------------
 

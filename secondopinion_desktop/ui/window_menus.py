@@ -41,8 +41,6 @@ def build_menus(window: MainWindow) -> None:
         "what was found before anything is written")
     window.portal_import_action.triggered.connect(lambda: import_from_portal(window))
     file_menu.addAction(window.portal_import_action)
-    # greyed while no data folder is open (checked each time the menu opens; without a folder it does nothing)
-    file_menu.aboutToShow.connect(lambda: window.portal_import_action.setEnabled(window.folder is not None))
     window.profile_action = QAction("Patient &profile…", window)
     window.profile_action.setObjectName("profileAction")
     window.profile_action.setStatusTip("The diagnosis, stage, markers and insurer")
@@ -83,7 +81,8 @@ def build_menus(window: MainWindow) -> None:
     window.check_action.setObjectName("checkDataAction")
     window.check_action.triggered.connect(window.check_data)
     help_menu.addAction(window.check_action)
-    for action in (window.backup_action, window.restore_action, window.check_action, window.profile_action):
+    for action in (window.backup_action, window.restore_action, window.check_action, window.profile_action,
+                   window.portal_import_action):
         action.setEnabled(False)
     window.log_folder_action = QAction("Open &log folder", window)
     window.log_folder_action.setObjectName("openLogFolderAction")

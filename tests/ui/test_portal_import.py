@@ -629,7 +629,7 @@ def test_stop_reading_stops_and_says_nothing_was_imported(qtbot, jane, tmp_path,
     assert not dialog.read_box.isVisible() and dialog.choose_file_button.isEnabled()
 
 
-def test_an_imaging_report_that_joins_a_study_from_a_disc_says_so_and_is_no_undo_step(qtbot, alex, tmp_path) -> None:
+def test_an_imaging_report_that_joins_a_study_from_a_disc_is_one_undo_step_too(qtbot, alex, tmp_path) -> None:
     pytest.importorskip("pydicom")
     from secondopinion_desktop.core.imaging.importer import import_imaging
     from secondopinion_desktop.core.imaging.plan import scan_and_plan
@@ -659,9 +659,24 @@ def test_an_imaging_report_that_joins_a_study_from_a_disc_says_so_and_is_no_undo
     assert planned[2].startswith(f"adds to “{study_title}”")
     click_import_and_wait(qtbot, dialog)
     assert dialog.result is not None and dialog.result.record_ids == (study_record,)
-    assert tab.undo_stack.count() == 0
-    assert "takes the import away" not in dialog.status.text()
-    assert "cannot be undone with Edit › Undo" in dialog.status.text()
+    assert dialog.status.text() == ("Added bundle.json to 1 record already there (1 file). "
+                                    "Edit › Undo takes the import away again.")
+    assert tab.undo_stack.count() == 1 and tab.undo_stack.undoText() == "Import 1 record from bundle.json"
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    from secondopinion_desktop.core.portal.view import record_view
+
+    with_report = [a.original_name for a in svc.get_record(alex, study_record).attachments]
+    assert "bundle.json" in with_report and record_view(alex, study_record) is not None
+    window.undo_action.trigger()
+    assert "bundle.json" not in [a.original_name for a in svc.get_record(alex, study_record).attachments]
+    assert record_view(alex, study_record) is None
+    assert svc.get_record(alex, study_record).title == study_title  # the disc's record itself stays
+    window.redo_action.trigger()
+    assert [a.original_name for a in svc.get_record(alex, study_record).attachments] == with_report
+    assert record_view(alex, study_record) is not None
+    window.undo_action.trigger()
+    window.close()  # the history ends: the file only the import brought leaves the vault
+    assert "bundle.json" not in [a.original_name for a in svc.get_record(alex, study_record).attachments]
 
 
 def test_closing_during_the_import_stops_it_and_leaves_nothing(qtbot, jane, tmp_path, monkeypatch) -> None:

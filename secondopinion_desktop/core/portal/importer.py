@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core.db import DataFolder
@@ -60,7 +60,7 @@ from secondopinion_desktop.core.portal.model import (
     sections_to_json,
 )
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled, Progress
-from secondopinion_desktop.core.unit import reading
+from secondopinion_desktop.core.unit import reading, unit_of_work
 from secondopinion_desktop.core.words import day_month_year, plural
 
 if TYPE_CHECKING:
@@ -135,8 +135,7 @@ class ImportPreview:
         if self.nothing_new:
             return f"Everything in {self.name} is in your records already; nothing would be added."
         parts = [plural(len(self.to_add), "record")]
-        parts += [plural(n, what) for n, what in ((self.results, "lab result"), (self.medications, "medication"),
-                                                   (self.allergies, "allergy"), (self.problems, "problem")) if n]
+        parts += _amounts(self.results, self.medications, self.allergies, self.problems)
         return f"{self.name}: {_join(parts)} to add."
 
     def to_json(self) -> dict[str, Any]:
@@ -171,15 +170,16 @@ class ImportResult:
     problems: int
     files: int
     new_digests: tuple[str, ...] = ()  # vault files that were new (for an undo to remove)
+    # What went into records that were there before (an imaging report joining its disc study): (table, row id)
+    # of each row, for ``take_back_added``.
+    added_rows: tuple[tuple[str, int], ...] = ()
 
     def sentence(self) -> str:
         if not self.record_ids:
             return f"Nothing new: everything in {self.name} was imported before."
         parts = [plural(len(self.created_record_ids), "record")]
         added_to = len(self.record_ids) - len(self.created_record_ids)
-        extras = [plural(n, what) for n, what in ((self.results, "lab result"), (self.medications, "medication"),
-                                                   (self.allergies, "allergy"), (self.problems, "problem"),
-                                                   (self.files, "file")) if n]
+        extras = _amounts(self.results, self.medications, self.allergies, self.problems, self.files)
         if self.created_record_ids:
             text = f"Imported {parts[0]} from {self.name}"
             if extras:
@@ -199,6 +199,13 @@ class ImportResult:
             "medications": self.medications, "allergies": self.allergies, "problems": self.problems,
             "files": self.files, "message": self.sentence(),
         }
+
+
+def _amounts(results: int, medications: int, allergies: int, problems: int, files: int = 0) -> list[str]:
+    """ "3 lab results", "1 allergy"…: the counts that are not nought."""
+    counted = ((results, "lab result", "lab results"), (medications, "medication", "medications"),
+               (allergies, "allergy", "allergies"), (problems, "problem", "problems"), (files, "file", "files"))
+    return [plural(n, one, many) for n, one, many in counted if n]
 
 
 def _join(parts: list[str]) -> str:
@@ -488,11 +495,21 @@ def _write(session: Session, package: Package, todo: list[_Item], digests: dict[
     today = dt.date.today()
     record_ids: list[int] = []
     created: list[int] = []
+    added: list[Any] = []  # rows given to records that were there before
+    made: list[Any] = []
+
+    def add(row: Any) -> None:
+        session.add(row)
+        made.append(row)
+
     counts = {"results": 0, "medications": 0, "allergies": 0, "problems": 0, "files": 0}
     for it in todo:
         doc = it.document
         original = digests.get(id(doc.original)) if doc.original is not None else None
-        if it.adds_to is not None and session.get(Record, it.adds_to) is not None:
+        joins = it.adds_to is not None and session.get(Record, it.adds_to) is not None
+        before = len(made)
+        if joins:
+            assert it.adds_to is not None
             record_id = it.adds_to
         else:
             fields: dict[str, Any] = {"status": RecordStatus.RECEIVED, "received_on": today,
@@ -519,7 +536,7 @@ def _write(session: Session, package: Package, todo: list[_Item], digests: dict[
             sha, size = digests[blob_id]
             if sha not in attached:
                 _data, name, media_type = blobs[blob_id]
-                session.add(Attachment(record_id=record_id, original_name=name[:1000] or "document",
+                add(Attachment(record_id=record_id, original_name=name[:1000] or "document",
                                        media_type=media_type or "application/octet-stream", size=size, sha256=sha))
                 attached.add(sha)
                 counts["files"] += 1
@@ -529,7 +546,7 @@ def _write(session: Session, package: Package, todo: list[_Item], digests: dict[
         for f in it.files:
             attach(id(f.data))
         report = it.report
-        session.add(RecordSource(
+        add(RecordSource(
             record_id=record_id, format=doc.format[:40], source_name=doc.source[:1000],
             position=(report.position if report else "")[:300], sha256=source_sha, digest=it.digest,
             title=(report.title if report else doc.title)[:500], type_code=doc.type_code[:40] if not report else "",
@@ -537,43 +554,93 @@ def _write(session: Session, package: Package, todo: list[_Item], digests: dict[
         ))
         common = {"record_id": record_id, "source_name": doc.source[:1000], "sha256": source_sha}
         for r in it.results:
-            session.add(LabResultRow(
+            add(LabResultRow(
                 **common, position=r.position[:300], test=(r.test or r.loinc or "Result")[:300], loinc=r.loinc[:20],
                 value=r.value[:500], number=r.number, unit=r.unit[:50], reference_range=r.reference_range[:200],
                 flag=r.flag[:50], observed_at=(r.when or it.when)[:20], observed_on=day_of(r.when or it.when),
                 panel=(r.panel or (report.title if report else ""))[:300], status=r.status[:40],
             ))
         for m in it.medications:
-            session.add(MedicationRow(
+            add(MedicationRow(
                 **common, position=m.position[:300], name=m.name[:500] or "Medication", code=m.code[:40],
                 dose=m.dose[:200], route=m.route[:100], frequency=m.frequency[:200], instructions=m.instructions,
                 status=m.status[:40], start=m.start[:20], end=m.end[:20],
             ))
         for a in it.allergies:
-            session.add(AllergyRow(
+            add(AllergyRow(
                 **common, position=a.position[:300], substance=a.substance[:500] or "Allergy", code=a.code[:40],
                 reaction=a.reaction[:500], severity=a.severity[:100], status=a.status[:40], onset=a.onset[:20],
             ))
         for p in it.problems:
-            session.add(ProblemRow(
+            add(ProblemRow(
                 **common, position=p.position[:300], name=p.name[:500] or "Problem", code=p.code[:40],
                 code_system=p.code_system[:40], status=p.status[:40], onset=p.onset[:20], resolved=p.resolved[:20],
                 stage=p.stage[:200],
             ))
+        if joins:
+            added.extend(made[before:])
         counts["results"] += len(it.results)
         counts["medications"] += len(it.medications)
         counts["allergies"] += len(it.allergies)
         counts["problems"] += len(it.problems)
     session.flush()
     return ImportResult(package.name, tuple(dict.fromkeys(record_ids)), tuple(created), counts["results"],
-                        counts["medications"], counts["allergies"], counts["problems"], counts["files"])
+                        counts["medications"], counts["allergies"], counts["problems"], counts["files"],
+                        added_rows=tuple((row.__tablename__, int(row.id)) for row in added))
+
+
+# --- taking back what an import added to records that were there before (its undo) ----------------------------
+
+_ADDED_TABLES = {t.__tablename__: t for t in (RecordSource, Attachment, LabResultRow, MedicationRow, AllergyRow,
+                                              ProblemRow)}
+
+
+@dataclass(frozen=True)
+class AddedRows:
+    """The rows an import added to records that were there before, as they were (``put_back_added``)."""
+
+    rows: tuple[tuple[str, dict[str, Any]], ...]
+
+    @property
+    def record_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(int(values["record_id"]) for _table, values in self.rows))
+
+    @property
+    def digests(self) -> set[str]:
+        """The vault files the attachments among them use (kept while the step may be redone)."""
+        return {str(values["sha256"]) for table, values in self.rows if table == "attachment"}
+
+
+@unit_of_work
+def take_back_added(session: Session, result: ImportResult) -> AddedRows:
+    """Remove, in one transaction, what ``result``'s import added to records that were there before; their
+    vault files stay (``records.purge_unused_files`` once nothing may bring them back)."""
+    taken: list[tuple[str, dict[str, Any]]] = []
+    for table_name, row_id in result.added_rows:
+        table = _ADDED_TABLES[table_name]
+        row = session.get(table, row_id)
+        if row is None:
+            continue
+        taken.append((table_name, {c.name: getattr(row, c.key) for c in table.__table__.columns}))
+        session.delete(row)
+    session.flush()
+    return AddedRows(tuple(taken))
+
+
+@unit_of_work
+def put_back_added(session: Session, added: AddedRows) -> None:
+    """Put back what ``take_back_added`` removed (into the records still there)."""
+    for table_name, values in added.rows:
+        if session.get(Record, values["record_id"]) is None:
+            continue
+        session.execute(insert(_ADDED_TABLES[table_name]), [values])
+    session.flush()
 
 
 def _summary(it: _Item) -> str:
     if it.report is not None and it.report.text.strip():
         return it.report.text.strip()[:4000]
-    parts = [plural(n, what) for n, what in ((len(it.results), "lab result"), (len(it.medications), "medication"),
-                                              (len(it.allergies), "allergy"), (len(it.problems), "problem")) if n]
+    parts = _amounts(len(it.results), len(it.medications), len(it.allergies), len(it.problems))
     return f"{_join(parts).capitalize()} read from the download." if parts else ""
 
 

@@ -258,13 +258,57 @@ class AddedRecordsCommand(RecordCommand):
 class PortalImportCommand(AddedRecordsCommand):
     """Records imported from a portal download (``core.portal.importer.import_package``), pushed once the import
     has run: undo takes every record it created away in one transaction, with their results, medications,
-    allergies, problems and files (kept while the history may bring them back); redo brings them back as they
-    were. ``result.created_record_ids`` must not be empty."""
+    allergies, problems and files, and then what it added to records that were there before (an imaging report
+    joining its disc study: ``take_back_added``); the files are kept while the history may bring them back. Redo
+    puts both back as they were."""
 
     def __init__(self, context: RecordsContext, result: Any, name: str) -> None:
         from secondopinion_desktop.ui.records.portal_wording import import_title
 
         records = svc.get_records(context.folder, list(result.created_record_ids))
-        super().__init__(context, records)
-        self.setText(import_title(name, len(records)))
+        if records:
+            super().__init__(context, records)
+        else:  # it only added to records that were there
+            RecordCommand.__init__(self, context, "")
+            self.record_ids, self._snapshots, self._pushed, self._undo_failed = [], [], False, False
+        joined = len(set(result.record_ids) - set(result.created_record_ids))
+        self.setText(import_title(name, len(records) + joined))
         self.result = result
+        self._added: Any = None  # what take_back_added removed, while undone
+
+    def redo(self) -> None:
+        pushed_before = self._pushed
+        if self.record_ids or not pushed_before:
+            super().redo()
+        self._pushed = True
+        if not pushed_before or self._added is None:
+            return
+        from secondopinion_desktop.core.portal.importer import put_back_added
+
+        added, self._added = self._added, None
+
+        def do() -> None:
+            put_back_added(self.context.folder, added)
+            ids = list(added.record_ids)
+            self.context.records_changed(ids, select=ids, changes=RESTORED)
+
+        self._guard(do)
+
+    def undo(self) -> None:
+        if self.record_ids:
+            super().undo()
+            if self._undo_failed:
+                return
+        if not self.result.added_rows:
+            return
+        from secondopinion_desktop.core.portal.importer import take_back_added
+
+        try:
+            self._added = take_back_added(self.context.folder, self.result)
+        except SecondOpinionError as exc:
+            self.context.show_error(str(exc))
+            return
+        self.context.kept_files(self._added.digests)
+        ids = list(self._added.record_ids)
+        if ids:
+            self.context.records_changed(ids, select=ids, changes=RESTORED)

@@ -591,19 +591,14 @@ class PortalImportDialog(QDialog):
         return op
 
     def _undoable(self, result: ImportResult) -> bool:
-        """An import that only created records is one step of the Records tab's history. One that also added to
-        records already there (an imaging report joining its study) is not: undo could not take back only what
-        it added to them."""
-        return (self.undo_stack is not None and self.context is not None and bool(result.created_record_ids)
-                and set(result.record_ids) == set(result.created_record_ids))
+        """An import that changed anything is one step of the Records tab's history: the records it made and
+        what it added to records already there (an imaging report joining its study)."""
+        return self.undo_stack is not None and self.context is not None and bool(result.record_ids)
 
     def _done_text(self, result: ImportResult) -> str:
         text = result.sentence()
         if self._undoable(result):
             text += " Edit › Undo takes the import away again."
-        elif self.undo_stack is not None and len(result.record_ids) > len(result.created_record_ids):
-            text += (" Adding to records already there cannot be undone with Edit › Undo; the records it made can "
-                     "be deleted.")
         return text
 
     def _remember(self, result: ImportResult) -> None:

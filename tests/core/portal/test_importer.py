@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from secondopinion_desktop.core import records as rec
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import (
-    AllergyRow,
     Attachment,
     Clinician,
     Facility,
@@ -366,3 +365,39 @@ def test_an_imaging_report_document_joins_the_disc_record_of_its_study(folder, t
     assert view is not None and any(s.title == "Findings" for s in view.sections)
     assert "ct.xml" in [a.original_name for a in rec.get_record(folder, disc).attachments]
     assert result.sentence() == "Added ct.xml to 1 record already there (1 file)."
+
+
+def test_the_sentences_count_in_plain_words() -> None:
+    preview = importer.ImportPreview(
+        name="x.zip", patients=(), warnings=(), records=(importer.PlannedRecord(
+            key="1", source="a", kind=RecordKind.CLINICAL, title="t", date=None, facility="", clinician="",
+            results=0, medications=0, allergies=2, problems=1, files=0, already=False, adds_to=None,
+            adds_to_title=""),), skipped=(), results=0, medications=0, allergies=2, problems=1, repeats=0,
+        repeated_results=0, documents=1)
+    assert preview.sentence() == "x.zip: 1 record, 2 allergies and 1 problem to add."
+    result = importer.ImportResult("x.zip", (1,), (1,), 3, 0, 1, 0, 1)
+    assert result.sentence() == "Imported 1 record from x.zip with 3 lab results, 1 allergy and 1 file."
+
+
+def test_what_an_import_added_to_a_record_there_before_can_be_taken_back_and_put_back(folder) -> None:
+    disc = rec.create_record(folder, RecordKind.IMAGING, "CT chest, 2 Feb 2024")
+    with folder.session() as session:
+        session.add(ImagingFile(record_id=disc.id, sha256="a" * 64, size=1, relative_path="IM1",
+                                study_uid="1.2.840.1.2.3"))
+    pdf = Embedded(name="ct.pdf", media_type="application/pdf", data=b"%PDF-1.4 ct")
+    report = Report(kind="imaging", title="CT chest report", when="2024-02-02", study_uid="1.2.840.1.2.3",
+                    files=(pdf,), results=(LabResult(test="Nodule size", value="4", unit="mm", when="2024-02-02"),))
+    result = importer.import_package(folder, pkg(ccd(reports=(report,))))
+    assert disc.id in result.record_ids
+    tables = sorted({t for t, _ in result.added_rows})
+    assert tables == ["attachment", "lab_result", "record_source"]
+    with_it = rec.get_record(folder, disc.id)
+    assert sorted(a.original_name for a in with_it.attachments) == ["DOC0001.XML", "ct.pdf"]
+    taken = importer.take_back_added(folder, result)
+    assert taken.record_ids == (disc.id,) and len(taken.digests) == 2
+    assert rec.get_record(folder, disc.id).attachments == () and record_view(folder, disc.id) is None
+    importer.put_back_added(folder, taken)
+    back = rec.get_record(folder, disc.id)
+    assert [a.id for a in back.attachments] == [a.id for a in with_it.attachments]
+    view = record_view(folder, disc.id)
+    assert view is not None and [r.test for r in view.results] == ["Nodule size"]
