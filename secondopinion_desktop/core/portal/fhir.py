@@ -1296,7 +1296,7 @@ def read_fhir(data: bytes, name: str) -> ReadResult:
     else:
         top = safety.load_json(text, name)
         if not isinstance(top, dict) or not _s(top.get("resourceType")):
-            raise safety.Refused(f"{shown} is JSON but not a FHIR resource or bundle; it was not read.")
+            raise safety.Unreadable(f"{shown} is JSON but not a FHIR resource or bundle; it was not read.")
         if top.get("resourceType") == "Bundle":
             bundle = top
             version_hint = _s(_d(top.get("meta")).get("fhirVersion"))

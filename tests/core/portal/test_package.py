@@ -540,3 +540,20 @@ def test_xdm_in_a_folder_of_the_zip_with_two_subsets_each_checked_against_its_ow
                                  "HealthSummary/IHE_XDM/SUBSET02/DOC0001.XML",
                                  "HealthSummary/IHE_XDM/SUBSET02/DOC0002.XML"]
     assert [s.source for s in package.skipped] == ["HealthSummary/IHE_XDM/SUBSET02/DOC0002.XML"]
+
+
+def test_a_json_file_that_is_not_fhir_among_good_documents_is_skipped_not_fatal(tmp_path) -> None:
+    import zipfile
+
+    from helpers import ccda_samples as cs
+
+    from secondopinion_desktop.core.portal.package import read_path
+
+    path = tmp_path / "download.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("DOC0001.XML", cs.ccd())
+        z.writestr("settings.json", '{"theme": "dark", "resourceType": ""}')  # mentions the word, is no FHIR
+    package = read_path(path)
+    assert len(package.documents) == 1
+    assert [(s.source, s.reason) for s in package.skipped if s.source.endswith("settings.json")] == [
+        ("settings.json", "settings.json is JSON but not a FHIR resource or bundle; it was not read.")]
