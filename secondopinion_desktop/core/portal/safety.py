@@ -306,32 +306,29 @@ def decode_text(data: bytes, name: str) -> str:
         raise Unreadable(f"{shown(name)} is not UTF-8 text; it was not read.") from None
 
 
+_KEPT = frozenset(b'[]{}"')
+_NOT_KEPT = bytes(b for b in range(256) if b not in _KEPT)
+
+
 def _too_deep(text: str, limit: int) -> bool:
-    """Whether JSON text nests deeper than ``limit`` (brackets outside strings), checked without recursion."""
+    """Whether JSON text nests deeper than ``limit`` (brackets outside strings), checked without recursion and
+    without a Python loop over the characters (about half a second for a 40 MB bundle). Escaped backslashes go
+    first, left to right as JSON reads them, then escaped quotes; then everything but brackets and quotes; then
+    the strings with what is left inside them; then each pass takes away the innermost pairs: brackets still
+    there after ``limit`` passes nest deeper. Brackets that do not pair up count by their longest run of openings."""
     if text.count("[") + text.count("{") <= limit:
         return False
-    depth = 0
-    in_string = False
-    escaped = False
-    for ch in re.finditer(r'[\[\]{}"\\]', text):
-        c = ch.group()
-        if in_string:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == '"':
-                in_string = False
-            continue
-        if c == '"':
-            in_string = True
-        elif c in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif c in "]}":
-            depth -= 1
-    return False
+    raw = text.encode("utf-8", "surrogatepass").replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(raw.translate(None, _NOT_KEPT).split(b'"')[::2])
+    for passes in range(limit):
+        # one level a pass: a pair taken away leaves a mark, so no pair it closed is taken in the same pass
+        shorter = brackets.replace(b"[]", b"\0").replace(b"{}", b"\0").replace(b"\0", b"")
+        if not shorter:
+            return False
+        if len(shorter) == len(brackets):  # they do not pair up: deep if a long run of them opens at once
+            return re.search(rb"[\[{]{%d}" % (limit - passes + 1), shorter) is not None
+        brackets = shorter
+    return True
 
 
 def load_json(data: bytes | str, name: str) -> Any:
