@@ -320,13 +320,13 @@ def _too_deep(text: str, limit: int) -> bool:
         return False
     raw = text.encode("utf-8", "surrogatepass").replace(b"\\\\", b"").replace(b'\\"', b"")
     brackets = b"".join(raw.translate(None, _NOT_KEPT).split(b'"')[::2])
-    for passes in range(limit):
+    for _ in range(limit):
         # one level a pass: a pair taken away leaves a mark, so no pair it closed is taken in the same pass
         shorter = brackets.replace(b"[]", b"\0").replace(b"{}", b"\0").replace(b"\0", b"")
         if not shorter:
             return False
         if len(shorter) == len(brackets):  # they do not pair up: deep if a long run of them opens at once
-            return re.search(rb"[\[{]{%d}" % (limit - passes + 1), shorter) is not None
+            return re.search(rb"[\[{]{%d}" % (limit + 1), shorter) is not None
         brackets = shorter
     return True
 
