@@ -165,6 +165,12 @@ def render_html(view: RecordView) -> str:
         out.append("<h3>Allergies</h3>")
         out.append(_table(["Substance", "Reaction", "Severity", "Status"],
                           [[a.substance, a.reaction, a.severity, a.status] for a in view.allergies]))
-    out += [_section(s, 3) for s in view.sections]
+    if view.sections and (view.results or view.problems or view.medications or view.allergies):
+        # the tables above are what was read from the entries; the document's own narrative follows, under its
+        # own heading, so a section called "Allergies" after the Allergies table is not taken for a repeat
+        out.append("<h3>The document as written</h3>")
+        out += [_section(s, 4) for s in view.sections]
+    else:
+        out += [_section(s, 3) for s in view.sections]
     out.append("</body></html>")
     return "".join(out)

@@ -401,3 +401,12 @@ def test_what_an_import_added_to_a_record_there_before_can_be_taken_back_and_put
     assert [a.id for a in back.attachments] == [a.id for a in with_it.attachments]
     view = record_view(folder, disc.id)
     assert view is not None and [r.test for r in view.results] == ["Nodule size"]
+
+
+def test_the_document_as_written_follows_the_tables_read_from_it(folder) -> None:
+    doc = dataclasses.replace(ccd(), sections=(Section(title="Allergies", blocks=(
+        Block(kind="paragraph", text="Penicillin: hives"),)),))
+    result = importer.import_package(folder, pkg(doc))
+    page = render_html(record_view(folder, result.created_record_ids[0]))
+    assert page.index("<h3>Allergies</h3>") < page.index("<h3>The document as written</h3>") < page.index(
+        "<h4>Allergies</h4>")
