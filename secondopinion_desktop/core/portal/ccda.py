@@ -376,8 +376,34 @@ def _file_title(title: str) -> str:
 # --- the reader ---------------------------------------------------------------------------------------------------
 
 
+MEMO_LIMIT = 50_000
+
+
+class Memo:
+    """What the documents of one download read already, by the markup it came from: downloads visit by visit
+    repeat the same observations and result tables document after document."""
+
+    def __init__(self) -> None:
+        # observation markup, panel, panel time, narrative it refers to -> (result or None, why it was skipped)
+        self.observations: dict[tuple[bytes, str, str, tuple[bytes, ...]], tuple[LabResult | None, tuple[str, ...]]]
+        self.observations = {}
+        self.rows: dict[bytes, tuple[str, ...]] = {}  # narrative table row markup -> its cells
+        # organizer markup and the narrative it refers to -> (panel, time, facility, results, skips after it)
+        self.organizers: dict[tuple[bytes, tuple[bytes, ...]],
+                              tuple[str, str, str, tuple[LabResult, ...], tuple[tuple[str, str], ...]]] = {}
+
+
+def _placed(result: LabResult, position: str) -> LabResult:
+    """``result`` read at another place (a frozen copy with its own position)."""
+    again = object.__new__(LabResult)
+    again.__dict__.update(result.__dict__)
+    again.__dict__["position"] = position
+    return again
+
+
 class _Reader:
-    def __init__(self, root: Any, data: bytes, name: str) -> None:
+    def __init__(self, root: Any, data: bytes, name: str, memo: Memo | None = None) -> None:
+        self.memo = memo
         self.root = root
         self.data = data
         self.name = name
@@ -548,8 +574,23 @@ class _Reader:
             elif name == "tr":
                 body.append(child)
 
-        def cells(tr: Any) -> tuple[str, ...]:
+        memo = self.memo
+
+        def read_cells(tr: Any) -> tuple[str, ...]:
             return tuple(_lines(self.flat(c)) for c in tr if _local(c) in ("td", "th"))
+
+        def cells(tr: Any) -> tuple[str, ...]:  # a row seen in an earlier document of the download is not read again
+            if memo is None:
+                return read_cells(tr)
+            from lxml import etree
+
+            key = etree.tostring(tr)
+            hit = memo.rows.get(key)
+            if hit is None:
+                hit = read_cells(tr)
+                if len(memo.rows) < MEMO_LIMIT:
+                    memo.rows[key] = hit
+            return hit
 
         rows: list[tuple[str, ...]] = []
         header = False
@@ -752,6 +793,37 @@ class _Reader:
                                        results=tuple(items), position=position))
 
     def organizer(self, organizer: Any, position: str) -> None:
+        """A results organizer (a panel): one lab report per day of its results. With a memo, an organizer an
+        earlier document of the download held (the same markup and the narrative it refers to) is not read
+        again: its results come back with this place in their positions."""
+        if self.memo is None:
+            panel, when, facility, results = self.read_organizer(organizer, position)
+            self.group(results, panel, position, when, facility)
+            return
+        from lxml import etree
+
+        refs = tuple(etree.tostring(target) if (target := self.ids.get(_attr(ref, "value")[1:].strip())) is not None
+                     else b"" for ref in organizer.iter("{*}reference"))
+        key = (etree.tostring(organizer), refs)
+        hit = self.memo.organizers.get(key)
+        if hit is not None:
+            panel, when, facility, relative, skips = hit
+            for suffix, reason in skips:
+                self.skip(position + suffix, reason)
+            self.group([_placed(r, position + r.position) for r in relative], panel, position, when, facility)
+            return
+        skipped = len(self.skipped)
+        panel, when, facility, results = self.read_organizer(organizer, position)
+        new_skips = self.skipped[skipped:]
+        if (len(self.memo.organizers) < MEMO_LIMIT and all(s.where.startswith(position) for s in new_skips)
+                and all(r.position.startswith(position) for r in results)):
+            self.memo.organizers[key] = (
+                panel, when, facility, tuple(_placed(r, r.position[len(position):]) for r in results),
+                tuple((s.where[len(position):], s.reason) for s in new_skips))
+        self.group(results, panel, position, when, facility)
+
+    def read_organizer(self, organizer: Any, position: str) -> tuple[str, str, str, list[LabResult]]:
+        """(panel, time, facility, results) of an organizer."""
         code_el = _kid(organizer, "code")
         panel = self.code_name(code_el) or _attr(code_el, "code") or "Test results"
         when = _time(_kid(organizer, "effectiveTime"))
@@ -783,9 +855,35 @@ class _Reader:
         if not when:
             times = sorted(r.when for r in results if r.when)
             when = times[0] if times else ""
-        self.group(results, panel, position, when, facility)
+        return panel, when, facility, results
 
     def observation(self, obs: Any, panel: str, panel_when: str, position: str) -> LabResult | None:
+        """One result observation. Downloads visit by visit repeat the same observations document after document:
+        with a memo, one already read (the same markup, panel, panel time and the narrative it refers to) is
+        taken from it, with this place as its position."""
+        if self.memo is None:
+            return self.read_observation(obs, panel, panel_when, position)
+        from lxml import etree
+
+        refs = tuple(etree.tostring(target) if (target := self.ids.get(_attr(ref, "value")[1:].strip())) is not None
+                     else b"" for ref in obs.iter("{*}reference"))
+        key = (etree.tostring(obs), panel, panel_when, refs)
+        hit = self.memo.observations.get(key)
+        if hit is None:
+            before = len(self.skipped)
+            result = self.read_observation(obs, panel, panel_when, position)
+            new = self.skipped[before:]
+            if all(s.where == position for s in new) and len(self.memo.observations) < MEMO_LIMIT:
+                self.memo.observations[key] = (result, tuple(s.reason for s in new))
+            return result
+        result, reasons = hit
+        for reason in reasons:
+            self.skip(position, reason)
+        if result is None:
+            return None
+        return _placed(result, position)
+
+    def read_observation(self, obs: Any, panel: str, panel_when: str, position: str) -> LabResult | None:
         if not len(obs) or (obs.get("negationInd") or "").lower() == "true":
             return None  # an empty placeholder (<observation nullFlavor="NI"/>), or a test not done
         code_el = _kid(obs, "code")
@@ -1451,14 +1549,15 @@ def looks_like_ccda(data: bytes) -> bool:
     return bool(_ROOT.search(head))
 
 
-def read_ccda(data: bytes, name: str) -> ReadResult:
+def read_ccda(data: bytes, name: str, memo: Memo | None = None) -> ReadResult:
     """The C-CDA document in ``data`` (the file named ``name`` inside what was opened). Entries that cannot be
     read are the document's ``skipped``. Hostile input is ``safety.Refused``; a file that is broken or not a
-    clinical document is ``safety.Unreadable`` (one sentence naming the file either way)."""
+    clinical document is ``safety.Unreadable`` (one sentence naming the file either way). ``memo``, shared by
+    the documents of one download, spares reading an observation again that an earlier document held."""
     root = safety.parse_xml(data, name)
     if _local(root) != "ClinicalDocument":
         raise safety.Unreadable(f"{safety.shown(name)} is not a C-CDA clinical document; it was not read.")
-    document = _Reader(root, data, name).document()
+    document = _Reader(root, data, name, memo).document()
     return ReadResult(documents=(document,))
 
 

@@ -36,6 +36,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from secondopinion_desktop.core import people
 from secondopinion_desktop.core.portal import safety
@@ -102,7 +103,7 @@ def _completeness(p: Patient) -> int:
 
 def _distinct_patients(patients: Iterable[Patient]) -> tuple[Patient, ...]:
     groups: list[list[Patient]] = []
-    for p in patients:
+    for p in dict.fromkeys(patients):  # the same patient on every visit's document is compared once
         for group in groups:
             if all(same_person(p, q) for q in group):  # with each: a nameless one never joins two people
                 group.append(p)
@@ -316,6 +317,7 @@ class _Reading:
     documents: list[Document] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     pdfs: list[int] = field(default_factory=list)  # documents made of a PDF whose patient is to be found
+    ccda_memo: Any = None  # what the C-CDA documents read already (ccda.Memo)
 
     def check(self) -> None:
         if self.cancelled is not None and self.cancelled():
@@ -392,7 +394,9 @@ class _Reading:
         from secondopinion_desktop.core.portal import ccda, fhir
 
         if ccda.looks_like_ccda(data):
-            self.add(ccda.read_ccda(data, name))
+            if self.ccda_memo is None:
+                self.ccda_memo = ccda.Memo()
+            self.add(ccda.read_ccda(data, name, self.ccda_memo))
         elif fhir.looks_like_fhir(data):
             self.add(fhir.read_fhir(data, name))
         elif _suffix(name) in _XML_SUFFIXES or data.lstrip()[:1] == b"<":

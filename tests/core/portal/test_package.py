@@ -453,10 +453,10 @@ def test_a_reader_tripping_on_a_file_skips_that_file_and_logs_no_content(tmp_pat
 
     real = ccda.read_ccda
 
-    def trip(data: bytes, name: str):  # type: ignore[no-untyped-def]
+    def trip(data: bytes, name: str, memo=None):  # type: ignore[no-untyped-def]
         if name == "b.xml":
             raise ValueError("Alex Sample's value 13.2 could not be read")
-        return real(data, name)
+        return real(data, name, memo)
 
     monkeypatch.setattr(ccda, "read_ccda", trip)
     path = write_zip(tmp_path / "dl.zip", {"a.xml": visits(1)[0], "b.xml": visits(2)[1]})
