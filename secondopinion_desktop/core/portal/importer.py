@@ -490,7 +490,7 @@ def _roll_back(folder: DataFolder, batch: VaultBatch, claim: Any) -> None:
 
 def _write(session: Session, package: Package, todo: list[_Item], digests: dict[int, tuple[str, int]],
            blobs: dict[int, tuple[bytes, str, str]]) -> ImportResult:
-    from secondopinion_desktop.core.records import create_record
+    from secondopinion_desktop.core import records as rec
 
     today = dt.date.today()
     record_ids: list[int] = []
@@ -503,34 +503,62 @@ def _write(session: Session, package: Package, todo: list[_Item], digests: dict[
         made.append(row)
 
     counts = {"results": 0, "medications": 0, "allergies": 0, "problems": 0, "files": 0}
+    # The directory entries each name stands for, made once (matched by the core's name rule, never twice).
+    facilities: dict[str, int | None] = {}
+    clinicians: dict[str, int | None] = {}
+
+    def directory_id(names: dict[str, int | None], kind: RecordKind, field: str, name: str) -> int | None:
+        key = " ".join(name.split()).casefold()
+        if key not in names:
+            probe = Record(kind=kind, status=RecordStatus.NEEDED)
+            rec._apply(session, probe, {field: name})  # checks the name and finds or makes the entry
+            names[key] = probe.facility_id if field == "facility" else probe.clinician_id
+        return names[key]
+
+    # First every new record (checked by the records service's own rules), written in one go…
+    targets: list[tuple[_Item, Record, bool]] = []
     for it in todo:
+        if it.adds_to is not None and (existing := session.get(Record, it.adds_to)) is not None:
+            targets.append((it, existing, True))
+            continue
+        fields: dict[str, Any] = {"title": it.title, "status": RecordStatus.RECEIVED, "received_on": today,
+                                  "summary": _summary(it), "notes": _notes(package, it)}
+        day = day_of(it.when)
+        if day is not None and day <= today:
+            fields["date_of_service"] = day
+        if it.kind is RecordKind.IMAGING and it.report is not None:
+            fields["imaging_modality"] = it.report.modality[:50]
+            fields["imaging_body_region"] = it.report.body_site[:200]
+        if it.kind is RecordKind.PATHOLOGY and it.report is not None:
+            fields["accession_number"] = it.report.accession_number[:100]
+            fields["specimen_site"] = it.report.body_site[:200]
+        record = Record(kind=it.kind, status=RecordStatus.NEEDED)
+        with session.no_autoflush:
+            rec._apply(session, record, fields)
+        # the entries were found or made (and their names checked) by the same rule, once per name
+        if it.facility.strip():
+            record.facility_id = directory_id(facilities, it.kind, "facility", it.facility.strip()[:300])
+        if it.clinician.strip():
+            record.clinician_id = directory_id(clinicians, it.kind, "clinician", it.clinician.strip()[:200])
+        session.add(record)
+        targets.append((it, record, False))
+    session.flush()
+    existing_files: dict[int, set[str]] = {}
+    joined = [record.id for _it, record, joins in targets if joins]
+    if joined:
+        for record_id, sha in session.execute(select(Attachment.record_id, Attachment.sha256)
+                                              .where(Attachment.record_id.in_(joined))):
+            existing_files.setdefault(int(record_id), set()).add(str(sha))
+    # …then what each brings.
+    for it, record, joins in targets:
         doc = it.document
         original = digests.get(id(doc.original)) if doc.original is not None else None
-        joins = it.adds_to is not None and session.get(Record, it.adds_to) is not None
         before = len(made)
-        if joins:
-            assert it.adds_to is not None
-            record_id = it.adds_to
-        else:
-            fields: dict[str, Any] = {"status": RecordStatus.RECEIVED, "received_on": today,
-                                      "summary": _summary(it), "notes": _notes(package, it)}
-            day = day_of(it.when)
-            if day is not None and day <= today:
-                fields["date_of_service"] = day
-            if it.facility.strip():
-                fields["facility"] = it.facility.strip()[:300]
-            if it.clinician.strip():
-                fields["clinician"] = it.clinician.strip()[:200]
-            if it.kind is RecordKind.IMAGING and it.report is not None:
-                fields["imaging_modality"] = it.report.modality[:50]
-                fields["imaging_body_region"] = it.report.body_site[:200]
-            if it.kind is RecordKind.PATHOLOGY and it.report is not None:
-                fields["accession_number"] = it.report.accession_number[:100]
-                fields["specimen_site"] = it.report.body_site[:200]
-            record_id = create_record(session, it.kind, it.title, **fields).id
+        record_id = record.id
+        if not joins:
             created.append(record_id)
         record_ids.append(record_id)
-        attached: set[str] = set(session.scalars(select(Attachment.sha256).where(Attachment.record_id == record_id)))
+        attached = existing_files.setdefault(record_id, set())
 
         def attach(blob_id: int, record_id: int = record_id, attached: set[str] = attached) -> str:
             sha, size = digests[blob_id]
