@@ -703,3 +703,37 @@ def test_the_menu_entry_is_in_the_file_menu(window) -> None:
     texts = [a.text() for a in window.file_menu.actions()]
     assert "&Import records from a portal…" in texts
     assert texts.index("&Import records from a portal…") < texts.index("Patient &profile…")
+
+
+def test_ordinary_files_that_only_share_a_suffix_are_no_download(tmp_path) -> None:
+    """A viewer's config.xml on an imaging disc, a photo's .json sidecar, a zip of scans (even an encrypted one
+    or one cut short) are files to attach, not portal downloads."""
+    disc = tmp_path / "disc"
+    (disc / "DICOM").mkdir(parents=True)
+    (disc / "config.xml").write_text("<viewer><window>1</window></viewer>")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        (photos / f"IMG_{i}.jpg").write_bytes(b"\xff\xd8\xff")
+        (photos / f"IMG_{i}.jpg.json").write_text('{"title": "IMG", "photoTakenTime": 1}')
+    scans = tmp_path / "scans_from_hospital.zip"
+    with zipfile.ZipFile(scans, "w") as z:
+        z.writestr("scan.pdf", b"%PDF-1.4")
+        z.writestr("scan.pdf.json", "{}")
+    info = zipfile.ZipInfo("scan.pdf")
+    info.flag_bits |= 0x1  # marked encrypted: the core would refuse it, but it is no download
+    encrypted = tmp_path / "encrypted.zip"
+    with zipfile.ZipFile(encrypted, "w") as z:
+        z.writestr(info, b"x" * 100)
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(scans.read_bytes()[:40])
+    sidecar = photos / "IMG_0.jpg.json"
+    assert [portal_download(p) for p in (disc, disc / "config.xml", photos, sidecar, scans, encrypted, cut)] == [
+        False] * 7
+    # while a folder holding an unpacked XDM download, or FHIR at its top level, is one
+    xdm = tmp_path / "download"
+    write_ccda(xdm / "IHE_XDM" / "SUBSET01" / "DOC0001.XML")
+    fhir = tmp_path / "fhir"
+    fhir.mkdir()
+    (fhir / "bundle.json").write_text('{"resourceType": "Bundle", "entry": []}')
+    assert portal_download(xdm) and portal_download(fhir)

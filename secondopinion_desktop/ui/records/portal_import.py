@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette, QUndoStack
@@ -73,50 +73,86 @@ ERROR_STYLE = (
 # --- what goes to the dialog from a drop ---------------------------------------------------------------------
 
 _DOCUMENT_SUFFIXES = (".xml", ".json", ".ndjson")
-_FOLDER_LOOK = 4000  # entries looked at in a dropped folder before giving up (a whole disk dropped by mistake)
+_LAYOUTS = ("ihe_xdm", "apple_health_export")  # folders a portal's zip unpacks into
+_FOLDER_LOOK = 200  # files looked at in a dropped folder (its top level) before deciding it is no download
+_HEAD = 64 * 1024  # how much of a file is looked at to tell a health record from another .xml or .json
+_IGNORED = ("index.htm", "index.html", "readme.txt", ".ds_store")
+
+
+def _looks_like_record(path: Path) -> bool:
+    """A .xml/.json/.ndjson file whose start says it is a clinical document or FHIR (a viewer's config.xml, a
+    photo's .json sidecar are not)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_HEAD)
+    except OSError:
+        return False
+    return b"ClinicalDocument" in head or b'"resourceType"' in head
+
+
+def _zip_looks_like_download(archive: Any) -> bool:
+    """An IHE XDM or Apple Health layout by its names, or a document among its first entries whose start says it
+    is a clinical document or FHIR (a photo's .json sidecar is not)."""
+    infos = archive.infolist()
+    if any(part in _LAYOUTS for i in infos for part in i.filename.lower().replace("\\", "/").split("/")[:-1]):
+        return True
+    looked = 0
+    for info in infos:
+        if info.is_dir() or not info.filename.lower().endswith(_DOCUMENT_SUFFIXES) or info.flag_bits & 0x1:
+            continue
+        looked += 1
+        if looked > 20:
+            return False
+        with archive.open(info) as fh:
+            head = fh.read(_HEAD)
+        if b"ClinicalDocument" in head or b'"resourceType"' in head:
+            return True
+    return False
 
 
 def _zip_holds_documents(path: Path) -> bool:
-    """A zip whose entries look like a portal download (documents, an IHE XDM or Apple Health layout), or one
-    the core refuses to open (its sentence then says why, in the import dialog); a file that is no zip, or a zip
-    of other things (images, PDFs), is an ordinary file."""
+    """A zip laid out as a portal download (``_zip_looks_like_download``: its names, and the start of at most 20
+    of its documents). A zip that cannot be listed, or one of other things (photos, PDFs, an encrypted scan), is
+    an ordinary file to attach. One that looks like a download but is refused by the core (a bomb, names
+    leaving the folder) gets its sentence in the import dialog."""
+    import zipfile
+
     try:
         with path.open("rb") as fh:
             if fh.read(4) != b"PK\x03\x04":
                 return False
-    except OSError:
+        with zipfile.ZipFile(path) as archive:
+            return _zip_looks_like_download(archive)
+    except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError, RuntimeError, EOFError):
         return False
-    from secondopinion_desktop.core.portal.safety import SafeZip
-
-    try:
-        with SafeZip(path) as archive:
-            names = [e.name.lower() for e in archive.entries]
-    except SecondOpinionError:
-        return True  # a zip bomb, names leaving the folder…: the import dialog says so in one sentence
-    return any(n.endswith(_DOCUMENT_SUFFIXES) or "ihe_xdm/" in n or "apple_health_export/" in n for n in names)
 
 
 def portal_download(path: Path) -> bool:
-    """Whether a dropped path looks like what a patient portal hands out: a .xml, .json or .ndjson file, a zip of
-    such documents, or a folder holding them. By name (and a zip's list of entries) only: the core decides."""
+    """Whether a dropped path looks like what a patient portal hands out: a clinical document or FHIR file, a
+    zip laid out as a download, or a folder one was unpacked into (an ``IHE_XDM`` or ``apple_health_export``
+    folder, or documents at its top level). Quick, so a drop never waits: names and the start of a few files
+    only, never a walk through a whole tree or into the zips a folder holds; the core decides the rest."""
     try:
         if path.is_dir():
-            seen = 0
-            for _root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in files:
-                    lower = name.lower()
-                    if lower.endswith(_DOCUMENT_SUFFIXES):
+            if path.name.lower() in _LAYOUTS:
+                return True
+            looked = 0
+            for entry in sorted(os.scandir(path), key=lambda e: e.name):
+                lower = entry.name.lower()
+                if entry.is_dir(follow_symlinks=False):
+                    if lower in _LAYOUTS:
                         return True
-                    if lower.endswith(".zip") and _zip_holds_documents(Path(_root) / name):
-                        return True
-                seen += len(files) + len(dirs)
-                if seen > _FOLDER_LOOK:
+                    continue
+                looked += 1
+                if looked > _FOLDER_LOOK:
                     return False
+                if lower.endswith(_DOCUMENT_SUFFIXES) and entry.is_file(follow_symlinks=False) and \
+                        _looks_like_record(Path(entry.path)):
+                    return True
             return False
         lower = path.name.lower()
         if lower.endswith(_DOCUMENT_SUFFIXES):
-            return path.is_file()
+            return path.is_file() and _looks_like_record(path)
         return lower.endswith(".zip") and path.is_file() and _zip_holds_documents(path)
     except OSError:
         return False
