@@ -794,35 +794,54 @@ def restore_record(folder: DataFolder, data: RecordData) -> RecordData:
             raise
 
 
+def restore_records(folder: DataFolder, snapshots: Iterable[RecordData]) -> list[RecordData]:
+    """``restore_record`` for several records in one transaction: every one of them comes back, or (when one
+    cannot) none does. For undoing an import or a drop of many files at once."""
+    items = list(snapshots)
+    digests = set().union(*(record_digests(data) for data in items)) if items else set()
+    with folder.vault.claim(digests) as claim:
+        try:
+            with folder.session() as session:
+                restored = [_restore_into(session, folder, data) for data in items]
+                return [record_data(_load(session, data.id)) for data in restored]
+        except BaseException:
+            _roll_back_files(folder, claim, ())
+            raise
+
+
 def _restore_record(folder: DataFolder, data: RecordData) -> RecordData:
+    with folder.session() as session:
+        return _restore_into(session, folder, data)
+
+
+def _restore_into(session: Session, folder: DataFolder, data: RecordData) -> RecordData:
     missing = [a.original_name for a in data.attachments if not folder.vault.exists(a.sha256)]
     missing += [str(row["relative_path"]) for row in data.imaging_files if not folder.vault.exists(row["sha256"])]
     if missing:
         raise NotFoundError(f"Cannot bring the record back: the file {missing[0]} is no longer stored.")
-    with folder.session() as session:
-        if session.get(Record, data.id) is not None:
-            raise ValidationError(f"Record {data.id} exists already.")
-        record = Record(id=data.id, kind=data.kind, title=data.title, status=data.status)
-        _apply(session, record, record_fields(data))
-        record.created_at, record.updated_at = data.created_at, data.updated_at
-        session.add(record)
-        session.flush()
-        for a in data.attachments:
-            session.add(Attachment(
-                id=a.id, record_id=data.id, original_name=a.original_name, media_type=a.media_type, size=a.size,
-                sha256=a.sha256, added_at=a.added_at,
-            ))
-        if data.imaging_files:
-            from secondopinion_desktop.core.models import ImagingFile
+    if session.get(Record, data.id) is not None:
+        raise ValidationError(f"Record {data.id} exists already.")
+    record = Record(id=data.id, kind=data.kind, title=data.title, status=data.status)
+    _apply(session, record, record_fields(data))
+    record.created_at, record.updated_at = data.created_at, data.updated_at
+    session.add(record)
+    session.flush()
+    for a in data.attachments:
+        session.add(Attachment(
+            id=a.id, record_id=data.id, original_name=a.original_name, media_type=a.media_type, size=a.size,
+            sha256=a.sha256, added_at=a.added_at,
+        ))
+    if data.imaging_files:
+        from secondopinion_desktop.core.models import ImagingFile
 
-            session.execute(ImagingFile.__table__.insert(), [dict(row) for row in data.imaging_files])
-        tables = {table.__tablename__: table for table in _imported_tables()}
-        for name, rows in data.imported_rows:
-            session.execute(tables[name].__table__.insert(), [dict(row) for row in rows])
-        _link_again(session, data)
-        session.flush()
-        session.refresh(record)
-        return record_data(_load(session, data.id))
+        session.execute(ImagingFile.__table__.insert(), [dict(row) for row in data.imaging_files])
+    tables = {table.__tablename__: table for table in _imported_tables()}
+    for name, rows in data.imported_rows:
+        session.execute(tables[name].__table__.insert(), [dict(row) for row in rows])
+    _link_again(session, data)
+    session.flush()
+    session.refresh(record)
+    return record_data(_load(session, data.id))
 
 
 def _link_again(session: Session, data: RecordData) -> None:

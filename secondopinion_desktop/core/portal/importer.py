@@ -242,7 +242,8 @@ class _Item:
             key=self.key, source=self.document.source, kind=self.kind, title=self.title, date=day_of(self.when),
             facility=self.facility, clinician=self.clinician, results=len(self.results),
             medications=len(self.medications), allergies=len(self.allergies), problems=len(self.problems),
-            files=len(self.files) + (1 if self.report is None and self.document.original is not None else 0),
+            # the original document is attached to every record made from it, reports included
+            files=len(self.files) + (1 if self.document.original is not None else 0),
             already=self.already, adds_to=self.adds_to, adds_to_title=self.adds_to_title,
         )
 

@@ -108,7 +108,13 @@ def _when(text: str) -> str:
     return f"{out} {text[11:16]}" if len(text) >= 16 else out
 
 
-def _table(header: list[str] | None, rows: list[list[str]], flag_column: int | None = None) -> str:
+MAX_ROWS = 200  # rows shown of one table: a viewer lays out thousands of rows slowly, and nobody reads them there
+
+
+def _table(header: list[str] | None, rows: list[list[str]], flag_column: int | None = None,
+           what: str = "row") -> str:
+    more = len(rows) - MAX_ROWS
+    rows = rows[:MAX_ROWS]
     out = ["<table border='1' cellspacing='0' cellpadding='3'>"]
     if header is not None:
         out += ["<tr>", *(f"<th>{_e(h)}</th>" for h in header), "</tr>"]
@@ -119,6 +125,9 @@ def _table(header: list[str] | None, rows: list[list[str]], flag_column: int | N
             out.append(f"<td{cls}>{_e(cell)}</td>")
         out.append("</tr>")
     out.append("</table>")
+    if more > 0:
+        out.append(f"<p class='quiet'>Showing the first {MAX_ROWS:,} of {MAX_ROWS + more:,} {what}s; the attached "
+                   "file holds them all.</p>")
     return "".join(out)
 
 
@@ -151,7 +160,7 @@ def render_html(view: RecordView) -> str:
         out.append("<h3>Results</h3>")
         out.append(_table(["Test", "Value", "Unit", "Reference range", "Flag", "When"],
                           [[r.test, r.value, r.unit, r.reference_range, r.flag, _when(r.observed_at)]
-                           for r in view.results], flag_column=4))
+                           for r in view.results], flag_column=4, what="result"))
     if view.problems:
         out.append("<h3>Problems</h3>")
         out.append(_table(["Problem", "Status", "Since", "Stage"],

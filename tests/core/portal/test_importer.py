@@ -410,3 +410,33 @@ def test_the_document_as_written_follows_the_tables_read_from_it(folder) -> None
     page = render_html(record_view(folder, result.created_record_ids[0]))
     assert page.index("<h3>Allergies</h3>") < page.index("<h3>The document as written</h3>") < page.index(
         "<h4>Allergies</h4>")
+
+
+def test_a_long_table_shows_its_first_rows_and_says_how_many_there_are(folder) -> None:
+    from secondopinion_desktop.core.portal import view as view_module
+
+    many = Report(kind="lab", title="Glucose log", when="2024-03-12", results=tuple(
+        LabResult(test="Glucose", value=str(80 + i), unit="mg/dL", when=f"2024-03-12T{i // 60:02d}:{i % 60:02d}")
+        for i in range(450)))
+    table = Block(kind="table", rows=(("Time", "Value"),) + tuple((str(i), "x") for i in range(205)))
+    doc = dataclasses.replace(ccd(reports=(many,)), sections=(Section(title="Readings", blocks=(table,)),))
+    result = importer.import_package(folder, pkg(doc))
+    lab_page = render_html(record_view(folder, result.created_record_ids[1]))
+    assert lab_page.count("<tr>") == view_module.MAX_ROWS + 1
+    assert "Showing the first 200 of 450 results; the attached file holds them all." in lab_page
+    doc_page = render_html(record_view(folder, result.created_record_ids[0]))
+    assert "Showing the first 200 of 205 rows" in doc_page
+
+
+def test_records_come_back_together_or_not_at_all(folder) -> None:
+    result = importer.import_package(folder, pkg(ccd()))
+    snapshots = rec.delete_records(folder, list(result.created_record_ids))
+    assert count(folder, Record) == 0
+    back = rec.restore_records(folder, snapshots)
+    assert [r.id for r in back] == list(result.created_record_ids) and count(folder, LabResultRow) == 2
+    snapshots = rec.delete_records(folder, list(result.created_record_ids))
+    rec.create_record(folder, RecordKind.OTHER, "In the way")  # takes no id of theirs; a clash is made below
+    clash = dataclasses.replace(snapshots[1], id=rec.list_records(folder)[0].id)
+    with pytest.raises(ValidationError, match="exists already"):
+        rec.restore_records(folder, [snapshots[0], clash])
+    assert count(folder, Record) == 1 and count(folder, LabResultRow) == 0  # the first did not come back either
