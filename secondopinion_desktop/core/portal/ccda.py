@@ -404,6 +404,7 @@ def _placed(result: LabResult, position: str) -> LabResult:
 class _Reader:
     def __init__(self, root: Any, data: bytes, name: str, memo: Memo | None = None) -> None:
         self.memo = memo
+        self.carried = 0  # bytes of the files the document carries, unpacked
         self.root = root
         self.data = data
         self.name = name
@@ -1352,6 +1353,10 @@ class _Reader:
                 return None
             data = unpacked
             media = _sniffed(data, media)
+            self.carried += len(data)
+            if self.carried > safety.MAX_CARRIED_BYTES:  # many compressed files, each under the limit
+                raise safety.Refused(f"{safety.shown(self.name)} carries more than "
+                                     f"{safety.MAX_CARRIED_BYTES // 2**20} MB of files inside it; it was not read.")
         elif media == "text/plain":
             return None
         else:

@@ -318,6 +318,7 @@ class _Reading:
     skipped: list[Skipped] = field(default_factory=list)
     pdfs: list[int] = field(default_factory=list)  # documents made of a PDF whose patient is to be found
     ccda_memo: Any = None  # what the C-CDA documents read already (ccda.Memo)
+    held: int = 0  # bytes of the documents and files read so far
 
     def check(self) -> None:
         if self.cancelled is not None and self.cancelled():
@@ -327,6 +328,13 @@ class _Reading:
         self.skipped.append(Skipped(source, where, reason))
 
     def add(self, result: ReadResult) -> None:
+        for doc in result.documents:
+            self.held += len(doc.original or b"") + sum(len(f.data) for f in doc.files) + sum(
+                len(f.data) for r in doc.reports for f in r.files)
+        if self.held > safety.MAX_PACKAGE_BYTES:
+            raise Refused(f"{self.name} holds more than {safety.MAX_PACKAGE_BYTES // 2**20} MB of documents and "
+                          "files, more than can be read at once; import it in parts (its documents one by one, or "
+                          "a shorter date range from the portal).")
         self.documents.extend(result.documents)
         self.skipped.extend(result.skipped)
 

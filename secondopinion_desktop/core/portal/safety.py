@@ -47,6 +47,8 @@ RATIO_FREE_BYTES = 1024 * 1024  # below this an entry may pack as tightly as it 
 MAX_JSON_DEPTH = 100  # real FHIR nests a dozen deep
 MAX_RESOURCES = 200_000  # resources in one bundle or NDJSON file
 MAX_EMBEDDED_BYTES = 48 * 1024 * 1024  # one decoded base64 file inside a document
+MAX_CARRIED_BYTES = 2 * MAX_EMBEDDED_BYTES  # all the files one document carries, unpacked (compression multiplies)
+MAX_PACKAGE_BYTES = 768 * 1024 * 1024  # every document and file one download holds, read into memory at once
 
 
 class Refused(ValidationError):
