@@ -55,8 +55,10 @@ from secondopinion_desktop.core.portal.model import (
     Embedded,
     Patient,
     Report,
+    ResultKey,
     Skipped,
     day_of,
+    result_key,
     sections_to_json,
 )
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled, Progress
@@ -267,11 +269,13 @@ class _Known:
 
     def __init__(self, session: Session) -> None:
         self.digests = set(session.scalars(select(RecordSource.digest)))
-        self.results = {(loinc or " ".join(test.split()).casefold(), when, " ".join(value.split()).casefold(),
-                         unit.strip())
-                        for loinc, test, when, value, unit in session.execute(
-                            select(LabResultRow.loinc, LabResultRow.test, LabResultRow.observed_at,
-                                   LabResultRow.value, LabResultRow.unit))}
+        self.results: set[ResultKey] = {
+            (loinc or " ".join(test.split()).casefold(), "" if loinc else " ".join(panel.split()).casefold(), when,
+             " ".join(value.split()).casefold(), unit.strip())
+            for loinc, test, panel, when, value, unit in session.execute(
+                select(LabResultRow.loinc, LabResultRow.test, LabResultRow.panel, LabResultRow.observed_at,
+                       LabResultRow.value, LabResultRow.unit))
+            if when}
         self.medications = {(" ".join(n.split()).casefold(), d.strip().casefold(), s) for n, d, s in session.execute(
             select(MedicationRow.name, MedicationRow.dose, MedicationRow.start))}
         self.allergies = {(" ".join(n.split()).casefold(), r.strip().casefold()) for n, r in session.execute(
@@ -324,7 +328,9 @@ def _plan(session: Session, package: Package) -> list[_Item]:
             ))
         for j, report in enumerate(doc.reports, start=1):
             digest = _report_digest(doc, report)
-            results = [r for r in report.results if r.key() not in known.results]
+            when = report.when or doc.when
+            results = [r for r in report.results
+                       if (key := result_key(r, when, report.title)) is None or key not in known.results]
             already = digest in known.digests or (
                 bool(report.results) and not results and not report.files and not report.text)
             adds_to = known.study_or_accession(report.study_uid, report.accession_number)

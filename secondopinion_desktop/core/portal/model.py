@@ -107,10 +107,21 @@ class LabResult:
     status: str = ""  # "final", "preliminary", "corrected"…
     position: str = ""
 
-    def key(self) -> tuple[str, str, str, str]:
-        """Two results with the same key are the same result (downloads visit by visit repeat them)."""
-        test = self.loinc or " ".join(self.test.split()).casefold()
-        return (test, self.when, " ".join(self.value.split()).casefold(), self.unit.strip())
+
+ResultKey = tuple[str, str, str, str, str]
+
+
+def result_key(result: LabResult, when: str = "", panel: str = "") -> ResultKey | None:
+    """Two results with the same key are the same result (downloads visit by visit repeat them): the same test
+    (its LOINC code, or its name within its panel), the same time, value and unit. ``when`` and ``panel`` are
+    the report's, for a result that gives none of its own (the importer stores them so). A result with no time
+    at all is never taken for another: the same value months apart would be."""
+    at = result.when or when
+    if not at:
+        return None
+    test = result.loinc or " ".join((result.test or "Result").split()).casefold()
+    group = "" if result.loinc else " ".join((result.panel or panel).split()).casefold()
+    return (test, group, at, " ".join(result.value.split()).casefold(), result.unit.strip())
 
 
 @dataclass(frozen=True)
@@ -325,6 +336,7 @@ def number_of(value: str) -> float | None:
 
 __all__ = [
     "KINDS", "Allergy", "Block", "Document", "Embedded", "LabResult", "Link", "Medication", "Patient", "Problem",
-    "ReadResult", "Report", "Section", "Skipped", "day_of", "iso_time", "number_of", "plain", "sections_from_json",
+    "ReadResult", "Report", "ResultKey", "Section", "Skipped", "day_of", "iso_time", "number_of", "plain",
+    "result_key", "sections_from_json",
     "sections_to_json",
 ]

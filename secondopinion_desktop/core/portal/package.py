@@ -46,9 +46,11 @@ from secondopinion_desktop.core.portal.model import (
     Patient,
     ReadResult,
     Report,
+    ResultKey,
     Skipped,
     iso_time,
     plain,
+    result_key,
 )
 from secondopinion_desktop.core.portal.safety import Refused, Unreadable, shown
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled, Progress
@@ -707,7 +709,7 @@ def _deduplicate(documents: list[Document]) -> tuple[list[Document], int, int]:
                 repeat_of.add(i)
             digests.add(digest)
     repeats = len(repeat_of)
-    results: set[tuple[str, str, str, str]] = set()
+    results: set[ResultKey] = set()
     medications: set[tuple[str, str, str]] = set()
     allergies: set[tuple[str, str]] = set()
     problems: set[tuple[str, str]] = set()
@@ -719,13 +721,15 @@ def _deduplicate(documents: list[Document]) -> tuple[list[Document], int, int]:
     for i, doc in enumerate(ordered):
         if i in repeat_of:
             continue
-        new_results: set[tuple[str, str, str, str]] = set()
+        new_results: set[ResultKey] = set()
         reports = []
         changed = False
         for report in doc.reports:
-            fresh = tuple(r for r in report.results if r.key() not in results)
+            when = report.when or doc.when
+            keys = [result_key(r, when, report.title) for r in report.results]
+            fresh = tuple(r for r, key in zip(report.results, keys, strict=True) if key is None or key not in results)
             repeated_results += len(report.results) - len(fresh)
-            new_results.update(r.key() for r in fresh)
+            new_results.update(key for key in keys if key is not None)
             new_files = tuple(f for f in report.files if _file_key(f) not in files)
             text_key = _text_key(doc, report)
             text_new = bool(report.text) and text_key not in texts

@@ -440,3 +440,32 @@ def test_records_come_back_together_or_not_at_all(folder) -> None:
     with pytest.raises(ValidationError, match="exists already"):
         rec.restore_records(folder, [snapshots[0], clash])
     assert count(folder, Record) == 1 and count(folder, LabResultRow) == 0  # the first did not come back either
+
+
+def test_the_same_value_months_apart_is_two_results_when_only_the_reports_are_dated(folder) -> None:
+    """A tumour marker at 31 in January and again at 31 in June, neither result with a time of its own: two
+    results, not one — in the download and against what an earlier import kept."""
+    from secondopinion_desktop.core.portal.package import _deduplicate
+
+    def visit(day: str, source: str) -> Document:
+        marker = Report(kind="lab", title="CA 15-3", when=day, results=(
+            LabResult(test="CA 15-3", value="31", unit="U/mL"),))
+        return ccd(source, reports=(marker,), original=source.encode())
+
+    january, june = visit("2024-01-10", "DOC0001.XML"), visit("2024-06-10", "DOC0002.XML")
+    kept, _repeats, repeated = _deduplicate([january, june])
+    assert repeated == 0 and [len(d.reports[0].results) for d in kept] == [1, 1]
+    importer.import_package(folder, pkg(january))
+    preview = importer.preview_import(folder, pkg(june))
+    assert preview.results == 1 and not preview.records[1].already
+    importer.import_package(folder, pkg(june))
+    assert [r.observed_on for r in list_lab_results(folder)] == [dt.date(2024, 6, 10), dt.date(2024, 1, 10)]
+    # a result with no time anywhere is never taken for another
+    undated = Report(kind="lab", title="Panel", results=(LabResult(test="X", value="1"),))
+    no_time = dataclasses.replace(ccd("DOC0003.XML", reports=(undated,)), when="")
+    assert importer.preview_import(folder, pkg(no_time)).results == 1
+    # the same test name in two panels without codes is two tests
+    a = Report(kind="lab", title="Urine", when="2024-07-01", results=(LabResult(test="Glucose", value="Neg"),))
+    b = Report(kind="lab", title="Serum", when="2024-07-01", results=(LabResult(test="Glucose", value="Neg"),))
+    kept, _r, repeated = _deduplicate([ccd("u.xml", reports=(a,)), ccd("s.xml", reports=(b,), original=b"s")])
+    assert repeated == 0

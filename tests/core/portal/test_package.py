@@ -30,7 +30,7 @@ from helpers.xdm_samples import (
     xdm_entries,
 )
 
-from secondopinion_desktop.core.portal.model import Patient
+from secondopinion_desktop.core.portal.model import Patient, result_key
 from secondopinion_desktop.core.portal.package import Package, read_path, same_person
 from secondopinion_desktop.core.portal.safety import Refused
 from secondopinion_desktop.core.progress import Cancelled
@@ -189,7 +189,8 @@ def test_visit_documents_repeating_results_keep_each_result_once(tmp_path: Path)
     assert _sources(package) == ["IHE_XDM/SUBSET01/DOC0001.XML", "IHE_XDM/SUBSET01/DOC0002.XML",
                                  "IHE_XDM/SUBSET01/DOC0003.XML"]
     assert package.repeated_results == 3 + 6
-    results = [r.key() for d in package.documents for rep in d.reports for r in rep.results]
+    results = [result_key(r, rep.when, rep.title) for d in package.documents for rep in d.reports
+               for r in rep.results]
     assert len(results) == len(set(results)) == 9
     assert [sum(len(rep.results) for rep in d.reports) for d in package.documents] == [3, 3, 3]
     assert all(rep.results for d in package.documents for rep in d.reports)  # no report left empty
