@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PATIENT_NAME = "Alex Sample"
@@ -19,6 +24,27 @@ BIRTH = "1970-04-02"
 STUDY_UID = "1.2.826.0.1.3680043.8.498.1234567890"
 
 J = dict[str, Any]
+
+# The computer's zone for tests reading times: US Central as a POSIX rule (no time zone database needed).
+# FHIR times that name their zone are said in the computer's local time.
+CHICAGO = "CST6CDT,M3.2.0,M11.1.0"
+
+
+def local_zone(zone: str) -> Iterator[None]:
+    """The computer's local zone set to ``zone`` while a test runs (for a fixture: ``yield from``)."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("the local time zone can be set for a test only where time.tzset exists")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 def to_bytes(value: Any) -> bytes:

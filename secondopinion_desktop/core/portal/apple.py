@@ -14,7 +14,10 @@ records' JSON files, so nothing the hospital sent is lost.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,12 +62,63 @@ def looks_like_apple_health(path: Path | str) -> bool:
 
 
 def _folder_export(folder: Path) -> Path | None:
+    """export.xml in ``folder`` or in its ``apple_health_export`` folder. Nothing inside the chosen folder is
+    reached through a link: the file and the folder holding it must be a file and a folder of their own (seen
+    with ``lstat``), and that folder must lie inside the chosen one, so a link to someone else's export placed
+    in a folder is never read."""
+    try:
+        chosen = folder.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
     for root in (folder, folder / EXPORT_FOLDER):
+        if root is not folder and not _is_dir(root):
+            continue
+        try:
+            inside = root.resolve(strict=True)
+        except (OSError, RuntimeError):
+            continue
+        if inside != chosen and chosen not in inside.parents:
+            continue
         for name in _EXPORT_NAMES:
             candidate = root / name
-            if candidate.is_file() and (root.name == EXPORT_FOLDER or (root / "clinical-records").is_dir()):
+            if _is_file(candidate) and (root.name == EXPORT_FOLDER or _is_dir(root / "clinical-records")):
                 return candidate
     return None
+
+
+def _is_dir(path: Path) -> bool:
+    """A folder of its own, not a link to one."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    """A regular file of its own, not a link to one (nor a pipe or a device)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _open_regular(path: Path, shown: str) -> IO[bytes]:
+    """``path`` opened for streaming, never through a link and never a pipe or device (``O_NONBLOCK`` so that
+    opening a pipe never waits for a writer; the open file is then checked to be a regular file)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise safety.Unreadable(f"{shown} is a link; links are not followed.") from None
+        raise safety.Unreadable(f"{shown} cannot be read ({(exc.strerror or 'unreadable').lower()}).") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise safety.Unreadable(f"{shown} is not a regular file; it was not read.")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _zip_export(zf: safety.SafeZip) -> safety.ZipEntry | None:
@@ -86,8 +140,8 @@ def read_apple_health(path: Path | str, *, progress: Progress | None = None,
         if xml_path is None:
             raise safety.Refused(f"{name} is not an Apple Health export (it holds no export.xml); it was not read.")
         root = xml_path.parent
-        total = xml_path.stat().st_size
-        with xml_path.open("rb") as xml_file:
+        with _open_regular(xml_path, xml_path.name) as xml_file:
+            total = os.fstat(xml_file.fileno()).st_size
             me, clinical = _scan(xml_file, total, f"{name}/{xml_path.name}", progress, cancelled)
         return _assemble(name, me, clinical, lambda rel: _read_folder_file(root, rel), cancelled)
     with safety.SafeZip(p) as zf:
@@ -159,13 +213,21 @@ def _scan(stream: IO[bytes], total: int, shown: str, progress: Progress | None,
 
 
 def _read_folder_file(root: Path, rel: str) -> bytes:
-    base = root.resolve()
-    target = (base / rel).resolve()
-    if base not in target.parents:
+    """A clinical record's file in the export folder ``root``: every folder on the way is a folder of its own
+    (a link is never gone through) and the file is read by ``safety.read_file`` (never through a link, never a
+    pipe or device, its size checked)."""
+    parts = [part for part in rel.split("/") if part not in ("", ".")]
+    if not parts or ".." in parts:
         raise PermissionError(rel)
-    if target.stat().st_size > safety.MAX_DOCUMENT_BYTES:
-        raise safety.Refused(f"{safety.shown(rel)} is too large to be a clinical record; it was not read.")
-    return target.read_bytes()
+    folder = root
+    for part in parts[:-1]:
+        folder = folder / part
+        mode = os.lstat(folder).st_mode
+        if stat.S_ISLNK(mode):
+            raise safety.Unreadable(f"{safety.shown(part)} is a link; links are not followed.")
+        if not stat.S_ISDIR(mode):
+            raise NotADirectoryError(rel)
+    return safety.read_file(folder / parts[-1], rel)
 
 
 def _assemble(name: str, me: dict[str, str], clinical: list[_Clinical], read: Callable[[str], bytes],
@@ -186,9 +248,12 @@ def _assemble(name: str, me: dict[str, str], clinical: list[_Clinical], read: Ca
             continue
         try:
             data = read(record.path)
-        except (OSError, KeyError, safety.Refused):
+        except (OSError, KeyError):
             skipped.append(Skipped(source, f"clinical record {n} ({label})",
                                    "its file is missing from the export or cannot be read"))
+            continue
+        except safety.Refused as exc:  # a link, a pipe or device, a file far too large
+            skipped.append(Skipped(source, f"clinical record {n} ({label})", str(exc)))
             continue
         try:
             resource = safety.load_json(data, record.path)

@@ -22,6 +22,7 @@ What maps to what:
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import html.entities
 import re
@@ -169,15 +170,40 @@ def _status(value: object) -> str:
     return codes[0] if codes else _cc(value)
 
 
+_ZONED = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*"
+                    r"([Zz]|[+-]\d{2}:?\d{2})\s*$")
+
+
+def _when(value: str) -> str:
+    """A FHIR date or time as ISO text (``iso_time``). A time that names its zone ("Z", "-05:00") is said in
+    this computer's local time, so a blood draw at 21:00 in Chicago written as 02:00 UTC the next day keeps its
+    own day; a time without a zone, and a date, stay as written."""
+    m = _ZONED.match(value) if value else None
+    if m is not None:
+        year, month, day, hour, minute, second, zone = m.groups()
+        try:
+            offset = dt.timedelta(0)
+            if zone not in ("Z", "z"):
+                digits = zone[1:].replace(":", "")
+                offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+                offset = -offset if zone[0] == "-" else offset
+            moment = dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
+                                 tzinfo=dt.timezone(offset)).astimezone()
+            return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}"
+        except (ValueError, OverflowError, OSError):  # out of range (a leap second, year 9999 +14:00): as written
+            pass
+    return iso_time(value)
+
+
 def _time(resource: J, *names: str) -> str:
     for name in names:
         value = resource.get(name)
         if isinstance(value, str):
-            text = iso_time(value)
+            text = _when(value)
             if text:
                 return text
         elif isinstance(value, dict):
-            text = iso_time(_s(value.get("start"))) or iso_time(_s(value.get("end")))
+            text = _when(_s(value.get("start"))) or _when(_s(value.get("end")))
             if text:
                 return text
     return ""
@@ -551,7 +577,7 @@ class Reader:
                 label = _cc(ident.get("type")) or ""
                 assigner = _s(_d(ident.get("assigner")).get("display"))
                 ids.append(" ".join(p for p in (label, value) if p) + (f" ({assigner})" if assigner else ""))
-            birth = day_of(iso_time(_s(res.get("birthDate"))))
+            birth = day_of(_when(_s(res.get("birthDate"))))
             this = Patient(name=_person(res.get("name")), birth_date=birth, identifiers=tuple(ids),
                            sex=_s(res.get("gender")))
             if found is None:
@@ -749,9 +775,12 @@ class Reader:
         if when:
             self.parts.dates.append(when)
 
-    def observation(self, item: Item, panel: str = "") -> list[LabResult]:
+    def observation(self, item: Item, panel: str = "", report_when: str = "") -> list[LabResult]:
+        """The Observation's results; one with no time of its own carries its report's (``report_when``), so
+        that the same test on two days is never taken for one result."""
         res = item.resource
-        when = _time(res, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued", "appliesDateTime")
+        when = _time(res, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued",
+                     "appliesDateTime") or report_when
         self._date(when)
         status = _s(res.get("status"))
         flag = _flag(res.get("interpretation"))
@@ -792,12 +821,15 @@ class Reader:
             if target is None or target.type != "Observation":
                 continue
             raws.append(target)
-            got = self.observation(target, title)
+            got = self.observation(target, title, when)
             results.extend(got)
             if not got:
+                panel_when = _time(target.resource, "effectiveDateTime", "effectivePeriod", "effectiveInstant",
+                                   "issued", "appliesDateTime") or when
                 for member in self.members(target):
                     raws.append(member)
-                    results.extend(self.observation(member, _cc(target.resource.get("code")) or title))
+                    results.extend(self.observation(member, _cc(target.resource.get("code")) or title,
+                                                    panel_when))
         texts = [_s(res.get("conclusion"))] + [_cc(c) for c in _ds(res.get("conclusionCode"))] + \
             [_cc(c) for c in _ds(res.get("codedDiagnosis"))]
         for ref in _ds(res.get("specimen")):
@@ -893,7 +925,7 @@ class Reader:
         title = (_s(res.get("description")) or _cc(res.get("type"))
                  or next((_s(a.get("title")) for a in attachments if _s(a.get("title"))), "") or "Document")
         when = _time(res, "date", "created", "indexed") or _time(_d(res.get("context")), "period") or next(
-            (iso_time(_s(a.get("creation"))) for a in attachments if iso_time(_s(a.get("creation")))), "")
+            (_when(_s(a.get("creation"))) for a in attachments if _when(_s(a.get("creation")))), "")
         self._date(when)
         before = len(self.parts.skipped)
         files, links = self.attachments(attachments, title, item)
@@ -1016,7 +1048,7 @@ class Reader:
                 if text and text not in instructions:
                     instructions.append(text)
         start = _time(res, "effectiveDateTime", "effectivePeriod", "authoredOn", "dateWritten", "dateAsserted")
-        end = iso_time(_s(_d(res.get("effectivePeriod")).get("end"))) or iso_time(_s(res.get("dateEnded")))
+        end = _when(_s(_d(res.get("effectivePeriod")).get("end"))) or _when(_s(res.get("dateEnded")))
         self._date(start)
         return Medication(name=name or "Medication", code=code, dose=dose, route=route, frequency=frequency,
                           instructions="; ".join(instructions), status=_s(res.get("status")), start=start, end=end,
@@ -1130,8 +1162,8 @@ def _value(res: J) -> tuple[str, str] | None:
         if num and den:
             return f"{num}{(' ' + num_unit) if num_unit else ''}/{den}{(' ' + den_unit) if den_unit else ''}", ""
     if isinstance(res.get("valuePeriod"), dict):
-        start = iso_time(_s(res["valuePeriod"].get("start")))
-        end = iso_time(_s(res["valuePeriod"].get("end")))
+        start = _when(_s(res["valuePeriod"].get("start")))
+        end = _when(_s(res["valuePeriod"].get("end")))
         if start or end:
             return f"{start} to {end}".strip(), ""
     return None
@@ -1278,7 +1310,9 @@ def read_fhir(data: bytes, name: str) -> ReadResult:
     version_hint = ""
     bundle: J = {}
     if ndjson:
-        lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        # one resource a line, lines ending at "\n" only: a JSON string may hold U+2028 and other characters
+        # that str.splitlines takes for line ends
+        lines = [(n, line.removesuffix("\r")) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
         if len(lines) > safety.MAX_RESOURCES:
             raise _too_many(shown)
         for n, line in lines:
@@ -1292,7 +1326,13 @@ def read_fhir(data: bytes, name: str) -> ReadResult:
             if not isinstance(res, dict) or not _s(res.get("resourceType")):
                 skipped.append(Skipped(name, f"line {n}", "this line is not a FHIR resource"))
                 continue
-            items.append(Item(res, f"line {n} ({_s(res.get('resourceType'))})", name))
+            if res.get("resourceType") == "Bundle":  # a bundle on one line: its entries are the resources
+                version_hint = version_hint or _s(_d(res.get("meta")).get("fhirVersion"))
+                _flatten(res, f"line {n}, entry", name, items, skipped, 0)
+            else:
+                items.append(Item(res, f"line {n} ({_s(res.get('resourceType'))})", name))
+            if len(items) > safety.MAX_RESOURCES:
+                raise _too_many(shown)
     else:
         top = safety.load_json(text, name)
         if not isinstance(top, dict) or not _s(top.get("resourceType")):
@@ -1312,7 +1352,7 @@ def read_fhir(data: bytes, name: str) -> ReadResult:
     parts = reader.read()
     parts.skipped[:0] = skipped
     parts.skipped.sort(key=lambda sk: [int(n) for n in re.findall(r"\d+", sk.where)[:3]])
-    when = parts.when or iso_time(_s(bundle.get("timestamp"))) or parts.latest
+    when = parts.when or _when(_s(bundle.get("timestamp"))) or parts.latest
     if parts.empty:
         return ReadResult(skipped=(Skipped(name, "", "it holds no results, reports, medications, allergies or "
                                                      "problems that could be read"), *parts.skipped))
@@ -1336,7 +1376,7 @@ def _too_many(shown: str) -> safety.Refused:
 def _is_ndjson(text: str, name: str) -> bool:
     if name.lower().endswith((".ndjson", ".jsonl")):
         return True
-    lines = [line for line in text.splitlines()[:3] if line.strip()]
+    lines = [line for line in text.split("\n", 3)[:3] if line.strip()]
     if len(lines) < 2:
         return False
     first = lines[0].strip()

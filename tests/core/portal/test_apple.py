@@ -6,6 +6,7 @@ import json
 import os
 import tracemalloc
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,12 @@ from secondopinion_desktop.core.portal import safety
 from secondopinion_desktop.core.portal.apple import looks_like_apple_health, read_apple_health
 from secondopinion_desktop.core.portal.model import Document
 from secondopinion_desktop.core.progress import Cancelled
+
+
+@pytest.fixture(autouse=True)
+def in_chicago() -> Iterator[None]:
+    """The computer these records are read on is in US Central time."""
+    yield from fs.local_zone(fs.CHICAGO)
 
 
 def one(path: Path) -> Document:
@@ -118,6 +125,97 @@ def test_a_record_path_leaving_the_export_folder_is_not_read(tmp_path: Path) -> 
     doc = one(folder)
     assert len(doc.medications) == 1  # the record inside the export, not the one outside it
     assert [s.reason for s in doc.skipped] == ["it does not name a clinical-record file"]
+
+
+def test_an_export_reached_through_a_link_from_the_chosen_folder_is_not_read(tmp_path: Path) -> None:
+    """A decoy export.xml in the chosen folder and ``apple_health_export`` a link to someone else's export."""
+    elsewhere = fs.apple_export_folder(tmp_path / "someone_elses_files")
+    chosen = tmp_path / "Downloads_records"
+    chosen.mkdir()
+    (chosen / "export.xml").write_text("<HealthData/>", encoding="utf-8")
+    (chosen / "apple_health_export").symlink_to(elsewhere, target_is_directory=True)
+    assert not looks_like_apple_health(chosen)
+    with pytest.raises(safety.Refused, match=r"^Downloads_records is not an Apple Health export"):
+        read_apple_health(chosen)
+    linked_from = tmp_path / "linked"
+    linked_from.mkdir()
+    (linked_from / "apple_health_export").symlink_to(elsewhere, target_is_directory=True)
+    assert not looks_like_apple_health(linked_from)
+    with pytest.raises(safety.Refused, match=r"^linked is not an Apple Health export"):
+        read_apple_health(linked_from)
+
+
+def test_an_export_xml_that_is_a_link_or_a_pipe_is_not_read(tmp_path: Path) -> None:
+    elsewhere = fs.apple_export_folder(tmp_path / "elsewhere")
+    root = tmp_path / "phone" / "apple_health_export"
+    (root / "clinical-records").mkdir(parents=True)
+    (root / "export.xml").symlink_to(elsewhere / "export.xml")
+    assert not looks_like_apple_health(root) and not looks_like_apple_health(root.parent)
+    with pytest.raises(safety.Refused, match=r"^apple_health_export is not an Apple Health export"):
+        read_apple_health(root)
+    if hasattr(os, "mkfifo"):
+        (root / "export.xml").unlink()
+        os.mkfifo(root / "export.xml")
+        assert not looks_like_apple_health(root)
+        with pytest.raises(safety.Refused, match=r"^apple_health_export is not an Apple Health export"):
+            read_apple_health(root)
+
+
+def test_a_clinical_records_folder_that_is_a_link_is_not_gone_through(tmp_path: Path) -> None:
+    elsewhere = fs.apple_export_folder(tmp_path / "elsewhere")
+    root = tmp_path / "phone" / "apple_health_export"
+    root.mkdir(parents=True)
+    (root / "export.xml").write_bytes((elsewhere / "export.xml").read_bytes())
+    (root / "clinical-records").symlink_to(elsewhere / "clinical-records", target_is_directory=True)
+    result = read_apple_health(root)
+    assert result.documents == ()
+    assert result.skipped[0].reason == "none of its clinical records could be read"
+    assert {s.reason for s in result.skipped[1:]} == {"clinical-records is a link; links are not followed."}
+    assert len(result.skipped) == 1 + len(fs.apple_records())
+
+
+def test_a_clinical_record_that_is_a_link_is_one_skipped(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps(fs.dstu2_resources()[1]), encoding="utf-8")
+    folder = fs.apple_export_folder(tmp_path / "unpacked")
+    (folder / "clinical-records" / "MedicationOrder-mo1.json").unlink()
+    (folder / "clinical-records" / "MedicationOrder-mo1.json").symlink_to(secret)
+    doc = one(folder)
+    assert doc.medications == ()
+    assert ("apple_health_export/clinical-records/MedicationOrder-mo1.json", "clinical record 1 (Medication)",
+            "MedicationOrder-mo1.json is a link; links are not followed.") in [
+        (s.source, s.where, s.reason) for s in doc.skipped]
+
+
+@pytest.fixture
+def never_waits() -> Iterator[None]:
+    """Fails the test, rather than hanging it, when reading waits for good (a pipe with no writer)."""
+    import signal
+
+    def waited(_signum: int, _frame: object) -> None:
+        raise AssertionError("reading the export waited on a file that never ends")
+
+    before = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(20)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes exist only where os.mkfifo does")
+def test_a_pipe_among_the_clinical_records_is_one_skipped_and_never_waited_on(tmp_path: Path,
+                                                                             never_waits: None) -> None:
+    folder = fs.apple_export_folder(tmp_path)
+    victim = folder / "clinical-records" / "Observation-ca153.json"
+    victim.unlink()
+    os.mkfifo(victim)
+    doc = one(folder)
+    assert ("apple_health_export/clinical-records/Observation-ca153.json", "clinical record 6 (LabResult)",
+            "Observation-ca153.json is not a regular file; it was not read.") in [
+        (s.source, s.where, s.reason) for s in doc.skipped]
+    assert len(doc.medications) == 1 and [r.title for r in doc.reports] == ["Basic metabolic panel"]
 
 
 def test_an_export_with_no_clinical_records_gives_no_document_and_says_why(tmp_path: Path) -> None:

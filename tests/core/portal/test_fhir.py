@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +16,12 @@ from helpers import fhir_samples as fs
 from secondopinion_desktop.core.portal import safety
 from secondopinion_desktop.core.portal.fhir import looks_like_fhir, read_fhir
 from secondopinion_desktop.core.portal.model import Document, Report
+
+
+@pytest.fixture(autouse=True)
+def in_chicago() -> Iterator[None]:
+    """The computer these records are read on is in US Central time."""
+    yield from fs.local_zone(fs.CHICAGO)
 
 
 def one(data: bytes, name: str = "bundle.json") -> Document:
@@ -49,7 +57,7 @@ def test_a_bundle_is_one_document_with_its_patient_facility_and_original() -> No
     assert doc.format == "FHIR R4"
     assert doc.kind == "clinical"
     assert doc.title == "Health record download"
-    assert doc.when == "2024-03-15T12:00"  # Bundle.timestamp
+    assert doc.when == "2024-03-15T07:00"  # Bundle.timestamp, 12:00 UTC, in Chicago time
     assert doc.facility == "Example Hospital"
     assert doc.clinician == "Dana Jones, MD"
     assert doc.patient is not None
@@ -108,7 +116,7 @@ def test_the_same_category_on_two_days_is_two_reports() -> None:
     assert [(r.title, r.when, len(r.results)) for r in doc.reports] == [
         ("Test results", "2024-01-02", 1), ("Test results", "2024-01-09", 1)]
     assert not doc.own_record  # only results: the reports are the records
-    assert doc.when == "2024-03-15T12:00"
+    assert doc.when == "2024-03-15T07:00"
 
 
 def test_values_of_every_kind_are_kept_as_written() -> None:
@@ -163,7 +171,7 @@ def test_pathology_report_keeps_conclusion_specimen_and_lists_its_link_without_f
     assert path.kind == "pathology"
     assert path.clinician == "Dana Jones, MD"
     assert "Invasive ductal carcinoma, grade 2." in path.text
-    assert "Specimen: Core needle biopsy from Left breast collected 2024-02-18T14:00 (accession S24-1234)" in path.text
+    assert "Specimen: Core needle biopsy from Left breast collected 2024-02-18T08:00 (accession S24-1234)" in path.text
     assert path.files == ()
     assert [(link.description, link.url) for link in path.links] == [
         ("Full pathology report", "https://portal.example.org/documents/path-1.pdf")]
@@ -232,7 +240,7 @@ def test_an_imaging_study_carries_its_study_uid_and_accession_number() -> None:
     assert study.accession_number == "ACC-778"
     assert study.modality == "MG"
     assert study.body_site == "Breast"
-    assert study.when == "2024-02-10T08:15"
+    assert study.when == "2024-02-10T02:15"  # 08:15 UTC
 
 
 def test_a_report_naming_an_imaging_study_takes_its_uid_instead_of_a_second_report() -> None:
@@ -253,9 +261,9 @@ def test_procedures_visits_and_specimens_are_readable_sections() -> None:
     assert sections["Procedures"].blocks[0].rows == (
         ("Procedure", "Date", "Status", "Body site"),
         ("Core needle biopsy of left breast", "2024-02-18", "completed", "Left breast"))
-    assert sections["Visits"].blocks[0].rows[1] == ("Oncology consultation", "2024-03-01T10:00", "Example Hospital",
+    assert sections["Visits"].blocks[0].rows[1] == ("Oncology consultation", "2024-03-01T04:00", "Example Hospital",
                                                     "")
-    assert sections["Specimens"].blocks[0].rows[1] == ("Core needle biopsy", "2024-02-18T14:00", "Left breast",
+    assert sections["Specimens"].blocks[0].rows[1] == ("Core needle biopsy", "2024-02-18T08:00", "Left breast",
                                                        "S24-1234")
 
 
@@ -267,7 +275,7 @@ def test_a_document_reference_with_inline_data_is_a_report_with_that_file() -> N
                                            "data": base64.b64encode(fs.PDF).decode()}}]}
     (rep,) = one(fs.to_bytes(fs.bundle([fs.patient(), doc_ref]))).reports
     assert (rep.kind, rep.title, rep.when, rep.facility) == ("pathology", "Outside pathology consult",
-                                                             "2024-02-21T09:00", "Other Lab")
+                                                             "2024-02-21T03:00", "Other Lab")
     assert [(f.name, f.media_type, f.data) for f in rep.files] == [
         ("Outside pathology consult.pdf", "application/pdf", fs.PDF)]
 
@@ -301,7 +309,7 @@ def test_an_ips_document_takes_title_date_custodian_and_sections_from_its_compos
     doc = one(fs.ips_bundle(), "ips.json")
     assert doc.title == "Patient Summary"
     assert doc.type_code == "60591-5"
-    assert doc.when == "2024-05-01T10:00"
+    assert doc.when == "2024-05-01T03:00"  # 10:00 at +02:00
     assert doc.facility == "Example Clinic"
     assert doc.clinician == "Dana Jones, MD"
     meds, problems, allergies = doc.sections
@@ -391,6 +399,95 @@ def test_ndjson_is_recognised_without_its_extension() -> None:
     doc = one(data, "download.json")
     assert doc.original_media_type == "application/fhir+ndjson"
     assert doc.reports[0].results[0].test == "Glucose"
+
+
+
+def test_ndjson_lines_end_at_newlines_only_never_at_other_line_break_characters() -> None:
+    """U+2028, U+0085 and the like inside a JSON string are characters of the string, not ends of lines."""
+    obs = fs.observation("o", "6875-9", "CA 15-3", 31, "U/mL",
+                         note=[{"text": "Drawn before cycle 3.\u2028Fasting.\u0085\u000b\u000c\u001c\u001d\u001e"}])
+    lines = [json.dumps(fs.patient()), json.dumps(obs, ensure_ascii=False)]
+    for data in (("\n".join(lines) + "\n").encode(), ("\r\n".join(lines) + "\r\n").encode()):
+        result = read_fhir(data, "Observation.ndjson")
+        assert result.skipped == ()
+        (doc,) = result.documents
+        assert doc.skipped == ()
+        assert [(r.test, r.value, r.position) for rep in doc.reports for r in rep.results] == [
+            ("CA 15-3", "31", "line 2 (Observation)")]
+        # recognised as NDJSON without its extension too
+        assert one(data, "download.json").original_media_type == "application/fhir+ndjson"
+
+
+def test_a_bundle_on_one_ndjson_line_gives_its_entries_as_resources() -> None:
+    by_id = {r["id"]: r for r in fs.r4_resources()}
+    data = fs.ndjson([fs.patient(), fs.bundle([fs.organization()] + [by_id[k] for k in ("cbc", "hb", "wbc", "plt")])])
+    doc = one(data, "export.ndjson")
+    assert doc.skipped == ()
+    panel = report(doc, "Complete blood count")
+    assert [(r.test, r.value, r.position) for r in panel.results] == [
+        ("Hemoglobin", "11.2", "line 2, entry 3 (Observation)"),
+        ("Leukocytes", "13.4", "line 2, entry 4 (Observation)"),
+        ("Platelets", "250", "line 2, entry 5 (Observation)")]
+    assert doc.facility == "Example Hospital"
+
+
+def test_a_time_with_a_zone_is_said_in_the_computers_local_time() -> None:
+    """A draw at 21:00 in Chicago that the portal writes as 02:00 UTC the next day stays on the patient's day;
+    a time without a zone and a date stay as written."""
+    times = {"utc": "2024-03-13T02:00:00Z", "offset": "2024-03-13T07:30:00+05:30", "local": "2024-03-12T16:00:00-05:00",
+             "no zone": "2024-03-13T02:00:00", "date": "2024-03-13", "minutes only": "2024-03-13T02:00Z",
+             "leap second": "2024-03-13T02:00:60Z", "far future": "9999-12-31T23:30:00-10:00"}
+    observations = [fs.observation(f"g{n}", "2345-7", label, n, "mmol/L", when=when)
+                    for n, (label, when) in enumerate(times.items(), start=1)]
+    doc = one(fs.to_bytes(fs.bundle([fs.patient(), *observations])))
+    found = {r.test: r.when for rep in doc.reports for r in rep.results}
+    assert found == {"utc": "2024-03-12T21:00", "offset": "2024-03-12T21:00", "local": "2024-03-12T16:00",
+                     "no zone": "2024-03-13T02:00", "date": "2024-03-13", "minutes only": "2024-03-12T21:00",
+                     "leap second": "2024-03-13T02:00", "far future": "9999-12-31T23:30"}
+    day = next(rep for rep in doc.reports if rep.when == "2024-03-12")
+    assert sorted(r.test for r in day.results) == ["local", "minutes only", "offset", "utc"]
+    assert doc.when == "2024-03-15T07:00"  # Bundle.timestamp 12:00 UTC
+    with contextlib.contextmanager(fs.local_zone)("UTC0"):
+        again = one(fs.to_bytes(fs.bundle([fs.patient(), *observations])))
+    assert {r.test: r.when for rep in again.reports for r in rep.results}["utc"] == "2024-03-13T02:00"
+    assert {r.test: r.when for rep in again.reports for r in rep.results}["local"] == "2024-03-12T21:00"
+
+
+def untimed(rid: str, text: str, value: float, **extra: Any) -> dict[str, Any]:
+    res = fs.observation(rid, "", text, value, "U/mL", **extra)
+    del res["effectiveDateTime"]
+    res["code"] = {"text": text}
+    return res
+
+
+def test_a_result_without_a_time_of_its_own_carries_its_reports_time() -> None:
+    """So the same test in two visits' downloads is never taken for one result of one day."""
+    def visit(day: str, issued_only: bool = False) -> Document:
+        member = untimed("m1", "CEA", 2.1)
+        panel = untimed("panel", "Tumor marker panel", 0, hasMember=[{"reference": "Observation/m1"}])
+        del panel["valueQuantity"]
+        timed = fs.observation("t1", "2857-1", "PSA", 0.5, "ng/mL", when=f"{day}T08:00:00-05:00")
+        dr: dict[str, Any] = {
+            "resourceType": "DiagnosticReport", "id": "dr", "status": "final", "code": {"text": "Tumor markers"},
+            "category": [{"coding": [{"code": "LAB"}]}], "subject": {"reference": "Patient/p1"},
+            "result": [{"reference": "#c1"}, {"reference": "Observation/o1"}, {"reference": "Observation/t1"},
+                       {"reference": "Observation/panel"}],
+            "contained": [untimed("c1", "CA 15-3", 31)]}
+        if issued_only:
+            dr["issued"] = f"{day}T10:00:00-05:00"
+        else:
+            dr["effectiveDateTime"] = day
+        return one(fs.to_bytes(fs.bundle([fs.patient(), dr, untimed("o1", "CA 27.29", 40), timed, panel, member])))
+
+    march, june = visit("2024-03-12"), visit("2024-06-12", issued_only=True)
+    assert [(r.test, r.when) for r in report(march, "Tumor markers").results] == [
+        ("CA 15-3", "2024-03-12"), ("CA 27.29", "2024-03-12"), ("PSA", "2024-03-12T08:00"), ("CEA", "2024-03-12")]
+    assert [(r.test, r.when) for r in report(june, "Tumor markers").results] == [
+        ("CA 15-3", "2024-06-12T10:00"), ("CA 27.29", "2024-06-12T10:00"), ("PSA", "2024-06-12T08:00"),
+        ("CEA", "2024-06-12T10:00")]
+    same = {(r.test, r.value, r.when) for r in report(march, "Tumor markers").results} & {
+        (r.test, r.value, r.when) for r in report(june, "Tumor markers").results}
+    assert same == set()
 
 
 # --- DSTU2 -------------------------------------------------------------------------------------------------------
