@@ -578,7 +578,15 @@ class _Reader:
         memo = self.memo
 
         def read_cells(tr: Any) -> tuple[str, ...]:
-            return tuple(_lines(self.flat(c)) for c in tr if _local(c) in ("td", "th"))
+            """A row's cells; a cell spanning columns is followed by empty ones, so later cells keep their column."""
+            out: list[str] = []
+            for c in tr:
+                if _local(c) not in ("td", "th"):
+                    continue
+                out.append(_lines(self.flat(c)))
+                span = (c.get("colspan") or "1").strip()
+                out.extend([""] * (min(int(span), 50) - 1 if span.isdigit() and int(span) > 1 else 0))
+            return tuple(out)
 
         def cells(tr: Any) -> tuple[str, ...]:  # a row seen in an earlier document of the download is not read again
             if memo is None:
@@ -1509,6 +1517,14 @@ _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 
 
+def _century(two: str) -> str:
+    """A two-digit year as a four-digit one: not in the future (a lab date is never ahead of today)."""
+    import datetime as dt
+
+    year = 2000 + int(two)
+    return str(year if year <= dt.date.today().year else year - 100)
+
+
 def loose_time(text: str) -> str:
     """A time as a narrative table writes it ("03/12/2024 10:05", "Mar 12, 2024", "2024-03-12") as ISO text."""
     text = plain(text)
@@ -1523,9 +1539,18 @@ def loose_time(text: str) -> str:
         hour = int(m.group(1)) % 12 + (12 if (m.group(3) or "").lower() == "p" else 0) if m.group(3) \
             else int(m.group(1))
         clock = f"T{hour:02d}:{m.group(2)}" if hour < 24 else ""
-    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})\b", text)  # "2024-03-12 9:08 AM": ISO day, a clock after it
     if m:
-        day = iso_time(f"{m.group(3)}{int(m.group(1)):02d}{int(m.group(2)):02d}")
+        day = iso_time(f"{m.group(1)}{m.group(2)}{m.group(3)}")
+        return day + clock if day else ""
+    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b", text)  # US order, "03/12/2024" or "03/12/24"
+    if m:
+        year = m.group(3) if len(m.group(3)) == 4 else _century(m.group(3))
+        day = iso_time(f"{year}{int(m.group(1)):02d}{int(m.group(2)):02d}")
+        return day + clock if day else ""
+    m = re.match(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})\b", text)  # "12.03.2024": day first, as written with dots
+    if m:
+        day = iso_time(f"{m.group(3)}{int(m.group(2)):02d}{int(m.group(1)):02d}")
         return day + clock if day else ""
     m = re.match(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})", text)
     if m and m.group(1).lower() in _MONTHS:

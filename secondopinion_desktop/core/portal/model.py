@@ -324,9 +324,18 @@ def plain(text: str | None) -> str:
 KINDS = ("lab", "imaging", "pathology", "molecular", "clinical", "treatment", "identity", "other")
 
 
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # "1,200" or "12,500.5": commas group thousands
+
+
 def number_of(value: str) -> float | None:
-    """The value as a number when it is a plain one ("13.2", "-1", "1e3"), else None ("<0.01", "Positive")."""
-    text = value.strip().replace(",", "") if value.count(",") <= 1 and "." not in value else value.strip()
+    """The value as a number when it is a plain one ("13.2", "-1", "1e3", "1,200"), else None ("<0.01",
+    "Positive", and "0,8": a decimal comma is not guessed at, it would be read ten times too large)."""
+    text = value.strip()
+    if _GROUPED.match(text):
+        text = text.replace(",", "")
+    elif not _PLAIN_NUMBER.match(text):
+        return None
     try:
         number = float(text)
     except ValueError:

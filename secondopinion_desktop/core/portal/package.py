@@ -103,9 +103,13 @@ def _completeness(p: Patient) -> int:
     return 4 * bool(p.name.strip()) + 2 * bool(p.birth_date) + bool(p.identifiers) + len(p.name) // 1000
 
 
-def _distinct_patients(patients: Iterable[Patient]) -> tuple[Patient, ...]:
+def _distinct_patients(patients: Iterable[Patient], at_most: int | None = None) -> tuple[Patient, ...]:
+    """The distinct people among ``patients``; with ``at_most``, counting stops once there are more than that
+    many (a zip of thousands of strangers is refused as soon as that is certain, not after comparing them all)."""
     groups: list[list[Patient]] = []
     for p in dict.fromkeys(patients):  # the same patient on every visit's document is compared once
+        if at_most is not None and len(groups) > at_most:
+            break
         for group in groups:
             if all(same_person(p, q) for q in group):  # with each: a nameless one never joins two people
                 group.append(p)
@@ -588,11 +592,13 @@ class _Reading:
                 place = f"{where} in {self.name}" if where != self.name else where
                 raise Refused(f"{place} does not say whose record it is (no patient's name or birth date), so it "
                               "cannot be told apart from someone else's; nothing was imported.")
-        people_found = _distinct_patients(d.patient for d in documents if d.patient is not None)
+        people_found = _distinct_patients((d.patient for d in documents if d.patient is not None), at_most=9)
         if len(people_found) > 1:
             names = ", ".join(_person(p) for p in people_found[:3])
             more = f" and {len(people_found) - 3:,} more" if len(people_found) > 3 else ""
-            count = _NUMBER_WORDS.get(len(people_found), f"{len(people_found):,}")
+            count = _NUMBER_WORDS.get(len(people_found), "more than nine")
+            if len(people_found) > 9:
+                more = " and others"
             raise Refused(f"{self.name} holds the records of {count} people ({names}{more}); "
                           "import them one at a time.")
         kept, repeats, repeated_results = _deduplicate(documents)

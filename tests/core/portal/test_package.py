@@ -558,3 +558,16 @@ def test_a_json_file_that_is_not_fhir_among_good_documents_is_skipped_not_fatal(
     assert len(package.documents) == 1
     assert [(s.source, s.reason) for s in package.skipped if s.source.endswith("settings.json")] == [
         ("settings.json", "settings.json is JSON but not a FHIR resource or bundle; it was not read.")]
+
+
+def test_a_zip_of_many_strangers_is_refused_without_comparing_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    from secondopinion_desktop.core.portal import package as package_module
+    from secondopinion_desktop.core.portal.model import Patient
+
+    compared = []
+    real = package_module.same_person
+    monkeypatch.setattr(package_module, "same_person", lambda a, b: compared.append(1) or real(a, b))
+    strangers = [Patient(name=f"Person{i} Example{i}", birth_date=None) for i in range(3000)]
+    found = package_module._distinct_patients(strangers, at_most=9)
+    assert len(found) == 10 and len(compared) <= 10 * 10  # not the 4.5 million pairs of all of them
+    assert len(package_module._distinct_patients(strangers[:5])) == 5
