@@ -135,7 +135,7 @@ def cmd_labs_list(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     if not rows:
-        print(f"No lab results{' for ' + repr(args.test) if args.test else ''} yet.")
+        cli._say(f"No lab results{' for “' + args.test.strip() + '”' if args.test else ''} yet.")
         return 0
     print(f"{'WHEN':16}  {'TEST':32}  {'VALUE':>12} {'UNIT':10}  {'RANGE':16}  FLAG")
     for r in rows:

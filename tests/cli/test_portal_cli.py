@@ -138,7 +138,8 @@ def test_labs_list(capsys, tmp_path: Path) -> None:
     assert rows[0]["source"]["source_name"].endswith("DOC0002.XML") and rows[0]["source"]["position"]
     table = ok(capsys, "labs", "list", "--test", "hemo", "--data-dir", str(data_dir))
     assert "Hemoglobin" in table and "12.1" in table
-    assert "No lab results" in ok(capsys, "labs", "list", "--test", "glucose", "--data-dir", str(data_dir))
+    assert ok(capsys, "labs", "list", "--test", "glucose", "--data-dir", str(data_dir)) == (
+        "No lab results for “glucose” yet.\n")
     assert len(json.loads(ok(capsys, "labs", "list", "--json", "--test", "718-7", "--data-dir", str(data_dir)))) == 2
 
 

@@ -58,6 +58,7 @@ from secondopinion_desktop.core.portal.model import (
     ResultKey,
     Skipped,
     day_of,
+    plain,
     result_key,
     sections_to_json,
 )
@@ -361,8 +362,8 @@ def _warnings(session: Session, patients: Iterable[Patient]) -> tuple[str, ...]:
     for patient in patients:
         differences = []
         if profile.name.strip() and patient.name.strip() and not names_match(patient.name, profile.name):
-            differences.append(f"the name on the download is {patient.name.strip()!r}, "
-                               f"the profile says {profile.name.strip()!r}")
+            differences.append(f"the name on the download is “{plain(patient.name)}”, "
+                               f"the profile says “{plain(profile.name)}”")
         if profile.date_of_birth and patient.birth_date and patient.birth_date != profile.date_of_birth:
             differences.append(f"the birth date on the download is {day_month_year(patient.birth_date)}, "
                                f"the profile says {day_month_year(profile.date_of_birth)}")

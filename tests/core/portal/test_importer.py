@@ -182,7 +182,9 @@ def test_someone_else_must_be_confirmed(folder) -> None:
     other = dataclasses.replace(ccd(), patient=Patient(name="Robin Other", birth_date=dt.date(1980, 5, 5)))
     preview = importer.preview_import(folder, pkg(other))
     assert len(preview.warnings) == 1
-    assert "Robin Other" in preview.warnings[0] and "5 May 1980" in preview.warnings[0]
+    assert preview.warnings[0] == ("These records may be someone else's: the name on the download is “Robin Other”, "
+                                   "the profile says “Alex Sample”; the birth date on the download is 5 May 1980, "
+                                   "the profile says 1 Jan 1970.")
     with pytest.raises(ValidationError) as caught:
         importer.import_package(folder, pkg(other))
     assert caught.value.field == "patient" and count(folder, Record) == 0
