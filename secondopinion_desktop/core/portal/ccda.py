@@ -29,6 +29,7 @@ file that is broken or not a clinical document is ``safety.Unreadable``.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import zlib
@@ -66,6 +67,13 @@ CODE_SYSTEMS = {SNOMED: "SNOMED CT", ICD10CM: "ICD-10-CM", ICD9CM: "ICD-9-CM", L
                 "2.16.840.1.113883.6.3": "ICD-10", "2.16.840.1.113883.6.2": "ICD-9-CM",
                 "2.16.840.1.113883.6.43.1": "ICD-O-3"}
 NULL_FLAVORS = frozenset({"NI", "NA", "UNK", "ASKU", "NAV", "NASK", "MSK", "OTH", "NINF", "PINF", "TRC", "QS", "NP"})
+# Written as text or as a display name these are no value; "NA" (sodium's symbol), "TRC" and "QS" may be words.
+NULL_WORDS = NULL_FLAVORS - {"NA", "TRC", "QS"}
+
+NULL_MEANINGS = {"NI": "no information", "NA": "not applicable", "UNK": "unknown", "ASKU": "asked but unknown",
+                 "NAV": "not available yet", "NASK": "not asked", "MSK": "withheld", "OTH": "another kind of value",
+                 "NP": "not present", "QS": "a sufficient quantity"}
+EPISODE = frozenset({"2.16.840.1.113883.10.20.1.41"})  # CCD 1.0 episode observation
 
 MAX_SECTION_DEPTH = 12
 MAX_NARRATIVE_DEPTH = 24
@@ -266,7 +274,7 @@ def _attr(el: Any, name: str) -> str:
     value = value.strip()
     if "  " in value or "\n" in value or "\t" in value or "\r" in value:
         value = plain(value)
-    return "" if value in NULL_FLAVORS else str(value)
+    return "" if value in NULL_WORDS else str(value)
 
 
 def _xsi_type(el: Any) -> str:
@@ -346,6 +354,11 @@ def _best_name(parent: Any, *, suffix: bool) -> str:
         if text:
             return text
     return ""
+
+
+def _placeholder(text: str) -> bool:
+    """A display name that says nothing ("????", "--")."""
+    return not any(c.isalnum() for c in text)
 
 
 def _org_name(org: Any) -> str:
@@ -448,16 +461,21 @@ class _Reader:
             "".join(k.itertext()) + (k.tail or "") for k in el if _local(k) != "reference"]))
 
     def code_name(self, el: Any) -> str:
-        """What a coded element says in words: its displayName, originalText, or a translation's."""
+        """What a coded element says in words: the words the record itself shows (its originalText, often a
+        reference into the narrative), else the code's displayName, else a translation's. The record's own words
+        read better than a terminology's ("Potassium Level", not "POTASSIUM:SCNC:PT:BLD:QN:"; "Exercise-induced
+        angina", not "Angina (disorder)"), and some systems send a placeholder or a misspelt display name."""
         if el is None:
             return ""
-        text = _attr(el, "displayName") or self.original(_kid(el, "originalText"))
-        if text:
-            return text
-        for tr in _kids(el, "translation"):
-            text = _attr(tr, "displayName") or self.original(_kid(tr, "originalText"))
-            if text:
-                return text
+        for candidate in [el, *_kids(el, "translation")]:
+            original = self.original(_kid(candidate, "originalText"))
+            if original and len(original) <= 200:
+                return original
+            display = _attr(candidate, "displayName")
+            if display and not _placeholder(display):
+                return display
+            if original:
+                return original
         return ""
 
     @staticmethod
@@ -760,6 +778,26 @@ class _Reader:
     # -- results -------------------------------------------------------------------------------------------------
 
     def read_results(self, entries: list[Any], where: str) -> None:
+        first = len(self.reports)
+        self.read_result_entries(entries, where)
+        self.merge_panels(first)
+
+    def merge_panels(self, first: int) -> None:
+        """One blood draw is one report: organizers of one section with the same panel (or none named) at the
+        same time, as some systems send one organizer per test, become one report."""
+        merged: list[Report] = []
+        by_key: dict[tuple[str, str, str], int] = {}
+        for report in self.reports[first:]:
+            key = (report.title.casefold(), report.when[:16], report.facility)
+            if report.when and key in by_key:
+                at = by_key[key]
+                merged[at] = dataclasses.replace(merged[at], results=merged[at].results + report.results)
+                continue
+            by_key[key] = len(merged)
+            merged.append(report)
+        self.reports[first:] = merged
+
+    def read_result_entries(self, entries: list[Any], where: str) -> None:
         loose: list[LabResult] = []
         organizers = 0
         loose_count = 0
@@ -912,6 +950,16 @@ class _Reader:
                 _kid(interp, "originalText"))
             if flag:
                 break
+        if not value:  # a blank value flagged "Normal" would mislead: say what the absence means, or leave it out
+            flavor = (_kid(obs, "value").get("nullFlavor") or "").upper() if _kid(obs, "value") is not None else ""
+            if flavor == "TRC":
+                value = "Trace"
+            elif flag and flag != "Normal":
+                value, flag = flag, ""  # a result given only as its interpretation ("Positive", "Abnormal")
+            else:
+                why = NULL_MEANINGS.get(flavor)
+                self.skip(position, f"it gives no value{f' ({why})' if why else ''}")
+                return None
         status = _attr(_kid(obs, "statusCode"), "code").lower()
         return LabResult(
             test=test, loinc=loinc, value=value, number=number, unit=unit,
@@ -1230,7 +1278,9 @@ class _Reader:
                 if entity is not None:
                     break
             code_el = _kid(entity, "code")
-            substance = self.code_name(code_el) or _org_name(entity)
+            # a code that is a null flavor often points at placeholder words; the entity's own name is the substance
+            substance = ((_org_name(entity) if _is_null(code_el) else "") or self.code_name(code_el)
+                         or _org_name(entity))
             code = _attr(code_el, "code")
             if not substance and _attr(value, "code") not in ALLERGY_TYPES:
                 substance = self.code_name(value)
@@ -1283,8 +1333,11 @@ class _Reader:
                 continue  # a placeholder, or "no known problems"
             if act is not None and CONCERN_DETAILS & set(_templates(obs)):
                 continue  # a priority, age or status said of the concern, not a problem of its own
+            if EPISODE & set(_templates(obs)):
+                continue  # a CCD 1.0 episode observation only ties problem entries together
             value = _kid(obs, "value")
-            name = self.code_name(value) or self.original(_kid(obs, "text"))
+            name = self.code_name(value) or self.original(_kid(obs, "text")) or (
+                self.original(value) if _xsi_type(value) in ("ED", "ST") else "")
             code, system = self.code_in(value, CODE_SYSTEMS)
             if not code:
                 code, system = _attr(value, "code"), _attr(value, "codeSystem")

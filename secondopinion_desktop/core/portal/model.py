@@ -278,6 +278,8 @@ class ReadResult:
 
     documents: tuple[Document, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    # people a file names without anything else to read (a FHIR export's Patient.json beside Condition.json)
+    patients: tuple[Patient, ...] = ()
 
 
 # --- sections as JSON (kept with the record for the readable view) --------------------------------------------

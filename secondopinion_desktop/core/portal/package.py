@@ -146,7 +146,7 @@ _IGNORED_SUFFIXES = {".xsl", ".xslt", ".css", ".js", ".dtd", ".xsd"}
 _XML_SUFFIXES = {".xml", ".cda", ".ccd", ".ccda", ".cdaxml"}
 _JSON_SUFFIXES = {".json", ".ndjson", ".fhir", ".jsonl"}
 _MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".bmp", ".heic", ".mp4", ".mov", ".avi",
-                   ".doc", ".docx", ".xls", ".xlsx", ".csv", ".gpx", ".dcm", ".rtf", ".txt", ".htm", ".html",
+                   ".doc", ".docx", ".xls", ".xlsx", ".csv", ".gpx", ".dcm", ".rtf", ".htm", ".html",
                    ".exe", ".dll", ".msi", ".dmg", ".iso", ".7z", ".rar", ".gz", ".tar"}
 _XDM_SUBSET = re.compile(r"(?:^|/)IHE_XDM/([^/]+)/", re.IGNORECASE)
 _HEAD_BYTES = 64 * 1024
@@ -325,6 +325,7 @@ class _Reading:
     pdfs: list[int] = field(default_factory=list)  # documents made of a PDF whose patient is to be found
     ccda_memo: Any = None  # what the C-CDA documents read already (ccda.Memo)
     held: int = 0  # bytes of the documents and files read so far
+    patients_seen: list[Patient] = field(default_factory=list)  # named by files with nothing else to read
 
     def check(self) -> None:
         if self.cancelled is not None and self.cancelled():
@@ -343,6 +344,7 @@ class _Reading:
                           "a shorter date range from the portal).")
         self.documents.extend(result.documents)
         self.skipped.extend(result.skipped)
+        self.patients_seen.extend(p for p in result.patients if p.named)
 
     # --- one member ---
 
@@ -586,6 +588,16 @@ class _Reading:
             for i in self.pdfs:
                 if known is not None:
                     documents[i] = dataclasses.replace(documents[i], patient=known)
+        # A FHIR export split into one file per resource type keeps the Patient in one file only: the others
+        # are that person's when the rest of the download names exactly one person.
+        nameless = [i for i, d in enumerate(documents)
+                    if d.format.startswith("FHIR") and (d.patient is None or not d.patient.named)]
+        if nameless:
+            named = _distinct_patients([*(d.patient for d in documents if d.patient is not None and d.patient.named),
+                                        *self.patients_seen], at_most=1)
+            if len(named) == 1:
+                for i in nameless:
+                    documents[i] = dataclasses.replace(documents[i], patient=named[0])
         for doc in documents:
             if doc.patient is None or not doc.patient.named:
                 where = shown(doc.source)

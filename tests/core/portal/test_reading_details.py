@@ -41,3 +41,94 @@ def test_a_cell_spanning_columns_leaves_the_later_ones_in_their_place() -> None:
     assert results["Platelets"].value == "Clumped, unable to count"
     assert results["Platelets"].flag == "" and results["Platelets"].when == "2024-03-12T09:08"
     assert results["Hemoglobin"].number == 13.2 and results["Hemoglobin"].when == "2024-03-12T09:08"
+
+
+RESULTS = "2.16.840.1.113883.10.20.22.2.3.1"
+PROBLEMS = "2.16.840.1.113883.10.20.22.2.5.1"
+ALLERGIES = "2.16.840.1.113883.10.20.22.2.6.1"
+
+
+def _obs(code: str, display: str, value: str, extra: str = "", when: str = "20130121133518") -> str:
+    return (f'<component><observation classCode="OBS" moodCode="EVN">'
+            f'<templateId root="2.16.840.1.113883.10.20.22.4.2"/>'
+            f'<code code="{code}" codeSystem="2.16.840.1.113883.6.1" {display}/>'
+            f'<statusCode code="completed"/><effectiveTime value="{when}"/>{value}{extra}</observation></component>')
+
+
+def _organizer(code: str, *observations: str, when: str = "20130121133518") -> str:
+    return (f'<entry><organizer classCode="BATTERY" moodCode="EVN"><templateId root="2.16.840.1.113883.10.20.22.4.1"/>'
+            f'{code}<statusCode code="completed"/><effectiveTime value="{when}"/>{"".join(observations)}'
+            f'</organizer></entry>')
+
+
+def _doc(*sections: str) -> object:
+    return read_ccda(cs.wrap(cs.header(), cs.structured(*sections)), "DOC0001.XML").documents[0]
+
+
+def test_one_blood_draw_sent_one_organizer_per_test_is_one_report() -> None:
+    """Greenway-like: each analyte in its own organizer with no panel code, all at the same time."""
+    tests = [("718-7", "Hgb", "13.2"), ("4544-3", "Hct", "40"), ("6690-2", "WBC", "6.1"), ("777-3", "Plt", "250")]
+    entries = "".join(_organizer('<code nullFlavor="NA"/>', _obs(c, f'displayName="{n}"',
+                                                                f'<value xsi:type="PQ" value="{v}" unit="1"/>'))
+                      for c, n, v in tests)
+    later = _organizer('<code nullFlavor="NA"/>', _obs("718-7", 'displayName="Hgb"',
+                                                      '<value xsi:type="PQ" value="12.9" unit="1"/>',
+                                                      when="20130401090000"), when="20130401090000")
+    doc = _doc(cs.section("Results", "30954-2", RESULTS, "<paragraph>labs</paragraph>", entries + later))
+    assert [(r.title, r.when, [x.test for x in r.results]) for r in doc.reports] == [
+        ("Test results", "2013-01-21T13:35", ["Hgb", "Hct", "WBC", "Plt"]),
+        ("Test results", "2013-04-01T09:00", ["Hgb"])]
+
+
+def test_values_that_are_absent_say_so_or_are_left_out() -> None:
+    trace = _obs("5821-4", 'displayName="WBC, urine"', '<value xsi:type="ED" nullFlavor="TRC"/>',
+                 '<interpretationCode code="N" codeSystem="2.16.840.1.113883.5.83"/>')
+    not_asked = _obs("8302-2", 'displayName="Height"', '<value xsi:type="PQ" nullFlavor="NASK"/>',
+                     '<interpretationCode code="N" codeSystem="2.16.840.1.113883.5.83"/>')
+    positive = _obs("5196-1", 'displayName="Hepatitis B surface antigen"', '<value xsi:type="CD" nullFlavor="NI"/>',
+                    '<interpretationCode code="POS" codeSystem="2.16.840.1.113883.5.83" displayName="Positive"/>')
+    sodium = _obs("2951-2", 'displayName="NA"', '<value xsi:type="PQ" value="139" unit="mmol/L"/>')
+    entries = _organizer('<code code="24323-8" codeSystem="2.16.840.1.113883.6.1" displayName="CMP"/>',
+                         trace, not_asked, positive, sodium)
+    doc = _doc(cs.section("Results", "30954-2", RESULTS, "<paragraph>labs</paragraph>", entries))
+    got = [(r.test, r.value, r.flag) for rep in doc.reports for r in rep.results]
+    assert got == [("WBC, urine", "Trace", "Normal"), ("Hepatitis B surface antigen", "Positive", ""),
+                   ("NA", "139", "")]  # "NA" is sodium's display name here, not a null flavor
+    assert [k.reason for k in doc.skipped] == ["it gives no value (not asked)"]
+
+
+def test_problems_and_allergies_named_by_the_record_not_by_placeholders() -> None:
+    narrative = ('<table><tbody><tr><td ID="problem11">Pneumonia</td></tr>'
+                 '<tr><td ID="allergy1">Coded Allergy Name Not Available</td></tr></tbody></table>')
+    problem = ('<entry><act classCode="ACT" moodCode="EVN"><templateId root="2.16.840.1.113883.10.20.22.4.3"/>'
+               '<entryRelationship typeCode="SUBJ"><observation classCode="OBS" moodCode="EVN">'
+               '<templateId root="2.16.840.1.113883.10.20.22.4.4"/><code code="55607006"/>'
+               '<value xsi:type="ED"><reference value="#problem11"/></value></observation></entryRelationship>'
+               '</act></entry>')
+    episode = ('<entry><observation classCode="OBS" moodCode="EVN"><templateId root="2.16.840.1.113883.10.20.1.41"/>'
+               '<code code="ASSERTION"/><value xsi:type="CD" code="404684003" displayName="Clinical finding"/>'
+               '</observation></entry>')
+    allergy = ('<entry><act classCode="ACT" moodCode="EVN"><templateId root="2.16.840.1.113883.10.20.22.4.30"/>'
+               '<entryRelationship typeCode="SUBJ"><observation classCode="OBS" moodCode="EVN">'
+               '<templateId root="2.16.840.1.113883.10.20.22.4.7"/><code code="ASSERTION"/>'
+               '<value xsi:type="CD" code="419511003" displayName="Propensity to adverse reactions to drug"/>'
+               '<participant typeCode="CSM"><participantRole classCode="MANU"><playingEntity classCode="MMAT">'
+               '<code nullFlavor="UNK"><originalText><reference value="#allergy1"/></originalText></code>'
+               '<name>LATEX STRAP</name></playingEntity></participantRole></participant>'
+               '</observation></entryRelationship></act></entry>')
+    doc = _doc(cs.section("Problems", "11450-4", PROBLEMS, narrative, problem + episode),
+               cs.section("Allergies", "48765-2", ALLERGIES, "<paragraph>see above</paragraph>", allergy))
+    assert [p.name for p in doc.problems] == ["Pneumonia"]
+    assert [a.substance for a in doc.allergies] == ["LATEX STRAP"]
+
+
+def test_the_records_own_words_name_a_test_before_a_terminologys_formal_name() -> None:
+    potassium = _obs("6298-4", 'displayName="POTASSIUM:SCNC:PT:BLD:QN:"',
+                     '<value xsi:type="PQ" value="4.1" unit="mmol/L"/>').replace(
+        'displayName="POTASSIUM:SCNC:PT:BLD:QN:"/>',
+        'displayName="POTASSIUM:SCNC:PT:BLD:QN:"><originalText>Potassium Level</originalText></code>')
+    placeholder = _obs("2345-7", 'displayName="????"', '<value xsi:type="PQ" value="99" unit="mg/dL"/>')
+    entries = _organizer('<code code="24323-8" codeSystem="2.16.840.1.113883.6.1" displayName="Chemistry"/>',
+                         potassium, placeholder)
+    doc = _doc(cs.section("Results", "30954-2", RESULTS, "<paragraph>labs</paragraph>", entries))
+    assert [r.test for rep in doc.reports for r in rep.results] == ["Potassium Level", "LOINC 2345-7"]
