@@ -627,6 +627,9 @@ class RecordSource(Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     type_code: Mapped[str] = mapped_column(String(40), default="")
     sections: Mapped[str] = mapped_column(Text, default="[]")
+    # whose records the download said they were (to tell a second person's download when the profile is empty)
+    patient_name: Mapped[str] = mapped_column(String(200), default="")
+    patient_birth_date: Mapped[dt.date | None] = mapped_column(Date)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -359,6 +359,21 @@ def _warnings(session: Session, patients: Iterable[Patient]) -> tuple[str, ...]:
 
     profile = get_profile(session)
     messages = []
+    if not (profile.name.strip() or profile.date_of_birth):
+        # Nothing to compare with in the profile: the downloads imported before say whose records these are.
+        earlier = list(session.execute(select(RecordSource.patient_name, RecordSource.patient_birth_date).distinct()
+                                       .where(RecordSource.patient_name != "")))
+        for patient in patients:
+            if earlier and not any(names_match(patient.name, name) and (
+                    not born or not patient.birth_date or born == patient.birth_date) for name, born in earlier):
+                name, born = earlier[0]
+                messages.append(
+                    f"These records may be someone else's: the download is about “{plain(patient.name)}”"
+                    + (f", born {day_month_year(patient.birth_date)}" if patient.birth_date else "")
+                    + f", the records imported before are about “{plain(name)}”"
+                    + (f", born {day_month_year(born)}" if born else "")
+                    + ". Filling in the patient profile lets every download be checked against it.")
+        return tuple(messages)
     for patient in patients:
         differences = []
         if profile.name.strip() and patient.name.strip() and not names_match(patient.name, profile.name):
@@ -587,6 +602,8 @@ def _write(session: Session, package: Package, todo: list[_Item], digests: dict[
             position=(report.position if report else "")[:300], sha256=source_sha, digest=it.digest,
             title=(report.title if report else doc.title)[:500], type_code=doc.type_code[:40] if not report else "",
             sections=json.dumps(sections_to_json(doc.sections) if report is None else []),
+            patient_name=plain(doc.patient.name if doc.patient else "")[:200],
+            patient_birth_date=doc.patient.birth_date if doc.patient else None,
         ))
         common = {"record_id": record_id, "source_name": doc.source[:1000], "sha256": source_sha}
         for r in it.results:

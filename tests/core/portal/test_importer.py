@@ -471,3 +471,19 @@ def test_the_same_value_months_apart_is_two_results_when_only_the_reports_are_da
     b = Report(kind="lab", title="Serum", when="2024-07-01", results=(LabResult(test="Glucose", value="Neg"),))
     kept, _r, repeated = _deduplicate([ccd("u.xml", reports=(a,)), ccd("s.xml", reports=(b,), original=b"s")])
     assert repeated == 0
+
+
+def test_with_an_empty_profile_a_second_persons_download_must_be_confirmed(folder) -> None:
+    importer.import_package(folder, pkg(ccd()))  # Alex Sample's, with nothing in the profile
+    robin = dataclasses.replace(ccd("DOC0009.XML", original=b"robin"),
+                                patient=Patient(name="Robin Other", birth_date=dt.date(1980, 5, 5)))
+    preview = importer.preview_import(folder, pkg(robin))
+    assert preview.warnings == (
+        "These records may be someone else's: the download is about “Robin Other”, born 5 May 1980, the records "
+        "imported before are about “Alex Sample”, born 1 Jan 1970. Filling in the patient profile lets every "
+        "download be checked against it.",)
+    with pytest.raises(ValidationError):
+        importer.import_package(folder, pkg(robin))
+    again = dataclasses.replace(ccd("DOC0010.XML", original=b"alex again"),
+                                patient=Patient(name="SAMPLE, ALEX", birth_date=dt.date(1970, 1, 1)))
+    assert importer.preview_import(folder, pkg(again)).warnings == ()

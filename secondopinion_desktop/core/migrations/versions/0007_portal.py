@@ -116,6 +116,8 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=500), nullable=False),
     sa.Column('type_code', sa.String(length=40), nullable=False),
     sa.Column('sections', sa.Text(), nullable=False),
+    sa.Column('patient_name', sa.String(length=200), nullable=False),
+    sa.Column('patient_birth_date', sa.Date(), nullable=True),
     sa.Column('imported_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['record_id'], ['record.id'], name=op.f('fk_record_source_record_id_record'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_record_source'))
