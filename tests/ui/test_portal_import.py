@@ -205,7 +205,7 @@ def test_the_file_menu_opens_the_dialog_and_the_chosen_file_is_previewed(qtbot, 
     assert "Jane Doe, born 1 Jan 1970" in dialog.whose.text()
     assert rows_text(dialog) == [
         ("Clinical report", "Continuity of Care Document, 12 Mar 2024", "1 file"),
-        ("Lab / test result", "Complete blood count, 12 Mar 2024", "2 results"),
+        ("Lab / test result", "Complete blood count, 12 Mar 2024", "2 results, 1 file"),  # the document, attached
     ]
     assert not dialog.warning_box.isVisible(), "the patient is the profile's: nothing to confirm"
     assert dialog.import_button.isEnabled() and dialog.import_button.text() == "&Import 2 records"

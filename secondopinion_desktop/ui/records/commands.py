@@ -200,7 +200,7 @@ class StatusCommand(RecordCommand):
 class AddedRecordsCommand(RecordCommand):
     """Records already made in the background (files dropped on the inventory, each with its file): pushed once
     they exist, so the first ``redo`` only shows them (the operation that made them announced it); undo takes
-    them away in one transaction, redo brings them back."""
+    them away in one transaction, redo brings them all back in one transaction (or none of them)."""
 
     def __init__(self, context: RecordsContext, records: list[svc.RecordData]) -> None:
         text = f"Add “{records[0].title[:40]}”" if len(records) == 1 else f"Add {plural(len(records), 'record')}"
@@ -220,22 +220,12 @@ class AddedRecordsCommand(RecordCommand):
             return
 
         def do() -> None:
-            restored: list[int] = []
-            failures: list[SecondOpinionError] = []
-            for snapshot in self._snapshots:  # every one is tried: one that cannot come back stops no other
-                try:
-                    restored.append(svc.restore_record(self.context.folder, snapshot).id)
-                except SecondOpinionError as exc:
-                    failures.append(exc)
+            # One transaction for all of them: every record comes back, or (when one cannot) none does and the
+            # step leaves the history, the failure said in one sentence.
+            restored = [r.id for r in svc.restore_records(self.context.folder, self._snapshots)]
             self._snapshots = []
             if restored:
                 self.context.records_changed(restored, select=restored, changes=RESTORED)
-            if failures and not restored:
-                raise failures[0]
-            if failures:  # undo takes away again only what came back
-                self.record_ids = restored
-                self.context.show_error(f"{failures[0]} ({plural(len(failures), 'record')} could not be "
-                                        "brought back.)")
 
         self._guard(do)
 

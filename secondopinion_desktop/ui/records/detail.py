@@ -8,11 +8,12 @@ off the GUI thread): ``preview.py``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPalette
+from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QStyle,
     QTabBar,
     QToolButton,
     QVBoxLayout,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from secondopinion_desktop.core.words import day_month_year, plural, stamp
+from secondopinion_desktop.ui.events import Changes, notice
 from secondopinion_desktop.ui.records.document_view import DocumentView, DocumentWindow
 from secondopinion_desktop.ui.records.files_list import (
     ATTACHMENT_ROLE,
@@ -58,6 +61,10 @@ if TYPE_CHECKING:  # the core (and SQLAlchemy) is imported only when a record is
 
 EMPTY_TEXT = "Select a record to see its details"
 PREPARING_TEXT = "Preparing a preview…"
+WINDOW_TEXT = "Open in a window"
+WINDOW_SHORT_TEXT = "Window"  # when the pane is too narrow for the tabs and the longer words
+PAGES_KEPT = 8  # Document pages kept, so that going back to a record draws it without reading it again
+PAGE_CHANGES = Changes.RECORDS | Changes.ATTACHMENTS | Changes.FOLDER  # what may change a record's page
 
 
 class RecordDetailPane(QWidget):
@@ -78,6 +85,13 @@ class RecordDetailPane(QWidget):
         self._previews = PreviewCache(self)
         self._previews.ready.connect(self._update_preview)
         self._muted: list[QWidget] = []  # secondary text, drawn in a softer colour that still reads well
+        # The Document page of the last records shown, by record id, with what the page was made from (its
+        # title, when it changed, its files); forgotten whenever records or files change anywhere.
+        self._pages: OrderedDict[int, tuple[tuple[object, ...], str]] = OrderedDict()
+        self._page = ""  # the shown record's page; put into the view only once the Document tab is shown
+        self._windows: dict[int, list[DocumentWindow]] = {}  # open "Open in a window" windows, by record id
+        self._drag_accepted = False
+        notice().changed.connect(self._data_changed)
 
         self.stack = QStackedWidget()
         self.empty_label = QLabel(EMPTY_TEXT)
@@ -107,6 +121,8 @@ class RecordDetailPane(QWidget):
         self.page_tabs.setAccessibleName("Details or document")
         self.page_tabs.setDocumentMode(True)
         self.page_tabs.setExpanding(False)
+        self.page_tabs.setUsesScrollButtons(False)  # both tabs always whole: the button beside them gives way
+        self.page_tabs.setElideMode(Qt.TextElideMode.ElideNone)
         self.page_tabs.setDrawBase(True)
         self.page_tabs.addTab("Details")
         self.page_tabs.addTab("Document")
@@ -115,7 +131,9 @@ class RecordDetailPane(QWidget):
         self.page_tabs.currentChanged.connect(self._page_chosen)
         self.larger_button = QToolButton()
         self.larger_button.setObjectName("documentWindowButton")
-        self.larger_button.setText("Open in a window")
+        self.larger_button.setText(WINDOW_TEXT)
+        self.larger_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarNormalButton))
+        self.larger_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.larger_button.setAutoRaise(True)
         self.larger_button.setToolTip("Read the document in a window of its own")
         self.larger_button.setAccessibleName("Read the document in a window of its own")
@@ -128,6 +146,7 @@ class RecordDetailPane(QWidget):
         row.addStretch(1)
         row.addWidget(self.larger_button)
         self.page_row.hide()
+        self.page_row.installEventFilter(self)  # the button's words follow the room the row has
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -262,7 +281,7 @@ class RecordDetailPane(QWidget):
     @property
     def has_document(self) -> bool:
         """Whether the record shown was imported from a portal download (its Document page is there)."""
-        return bool(self.document_view.source_html) and self._record is not None
+        return bool(self._page) and self._record is not None
 
     def show_document(self) -> None:
         """Turn to the Document page (when the record has one)."""
@@ -273,22 +292,39 @@ class RecordDetailPane(QWidget):
         """The record's document in a window of its own (a copy of the page; nothing more is read)."""
         if not self.has_document or self._record is None:
             return None
-        window = DocumentWindow(self._record.title, self.document_view.source_html, self)
+        record_id = self._record.id
+        window = DocumentWindow(self._record.title, self._page, self)
+        opened = self._windows.setdefault(record_id, [])
+        opened.append(window)
+        window.destroyed.connect(lambda *_: opened.remove(window) if window in opened else None)
+        window.finished.connect(lambda *_: opened.remove(window) if window in opened else None)
         window.show()
         return window
+
+    def document_windows(self) -> list[DocumentWindow]:
+        """The windows "Open in a window" opened that are still open."""
+        return [w for windows in self._windows.values() for w in windows]
 
     def _page_chosen(self, index: int) -> None:
         if self._record is None:
             return
-        self.stack.setCurrentWidget(self.document_view if index == 1 and self.has_document else self.scroll)
+        reading = index == 1 and self.has_document
+        if reading and self.document_view.source_html != self._page:
+            self.document_view.set_page(self._page)  # the record's page, put in when first read
+        self.stack.setCurrentWidget(self.document_view if reading else self.scroll)
 
     # --- filling -------------------------------------------------------------------------------------------
 
-    def _fill_document(self, record: RecordData | None, *, same_record: bool) -> None:
-        """The Document page for a record imported from a portal (read through the core); hidden otherwise.
-        Going from one imported record to another stays on the page the person was reading."""
+    def _document_page(self, record: RecordData) -> str:
+        """The record's Document page ("" for a record not imported from a portal): read and drawn by the core
+        once, then kept (``PAGES_KEPT`` of them) until records or files change."""
+        made_from = (record.title, record.updated_at, tuple((a.id, a.sha256) for a in record.attachments))
+        kept = self._pages.get(record.id)
+        if kept is not None and kept[0] == made_from:
+            self._pages.move_to_end(record.id)
+            return kept[1]
         page = ""
-        if record is not None and self._folder is not None:
+        if self._folder is not None:
             from secondopinion_desktop.core.errors import SecondOpinionError
             from secondopinion_desktop.core.portal.view import record_view, render_html
 
@@ -298,19 +334,81 @@ class RecordDetailPane(QWidget):
                 view = None
             if view is not None and not view.empty:
                 page = render_html(view)
+        self._pages[record.id] = (made_from, page)
+        while len(self._pages) > PAGES_KEPT:
+            self._pages.popitem(last=False)
+        return page
+
+    def _fill_document(self, record: RecordData | None, *, same_record: bool) -> None:
+        """The Document page for a record imported from a portal (read through the core); hidden otherwise.
+        Going from one imported record to another stays on the page the person was reading. The view is filled
+        only while the page is shown (``_page_chosen`` fills it when the tab is turned to)."""
+        page = self._document_page(record) if record is not None else ""
         shown = bool(page)
-        reading = self.page_tabs.currentIndex() == 1 and bool(self.document_view.source_html)
-        if page != self.document_view.source_html or not same_record:
-            if shown:
-                self.document_view.set_page(page)
-            else:
-                self.document_view.clear_page()
+        reading = self.page_tabs.currentIndex() == 1 and bool(self._page)
+        self._page = page
+        if not shown:
+            self.document_view.clear_page()
+        elif reading and page != self.document_view.source_html:
+            self.document_view.set_page(page)
+        elif not same_record and not reading:
+            self.document_view.clear_page()  # filled when the Document tab is turned to
         self.page_row.setVisible(shown)
         self.page_tabs.blockSignals(True)
         self.page_tabs.setCurrentIndex(1 if shown and reading else 0)
         self.page_tabs.blockSignals(False)
         if record is not None:
             self.stack.setCurrentWidget(self.document_view if shown and reading else self.scroll)
+        self._fit_page_row()
+
+    def _data_changed(self, changes: Changes, _initiator: object) -> None:
+        """Records or files changed somewhere: the pages kept may be out of date, and a window showing a record
+        that is gone (deleted, or an import undone) closes."""
+        if not changes & PAGE_CHANGES:
+            return
+        self._pages.clear()
+        ids = [record_id for record_id, windows in self._windows.items() if windows]
+        if not ids:
+            return
+        still = set()
+        if self._folder is not None and not changes & Changes.FOLDER:
+            from secondopinion_desktop.core.errors import SecondOpinionError
+            from secondopinion_desktop.core.records import get_records
+
+            try:
+                still = {r.id for r in get_records(self._folder, ids)}
+            except SecondOpinionError:
+                return  # the folder cannot be read now: nothing is closed on a guess
+        for record_id in ids:
+            if record_id not in still:
+                for window in list(self._windows.pop(record_id, [])):
+                    window.close()
+
+    def eventFilter(self, watched: object, event: QEvent) -> bool:
+        if watched is self.page_row and event.type() == QEvent.Type.Resize:
+            self._fit_page_row(event.size().width() if isinstance(event, QResizeEvent) else None)
+        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+
+    def _fit_page_row(self, width: int | None = None) -> None:
+        """The tabs always whole; the button beside them takes the room left: "Open in a window", "Window" in a
+        narrow pane or with large text, only its icon when even that does not fit (its tooltip and accessible
+        name say what it does)."""
+        room = (self.page_row.width() if width is None else width) - self.page_tabs.sizeHint().width() - 8
+        button = self.larger_button
+        metrics = button.fontMetrics()
+        icon_only = button.iconSize().width() + 12
+        button.setMinimumWidth(icon_only)  # the pane may be as narrow as the tabs and an icon
+        pad = 16
+        if metrics.horizontalAdvance(WINDOW_TEXT) + pad <= room:
+            text, style = WINDOW_TEXT, Qt.ToolButtonStyle.ToolButtonTextOnly
+        elif metrics.horizontalAdvance(WINDOW_SHORT_TEXT) + pad <= room:
+            text, style = WINDOW_SHORT_TEXT, Qt.ToolButtonStyle.ToolButtonTextOnly
+        else:
+            text, style = WINDOW_SHORT_TEXT, Qt.ToolButtonStyle.ToolButtonIconOnly
+        if button.text() != text:
+            button.setText(text)
+        if button.toolButtonStyle() != style:
+            button.setToolButtonStyle(style)
 
     def _fill_fields(self, r: RecordData) -> None:
         self.title_label.setText(breakable(r.title))
@@ -461,18 +559,34 @@ class RecordDetailPane(QWidget):
             return []
         return [Path(url.toLocalFile()) for url in data.urls() if url.isLocalFile()]
 
+    def _takes(self, files: list[Path]) -> bool:
+        """Files are attached to the record shown; with none shown, only a portal download is taken (it goes to
+        the import dialog, as when dropped on the table)."""
+        if not files or self._folder is None:
+            return False
+        if self._record is not None:
+            return True
+        from secondopinion_desktop.ui.records.portal_import import portal_download
+
+        return any(portal_download(f) for f in files)
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._record is not None and self._dropped_files(event):
+        self._drag_accepted = self._takes(self._dropped_files(event))  # decided once per drag
+        if self._drag_accepted:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        self.dragEnterEvent(event)
+        if self._drag_accepted:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
         files = self._dropped_files(event)
-        if self._record is None or not files:
+        self._drag_accepted = False
+        if not self._takes(files):
             event.ignore()
             return
         event.acceptProposedAction()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QUrl
-from PySide6.QtGui import QImage, QTextDocument, QTextOption
+from PySide6.QtGui import QImage, QShowEvent, QTextDocument, QTextOption
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFrame, QTextBrowser, QVBoxLayout, QWidget
 
 
@@ -25,6 +25,9 @@ class DocumentView(QTextBrowser):
         self.setAcceptDrops(False)  # files dropped here go to the pane around it
         self.setTabChangesFocus(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # A scroll bar always there: one appearing after a long page is laid out would narrow the view and lay
+        # the whole page out a second time.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.document().setDocumentMargin(12)
         # Words stay whole ("Hemoglobin", not "Hemoglobi/n"): a table too wide for the pane scrolls sideways.
         self.setWordWrapMode(QTextOption.WrapMode.WordWrap)
@@ -66,7 +69,7 @@ class DocumentWindow(QDialog):
         self.setWindowTitle(title or "Imported document")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.view = DocumentView()
-        self.view.set_page(page)
+        self.page = page  # put into the view once the window is shown: laid out once, at its own size
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
@@ -76,3 +79,8 @@ class DocumentWindow(QDialog):
         from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
         fit_to_screen(self, 960, 800, min_width=480, min_height=360)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.view.source_html != self.page:
+            self.view.set_page(self.page)

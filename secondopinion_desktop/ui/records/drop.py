@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core.models import RecordKind
 from secondopinion_desktop.core.records import guess_kind, guess_media_type, title_from_file_name
 from secondopinion_desktop.core.words import plural, size
+from secondopinion_desktop.ui.records.tips import plain_tip
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 
@@ -65,7 +66,7 @@ class DropImportDialog(QDialog):
                 Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
             )
             add.setCheckState(Qt.CheckState.Checked)
-            add.setToolTip(str(path))
+            add.setToolTip(plain_tip(str(path)))
             self.table.setItem(row, self.ADD, add)
             title = QTableWidgetItem(title_from_file_name(path.name))
             title.setToolTip("The record's title; type to change it")

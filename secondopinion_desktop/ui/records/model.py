@@ -20,6 +20,7 @@ from secondopinion_desktop.core.models import RecordKind, RecordStatus
 from secondopinion_desktop.core.records import RecordRow
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.records.style import STATUS_BACKGROUND, STATUS_WORDS, kind_icon
+from secondopinion_desktop.ui.records.tips import plain_tip
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -209,9 +210,9 @@ class RecordsTableModel(QAbstractTableModel):
             return self._bold
         elif role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.TITLE:
-                return row.title
+                return plain_tip(row.title)
             if column == Column.STATUS:
-                return self._status_tip(row)
+                return plain_tip(self._status_tip(row))
         elif role == Qt.ItemDataRole.TextAlignmentRole and column == Column.FILES:
             return int(Qt.AlignmentFlag.AlignCenter)
         elif role == RECORD_ID_ROLE:

@@ -308,6 +308,7 @@ class PortalImportDialog(QDialog):
         self.records = PlannedRecordsModel(self)
         self.table = PlannedRecordsView(self.records)
         self.records_heading = QLabel()
+        self.records_heading.setTextFormat(Qt.TextFormat.RichText)  # our own words (portal_wording)
         self.records_heading.setBuddy(self.table)
         self.select_all = QPushButton("&All")
         self.select_all.setAccessibleName("Tick every record that is not in your records yet")
@@ -377,6 +378,7 @@ class PortalImportDialog(QDialog):
         self.scroll_area.setObjectName("portalScroll")
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes through what is in it, not to it
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll_area.setWidget(content)
         layout = QVBoxLayout(self)
@@ -455,10 +457,12 @@ class PortalImportDialog(QDialog):
 
         def failed(exc: BaseException) -> bool:
             finished()
-            self.source_label.setText(f"Could not read <b>{shown}</b>.")
             if is_cancel(exc):
+                self.source_label.setText(f"Stopped reading <b>{shown}</b>.")
                 self.status.setText("Stopped reading. Nothing was imported.")
+                self._closing_words()  # nothing is under way to cancel
                 return True
+            self.source_label.setText(f"Could not read <b>{shown}</b>.")
             if is_user_error(exc):
                 from secondopinion_desktop.core.log import log_failure
                 from secondopinion_desktop.ui.ops import failure_sentence
@@ -467,6 +471,7 @@ class PortalImportDialog(QDialog):
                 self.error_label.setText(failure_sentence(exc))
                 self.error_label.show()
                 self.status.setText("Nothing was imported. Choose another file or folder.")
+                self._closing_words()
                 return True
             return False  # a bug: the crash dialog
 
@@ -592,7 +597,13 @@ class PortalImportDialog(QDialog):
         def succeeded(result: ImportResult) -> None:
             self._working = None
             self.result = result
-            self.status.setText(self._done_text(result))
+            text = self._done_text(result)
+            if self._close_code is not None:
+                # Closing was asked, but the import had finished before it could stop: the dialog stays, to say
+                # what is now in the records (and how to take it away), until the person closes it.
+                self._close_code = None
+                text = f"The import had already finished when you closed this window. {text}"
+            self.status.setText(text)
             self.import_button.hide()
             self._closing_words()
             self._update_buttons()

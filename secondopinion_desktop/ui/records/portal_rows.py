@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from secondopinion_desktop.ui.records.portal_wording import brings_text, date_text, kind_label
+from secondopinion_desktop.ui.records.tips import plain_tip
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.portal.importer import PlannedRecord
@@ -110,7 +111,7 @@ class PlannedRecordsModel(QAbstractTableModel):
                 tip += f"\nClinician: {planned.clinician}"
             if planned.source:
                 tip += f"\nFrom {planned.source}"
-            return tip
+            return plain_tip(tip)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             state = "already in your records" if planned.already else (
                 "ticked" if self._checked[row] else "not ticked")
