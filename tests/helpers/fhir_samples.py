@@ -319,6 +319,57 @@ def dstu2_bundle() -> bytes:
                                 "resource": r} for r in dstu2_resources()]})
 
 
+# --- a microbiology culture -----------------------------------------------------------------------------------------
+
+
+def culture_report(style: str = "stu3") -> J:
+    """A wound culture growing MRSA, as laboratory systems send it: the report names one contained organism
+    Observation, which lists its members (the organism, a susceptibility panel, a disk test) among the report's
+    other contained Observations; a susceptibility is given only as an interpretation ("R"), or as an MIC with
+    one. ``style`` "stu3" links members with ``related`` has-member and gives the category once (STU3's
+    shapes); "r4" uses ``hasMember`` and a category list."""
+    v2_0078 = "http://terminology.hl7.org/CodeSystem/v2-0078" if style == "r4" else "http://hl7.org/fhir/v2/0078"
+
+    def obs(rid: str, text: str, **extra: Any) -> J:
+        out: J = {"resourceType": "Observation", "id": rid, "status": "final",
+                  "code": {"coding": [{"system": "http://lab.example.org/tests", "code": rid.upper(),
+                                       "display": text}]},
+                  "subject": {"reference": "Patient/p1"}}
+        out.update(extra)
+        return out
+
+    def members(*ids: str) -> J:
+        if style == "r4":
+            return {"hasMember": [{"reference": f"#{i}"} for i in ids]}
+        return {"related": [{"type": "has-member", "target": {"reference": f"#{i}"}} for i in ids]}
+
+    def interpretation(code: str) -> Any:
+        coding = {"coding": [{"system": v2_0078, "code": code}]}
+        return [coding] if style == "r4" else coding
+
+    contained = [
+        obs("org1", "Staphylococcus aureus panel", **members("organism", "growth", "broth", "disk")),
+        obs("organism", "Organism identified",
+            valueCodeableConcept={"text": "Methicillin resistant Staphylococcus aureus"}),
+        obs("growth", "Culture result", valueCodeableConcept={"coding": [{"code": "POS", "display": "Positive"}]}),
+        obs("broth", "Susceptibility by broth dilution", **members("amp", "vanc")),
+        obs("amp", "Ampicillin", interpretation=interpretation("R")),
+        obs("vanc", "Vancomycin", valueQuantity={"value": 1, "comparator": "<=", "unit": "ug/mL"},
+            interpretation=interpretation("S")),
+        obs("disk", "Susceptibility by disk diffusion", **members("oxa", "clinda")),
+        obs("oxa", "Oxacillin", interpretation=interpretation("R")),
+        obs("clinda", "Clindamycin", interpretation=interpretation("I")),
+    ]
+    category: Any = {"coding": [{"system": "http://hl7.org/fhir/v2/0074", "code": "MB"}]}
+    return {
+        "resourceType": "DiagnosticReport", "id": "micro", "status": "final",
+        "category": [category] if style == "r4" else category,
+        "code": {"coding": [{"system": "http://loinc.org", "code": "632-0"}], "text": "Culture, MRSA"},
+        "subject": {"reference": "Patient/p1"}, "issued": "2024-03-12T15:00:00Z",
+        "result": [{"reference": "#org1"}], "contained": contained,
+    }
+
+
 # --- Apple Health ---------------------------------------------------------------------------------------------------
 
 APPLE_HEAD = """<?xml version="1.0" encoding="UTF-8"?>

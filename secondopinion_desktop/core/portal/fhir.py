@@ -1,4 +1,5 @@
-"""FHIR JSON (R4, and DSTU2 where it maps simply) read into the portal model.
+"""FHIR JSON (R4, STU3 read as R4 where their fields agree, and DSTU2 where it maps simply) read into the
+portal model.
 
 A file is a Bundle of any type (collection, searchset, transaction, a document bundle such as an International
 Patient Summary, whose Composition gives the title and the readable sections), a single resource, or NDJSON
@@ -13,11 +14,15 @@ What maps to what:
 - Condition → a problem (stage from ``stage.summary`` or its assessment); AllergyIntolerance → an allergy;
   MedicationStatement, MedicationRequest (DSTU2 MedicationOrder) → medications.
 - DiagnosticReport → a report of its kind (lab, imaging, pathology, molecular, clinical) holding the
-  Observations it names, its conclusion, its attached files and links; DocumentReference → a report holding its
-  attachment; ImagingStudy → an imaging report carrying the Study Instance UID and accession number.
+  Observations it names (and their members, panels within panels; "#id" inside a contained resource names a
+  sibling; a susceptibility given only as an interpretation is the result "Resistant"), its conclusion, its
+  attached files and links; DocumentReference → a report holding its attachment; ImagingStudy → an imaging
+  report carrying the Study Instance UID and accession number.
 - Observations no report names → one lab report a category and day ("Test results", "Vital signs").
 - Procedure, Encounter, Specimen → readable sections ("Procedures", "Visits", "Specimens").
 - Anything else is skipped with its type named; one resource that cannot be read is one ``Skipped``.
+- A resource whose subject (or patient) names a Patient the file does not hold is about someone else: it is
+  left out, with its reason. One named only by a display name, or naming no one, is read as the file's.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from secondopinion_desktop.core.portal.model import (
 J = dict[str, Any]
 
 R4 = "R4"
+STU3 = "STU3"
 DSTU2 = "DSTU2"
 
 LOINC = "http://loinc.org"
@@ -419,6 +425,7 @@ class Item:
     raw_name: str = ""
     facility: str = ""  # the facility the source names (Apple Health's sourceName)
     full_url: str = ""
+    container: Item | None = None  # the resource this one is contained in ("#id" references are local to it)
 
     @property
     def type(self) -> str:
@@ -478,6 +485,8 @@ class Reader:
         self.used: set[int] = set()  # id() of resources that belong to a report (or section) already
         self.parts = Parts()
         self._panels: dict[int, str] = {}
+        self.check_subjects = False  # leave out resources about a patient other than the file's (``read``)
+        self.patients_have_urls = False  # every Patient has a fullUrl: a urn:uuid naming none of them is a stranger
 
     # -- references --
 
@@ -485,11 +494,18 @@ class Reader:
         ref = _ref(value)
         if not ref:
             return None
-        if ref.startswith("#") and container is not None:
-            for contained in _ds(container.resource.get("contained")):
+        if ref.startswith("#"):
+            if container is None:
+                return None
+            # contained ids are local to the containing resource: from inside a contained resource, "#id" names
+            # a sibling, and "#" the container itself
+            scope = container.container or container
+            if ref == "#":
+                return scope
+            for contained in _ds(scope.resource.get("contained")):
                 if _s(contained.get("id")) == ref[1:]:
-                    return Item(contained, container.where, container.source, container.version, container.raw,
-                                container.raw_name, container.facility)
+                    return Item(contained, scope.where, scope.source, scope.version, scope.raw, scope.raw_name,
+                                scope.facility, container=scope)
             return None
         found = self.by_key.get(ref)
         if found is not None:
@@ -525,11 +541,44 @@ class Reader:
     def of_type(self, *types: str) -> list[Item]:
         return [i for i in self.items if i.type in types]
 
+    def stranger(self, item: Item) -> str:
+        """The patient ("Patient/pat1") this resource's subject (or DSTU2 patient) names when that is not one
+        of the file's Patients; "" when it is one of them, a Group or Device, given only by name, or not given."""
+        if not self.check_subjects:
+            return ""
+        for key in ("subject", "patient"):
+            value = item.resource.get(key)
+            ref = _ref(value)
+            if not ref or ref.startswith("#"):
+                continue
+            if self.resolve(value, item) is not None:
+                continue  # one of the file's Patients (two different ones refuse the file), or not a person
+            m = _REF_TAIL.search(ref)
+            if m is not None and m.group(1) == "Patient":
+                return f"Patient/{m.group(2)}"
+            if ref.lower().startswith("urn:uuid:") and self.patients_have_urls:
+                return ref[:80]  # a bundle's urn:uuid names one of its entries, and this one it does not hold
+        return ""
+
+    def left_out(self, item: Item, where: str = "") -> bool:
+        """Whether ``item`` is about another patient; if so, it is said in a Skipped."""
+        other = self.stranger(item)
+        if other:
+            self.parts.skipped.append(Skipped(item.source, where or item.where,
+                                              f"this {item.type or 'entry'} is about another patient ({other}); "
+                                              "it was left out"))
+        return bool(other)
+
     # -- the whole --
 
-    def read(self, *, patient_hint: Patient | None = None) -> Parts:
+    def read(self, *, patient_hint: Patient | None = None, own_patient_only: bool = False) -> Parts:
+        """``own_patient_only``: the resources are one file's, so a resource whose subject (or patient) names a
+        Patient that is not the file's own is about someone else and is left out, with its reason."""
         parts = self.parts
         parts.patient = self.patient(patient_hint)
+        patients = self.of_type("Patient")
+        self.check_subjects = own_patient_only and bool(patients)
+        self.patients_have_urls = all(p.full_url for p in patients)
         composition = next(iter(self.of_type("Composition")), None)
         parts.facility = self.facility(composition)
         if composition is not None:
@@ -655,6 +704,8 @@ class Reader:
         entries: list[str] = []
         for entry in _ds(section.get("entry")):
             target = self.resolve(entry, container)
+            if target is not None and self.stranger(target):
+                continue  # said once, where the resource itself is read
             if target is not None:
                 self.used.add(id(target.resource))
                 line = _summary(target.resource)
@@ -684,7 +735,7 @@ class Reader:
                 target = self.resolve(ref, item)
                 if target is not None and target.type == "Observation":
                     self.used.add(id(target.resource))
-                    for member in self.members(target):
+                    for member in self.member_tree(target):
                         self.used.add(id(member.resource))
             for ref in _ds(item.resource.get("imagingStudy")):
                 target = self.resolve(ref, item)
@@ -706,6 +757,45 @@ class Reader:
                 out.append(target)
         return out
 
+    def member_tree(self, item: Item, depth: int = 0, seen: set[int] | None = None) -> Iterator[Item]:
+        """Every Observation a panel holds, its member panels' members too (a culture's organism holding its
+        susceptibility panels), each once."""
+        seen = {id(item.resource)} if seen is None else seen
+        if depth > 8:
+            return
+        for member in self.members(item):
+            if id(member.resource) not in seen:
+                seen.add(id(member.resource))
+                yield member
+                yield from self.member_tree(member, depth + 1, seen)
+
+    def report_results(self, target: Item, panel: str, when: str, raws: list[Item], seen: set[int],
+                       depth: int = 0) -> list[LabResult]:
+        """A report's result: the Observation's own values, else its members' (panels within panels)."""
+        if id(target.resource) in seen or depth > 8:
+            return []
+        seen.add(id(target.resource))
+        where = target.where
+        if target.container is not None:
+            where = f"{where}, contained {_s(target.resource.get('id'))}"
+        if self.left_out(target, where):
+            return []
+        raws.append(target)
+        got = self.observation(target, panel, when)
+        if got:
+            return got
+        members = self.members(target)
+        if not members:
+            self.parts.skipped.append(Skipped(target.source, where, "an Observation with no value"))
+            return []
+        panel_when = _time(target.resource, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued",
+                           "appliesDateTime") or when
+        inner = _cc(target.resource.get("code")) or panel
+        out: list[LabResult] = []
+        for member in members:
+            out.extend(self.report_results(member, inner, panel_when, raws, seen, depth + 1))
+        return out
+
     # -- one resource --
 
     def one(self, item: Item, procedures: list[tuple[str, ...]], visits: list[tuple[str, ...]],
@@ -717,6 +807,10 @@ class Reader:
             parts.skipped.append(Skipped(item.source, item.where, "an entry with no resource type"))
             return
         if kind in _CONTEXT_TYPES:
+            return
+        if kind == "Observation" and id(res) in self.used:
+            return  # read with its report
+        if self.left_out(item):
             return
         if _s(res.get("status")) == "entered-in-error" or _status(res.get("verificationStatus")) == "entered-in-error":
             parts.skipped.append(Skipped(item.source, item.where, f"this {kind} was entered in error"))
@@ -806,6 +900,11 @@ class Reader:
                                  reference_range=comp_ranges, flag=_flag(comp.get("interpretation")) or "",
                                  when=when, panel=panel or (test if own is None else ""), status=status,
                                  position=f"{item.where}, component {n}"))
+        if own is None and not out and flag and not self.members(item):
+            # no value but an interpretation: a susceptibility given only as "R" is the result "Resistant"
+            out.append(LabResult(test=test or "Result", loinc=_loinc(res.get("code")), value=flag, number=None,
+                                 unit="", reference_range=ranges, flag="", when=when, panel=panel, status=status,
+                                 position=item.where))
         return out
 
     def diagnostic_report(self, item: Item) -> Report:
@@ -816,20 +915,12 @@ class Reader:
         kind = _kind(res.get("category"), res.get("code"))
         results: list[LabResult] = []
         raws: list[Item] = [item]
+        seen: set[int] = set()
         for ref in _ds(res.get("result")):
             target = self.resolve(ref, item)
             if target is None or target.type != "Observation":
                 continue
-            raws.append(target)
-            got = self.observation(target, title, when)
-            results.extend(got)
-            if not got:
-                panel_when = _time(target.resource, "effectiveDateTime", "effectivePeriod", "effectiveInstant",
-                                   "issued", "appliesDateTime") or when
-                for member in self.members(target):
-                    raws.append(member)
-                    results.extend(self.observation(member, _cc(target.resource.get("code")) or title,
-                                                    panel_when))
+            results.extend(self.report_results(target, title, when, raws, seen))
         texts = [_s(res.get("conclusion"))] + [_cc(c) for c in _ds(res.get("conclusionCode"))] + \
             [_cc(c) for c in _ds(res.get("codedDiagnosis"))]
         for ref in _ds(res.get("specimen")):
@@ -853,7 +944,10 @@ class Reader:
                 raws.append(target)
                 kind = "imaging" if kind == "clinical" else kind
                 break
-        performers = _ds(res.get("resultsInterpreter")) + _ds(res.get("performer"))
+        # STU3 wraps each performer as {"actor": reference, "role": …}; an actor named only is not a facility
+        performers = _ds(res.get("resultsInterpreter")) + [
+            _d(p.get("actor")) if "actor" in p else p for p in _ds(res.get("performer"))
+            if "actor" not in p or _ref(p.get("actor"))]
         clinician = facility = ""
         for ref in performers:
             target = self.resolve(ref, item)
@@ -1005,7 +1099,7 @@ class Reader:
                         break
             if text and text not in stages:
                 stages.append(text)
-        onset = _time(res, "onsetDateTime", "onsetPeriod", "recordedDate", "dateRecorded")
+        onset = _time(res, "onsetDateTime", "onsetPeriod", "recordedDate", "dateRecorded", "assertedDate")
         resolved = _time(res, "abatementDateTime", "abatementPeriod")
         self._date(onset)
         return Problem(name=name, code=code, code_system=code_system, status=_status(res.get("clinicalStatus")),
@@ -1249,40 +1343,70 @@ def _summary(res: J) -> str:
 
 
 def version_of(resources: Iterable[J], hint: str = "") -> str:
-    """DSTU2 when the resources (or the ``hint``, a fhirVersion such as "1.0.2") say so, else R4."""
+    """The FHIR version the resources (or the ``hint``, a fhirVersion such as "1.0.2") are written in.
+
+    DSTU2 only for shapes DSTU2 alone has (a single Observation category, an AllergyIntolerance substance, a
+    MedicationOrder…). STU3 for shapes STU3 alone has, and for those DSTU2 and STU3 share but R4 changed (a
+    single DiagnosticReport category, a Condition status given as a plain code, Observation ``related``) when
+    nothing DSTU2-only is there. Else R4. STU3 is read as R4 is, where their fields agree."""
     hint = hint.strip().upper()
     if hint:
-        if hint.startswith(("1.0", "0.", "DSTU2", "DSTU 2")):
+        if hint.startswith(("1.0", "0.", "DSTU2", "DSTU 2", "R2")):
             return DSTU2
+        if hint.startswith(("3.", "1.4", "1.6", "1.8", "STU3", "STU 3", "R3")):
+            return STU3
         if hint[:1].isdigit() or hint.startswith("R"):
             return R4
-    for res in resources:
-        if _dstu2_hint(res):
-            return DSTU2
-    return R4
+    found = {_version_hint(res) for res in resources}
+    if DSTU2 in found:
+        return DSTU2
+    return STU3 if STU3 in found else R4
 
 
-def _dstu2_hint(res: J) -> bool:
+_PRE_R4_TYPES = {"ProcedureRequest", "ReferralRequest", "ImagingManifest", "ProcessRequest", "DataElement"}
+
+
+def _version_hint(res: J) -> str:
+    """DSTU2, STU3 (a shape of STU3's, or one DSTU2 and STU3 share and R4 changed), or "" (nothing tells)."""
     kind = _s(res.get("resourceType"))
     meta = _d(res.get("meta"))
-    version = _s(meta.get("fhirVersion")) or _s(res.get("fhirVersion"))
+    version = (_s(meta.get("fhirVersion")) or _s(res.get("fhirVersion"))).upper()
     if version:
-        return version.startswith(("1.0", "0."))
-    if any("/DSTU2/" in _s(p) for p in _l(meta.get("profile"))):
-        return True
+        return version_of((), version) if version[:1].isdigit() else ""
+    profiles = [_s(p).upper() for p in _l(meta.get("profile"))]
+    if any("/DSTU2/" in p for p in profiles):
+        return DSTU2
+    if any("/STU3/" in p for p in profiles):
+        return STU3
+    # DSTU2 alone
     if kind in _DSTU2_ONLY_TYPES:
-        return True
+        return DSTU2
     if kind == "AllergyIntolerance" and "substance" in res:
-        return True
-    if kind == "Condition" and (isinstance(res.get("clinicalStatus"), str) or "dateRecorded" in res):
-        return True
-    if kind in ("Observation", "DiagnosticReport") and isinstance(res.get("category"), dict):
-        return True
-    if kind == "DiagnosticReport" and "issued" in res and isinstance(res.get("performer"), dict):
-        return True
+        return DSTU2
+    if kind == "Condition" and ("dateRecorded" in res or isinstance(res.get("patient"), dict)):
+        return DSTU2
+    if kind == "Observation" and isinstance(res.get("category"), dict):  # STU3 made it a list
+        return DSTU2
+    if kind == "DiagnosticReport" and (isinstance(res.get("request"), list) or (
+            isinstance(res.get("performer"), dict) and "actor" not in res["performer"])):
+        return DSTU2
     if kind == "Patient" and "careProvider" in res:
-        return True
-    return kind == "ImagingStudy" and ("uid" in res and "modalityList" in res)
+        return DSTU2
+    # STU3 alone, or shared by DSTU2 and STU3
+    if kind in _PRE_R4_TYPES:
+        return STU3
+    if kind == "DiagnosticReport" and (isinstance(res.get("category"), dict) or any(
+            isinstance(p, dict) and "actor" in p for p in _l(res.get("performer")))):
+        return STU3
+    if kind in ("Condition", "AllergyIntolerance") and (
+            isinstance(res.get("clinicalStatus"), str) or isinstance(res.get("verificationStatus"), str)
+            or "assertedDate" in res):
+        return STU3
+    if kind in ("Observation", "DiagnosticReport") and ("related" in res or isinstance(res.get("context"), dict)):
+        return STU3
+    if kind == "ImagingStudy" and "uid" in res and "modalityList" in res:
+        return STU3
+    return ""
 
 
 # --- the file ------------------------------------------------------------------------------------------------------
@@ -1349,7 +1473,7 @@ def read_fhir(data: bytes, name: str) -> ReadResult:
     for item in items:
         item.version = version
     reader = Reader(items, name)
-    parts = reader.read()
+    parts = reader.read(own_patient_only=True)
     parts.skipped[:0] = skipped
     parts.skipped.sort(key=lambda sk: [int(n) for n in re.findall(r"\d+", sk.where)[:3]])
     when = parts.when or _when(_s(bundle.get("timestamp"))) or parts.latest
@@ -1408,5 +1532,5 @@ def _flatten(bundle: J, prefix: str, name: str, items: list[Item], skipped: list
             raise _too_many(safety.shown(name))
 
 
-__all__ = ["DSTU2", "R4", "Item", "Parts", "Reader", "looks_like_fhir", "narrative_blocks", "read_fhir",
+__all__ = ["DSTU2", "R4", "STU3", "Item", "Parts", "Reader", "looks_like_fhir", "narrative_blocks", "read_fhir",
            "version_of"]

@@ -165,6 +165,48 @@ def test_a_panel_observation_names_its_members() -> None:
     assert doc.skipped == ()  # the panel itself, without a value of its own, is not "skipped"
 
 
+@pytest.mark.parametrize("style", ["stu3", "r4"])
+def test_a_culture_reads_the_members_its_contained_panels_name_and_susceptibilities_given_as_words(
+        style: str) -> None:
+    doc = one(fs.to_bytes(fs.bundle([fs.patient(), fs.culture_report(style)])))
+    culture = report(doc, "Culture, MRSA")
+    assert culture.kind == "lab"
+    assert [(r.test, r.value, r.unit, r.flag, r.panel) for r in culture.results] == [
+        ("Organism identified", "Methicillin resistant Staphylococcus aureus", "", "",
+         "Staphylococcus aureus panel"),
+        ("Culture result", "Positive", "", "", "Staphylococcus aureus panel"),
+        ("Ampicillin", "Resistant", "", "", "Susceptibility by broth dilution"),
+        ("Vancomycin", "<=1", "ug/mL", "Susceptible", "Susceptibility by broth dilution"),
+        ("Oxacillin", "Resistant", "", "", "Susceptibility by disk diffusion"),
+        ("Clindamycin", "Intermediate", "", "", "Susceptibility by disk diffusion"),
+    ]
+    assert {r.when for r in culture.results} == {"2024-03-12T10:00"}
+    assert [r.title for r in doc.reports] == ["Culture, MRSA"]  # no member read twice as a loose result
+    assert doc.skipped == ()
+
+
+def test_an_observation_with_neither_value_nor_interpretation_in_a_report_is_said_to_be_skipped() -> None:
+    culture = fs.culture_report("r4")
+    amp = next(c for c in culture["contained"] if c["id"] == "amp")
+    del amp["interpretation"]
+    doc = one(fs.to_bytes(fs.bundle([fs.patient(), culture])))
+    assert "Ampicillin" not in {r.test for r in report(doc, "Culture, MRSA").results}
+    assert [(s.where, s.reason) for s in doc.skipped] == [
+        ("entry 2 (DiagnosticReport), contained amp", "an Observation with no value")]
+
+
+def test_contained_references_are_local_to_their_container() -> None:
+    """"#amp" inside one report's contained panel names that report's Ampicillin, never another report's."""
+    first = fs.culture_report("r4")
+    second = fs.culture_report("r4")
+    second["id"] = "micro2"
+    second["code"] = {"text": "Culture, repeat"}
+    next(c for c in second["contained"] if c["id"] == "amp")["interpretation"][0]["coding"][0]["code"] = "S"
+    doc = one(fs.to_bytes(fs.bundle([fs.patient(), first, second])))
+    assert {r.test: r.value for r in report(doc, "Culture, MRSA").results}["Ampicillin"] == "Resistant"
+    assert {r.test: r.value for r in report(doc, "Culture, repeat").results}["Ampicillin"] == "Susceptible"
+
+
 def test_pathology_report_keeps_conclusion_specimen_and_lists_its_link_without_fetching(no_network: None) -> None:
     doc = one(fs.r4_bundle())
     path = report(doc, "Surgical pathology report")
@@ -519,7 +561,8 @@ def test_a_dstu2_bundle_is_read_where_it_maps_simply() -> None:
 @pytest.mark.parametrize("resource", [
     {"resourceType": "Observation", "id": "o", "category": {"text": "Laboratory"}, "code": {"text": "Na"},
      "valueQuantity": {"value": 140, "unit": "mmol/L"}},
-    {"resourceType": "Condition", "id": "c", "clinicalStatus": "active", "code": {"text": "Asthma"}},
+    {"resourceType": "Condition", "id": "c", "clinicalStatus": "active", "dateRecorded": "2015-03-01",
+     "code": {"text": "Asthma"}},
     {"resourceType": "AllergyIntolerance", "id": "a", "substance": {"text": "Latex"}},
     {"resourceType": "MedicationOrder", "id": "m", "medicationCodeableConcept": {"text": "Aspirin"}},
     {"resourceType": "Observation", "id": "o", "meta": {"fhirVersion": "1.0.2"}, "code": {"text": "Na"},
@@ -527,6 +570,33 @@ def test_a_dstu2_bundle_is_read_where_it_maps_simply() -> None:
 ])
 def test_dstu2_is_recognised_by_its_shapes(resource: dict[str, Any]) -> None:
     assert one(fs.to_bytes(fs.bundle([fs.patient(), resource]))).format == "FHIR DSTU2"
+
+
+@pytest.mark.parametrize("resource", [
+    # shapes DSTU2 and STU3 share (R4 changed them): nothing DSTU2-only, so STU3
+    {"resourceType": "DiagnosticReport", "id": "d", "status": "final", "code": {"text": "Culture"},
+     "category": {"coding": [{"code": "MB"}]}, "conclusion": "No growth."},
+    {"resourceType": "Condition", "id": "c", "clinicalStatus": "active", "code": {"text": "Asthma"}},
+    # STU3's own
+    {"resourceType": "AllergyIntolerance", "id": "a", "code": {"text": "Latex"}, "assertedDate": "2016-01-01"},
+    {"resourceType": "DiagnosticReport", "id": "d", "status": "final", "code": {"text": "Culture"},
+     "performer": [{"actor": {"reference": "Organization/o1"}}], "conclusion": "No growth."},
+    {"resourceType": "Observation", "id": "o", "meta": {"fhirVersion": "3.0.1"}, "code": {"text": "Na"},
+     "valueQuantity": {"value": 140}},
+])
+def test_stu3_is_named_stu3_never_dstu2(resource: dict[str, Any]) -> None:
+    doc = one(fs.to_bytes(fs.bundle([fs.patient(), fs.organization(), resource])))
+    assert doc.format == "FHIR STU3"
+    assert doc.skipped == ()  # read as R4 is, where the fields agree
+
+
+def test_a_stu3_bundle_with_a_dstu2_only_shape_stays_dstu2_and_r4_stays_r4() -> None:
+    dstu2_observation = {"resourceType": "Observation", "id": "o", "category": {"text": "Laboratory"},
+                         "code": {"text": "Na"}, "valueQuantity": {"value": 140, "unit": "mmol/L"}}
+    mixed = [fs.patient(), fs.culture_report("stu3"), dstu2_observation]
+    assert one(fs.to_bytes(fs.bundle(mixed))).format == "FHIR DSTU2"
+    assert one(fs.to_bytes(fs.bundle([fs.patient(), fs.culture_report("r4")]))).format == "FHIR R4"
+    assert one(fs.to_bytes(fs.bundle([fs.patient(), fs.culture_report("stu3")]))).format == "FHIR STU3"
 
 
 def test_dstu2_resources_we_do_not_map_are_named_as_skipped() -> None:
@@ -639,6 +709,54 @@ def test_two_different_patients_in_one_bundle_are_refused() -> None:
     resources = [fs.patient(), fs.patient("Jordan Other", "1980-01-01", rid="p2")]
     with pytest.raises(safety.Refused, match=r"^two\.json holds the records of two different patients"):
         read_fhir(fs.to_bytes(fs.bundle(resources)), "two.json")
+
+
+def test_a_resource_about_another_patient_is_left_out_with_its_reason() -> None:
+    def med(rid: str, name: str, **extra: Any) -> dict[str, Any]:
+        return {"resourceType": "MedicationRequest", "id": rid, "status": "active", "intent": "order",
+                "medicationCodeableConcept": {"text": name}, "authoredOn": "2024-03-01", **extra}
+
+    other_result = fs.observation("x1", "718-7", "Hemoglobin", 9.0, "g/dL", subject={"reference": "Patient/pat1"})
+    report_ = {"resourceType": "DiagnosticReport", "id": "r1", "status": "final", "code": {"text": "Blood count"},
+               "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-03-12",
+               "result": [{"reference": "Observation/x1"},
+                          {"reference": "urn:uuid:observation-wbc"}]}
+    resources = [
+        fs.patient(),
+        med("m1", "Tamoxifen", subject={"reference": "urn:uuid:patient-p1"}),
+        med("m2", "Letrozole", subject={"reference": "Patient/p1"}),
+        med("m3", "Anastrozole", subject={"display": "Alex Sample"}),  # named only: as it is
+        med("m4", "Exemestane"),  # no subject: as it is
+        med("m5", "Prescribed medication", subject={"reference": "Patient/pat1", "display": "Donald Duck"}),
+        {"resourceType": "AllergyIntolerance", "id": "a9", "code": {"text": "Peanut"},
+         "patient": {"reference": "https://other.example.org/fhir/Patient/pat2/_history/3"}},
+        fs.observation("grp", "2345-7", "Glucose", 5.0, "mmol/L", subject={"reference": "Group/g1"}),
+        fs.observation("uu", "2345-7", "Glucose", 6.0, "mmol/L", subject={"reference": "urn:uuid:someone-else"}),
+        report_, other_result, fs.observation("wbc", "6690-2", "Leukocytes", 5.1, "10*3/uL"),
+    ]
+    doc = one(fs.to_bytes(fs.bundle(resources)))
+    assert [m.name for m in doc.medications] == ["Tamoxifen", "Letrozole", "Anastrozole", "Exemestane"]
+    assert doc.allergies == ()
+    assert [r.test for r in report(doc, "Blood count").results] == ["Leukocytes"]
+    assert [(r.test, r.value) for r in report(doc, "Test results").results] == [("Glucose", "5.0")]  # a Group's
+    assert [(s.where, s.reason) for s in doc.skipped] == [
+        ("entry 6 (MedicationRequest)",
+         "this MedicationRequest is about another patient (Patient/pat1); it was left out"),
+        ("entry 7 (AllergyIntolerance)",
+         "this AllergyIntolerance is about another patient (Patient/pat2); it was left out"),
+        ("entry 9 (Observation)",
+         "this Observation is about another patient (urn:uuid:someone-else); it was left out"),
+        ("entry 11 (Observation)", "this Observation is about another patient (Patient/pat1); it was left out"),
+    ]
+
+
+def test_a_resource_about_another_patient_in_ndjson_is_left_out_too() -> None:
+    obs = fs.observation("o1", "2345-7", "Glucose", 5.0, "mmol/L", subject={"reference": "Patient/p1"})
+    stranger = fs.observation("o2", "2345-7", "Glucose", 9.9, "mmol/L", subject={"reference": "Patient/pat1"})
+    doc = one(fs.ndjson([fs.patient(), obs, stranger]), "Observation.ndjson")
+    assert [r.value for rep in doc.reports for r in rep.results] == ["5.0"]
+    assert [(s.where, s.reason) for s in doc.skipped] == [
+        ("line 3 (Observation)", "this Observation is about another patient (Patient/pat1); it was left out")]
 
 
 def test_the_same_patient_written_twice_is_one_patient() -> None:
