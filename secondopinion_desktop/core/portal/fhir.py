@@ -1478,8 +1478,13 @@ def read_fhir(data: bytes, name: str) -> ReadResult:
     parts.skipped.sort(key=lambda sk: [int(n) for n in re.findall(r"\d+", sk.where)[:3]])
     when = parts.when or _when(_s(bundle.get("timestamp"))) or parts.latest
     if parts.empty:
+        # A file of only the person (a FHIR export's Patient.ndjson) names whose the download's other files are.
+        patients = (parts.patient,) if parts.patient is not None and parts.patient.named else ()
+        if patients and not parts.skipped:
+            return ReadResult(patients=patients)
         return ReadResult(skipped=(Skipped(name, "", "it holds no results, reports, medications, allergies or "
-                                                     "problems that could be read"), *parts.skipped))
+                                                     "problems that could be read"), *parts.skipped),
+                          patients=patients)
     document = Document(
         source=name, format=f"FHIR {version}", kind="clinical", title=parts.title or "Health record download",
         type_code=parts.type_code, when=when, facility=parts.facility, clinician=parts.clinician,
