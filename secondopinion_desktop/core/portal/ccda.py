@@ -238,6 +238,7 @@ def _kid(el: Any, *path: str) -> Any:
     return el
 
 
+_NUMBER_AND_UNIT = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s+([A-Za-z%µ][A-Za-z0-9%µ/*^.\[\]]{0,19})$")
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 
 
@@ -1007,7 +1008,11 @@ class _Reader:
                 continue
             text = self.original(el)
             if text:
-                return text, number_of(text), self.unit_of(obs) if kind in ("ST", "ED") else ""
+                unit = self.unit_of(obs) if kind in ("ST", "ED") else ""
+                split = _NUMBER_AND_UNIT.match(text) if not unit else None
+                if split:  # "155 MG/DL" written as text: the number and its unit
+                    return split.group(1), number_of(split.group(1)), split.group(2)
+                return text, number_of(text), unit
         return "", None, ""
 
     def pq(self, el: Any) -> tuple[str, str]:
@@ -1474,6 +1479,12 @@ class _Reader:
         facility, clinician = self.header()
         self.facility = facility
         when = _time(_kid(self.root, "effectiveTime"))
+        if not when:  # a document time that cannot be read: the service it documents says when
+            for event in _all(self.root, "documentationOf", "serviceEvent"):
+                span = _kid(event, "effectiveTime")
+                when = _time(_kid(span, "high")) or _time(span)
+                if when:
+                    break
         sections: list[Section] = []
         body = _kid(self.root, "component", "structuredBody")
         if body is not None:

@@ -121,7 +121,7 @@ def _table(header: list[str] | None, rows: list[list[str]], flag_column: int | N
     for row in rows:
         out.append("<tr>")
         for i, cell in enumerate(row):
-            cls = " class='flag'" if flag_column is not None and i == flag_column and cell else ""
+            cls = " class='flag'" if flag_column is not None and i == flag_column and cell not in ("", "Normal") else ""
             out.append(f"<td{cls}>{_e(cell)}</td>")
         out.append("</tr>")
     out.append("</table>")

@@ -132,3 +132,17 @@ def test_the_records_own_words_name_a_test_before_a_terminologys_formal_name() -
                          potassium, placeholder)
     doc = _doc(cs.section("Results", "30954-2", RESULTS, "<paragraph>labs</paragraph>", entries))
     assert [r.test for rep in doc.reports for r in rep.results] == ["Potassium Level", "LOINC 2345-7"]
+
+
+def test_a_value_written_as_text_with_its_unit_and_a_document_dated_by_its_service() -> None:
+    glucose = _obs("2345-7", 'displayName="Glucose"', '<value xsi:type="ST">155 MG/DL</value>')
+    ratio = _obs("2160-0", 'displayName="Creatinine"', '<value xsi:type="ST">0,8 mg/dL</value>')
+    entries = _organizer('<code code="24323-8" codeSystem="2.16.840.1.113883.6.1" displayName="Chemistry"/>',
+                         glucose, ratio)
+    data = cs.wrap(cs.header(), cs.structured(
+        cs.section("Results", "30954-2", RESULTS, "<paragraph>labs</paragraph>", entries)))
+    data = data.replace(b'<effectiveTime value="20240312103000-0500"/>', b'<effectiveTime value="-08"/>', 1)
+    doc = read_ccda(data, "DOC0001.XML").documents[0]
+    got = [(r.value, r.number, r.unit) for rep in doc.reports for r in rep.results]
+    assert got == [("155", 155.0, "MG/DL"), ("0,8 mg/dL", None, "")]  # a decimal comma is never guessed at
+    assert doc.when == "2024-03-12"  # the service event's time, the document's own being unreadable
