@@ -720,21 +720,43 @@ def delete_records(session: Session, record_ids: Iterable[int]) -> list[RecordDa
     caller purges them (``purge_unused_files``) once nothing may. Returns the snapshots, in the order given."""
     from secondopinion_desktop.core.models import ImagingFile, MaterialShipment, RequestRecord
 
+    ids = list(dict.fromkeys(record_ids))
+    # Everything the snapshots hold is read a few hundred records at a time (an import's undo takes hundreds).
+    records: dict[int, Record] = {}
+    imaging: dict[int, list[Mapping[str, Any]]] = {}
+    asked: dict[int, list[int]] = {}
+    shipped: dict[int, list[int]] = {}
+    imported: dict[int, list[tuple[str, tuple[Mapping[str, Any], ...]]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for record in session.scalars(select(Record).where(Record.id.in_(chunk))
+                                      .options(selectinload(Record.attachments))):
+            records[record.id] = record
+        for row in session.scalars(select(ImagingFile).where(ImagingFile.record_id.in_(chunk))
+                                   .order_by(ImagingFile.id)):
+            imaging.setdefault(row.record_id, []).append(
+                {column.name: getattr(row, column.name) for column in ImagingFile.__table__.columns})
+        for record_id, request_id in session.execute(
+                select(RequestRecord.record_id, RequestRecord.request_id)
+                .where(RequestRecord.record_id.in_(chunk)).order_by(RequestRecord.request_id)):
+            asked.setdefault(int(record_id), []).append(int(request_id))
+        for record_id, shipment_id in session.execute(
+                select(MaterialShipment.record_id, MaterialShipment.id)
+                .where(MaterialShipment.record_id.in_(chunk)).order_by(MaterialShipment.id)):
+            shipped.setdefault(int(record_id), []).append(int(shipment_id))
+        for record_id, rows in _imported_rows_of(session, chunk).items():
+            imported[record_id] = rows
     snapshots: list[RecordData] = []
-    for record_id in record_ids:
-        record = _load(session, record_id)
-        imaging = tuple(
-            {column.name: getattr(row, column.name) for column in ImagingFile.__table__.columns}
-            for row in session.scalars(select(ImagingFile).where(ImagingFile.record_id == record_id))
-        )
-        asked = tuple(session.scalars(select(RequestRecord.request_id).where(RequestRecord.record_id == record_id)
-                                      .order_by(RequestRecord.request_id)))
-        shipped = tuple(session.scalars(select(MaterialShipment.id).where(MaterialShipment.record_id == record_id)
-                                        .order_by(MaterialShipment.id)))
-        snapshots.append(replace(record_data(record), imaging_files=imaging, request_ids=asked,
-                                 shipment_ids=shipped, imported_rows=_imported_rows(session, record_id)))
+    for record_id in ids:
+        record = records.get(record_id)
+        if record is None:
+            raise NotFoundError(f"There is no record {record_id}.")
+        snapshots.append(replace(record_data(record), imaging_files=tuple(imaging.get(record_id, ())),
+                                 request_ids=tuple(asked.get(record_id, ())),
+                                 shipment_ids=tuple(shipped.get(record_id, ())),
+                                 imported_rows=tuple(imported.get(record_id, ()))))
         session.delete(record)
-        session.flush()
+    session.flush()
     return snapshots
 
 
@@ -744,17 +766,18 @@ def _imported_tables() -> tuple[Any, ...]:
     return (RecordSource, LabResultRow, MedicationRow, AllergyRow, ProblemRow)
 
 
-def _imported_rows(session: Session, record_id: int) -> tuple[tuple[str, tuple[Mapping[str, Any], ...]], ...]:
-    """The rows a portal import gave the record, table by table (for ``restore_record``)."""
-    out = []
+def _imported_rows_of(session: Session, record_ids: list[int]
+                      ) -> dict[int, list[tuple[str, tuple[Mapping[str, Any], ...]]]]:
+    """The rows a portal import gave each of these records, table by table (for ``restore_record``)."""
+    out: dict[int, list[tuple[str, tuple[Mapping[str, Any], ...]]]] = {}
     for table in _imported_tables():
         columns = table.__table__.columns
-        rows = tuple({c.name: getattr(row, c.key) for c in columns}
-                     for row in session.scalars(select(table).where(table.record_id == record_id)
-                                                .order_by(table.id)))
-        if rows:
-            out.append((table.__tablename__, rows))
-    return tuple(out)
+        rows: dict[int, list[Mapping[str, Any]]] = {}
+        for row in session.scalars(select(table).where(table.record_id.in_(record_ids)).order_by(table.id)):
+            rows.setdefault(row.record_id, []).append({c.name: getattr(row, c.key) for c in columns})
+        for record_id, found in rows.items():
+            out.setdefault(record_id, []).append((table.__tablename__, tuple(found)))
+    return out
 
 
 def count_images(folder: DataFolder, record_ids: Iterable[int]) -> int:
@@ -802,11 +825,56 @@ def restore_records(folder: DataFolder, snapshots: Iterable[RecordData]) -> list
     with folder.vault.claim(digests) as claim:
         try:
             with folder.session() as session:
-                restored = [_restore_into(session, folder, data) for data in items]
-                return [record_data(_load(session, data.id)) for data in restored]
+                return _restore_all(session, folder, items)
         except BaseException:
             _roll_back_files(folder, claim, ())
             raise
+
+
+def _restore_all(session: Session, folder: DataFolder, items: list[RecordData]) -> list[RecordData]:
+    """The records of ``items`` back in ``session``: rows written together (not one record at a time), then read
+    back in one query."""
+    from secondopinion_desktop.core.models import ImagingFile
+
+    for data in items:
+        missing = [a.original_name for a in data.attachments if not folder.vault.exists(a.sha256)]
+        missing += [str(row["relative_path"]) for row in data.imaging_files
+                    if not folder.vault.exists(row["sha256"])]
+        if missing:
+            raise NotFoundError(f"Cannot bring the record back: the file {missing[0]} is no longer stored.")
+    ids = [data.id for data in items]
+    there = set(session.scalars(select(Record.id).where(Record.id.in_(ids)))) if ids else set()
+    if there:
+        raise ValidationError(f"Record {min(there)} exists already.")
+    for data in items:
+        record = Record(id=data.id, kind=data.kind, title=data.title, status=data.status)
+        with session.no_autoflush:
+            _apply(session, record, record_fields(data))
+        record.created_at, record.updated_at = data.created_at, data.updated_at
+        session.add(record)
+        for a in data.attachments:
+            session.add(Attachment(
+                id=a.id, record_id=data.id, original_name=a.original_name, media_type=a.media_type, size=a.size,
+                sha256=a.sha256, added_at=a.added_at,
+            ))
+    session.flush()
+    imaging = [dict(row) for data in items for row in data.imaging_files]
+    if imaging:
+        session.execute(ImagingFile.__table__.insert(), imaging)
+    tables = {table.__tablename__: table for table in _imported_tables()}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for data in items:
+        for name, table_rows in data.imported_rows:
+            rows.setdefault(name, []).extend(dict(row) for row in table_rows)
+    for name, values in rows.items():
+        session.execute(tables[name].__table__.insert(), values)
+    for data in items:
+        _link_again(session, data)
+    session.flush()
+    session.expire_all()
+    loaded = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_(ids))
+                                                 .options(selectinload(Record.attachments)))}
+    return [record_data(loaded[record_id]) for record_id in ids]
 
 
 def _restore_record(folder: DataFolder, data: RecordData) -> RecordData:

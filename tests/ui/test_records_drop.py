@@ -128,16 +128,16 @@ def test_an_undo_that_fails_midway_keeps_every_record_and_can_be_tried_again(
     drop_two_files(qtbot, tab, tmp_path)
     second = max(tab.model.record_id(r) for r in range(tab.model.rowCount()))
     stored = set(folder.vault.stored())
-    real_load = svc._load
+    real_data = svc.record_data
     failing = [True]
 
-    def load(session, record_id):  # the database refuses the second record once
-        if record_id == second and failing[0]:
+    def data(record):  # the second record cannot be taken away, once (its snapshot is made as it goes)
+        if record.id == second and failing[0]:
             failing[0] = False
             raise NotFoundError("The record could not be removed.")
-        return real_load(session, record_id)
+        return real_data(record)
 
-    monkeypatch.setattr(svc, "_load", load)
+    monkeypatch.setattr(svc, "record_data", data)
     shown: list[str] = []
     errors = on_next_dialog(lambda box: (shown.append(box.text()), box.accept()))
     window.undo_action.trigger()
