@@ -78,6 +78,27 @@ def test_demo_packet_and_imaging(exe: Path, tmp_path: Path) -> None:
     _run(exe, "check", "--data-dir", str(data), tmp_path=tmp_path)
 
 
+def test_a_portal_download_is_read_by_the_bundle(exe: Path, tmp_path: Path) -> None:
+    """lxml (C-CDA) and the FHIR reader made it into the bundle: a download is previewed and imported."""
+    import json
+    import sys
+    import zipfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from helpers import ccda_samples
+
+    download = tmp_path / "HealthSummary_CCDA.zip"
+    with zipfile.ZipFile(download, "w") as z:
+        z.writestr("IHE_XDM/SUBSET01/DOC0001.XML", ccda_samples.ccd())
+    data = tmp_path / "data"
+    preview = json.loads(_run(exe, "import-records", str(download), "--dry-run", "--json", "--data-dir", str(data),
+                              tmp_path=tmp_path).stdout)
+    assert preview["documents"] == 1 and preview["lab_results"] > 0
+    _run(exe, "import-records", str(download), "--data-dir", str(data), tmp_path=tmp_path)
+    rows = json.loads(_run(exe, "labs", "list", "--json", "--data-dir", str(data), tmp_path=tmp_path).stdout)
+    assert len(rows) == preview["lab_results"]
+
+
 def test_window_starts_and_stays_up(exe: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     _run(exe, "demo", "--data-dir", str(data), tmp_path=tmp_path)
