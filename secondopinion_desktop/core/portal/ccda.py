@@ -470,9 +470,11 @@ class _Reader:
             return ""
         for candidate in [el, *_kids(el, "translation")]:
             original = self.original(_kid(candidate, "originalText"))
+            display = _attr(candidate, "displayName")
+            if display and original and len(display) > len(original) and original.casefold() in display.casefold():
+                return display  # "Metoprolol 25 MG oral tablet" says more than "Metoprolol"
             if original and len(original) <= 200:
                 return original
-            display = _attr(candidate, "displayName")
             if display and not _placeholder(display):
                 return display
             if original:
@@ -1311,6 +1313,12 @@ class _Reader:
                         status = status or words.lower()
             if not status and act is not None:
                 status = CONCERN_STATUS.get(_attr(_kid(act, "statusCode"), "code").lower(), "")
+            if substance.casefold() in {r.casefold() for r in reactions}:
+                # the substance's text points at the allergy's own reaction (a reference to the wrong cell):
+                # the code's display name, or the entity's own name, says what the substance is
+                display = _attr(code_el, "displayName")
+                substance = (display if display and not _placeholder(display) else "") or _org_name(entity) or \
+                    substance
             onset = _interval(_kid(obs, "effectiveTime"))[0]
             self.allergies.append(Allergy(substance=substance, code=code, reaction="; ".join(reactions),
                                           severity=severity, status=status, onset=onset, position=position))

@@ -181,10 +181,14 @@ _ZONED = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(
 
 
 def _when(value: str) -> str:
-    """A FHIR date or time as ISO text (``iso_time``). A time that names its zone ("Z", "-05:00") is said in
-    this computer's local time, so a blood draw at 21:00 in Chicago written as 02:00 UTC the next day keeps its
-    own day; a time without a zone, and a date, stay as written."""
+    """A FHIR date or time as ISO text (``iso_time``). A time in UTC ("Z", "+00:00": how many systems store a
+    moment) is said in this computer's local time, so a blood draw at 21:00 in Chicago written as 02:00 UTC the
+    next day keeps its own day. A time with another offset ("-05:00", "+10:00") is already the wall-clock time
+    of the place it was taken, the day printed on that lab's report: it stays as written, as do times without a
+    zone and dates."""
     m = _ZONED.match(value) if value else None
+    if m is not None and m.group(7).replace(":", "")[1:] not in ("", "0000") and m.group(7) not in ("Z", "z"):
+        m = None
     if m is not None:
         year, month, day, hour, minute, second, zone = m.groups()
         try:

@@ -598,13 +598,8 @@ class _Reading:
             if len(named) == 1:
                 for i in nameless:
                     documents[i] = dataclasses.replace(documents[i], patient=named[0])
-        for doc in documents:
-            if doc.patient is None or not doc.patient.named:
-                where = shown(doc.source)
-                place = f"{where} in {self.name}" if where != self.name else where
-                raise Refused(f"{place} does not say whose record it is (no patient's name or birth date), so it "
-                              "cannot be told apart from someone else's; nothing was imported.")
-        people_found = _distinct_patients((d.patient for d in documents if d.patient is not None), at_most=9)
+        people_found = _distinct_patients(
+            [*(d.patient for d in documents if d.patient is not None), *self.patients_seen], at_most=9)
         if len(people_found) > 1:
             names = ", ".join(_person(p) for p in people_found[:3])
             more = f" and {len(people_found) - 3:,} more" if len(people_found) > 3 else ""
@@ -613,6 +608,12 @@ class _Reading:
                 more = " and others"
             raise Refused(f"{self.name} holds the records of {count} people ({names}{more}); "
                           "import them one at a time.")
+        for doc in documents:
+            if doc.patient is None or not doc.patient.named:
+                where = shown(doc.source)
+                place = f"{where} in {self.name}" if where != self.name else where
+                raise Refused(f"{place} does not say whose record it is (no patient's name or birth date), so it "
+                              "cannot be told apart from someone else's; nothing was imported.")
         kept, repeats, repeated_results = _deduplicate(documents)
         skipped = list(self.skipped)
         for doc in kept:

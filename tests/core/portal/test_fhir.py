@@ -351,7 +351,7 @@ def test_an_ips_document_takes_title_date_custodian_and_sections_from_its_compos
     doc = one(fs.ips_bundle(), "ips.json")
     assert doc.title == "Patient Summary"
     assert doc.type_code == "60591-5"
-    assert doc.when == "2024-05-01T03:00"  # 10:00 at +02:00
+    assert doc.when == "2024-05-01T10:00"  # the place's own wall clock, as written (+02:00)
     assert doc.facility == "Example Clinic"
     assert doc.clinician == "Dana Jones, MD"
     meds, problems, allergies = doc.sections
@@ -473,9 +473,10 @@ def test_a_bundle_on_one_ndjson_line_gives_its_entries_as_resources() -> None:
     assert doc.facility == "Example Hospital"
 
 
-def test_a_time_with_a_zone_is_said_in_the_computers_local_time() -> None:
-    """A draw at 21:00 in Chicago that the portal writes as 02:00 UTC the next day stays on the patient's day;
-    a time without a zone and a date stay as written."""
+def test_a_time_in_utc_is_said_in_the_computers_local_time_and_an_offset_time_as_the_place_wrote_it() -> None:
+    """A draw at 21:00 in Chicago that the portal stores as 02:00 UTC the next day stays on the patient's day; a
+    time written with its place's own offset is that place's wall clock (the day on that lab's report), and a
+    time without a zone and a date stay as written."""
     times = {"utc": "2024-03-13T02:00:00Z", "offset": "2024-03-13T07:30:00+05:30", "local": "2024-03-12T16:00:00-05:00",
              "no zone": "2024-03-13T02:00:00", "date": "2024-03-13", "minutes only": "2024-03-13T02:00Z",
              "leap second": "2024-03-13T02:00:60Z", "far future": "9999-12-31T23:30:00-10:00"}
@@ -483,16 +484,16 @@ def test_a_time_with_a_zone_is_said_in_the_computers_local_time() -> None:
                     for n, (label, when) in enumerate(times.items(), start=1)]
     doc = one(fs.to_bytes(fs.bundle([fs.patient(), *observations])))
     found = {r.test: r.when for rep in doc.reports for r in rep.results}
-    assert found == {"utc": "2024-03-12T21:00", "offset": "2024-03-12T21:00", "local": "2024-03-12T16:00",
+    assert found == {"utc": "2024-03-12T21:00", "offset": "2024-03-13T07:30", "local": "2024-03-12T16:00",
                      "no zone": "2024-03-13T02:00", "date": "2024-03-13", "minutes only": "2024-03-12T21:00",
                      "leap second": "2024-03-13T02:00", "far future": "9999-12-31T23:30"}
     day = next(rep for rep in doc.reports if rep.when == "2024-03-12")
-    assert sorted(r.test for r in day.results) == ["local", "minutes only", "offset", "utc"]
+    assert sorted(r.test for r in day.results) == ["local", "minutes only", "utc"]
     assert doc.when == "2024-03-15T07:00"  # Bundle.timestamp 12:00 UTC
     with contextlib.contextmanager(fs.local_zone)("UTC0"):
         again = one(fs.to_bytes(fs.bundle([fs.patient(), *observations])))
     assert {r.test: r.when for rep in again.reports for r in rep.results}["utc"] == "2024-03-13T02:00"
-    assert {r.test: r.when for rep in again.reports for r in rep.results}["local"] == "2024-03-12T21:00"
+    assert {r.test: r.when for rep in again.reports for r in rep.results}["local"] == "2024-03-12T16:00"
 
 
 def untimed(rid: str, text: str, value: float, **extra: Any) -> dict[str, Any]:

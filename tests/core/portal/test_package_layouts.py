@@ -50,3 +50,15 @@ def test_without_any_patient_in_the_download_it_is_still_refused(tmp_path: Path)
     (folder / "Observation.ndjson").write_text(json.dumps(_observation(1)) + "\n")
     with pytest.raises(safety.Refused, match="does not say whose record it is"):
         read_path(folder)
+
+
+def test_a_split_export_holding_a_second_persons_file_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "Patient.ndjson").write_text(json.dumps(PATIENT) + "\n")
+    (folder / "Observation.ndjson").write_text(json.dumps(_observation(1)) + "\n")
+    stray = _observation(2, patient="Patient/pat1")
+    stray["subject"]["display"] = "Donald Duck"
+    (folder / "Other.ndjson").write_text(json.dumps(stray) + "\n")
+    with pytest.raises(safety.Refused, match=r"export holds the records of two people \((Jason Argonaut|Donald Duck)"):
+        read_path(folder)

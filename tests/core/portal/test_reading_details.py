@@ -146,3 +146,30 @@ def test_a_value_written_as_text_with_its_unit_and_a_document_dated_by_its_servi
     got = [(r.value, r.number, r.unit) for rep in doc.reports for r in rep.results]
     assert got == [("155", 155.0, "MG/DL"), ("0,8 mg/dL", None, "")]  # a decimal comma is never guessed at
     assert doc.when == "2024-03-12"  # the service event's time, the document's own being unreadable
+
+
+def test_a_display_name_that_says_more_wins_and_an_allergy_is_never_named_after_its_reaction() -> None:
+    narrative = ('<table><tbody><tr><td ID="med1">Metoprolol</td></tr>'
+                 '<tr><td ID="reaction3">Hives</td></tr></tbody></table>')
+    medication = ('<entry><substanceAdministration classCode="SBADM" moodCode="INT">'
+                  '<templateId root="2.16.840.1.113883.10.20.22.4.16"/><consumable><manufacturedProduct>'
+                  '<templateId root="2.16.840.1.113883.10.20.22.4.23"/><manufacturedMaterial>'
+                  '<code code="866924" codeSystem="2.16.840.1.113883.6.88" displayName="Metoprolol 25 MG oral tablet">'
+                  '<originalText><reference value="#med1"/></originalText></code>'
+                  '</manufacturedMaterial></manufacturedProduct></consumable></substanceAdministration></entry>')
+    allergy = ('<entry><act classCode="ACT" moodCode="EVN"><templateId root="2.16.840.1.113883.10.20.22.4.30"/>'
+               '<entryRelationship typeCode="SUBJ"><observation classCode="OBS" moodCode="EVN">'
+               '<templateId root="2.16.840.1.113883.10.20.22.4.7"/><code code="ASSERTION"/>'
+               '<value xsi:type="CD" code="419511003"/>'
+               '<participant typeCode="CSM"><participantRole classCode="MANU"><playingEntity classCode="MMAT">'
+               '<code code="1191" codeSystem="2.16.840.1.113883.6.88" displayName="Aspirin">'
+               '<originalText><reference value="#reaction3"/></originalText></code>'
+               '</playingEntity></participantRole></participant>'
+               '<entryRelationship typeCode="MFST" inversionInd="true"><observation classCode="OBS" moodCode="EVN">'
+               '<templateId root="2.16.840.1.113883.10.20.22.4.9"/><code code="ASSERTION"/>'
+               '<value xsi:type="CD" code="247472004" displayName="Hives"/></observation></entryRelationship>'
+               '</observation></entryRelationship></act></entry>')
+    doc = _doc(cs.section("Medications", "10160-0", "2.16.840.1.113883.10.20.22.2.1.1", narrative, medication),
+               cs.section("Allergies", "48765-2", ALLERGIES, "<paragraph>-</paragraph>", allergy))
+    assert [m.name for m in doc.medications] == ["Metoprolol 25 MG oral tablet"]
+    assert [(a.substance, a.reaction) for a in doc.allergies] == [("Aspirin", "Hives")]
