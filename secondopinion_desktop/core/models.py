@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -696,3 +697,38 @@ class ProblemRow(_FromSource, Base):
     onset: Mapped[str] = mapped_column(String(20), default="")
     resolved: Mapped[str] = mapped_column(String(20), default="")
     stage: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DocumentText(Base):
+    """What the app could read of one distinct file (by its vault ``sha256``; a file attached twice is read once).
+
+    ``state`` is ``pending`` (waiting for the reader), ``read`` (its pages are in ``document_page``; ``reason``
+    may still say why some pages gave no text) or ``failed`` (nothing could be read: ``reason`` says why, and
+    it is not tried again unless the patient asks). ``method`` is how it was read: ``text`` (a PDF's text
+    layer), ``ocr`` (recognised from the picture), ``mixed`` or ``none``."""
+
+    __tablename__ = "document_text"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    pages_read: Mapped[int] = mapped_column(Integer, default=0)
+    method: Mapped[str] = mapped_column(String(40), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class DocumentPage(Base):
+    """One page's text of a file in ``document_text`` (pages count from 1; an image is one page). The FTS5 table
+    ``document_fts`` (migration 0008, not an ORM class) indexes ``text`` and is kept in step by triggers."""
+
+    __tablename__ = "document_page"
+    __table_args__ = (UniqueConstraint("sha256", "page"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("document_text.sha256", ondelete="CASCADE"))
+    page: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    method: Mapped[str] = mapped_column(String(20), default="text")

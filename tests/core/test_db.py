@@ -32,8 +32,9 @@ APP_TABLES = {
     "profile", "facility", "clinician", "record", "attachment", "checklist_item", "question", "appointment",
     "appointment_question", "appointment_note", "treatment_line", "imaging_file", "folder_change",
     "records_request", "request_record", "request_event", "request_letter", "material_shipment", "setting",
-    "record_source", "lab_result", "medication", "allergy", "problem",
+    "record_source", "lab_result", "medication", "allergy", "problem", "document_text", "document_page",
 }
+FTS_TABLES = {"document_fts", "document_fts_data", "document_fts_idx", "document_fts_docsize", "document_fts_config"}
 RECORD_INSERT = text(
     "INSERT INTO record (kind, title, status, summary, notes, imaging_modality, imaging_body_region,"
     " accession_number, specimen_site, material_holder, created_at, updated_at, slides_count)"
@@ -100,7 +101,7 @@ def test_first_open_creates_every_table_and_stamps_head(data_dir: Path) -> None:
         with folder.session() as session:
             versions = session.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
             assert versions == [SCHEMA_HEAD]
-    assert _tables(data_dir / DB_NAME) == APP_TABLES | {"alembic_version"}
+    assert _tables(data_dir / DB_NAME) == APP_TABLES | FTS_TABLES | {"alembic_version"}
     assert set(Base.metadata.tables) == APP_TABLES
     assert read_schema_revision(data_dir / DB_NAME) == SCHEMA_HEAD
     # a first open has nothing to back up
@@ -112,7 +113,9 @@ def test_orm_metadata_matches_migrated_schema(folder) -> None:
     from alembic.migration import MigrationContext
 
     with folder.engine.connect() as conn:
-        opts = {"compare_type": True, "compare_server_default": True}
+        opts = {"compare_type": True, "compare_server_default": True,
+                # the FTS5 index of document text and its shadow tables are made by migration 0008 alone
+                "include_object": lambda obj, name, kind, reflected, other: not str(name).startswith("document_fts")}
         context = MigrationContext.configure(conn, opts=opts)
         assert context.get_current_revision() == SCHEMA_HEAD
         assert compare_metadata(context, Base.metadata) == []
@@ -214,7 +217,7 @@ def test_relative_data_dir_can_be_opened_and_reopened(tmp_path: Path, monkeypatc
         folder.engine.dispose()
         with folder.session() as session:
             assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == SCHEMA_HEAD
-    assert _tables(tmp_path / "relative-data" / DB_NAME) == APP_TABLES | {"alembic_version"}
+    assert _tables(tmp_path / "relative-data" / DB_NAME) == APP_TABLES | FTS_TABLES | {"alembic_version"}
 
 
 def test_empty_database_file_is_treated_as_new(data_dir: Path) -> None:
@@ -222,7 +225,7 @@ def test_empty_database_file_is_treated_as_new(data_dir: Path) -> None:
     (data_dir / DB_NAME).touch()
     with open_data_folder(data_dir):
         pass
-    assert _tables(data_dir / DB_NAME) == APP_TABLES | {"alembic_version"}
+    assert _tables(data_dir / DB_NAME) == APP_TABLES | FTS_TABLES | {"alembic_version"}
 
 
 # --- permissions and SQLite settings -----------------------------------------------------------------------
