@@ -718,6 +718,8 @@ class DocumentText(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # whom the document names (``core.documents.identity.FoundIdentity`` as JSON), compared with the profile
+    identity: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
 
 class DocumentPage(Base):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from secondopinion_desktop.core.documents.identity import found_in
 from secondopinion_desktop.core.documents.model import (
     FAILED,
     MARK_END,
@@ -38,8 +39,9 @@ from secondopinion_desktop.core.documents.model import (
     ReadResult,
     Unreadable,
 )
-from secondopinion_desktop.core.models import Attachment, DocumentPage, DocumentText, Record, utcnow
+from secondopinion_desktop.core.models import Attachment, DocumentPage, DocumentText, utcnow
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled, Progress
+from secondopinion_desktop.core.unit import reading, unit_of_work
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.db import DataFolder
@@ -69,6 +71,7 @@ def clean_page_text(value: str) -> str:
 
 # --- the queue --------------------------------------------------------------------------------------------------
 
+@unit_of_work
 def queue_missing(session: Session) -> int:
     """Queue every attached file that has no text row yet (a folder restored from an old backup, rows written
     before the trigger existed); how many were queued."""
@@ -81,6 +84,7 @@ def queue_missing(session: Session) -> int:
     return len(digests)
 
 
+@unit_of_work
 def queue_again(session: Session, digests: Iterable[str]) -> int:
     """Put files back in the queue (the patient asked to try again): their old text and reason go."""
     wanted = sorted(set(digests))
@@ -94,6 +98,7 @@ def queue_again(session: Session, digests: Iterable[str]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+@reading
 def queue_counts(session: Session) -> QueueCounts:
     """How many attached files are waiting, read and failed (files no longer attached are not counted)."""
     attached = select(Attachment.sha256).distinct()
@@ -104,6 +109,7 @@ def queue_counts(session: Session) -> QueueCounts:
     return QueueCounts(pending=counts.get(PENDING, 0), read=counts.get(READ, 0), failed=counts.get(FAILED, 0))
 
 
+@reading
 def pending_files(session: Session, limit: int = 50) -> list[PendingFile]:
     """The files waiting to be read, oldest first, each with the media type and name of its first attachment."""
     first = (select(Attachment.sha256, func.min(Attachment.id).label("first_id"))
@@ -122,11 +128,13 @@ def _state(row: DocumentText) -> DocumentState:
     return DocumentState(row.sha256, row.state, row.reason, row.pages, row.pages_read, row.method, row.read_at)
 
 
+@reading
 def document_state(session: Session, sha256: str) -> DocumentState | None:
     row = session.get(DocumentText, sha256)
     return _state(row) if row is not None else None
 
 
+@reading
 def document_states(session: Session, digests: Iterable[str]) -> dict[str, DocumentState]:
     wanted = sorted(set(digests))
     out: dict[str, DocumentState] = {}
@@ -138,6 +146,7 @@ def document_states(session: Session, digests: Iterable[str]) -> dict[str, Docum
 
 # --- storing what was read --------------------------------------------------------------------------------------
 
+@unit_of_work
 def begin_reading(session: Session, sha256: str) -> bool:
     """Count one more attempt at this file before it is read; False (and the file marked failed) when earlier
     attempts stopped the reader MAX_ATTEMPTS times, or when it is no longer waiting."""
@@ -151,6 +160,7 @@ def begin_reading(session: Session, sha256: str) -> bool:
     return True
 
 
+@unit_of_work
 def store_result(session: Session, sha256: str, result: ReadResult) -> DocumentState | None:
     """Store a file's pages (replacing any earlier text); None when the file is no longer attached."""
     row = session.get(DocumentText, sha256)
@@ -173,11 +183,13 @@ def store_result(session: Session, sha256: str, result: ReadResult) -> DocumentS
     row.pages_read = pages_read
     row.method = result.method
     row.reason = result.reason[:500]
+    row.identity = found_in(result.pages).to_json()
     row.read_at = utcnow()
     session.flush()
     return _state(row)
 
 
+@unit_of_work
 def mark_failed(session: Session, sha256: str, reason: str) -> DocumentState | None:
     row = session.get(DocumentText, sha256)
     if row is None:
@@ -185,11 +197,12 @@ def mark_failed(session: Session, sha256: str, reason: str) -> DocumentState | N
     session.execute(delete(DocumentPage).where(DocumentPage.sha256 == sha256))
     row.state, row.reason, row.read_at = FAILED, reason[:500] or "Its text could not be read.", utcnow()
     row.pages = row.pages_read = 0
-    row.method = ""
+    row.method = row.identity = ""
     session.flush()
     return _state(row)
 
 
+@reading
 def pages_of(session: Session, sha256: str) -> list[PageText]:
     """A file's stored text, page by page (empty when it has not been read or gave no text)."""
     rows = session.execute(select(DocumentPage.page, DocumentPage.text, DocumentPage.method)
@@ -197,10 +210,12 @@ def pages_of(session: Session, sha256: str) -> list[PageText]:
     return [PageText(int(number), str(body), str(method)) for number, body, method in rows]
 
 
+@reading
 def text_of(session: Session, sha256: str) -> str:
     return "\n\n".join(p.text for p in pages_of(session, sha256) if p.text)
 
 
+@reading
 def record_text(session: Session, record_id: int) -> dict[int, str]:
     """The text of every file of a record, by attachment id (files not read yet are left out)."""
     rows = session.execute(select(Attachment.id, Attachment.sha256).where(Attachment.record_id == record_id)
@@ -317,6 +332,7 @@ def _is_fts_syntax(exc: Exception) -> bool:
     return "fts5" in str(exc).lower()
 
 
+@reading
 def search(session: Session, typed: str, *, limit: int = 100, snippets: bool = True) -> list[Hit]:
     """Files whose text holds every typed word (a word may be the start of a longer one; case and diacritics
     do not matter), best match first: one hit per attachment, at its best page, with a snippet."""
@@ -341,6 +357,7 @@ def search(session: Session, typed: str, *, limit: int = 100, snippets: bool = T
             for rid, title, aid, name, sha, page, pid in rows]
 
 
+@reading
 def matching_records(session: Session, typed: str, *, limit: int = 5000) -> dict[int, Hit]:
     """For the search box, on every keystroke: the records with a file whose text matches, each with its best
     hit (no snippet: ``snippet_for`` makes one when it is shown)."""
@@ -350,6 +367,7 @@ def matching_records(session: Session, typed: str, *, limit: int = 5000) -> dict
     return best
 
 
+@reading
 def snippet_for(session: Session, typed: str, sha256: str, page: int) -> str:
     """The snippet of one page for what was typed (marked as in ``Hit.snippet``); "" when it does not match."""
     query = fts_query(typed)

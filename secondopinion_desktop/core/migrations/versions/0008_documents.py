@@ -55,6 +55,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('queued_at', sa.DateTime(), nullable=False),
     sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.Column('identity', sa.Text(), server_default=sa.text("''"), nullable=False),
     sa.PrimaryKeyConstraint('sha256', name=op.f('pk_document_text'))
     )
     with op.batch_alter_table('document_text', schema=None) as batch_op:
