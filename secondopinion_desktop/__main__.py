@@ -1,7 +1,12 @@
 """``python -m secondopinion_desktop`` does what the ``secondopinion`` command does."""
 
-import sys
+import multiprocessing
 
-from secondopinion_desktop.cli import main
+if __name__ == "__main__":
+    multiprocessing.freeze_support()  # first: a packaged app's document-reader child starts through here
 
-sys.exit(main())
+    import sys
+
+    from secondopinion_desktop.cli import main
+
+    sys.exit(main())
