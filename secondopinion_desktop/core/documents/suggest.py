@@ -1,0 +1,1017 @@
+"""A new record's fields proposed from a document's text: kind, title, date of service, facility, accession number
+and ordering clinician, each with one sentence that says where it came from.
+
+Everything here is read from labelled lines ("Date of service: 10/14/2026", "Ordering physician Dr. Jane Smith")
+and the document's first lines (the letterhead and the heading); free text is only used for the kind. The patient
+confirms every suggestion: nothing is stored from here.
+
+Dates are read by the small parser below rather than a general one (dateparser): only the written forms records use
+are accepted, and only in a labelled value or a file name, so words such as "May" or "2 mg" in a sentence never
+become dates; it also keeps a large library and its start-up time out of the app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from secondopinion_desktop.core.models import RecordKind
+from secondopinion_desktop.core.unit import reading
+from secondopinion_desktop.core.words import day_month_year
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from secondopinion_desktop.core.documents.model import PageText
+
+TITLE_MAX = 120
+FIELDS = ("kind", "title", "date_of_service", "facility", "accession_number", "clinician")
+QUOTE_MAX = 70  # how much of a line a `why` quotes
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """One proposed field: its record field name, the value (RecordKind, str or date) and where it came from."""
+
+    field: str
+    value: object
+    why: str
+
+    def json_value(self) -> object:
+        if isinstance(self.value, RecordKind):
+            return self.value.value
+        if isinstance(self.value, dt.date):
+            return self.value.isoformat()
+        return self.value
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """What a document's text proposes for a new record; a field is None when nothing was found for it."""
+
+    kind: Suggested | None = None
+    title: Suggested | None = None
+    date_of_service: Suggested | None = None
+    facility: Suggested | None = None
+    accession_number: Suggested | None = None
+    clinician: Suggested | None = None
+
+    def items(self) -> list[Suggested]:
+        found = (getattr(self, name) for name in FIELDS)
+        return [item for item in found if item is not None]
+
+    def fields(self) -> dict[str, object]:
+        """The suggestions as a record's fields (``kind``, ``title``, ``date_of_service``, ``facility``,
+        ``accession_number``, ``clinician``), only those found."""
+        return {item.field: item.value for item in self.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {item.field: {"value": item.json_value(), "why": item.why} for item in self.items()}
+
+
+# --- the text, line by line -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    page: int
+    number: int  # the line's place on its page, from 0
+    raw: str  # as read (its spacing kept: two spaces or more may separate columns)
+    text: str  # blanks collapsed
+
+
+def _page_texts(pages: Sequence[str | PageText] | str) -> list[tuple[int, str]]:
+    if isinstance(pages, str):
+        return [(n, body) for n, body in enumerate(pages.split("\f"), start=1)]
+    out: list[tuple[int, str]] = []
+    for n, page in enumerate(pages, start=1):
+        if isinstance(page, str):
+            out.append((n, page))
+        else:
+            out.append((page.number, page.text))
+    return out
+
+
+def lines_of(pages: Sequence[str | PageText] | str, *, head: int = 0, tail: int = 0) -> list[Line]:
+    """Every non-blank line of the pages; with ``head``/``tail`` only the first/last so many characters of each
+    page (headers and footers, for a quick look at a very long document)."""
+    out: list[Line] = []
+    for number, body in _page_texts(pages):
+        body = unicodedata.normalize("NFC", body.replace("\r\n", "\n").replace("\r", "\n"))
+        if head and len(body) > head + tail:
+            body = body[:head] + "\n" + (body[-tail:] if tail else "")
+        place = 0
+        for raw in body.split("\n"):
+            raw = raw.replace("\t", "   ").rstrip()
+            text = " ".join(raw.split())
+            if text:
+                out.append(Line(number, place, raw.strip(), text))
+                place += 1
+    return out
+
+
+def quote(line: Line | str, limit: int = QUOTE_MAX) -> str:
+    text = line.text if isinstance(line, Line) else " ".join(line.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def where(line: Line) -> str:
+    return f'From "{quote(line)}" on page {line.page}'
+
+
+# --- dates ------------------------------------------------------------------------------------------------------
+
+_MONTH_NAMES = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
+    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
+    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}
+_MONTH = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?" \
+         r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d\d|'?\d\d)"
+_DATE_FORMS = [
+    # 2026-10-14, 2026/10/14, 2026.10.14
+    ("iso", r"(?<!\d)(?P<year>(?:19|20)\d\d)[-/.](?P<month>[01]?\d)[-/.](?P<day>[0-3]?\d)(?!\d)"),
+    # 10/14/2026, 10-14-26, 14.10.2026
+    ("numeric", r"(?<![\d/.-])(?P<a>[0-3]?\d)(?P<sep>[-/.])(?P<b>[0-3]?\d)(?P=sep)(?P<year>(?:19|20)\d\d|\d\d)"
+                r"(?![\d/-]|\.\d)"),
+    # Oct 14, 2026 / October 14th 2026 / Oct. 14 2026
+    ("month_first", rf"(?<![a-z]){_MONTH}\s?{_DAY},?\s*{_YEAR}(?!\d)"),
+    # 14 October 2026 / 14-OCT-2026 / 14OCT2026 / 14 Oct, 2026
+    ("day_first", rf"(?<!\d){_DAY}(?:\s?(?:of\s)?|-|/){_MONTH}(?:,?\s?|-|/){_YEAR}(?!\d)"),
+]
+_COMPACT = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?P<month>[01]\d)(?P<day>[0-3]\d)(?!\d)")
+
+
+def _fix_backrefs(pattern: str) -> str:
+    return pattern.replace("(?P=sep)", "(?P=numeric_sep)")
+
+
+_DATES = re.compile(_fix_backrefs("|".join(
+    f"(?P<f_{name}>{body.replace('(?P<', f'(?P<{name}_')})" for name, body in _DATE_FORMS)), re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    value: dt.date
+    start: int
+    end: int
+    text: str
+    note: str = ""  # how an ambiguous day and month were read ("read as month/day")
+
+
+def _year(text: str, today: dt.date) -> int:
+    text = text.lstrip("'")
+    if len(text) == 4:
+        return int(text)
+    two = int(text)
+    return 2000 + two if 2000 + two <= today.year else 1900 + two
+
+
+def _make(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, *, today: dt.date | None = None, compact: bool = False) -> list[FoundDate]:
+    """The dates written in ``text`` in the forms records use, in order. Numbers such as 03/04/2026 are read
+    month first (the US order) unless the first is over 12, or the parts are separated by dots (14.10.2026, the
+    European order); ``note`` says when a day and month could have been read the other way. ``compact`` also
+    takes 20261014 (only in a labelled value or a file name: in free text eight digits are often something else).
+    Two-digit years are this century's unless that would be after ``today``."""
+    today = today or dt.date.today()
+    found: list[FoundDate] = []
+    for m in _DATES.finditer(text):
+        g = m.groupdict()
+        note = ""
+        value: dt.date | None = None
+        if g["f_iso"]:
+            value = _make(int(g["iso_year"]), int(g["iso_month"]), int(g["iso_day"]))
+        elif g["f_numeric"]:
+            a, b, year = int(g["numeric_a"]), int(g["numeric_b"]), _year(g["numeric_year"], today)
+            if g["numeric_sep"] == ".":
+                value = _make(year, b, a)
+                if value is not None and a <= 12 and b <= 12 and a != b:
+                    note = "read as day.month, as dots are written"
+            elif a > 12:
+                value = _make(year, b, a)
+            else:
+                value = _make(year, a, b)
+                if value is not None and b <= 12 and a != b:
+                    note = "read as month/day, the US order"
+        elif g["f_month_first"]:
+            value = _make(_year(g["month_first_year"], today), _MONTH_NAMES[g["month_first_mon"].lower()],
+                          int(g["month_first_day"]))
+        elif g["f_day_first"]:
+            value = _make(_year(g["day_first_year"], today), _MONTH_NAMES[g["day_first_mon"].lower()],
+                          int(g["day_first_day"]))
+        if value is not None and value.year >= 1900:
+            found.append(FoundDate(value, m.start(), m.end(), m.group(0), note))
+    if compact:
+        for m in _COMPACT.finditer(text):
+            value = _make(int(m["year"]), int(m["month"]), int(m["day"]))
+            if value is not None and not any(f.start <= m.start() < f.end for f in found):
+                found.append(FoundDate(value, m.start(), m.end(), m.group(0)))
+        found.sort(key=lambda f: f.start)
+    return found
+
+
+def first_date(value: str, *, today: dt.date | None = None, within: int = 14) -> FoundDate | None:
+    """The date a labelled value starts with (a few words such as "on" may come first)."""
+    dates = [d for d in find_dates(value, today=today, compact=True) if d.start <= within]
+    return dates[0] if dates else None
+
+
+# --- labels -----------------------------------------------------------------------------------------------------
+
+# (label, tag, weak): a weak label is an ordinary word ("Collected", "Provider"), taken as a label only with a
+# colon after it, at the start of a line, or after a column gap; a strong one wherever it is written.
+_LABELS: tuple[tuple[str, str, bool], ...] = (
+    # dates of service, best first: collected / procedure / service, then received, then reported / signed
+    (r"collection date|date collected|date of collection|specimen collected|collected on", "svc3", False),
+    (r"collected|collection", "svc3", True),
+    (r"procedure date|date of procedure|exam date|date of exam(?:ination)?|examination date|study date"
+     r"|date of study|date of service|service date|dates? of services?|visit date|date of visit|encounter date"
+     r"|date of encounter|surgery date|date of surgery|biopsy date|date of biopsy|test date|date performed"
+     r"|performed on|dos", "svc3", False),
+    (r"date received|received date|received on|date of receipt", "svc2", False),
+    (r"received", "svc2", True),
+    (r"report date|date reported|reported on|date of report|signed out|sign[- ]out date|date signed out"
+     r"|final report date|date finalized|finalized|verified on|date verified|resulted on|result date", "svc1",
+     False),
+    (r"reported|signed|resulted|verified|report", "svc1", True),
+    (r"date", "svc0", True),
+    # dates that are never the service's
+    (r"date of birth|birth ?date|d\.? ?o\.? ?b\.?|born", "dob", False),
+    (r"printed on|print date|date printed|printed|page printed|run date|generated on|faxed on|fax date"
+     r"|date of fax|sent on|electronically signed on|copy printed", "printed", False),
+    (r"age", "other", True),
+    # identifiers
+    (r"mrn|m\.r\.n\.|medical record (?:number|no\.?|#)|med rec (?:no\.?|#)|patient id|pt id|chart (?:no\.?|#)"
+     r"|account (?:number|no\.?|#)|acct ?(?:no\.?|#)?|encounter (?:number|no\.?|#)|fin|csn|visit (?:no\.?|#)",
+     "mrn", False),
+    (r"member id|member (?:number|no\.?|#)|subscriber id|group (?:number|no\.?|#)|policy (?:number|no\.?|#)"
+     r"|rx ?bin|rx ?pcn|rx ?grp|ssn", "mrn", False),
+    (r"accession (?:number|no\.?|#)|accession|acc\.? ?(?:no\.?|#)|case (?:number|no\.?|#)"
+     r"|surgical pathology (?:number|no\.?|#)|pathology (?:number|no\.?|#)|specimen (?:number|no\.?|#|id)"
+     r"|lab (?:number|no\.?|#)|lab accession|order (?:number|no\.?|#)|report (?:number|no\.?|#)", "acc", False),
+    (r"phone|tel|telephone|fax|ph|cell", "phone", True),
+    # places
+    (r"performed at|performing (?:facility|site|location|laboratory|lab)|testing (?:performed at|laboratory)"
+     r"|facility name|ordering facility|testing facility", "fac", False),
+    (r"facility|hospital|institution|clinic|location|laboratory|lab", "fac", True),
+    (r"address", "other", True),
+    # clinicians: ordering first; those who read or signed the report are not the ordering one
+    (r"ordering (?:physician|provider|doctor|clinician|md|practitioner)|ordered by|requesting (?:physician"
+     r"|provider|doctor|clinician)|requested by|submitting (?:physician|provider|doctor|clinician)|submitted by"
+     r"|order(?:ing)? md", "clin3", False),
+    (r"referring (?:physician|provider|doctor|clinician|md)|referred by|referral from", "clin2", False),
+    (r"referring", "clin2", True),
+    (r"attending (?:physician|provider|doctor)|treating (?:physician|provider|doctor)|primary care "
+     r"(?:physician|provider|doctor)|pcp|seen by|visit provider|author", "clin1", False),
+    (r"provider|physician|attending|doctor|clinician|surgeon|oncologist", "clin1", True),
+    (r"pathologist|reading radiologist|radiologist|interpreting (?:physician|radiologist)|interpreted by"
+     r"|electronically signed by|signed by|verified by|reviewed by|dictated by|transcribed by|cytotechnologist"
+     r"|resident|fellow|laboratory director|medical director|to", "clinx", False),
+    (r"cc|copy to|copies to", "clinx", True),
+    (r"from", "clin1", True),  # a letter's author
+    # who the document is about
+    (r"patient name|patient's name|name of patient|pt name|patient|pt|member name|member|name|patient \(last, "
+     r"first\)", "patient", True),
+    (r"sex|gender", "other", True),
+    # parts of a report the title may use
+    (r"specimens? submitted|specimens? source|specimen description|specimens?|source|site|tissue|procedure|exam"
+     r"|examination|study"
+     r"|indication|clinical history|history", "specimen", True),
+)
+
+
+def _alternatives(body: str) -> list[str]:
+    """A pattern's top-level alternatives ("a|b(?:c|d)" → "a", "b(?:c|d)")."""
+    out, depth, start = [], 0, 0
+    for n, char in enumerate(body):
+        if char == "(" and (n == 0 or body[n - 1] != "\\"):
+            depth += 1
+        elif char == ")" and (n == 0 or body[n - 1] != "\\"):
+            depth -= 1
+        elif char == "|" and depth == 0:
+            out.append(body[start:n])
+            start = n + 1
+    out.append(body[start:])
+    return out
+
+
+# every label's alternatives, longest first: "Date of birth" is tried before "Date", "Specimen #" before "Specimen"
+_ALTERNATIVES = sorted(((alt, tag, weak) for body, tag, weak in _LABELS for alt in _alternatives(body)),
+                       key=lambda a: -len(a[0]))
+
+
+def _label_pattern() -> re.Pattern[str]:
+    parts = [f"(?P<l{n}>{alt})" for n, (alt, _tag, _weak) in enumerate(_ALTERNATIVES)]
+    return re.compile(r"(?<![\w#.])(?:" + "|".join(parts) + r")(?![\w])(?P<colon>\s*[:#]|\s*\.(?=\s)|\s*-(?=\s))?",
+                      re.IGNORECASE)
+
+
+LABEL_PATTERN = _label_pattern()  # any label, for a line's first one
+_LABEL = LABEL_PATTERN
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A value written after a label on a line: ``tag`` is what the label is for (see ``_LABELS``)."""
+
+    tag: str
+    label: str
+    value: str
+    line: Line
+    colon: bool
+
+
+def _accept(line: Line, m: re.Match[str], weak: bool) -> bool:
+    if not weak or m.group("colon"):
+        return True
+    before = line.raw[:m.start()]
+    if not before.strip():
+        return True
+    return bool(re.search(r"(?:\s{2,}|[|—–·;]\s*|\s-\s)$", before))
+
+
+def _tag_of(m: re.Match[str]) -> tuple[str, bool]:
+    for name, value in m.groupdict().items():
+        if value is not None and name[0] == "l":
+            _alt, tag, weak = _ALTERNATIVES[int(name[1:])]
+            return tag, weak
+    return "other", True  # pragma: no cover - one group always matched
+
+
+def labelled(lines: Sequence[Line]) -> list[Labelled]:
+    """Every labelled value of these lines, in order. A value runs to the next label on the line; a label at the
+    end of its line takes the next line as its value (a table read column by column)."""
+    out: list[Labelled] = []
+    for i, line in enumerate(lines):
+        matches: list[tuple[re.Match[str], str]] = []
+        for m in _LABEL.finditer(line.raw):
+            tag, weak = _tag_of(m)
+            if _accept(line, m, weak):
+                matches.append((m, tag))
+        for k, (m, tag) in enumerate(matches):
+            end = matches[k + 1][0].start() if k + 1 < len(matches) else len(line.raw)
+            value = " ".join(line.raw[m.end():end].split()).strip(" :;,|-–—")
+            if not value and k + 1 == len(matches) and i + 1 < len(lines) and lines[i + 1].page == line.page:
+                following = lines[i + 1]
+                nxt = _LABEL.match(following.raw)
+                if nxt is None or not _accept(following, nxt, _tag_of(nxt)[1]):
+                    value = following.text
+            out.append(Labelled(tag, " ".join(m.group(0).split()), value, line, bool(m.group("colon"))))
+    return out
+
+
+# --- kind -------------------------------------------------------------------------------------------------------
+
+_KIND_WORDS: dict[RecordKind, tuple[str, ...]] = {
+    RecordKind.PATHOLOGY: (
+        "surgical pathology", "pathology report", "final diagnosis", "final pathologic diagnosis", "specimen",
+        "gross description", "microscopic description", "cytology", "cytopathology", "frozen section",
+        "pathologist", "biopsy", "histologic", "margins", "synoptic", "excision", "resection", "diagnosis",
+        "immunohistochemistry", "lymph node", "carcinoma", "hematopathology", "bone marrow",
+    ),
+    RecordKind.IMAGING: (
+        "ct", "ct chest", "ct abdomen", "computed tomography", "mri", "magnetic resonance", "mammogram",
+        "mammography", "ultrasound", "sonogram", "sonography", "pet", "pet/ct", "pet-ct", "x-ray", "xray",
+        "radiograph", "bone scan", "impression", "findings", "technique", "comparison", "contrast", "radiology",
+        "radiologist", "bi-rads", "tomosynthesis", "dexa", "echocardiogram", "nuclear medicine", "scan",
+    ),
+    RecordKind.LAB: (
+        "complete blood count", "cbc", "metabolic panel", "cmp", "reference range", "ref range",
+        "reference interval", "units", "hemoglobin", "platelets", "wbc", "tumor markers", "tumor marker",
+        "urinalysis", "lipid panel", "laboratory report", "lab report", "lab results", "test results",
+        "creatinine", "glucose", "flag", "abnormal", "ca 15-3", "ca-125", "cea", "psa", "hematocrit",
+    ),
+    RecordKind.MOLECULAR: (
+        "foundation medicine", "foundationone", "oncotype", "oncotype dx", "recurrence score", "mammaprint",
+        "guardant", "tempus", "caris", "genomic", "genomics", "gene panel", "germline", "somatic", "variant",
+        "variants", "mutation", "next-generation sequencing", "ngs", "tumor mutational burden", "microsatellite",
+        "brca1", "brca2", "pathogenic", "biomarker", "biomarkers", "estrogen receptor", "progesterone receptor",
+        "her2", "ki-67", "fish", "pd-l1", "21-gene", "genes analyzed", "sequencing", "alterations",
+    ),
+    RecordKind.CLINICAL: (
+        "progress note", "office visit", "visit note", "clinic note", "consultation", "consult", "consult note",
+        "discharge summary", "history of present illness", "hpi", "assessment and plan", "assessment", "plan",
+        "chief complaint", "reason for visit", "review of systems", "physical exam", "exam", "referral",
+        "history and physical", "h&p", "new patient", "follow-up visit", "letter", "dear dr",
+    ),
+    RecordKind.TREATMENT: (
+        "treatment plan", "tumor board", "chemotherapy", "regimen", "cycle", "infusion", "radiation therapy",
+        "radiation oncology", "medication list", "medications", "prescription", "operative report",
+        "operative note", "procedure note", "treatment summary", "endocrine therapy", "allergies", "dose",
+        "proposed plan",
+    ),
+    RecordKind.IDENTITY: (
+        "insurance card", "member id", "member number", "group number", "subscriber", "policy number", "rxbin",
+        "rx bin", "rxpcn", "rx pcn", "payer", "copay", "driver license", "driver's license", "health plan",
+        "insurance", "identification card", "id card", "plan type", "ppo", "hmo",
+    ),
+    RecordKind.OTHER: (
+        "authorization to release", "release of information", "authorization", "hipaa", "consent", "invoice",
+        "statement", "billing", "release",
+    ),
+}
+# words a file name may carry for a kind
+_NAME_WORDS: dict[RecordKind, tuple[str, ...]] = {
+    RecordKind.PATHOLOGY: ("pathology", "path", "biopsy", "cytology", "surgpath"),
+    RecordKind.IMAGING: ("ct", "mri", "pet", "xray", "x-ray", "mammogram", "mammo", "ultrasound", "us",
+                         "imaging", "radiology", "scan"),
+    RecordKind.LAB: ("lab", "labs", "cbc", "cmp", "bloodwork", "blood"),
+    RecordKind.MOLECULAR: ("genomic", "genomics", "foundation", "foundationone", "oncotype", "ngs", "brca",
+                           "germline", "molecular", "biomarker"),
+    RecordKind.CLINICAL: ("note", "notes", "visit", "consult", "consultation", "discharge", "referral", "letter"),
+    RecordKind.TREATMENT: ("treatment", "chemo", "medications", "medication", "meds", "plan"),
+    RecordKind.IDENTITY: ("insurance", "card", "id", "license"),
+    RecordKind.OTHER: ("authorization", "release", "consent"),
+}
+_ORDER = list(_KIND_WORDS)  # ties go to the kind listed first
+_TITLE_LABEL = {
+    RecordKind.PATHOLOGY: "Pathology report", RecordKind.IMAGING: "Imaging report", RecordKind.LAB: "Lab results",
+    RecordKind.MOLECULAR: "Molecular report", RecordKind.CLINICAL: "Clinical note",
+    RecordKind.TREATMENT: "Treatment record", RecordKind.IDENTITY: "Insurance card", RecordKind.OTHER: "Document",
+}
+
+
+def _word_pattern(words: Iterable[str]) -> re.Pattern[str]:
+    alts = sorted({re.escape(w).replace(r"\ ", r"\s+") for w in words}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w-])", re.IGNORECASE)
+
+
+_KIND_PATTERNS = {kind: _word_pattern(words) for kind, words in _KIND_WORDS.items()}
+_STRONG = {  # a few words count double: they name the document itself
+    "surgical pathology", "final diagnosis", "pathology report", "cytology", "foundation medicine", "oncotype",
+    "complete blood count", "reference range", "insurance card", "member id", "progress note", "consultation",
+    "discharge summary", "ct chest", "mri", "mammogram", "ultrasound", "tumor board", "medication list",
+    "treatment plan", "authorization to release", "recurrence score", "gene panel", "germline", "biomarker",
+    "metabolic panel", "tumor markers", "office visit", "visit note", "ct", "operative report", "pet/ct",
+    "estrogen receptor",
+}
+
+
+def _is_heading(line: Line) -> bool:
+    letters = [c for c in line.text if c.isalpha()]
+    words = line.text.split()
+    if not letters or len(words) > 10:
+        return False
+    upper = sum(c.isupper() for c in letters) / len(letters)
+    return line.number < 12 or upper > 0.9 or line.text.endswith(":")
+
+
+def _suggest_kind(lines: Sequence[Line], file_name: str) -> Suggested | None:
+    scores: dict[RecordKind, float] = {kind: 0.0 for kind in _ORDER}
+    best_line: dict[RecordKind, tuple[float, Line, str]] = {}
+    seen: set[tuple[RecordKind, str, bool]] = set()
+    for line in lines[:400]:
+        heading = line.page == lines[0].page and _is_heading(line) or (_is_heading(line) and line.text.isupper())
+        for kind, pattern in _KIND_PATTERNS.items():
+            for m in pattern.finditer(line.text):
+                word = " ".join(m.group(0).lower().split())
+                if word in ("ct", "pet", "mri", "cbc", "cmp", "cea", "psa", "ngs", "fish", "hpi", "ppo", "hmo") \
+                        and not m.group(0).isupper():
+                    continue  # "ct" in a word list, "Fish" in a name: only the capitals count
+                key = (kind, word, heading)
+                if key in seen:
+                    continue
+                seen.add(key)
+                points = (3.0 if heading else 1.0) * (2.0 if word in _STRONG else 1.0)
+                scores[kind] += points
+                if kind not in best_line or points > best_line[kind][0]:
+                    best_line[kind] = (points, line, m.group(0))
+    name_words = set(re.split(r"[^a-z0-9-]+", _file_stem(file_name).lower()))
+    name_hint: dict[RecordKind, str] = {}
+    for kind, words in _NAME_WORDS.items():
+        hit = next((w for w in words if w in name_words), None)
+        if hit is not None:
+            scores[kind] += 2.0
+            name_hint[kind] = hit
+    kind = max(_ORDER, key=lambda k: (scores[k], -_ORDER.index(k)))
+    if scores[kind] < 2.0:
+        return None
+    if kind in best_line and best_line[kind][0] >= 2.0 or kind not in name_hint:
+        if kind not in best_line:
+            return None
+        _points, line, word = best_line[kind]
+        return Suggested("kind", kind, f'From the words "{quote(word, 40)}" in "{quote(line)}" on page {line.page}')
+    return Suggested("kind", kind, f'From the word "{name_hint[kind]}" in the file name')
+
+
+# --- title ------------------------------------------------------------------------------------------------------
+
+_SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with", "without", "from",
+                "vs", "via", "de", "la", "du", "von"}
+_KEEP_UPPER = {"CT", "MRI", "PET", "CBC", "CMP", "DNA", "RNA", "HER2", "ER", "PR", "IHC", "FISH", "NGS", "BRCA1",
+               "BRCA2", "PD-L1", "US", "IV", "MD", "DO", "PA", "NP", "LLC", "PC", "PLLC", "INC", "USA", "UCLA",
+               "UCSF", "NYU", "MSK", "MSKCC", "UPMC", "VA", "HMO", "PPO", "ID", "CEA", "PSA", "TMB", "MSI", "DCIS",
+               "IDC", "H&P", "BI-RADS", "PET/CT", "EKG", "ECG", "ICU", "ER/PR", "II", "III", "IV,", "OHSU",
+               "UT", "UC", "UNC", "UAB", "UW", "MUSC", "CHOP", "NIH", "NCI", "MDACC"}
+
+
+def smart_title(text: str, *, sentence: bool = False) -> str:
+    """Words written in capitals, as a person would write them: "SURGICAL PATHOLOGY REPORT" → "Surgical Pathology
+    Report" (``sentence``: "Surgical pathology report"); known short forms (CT, MRI, HER2) stay in capitals.
+    Text already in mixed case is left as it is."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) / len(letters) < 0.8:
+        return text
+    out = []
+    for n, word in enumerate(text.split()):
+        core = word.strip("().,;:")
+        if core.upper() in _KEEP_UPPER or (len(core) <= 4 and core.isalpha() and not re.search("[AEIOUY]", core)):
+            out.append(word)
+        elif n and (core.lower() in _SMALL_WORDS or sentence):
+            out.append(word.lower())
+        else:
+            out.append("-".join(p[:1].upper() + p[1:].lower() for p in word.lower().split("-")).replace(
+                "'S", "'s"))
+    result = " ".join(out)
+    return result[:1].upper() + result[1:]
+
+
+def _cut(text: str, limit: int = TITLE_MAX) -> str:
+    text = text.strip(" .:;,-–—")
+    if len(text) <= limit:
+        return text
+    cut = text[:limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-–—")
+    return cut[:limit]
+
+
+_DOC_WORDS = re.compile(
+    r"\b(report|note|summary|panel|count|assay|consult(?:ation)?|results?|scan|study|exam|examination|letter"
+    r"|list|card|authorization|pathology|cytology|ct|mri|pet|mammogram|ultrasound|x-ray|radiograph|profile"
+    r"|test|analysis|plan|markers?|biopsy|visit|discharge|referral|history|addendum|sequencing)\b",
+    re.IGNORECASE)
+_NOT_TITLE = re.compile(r"\b(sample|fictional|confidential|page \d|patient copy|continued)\b|@|www\.|https?:",
+                        re.IGNORECASE)
+
+
+def _looks_like_facility_line(text: str) -> bool:
+    return bool(_ORG_WORDS.search(text)) and not _DOC_WORDS.search(text)
+
+
+_NUMBERED = re.compile(r"\s*\([^()]*\d{3,}[^()]*\)")  # "(Addendum to S26-04412)"
+
+
+def _heading_line(lines: Sequence[Line]) -> Line | None:
+    """The document's own heading: the first short line near the top of page 1 that names a kind of document
+    (not the letterhead, not an address, not a labelled value)."""
+    if not lines:
+        return None
+    first = lines[0].page
+    for line in lines[:25]:
+        if line.page != first:
+            break
+        text = line.text
+        words = text.split()
+        if len(words) > 14 or len(text) < 4 or _NOT_TITLE.search(text) or _PHONE.search(text):
+            continue
+        if re.search(r"\d{3,}", _NUMBERED.sub("", text)):
+            continue
+        m = _LABEL.match(line.raw)
+        if m is not None and (m.group("colon") or _tag_of(m)[0] in ("patient", "dob", "mrn", "svc3", "acc")):
+            continue
+        if _DOC_WORDS.search(text):
+            return line
+    return None
+
+
+_PROCEDURES = re.compile(
+    r"(core (?:needle )?biopsy|needle core biopsy|excisional biopsy|incisional biopsy|punch biopsy|shave biopsy"
+    r"|fine[- ]needle aspiration|lumpectomy|partial mastectomy|mastectomy|excision|resection|biopsy)",
+    re.IGNORECASE)
+
+
+def _specimen_words(items: Sequence[Labelled], lines: Sequence[Line]) -> str:
+    """"left breast core biopsy" from "SPECIMEN: A. Left breast, 2 o'clock, core needle biopsy"."""
+    texts = [i.value for i in items if i.tag == "specimen" and i.label.lower().startswith("specimen") and i.value]
+    for n, line in enumerate(lines[:60]):  # "SPECIMEN" on a line of its own, the description below
+        if re.fullmatch(r"specimens?(?: submitted)?:?", line.text, re.IGNORECASE) and n + 1 < len(lines):
+            texts.append(lines[n + 1].text)
+    for text in texts:
+        text = re.sub(r"^\(?[A-Z1-9][.)]\s+", "", text.strip())
+        site = re.split(r"[,;:(]", text, maxsplit=1)[0].strip()
+        site = re.sub(r"\s*[-–—]\s*.*$", "", site)
+        if not site or len(site.split()) > 6 or re.search(r"\d", site):
+            continue
+        procedure = _PROCEDURES.search(text)
+        words = site.lower()
+        if procedure is not None and procedure.group(0).lower() not in words:
+            words += " " + procedure.group(0).lower()
+        return words
+    return ""
+
+
+def _suggest_title(lines: Sequence[Line], items: Sequence[Labelled], kind: RecordKind | None,
+                   file_name: str) -> Suggested | None:
+    heading = _heading_line(lines)
+    if heading is not None:
+        title = smart_title(_NUMBERED.sub("", heading.text).strip(" :"), sentence=True)
+        if kind == RecordKind.PATHOLOGY and len(title.split()) <= 4:
+            specimen = _specimen_words(items, lines)
+            if specimen and specimen not in title.lower():
+                return Suggested("title", _cut(f"{title} — {specimen}"),
+                                 f'{where(heading)}, with the specimen described below it')
+        return Suggested("title", _cut(title), where(heading))
+    stem = _file_words(file_name)
+    if stem:
+        return Suggested("title", _cut(stem), f'From the file name "{quote(file_name, 60)}"')
+    if kind is not None:
+        return Suggested("title", _TITLE_LABEL[kind], "No heading was found; named after its kind")
+    return None
+
+
+def _file_stem(file_name: str) -> str:
+    name = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+_CAMERA_NAME = re.compile(r"^(img|image|scan|scanned|doc|document|dsc|pxl|photo|file|page|untitled|download"
+                          r"|screenshot|fax|att|attachment|new|copy)?[\s_-]*\d*$", re.IGNORECASE)
+
+
+def _file_words(file_name: str) -> str:
+    """A title from a file name written by a person ("2026-08-26_breast_biopsy_report.pdf" → "Breast biopsy
+    report"); "" for names a camera or scanner gives ("IMG_2041.jpg", "scan0001.pdf")."""
+    stem = _file_stem(file_name)
+    for m in _file_name_dates(stem):
+        stem = stem[:m[1]] + " " + stem[m[2]:]
+    words = " ".join(re.sub(r"[_]+|(?<=[a-z])-(?=[a-z])|\s+-\s+", " ", stem).split()).strip(" -.")
+    if not words or _CAMERA_NAME.match(words) or not re.search(r"[A-Za-z]{3}", words):
+        return ""
+    words = smart_title(words, sentence=True)
+    return words[:1].upper() + words[1:]
+
+
+# --- date of service --------------------------------------------------------------------------------------------
+
+_RANK = {"svc3": 3, "svc2": 2, "svc1": 1, "svc0": 0}
+_RANK_WORDS = {3: "", 2: "", 1: " (the report's own date: no date of collection or service was found)",
+               0: ""}
+_FILE_DATES = [
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)[-_. ]?(?P<m>[01]\d)[-_. ]?(?P<d>[0-3]\d)(?!\d)"),
+    re.compile(r"(?<!\d)(?P<d>[0-3]\d)[-_.](?P<m>[01]\d)[-_.](?P<y>(?:19|20)\d\d)(?!\d)"),
+]
+
+
+def _file_name_dates(stem: str) -> list[tuple[dt.date, int, int]]:
+    found: list[tuple[dt.date, int, int]] = []
+    for pattern in _FILE_DATES:
+        for m in pattern.finditer(stem):
+            value = _make(int(m["y"]), int(m["m"]), int(m["d"]))
+            if value is not None and not any(s <= m.start() < e for _v, s, e in found):
+                found.append((value, m.start(), m.end()))
+    return sorted(found, key=lambda f: f[1])
+
+
+def _usable(day: dt.date, today: dt.date) -> bool:
+    return dt.date(1900, 1, 1) <= day <= today
+
+
+def _suggest_date(items: Sequence[Labelled], lines: Sequence[Line], file_name: str,
+                  today: dt.date) -> Suggested | None:
+    best: tuple[int, int, FoundDate, Labelled] | None = None
+    rejected: tuple[FoundDate, Labelled] | None = None
+    for n, item in enumerate(items):
+        rank = _RANK.get(item.tag)
+        if rank is None:
+            continue
+        if rank == 0 and item.label.lower() != "date":
+            continue
+        found = first_date(item.value, today=today)
+        if found is None:
+            continue
+        if not _usable(found.value, today):
+            rejected = rejected or (found, item)
+            continue
+        if best is None or rank > best[0]:
+            best = (rank, -n, found, item)
+    if best is not None:
+        rank, _n, found, item = best
+        why = f'From "{quote(item.label + " " + item.value)}" on page {item.line.page}'
+        if found.note:
+            why += f" ({found.note}: {day_month_year(found.value)})"
+        return Suggested("date_of_service", found.value, why + _RANK_WORDS[rank])
+    stem = _file_stem(file_name)
+    for value, _start, _end in _file_name_dates(stem):
+        if _usable(value, today):
+            return Suggested("date_of_service", value, f'From the date in the file name "{quote(file_name, 60)}"')
+    del rejected, lines
+    return None
+
+
+# --- facility ---------------------------------------------------------------------------------------------------
+
+_ORG_WORDS = re.compile(
+    r"\b(hospitals?|hosp|center|centre|ctr|clinics?|medical|medicine|health|healthcare|laborator(?:y|ies)|labs?"
+    r"|institute|inst|imaging|radiology|diagnostics|oncology|associates|university|univ|foundation|group"
+    r"|practice|care|system|kettering|mayo|cancer|genomics|genetics|pathology associates|physicians|partners"
+    r"|infirmary|sanatorium|klinik|klinikum|hôpital|hopital|ospedale|hospital)\b", re.IGNORECASE)
+_ABBREVIATIONS = {
+    "ctr": "center", "cntr": "center", "centre": "center", "hosp": "hospital", "med": "medical", "univ": "university",
+    "inst": "institute", "lab": "laboratory", "labs": "laboratories", "lab.": "laboratory", "st": "saint",
+    "mt": "mount", "ft": "fort", "hlth": "health", "sys": "system", "assoc": "associates", "dept": "department",
+    "&": "and", "intl": "international", "natl": "national", "reg": "regional", "comm": "community",
+    "gen": "general", "mem": "memorial", "ctr.": "center",
+}
+_NOISE = {"the", "of", "and", "at", "inc", "llc", "pc", "pllc", "ltd", "corp", "co", "department", "dept",
+          "division", "a", "an", "for"}
+_PHONE = re.compile(r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\+\d[\d\s().-]{8,}\d")
+
+
+def _org_tokens(name: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower().replace("&", " and ")
+    tokens = []
+    for word in re.findall(r"[a-z0-9]+", plain.replace("-", " ")):
+        word = _ABBREVIATIONS.get(word, word)
+        if word not in _NOISE:
+            tokens.append(word)
+    return tokens
+
+
+def _initials(tokens: Sequence[str]) -> str:
+    return "".join(t[0] for t in tokens)
+
+
+def match_facility(text: str, facilities: Sequence[str]) -> tuple[str, float] | None:
+    """The known facility ``text`` names (abbreviations such as Ctr, Hosp, Univ read in full; case, accents
+    and "Inc." ignored; a known name's initials, MSKCC, count too), with the score; None when none is close.
+
+    Scores are rapidfuzz's token_sort_ratio (≥ 86: the same words, one or two spelt differently), or
+    token_set_ratio ≥ 95 when the text holds most (60 %) of the known name's words ("Memorial Sloan
+    Kettering"): a bare "Hospital" or a shared town name is never a match."""
+    from rapidfuzz import fuzz
+
+    tokens = _org_tokens(text)
+    if not tokens:
+        return None
+    wanted = " ".join(tokens)
+    best: tuple[str, float] | None = None
+    for name in facilities:
+        known = _org_tokens(name)
+        if not known:
+            continue
+        joined = " ".join(known)
+        if len(tokens) == 1 and len(tokens[0]) >= 3 and tokens[0] == _initials(known) and len(known) >= 3:
+            score = 90.0
+        else:
+            score = fuzz.token_sort_ratio(wanted, joined)
+            if score < 86:
+                common = set(tokens) & set(known)
+                if len(tokens) >= 2 and len(common) >= 0.6 * len(set(known)) and \
+                        fuzz.token_set_ratio(wanted, joined) >= 95:
+                    score = max(score, 86.0)
+        if score >= 86 and (best is None or score > best[1]):
+            best = (name, score)
+    return best
+
+
+def _facility_candidates(items: Sequence[Labelled], lines: Sequence[Line]) -> list[tuple[str, Line, str]]:
+    """(text, line, how) to try as the facility, best source first: a "Facility:" / "Performed at:" value, then
+    the letterhead (the first lines of page 1, split at separators)."""
+    out: list[tuple[str, Line, str]] = []
+    for item in items:
+        if item.tag == "fac" and item.value and (item.colon or item.label.lower() not in ("lab", "laboratory")):
+            value = _PHONE.split(item.value)[0].strip(" ,;")
+            out.append((value, item.line, "labelled"))
+    if lines:
+        first = lines[0].page
+        for line in lines[:8]:
+            if line.page != first:
+                break
+            if _LABEL.match(line.raw) is not None and _LABEL.match(line.raw).group("colon"):  # type: ignore[union-attr]
+                continue
+            for part in re.split(r"\s*(?:[|·•—–]|\s-\s|,\s(?=department|dept|division))\s*", line.text):
+                part = part.strip(" ,;")
+                if part and not _PHONE.search(part) and not re.match(r"^\d", part):
+                    out.append((part, line, "letterhead"))
+    return out
+
+
+def _clean_org(text: str) -> str:
+    text = re.sub(r"\s*\(.*?\)\s*", " ", text)
+    text = re.split(r",\s*(?=\d)|\s+\d{2,}", text)[0]
+    return smart_title(" ".join(text.split()).strip(" ,;:.-"))
+
+
+def _suggest_facility(items: Sequence[Labelled], lines: Sequence[Line],
+                      facilities: Sequence[str]) -> Suggested | None:
+    candidates = _facility_candidates(items, lines)
+    if facilities:
+        for text, line, _how in candidates:
+            match = match_facility(text, facilities)
+            if match is not None:
+                why = where(line)
+                if " ".join(text.split()).casefold() != match[0].casefold():
+                    why += f", a known facility ({match[0]})"
+                return Suggested("facility", match[0], why)
+    for text, line, how in candidates:
+        if how == "labelled" or _looks_like_facility_line(text):
+            name = _clean_org(text)
+            if 3 <= len(name) <= 300 and len(name.split()) <= 10 and re.search(r"[A-Za-z]{2}", name):
+                return Suggested("facility", name, where(line) + " (not in your facilities yet)")
+    return None
+
+
+# --- accession number -------------------------------------------------------------------------------------------
+
+_ID_TOKEN = re.compile(r"(?<![\w-])(?=[A-Z0-9-]*\d)[A-Z0-9]{1,8}(?:[-/][A-Z0-9]{1,10}){0,3}(?![\w-])",
+                       re.IGNORECASE)
+# accession numbers as pathology and labs write them: S26-04412, SP-26-1234, 26-SP-004412, SCH-S-10442
+_ACCESSION = re.compile(
+    r"(?<![\w-])(?:[A-Z]{1,4}-?\d{2}-\d{3,7}|\d{2}-[A-Z]{1,4}-\d{3,7}|[A-Z]{2,4}-[A-Z]{1,3}-\d{3,7}"
+    r"|[A-Z]{1,3}\d{2}-\d{3,7})(?![\w-])")
+
+
+def _suggest_accession(items: Sequence[Labelled], lines: Sequence[Line],
+                       kind: RecordKind | None) -> Suggested | None:
+    not_these: set[str] = set()
+    for item in items:
+        if item.tag in ("mrn", "phone"):
+            not_these.update(t.upper() for t in _ID_TOKEN.findall(item.value))
+    for item in items:
+        if item.tag != "acc" or not item.value:
+            continue
+        value = _PHONE.sub(" ", item.value)
+        for token in _ID_TOKEN.findall(value.split(" (")[0])[:2]:
+            if token.upper() in not_these or first_date(token) is not None:
+                continue
+            if len(token) < 4 or not re.search(r"\d", token):
+                continue
+            return Suggested("accession_number", token.upper(),
+                             f'From "{quote(item.label + " " + item.value)}" on page {item.line.page}')
+    if kind not in (RecordKind.PATHOLOGY, RecordKind.MOLECULAR, None):
+        return None
+    for line in lines[:80]:  # a pathology number written without its label, near the top
+        if _PHONE.search(line.text):
+            continue
+        for m in _ACCESSION.finditer(line.text):
+            token = m.group(0).upper()
+            if token in not_these or first_date(token) is not None:
+                continue
+            before = line.text[:m.start()].lower()
+            if re.search(r"\b(see|of|to|from|addendum|prior|previous)\W*$", before) or "(" in before[-2:]:
+                continue
+            return Suggested("accession_number", token, where(line))
+    return None
+
+
+# --- clinician --------------------------------------------------------------------------------------------------
+
+_DEGREES = {"md", "m.d", "do", "d.o", "phd", "ph.d", "ms", "msc", "cgc", "np", "pa", "pa-c", "rn", "facs", "facp",
+            "mbbs", "frcpc", "frcp", "dnp", "arnp", "aprn", "fnp", "fnp-c", "mph", "mba", "faap", "fasco", "ma",
+            "bsn", "msn", "crnp", "pharmd", "rd", "lcsw", "dds", "dmd", "od", "jr", "sr", "ii", "iii", "mbchb",
+            "frcs", "fcap", "esq"}
+_TITLES = re.compile(r"^(?:dr|doctor|prof|professor|mr|mrs|ms|miss|mx)\.?\s+", re.IGNORECASE)
+_NAME_WORD = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ž][A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’.-]*$")
+
+
+def clean_person(text: str) -> str:
+    """A clinician's name without title, degrees, phone or department: "Dr. Jane Smith, MD" → "Jane Smith",
+    "SMITH, JANE A MD" → "Jane A Smith"; "" when it does not look like a name."""
+    text = _PHONE.split(text)[0]
+    text = re.split(r"[;(/]| - |\s{2,}| – | — ", text)[0]
+    text = _TITLES.sub("", text.strip())
+    parts = [p.strip() for p in text.split(",")]
+    kept: list[str] = []
+    for part in parts:
+        words = [w for w in part.split() if w.lower().strip(".") not in _DEGREES]
+        if not words:
+            continue
+        kept.append(" ".join(words))
+    if not kept:
+        return ""
+    if len(kept) >= 2 and len(kept[0].split()) == 1 and all(_NAME_WORD.match(w) for w in kept[1].split()):
+        name = f"{kept[1]} {kept[0]}"  # LAST, FIRST
+    else:
+        name = kept[0]
+    words = name.split()
+    words = [w for w in words if w.lower().strip(".") not in _DEGREES]
+    if not 1 <= len(words) <= 5 or not all(_NAME_WORD.match(w) for w in words):
+        return ""
+    if any(w.lower() in _NOT_NAME for w in words) or not any(len(w.strip(".")) > 1 for w in words):
+        return ""
+    if not all(w[:1].isupper() for w in words if w.lower() not in ("van", "von", "de", "da", "del", "la", "le")):
+        return ""
+    return smart_title(" ".join(words))
+
+
+_NOT_NAME = {"the", "of", "and", "laboratory", "director", "department", "hospital", "center", "clinic", "reading",
+             "radiologist", "pathologist", "patient", "unknown", "none", "n/a", "na", "self", "staff", "team",
+             "oncology", "medical", "services", "report", "see", "on", "file", "to", "for", "office",
+             "physician", "provider", "doctor", "not", "applicable", "pending", "same", "as", "above", "name",
+             "date", "signed", "by", "md", "medicine", "surgery", "radiology", "pathology"}
+
+
+def match_clinician(name: str, clinicians: Sequence[str]) -> str | None:
+    """The known clinician this cleaned name is (order, case, accents, middle initials and degrees ignored;
+    a surname alone when only one known clinician has it)."""
+    from rapidfuzz import fuzz
+
+    def key(text: str) -> list[str]:
+        plain = unicodedata.normalize("NFKD", clean_person(text) or text)
+        plain = "".join(c for c in plain if not unicodedata.combining(c)).lower()
+        return [w for w in re.findall(r"[a-z]+", plain.replace("-", " ")) if len(w) > 1 and w not in _DEGREES]
+
+    wanted = key(name)
+    if not wanted:
+        return None
+    best: tuple[float, str] | None = None
+    for known in clinicians:
+        words = key(known)
+        if not words:
+            continue
+        score = fuzz.token_sort_ratio(" ".join(wanted), " ".join(words))
+        if set(wanted) <= set(words) and len(wanted) >= 2:
+            score = max(score, 95.0)
+        if score >= 88 and (best is None or score > best[0]):
+            best = (score, known)
+    if best is not None:
+        return best[1]
+    if len(wanted) == 1:
+        same = [known for known in clinicians if key(known) and key(known)[-1] == wanted[0]]
+        if len(same) == 1:
+            return same[0]
+    return None
+
+
+def _suggest_clinician(items: Sequence[Labelled], kind: RecordKind | None,
+                       clinicians: Sequence[str]) -> Suggested | None:
+    ranks = {"clin3": 3, "clin2": 2, "clin1": 1}
+    if kind == RecordKind.CLINICAL:  # a visit note's clinician is the one who saw the patient, not the referrer
+        ranks = {"clin3": 3, "clin1": 2, "clin2": 1}
+    best: tuple[int, int, str, Labelled] | None = None
+    for n, item in enumerate(items):
+        rank = ranks.get(item.tag)
+        if rank is None or not item.value:
+            continue
+        if item.tag == "clin1" and not item.colon and item.label.lower() in ("doctor", "clinician", "surgeon",
+                                                                             "oncologist"):
+            continue
+        name = clean_person(item.value)
+        if not name:
+            continue
+        if best is None or rank > best[0]:
+            best = (rank, -n, name, item)
+    if best is None:
+        return None
+    _rank, _n, name, item = best
+    why = f'From "{quote(item.label + " " + item.value)}" on page {item.line.page}'
+    known = match_clinician(name, clinicians) if clinicians else None
+    if known is not None:
+        if known.casefold() != name.casefold():
+            why += f", a known clinician ({known})"
+        return Suggested("clinician", known, why)
+    return Suggested("clinician", name, why + " (not in your clinicians yet)" if clinicians else why)
+
+
+# --- the whole of it --------------------------------------------------------------------------------------------
+
+MAX_LINES = 3000  # what is looked at of a long document: its first pages say what it is
+
+
+def suggest(
+    pages: Sequence[str | PageText] | str,
+    *,
+    file_name: str = "",
+    facilities: Sequence[str] = (),
+    clinicians: Sequence[str] = (),
+    today: dt.date | None = None,
+) -> Suggestions:
+    """What this document's text (a string, or its pages in order) proposes for a new record. ``facilities``
+    and ``clinicians`` are the known names: a match gives the known name exactly. ``file_name`` gives hints: a
+    date in it is taken when the text has none, and its words help tell the kind."""
+    today = today or dt.date.today()
+    lines = lines_of(pages)[:MAX_LINES]
+    items = labelled(lines)
+    kind = _suggest_kind(lines, file_name) if lines else _suggest_kind([], file_name) if file_name else None
+    kind_value = kind.value if kind is not None and isinstance(kind.value, RecordKind) else None
+    return Suggestions(
+        kind=kind,
+        title=_suggest_title(lines, items, kind_value, file_name),
+        date_of_service=_suggest_date(items, lines, file_name, today),
+        facility=_suggest_facility(items, lines, facilities) if lines else None,
+        accession_number=_suggest_accession(items, lines, kind_value) if lines else None,
+        clinician=_suggest_clinician(items, kind_value, clinicians),
+    )
+
+
+@reading
+def suggest_for(session: Session, pages: Sequence[str | PageText] | str, *, file_name: str = "",
+                today: dt.date | None = None) -> Suggestions:
+    """``suggest`` with this data folder's facilities and clinicians as the known names."""
+    from secondopinion_desktop.core import directory
+
+    facilities = [f.name for f in directory.list_facilities(session)]
+    clinicians = [c.name for c in directory.list_clinicians(session)]
+    return suggest(pages, file_name=file_name, facilities=facilities, clinicians=clinicians, today=today)
