@@ -33,8 +33,9 @@ class Changes(enum.Flag):
     REQUESTS = enum.auto()  # records requests made, sent, logged, received; their letters
     SHIPMENTS = enum.auto()  # pathology material shipped, received by the consultant, returned
     FOLDER = enum.auto()  # a different folder (or a restored one) is open: everything may differ
+    DOCUMENT_TEXT = enum.auto()  # attached files were read (their text, what it names) or queued to be read again
     EVERYTHING = (RECORDS | ATTACHMENTS | IMAGING | APPOINTMENTS | QUESTIONS | NOTES | DIRECTORY | PROFILE
-                  | TREATMENTS | CHECKLIST | REQUESTS | SHIPMENTS | FOLDER)
+                  | TREATMENTS | CHECKLIST | REQUESTS | SHIPMENTS | FOLDER | DOCUMENT_TEXT)
 
 
 class ChangeNotice(QObject):

@@ -72,6 +72,11 @@ class MainWindow(WindowTabs, QMainWindow):
         self.folder_label = QLabel("Preparing sample data…" if demo else "Opening your data folder…")
         self.folder_label.setObjectName("dataFolderLabel")
         self.statusBar().addPermanentWidget(self.folder_label, 1)
+        from secondopinion_desktop.ui.reading import BackgroundReading
+
+        # The attached documents waiting to be read are read in the background; its indicator is on the right.
+        self.reading = BackgroundReading(self)
+        self.statusBar().addPermanentWidget(self.reading.indicator)
         self._restore_settings()
         # The one place that knows every tab answers what one part of the window asks of another, and shows
         # whose records these are whenever the profile changes, whoever changed it.
@@ -109,6 +114,7 @@ class MainWindow(WindowTabs, QMainWindow):
             remember_folder(folder.path)
         self.refresh()
         self._show_person()
+        self.reading.set_folder(folder)
         if replacing:
             announce(Changes.FOLDER, self)  # everything may differ: every view reloads (a hidden one when shown)
 
@@ -220,6 +226,7 @@ class MainWindow(WindowTabs, QMainWindow):
                 tab.shutdown()
         from secondopinion_desktop.ui import jobs
 
+        self.reading.shut_down()  # the background reader stops first (its child process closed)
         jobs.shut_down()  # every job that still reads or writes the folder ends first
         for action in self._folder_actions():
             action.setEnabled(False)
@@ -376,6 +383,7 @@ class MainWindow(WindowTabs, QMainWindow):
             for tab in (self.guidance_tab, self.appointments_tab, self.requests_tab, self.records_tab):
                 if tab is not None:
                     tab.shutdown()  # each tab saves what is pending and cancels its own work
+            self.reading.shut_down()  # the background reader stops (its child process closed) and is waited for
             # Once for the whole process: every job is cancelled (each leaves the folder as it was) and waited for,
             # a restore included (the lock is never let go of mid-restore).
             jobs.shut_down(60_000)

@@ -3,7 +3,9 @@
 All user text goes into plain-text labels, text views and list rows, so markup typed by the user (``<b>``,
 ``&``) shows literally; the few rich-text tooltips escape it. Long text wraps inside the pane, which scrolls as
 a whole. How the record is written out: ``record_text.py``; the files list: ``files_list.py``; previews (made
-off the GUI thread): ``preview.py``.
+off the GUI thread): ``preview.py``; the Text tab beside the preview (the text the app read of the selected file,
+page by page): ``text_view.py``. A record found by its documents' text says where ("Found on page 3 of
+report.pdf: …", with Open at page 3); a record whose documents name another patient has a warning banner.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
     QStyle,
     QTabBar,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -54,9 +58,11 @@ from secondopinion_desktop.ui.records.record_text import (
     status_dates,
     text_label,
 )
+from secondopinion_desktop.ui.records.text_view import DocumentTextView, found_html
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) is imported only when a record is shown
     from secondopinion_desktop.core.db import DataFolder
+    from secondopinion_desktop.core.documents.model import Hit
     from secondopinion_desktop.core.records import AttachmentData, RecordData
 
 EMPTY_TEXT = "Select a record to see its details"
@@ -65,6 +71,12 @@ WINDOW_TEXT = "Open in a window"
 WINDOW_SHORT_TEXT = "Window"  # when the pane is too narrow for the tabs and the longer words
 PAGES_KEPT = 8  # Document pages kept, so that going back to a record draws it without reading it again
 PAGE_CHANGES = Changes.RECORDS | Changes.ATTACHMENTS | Changes.FOLDER  # what may change a record's page
+TEXT_CHANGES = Changes.ATTACHMENTS | Changes.DOCUMENT_TEXT | Changes.FOLDER  # what may change a file's text
+PREVIEW_TAB, TEXT_TAB = 0, 1
+IDENTITY_STYLE = ("QLabel#identityBanner { background: #FEF3C7; color: #7C2D12; border: 1px solid #D97706;"
+                  " border-radius: 4px; padding: 6px 8px; }")
+FOUND_STYLE = ("QFrame#foundBox { background: #EEF4FF; border: 1px solid #9DB5E8; border-radius: 4px; }"
+               " QFrame#foundBox QLabel { color: #1A1A1A; }")
 
 
 class RecordDetailPane(QWidget):
@@ -73,6 +85,7 @@ class RecordDetailPane(QWidget):
     attachmentActivated = Signal(object)  # AttachmentData, on double-click or Enter
     attachmentSelectionChanged = Signal()
     filesDropped = Signal(list)  # list[Path] of local files dropped on the pane while it shows a record
+    openAtPage = Signal(object, int)  # (AttachmentData, page): "Open at page 3"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -158,6 +171,16 @@ class RecordDetailPane(QWidget):
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(6)
 
+        self.identity_banner = QLabel()
+        self.identity_banner.setObjectName("identityBanner")
+        self.identity_banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.identity_banner.setWordWrap(True)
+        self.identity_banner.setAccessibleName("Whose document this is")
+        self.identity_banner.setStyleSheet(IDENTITY_STYLE)
+        self.identity_banner.hide()
+        self.identity_sentences: list[str] = []
+        layout.addWidget(self.identity_banner)
+
         self.title_label = text_label("titleLabel", "Title")
         font = self.title_label.font()
         font.setBold(True)
@@ -174,6 +197,30 @@ class RecordDetailPane(QWidget):
         badge_row.addWidget(self.badge_label)
         badge_row.addStretch(1)
         layout.addLayout(badge_row)
+
+        # Where the words searched for were found in the record's documents, and a way to open the page.
+        self.found_box = QFrame()
+        self.found_box.setObjectName("foundBox")
+        self.found_box.setStyleSheet(FOUND_STYLE)
+        self.found_label = QLabel()
+        self.found_label.setObjectName("foundLabel")
+        self.found_label.setTextFormat(Qt.TextFormat.RichText)  # built escaped (text_view.found_html)
+        self.found_label.setWordWrap(True)
+        self.found_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.found_label.setAccessibleName("Where the search found the words")
+        self.open_at_page_button = QPushButton()
+        self.open_at_page_button.setObjectName("openAtPageButton")
+        self.open_at_page_button.clicked.connect(self._open_found)
+        found_layout = QVBoxLayout(self.found_box)
+        found_layout.setContentsMargins(8, 6, 8, 6)
+        found_layout.addWidget(self.found_label)
+        found_row = QHBoxLayout()
+        found_row.addWidget(self.open_at_page_button)
+        found_row.addStretch(1)
+        found_layout.addLayout(found_row)
+        self.found_box.hide()
+        self.found_hit: Hit | None = None
+        layout.addWidget(self.found_box)
 
         self.form = QFormLayout()
         self.form.setObjectName("fieldsForm")
@@ -217,8 +264,26 @@ class RecordDetailPane(QWidget):
         self.thumbnail_label.setMaximumSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
         self.thumbnail_caption = text_label("thumbnailCaption", "About the preview", selectable=False)
         self.thumbnail_caption.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.thumbnail_label, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.thumbnail_caption)
+        # The selected file's preview, and beside it (a tab) the text the app read of it.
+        preview_page = QWidget()
+        preview_layout = QVBoxLayout(preview_page)
+        preview_layout.setContentsMargins(0, 6, 0, 0)
+        preview_layout.addWidget(self.thumbnail_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        preview_layout.addWidget(self.thumbnail_caption)
+        preview_layout.addStretch(1)
+        self.text_view = DocumentTextView()
+        self.text_view.readAgain.connect(self._read_again)
+        self._text_for: tuple[str, int] | None = None  # (sha256, generation) the Text tab shows
+        self._text_generation = 0  # counts the announced text changes: the tab reads the file again after one
+        self.file_tabs = QTabWidget()
+        self.file_tabs.setObjectName("fileTabs")
+        self.file_tabs.setDocumentMode(True)
+        self.file_tabs.addTab(preview_page, "Preview")
+        self.file_tabs.addTab(self.text_view, "Text")
+        self.file_tabs.setTabToolTip(PREVIEW_TAB, "A small picture of the selected file")
+        self.file_tabs.setTabToolTip(TEXT_TAB, "The text the app read of the selected file, page by page")
+        self.file_tabs.currentChanged.connect(lambda _index: self._update_text())
+        layout.addWidget(self.file_tabs)
 
         self.notes_heading = heading("Notes")
         self.notes_view = TextView("notesText", "Notes")
@@ -273,6 +338,9 @@ class RecordDetailPane(QWidget):
             if not same_record:
                 self.scroll.verticalScrollBar().setValue(0)
         self._update_preview()
+        if record is None or not same_record:
+            self.set_found(None)
+            self.set_problems([])
         self._relayout()
         after = self.selected_attachment()
         if (before.id if before else None) != (after.id if after else None):
@@ -363,7 +431,11 @@ class RecordDetailPane(QWidget):
 
     def _data_changed(self, changes: Changes, _initiator: object) -> None:
         """Records or files changed somewhere: the pages kept may be out of date, and a window showing a record
-        that is gone (deleted, or an import undone) closes."""
+        that is gone (deleted, or an import undone) closes. A file's text read (or queued again): the Text tab
+        reads it again."""
+        if changes & TEXT_CHANGES:
+            self._text_generation += 1
+            self._update_text()
         if not changes & PAGE_CHANGES:
             return
         self._pages.clear()
@@ -506,8 +578,94 @@ class RecordDetailPane(QWidget):
                 return r
         return rows[0] if rows else None
 
-    def _update_preview(self) -> None:
+    # --- what a search found, whom the documents name, the Text tab ------------------------------------------
+
+    def set_found(self, hit: Hit | None, snippet: str = "") -> None:
+        """Say where the search found its words in this record's documents (None: hide it). The file found
+        becomes the selected one, so that its Text tab shows the page."""
+        self.found_hit = hit
+        if hit is None or self._record is None:
+            self.found_box.hide()
+            return
+        self.found_label.setText(found_html(hit, snippet))
+        self.open_at_page_button.setText(f"Open at page {hit.page}")
+        self.open_at_page_button.setToolTip(f"Open {hit.attachment_name} at page {hit.page}")
+        self.found_box.show()
+        row = self.files.row_of(hit.attachment_id)
+        if row is not None and (self.selected_attachment() is None
+                                or self.selected_attachment().id != hit.attachment_id):
+            self.attachments_list.selectionModel().setCurrentIndex(
+                self.files.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self._relayout()
+
+    def _open_found(self) -> None:
+        hit = self.found_hit
+        if hit is None or self._record is None:
+            return
+        attachment = next((a for a in self._record.attachments if a.id == hit.attachment_id), None)
+        if attachment is not None:
+            self.openAtPage.emit(attachment, hit.page)
+
+    def set_problems(self, sentences: list[str]) -> None:
+        """The sentences saying a document names someone other than the patient (none: no banner)."""
+        self.identity_sentences = list(sentences)
+        if not sentences or self._record is None:
+            self.identity_banner.hide()
+            return
+        self.identity_banner.setText("\n".join(f"⚠ {s}" for s in sentences))
+        self.identity_banner.show()
+        self._relayout()
+
+    def show_text(self, page: int | None = None) -> None:
+        """Turn to the Text tab (at ``page``)."""
+        self.file_tabs.setCurrentIndex(TEXT_TAB)
+        self._update_text()
+        if page is not None:
+            self.text_view.show_page(page)
+
+    def _update_text(self) -> None:
+        """Fill the Text tab for the file previewed, when it is shown (read from the core once per file and
+        change)."""
+        if self.file_tabs.currentIndex() != TEXT_TAB:
+            return
         target = self._preview_target()
+        sha256 = target.attachment.sha256 if target is not None else ""
+        wanted = (sha256, self._text_generation)
+        if wanted == self._text_for:
+            return
+        self._text_for = wanted
+        if not sha256 or self._folder is None:
+            self.text_view.show_file("", None, [])
+            return
+        from secondopinion_desktop.core.documents import index
+        from secondopinion_desktop.core.errors import SecondOpinionError
+
+        try:
+            state = index.document_state(self._folder, sha256)
+            pages = index.pages_of(self._folder, sha256) if state is not None and state.has_text else []
+        except SecondOpinionError as exc:
+            self.text_view.show_file(sha256, None, [], describe=str(exc))
+            return
+        self.text_view.show_file(sha256, state, pages)
+        if self.found_hit is not None and self.found_hit.sha256 == sha256:
+            self.text_view.show_page(self.found_hit.page)
+
+    def _read_again(self, sha256: str) -> None:
+        """Read again: the file joins the documents waiting to be read (its old text goes)."""
+        folder = self._folder
+        if folder is None or not sha256:
+            return
+        from secondopinion_desktop.core.documents import index
+        from secondopinion_desktop.ui.ops import run_op
+
+        self.text_view.read_again_button.setEnabled(False)
+        run_op(self, lambda _control: index.queue_again(folder, [sha256]), name="read a document again",
+               changes=Changes.DOCUMENT_TEXT, on_done=lambda: self.text_view.read_again_button.setEnabled(True))
+
+    def _update_preview(self) -> None:
+        self._update_text()
+        target = self._preview_target()
+        self.file_tabs.setVisible(target is not None)
         if target is None:
             self.thumbnail_label.clear()
             self.thumbnail_label.hide()

@@ -24,7 +24,9 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self.search = QLineEdit()
         self.search.setObjectName("searchEdit")
-        self.search.setPlaceholderText("Search title, facility, doctor, summary and notes  (Ctrl+F)")
+        self.search.setPlaceholderText("Search records and the text of their documents  (Ctrl+F)")
+        self.search.setToolTip("Finds words in the title, facility, doctor, summary and notes, and in the text of "
+                               "attached documents (the start of a word is enough)")
         self.search.setAccessibleName("Search records")
         self.search.setClearButtonEnabled(True)
         self.kind_filter = QComboBox()

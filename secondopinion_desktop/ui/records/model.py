@@ -2,25 +2,34 @@
 
 It holds ``RecordRow`` values (one query, no ORM objects). Filtering is a substring test on a prepared,
 case-folded text per row, and sorting a Python sort on prepared keys, so a keystroke in the search box over
-ten thousand records costs a few milliseconds.
+ten thousand records costs a few milliseconds. A record whose documents hold the words is shown too: the tab
+hands the records the full-text index found (``core.documents.index.matching_records``) to ``set_filter``, and
+the title's tooltip says where the words were found (the snippet is made when it is first shown). A record whose
+documents name someone else (``set_problems``) has a warning mark in its title cell, its sentences in the tooltip.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import IntEnum
-from typing import Any
+from html import escape
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon
+from PySide6.QtWidgets import QApplication, QStyle
 
 from secondopinion_desktop.core.models import RecordKind, RecordStatus
 from secondopinion_desktop.core.records import RecordRow
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.records.style import STATUS_BACKGROUND, STATUS_WORDS, kind_icon
+from secondopinion_desktop.ui.records.text_view import found_html
 from secondopinion_desktop.ui.records.tips import plain_tip
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.documents.model import Hit
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -47,6 +56,8 @@ HEADERS = {
 }
 RECORD_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+HIT_ROLE = Qt.ItemDataRole.UserRole + 3  # the Hit of a record found by its documents' text (None otherwise)
+PROBLEMS_ROLE = Qt.ItemDataRole.UserRole + 4  # the identity sentences of a record's documents (a list, maybe empty)
 
 _FAR_FUTURE = dt.date.max
 _SORT_KEYS: dict[Column, Callable[[RecordRow], Any]] = {
@@ -83,6 +94,12 @@ class RecordsTableModel(QAbstractTableModel):
         self._bold.setBold(True)
         self._status_brush = {s: QBrush(QColor(c)) for s, c in STATUS_BACKGROUND.items()}
         self._dark = QBrush(QColor("#1a1a1a"))
+        self._hits: Mapping[int, Hit] = {}
+        self._snippets: dict[int, str] = {}
+        self._problems: Mapping[int, list[str]] = {}
+        self._warning: QIcon | None = None
+        # Makes the snippet of a hit for the words typed (the tab sets it; no snippet without it).
+        self.snippet_source: Callable[[Hit], str] | None = None
 
     # --- loading -----------------------------------------------------------------------------------------
 
@@ -123,11 +140,15 @@ class RecordsTableModel(QAbstractTableModel):
         text: str | None = None,
         kind: RecordKind | None = None,
         statuses: Iterable[RecordStatus] | None = None,
+        text_hits: Mapping[int, Hit] | None = None,
     ) -> None:
-        """Show rows containing every word of ``text`` (in title, facility, clinician, summary or notes),
-        of ``kind`` and with one of ``statuses`` (None: any)."""
+        """Show rows containing every word of ``text`` (in title, facility, clinician, summary or notes) or
+        found by it in their documents (``text_hits``, by record id), of ``kind`` and with one of ``statuses``
+        (None: any)."""
         self.beginResetModel()
         self._text = (text or "").casefold().split()
+        self._hits = dict(text_hits or {}) if self._text else {}
+        self._snippets = {}
         self._kind = kind
         self._statuses = frozenset(statuses) if statuses is not None else None
         self._refilter()
@@ -160,14 +181,57 @@ class RecordsTableModel(QAbstractTableModel):
         self._order = ids
 
     def _refilter(self) -> None:
-        rows, hay, words = self._rows, self._hay, self._text
+        rows, hay, words, hits = self._rows, self._hay, self._text, self._hits
         kind, statuses = self._kind, self._statuses
         self._visible = [
             i for i in self._order
             if (kind is None or rows[i].kind is kind)
             and (statuses is None or rows[i].status in statuses)
-            and all(w in hay[i] for w in words)
+            and (i in hits or all(w in hay[i] for w in words))
         ]
+
+    # --- found in documents, and whom they name ------------------------------------------------------------
+
+    def text_hit(self, record_id: int) -> Hit | None:
+        """Where the words typed were found in this record's documents (None: not found there)."""
+        return self._hits.get(record_id)
+
+    def snippet(self, record_id: int) -> str:
+        """The snippet of the record's hit, words between MARK_START and MARK_END ("" when none)."""
+        hit = self._hits.get(record_id)
+        if hit is None:
+            return ""
+        if record_id not in self._snippets:
+            made = hit.snippet
+            if not made and self.snippet_source is not None:
+                made = self.snippet_source(hit)
+            self._snippets[record_id] = made
+        return self._snippets[record_id]
+
+    def set_problems(self, problems: Mapping[int, list[str]]) -> None:
+        """The identity sentences by record id (``core.documents.identity.problems_by_record``)."""
+        if dict(problems) == dict(self._problems):
+            return
+        self._problems = {i: list(s) for i, s in problems.items() if s}
+        if self._visible:
+            self.dataChanged.emit(self.index(0, Column.TITLE), self.index(len(self._visible) - 1, Column.TITLE))
+
+    def problems(self, record_id: int) -> list[str]:
+        return list(self._problems.get(record_id, ()))
+
+    def _warning_icon(self) -> QIcon:
+        if self._warning is None:
+            self._warning = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return self._warning
+
+    def _title_tip(self, row: RecordRow) -> str:
+        parts = [escape(row.title, quote=False).replace("\n", "<br>")]
+        for sentence in self._problems.get(row.id, ()):
+            parts.append(f"<span style='color:#9A3412'>⚠ {escape(sentence, quote=False)}</span>")
+        hit = self._hits.get(row.id)
+        if hit is not None:
+            parts.append(found_html(hit, self.snippet(row.id)))
+        return "<qt>" + "<br><br>".join(parts) + "</qt>"
 
     # --- Qt model API ------------------------------------------------------------------------------------
 
@@ -202,6 +266,8 @@ class RecordsTableModel(QAbstractTableModel):
                 return str(row.attachment_count) if row.attachment_count else "—"
         elif role == Qt.ItemDataRole.DecorationRole and column == Column.KIND:
             return kind_icon(row.kind.value)
+        elif role == Qt.ItemDataRole.DecorationRole and column == Column.TITLE and row.id in self._problems:
+            return self._warning_icon()
         elif role == Qt.ItemDataRole.BackgroundRole and column == Column.STATUS:
             return self._status_brush.get(row.status.value)
         elif role == Qt.ItemDataRole.ForegroundRole and column == Column.STATUS and row.status.value in STILL_TO_GET:
@@ -210,6 +276,8 @@ class RecordsTableModel(QAbstractTableModel):
             return self._bold
         elif role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.TITLE:
+                if row.id in self._hits or row.id in self._problems:
+                    return self._title_tip(row)
                 return plain_tip(row.title)
             if column == Column.STATUS:
                 return plain_tip(self._status_tip(row))
@@ -219,6 +287,12 @@ class RecordsTableModel(QAbstractTableModel):
             return row.id
         elif role == ROW_ROLE:
             return row
+        elif role == HIT_ROLE:
+            return self._hits.get(row.id)
+        elif role == PROBLEMS_ROLE:
+            return self.problems(row.id)
+        elif role == Qt.ItemDataRole.AccessibleDescriptionRole and column == Column.TITLE and row.id in self._problems:
+            return " ".join(self._problems[row.id])
         return None
 
     @staticmethod

@@ -15,10 +15,22 @@ import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
+    QCloseEvent,
     QColor,
     QFont,
     QIcon,
@@ -29,12 +41,14 @@ from PySide6.QtGui import (
     QPainterPath,
     QPen,
     QPixmap,
+    QShowEvent,
 )
 from PySide6.QtWidgets import QWidget
 
 from secondopinion_desktop.core.words import plural
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) is imported only when a record is shown
+    from secondopinion_desktop.core.db import DataFolder
     from secondopinion_desktop.core.records import AttachmentData
 
 PDF_UNREADABLE = "PDF document · pages cannot be read"
@@ -331,3 +345,140 @@ class PreviewCache(QObject):
         while len(self._previews) > CACHE_ENTRIES:
             self._previews.popitem(last=False)
         self.ready.emit()
+
+
+# --- a PDF opened at a page (GUI thread) ----------------------------------------------------------------------
+
+
+class _PagesModel(QAbstractListModel):
+    """A PDF's pages, drawn when shown (every PDFium call goes through ``core.pdfium``, one at a time)."""
+
+    WIDTH = 560
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document: Any = None
+        self.sizes: list[tuple[float, float]] = []
+        self._drawn: OrderedDict[int, QPixmap] = OrderedDict()
+
+    def load(self, path: Path) -> None:
+        from secondopinion_desktop.core import pdfium
+
+        self.beginResetModel()
+        self.document = pdfium.open_pdf(path)
+        self.sizes = pdfium.page_sizes(self.document)
+        self.endResetModel()
+
+    def close(self) -> None:
+        from secondopinion_desktop.core import pdfium
+
+        self.beginResetModel()
+        self._drawn.clear()
+        document, self.document, self.sizes = self.document, None, []
+        if document is not None:
+            pdfium.close_pdf(document)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.sizes)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or self.document is None:
+            return None
+        row = index.row()
+        if role == Qt.ItemDataRole.DecorationRole:
+            if row not in self._drawn:
+                from secondopinion_desktop.ui.widgets.pdf_print import render_page
+
+                self._drawn[row] = QPixmap.fromImage(render_page(self.document, row, self.WIDTH))
+                while len(self._drawn) > 16:
+                    self._drawn.popitem(last=False)
+            return self._drawn[row]
+        if role == Qt.ItemDataRole.SizeHintRole:
+            w, h = self.sizes[row]
+            return QSize(self.WIDTH + 16, int(self.WIDTH * h / w) + 24)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return f"Page {row + 1} of {len(self.sizes)}"
+        return None
+
+
+class PdfPageWindow(QWidget):
+    """A PDF's pages in a window of the app's own, scrolled to a page (the system's viewer takes no page)."""
+
+    def __init__(self, title: str, path: Path, page: int, parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import QDialogButtonBox, QHBoxLayout, QLabel, QListView, QVBoxLayout
+
+        from secondopinion_desktop.ui.widgets.screen import fit_to_screen
+
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("pdfPageWindow")
+        self.setWindowTitle(title)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.pages = _PagesModel(self)
+        self.pages.load(path)  # raises when PDFium cannot open it: the caller opens it elsewhere
+        self.view = QListView()
+        self.view.setObjectName("pdfPageView")
+        self.view.setAccessibleName(f"{title}, its pages")
+        self.view.setModel(self.pages)
+        self.view.setViewMode(QListView.ViewMode.IconMode)  # the caption under each page
+        self.view.setFlow(QListView.Flow.TopToBottom)
+        self.view.setWrapping(False)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setSpacing(6)
+        self.view.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.view.setSelectionMode(QListView.SelectionMode.NoSelection)
+        self.view.setIconSize(QSize(_PagesModel.WIDTH, int(_PagesModel.WIDTH * 1.5)))
+        self.view.setStyleSheet("QListView#pdfPageView { background: #7a7a7a; }")
+        self.page = max(1, min(page, self.pages.rowCount() or 1))
+        self.where = QLabel(f"Page {self.page} of {self.pages.rowCount()}")
+        self.where.setObjectName("pdfPageWhere")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view, 1)
+        row_layout = QHBoxLayout()
+        row_layout.addWidget(self.where, 1)
+        row_layout.addWidget(buttons)
+        layout.addLayout(row_layout)
+        fit_to_screen(self, _PagesModel.WIDTH + 80, 900, min_width=420, min_height=360)
+
+    def go_to_page(self, page: int) -> None:
+        from PySide6.QtWidgets import QAbstractItemView
+
+        rows = self.pages.rowCount()
+        if not rows:
+            return
+        self.page = max(1, min(page, rows))
+        self.view.scrollTo(self.pages.index(self.page - 1), QAbstractItemView.ScrollHint.PositionAtTop)
+        self.where.setText(f"Page {self.page} of {rows}")
+
+    def first_visible_page(self) -> int:
+        """The page at the top of the view (from 1)."""
+        index = self.view.indexAt(QPoint(self.view.viewport().width() // 2, 12))
+        return index.row() + 1 if index.isValid() else 0
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self, lambda: self.go_to_page(self.page))  # once the pages are laid out
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.pages.close()
+        super().closeEvent(event)
+
+
+def open_pdf_at_page(parent: QWidget, folder: DataFolder, attachment: AttachmentData,
+                     page: int) -> PdfPageWindow | None:
+    """Show a PDF attachment at ``page`` in the app's own viewer; None when it is no PDF or cannot be opened
+    there (the caller opens it in the system's viewer)."""
+    from secondopinion_desktop.core.records import attachment_path
+
+    path = attachment_path(folder, attachment)
+    if path is None or not is_pdf(attachment, path):
+        return None
+    try:
+        window = PdfPageWindow(f"{attachment.original_name} — page {page}", path, page, parent)
+    except Exception:  # noqa: BLE001 - PDFium refuses it (password, damage): the system's viewer may still open it
+        return None
+    window.show()
+    return window

@@ -5,6 +5,12 @@ the table and pane refresh those rows → ``announce`` (RECORDS, ATTACHMENTS) wi
 watches RECORDS, ATTACHMENTS, IMAGING and DIRECTORY changes made elsewhere and reloads (at once when shown, when
 next shown otherwise). Files: ``attachments.py``; the table: ``table.py``; filters: ``filters.py``; actions:
 ``actions.py``; the undoable steps: ``commands.py``.
+
+The search box also finds words in the documents' text: each keystroke asks the full-text index
+(``core.documents.index.matching_records``) and shows the records found either way; the list's tooltip and the
+detail pane say where the words were found. Records whose documents name another patient
+(``core.documents.identity.problems_by_record``) are marked in the list and the pane; both follow the
+background reader (``Changes.DOCUMENT_TEXT``) and the profile.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from secondopinion_desktop.ui.state import restore_layout, save_layout
 
 LAYOUT_KEY = "records"
 SHOWN_ELSEWHERE = Changes.RECORDS | Changes.ATTACHMENTS | Changes.IMAGING | Changes.DIRECTORY
+TEXT_SHOWN = Changes.DOCUMENT_TEXT | Changes.PROFILE  # what the search in documents and the identity marks show
 
 
 class RecordsTab(QWidget):
@@ -79,6 +86,9 @@ class RecordsTab(QWidget):
         self.detail.attachmentActivated.connect(self.files.open_attachment)
         self.detail.attachmentSelectionChanged.connect(self._update_actions)
         self.detail.filesDropped.connect(self.files.files_dropped_on_detail)
+        self.detail.openAtPage.connect(self.open_at_page)
+        self.model.snippet_source = self._snippet
+        self._problems: dict[int, list[str]] = {}
         self.table.filesDropped.connect(self.files.files_dropped)
 
         self.actions = RecordActions(self)
@@ -111,6 +121,7 @@ class RecordsTab(QWidget):
         self._restore_layout()
         self.table.setSortingEnabled(True)
         self._watcher: Watcher | None = None
+        self._text_watcher: Watcher | None = None
         self._watch()
         self._update_actions()
 
@@ -158,6 +169,8 @@ class RecordsTab(QWidget):
         """Hear the change notice (again, after ``shutdown`` closed the folder): one watcher at most."""
         if self._watcher is None:
             self._watcher = watch(self, SHOWN_ELSEWHERE, self._changed_elsewhere, skip_own=True)
+        if self._text_watcher is None:
+            self._text_watcher = watch(self, TEXT_SHOWN, self._text_changed)
 
     def set_folder(self, folder: DataFolder) -> None:
         self._watch()  # a restore closes the folder (``shutdown``) and sets it again
@@ -176,6 +189,7 @@ class RecordsTab(QWidget):
         if self.folder is None:
             return
         self.model.set_rows(svc.list_record_rows(self.folder))
+        self._load_problems()
         self._apply_filter(keep=False)
 
     def _changed_elsewhere(self, _changes: Changes) -> None:
@@ -184,7 +198,75 @@ class RecordsTab(QWidget):
         if self.folder is None:
             return
         self.model.set_rows(svc.list_record_rows(self.folder))
+        self._load_problems()
         self._apply_filter()
+
+    def _text_changed(self, changes: Changes) -> None:
+        """Documents were read (or the profile changed): the words found and the identity marks may differ."""
+        if self.folder is None or changes & Changes.FOLDER:
+            return  # a new folder is shown through set_folder
+        self._load_problems()
+        if self.filters.text().strip():
+            self._apply_filter()
+        elif self._current is not None:
+            self._show_found(self._current.id)
+
+    def _load_problems(self) -> None:
+        """Which records' documents name someone other than the patient (the list's marks, the pane's banner)."""
+        problems: dict[int, list[str]] = {}
+        if self.folder is not None:
+            from secondopinion_desktop.core.documents import identity
+
+            by_record = getattr(identity, "problems_by_record", None)  # TEMP until the identity check lands
+            try:
+                found = by_record(self.folder) if by_record is not None else {}
+            except SecondOpinionError:
+                found = {}
+            problems = {rid: [p.sentence for p in listed] for rid, listed in found.items() if listed}
+        self._problems = problems
+        self.model.set_problems(problems)
+
+    def _text_hits(self, typed: str) -> dict:  # type: ignore[type-arg]
+        """The records whose documents hold the words typed (none for an empty search)."""
+        if self.folder is None or not typed.strip():
+            return {}
+        from secondopinion_desktop.core.documents import index
+
+        try:
+            return index.matching_records(self.folder, typed)
+        except SecondOpinionError:
+            return {}
+
+    def _snippet(self, hit) -> str:  # type: ignore[no-untyped-def]
+        if self.folder is None:
+            return ""
+        from secondopinion_desktop.core.documents import index
+
+        try:
+            return index.snippet_for(self.folder, self.filters.text(), hit.sha256, hit.page)
+        except SecondOpinionError:
+            return ""
+
+    def _show_found(self, record_id: int | None) -> None:
+        """The pane says where the search found the words in this record's documents, and whom they name."""
+        hit = self.model.text_hit(record_id) if record_id is not None else None
+        self.detail.set_found(hit, self.model.snippet(record_id) if hit is not None and record_id else "")
+        self.detail.set_problems(self._problems.get(record_id, []) if record_id is not None else [])
+
+    def open_at_page(self, attachment: svc.AttachmentData, page: int) -> object:
+        """Open at page N: a PDF in the app's own viewer at that page; another file in the system's viewer (it
+        takes no page), with the page said in the status bar."""
+        from secondopinion_desktop.ui.records.preview import open_pdf_at_page
+
+        if self.folder is None:
+            return None
+        shown = open_pdf_at_page(self, self.folder, attachment, page)
+        if shown is not None:
+            return shown
+        opened = self.files.open_attachment(attachment)
+        if opened is not None:
+            self.notify(f"Opened {attachment.original_name}: the words are on page {page}.")
+        return opened
 
     def _current_changed(self, current, _previous) -> None:  # type: ignore[no-untyped-def]
         self._show(self.model.record_id(current.row()) if current.isValid() else None)
@@ -196,6 +278,7 @@ class RecordsTab(QWidget):
                 record = svc.get_record(self.folder, record_id)
         self._current = record
         self.detail.show_record(record, self.folder)
+        self._show_found(record.id if record is not None else None)
         self._update_actions()
 
     def select_record(self, record_id: int) -> bool:
@@ -230,7 +313,8 @@ class RecordsTab(QWidget):
 
     def _apply_filter(self, keep: bool = True) -> None:
         current = self._current.id if self._current and keep else None
-        self.model.set_filter(self.filters.text(), self.filters.kind(), self.filters.statuses())
+        typed = self.filters.text()
+        self.model.set_filter(typed, self.filters.kind(), self.filters.statuses(), self._text_hits(typed))
         if current is not None and self.model.row_of(current) is not None:
             self.select_record(current)
         elif self.model.rowCount():
@@ -406,11 +490,12 @@ class RecordsTab(QWidget):
             if not op.done:
                 op.cancel()  # a copy still running leaves nothing behind when cancelled
         self._ops.clear()
-        if self._watcher is not None:
-            self._watcher.stop()  # a closed folder is not read again
-            self.removeEventFilter(self._watcher)
-            self._watcher.deleteLater()
-            self._watcher = None
+        for watcher in (self._watcher, self._text_watcher):
+            if watcher is not None:
+                watcher.stop()  # a closed folder is not read again
+                self.removeEventFilter(watcher)
+                watcher.deleteLater()
+        self._watcher = self._text_watcher = None
         self.undo_stack.clear()
         if self._kept_claim is not None:
             self._kept_claim.release()  # the history is gone: its files may go now, if nothing else uses them
