@@ -34,6 +34,13 @@ def build_menus(window: MainWindow) -> None:
     window.recent_menu.setObjectName("recentMenu")
     window.recent_menu.aboutToShow.connect(window._fill_recent_menu)
     file_menu.addSeparator()
+    window.from_file_action = QAction("New record from &file…", window)
+    window.from_file_action.setObjectName("fileNewRecordFromFileAction")
+    window.from_file_action.setStatusTip(
+        "Choose files: each becomes a record, filled in from what its text says, for you to check (Ctrl+Shift+N "
+        "in the Records tab)")
+    window.from_file_action.triggered.connect(lambda: new_record_from_file(window))
+    file_menu.addAction(window.from_file_action)
     window.portal_import_action = QAction("&Import records from a portal…", window)
     window.portal_import_action.setObjectName("portalImportAction")
     window.portal_import_action.setStatusTip(
@@ -82,8 +89,11 @@ def build_menus(window: MainWindow) -> None:
     window.check_action.triggered.connect(window.check_data)
     help_menu.addAction(window.check_action)
     for action in (window.backup_action, window.restore_action, window.check_action, window.profile_action,
-                   window.portal_import_action):
+                   window.portal_import_action, window.from_file_action):
         action.setEnabled(False)
+    # usable exactly when a portal import is: while a data folder is open
+    portal = window.portal_import_action
+    portal.changed.connect(lambda: window.from_file_action.setEnabled(portal.isEnabled()))
     window.log_folder_action = QAction("Open &log folder", window)
     window.log_folder_action.setObjectName("openLogFolderAction")
     window.log_folder_action.triggered.connect(lambda: window.open_log_folder())
@@ -102,6 +112,17 @@ def import_from_portal(window: MainWindow) -> None:
     tab = window._tab("records")
     window.tabs.setCurrentWidget(tab)
     tab.import_portal()  # type: ignore[attr-defined]
+
+
+def new_record_from_file(window: MainWindow) -> None:
+    """File › New record from file…: the Records tab comes to the front and the files are chosen."""
+    if window.folder is None:
+        return
+    tab = window._tab("records")
+    window.tabs.setCurrentWidget(tab)
+    from secondopinion_desktop.ui.records.from_file import new_record_from_file as from_file
+
+    from_file(tab)  # type: ignore[arg-type]
 
 
 def open_log_folder(parent: QWidget) -> None:

@@ -17,6 +17,19 @@ if TYPE_CHECKING:
     from secondopinion_desktop.ui.records.tab import RecordsTab
 
 
+def new_record(tab: RecordsTab) -> None:
+    """New record…: the record dialog, which also takes files (``from_file.new_record``)."""
+    from secondopinion_desktop.ui.records.from_file import new_record as open_new_record
+
+    open_new_record(tab)
+
+
+def new_record_from_file(tab: RecordsTab) -> None:
+    from secondopinion_desktop.ui.records.from_file import new_record_from_file as from_file
+
+    from_file(tab)
+
+
 class RecordActions:
     """Every action of the tab, made once; ``update`` enables them for the records selected.
 
@@ -29,8 +42,13 @@ class RecordActions:
     def __init__(self, tab: RecordsTab) -> None:
         self.tab = tab
         act = make_action
-        self.new_action = act(tab, "&New record…", "newRecordAction", lambda: tab.new_record(),
+        self.new_action = act(tab, "&New record…", "newRecordAction", lambda: new_record(tab),
                               QKeySequence.StandardKey.New, "Add a record to the inventory")
+        # Ctrl+Shift+N means "New note" in the Appointments tab; like Ctrl+N, each tab's keys work only there.
+        self.from_file_action = act(
+            tab, "New record from &file…", "newRecordFromFileAction", lambda: new_record_from_file(tab),
+            "Ctrl+Shift+N", "Choose files: each becomes a record, filled in from what its text says, for you to check",
+        )
         self.edit_action = act(tab, "&Edit…", "editRecordAction", tab.edit_record, None,
                                "Edit the selected record (Enter)")
         self.delete_action = act(tab, "&Delete", "deleteRecordsAction", tab.delete_record,
@@ -74,8 +92,8 @@ class RecordActions:
     def toolbar(self) -> QHBoxLayout:
         """The row of buttons above the table."""
         top = QHBoxLayout()
-        for action in (self.new_action, self.edit_action, self.delete_action, self.next_action,
-                       self.attach_action, self.import_imaging_action):
+        for action in (self.new_action, self.from_file_action, self.edit_action, self.delete_action,
+                       self.next_action, self.attach_action, self.import_imaging_action):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -124,6 +142,7 @@ class RecordActions:
         for action in self.status_actions.values():
             action.setEnabled(bool(selected))
         self.new_action.setEnabled(has_folder)
+        self.from_file_action.setEnabled(has_folder)
         self.find_action.setEnabled(has_folder)
         self.import_imaging_action.setEnabled(has_folder)
         self.export_images_action.setEnabled(record is not None and record.kind is RecordKind.IMAGING)

@@ -4,14 +4,27 @@ It never writes. It reads the directory for its combo boxes (``records.record_ch
 with ``records.check_record``, which runs the very service the caller will run and keeps nothing; the caller
 then writes through an undoable command. A refusal names its input (``ValidationError.field``, the service's
 parameter name); the dialog puts the cursor there.
+
+A new record can take files ("Add files…", or dropped on the dialog): each is read in the background and what
+its text suggests fills the fields the patient has not typed in, each such field marked "suggested" (a tint, the
+word in its label, a tooltip saying where in the file it came from) until the patient changes it. Photos can be
+turned and cropped before they are stored ("Rotate or crop…", ``photo_edit.py``). See ``from_file.py``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
     QKeySequence,
     QRegularExpressionValidator,
     QShortcut,
@@ -27,6 +40,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -37,6 +52,7 @@ from PySide6.QtWidgets import (
 )
 
 from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.directory import name_key
 from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError
 from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus
 from secondopinion_desktop.core.records import RecordData, check_record, record_choices
@@ -56,6 +72,40 @@ CLINICIAN_LABELS = {
     RecordKind.PATHOLOGY: "&Clinician (pathologist):",
     RecordKind.IMAGING: "&Clinician (radiologist):",
 }
+
+SKIPPED = 2  # the dialog's result when the patient skips this file ("Skip this file", several files)
+SUGGESTED_STYLE = "background-color: #fff1bf; color: #202020;"
+SUGGESTED_WORD = " (suggested)"
+# the fields a file's text may suggest, in the order of the form
+SUGGESTED_FIELDS = ("kind", "title", "date_of_service", "facility", "clinician", "accession_number")
+
+
+@dataclass
+class DialogFile:
+    """A file the new record will have: the file chosen, and (a photo turned or cropped) the copies made of it
+    in ``place``, a private folder removed when the dialog is done."""
+
+    source: Path
+    name: str
+    edited: Path | None = None
+    original: Path | None = None  # the original under "… (original).jpg", when it is kept beside the edit
+    place: Path | None = None
+    edit: Any = None  # the PhotoEdit last applied
+    keep_original: bool = True
+
+    def attach(self) -> list[Path]:
+        if self.edited is None:
+            return [self.source]
+        return [self.edited] + ([self.original] if self.original is not None else [])
+
+
+@dataclass
+class Mark:
+    """A field filled in from a file, until the patient changes it."""
+
+    why: str
+    tinted: list[QWidget] = dataclass_field(default_factory=list)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -81,6 +131,9 @@ class RecordDialog(RecordValues, QDialog):
         *,
         kind: RecordKind | None = None,
         title: str = "",
+        hints: Sequence[Any] = (),
+        place: tuple[int, int] | None = None,
+        takes_files: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -88,12 +141,28 @@ class RecordDialog(RecordValues, QDialog):
         self.record = record
         self.setObjectName("recordDialog")
         self.setWindowTitle("New record" if record is None else "Edit record")
+        if place is not None:
+            self.setWindowTitle(f"New record from file ({place[0]} of {place[1]})")
+        elif hints:
+            self.setWindowTitle("New record from file")
+        self._files: list[DialogFile] = []
+        self._marks: dict[str, Mark] = {}
+        self._typed: set[str] = set()  # fields the patient changed: a file never fills them again
+        self._filling = False
+        self._status_touched = False
+        self._reading: Any = None
         choices = record_choices(folder)
         self._facilities = [(f.id, f.name) for f in choices.facilities]
         self._clinicians = [(c.id, c.name, c.display_name, c) for c in choices.clinicians]
         self._loaded_text: dict[str, tuple[str, str]] = {}  # objectName → (text as shown, text as stored)
 
         self.error_label = error_label()
+        self.note_label = QLabel()
+        self.note_label.setObjectName("suggestionNote")
+        self.note_label.setWordWrap(True)
+        self.note_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.note_label.setAccessibleName("Filled in from the file")
+        self.note_label.hide()
 
         form_widget = QWidget()
         form_widget.setObjectName("recordForm")
@@ -230,6 +299,10 @@ class RecordDialog(RecordValues, QDialog):
         self.notes_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._add_row("Not&es:", self.notes_edit, "notesEdit", "Notes")
 
+        self.files_list: QListWidget | None = None
+        if record is None and (takes_files or hints):
+            self._build_files_row()
+
         scroll = QScrollArea()
         scroll.setObjectName("recordScroll")
         scroll.setWidgetResizable(True)
@@ -249,11 +322,26 @@ class RecordDialog(RecordValues, QDialog):
         self.cancel_button.setObjectName("cancelButton")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.skip_button: QPushButton | None = None
+        if place is not None:
+            self.skip_button = self.buttons.addButton("Skip this file", QDialogButtonBox.ButtonRole.ActionRole)
+            self.skip_button.setObjectName("skipButton")
+            self.skip_button.setToolTip("No record for this file; go on to the next one")
+            self.skip_button.clicked.connect(lambda: self.done(SKIPPED))
+            if place[0] < place[1]:
+                self.cancel_button.setText("Cancel the rest")
+                self.cancel_button.setToolTip("No record for this file nor for the files after it")
         for sequence in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(sequence), self, self.accept)
+        if self.files_list is not None:  # the files row is on top: Tab goes files → form → buttons → files
+            QWidget.setTabOrder(self.notes_edit, self.ok_button)
+            QWidget.setTabOrder(self.ok_button, self.cancel_button)
+            if self.skip_button is not None:
+                QWidget.setTabOrder(self.cancel_button, self.skip_button)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.note_label)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.buttons)
 
@@ -271,6 +359,11 @@ class RecordDialog(RecordValues, QDialog):
         self._kind_changed()
         self._status_changed()
         self._watch_inputs()
+        self._watch_marks()
+        if self.files_list is not None:
+            self.setAcceptDrops(True)
+            for hint in hints:
+                self.take_hint(hint)
         # As wide as the form needs (larger text needs more), as the screen allows; the form scrolls down.
         needed = max(self.form.sizeHint().width(), form_widget.minimumSizeHint().width())
         wide = max(660, needed + scroll.verticalScrollBar().sizeHint().width() + 32)
@@ -312,6 +405,347 @@ class RecordDialog(RecordValues, QDialog):
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         combo.setCompleter(completer)
         return combo
+
+    # --- files and what they suggest --------------------------------------------------------------------------
+
+    def _build_files_row(self) -> None:
+        box = QWidget()
+        box.setObjectName("filesBox")
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.files_list = QListWidget()
+        self.files_list.setObjectName("filesList")
+        self.files_list.setAccessibleName("Files of the new record")
+        lines = self.files_list.fontMetrics().lineSpacing()
+        self.files_list.setFixedHeight(lines * 3 + 14)
+        self.files_list.setWordWrap(True)
+        self.files_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.files_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.files_list.currentRowChanged.connect(lambda _row: self._update_file_buttons())
+        row.addWidget(self.files_list, 1)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        self.add_files_button = QPushButton("Add files…")
+        self.add_files_button.setObjectName("addFilesButton")
+        self.add_files_button.setToolTip("Attach files to the new record; what their text says fills in the form "
+                                         "(you can also drop files on this window)")
+        self.add_files_button.clicked.connect(self.add_files_with_dialog)
+        self.photo_button = QPushButton("Rotate or crop…")
+        self.photo_button.setObjectName("rotateCropButton")
+        self.photo_button.setToolTip("Turn, straighten or crop the selected photo before it is stored")
+        self.photo_button.clicked.connect(self.edit_photo)
+        self.remove_file_button = QPushButton("Remove file")
+        self.remove_file_button.setObjectName("removeFileButton")
+        self.remove_file_button.setToolTip("Leave the selected file out of the new record")
+        self.remove_file_button.clicked.connect(self.remove_file)
+        for button in (self.add_files_button, self.photo_button, self.remove_file_button):
+            column.addWidget(button)
+        row.addLayout(column)
+        self.files_list.setFixedHeight(max(lines * 3 + 14, column.sizeHint().height()))
+        label = QLabel("Files:")
+        label.setObjectName("filesListLabel")
+        label.setBuddy(self.files_list)
+        box.setObjectName("filesBox")
+        self.form.insertRow(0, label, box)  # where the record comes from, first (the Tab order follows)
+        self._update_file_buttons()
+
+    def _update_file_buttons(self) -> None:
+        if self.files_list is None:
+            return
+        from secondopinion_desktop.core.documents.photo import is_photo
+
+        chosen = self._chosen_file()
+        self.remove_file_button.setEnabled(chosen is not None)
+        self.photo_button.setEnabled(chosen is not None and is_photo(chosen.name))
+
+    def _chosen_file(self) -> DialogFile | None:
+        if self.files_list is None:
+            return None
+        row = self.files_list.currentRow()
+        return self._files[row] if 0 <= row < len(self._files) else None
+
+    def _show_files(self) -> None:
+        assert self.files_list is not None
+        from secondopinion_desktop.core.documents.photo import original_name
+
+        current = self.files_list.currentRow()
+        self.files_list.clear()
+        for item in self._files:
+            text = item.name
+            if item.edited is not None:
+                text = f"{item.edited.name} — turned or cropped" + (
+                    f", with {original_name(item.name)}" if item.original is not None else "")
+            entry = QListWidgetItem(text)
+            entry.setToolTip(str(item.source))
+            self.files_list.addItem(entry)
+        if self._files:
+            self.files_list.setCurrentRow(min(max(current, 0), len(self._files) - 1))
+        self._update_file_buttons()
+
+    def files_to_attach(self) -> list[Path]:
+        """The files to attach, in order: each file as chosen, or its edited copy (and its original)."""
+        return [path for item in self._files for path in item.attach()]
+
+    def take_copies(self) -> list[Path]:
+        """The private folders of edited photos: the caller removes them once the record is written."""
+        places = [item.place for item in self._files if item.place is not None]
+        for item in self._files:
+            item.place = None
+        return places
+
+    def discard_copies(self) -> None:
+        for place in self.take_copies():
+            shutil.rmtree(place, ignore_errors=True)
+
+    def add_files_with_dialog(self) -> None:
+        from secondopinion_desktop.ui.records.from_file import choose_files
+
+        paths = choose_files(self, "Add files to the new record")
+        if paths:
+            self.add_files(paths)
+
+    def add_files(self, paths: Sequence[Path]) -> None:
+        """Read these files in the background; each then joins the record and suggests what it can."""
+        from secondopinion_desktop.ui.records.from_file import attachable, start_reading
+
+        good = attachable(self, paths)
+        if good:
+            self._reading = start_reading(self, self.folder, good, self._read)
+
+    def _read(self, hints: list[Any]) -> None:
+        for hint in hints:
+            self.take_hint(hint)
+
+    def take_hint(self, hint: Any) -> None:
+        """A file read (``from_file.FileHints``): it joins the record and fills the untouched fields."""
+        self._files.append(DialogFile(hint.path, hint.name))
+        if self.files_list is not None:
+            self._show_files()
+        if not self._status_touched:
+            self._filling = True
+            self.status_buttons[RecordStatus.RECEIVED].setChecked(True)  # the patient has it
+            self._filling = False
+        self.apply_suggestions(hint.suggestions, hint.name, hint.unreadable)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.files_list is not None and event.mimeData().hasUrls() and \
+                any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if self.files_list is None or not paths:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        from secondopinion_desktop.ui.ops import later
+
+        later(lambda: self.add_files(paths))  # after the drop has finished, not inside it
+
+    def remove_file(self) -> None:
+        chosen = self._chosen_file()
+        if chosen is None:
+            return
+        self._files.remove(chosen)
+        if chosen.place is not None:
+            shutil.rmtree(chosen.place, ignore_errors=True)
+        self._show_files()
+
+    def edit_photo(self) -> None:
+        """Rotate or crop…: the photo editor on the selected photo; its result is saved in a private folder,
+        read again, and suggests what the untouched fields still lack."""
+        from secondopinion_desktop.ui.records.photo_edit import PhotoEditDialog, prepare_edited
+
+        chosen = self._chosen_file()
+        if chosen is None:
+            return
+        editor = PhotoEditDialog(chosen.source, edit=chosen.edit, keep_original=chosen.keep_original,
+                                 parent=self)
+        if editor.failure:
+            editor.deleteLater()
+            self.show_error(editor.failure)
+            return
+        accepted = editor.exec() == PhotoEditDialog.DialogCode.Accepted
+        edit, keep = editor.edit(), editor.keep_original()
+        editor.deleteLater()
+        if not accepted:
+            return
+        self._reading = prepare_edited(self, self.folder, chosen, edit, keep, self._photo_edited)
+
+    def _photo_edited(self, item: DialogFile, hint: Any) -> None:
+        if item in self._files:
+            self._show_files()
+            if hint is not None:
+                self.apply_suggestions(hint.suggestions, hint.name, hint.unreadable, again=True)
+
+    # --- suggestions and their marks ----------------------------------------------------------------------
+
+    def _mark_targets(self, name: str) -> tuple[QWidget, list[QWidget], QWidget]:
+        """(the input, the widgets tinted, the label's buddy) of a suggested field."""
+        targets: dict[str, tuple[QWidget, list[QWidget], QWidget]] = {
+            "kind": (self.kind_combo, [self.kind_combo], self.kind_combo),
+            "title": (self.title_edit, [self.title_edit], self.title_edit),
+            "date_of_service": (self.date_edit, [self.date_edit], self.date_edit),
+            "facility": (self.facility_combo, [self.facility_combo.lineEdit()], self.facility_combo),
+            "clinician": (self.clinician_combo, [self.clinician_combo.lineEdit()], self.clinician_combo),
+            "accession_number": (self.accession_edit, [self.accession_edit], self.accession_edit),
+        }
+        return targets[name]
+
+    def _label_of(self, buddy: QWidget) -> QLabel | None:
+        return next((label for label in self.findChildren(QLabel) if label.buddy() is buddy), None)
+
+    def _empty(self, name: str) -> bool:
+        if name == "kind":
+            return self.kind() is RecordKind.OTHER
+        if name == "title":
+            return not self.title_edit.text().strip()
+        if name == "date_of_service":
+            return not self.date_edit.text().strip()
+        if name == "facility":
+            return not self.facility_combo.currentText().strip()
+        if name == "clinician":
+            return not self.clinician_combo.currentText().strip()
+        return not self.accession_edit.text().strip()
+
+    def apply_suggestions(self, suggestions: Any, file_name: str, unreadable: str = "", *,
+                          again: bool = False) -> None:
+        """Fill each empty field the file suggests, and mark it; say in one line where the suggestions came from
+        (and why only from the file's name). A field the patient typed in is never filled; one an earlier file
+        filled is kept, unless ``again`` (the same file read again, a photo once turned or cropped)."""
+        filled: list[str] = []
+        items = list(suggestions.items()) if suggestions is not None else []
+        for item in sorted(items, key=lambda s: SUGGESTED_FIELDS.index(s.field)
+                           if s.field in SUGGESTED_FIELDS else len(SUGGESTED_FIELDS)):
+            name = item.field
+            if name not in SUGGESTED_FIELDS or name in self._typed or item.value in (None, ""):
+                continue
+            if not self._empty(name) and not (again and name in self._marks):
+                continue  # filled in already (by an earlier file, or the caller)
+            why = self._fill(name, item.value, item.why)
+            if why:
+                self._mark(name, why)
+                filled.append(name)
+        if unreadable:
+            text = f"The text of {file_name} could not be read: {unreadable.rstrip('.')}. Only its name gave hints."
+            from secondopinion_desktop.core.documents.photo import is_photo
+
+            if is_photo(file_name) and self.files_list is not None:
+                text += " A sideways photo is read again once turned (Rotate or crop…)."
+        elif filled:
+            text = (f"Filled in from {file_name}: check the fields marked suggested (hover over one to see where "
+                    "it came from).")
+        else:
+            text = f"{file_name} suggested nothing more to fill in."
+        self.note_label.setText(text)
+        self.note_label.setToolTip(text)
+        self.note_label.show()
+
+    def _fill(self, name: str, value: Any, why: str) -> str:
+        """Put a suggested value into its input; the tooltip's text ("" when the value does not fit)."""
+        self._filling = True
+        try:
+            if name == "kind":
+                kind = value if isinstance(value, RecordKind) else RecordKind(str(value))
+                if not self._select_data(self.kind_combo, kind.value):
+                    return ""
+            elif name == "title":
+                self.title_edit.setText(str(value))
+            elif name == "date_of_service":
+                self.date_field.set_date(value if isinstance(value, dt.date) else None)
+                if not isinstance(value, dt.date):
+                    self.date_edit.setText(str(value))
+            elif name == "facility":
+                index = next((i for i in range(self.facility_combo.count())
+                              if name_key(self.facility_combo.itemText(i)) == name_key(str(value))), -1)
+                self.facility_combo.setCurrentIndex(index)
+                if index < 0:
+                    self.facility_combo.setEditText(str(value))
+                    return f"{why}\nA new facility: it joins the directory when you add the record."
+                return f"{why}\nA facility already in your directory."
+            elif name == "clinician":
+                wanted = name_key(str(value))
+                known = next((cid for cid, cname, display, _c in self._clinicians
+                              if wanted in (name_key(cname), name_key(display))), None)
+                index = self.clinician_combo.findData(known) if known is not None else -1
+                self.clinician_combo.setCurrentIndex(index)
+                if index < 0:
+                    self.clinician_combo.setEditText(str(value))
+                    return f"{why}\nA new clinician: added to the directory when you add the record."
+            elif name == "accession_number":
+                self.accession_edit.setText(str(value))
+        finally:
+            self._filling = False
+        return why or "Suggested from the file."
+
+    def _mark(self, name: str, why: str) -> None:
+        self._unmark(name)
+        widget, tinted, buddy = self._mark_targets(name)
+        mark = Mark(why, [w for w in tinted if w is not None])
+        for w in mark.tinted:
+            w.setProperty("suggested", True)
+            w.setStyleSheet(SUGGESTED_STYLE)
+        tip = f"Suggested — {why}"
+        widget.setToolTip(tip)
+        widget.setAccessibleDescription(tip)
+        label = self._label_of(buddy)
+        if label is not None and not label.text().endswith(SUGGESTED_WORD):
+            label.setText(label.text().removesuffix(":") + SUGGESTED_WORD + ":")
+            label.setToolTip(tip)
+        self._marks[name] = mark
+
+    def _unmark(self, name: str) -> None:
+        mark = self._marks.pop(name, None)
+        if mark is None:
+            return
+        widget, _tinted, buddy = self._mark_targets(name)
+        for w in mark.tinted:
+            w.setProperty("suggested", False)
+            w.setStyleSheet("")
+        widget.setToolTip("")
+        widget.setAccessibleDescription("")
+        label = self._label_of(buddy)
+        if label is not None:
+            label.setText(label.text().replace(SUGGESTED_WORD, ""))
+            label.setToolTip("")
+
+    def suggested(self) -> dict[str, str]:
+        """The fields still marked suggested, with where each came from."""
+        return {name: mark.why for name, mark in self._marks.items()}
+
+    def _watch_marks(self) -> None:
+        """A field the patient changes is theirs: its mark goes, and no file fills it again."""
+        def edited(name: str) -> Any:
+            return lambda *_args: self._edited(name)
+
+        self.kind_combo.currentIndexChanged.connect(edited("kind"))
+        self.title_edit.textChanged.connect(edited("title"))
+        self.date_edit.textChanged.connect(edited("date_of_service"))
+        for name, combo in (("facility", self.facility_combo), ("clinician", self.clinician_combo)):
+            combo.currentIndexChanged.connect(edited(name))
+            combo.editTextChanged.connect(edited(name))
+        self.accession_edit.textChanged.connect(edited("accession_number"))
+        for button in self.status_buttons.values():
+            button.toggled.connect(lambda _checked: self._status_edited())
+
+    def _edited(self, name: str) -> None:
+        if self._filling:
+            return
+        self._typed.add(name)
+        self._unmark(name)
+
+    def _status_edited(self) -> None:
+        if not self._filling:
+            self._status_touched = True
+
+    def done(self, result: int) -> None:
+        super().done(result)
+        if result != QDialog.DialogCode.Accepted:
+            self.discard_copies()
+        if self._reading is not None and not self._reading.done:
+            self._reading.cancel()
 
     # --- live updates ---------------------------------------------------------------------------------------
 
