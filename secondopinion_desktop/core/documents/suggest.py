@@ -313,13 +313,18 @@ _ALTERNATIVES = sorted(((alt, tag, weak) for body, tag, weak in _LABELS for alt 
 
 
 def _label_pattern() -> re.Pattern[str]:
-    parts = [f"(?P<l{n}>{alt})" for n, (alt, _tag, _weak) in enumerate(_ALTERNATIVES)]
-    return re.compile(r"(?<![\w#.])(?:" + "|".join(parts) + r")(?![\w])(?P<colon>\s*[:#]|\s*\.(?=\s)|\s*-(?=\s))?",
-                      re.IGNORECASE)
+    # grouped by first letter behind a look-ahead, so each place in a line tries a handful of labels, not all
+    by_letter: dict[str, list[str]] = {}
+    for n, (alt, _tag, _weak) in enumerate(_ALTERNATIVES):
+        by_letter.setdefault(alt[0].lower(), []).append(f"(?P<l{n}>{alt})")
+    groups = [f"(?={letter})(?:{'|'.join(parts)})" for letter, parts in sorted(by_letter.items())]
+    return re.compile(r"(?<![\w#.])(?=[a-z])(?:" + "|".join(groups) + r")(?![\w])"
+                      r"(?P<colon>\s*[:#]|\s*\.(?=\s)|\s*-(?=\s))?", re.IGNORECASE)
 
 
 LABEL_PATTERN = _label_pattern()  # any label, for a line's first one
 _LABEL = LABEL_PATTERN
+_GROUP_NAMES = {index: name for name, index in LABEL_PATTERN.groupindex.items() if name != "colon"}
 
 
 @dataclass(frozen=True)
@@ -343,18 +348,24 @@ def _accept(line: Line, m: re.Match[str], weak: bool) -> bool:
 
 
 def _tag_of(m: re.Match[str]) -> tuple[str, bool]:
-    for name, value in m.groupdict().items():
-        if value is not None and name[0] == "l":
-            _alt, tag, weak = _ALTERNATIVES[int(name[1:])]
-            return tag, weak
-    return "other", True  # pragma: no cover - one group always matched
+    index = m.lastindex
+    if index is not None and m.re.groupindex.get("colon") == index:  # the label's group is the one before it
+        index = next(i for i in range(index - 1, 0, -1) if m.group(i) is not None)
+    name = _GROUP_NAMES.get(index or 0, "")
+    if not name:
+        return "other", True  # pragma: no cover - one label group always matched
+    _alt, tag, weak = _ALTERNATIVES[int(name[1:])]
+    return tag, weak
 
 
-def labelled(lines: Sequence[Line]) -> list[Labelled]:
+def labelled(lines: Sequence[Line], *, only: re.Pattern[str] | None = None) -> list[Labelled]:
     """Every labelled value of these lines, in order. A value runs to the next label on the line; a label at the
-    end of its line takes the next line as its value (a table read column by column)."""
+    end of its line takes the next line as its value (a table read column by column). With ``only``, lines
+    that do not hold that pattern are skipped (a quick look for a few labels in a long document)."""
     out: list[Labelled] = []
     for i, line in enumerate(lines):
+        if only is not None and only.search(line.raw) is None:
+            continue
         matches: list[tuple[re.Match[str], str]] = []
         for m in _LABEL.finditer(line.raw):
             tag, weak = _tag_of(m)
@@ -789,7 +800,8 @@ def _facility_candidates(items: Sequence[Labelled], lines: Sequence[Line]) -> li
         for line in lines[:8]:
             if line.page != first:
                 break
-            if _LABEL.match(line.raw) is not None and _LABEL.match(line.raw).group("colon"):  # type: ignore[union-attr]
+            label = _LABEL.match(line.raw)
+            if label is not None and label.group("colon"):
                 continue
             for part in re.split(r"\s*(?:[|·•—–]|\s-\s|,\s(?=department|dept|division))\s*", line.text):
                 part = part.strip(" ,;")
