@@ -217,7 +217,11 @@ class BackgroundReading(QObject):
             self._again = True
             return
         self.stopped = False if changes & (Changes.ATTACHMENTS | Changes.DOCUMENT_TEXT) else self.stopped
-        if not self._start_timer.isActive():
+        self._look_soon()
+
+    def _look_soon(self) -> None:
+        """Look at the queue once the burst of notices is over (sooner than a look already planned)."""
+        if not self._start_timer.isActive() or self._start_timer.remainingTime() > CHANGE_DELAY_MS:
             self._start_timer.start(CHANGE_DELAY_MS)
 
     def look(self) -> None:
@@ -330,6 +334,6 @@ class BackgroundReading(QObject):
             return
         again, self._again = self._again, False
         if again and not self.stopped:
-            self._start_timer.start(CHANGE_DELAY_MS)
+            self._look_soon()
         self.indicator.show_state(self.waiting, reading=False)
 

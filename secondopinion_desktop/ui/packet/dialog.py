@@ -1,13 +1,17 @@
 """Build packet…: choose what goes in, build in the background (cancellable), preview, save, print.
 
 Data path: the choices come from ``core.packet.data.packet_choices(folder)``; building, saving a copy and
-printing each run as an operation (``ui.ops.run_op``) with its own progress and cancel.
+printing each run as an operation (``ui.ops.run_op``) with its own progress and cancel. A record whose documents
+name someone other than the patient (``core.documents.identity.problems_by_record``) is marked in the list with
+its sentence, and the status after a build says how many such records went in: a second-opinion center rejects
+records with mismatched identity.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -23,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -36,6 +41,8 @@ from secondopinion_desktop.core.words import day_month_year, plural, when_text
 from secondopinion_desktop.ui.ops import Op, is_cancel, run_op
 from secondopinion_desktop.ui.packet.preview import PdfPreview, print_pdf
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
+
+IDENTITY_ROLE = Qt.ItemDataRole.UserRole + 1  # a record item's identity sentences (a list, maybe empty)
 
 
 class PacketDialog(QDialog):
@@ -51,6 +58,7 @@ class PacketDialog(QDialog):
         self.print_op: Op | None = None
         self._closed = False
         self.result = None
+        self.built_ids: frozenset[int] = frozenset()
         self.built_path: Path | None = None
         self.last_saved: Path | None = None
         from secondopinion_desktop.core.scratch import scratch_dir
@@ -62,6 +70,14 @@ class PacketDialog(QDialog):
 
         choices = packet_choices(folder)
         appointments, rows = choices.appointments, choices.records
+        from secondopinion_desktop.core.documents.identity import problems_by_record
+
+        try:
+            self.identity_problems = {rid: [p.sentence for p in found]
+                                      for rid, found in problems_by_record(folder).items() if found}
+        except SecondOpinionError:
+            self.identity_problems = {}
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
 
         self.appointment_combo = QComboBox()
         self.appointment_combo.setObjectName("packetAppointment")
@@ -103,6 +119,12 @@ class PacketDialog(QDialog):
                 item.setCheckState(0, Qt.CheckState.Checked)
                 item.setData(0, Qt.ItemDataRole.UserRole, row.id)
                 item.setToolTip(0, row.title)
+                sentences = self.identity_problems.get(row.id, [])
+                item.setData(0, IDENTITY_ROLE, sentences)
+                if sentences:
+                    item.setIcon(0, warning)
+                    item.setToolTip(0, "<qt>" + escape(row.title, quote=False) + "".join(
+                        f"<br>⚠ {escape(s, quote=False)}" for s in sentences) + "</qt>")
                 group.addChild(item)
                 self._items[row.id] = item
             group.setExpanded(True)
@@ -110,6 +132,20 @@ class PacketDialog(QDialog):
         self.select_all.clicked.connect(lambda: self._check_all(True))
         self.select_none = QPushButton("None")
         self.select_none.clicked.connect(lambda: self._check_all(False))
+        flagged = [rid for rid in self._items if rid in self.identity_problems]
+        self.identity_note = QLabel()
+        self.identity_note.setObjectName("packetIdentityNote")
+        self.identity_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.identity_note.setWordWrap(True)
+        self.identity_note.setStyleSheet("QLabel#packetIdentityNote { background: #FEF3C7; color: #7C2D12;"
+                                         " border: 1px solid #D97706; border-radius: 4px; padding: 4px 6px; }")
+        if flagged:
+            first = self.identity_problems[flagged[0]][0]
+            more = "" if len(flagged) == 1 else f" {len(flagged) - 1} more marked ⚠ below."
+            self.identity_note.setText(
+                f"⚠ {plural(len(flagged), 'record')} may not be the patient's: {first}{more} A second-opinion "
+                "center rejects records with another patient's name or date of birth.")
+        self.identity_note.setVisible(bool(flagged))
         self.appendix = QCheckBox("Add the attached files at the end (appendix)")
         self.appendix.setObjectName("packetAppendix")
         self.appendix.setChecked(True)
@@ -128,6 +164,7 @@ class PacketDialog(QDialog):
         heading.addWidget(self.select_all)
         heading.addWidget(self.select_none)
         left_layout.addLayout(heading)
+        left_layout.addWidget(self.identity_note)
         left_layout.addWidget(self.records, 1)
         left_layout.addWidget(self.appendix)
         left_layout.addWidget(self.build_button)
@@ -199,6 +236,7 @@ class PacketDialog(QDialog):
             record_ids=self.chosen_record_ids(),
             include_appendix=self.appendix.isChecked(),
         )
+        self.built_ids = options.record_ids
         out = self._tmpdir / "packet.pdf"
         folder = self.folder
         self.build_button.setEnabled(False)
@@ -229,8 +267,11 @@ class PacketDialog(QDialog):
         self.problems.setVisible(bool(result.problems))
         left_out = (f" {plural(len(result.problems), 'item')} could not be included — listed below."
                     if result.problems else "")
+        flagged = [rid for rid in self.built_ids if rid in self.identity_problems]
+        check = (f" Check before sending: {plural(len(flagged), 'record')} in it may not be the patient's (⚠)."
+                 if flagged else "")
         self.status.setText(f"{plural(result.pages, 'page')}, "
-                            f"{plural(result.included_files, 'attached file')} included.{left_out}")
+                            f"{plural(result.included_files, 'attached file')} included.{left_out}{check}")
 
     def _build_failed(self, exc: BaseException) -> bool:
         self._set_built(None)

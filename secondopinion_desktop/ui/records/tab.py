@@ -217,9 +217,8 @@ class RecordsTab(QWidget):
         if self.folder is not None:
             from secondopinion_desktop.core.documents import identity
 
-            by_record = getattr(identity, "problems_by_record", None)  # TEMP until the identity check lands
             try:
-                found = by_record(self.folder) if by_record is not None else {}
+                found = identity.problems_by_record(self.folder)
             except SecondOpinionError:
                 found = {}
             problems = {rid: [p.sentence for p in listed] for rid, listed in found.items() if listed}
