@@ -97,7 +97,10 @@ _NOT_A_NAME = {
     "location", "room", "bed", "status", "class", "type", "services", "service", "demographics", "label",
     "rights", "responsibilities", "safety", "preparation", "questionnaire", "summary", "in", "on", "at", "to",
     "a", "an", "who", "will", "should", "may", "must", "can", "not", "no", "yes", "tolerated", "well",
-    "identification", "verified", "verification", "sticker", "plan", "phone", "address",
+    "identification", "verified", "verification", "sticker", "plan", "phone", "address", "blood", "count",
+    "panel", "test", "tests", "cancer", "breast", "tumor", "carcinoma", "complete", "metabolic", "biopsy", "left",
+    "right", "insurance", "group", "health", "program", "department", "office", "pathology", "radiology", "lab",
+    "md", "do", "phd", "rn", "np", "facs", "dr", "doctor", "prof", "physician", "provider", "reason", "diagnosis",
 }
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:['’-][^\W\d_]+)*\.?$")
 # a line that may name the patient or give a date of birth (the others are not looked at closely)
@@ -154,9 +157,10 @@ def found_in(pages: Sequence[PageText]) -> FoundIdentity:
     for item in items:
         by_line.setdefault(id(item.line), []).append(item)
         if item.tag == "patient" and item.value:
-            label = item.label.lower()
-            if label in ("name", "member", "pt") and not item.colon:
+            if item.name in ("name", "member", "pt") and not item.colon:
                 continue  # "Name" and "Member" without a colon are too often words of a sentence
+            if item.name == "name" and re.search(r"[^\W\d_]\s*$", item.line.raw[:item.start]):
+                continue  # "Test Name:", "Facility Name:": another thing's name
             add_name(item.value, item.line.page)
         elif item.tag == "dob":
             found = suggest.first_date(item.value, within=6)

@@ -239,7 +239,9 @@ _LABELS: tuple[tuple[str, str, bool], ...] = (
     (r"procedure date|date of procedure|exam date|date of exam(?:ination)?|examination date|study date"
      r"|date of study|date of service|service date|dates? of services?|visit date|date of visit|encounter date"
      r"|date of encounter|surgery date|date of surgery|biopsy date|date of biopsy|test date|date performed"
-     r"|performed on|dos", "svc3", False),
+     r"|performed on|dos|admission date|date of admission|admit date|admitted|date of consultation"
+     r"|consultation date|date/time collected|collection date/time|date & time collected", "svc3", False),
+    (r"discharge date|date of discharge|discharged", "svc2", False),
     (r"date received|received date|received on|date of receipt", "svc2", False),
     (r"received", "svc2", True),
     (r"report date|date reported|reported on|date of report|signed out|sign[- ]out date|date signed out"
@@ -286,7 +288,8 @@ _LABELS: tuple[tuple[str, str, bool], ...] = (
      r"first\)", "patient", True),
     (r"sex|gender", "other", True),
     # parts of a report the title may use
-    (r"specimens? submitted|specimens? source|specimen description|specimens?|source|site|tissue|procedure|exam"
+    (r"specimens? submitted|specimens? source|specimen description|specimen site|specimen type|specimens?"
+     r"|source|site|tissue|procedure|exam"
      r"|examination|study"
      r"|indication|clinical history|history", "specimen", True),
 )
@@ -332,10 +335,16 @@ class Labelled:
     """A value written after a label on a line: ``tag`` is what the label is for (see ``_LABELS``)."""
 
     tag: str
-    label: str
+    label: str  # as written, with its colon
     value: str
     line: Line
     colon: bool
+    start: int = 0  # where the label starts in the line's raw text
+
+    @property
+    def name(self) -> str:
+        """The label itself, lower case, without its colon: "date of service"."""
+        return self.label.rstrip(":#.- ").lower()
 
 
 def _accept(line: Line, m: re.Match[str], weak: bool) -> bool:
@@ -379,7 +388,7 @@ def labelled(lines: Sequence[Line], *, only: re.Pattern[str] | None = None) -> l
                 nxt = _LABEL.match(following.raw)
                 if nxt is None or not _accept(following, nxt, _tag_of(nxt)[1]):
                     value = following.text
-            out.append(Labelled(tag, " ".join(m.group(0).split()), value, line, bool(m.group("colon"))))
+            out.append(Labelled(tag, " ".join(m.group(0).split()), value, line, bool(m.group("colon")), m.start()))
     return out
 
 
@@ -466,37 +475,49 @@ _STRONG = {  # a few words count double: they name the document itself
     "discharge summary", "ct chest", "mri", "mammogram", "ultrasound", "tumor board", "medication list",
     "treatment plan", "authorization to release", "recurrence score", "gene panel", "germline", "biomarker",
     "metabolic panel", "tumor markers", "office visit", "visit note", "ct", "operative report", "pet/ct",
-    "estrogen receptor",
+    "estrogen receptor", "foundationone", "guardant", "tempus", "caris", "mammaprint",
+    "history and physical", "operative note", "procedure note", "radiation therapy", "chemotherapy",
 }
 
 
-def _is_heading(line: Line) -> bool:
+def _weight(line: Line, title: Line | None) -> float:
+    """How much a kind's word counts on this line: the document's own heading most, then a section heading
+    (a short line in capitals, or ending with a colon, or near the top), then a word of the body."""
+    if title is not None and line is title:
+        return 5.0
     letters = [c for c in line.text if c.isalpha()]
-    words = line.text.split()
-    if not letters or len(words) > 10:
-        return False
+    if not letters or len(line.text.split()) > 10:
+        return 1.0
     upper = sum(c.isupper() for c in letters) / len(letters)
-    return line.number < 12 or upper > 0.9 or line.text.endswith(":")
+    if (upper > 0.9 and len(line.text.split()) <= 6) or line.text.endswith(":") or \
+            (line.number < 6 and line.page == 1):
+        return 2.0
+    return 1.0
 
 
 def _suggest_kind(lines: Sequence[Line], file_name: str) -> Suggested | None:
     scores: dict[RecordKind, float] = {kind: 0.0 for kind in _ORDER}
     best_line: dict[RecordKind, tuple[float, Line, str]] = {}
-    seen: set[tuple[RecordKind, str, bool]] = set()
-    for line in lines[:400]:
-        heading = line.page == lines[0].page and _is_heading(line) or (_is_heading(line) and line.text.isupper())
+    counted: dict[tuple[RecordKind, str], float] = {}
+    title = _heading_line(lines)
+    looked = list(lines[:400])
+    if len(lines) >= 2 and lines[0].page == lines[1].page:  # a letterhead broken over two lines
+        joined = f"{lines[0].text} {lines[1].text}"
+        looked.append(Line(lines[0].page, 0, joined, joined))
+    for line in looked:
+        weight = _weight(line, title)
         for kind, pattern in _KIND_PATTERNS.items():
             for m in pattern.finditer(line.text):
                 word = " ".join(m.group(0).lower().split())
                 if word in ("ct", "pet", "mri", "cbc", "cmp", "cea", "psa", "ngs", "fish", "hpi", "ppo", "hmo") \
                         and not m.group(0).isupper():
                     continue  # "ct" in a word list, "Fish" in a name: only the capitals count
-                key = (kind, word, heading)
-                if key in seen:
-                    continue
-                seen.add(key)
-                points = (3.0 if heading else 1.0) * (2.0 if word in _STRONG else 1.0)
-                scores[kind] += points
+                points = weight * (2.0 if word in _STRONG else 1.0)
+                before = counted.get((kind, word), 0.0)
+                if points <= before:
+                    continue  # each word counts once, where it counts most
+                counted[(kind, word)] = points
+                scores[kind] += points - before
                 if kind not in best_line or points > best_line[kind][0]:
                     best_line[kind] = (points, line, m.group(0))
     name_words = set(re.split(r"[^a-z0-9-]+", _file_stem(file_name).lower()))
@@ -538,7 +559,9 @@ def smart_title(text: str, *, sentence: bool = False) -> str:
     out = []
     for n, word in enumerate(text.split()):
         core = word.strip("().,;:")
-        if core.upper() in _KEEP_UPPER or (len(core) <= 4 and core.isalpha() and not re.search("[AEIOUY]", core)):
+        if core.upper() in ("ST", "MT", "FT", "DR"):
+            out.append(word[:1].upper() + word[1:].lower())
+        elif core.upper() in _KEEP_UPPER or (len(core) <= 4 and core.isalpha() and not re.search("[AEIOUY]", core)):
             out.append(word)
         elif n and (core.lower() in _SMALL_WORDS or sentence):
             out.append(word.lower())
@@ -579,6 +602,7 @@ def _heading_line(lines: Sequence[Line]) -> Line | None:
     if not lines:
         return None
     first = lines[0].page
+    candidates = []
     for line in lines[:25]:
         if line.page != first:
             break
@@ -589,9 +613,14 @@ def _heading_line(lines: Sequence[Line]) -> Line | None:
         if re.search(r"\d{3,}", _NUMBERED.sub("", text)):
             continue
         m = _LABEL.match(line.raw)
-        if m is not None and (m.group("colon") or _tag_of(m)[0] in ("patient", "dob", "mrn", "svc3", "acc")):
-            continue
+        if m is not None and (m.group("colon") or _tag_of(m)[0] not in ("fac", "specimen", "other")):
+            continue  # "Report date", "Patient name": a labelled value, not a heading
         if _DOC_WORDS.search(text):
+            return line
+        candidates.append(line)
+    for line in candidates[:10]:  # no line names a kind of document: one that names a test ("FoundationOne CDx")
+        if any(" ".join(m.group(0).lower().split()) in _STRONG for p in _KIND_PATTERNS.values()
+               for m in p.finditer(line.text)):
             return line
     return None
 
@@ -604,7 +633,7 @@ _PROCEDURES = re.compile(
 
 def _specimen_words(items: Sequence[Labelled], lines: Sequence[Line]) -> str:
     """"left breast core biopsy" from "SPECIMEN: A. Left breast, 2 o'clock, core needle biopsy"."""
-    texts = [i.value for i in items if i.tag == "specimen" and i.label.lower().startswith("specimen") and i.value]
+    texts = [i.value for i in items if i.tag == "specimen" and i.name.startswith("specimen") and i.value]
     for n, line in enumerate(lines[:60]):  # "SPECIMEN" on a line of its own, the description below
         if re.fullmatch(r"specimens?(?: submitted)?:?", line.text, re.IGNORECASE) and n + 1 < len(lines):
             texts.append(lines[n + 1].text)
@@ -633,6 +662,11 @@ def _suggest_title(lines: Sequence[Line], items: Sequence[Labelled], kind: Recor
                 return Suggested("title", _cut(f"{title} — {specimen}"),
                                  f'{where(heading)}, with the specimen described below it')
         return Suggested("title", _cut(title), where(heading))
+    for item in items:  # "EXAM: CT CHEST W/O CONTRAST"
+        if item.tag == "specimen" and item.colon and item.value and \
+                item.name in ("exam", "examination", "study", "procedure", "test") and \
+                len(item.value.split()) <= 14 and not first_date(item.value):
+            return Suggested("title", _cut(smart_title(item.value, sentence=True)), where(item.line))
     stem = _file_words(file_name)
     if stem:
         return Suggested("title", _cut(stem), f'From the file name "{quote(file_name, 60)}"')
@@ -696,7 +730,7 @@ def _suggest_date(items: Sequence[Labelled], lines: Sequence[Line], file_name: s
         rank = _RANK.get(item.tag)
         if rank is None:
             continue
-        if rank == 0 and item.label.lower() != "date":
+        if rank == 0 and item.name != "date":
             continue
         found = first_date(item.value, today=today)
         if found is None:
@@ -726,7 +760,8 @@ _ORG_WORDS = re.compile(
     r"\b(hospitals?|hosp|center|centre|ctr|clinics?|medical|medicine|health|healthcare|laborator(?:y|ies)|labs?"
     r"|institute|inst|imaging|radiology|diagnostics|oncology|associates|university|univ|foundation|group"
     r"|practice|care|system|kettering|mayo|cancer|genomics|genetics|pathology associates|physicians|partners"
-    r"|infirmary|sanatorium|klinik|klinikum|hôpital|hopital|ospedale|hospital)\b", re.IGNORECASE)
+    r"|infirmary|sanatorium|klinik|klinikum|hôpital|hopital|ospedale|hospital|corporation|inc|llc|ltd|gmbh"
+    r"|sciences|biosciences|medicine)\b", re.IGNORECASE)
 _ABBREVIATIONS = {
     "ctr": "center", "cntr": "center", "centre": "center", "hosp": "hospital", "med": "medical", "univ": "university",
     "inst": "institute", "lab": "laboratory", "labs": "laboratories", "lab.": "laboratory", "st": "saint",
@@ -792,18 +827,22 @@ def _facility_candidates(items: Sequence[Labelled], lines: Sequence[Line]) -> li
     the letterhead (the first lines of page 1, split at separators)."""
     out: list[tuple[str, Line, str]] = []
     for item in items:
-        if item.tag == "fac" and item.value and (item.colon or item.label.lower() not in ("lab", "laboratory")):
+        if item.tag == "fac" and item.value and (item.colon or item.name not in ("lab", "laboratory")):
             value = _PHONE.split(item.value)[0].strip(" ,;")
             out.append((value, item.line, "labelled"))
     if lines:
         first = lines[0].page
+        if len(lines) >= 2 and lines[1].page == first and all(
+                len(x.text.split()) <= 3 and not _LABEL.match(x.raw) for x in lines[:2]):
+            joined = Line(first, 0, f"{lines[0].raw} {lines[1].raw}", f"{lines[0].text} {lines[1].text}")
+            out.append((joined.text, joined, "letterhead"))  # "FOUNDATION" / "MEDICINE"
         for line in lines[:8]:
             if line.page != first:
                 break
             label = _LABEL.match(line.raw)
             if label is not None and label.group("colon"):
                 continue
-            for part in re.split(r"\s*(?:[|·•—–]|\s-\s|,\s(?=department|dept|division))\s*", line.text):
+            for part in re.split(r"\s*(?:[|·•—–]|\s-\s|\s{2,}|,\s(?=department|dept|division))\s*", line.raw):
                 part = part.strip(" ,;")
                 if part and not _PHONE.search(part) and not re.match(r"^\d", part):
                     out.append((part, line, "letterhead"))
@@ -962,13 +1001,14 @@ def _suggest_clinician(items: Sequence[Labelled], kind: RecordKind | None,
     ranks = {"clin3": 3, "clin2": 2, "clin1": 1}
     if kind == RecordKind.CLINICAL:  # a visit note's clinician is the one who saw the patient, not the referrer
         ranks = {"clin3": 3, "clin1": 2, "clin2": 1}
+    if kind == RecordKind.IDENTITY:
+        return None  # an insurance card's primary care doctor did not order anything
     best: tuple[int, int, str, Labelled] | None = None
     for n, item in enumerate(items):
         rank = ranks.get(item.tag)
         if rank is None or not item.value:
             continue
-        if item.tag == "clin1" and not item.colon and item.label.lower() in ("doctor", "clinician", "surgeon",
-                                                                             "oncologist"):
+        if item.tag == "clin1" and not item.colon and item.name in ("doctor", "clinician", "surgeon", "oncologist"):
             continue
         name = clean_person(item.value)
         if not name:

@@ -51,6 +51,10 @@ def test_names_a_document_states(text: str, name: str) -> None:
     "Patient: see label",
     "Patient education: Breast cancer",
     "Thank you for seeing my patient, Alex Sample, for a second opinion.",
+    "Test Name: Complete Blood Count",
+    "Facility Name: Samplewood Community Hospital",
+    "Name: Dr. Jane Smith",
+    "Patient: Maria Lopez is a 58 year old woman with a breast mass.",
 ])
 def test_sentences_are_not_names(text: str) -> None:
     assert found(text).names == ()

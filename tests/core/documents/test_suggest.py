@@ -186,6 +186,62 @@ def test_clinic_note_takes_the_provider_who_saw_the_patient() -> None:
     assert found["clinician"] == "Pat Example"
 
 
+FOUNDATION_OCR = """\
+FOUNDATION
+MEDICINE
+FoundationOne®CDx
+PATIENT
+Maria Lopez
+DATE OF BIRTH
+14 March 1968
+ORDERING PHYSICIAN
+Taylor Testwell
+DATE OF COLLECTION
+14 October 2026
+SPECIMEN RECEIVED
+20 October 2026
+FMI CASE #
+ORD-1234567-01
+"""
+
+
+def test_molecular_report_read_column_by_column() -> None:
+    found = run(FOUNDATION_OCR, facilities=["Foundation Medicine, Inc."], clinicians=["Taylor Testwell"])
+    assert found == {
+        "kind": RecordKind.MOLECULAR, "title": "FoundationOne®CDx", "date_of_service": dt.date(2026, 10, 14),
+        "facility": "Foundation Medicine, Inc.", "accession_number": "ORD-1234567-01",
+        "clinician": "Taylor Testwell",
+    }
+
+
+DISCHARGE = """\
+ST. JUDE MEDICAL CENTER
+DISCHARGE SUMMARY
+Patient: Maria Lopez  MRN: 555123  DOB: 03/14/1968
+Admission date: 10/10/2026   Discharge date: 10/14/2026
+Attending physician: Dr. Alan Grant, MD
+HOSPITAL COURSE: CT chest showed a mass. MRI brain negative. Biopsy showed carcinoma.
+Final diagnosis: lung adenocarcinoma.
+"""
+
+
+def test_discharge_summary_is_clinical_whatever_its_body_mentions() -> None:
+    assert run(DISCHARGE) == {
+        "kind": RecordKind.CLINICAL, "title": "Discharge summary", "date_of_service": dt.date(2026, 10, 10),
+        "facility": "St. Jude Medical Center", "clinician": "Alan Grant",
+    }
+
+
+def test_exam_line_is_the_title_when_there_is_no_heading() -> None:
+    text = ("10/15/2026 09:12 FAX 2125551234   MSK RADIOLOGY   PAGE 01/03\nEXAM:  CT CHEST W/O CONTRAST\n"
+            "DATE OF EXAM: 10/14/2026     ACCESSION: 88812345\nREFERRING:  GRANT, ALAN\nIMPRESSION: No acute findings.")
+    found = run(text, clinicians=["Alan Grant"])
+    assert found["title"] == "CT chest w/o contrast"
+    assert found["date_of_service"] == dt.date(2026, 10, 14)
+    assert found["accession_number"] == "88812345"
+    assert found["clinician"] == "Alan Grant"
+
+
 def test_insurance_card() -> None:
     found = suggest(INSURANCE_CARD, today=TODAY)
     assert found.kind is not None and found.kind.value == RecordKind.IDENTITY
@@ -256,6 +312,8 @@ def test_date_of_birth_and_printed_dates_are_never_the_date_of_service() -> None
     assert suggest("D.O.B. 14 March 1968\nPrinted on 11/02/2026", today=TODAY).date_of_service is None
     assert suggest("Date of birth: 1968-03-14  Date printed: 2026-11-02", today=TODAY).date_of_service is None
     found = suggest("DOB 03/14/1968   Date 10/01/2026", today=TODAY).date_of_service
+    assert found is not None and found.value == dt.date(2026, 10, 1)
+    found = suggest("Date of Birth: 03/14/1968\nDate: 10/01/2026", today=TODAY).date_of_service
     assert found is not None and found.value == dt.date(2026, 10, 1)
 
 
