@@ -132,9 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add = record_commands.add_parser("add", help="add a record, optionally with attached files")
     _add_data_dir(add, default=argparse.SUPPRESS)
-    add.add_argument("--kind", required=True, type=_text, help="lab, imaging, pathology, molecular, clinical, "
-                     "treatment, identity or other")
-    add.add_argument("--title", required=True, type=_text)
+    add.add_argument("--kind", type=_text, help="lab, imaging, pathology, molecular, clinical, "
+                     "treatment, identity or other (with --guess: taken from the file's text when not given)")
+    add.add_argument("--title", type=_text, help="(with --guess: taken from the file's text when not given)")
     add.add_argument("--date", type=_text, help="date of service, YYYY-MM-DD")
     add.add_argument("--facility", type=_text, help="facility name (created if new)")
     add.add_argument("--status", default=None, type=_text,
@@ -142,7 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: received when files are attached, else needed)")
     add.add_argument("--summary", default="", type=_text)
     add.add_argument("--notes", default="", type=_text)
-    add.add_argument("--attach", nargs="+", default=[], metavar="FILE", help="files to attach")
+    add.add_argument("--attach", nargs="+", default=[], metavar="FILE",
+                     help="files to attach (their text is read before the command returns, so search finds them)")
+    add.add_argument("--guess", action="store_true",
+                     help="fill in what was not given (kind, title, date, facility, accession number, clinician) "
+                          "from the attached file's text and name, and say what was guessed")
     add.add_argument("--json", action="store_true", help="print the new record as JSON")
     add.set_defaults(func=cmd_records_add)
 
@@ -207,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     from secondopinion_desktop.cli_portal import add_commands as add_portal_commands
 
     add_portal_commands(commands)
+    from secondopinion_desktop.cli_documents import add_commands as add_document_commands
+
+    add_document_commands(commands)
     return parser
 
 
@@ -344,20 +351,47 @@ def cmd_records_list(args: argparse.Namespace) -> int:
 
 
 def cmd_records_add(args: argparse.Namespace) -> int:
+    from secondopinion_desktop import cli_documents as docs
     from secondopinion_desktop.core import records as svc
+    from secondopinion_desktop.core.errors import ValidationError
 
     files = [Path(f).expanduser() for f in args.attach]
+    if args.guess and not files:
+        raise ValidationError("--guess needs a file to read: add --attach FILE.")
+    if not args.guess and (not args.kind or not args.title):
+        missing = " and ".join(f"--{n}" for n in ("kind", "title") if not getattr(args, n))
+        more = ", or add --guess to take them from the attached file" if files else ""
+        raise ValidationError(f"Give {missing}{more}.")
+    reads = docs.read_sources(files) if files else []  # read first: the guess needs the text
     with _open(args) as folder:
+        fields = {"date_of_service": args.date, "facility": args.facility}
+        guessed: list = []
+        if args.guess:
+            fields, guessed = docs.guess_fields(folder, args, reads)
+        kind = fields.pop("kind", None) or args.kind
+        title = fields.pop("title", None) or args.title
+        if not kind or not title:
+            from secondopinion_desktop.core.records import guess_kind, title_from_file_name
+
+            kind = kind or guess_kind(files[0].name, svc.guess_media_type(files[0]))
+            title = title or title_from_file_name(files[0].name)
         record = svc.create_record_with_files(  # the record and its files land together, or not at all
-            folder, args.kind, args.title, files, date_of_service=args.date, facility=args.facility,
-            status=args.status, summary=args.summary, notes=args.notes,
+            folder, kind, title, files, status=args.status, summary=args.summary, notes=args.notes, **fields,
         )
+        unread = docs.store_read(folder, record, reads) if files else []
     if args.json:
-        json.dump(record.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        out = record.to_json()
+        if args.guess:
+            out["guessed"] = [{"field": g.field, "value": svc.json_ready(g.value), "why": g.why} for g in guessed]
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
+        for item in guessed:
+            _say(docs.describe_guess(item))
         files_note = f" with {plural(len(record.attachments), 'attached file')}" if record.attachments else ""
         _say(f"Added record {record.id}: {record.title} ({record.kind.label}, {record.status.label}){files_note}.")
+    for sentence in unread:
+        _say(sentence, file=sys.stderr)
     return 0
 
 

@@ -139,7 +139,8 @@ def test_records_add_with_a_missing_attachment_adds_nothing(capsys, data_dir: Pa
         "--attach", str(good), str(tmp_path / "vanished.pdf"),
     )
     assert_one_line_error(code, err, "vanished.pdf", "does not exist")
-    assert list_json(capsys, data_dir) == []
+    if (data_dir / "secondopinion.db").exists():  # the files are checked before the folder is opened
+        assert list_json(capsys, data_dir) == []
     assert not any((data_dir / "vault").rglob("*")), "nothing may land in the vault"
 
 
@@ -152,7 +153,8 @@ def test_records_add_with_an_empty_file_or_a_folder_is_refused(capsys, data_dir:
     code, _, err = run(capsys, "records", "add", "--data-dir", str(data_dir), "--kind", "lab", "--title", "CBC",
                        "--attach", str(tmp_path))
     assert_one_line_error(code, err, "folder")
-    assert list_json(capsys, data_dir) == []
+    if (data_dir / "secondopinion.db").exists():
+        assert list_json(capsys, data_dir) == []
 
 
 def test_unusable_data_folders_are_one_clear_line(capsys, tmp_path: Path) -> None:
