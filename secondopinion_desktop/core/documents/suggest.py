@@ -589,8 +589,12 @@ _NOT_TITLE = re.compile(r"\b(sample|fictional|confidential|page \d|patient copy|
                         re.IGNORECASE)
 
 
+_NOT_FACILITY = re.compile(r"\b(records?|personal|patient|confidential|page|kept by|prepared by|fax|attention)\b",
+                           re.IGNORECASE)
+
+
 def _looks_like_facility_line(text: str) -> bool:
-    return bool(_ORG_WORDS.search(text)) and not _DOC_WORDS.search(text)
+    return bool(_ORG_WORDS.search(text)) and not _DOC_WORDS.search(text) and not _NOT_FACILITY.search(text)
 
 
 _NUMBERED = re.compile(r"\s*\([^()]*\d{3,}[^()]*\)")  # "(Addendum to S26-04412)"

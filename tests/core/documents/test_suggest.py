@@ -496,3 +496,46 @@ def test_suggest_for_uses_the_folders_facilities_and_clinicians(folder) -> None:
     found = suggest_for(folder, SURGICAL_PATHOLOGY_OCR, file_name="path.pdf", today=TODAY)
     assert found.facility is not None and found.facility.value == "Memorial Sloan Kettering Cancer Center"
     assert found.clinician is not None and found.clinician.value == "Jane Smith"
+
+
+def test_a_personal_record_header_is_not_a_facility() -> None:
+    text = ("Personal health record\nKept by Alex Sample · (201) 555-0147\nMedication and Allergy List\n"
+            "Date Nov 12, 2026")
+    found = suggest(text, today=TODAY)
+    assert found.facility is None
+    assert found.title is not None and found.title.value == "Medication and Allergy List"
+
+
+def test_the_sample_case_reports_give_their_records_fields(folder) -> None:
+    """The sample data's own reports (PDFs whose text layer is read here directly): each gives its record's
+    date of service, facility and kind; the pathology reports their accession numbers."""
+    import pypdfium2
+
+    from secondopinion_desktop.core import records
+    from secondopinion_desktop.core.demo import fill_demo_data
+
+    fill_demo_data(folder, today=TODAY)
+    facilities = [f.name for f in directory.list_facilities(folder)]
+    clinicians = [c.name for c in directory.list_clinicians(folder)]
+    checked = 0
+    for record in records.list_records(folder):
+        for attachment in record.attachments:
+            own = record.date_of_service is not None and \
+                attachment.original_name.startswith(record.date_of_service.isoformat())
+            if attachment.media_type != "application/pdf" or not own:
+                continue
+            pdf = pypdfium2.PdfDocument(str(folder.vault.path_for(attachment.sha256)))
+            try:
+                pages = [pdf[n].get_textpage().get_text_bounded() for n in range(len(pdf))]
+            finally:
+                pdf.close()
+            found = suggest(pages, file_name=attachment.original_name, facilities=facilities,
+                            clinicians=clinicians, today=TODAY).fields()
+            assert found["date_of_service"] == record.date_of_service, record.title
+            assert found.get("facility") == (record.facility_name or None), record.title
+            if record.kind != RecordKind.OTHER:
+                assert found["kind"] == record.kind, record.title
+            if record.kind == RecordKind.PATHOLOGY:
+                assert found.get("accession_number") == record.accession_number, record.title
+            checked += 1
+    assert checked >= 15
