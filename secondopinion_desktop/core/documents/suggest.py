@@ -572,6 +572,22 @@ def smart_title(text: str, *, sentence: bool = False) -> str:
     return result[:1].upper() + result[1:]
 
 
+_CAPITALISED = re.compile(r"^[(\[\"']?[A-Z][a-z]+(?:-[A-Za-z][a-z]*)*[)\]\"',.:;]*$")
+
+
+def sentence_case(text: str) -> str:
+    """A heading written in Title Case as record titles are written: "Breast Surgical Oncology Consultation" →
+    "Breast surgical oncology consultation". Short forms (MRI, HER2), words with capitals inside
+    (FoundationOne) or digits (21-Gene) keep theirs; text that is not in Title Case is left as it is."""
+    words = text.split()
+    capitalised = [bool(_CAPITALISED.match(w)) for w in words]
+    outside = re.sub(r"\([^()]*\)", " ", text).split()  # "(with tomosynthesis)" does not decide it
+    counted = [w.strip("[\"',.:;") for w in outside if w.strip("[\"',.:;").lower() not in _SMALL_WORDS]
+    if len(words) < 2 or sum(w[:1].isupper() or w[:1].isdigit() for w in counted) < 0.8 * len(counted):
+        return text
+    return " ".join(w.lower() if n and capitalised[n] else w for n, w in enumerate(words))
+
+
 def _cut(text: str, limit: int = TITLE_MAX) -> str:
     text = text.strip(" .:;,-–—")
     if len(text) <= limit:
@@ -659,7 +675,7 @@ def _suggest_title(lines: Sequence[Line], items: Sequence[Labelled], kind: Recor
                    file_name: str) -> Suggested | None:
     heading = _heading_line(lines)
     if heading is not None:
-        title = smart_title(_NUMBERED.sub("", heading.text).strip(" :"), sentence=True)
+        title = sentence_case(smart_title(_NUMBERED.sub("", heading.text).strip(" :"), sentence=True))
         if kind == RecordKind.PATHOLOGY and len(title.split()) <= 4:
             specimen = _specimen_words(items, lines)
             if specimen and specimen not in title.lower():

@@ -180,7 +180,7 @@ def test_molecular_report() -> None:
 def test_clinic_note_takes_the_provider_who_saw_the_patient() -> None:
     found = run(CLINIC_NOTE, clinicians=["Pat Example", "Taylor Testwell"])
     assert found["kind"] == RecordKind.CLINICAL
-    assert found["title"] == "Progress Note"
+    assert found["title"] == "Progress note"
     assert found["date_of_service"] == dt.date(2026, 8, 12)
     assert found["facility"] == "Samplewood Family Medicine"  # a new name, as the letterhead writes it
     assert found["clinician"] == "Pat Example"
@@ -381,6 +381,18 @@ def test_oncotype_report_is_molecular() -> None:
     assert run(text)["kind"] == RecordKind.MOLECULAR
 
 
+@pytest.mark.parametrize(("heading", "title"), [
+    ("Breast Surgical Oncology Consultation", "Breast surgical oncology consultation"),
+    ("MRI Breast, Bilateral, Without and With Contrast", "MRI breast, bilateral, without and with contrast"),
+    ("21-Gene Recurrence Score Assay (Breast)", "21-Gene recurrence score assay (breast)"),
+    ("FoundationOne CDx Report", "FoundationOne CDx report"),
+    ("Breast biomarker report", "Breast biomarker report"),
+    ("HISTORY AND PHYSICAL", "History and physical"),
+])
+def test_title_written_as_record_titles_are(heading: str, title: str) -> None:
+    assert run(f"Samplewood Community Hospital\n{heading}\nPatient: Maria Lopez")["title"] == title
+
+
 def test_title_is_cut_to_120_characters_at_a_word() -> None:
     heading = ("DISCHARGE SUMMARY: multidisciplinary postoperative hospitalization following laparoscopic "
                "hemicolectomy, complicated anastomotic leakage, prolonged parenteral nutrition")
@@ -503,7 +515,7 @@ def test_a_personal_record_header_is_not_a_facility() -> None:
             "Date Nov 12, 2026")
     found = suggest(text, today=TODAY)
     assert found.facility is None
-    assert found.title is not None and found.title.value == "Medication and Allergy List"
+    assert found.title is not None and found.title.value == "Medication and allergy list"
 
 
 def test_the_sample_case_reports_give_their_records_fields(folder) -> None:
