@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from secondopinion_desktop.core.documents.model import BY_OCR
 from secondopinion_desktop.core.models import RecordKind
 from secondopinion_desktop.core.unit import reading
 from secondopinion_desktop.core.words import day_month_year
@@ -83,6 +84,11 @@ class Line:
     text: str  # blanks collapsed
 
 
+# OCR often runs two words together ("SamplewoodCommunity Hospital", "DiagnosticMammogram"): a small word
+# followed by a capitalised one is split again (never after two letters, so McDonald and DeVita stay whole)
+_JOINED = re.compile(r"(?<=[a-z][a-z][a-z])(?=[A-Z][a-z][a-z])")
+
+
 def _page_texts(pages: Sequence[str | PageText] | str) -> list[tuple[int, str]]:
     if isinstance(pages, str):
         return [(n, body) for n, body in enumerate(pages.split("\f"), start=1)]
@@ -91,7 +97,7 @@ def _page_texts(pages: Sequence[str | PageText] | str) -> list[tuple[int, str]]:
         if isinstance(page, str):
             out.append((n, page))
         else:
-            out.append((page.number, page.text))
+            out.append((page.number, _JOINED.sub(" ", page.text) if page.method == BY_OCR else page.text))
     return out
 
 
@@ -378,8 +384,9 @@ def labelled(lines: Sequence[Line], *, only: re.Pattern[str] | None = None) -> l
         matches: list[tuple[re.Match[str], str]] = []
         for m in _LABEL.finditer(line.raw):
             tag, weak = _tag_of(m)
-            if _accept(line, m, weak):
-                matches.append((m, tag))
+            after_empty = bool(matches) and not line.raw[matches[-1][0].end():m.start()].strip(" —–-|:")
+            if _accept(line, m, weak) or (after_empty and m.group(0)[:1].isupper()):
+                matches.append((m, tag))  # "MRN Date Nov 12, 2026": a label with no value, then the next
         for k, (m, tag) in enumerate(matches):
             end = matches[k + 1][0].start() if k + 1 < len(matches) else len(line.raw)
             value = " ".join(line.raw[m.end():end].split()).strip(" :;,|-–—")
@@ -476,7 +483,7 @@ _STRONG = {  # a few words count double: they name the document itself
     "treatment plan", "authorization to release", "recurrence score", "gene panel", "germline", "biomarker",
     "metabolic panel", "tumor markers", "office visit", "visit note", "ct", "operative report", "pet/ct",
     "estrogen receptor", "foundationone", "guardant", "tempus", "caris", "mammaprint",
-    "history and physical", "operative note", "procedure note", "radiation therapy", "chemotherapy",
+    "history and physical", "operative note", "procedure note", "radiation therapy", "chemotherapy", "referral",
 }
 
 
@@ -493,6 +500,14 @@ def _weight(line: Line, title: Line | None) -> float:
             (line.number < 6 and line.page == 1):
         return 2.0
     return 1.0
+
+
+BODY_POINTS = 4.0  # what all of a kind's words in the body may add up to
+
+
+def weight_of_heading(points: float, word: str) -> bool:
+    """Whether a word's points came from a heading (weight 2 or more) rather than the body."""
+    return points >= (4.0 if word in _STRONG else 2.0)
 
 
 def _suggest_kind(lines: Sequence[Line], file_name: str) -> Suggested | None:
@@ -517,9 +532,13 @@ def _suggest_kind(lines: Sequence[Line], file_name: str) -> Suggested | None:
                 if points <= before:
                     continue  # each word counts once, where it counts most
                 counted[(kind, word)] = points
-                scores[kind] += points - before
                 if kind not in best_line or points > best_line[kind][0]:
                     best_line[kind] = (points, line, m.group(0))
+    for (kind, word), points in counted.items():
+        scores[kind] += points if weight_of_heading(points, word) else 0.0
+    for kind in _ORDER:  # words of the body count, but no more than one heading does
+        body = sum(p for (k, w), p in counted.items() if k == kind and not weight_of_heading(p, w))
+        scores[kind] += min(body, BODY_POINTS)
     name_words = set(re.split(r"[^a-z0-9-]+", _file_stem(file_name).lower()))
     name_hint: dict[RecordKind, str] = {}
     for kind, words in _NAME_WORDS.items():

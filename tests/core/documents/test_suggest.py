@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from secondopinion_desktop.core import directory
-from secondopinion_desktop.core.documents.model import PageText
+from secondopinion_desktop.core.documents.model import BY_OCR, PageText
 from secondopinion_desktop.core.documents.suggest import (
     Suggested,
     find_dates,
@@ -551,3 +551,22 @@ def test_the_sample_case_reports_give_their_records_fields(folder) -> None:
                 assert found.get("accession_number") == record.accession_number, record.title
             checked += 1
     assert checked >= 15
+
+
+def test_words_ocr_ran_together_are_read_apart() -> None:
+    page = PageText(1, "SamplewoodCommunity Hospital SAMPLE\nDiagnosticMammogram, Bilateral\n"
+                       "Patient Alex Sample Date of birth Jul 12, 1975\nMRN Date Nov.12, 2026", BY_OCR)
+    found = suggest([page], facilities=["Samplewood Community Hospital"], today=TODAY).fields()
+    assert found["facility"] == "Samplewood Community Hospital"
+    assert found["title"] == "Diagnostic mammogram, bilateral"
+    assert found["kind"] == RecordKind.IMAGING
+    assert found["date_of_service"] == dt.date(2026, 11, 12)
+    # a PDF's own text is taken as written
+    assert suggest([PageText(1, "FoundationOne CDx")], today=TODAY).fields()["title"] == "FoundationOne CDx"
+
+
+def test_a_letter_about_many_tests_is_still_a_letter() -> None:
+    text = ("Samplewood Community Hospital\nReferral for Second Opinion\nDear Dr. Example-Stone,\n"
+            "She has a HER2-negative, Ki-67 15% carcinoma. Germline testing was negative. The 21-gene recurrence "
+            "score was 18. CT showed no distant disease; the bone scan was negative.")
+    assert run(text)["kind"] == RecordKind.CLINICAL
