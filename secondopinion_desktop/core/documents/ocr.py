@@ -32,10 +32,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-OCR_MAX_SIDE = 2400  # pixels on a picture's long side given to the engine (a Letter page at ~220 dpi)
+OCR_MAX_SIDE = 2000  # pixels on a picture's long side given to the engine (its own default; ~180 dpi on Letter)
 DESKEW_MAX_DEGREES = 10.0
 DESKEW_MIN_DEGREES = 0.3  # smaller rotations are left alone (the engine reads them as they are)
-DESKEW_SIDE = 1000  # the long side of the small copy the rotation is searched on
+DESKEW_SIDE = 800  # the long side of the small copy the rotation is searched on
 MIN_SCORE = 0.5  # boxes the engine is less sure of are dropped
 IMAGE_FORMATS = ("PNG", "JPEG", "MPO", "TIFF", "GIF", "BMP", "WEBP", "HEIF", "AVIF")
 
@@ -224,7 +224,7 @@ def straightened(image: PILImage.Image) -> PILImage.Image:
     angle = skew_angle(image)
     if abs(angle) < DESKEW_MIN_DEGREES:
         return image
-    return image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+    return image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=(255, 255, 255))
 
 
 def prepared(image: PILImage.Image, *, deskew: bool = True) -> PILImage.Image:

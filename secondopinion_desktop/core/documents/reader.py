@@ -34,6 +34,8 @@ MAX_SLOW_PAGES = 3  # pages over the limit in one file before reading it stops
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger files are not read (no real record is that large)
 MAX_PAGES = 10_000  # pages read of one PDF at most
 POLL_SECONDS = 0.05
+START_SECONDS = 120.0  # the longest a new child may take to start
+NICENESS = 10  # the child's priority on Linux and macOS (Windows: below normal)
 
 EMPTY = "The file is empty."
 TOO_LARGE = "It is larger than 1 GB, too large to read its text."
@@ -155,7 +157,7 @@ def _stream(path: Path, media_type: str, *, ocr: bool, first: int = 1,
 
 def _apply_hooks(hooks: dict[str, int], number: int) -> None:
     """Test hooks (ProcessReader's private ``_hooks``): make one page hang, or the process die, at that page."""
-    if hooks.get("hang_page") == number:
+    if hooks.get("hang_page") == number or number >= hooks.get("hang_every_page_from", number + 1):
         time.sleep(3600)
     if hooks.get("crash_page") == number:
         os._exit(70)
@@ -206,8 +208,8 @@ def _lower_priority() -> None:
             below_normal = 0x00004000
             kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
             kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), below_normal)
-        else:
-            os.nice(10)
+        elif os.getpriority(os.PRIO_PROCESS, 0) < NICENESS:
+            os.setpriority(os.PRIO_PROCESS, 0, NICENESS)
     except (OSError, AttributeError):  # pragma: no cover - a priority is a wish, not a requirement
         pass
 
@@ -219,6 +221,7 @@ def child_main(conn: Any) -> None:
     n), then ("page", number, text, method, reason) for each page, then ("done",) or ("unreadable", reason)."""
     _lower_priority()
     logging.getLogger("RapidOCR").setLevel(logging.CRITICAL)
+    conn.send(("ready",))
     while True:
         try:
             request = conn.recv()
@@ -283,7 +286,7 @@ class ProcessReader:
         """The child process's id while it runs (None before the first file and after a stop)."""
         return self._process.pid if self._process is not None and self._process.is_alive() else None
 
-    def _start(self) -> None:
+    def _start(self, cancelled: CancelCheck | None = None) -> None:
         if self._process is not None and self._process.is_alive():
             return
         self._stop()
@@ -295,6 +298,12 @@ class ProcessReader:
         process.start()
         child.close()
         self._process, self._conn = process, parent
+        try:  # starting a child (a new interpreter, its imports) does not count towards the first page
+            self._receive(START_SECONDS, cancelled)
+        except (_Died, _Timeout) as exc:
+            self._stop()
+            log.warning("the document reader could not be started")
+            raise Unreadable("The document reader could not be started.") from exc
 
     def _stop(self) -> None:
         process, conn = self._process, self._conn
@@ -363,7 +372,7 @@ class ProcessReader:
         while True:
             if cancelled is not None and cancelled():
                 raise Cancelled()
-            self._start()
+            self._start(cancelled)
             self._conn.send(("read", str(path), media_type, self.ocr, first, self._hooks))
             try:
                 finished = self._collect(pages, cancelled, progress)
