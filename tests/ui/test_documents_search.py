@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from secondopinion_desktop.core import records as svc
 from secondopinion_desktop.core.documents import index
@@ -76,7 +77,9 @@ def test_typing_finds_a_record_by_its_document_text_and_the_tooltip_says_where(q
                                                                              screenshot) -> None:
     tab = window.records_tab
     assert "documents" in tab.search.placeholderText()
-    qtbot.keyClicks(tab.search, "ki-6")  # a word still being typed
+    qtbot.keyClicks(tab.search, "k")
+    assert shown_ids(tab) == {case["lab"]}, "one letter filters the typed fields only (Tumour markers)"
+    qtbot.keyClicks(tab.search, "i-6")  # a word still being typed
     assert shown_ids(tab) == {case["biopsy"]}, "found only by the text of its PDF"
     tab.search.clear()
     qtbot.keyClicks(tab.search, "her2")
@@ -91,6 +94,14 @@ def test_typing_finds_a_record_by_its_document_text_and_the_tooltip_says_where(q
     assert "Found on" not in title_cell(tab, case["lab"]).data(Qt.ItemDataRole.ToolTipRole)
     assert "Showing 2 of 3" in tab.summary.text()
     screenshot(window, "documents-search-hit")
+    # the tooltip as hovering shows it
+    rect = tab.table.visualRect(cell)
+    QToolTip.showText(tab.table.viewport().mapToGlobal(rect.center()), tip, tab.table.viewport())
+    qtbot.waitUntil(QToolTip.isVisible)
+    [label] = [w for w in QApplication.topLevelWidgets() if w.inherits("QTipLabel") and w.isVisible()]
+    assert "HER2" in label.text()
+    screenshot(label, "documents-search-tooltip")
+    QToolTip.hideText()
 
 
 def test_diacritics_and_case_do_not_matter_and_clearing_shows_everything(qtbot, window, case) -> None:

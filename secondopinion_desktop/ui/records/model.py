@@ -95,6 +95,7 @@ class RecordsTableModel(QAbstractTableModel):
         self._status_brush = {s: QBrush(QColor(c)) for s, c in STATUS_BACKGROUND.items()}
         self._dark = QBrush(QColor("#1a1a1a"))
         self._hits: Mapping[int, Hit] = {}
+        self._counts: tuple[list[str], str] | None = None  # the summary's counts, until the rows change
         self._snippets: dict[int, str] = {}
         self._problems: Mapping[int, list[str]] = {}
         self._warning: QIcon | None = None
@@ -105,6 +106,7 @@ class RecordsTableModel(QAbstractTableModel):
 
     def set_rows(self, rows: Iterable[RecordRow]) -> None:
         self.beginResetModel()
+        self._counts = None
         self._rows = {r.id: r for r in rows}
         self._hay = {i: _haystack(r) for i, r in self._rows.items()}
         self._resort()
@@ -115,6 +117,7 @@ class RecordsTableModel(QAbstractTableModel):
     def upsert_rows(self, rows: Iterable[RecordRow]) -> None:
         """Add or replace these rows (after an add or edit)."""
         self.beginResetModel()
+        self._counts = None
         for r in rows:
             self._rows[r.id] = r
             self._hay[r.id] = _haystack(r)
@@ -125,6 +128,7 @@ class RecordsTableModel(QAbstractTableModel):
 
     def remove_ids(self, ids: Iterable[int]) -> None:
         self.beginResetModel()
+        self._counts = None
         for i in ids:
             self._rows.pop(i, None)
             self._hay.pop(i, None)
@@ -183,12 +187,16 @@ class RecordsTableModel(QAbstractTableModel):
     def _refilter(self) -> None:
         rows, hay, words, hits = self._rows, self._hay, self._text, self._hits
         kind, statuses = self._kind, self._statuses
-        self._visible = [
-            i for i in self._order
-            if (kind is None or rows[i].kind is kind)
-            and (statuses is None or rows[i].status in statuses)
-            and (i in hits or all(w in hay[i] for w in words))
-        ]
+        ids = self._order
+        if kind is not None or statuses is not None:
+            ids = [i for i in ids if (kind is None or rows[i].kind is kind)
+                   and (statuses is None or rows[i].status in statuses)]
+        if len(words) == 1:  # the usual case, while the first word is typed: one substring test per row
+            word = words[0]
+            ids = [i for i in ids if i in hits or word in hay[i]]
+        elif words:
+            ids = [i for i in ids if i in hits or all(w in hay[i] for w in words)]
+        self._visible = list(ids)
 
     # --- found in documents, and whom they name ------------------------------------------------------------
 
@@ -328,6 +336,14 @@ class RecordsTableModel(QAbstractTableModel):
         """Counts per kind and per status, e.g. "Pathology 3 (1 still to request) · …"."""
         if not self._rows:
             return "No records yet. Add one with New record (Ctrl+N) or drop files here."
+        if self._counts is None:  # counted once per change of the rows, not on every keystroke
+            self._counts = self._count_words()
+        parts, status_line = self._counts
+        visible, total = len(self._visible), len(self._rows)
+        shown = "" if visible == total else f"Showing {visible:,} of {total:,}. "
+        return f"{shown}{plural(len(self._rows), 'record')}: " + " · ".join(parts) + f"\n{status_line}"
+
+    def _count_words(self) -> tuple[list[str], str]:
         kinds = Counter(r.kind for r in self._rows.values())
         needed = Counter(r.kind for r in self._rows.values() if r.status is RecordStatus.NEEDED)
         waiting = Counter(r.kind for r in self._rows.values() if r.status is RecordStatus.REQUESTED)
@@ -342,6 +358,4 @@ class RecordsTableModel(QAbstractTableModel):
                 parts.append(f"{kind.label} {kinds[kind]}" + (f" ({', '.join(extra)})" if extra else ""))
         statuses = Counter(r.status for r in self._rows.values())
         status_line = " · ".join(f"{s.label} {statuses[s]}" for s in RecordStatus if statuses[s])
-        visible, total = len(self._visible), len(self._rows)
-        shown = "" if visible == total else f"Showing {visible:,} of {total:,}. "
-        return f"{shown}{plural(len(self._rows), 'record')}: " + " · ".join(parts) + f"\n{status_line}"
+        return parts, status_line

@@ -41,6 +41,8 @@ from secondopinion_desktop.ui.state import restore_layout, save_layout
 LAYOUT_KEY = "records"
 SHOWN_ELSEWHERE = Changes.RECORDS | Changes.ATTACHMENTS | Changes.IMAGING | Changes.DIRECTORY
 TEXT_SHOWN = Changes.DOCUMENT_TEXT | Changes.PROFILE  # what the search in documents and the identity marks show
+MIN_TEXT_SEARCH = 2  # characters typed before the documents' text is searched
+HITS_KEPT = 32  # the documents' answers kept for the texts last typed
 
 
 class RecordsTab(QWidget):
@@ -57,6 +59,7 @@ class RecordsTab(QWidget):
         self._kept_files: set[str] = set()
         self._kept_claim = None  # the undo history's hold on those files: no repair or purge removes them meanwhile
         self._current: svc.RecordData | None = None
+        self._shows = 0  # how many times a record was shown: select_record shows it once
         self._shown = False  # the actions work only while the tab is shown (see RecordActions.update)
 
         self.model = RecordsTableModel(self)
@@ -89,6 +92,7 @@ class RecordsTab(QWidget):
         self.detail.openAtPage.connect(self.open_at_page)
         self.model.snippet_source = self._snippet
         self._problems: dict[int, list[str]] = {}
+        self._hits_kept: dict[str, dict] = {}  # type: ignore[type-arg]  # FTS5 query → matching_records' answer
         self.table.filesDropped.connect(self.files.files_dropped)
 
         self.actions = RecordActions(self)
@@ -188,6 +192,7 @@ class RecordsTab(QWidget):
         """Read the whole inventory again; the first row becomes the current record."""
         if self.folder is None:
             return
+        self._hits_kept.clear()
         self.model.set_rows(svc.list_record_rows(self.folder))
         self._load_problems()
         self._apply_filter(keep=False)
@@ -197,12 +202,14 @@ class RecordsTab(QWidget):
         again, keeping the record shown when it is still there."""
         if self.folder is None:
             return
+        self._hits_kept.clear()
         self.model.set_rows(svc.list_record_rows(self.folder))
         self._load_problems()
         self._apply_filter()
 
     def _text_changed(self, changes: Changes) -> None:
         """Documents were read (or the profile changed): the words found and the identity marks may differ."""
+        self._hits_kept.clear()
         if self.folder is None or changes & Changes.FOLDER:
             return  # a new folder is shown through set_folder
         self._load_problems()
@@ -226,15 +233,26 @@ class RecordsTab(QWidget):
         self.model.set_problems(problems)
 
     def _text_hits(self, typed: str) -> dict:  # type: ignore[type-arg]
-        """The records whose documents hold the words typed (none for an empty search)."""
-        if self.folder is None or not typed.strip():
+        """The records whose documents hold the words typed: none for an empty search or a single letter (it
+        would match nearly every page; the typed fields still filter). The answers for the last few texts are
+        kept until documents, files or records change, so erasing a word asks nothing again."""
+        if self.folder is None or len(typed.strip()) < MIN_TEXT_SEARCH:
             return {}
         from secondopinion_desktop.core.documents import index
 
-        try:
-            return index.matching_records(self.folder, typed)
-        except SecondOpinionError:
+        query = index.fts_query(typed)
+        if query is None:
             return {}
+        kept = self._hits_kept.pop(query, None)
+        if kept is None:
+            try:
+                kept = index.matching_records(self.folder, typed)
+            except SecondOpinionError:
+                return {}
+        self._hits_kept[query] = kept  # the most recent last
+        while len(self._hits_kept) > HITS_KEPT:
+            self._hits_kept.pop(next(iter(self._hits_kept)))
+        return kept
 
     def _snippet(self, hit) -> str:  # type: ignore[no-untyped-def]
         if self.folder is None:
@@ -271,6 +289,7 @@ class RecordsTab(QWidget):
         self._show(self.model.record_id(current.row()) if current.isValid() else None)
 
     def _show(self, record_id: int | None) -> None:
+        self._shows += 1
         record = None
         if record_id is not None and self.folder is not None:
             with contextlib.suppress(SecondOpinionError):
@@ -284,9 +303,11 @@ class RecordsTab(QWidget):
         row = self.model.row_of(record_id)
         if row is None:
             return False
-        self.table.selectRow(row)
+        shown = self._shows
+        self.table.selectRow(row)  # a row that becomes current is shown from here (``_current_changed``)
         self.table.scrollTo(self.model.index(row, 0))
-        self._show(record_id)
+        if self._shows == shown or self._current is None or self._current.id != record_id:
+            self._show(record_id)  # read again (after an edit) even when it was the current row already
         return True
 
     def select_records(self, record_ids: list[int]) -> bool:
@@ -333,6 +354,7 @@ class RecordsTab(QWidget):
     def refresh_rows(self, record_ids: list[int], *, select: int | list[int] | None = None) -> None:
         """Read these records' rows again (added or changed); ``select`` the one (or all of a list)."""
         assert self.folder is not None
+        self._hits_kept.clear()  # a file attached or removed here: the documents' answers may differ
         self.model.upsert_rows(svc.list_record_rows(self.folder, record_ids))
         if isinstance(select, list):
             if not self.select_records(select):
@@ -351,6 +373,7 @@ class RecordsTab(QWidget):
     def records_removed(self, record_ids: list[int], *,
                         changes: Changes = Changes.RECORDS | Changes.ATTACHMENTS) -> None:
         """These records were taken away here: drop their rows, and tell the rest of the window ``changes``."""
+        self._hits_kept.clear()
         self.model.remove_ids(record_ids)
         if self.model.rowCount():
             self.table.selectRow(0)
