@@ -139,7 +139,7 @@ def found_in(pages: Sequence[PageText]) -> FoundIdentity:
     """The names and dates of birth stated in these pages (each once, at the first page that states it)."""
     from secondopinion_desktop.core.documents import suggest  # its patterns are compiled when first needed
 
-    lines = suggest.lines_of(list(pages), head=PAGE_HEAD, tail=PAGE_TAIL)
+    lines = suggest.lines_of(list(pages), head=PAGE_HEAD, tail=PAGE_TAIL, near=_WORTH_A_LOOK)
     items = suggest.labelled(lines, only=_WORTH_A_LOOK)
     names: list[tuple[str, int]] = []
     dates: list[tuple[str, int]] = []

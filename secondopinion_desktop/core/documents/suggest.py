@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -89,34 +89,44 @@ class Line:
 _JOINED = re.compile(r"(?<=[a-z][a-z][a-z])(?=[A-Z][a-z][a-z])")
 
 
-def _page_texts(pages: Sequence[str | PageText] | str) -> list[tuple[int, str]]:
+def _page_texts(pages: Sequence[str | PageText] | str) -> Iterator[tuple[int, str]]:
     if isinstance(pages, str):
-        return [(n, body) for n, body in enumerate(pages.split("\f"), start=1)]
-    out: list[tuple[int, str]] = []
+        yield from enumerate(pages.split("\f"), start=1)
+        return
     for n, page in enumerate(pages, start=1):
         if isinstance(page, str):
-            out.append((n, page))
+            yield n, page
         else:
-            out.append((page.number, _JOINED.sub(" ", page.text) if page.method == BY_OCR else page.text))
-    return out
+            yield page.number, _JOINED.sub(" ", page.text) if page.method == BY_OCR else page.text
 
 
-def lines_of(pages: Sequence[str | PageText] | str, *, head: int = 0, tail: int = 0) -> list[Line]:
-    """Every non-blank line of the pages; with ``head``/``tail`` only the first/last so many characters of each
-    page (headers and footers, for a quick look at a very long document)."""
+def lines_of(pages: Sequence[str | PageText] | str, *, head: int = 0, tail: int = 0, limit: int | None = None,
+             near: re.Pattern[str] | None = None) -> list[Line]:
+    """Every non-blank line of the pages (the first ``limit`` of them); with ``head``/``tail`` only the
+    first/last so many characters of each page (headers and footers, for a quick look at a very long document);
+    with ``near`` only the lines that hold that pattern and the line after each (where a label's value may be)."""
     out: list[Line] = []
     for number, body in _page_texts(pages):
-        body = unicodedata.normalize("NFC", body.replace("\r\n", "\n").replace("\r", "\n"))
+        if limit is not None and len(out) >= limit:
+            break
         if head and len(body) > head + tail:
             body = body[:head] + "\n" + (body[-tail:] if tail else "")
+        body = unicodedata.normalize("NFC", body.replace("\r\n", "\n").replace("\r", "\n"))
         place = 0
+        wanted = near is None
         for raw in body.split("\n"):
+            if not raw.strip():
+                continue
+            if near is not None:
+                hit = near.search(raw) is not None
+                if not (hit or wanted):
+                    place += 1
+                    continue
+                wanted = hit
             raw = raw.replace("\t", "   ").rstrip()
-            text = " ".join(raw.split())
-            if text:
-                out.append(Line(number, place, raw.strip(), text))
-                place += 1
-    return out
+            out.append(Line(number, place, raw.strip(), " ".join(raw.split())))
+            place += 1
+    return out[:limit] if limit is not None else out
 
 
 def quote(line: Line | str, limit: int = QUOTE_MAX) -> str:
@@ -549,12 +559,12 @@ def _suggest_kind(lines: Sequence[Line], file_name: str) -> Suggested | None:
     kind = max(_ORDER, key=lambda k: (scores[k], -_ORDER.index(k)))
     if scores[kind] < 2.0:
         return None
-    if kind in best_line and best_line[kind][0] >= 2.0 or kind not in name_hint:
-        if kind not in best_line:
-            return None
+    if kind in best_line and (best_line[kind][0] >= 2.0 or kind not in name_hint):
         _points, line, word = best_line[kind]
         return Suggested("kind", kind, f'From the words "{quote(word, 40)}" in "{quote(line)}" on page {line.page}')
-    return Suggested("kind", kind, f'From the word "{name_hint[kind]}" in the file name')
+    if kind in name_hint:
+        return Suggested("kind", kind, f'From the word "{name_hint[kind]}" in the file name')
+    return None
 
 
 # --- title ------------------------------------------------------------------------------------------------------
@@ -738,9 +748,8 @@ def _file_words(file_name: str) -> str:
 
 # --- date of service --------------------------------------------------------------------------------------------
 
-_RANK = {"svc3": 3, "svc2": 2, "svc1": 1, "svc0": 0}
-_RANK_WORDS = {3: "", 2: "", 1: " (the report's own date: no date of collection or service was found)",
-               0: ""}
+_RANK = {"svc3": 3, "svc2": 2, "svc1": 1, "svc0": 0}  # collected / procedure / service, received, reported, "Date"
+_REPORT_DATE_ONLY = " (the report's own date: no date of collection or service was found)"
 _FILE_DATES = [
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)[-_. ]?(?P<m>[01]\d)[-_. ]?(?P<d>[0-3]\d)(?!\d)"),
     re.compile(r"(?<!\d)(?P<d>[0-3]\d)[-_.](?P<m>[01]\d)[-_.](?P<y>(?:19|20)\d\d)(?!\d)"),
@@ -761,35 +770,28 @@ def _usable(day: dt.date, today: dt.date) -> bool:
     return dt.date(1900, 1, 1) <= day <= today
 
 
-def _suggest_date(items: Sequence[Labelled], lines: Sequence[Line], file_name: str,
-                  today: dt.date) -> Suggested | None:
-    best: tuple[int, int, FoundDate, Labelled] | None = None
-    rejected: tuple[FoundDate, Labelled] | None = None
-    for n, item in enumerate(items):
+def _suggest_date(items: Sequence[Labelled], file_name: str, today: dt.date) -> Suggested | None:
+    """The best-ranked labelled date (the first of equal rank) that is neither in the future nor before 1900;
+    else a date in the file name. A date of birth or a printed-on date has labels of its own, never ranked."""
+    best: tuple[int, FoundDate, Labelled] | None = None
+    for item in items:
         rank = _RANK.get(item.tag)
         if rank is None:
             continue
-        if rank == 0 and item.name != "date":
-            continue
         found = first_date(item.value, today=today)
-        if found is None:
-            continue
-        if not _usable(found.value, today):
-            rejected = rejected or (found, item)
+        if found is None or not _usable(found.value, today):
             continue
         if best is None or rank > best[0]:
-            best = (rank, -n, found, item)
+            best = (rank, found, item)
     if best is not None:
-        rank, _n, found, item = best
+        rank, found, item = best
         why = f'From "{quote(item.label + " " + item.value)}" on page {item.line.page}'
         if found.note:
             why += f" ({found.note}: {day_month_year(found.value)})"
-        return Suggested("date_of_service", found.value, why + _RANK_WORDS[rank])
-    stem = _file_stem(file_name)
-    for value, _start, _end in _file_name_dates(stem):
+        return Suggested("date_of_service", found.value, why + (_REPORT_DATE_ONLY if rank == 1 else ""))
+    for value, _start, _end in _file_name_dates(_file_stem(file_name)):
         if _usable(value, today):
             return Suggested("date_of_service", value, f'From the date in the file name "{quote(file_name, 60)}"')
-    del rejected, lines
     return None
 
 
@@ -1083,14 +1085,14 @@ def suggest(
     and ``clinicians`` are the known names: a match gives the known name exactly. ``file_name`` gives hints: a
     date in it is taken when the text has none, and its words help tell the kind."""
     today = today or dt.date.today()
-    lines = lines_of(pages)[:MAX_LINES]
+    lines = lines_of(pages, limit=MAX_LINES)
     items = labelled(lines)
-    kind = _suggest_kind(lines, file_name) if lines else _suggest_kind([], file_name) if file_name else None
+    kind = _suggest_kind(lines, file_name)
     kind_value = kind.value if kind is not None and isinstance(kind.value, RecordKind) else None
     return Suggestions(
         kind=kind,
         title=_suggest_title(lines, items, kind_value, file_name),
-        date_of_service=_suggest_date(items, lines, file_name, today),
+        date_of_service=_suggest_date(items, file_name, today),
         facility=_suggest_facility(items, lines, facilities) if lines else None,
         accession_number=_suggest_accession(items, lines, kind_value) if lines else None,
         clinician=_suggest_clinician(items, kind_value, clinicians),
