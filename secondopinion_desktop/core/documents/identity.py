@@ -112,7 +112,8 @@ _SEX_AGE = re.compile(r"\s+(?:\(?\b(?:[MF]|male|female)\b\)?|\d{1,3}\s?(?:y|yo|y
 def clean_name(text: str) -> str:
     """A patient name as written, tidied ("LOPEZ, MARIA A" stays in its own order; blanks collapsed, a trailing
     sex or age dropped); "" when it does not look like a person's name."""
-    text = re.split(r"\s{2,}|[|;/(\[]|\s[-–—]\s|\t", text.strip())[0]
+    text = re.sub(r"^\((?:last|first|surname|family)[^)]*\)\s*:?\s*", "", text.strip(), flags=re.IGNORECASE)
+    text = re.split(r"\s{2,}|[|;/(\[]|\s[-–—]\s|\t", text)[0]
     text = _SEX_AGE.sub("", " ".join(text.split())).strip(" ,.:-")
     if not text or len(text) > 80:
         return ""
@@ -126,7 +127,7 @@ def clean_name(text: str) -> str:
     lowered = [w.lower().strip(".") for w in words]
     if any(w in _NOT_A_NAME for w in lowered if len(w) > 1):
         return ""
-    if not all(w[:1].isupper() or w.lower() in _PARTICLES for w in words):
+    if any(w[:1].islower() and w.lower() not in _PARTICLES for w in words):
         return ""
     if sum(len(w.strip(".")) > 1 for w in words) < 2 and "," not in text:
         return ""  # "J. Smith" is too little to compare… unless it is "SMITH, J"
@@ -163,7 +164,7 @@ def found_in(pages: Sequence[PageText]) -> FoundIdentity:
                 continue  # "Test Name:", "Facility Name:": another thing's name
             add_name(item.value, item.line.page)
         elif item.tag == "dob":
-            found = suggest.first_date(item.value, within=6)
+            found = suggest.first_date(item.value, within=10)
             if found is not None and found.value.year >= 1900 and found.value.isoformat() not in seen_dates \
                     and len(dates) < MAX_FOUND:
                 seen_dates.add(found.value.isoformat())

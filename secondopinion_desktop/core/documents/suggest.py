@@ -266,7 +266,8 @@ _LABELS: tuple[tuple[str, str, bool], ...] = (
     (r"reported|signed|resulted|verified|report", "svc1", True),
     (r"date", "svc0", True),
     # dates that are never the service's
-    (r"date of birth|birth ?date|d\.? ?o\.? ?b\.?|born", "dob", False),
+    (r"date of birth ?/ ?(?:age|sex)|dob ?/ ?(?:age|sex)|d\.o\.b\.? ?/ ?(?:age|sex)|date of birth|birth ?date"
+     r"|d\.? ?o\.? ?b\.?|born", "dob", False),
     (r"printed on|print date|date printed|printed|page printed|run date|generated on|faxed on|fax date"
      r"|date of fax|sent on|electronically signed on|copy printed", "printed", False),
     (r"age", "other", True),
@@ -335,6 +336,7 @@ def _label_pattern() -> re.Pattern[str]:
     # grouped by first letter behind a look-ahead, so each place in a line tries a handful of labels, not all
     by_letter: dict[str, list[str]] = {}
     for n, (alt, _tag, _weak) in enumerate(_ALTERNATIVES):
+        assert alt[0].isalpha(), alt  # every label starts with a letter written as such
         by_letter.setdefault(alt[0].lower(), []).append(f"(?P<l{n}>{alt})")
     groups = [f"(?={letter})(?:{'|'.join(parts)})" for letter, parts in sorted(by_letter.items())]
     return re.compile(r"(?<![\w#.])(?=[a-z])(?:" + "|".join(groups) + r")(?![\w])"

@@ -39,6 +39,9 @@ def found(*pages: str) -> FoundIdentity:
     ("LOPEZ, MARIA A  MRN: 123  DOB: 03/14/1968", "LOPEZ, MARIA A"),
     ("Patient Alex Sample Date of birth Jul 12, 1975", "Alex Sample"),
     ("Member Name: MARIA E LOPEZ", "MARIA E LOPEZ"),
+    ("Patient Name (Last, First): LOPEZ, MARIA", "LOPEZ, MARIA"),
+    ("Name: DE LA CRUZ, MARÍA", "DE LA CRUZ, MARÍA"),
+    ("Patient: Seán O'Brien", "Seán O'Brien"),
 ])
 def test_names_a_document_states(text: str, name: str) -> None:
     assert found("SURGICAL PATHOLOGY REPORT\n" + text).names == ((name, 1),)
@@ -55,6 +58,9 @@ def test_names_a_document_states(text: str, name: str) -> None:
     "Facility Name: Samplewood Community Hospital",
     "Name: Dr. Jane Smith",
     "Patient: Maria Lopez is a 58 year old woman with a breast mass.",
+    "Patient signature: ________",
+    "Guarantor: LOPEZ, JOSE",
+    "Patient seen by: Dr. Jane Smith",
 ])
 def test_sentences_are_not_names(text: str) -> None:
     assert found(text).names == ()
@@ -62,7 +68,7 @@ def test_sentences_are_not_names(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "DOB: 03/14/1968", "Date of birth: 14 March 1968", "Birth date 1968-03-14", "D.O.B. 14-MAR-1968",
-    "DOB 03/14/68", "Date of Birth: March 14th, 1968", "Birthdate: 19680314",
+    "DOB 03/14/68", "Date of Birth: March 14th, 1968", "Birthdate: 19680314", "DOB/Age: 03/14/1968 (58)",
 ])
 def test_dates_of_birth_in_every_form(text: str) -> None:
     assert found(text).birth_dates == (("1968-03-14", 1),)
@@ -91,6 +97,12 @@ def test_json_round_trip() -> None:
 ])
 def test_the_same_patient_written_another_way_is_no_problem(name: str) -> None:
     assert check(FoundIdentity(names=((name, 1),)), MARIA) == []
+
+
+def test_particles_and_apostrophes() -> None:
+    profile = ProfileData(name="María de la Cruz O'Neil")
+    for name in ("DE LA CRUZ O'NEIL, MARIA", "Maria de la Cruz ONeil", "MARIA DE LA CRUZ"):
+        assert check(FoundIdentity(names=((name, 1),)), profile) == []
 
 
 def test_a_different_person_is_a_problem() -> None:
