@@ -202,3 +202,27 @@ def test_the_real_reader_reads_a_text_pdf_and_leaves_no_child_process(qtbot, fol
     assert tab.model.record_id(0) == record.id
     window.close()
     assert multiprocessing.active_children() == [], "the reader's child process is closed with the window"
+
+
+def test_closing_while_the_real_reader_recognises_a_scan_stops_its_child_promptly(qtbot, folder, tmp_path,
+                                                                                  monkeypatch) -> None:
+    import time
+
+    from PIL import Image, ImageDraw
+
+    monkeypatch.setattr(reading, "START_DELAY_MS", 0)
+    scan = tmp_path / "scan.png"
+    image = Image.new("L", (2400, 3200), 255)
+    draw = ImageDraw.Draw(image)
+    for line in range(60):
+        draw.text((120, 120 + line * 48), f"Line {line}: estrogen receptor positive, Ki-67 {line} %", fill=0)
+    image.save(scan)
+    svc.create_record_with_files(folder, "pathology", "Scanned report", [scan])
+    window = open_window(qtbot, folder)
+    qtbot.waitUntil(lambda: window.reading.running and bool(multiprocessing.active_children()), timeout=30_000)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 10, "the window closes promptly"
+    assert multiprocessing.active_children() == [], "the reader's child process is closed"
+    assert window.reading.pool.activeThreadCount() == 0
+    assert index.queue_counts(folder).pending == 1, "the scan waits for the next start"
