@@ -99,6 +99,27 @@ def test_a_portal_download_is_read_by_the_bundle(exe: Path, tmp_path: Path) -> N
     assert len(rows) == preview["lab_results"]
 
 
+def test_a_scanned_page_is_read_by_the_bundle(exe: Path, tmp_path: Path) -> None:
+    """RapidOCR, its models, ONNX Runtime and OpenCV made it into the bundle, and the reader's child process
+    starts from the frozen executable: a scan's words are found by search as soon as it is attached."""
+    import json
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(ROOT / "resources" / "fonts" / "DejaVuSans.ttf"), 40)
+    scan = Image.new("RGB", (900, 360), (236, 236, 236))
+    draw = ImageDraw.Draw(scan)
+    draw.text((50, 60), "Surgical Pathology Report", fill="black", font=font)
+    draw.text((50, 160), "HER2 negative, Ki-67 22%", fill="black", font=font)
+    scan.save(tmp_path / "scan.png")
+    data = tmp_path / "data"
+    _run(exe, "records", "add", "--kind", "pathology", "--title", "Biopsy", "--attach", str(tmp_path / "scan.png"),
+         "--data-dir", str(data), tmp_path=tmp_path)
+    hits = json.loads(_run(exe, "search", "ki-67", "--json", "--data-dir", str(data), tmp_path=tmp_path).stdout)
+    assert [(h["attachment"], h["page"]) for h in hits] == [("scan.png", 1)]
+    assert "HER2 negative" in hits[0]["snippet"]
+
+
 def test_window_starts_and_stays_up(exe: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     _run(exe, "demo", "--data-dir", str(data), tmp_path=tmp_path)

@@ -34,6 +34,7 @@ MAX_SLOW_PAGES = 3  # pages over the limit in one file before reading it stops
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger files are not read (no real record is that large)
 MAX_PAGES = 10_000  # pages read of one PDF at most
 POLL_SECONDS = 0.05
+BATCH_SECONDS = 0.01  # the child sends the pages read within this long together
 START_SECONDS = 120.0  # the longest a new child may take to start
 NICENESS = 10  # the child's priority on Linux and macOS (Windows: below normal)
 
@@ -214,21 +215,78 @@ def _lower_priority() -> None:
         pass
 
 
+class _Outbox:
+    """The child's replies, sent by a thread of their own: pages read in quick succession go together in one
+    message (a text PDF's pages come a millisecond apart), while a page is never held back longer than
+    ``BATCH_SECONDS`` — so the parent's clock for the next page starts when this page is done."""
+
+    def __init__(self, conn: Any) -> None:
+        import queue
+        import threading
+
+        self._conn = conn
+        self._queue: queue.Queue[tuple[object, ...] | None] = queue.Queue(maxsize=64)  # memory stays flat
+        self._thread = threading.Thread(target=self._run, name="document-reader-outbox", daemon=True)
+        self._thread.start()
+
+    def send(self, message: tuple[object, ...]) -> None:
+        self._queue.put(message)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        import queue
+
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            time.sleep(BATCH_SECONDS)
+            batch = [first]
+            last = False
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    last = True
+                    break
+                batch.append(item)
+            try:
+                self._conn.send(("batch", batch))
+            except (OSError, ValueError):  # the parent went away: the child ends at its next request
+                return
+            if last:
+                return
+
+
 def child_main(conn: Any) -> None:
     """The child process: read the files the parent asks for, sending each page as it is read.
 
-    Requests: ("read", path, media_type, ocr, first_page, hooks) and ("modules",). Replies to a read: ("count",
-    n), then ("page", number, text, method, reason) for each page, then ("done",) or ("unreadable", reason)."""
+    Requests: ("read", path, media_type, ocr, first_page, hooks) and ("modules",). Replies (in "batch"
+    messages, in order): ("ready",) once; to a read ("count", n), then ("page", number, text, method, reason)
+    for each page, then ("done",) or ("unreadable", reason)."""
     _lower_priority()
     logging.getLogger("RapidOCR").setLevel(logging.CRITICAL)
-    conn.send(("ready",))
+    outbox = _Outbox(conn)
+    outbox.send(("ready",))
+    try:
+        _serve(conn, outbox)
+    finally:
+        outbox.close()
+
+
+def _serve(conn: Any, outbox: _Outbox) -> None:
     while True:
         try:
             request = conn.recv()
         except (EOFError, OSError):
             return
         if request[0] == "modules":
-            conn.send(("modules", sorted(name for name in sys.modules if name.split(".")[0] == "PySide6")))
+            outbox.send(("modules", sorted(name for name in sys.modules if name.split(".")[0] == "PySide6")))
             continue
         if request[0] != "read":
             return
@@ -237,21 +295,21 @@ def child_main(conn: Any) -> None:
             check_file(Path(path))
             for item in _stream(Path(path), media_type, ocr=ocr, first=first, hooks=hooks):
                 if isinstance(item, int):
-                    conn.send(("count", item))
+                    outbox.send(("count", item))
                 else:
-                    conn.send(("page", item.number, item.text, item.method, item.reason))
+                    outbox.send(("page", item.number, item.text, item.method, item.reason))
         except Unreadable as exc:
-            conn.send(("unreadable", exc.reason))
+            outbox.send(("unreadable", exc.reason))
             continue
         except MemoryError:
-            conn.send(("unreadable", "It needs more memory than this computer has free, so its text cannot be "
-                                     "read."))
+            outbox.send(("unreadable", "It needs more memory than this computer has free, so its text cannot "
+                                       "be read."))
             continue
         except Exception as exc:  # an engine's or decoder's surprise: one file, one sentence
             log.warning("reading a file failed (%s)", type(exc).__name__)
-            conn.send(("unreadable", "Its text could not be read (the file may be damaged)."))
+            outbox.send(("unreadable", "Its text could not be read (the file may be damaged)."))
             continue
-        conn.send(("done",))
+        outbox.send(("done",))
 
 
 class _Timeout(Exception):
@@ -274,6 +332,7 @@ class ProcessReader:
         self._hooks = dict(_hooks or {})
         self._process: Any = None
         self._conn: Any = None
+        self._inbox: list[Any] = []  # messages received and not yet handled
 
     def __enter__(self) -> ProcessReader:
         return self
@@ -308,6 +367,7 @@ class ProcessReader:
     def _stop(self) -> None:
         process, conn = self._process, self._conn
         self._process = self._conn = None
+        self._inbox = []
         if conn is not None:
             with suppress(OSError):
                 conn.close()
@@ -335,20 +395,30 @@ class ProcessReader:
             if cancelled is not None and cancelled():
                 self._stop()
                 raise Cancelled()
+            if self._inbox:
+                return self._inbox.pop(0)
             try:
                 if self._conn.poll(POLL_SECONDS):
-                    return self._conn.recv()
+                    self._unpack(self._conn.recv())
+                    continue
             except (EOFError, OSError) as exc:
                 raise _Died() from exc
             if not self._process.is_alive():
                 try:
                     if self._conn.poll(0):
-                        return self._conn.recv()
+                        self._unpack(self._conn.recv())
+                        continue
                 except (EOFError, OSError):
                     pass
                 raise _Died()
             if deadline is not None and time.monotonic() > deadline:
                 raise _Timeout()
+
+    def _unpack(self, message: Any) -> None:
+        if message[0] == "batch":
+            self._inbox.extend(message[1])
+        else:  # pragma: no cover - the child sends batches only
+            self._inbox.append(message)
 
     def modules(self) -> list[str]:
         """The Qt modules loaded in the child (there must be none)."""

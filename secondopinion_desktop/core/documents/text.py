@@ -47,8 +47,15 @@ def _open(path: Path) -> Any:
         raise Unreadable(DAMAGED) from exc
 
 
-def _letters(text: str) -> int:
-    return sum(1 for ch in text if ch.isalnum())
+def _letters(text: str, enough: int | None = None) -> int:
+    """How many letters and digits ``text`` has (counting stops at ``enough``)."""
+    count = 0
+    for ch in text:
+        if ch.isalnum():
+            count += 1
+            if enough is not None and count >= enough:
+                break
+    return count
 
 
 class PdfFile:
@@ -83,7 +90,7 @@ class PdfFile:
                 finally:
                     textpage.close()
                 drawn = False
-                if _letters(text) < MIN_TEXT_CHARS:
+                if _letters(text, MIN_TEXT_CHARS) < MIN_TEXT_CHARS:
                     drawn = any(obj.type != _TEXT_OBJECT for obj in page.get_objects(max_depth=3))
             finally:
                 page.close()
