@@ -61,9 +61,17 @@ def open_text_tab(qtbot, tab, title: str):
     qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     pane = tab.detail
     bar = pane.file_tabs.tabBar()
-    pane.scroll.ensureWidgetVisible(pane.file_tabs)
+    pane.scroll.ensureWidgetVisible(bar)  # as the person scrolls down to the tabs
     qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(TEXT_TAB).center())
     assert pane.file_tabs.currentIndex() == TEXT_TAB
+    viewport = pane.scroll.viewport()
+
+    def text_in_sight() -> bool:
+        top = pane.text_view.mapTo(viewport, pane.text_view.rect().topLeft()).y()
+        bottom = top + pane.text_view.height()
+        return top >= 0 and (bottom <= viewport.height() or top < viewport.height() // 2)
+
+    qtbot.waitUntil(text_in_sight)  # the pane scrolls to the text
     return pane.text_view
 
 

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -73,6 +73,7 @@ PAGES_KEPT = 8  # Document pages kept, so that going back to a record draws it w
 PAGE_CHANGES = Changes.RECORDS | Changes.ATTACHMENTS | Changes.FOLDER  # what may change a record's page
 TEXT_CHANGES = Changes.ATTACHMENTS | Changes.DOCUMENT_TEXT | Changes.FOLDER  # what may change a file's text
 PREVIEW_TAB, TEXT_TAB = 0, 1
+FOLLOW_MS = 600  # after the Text tab is clicked, the pane keeps it in sight this long while its layout settles
 IDENTITY_STYLE = ("QLabel#identityBanner { background: #FEF3C7; color: #7C2D12; border: 1px solid #D97706;"
                   " border-radius: 4px; padding: 6px 8px; }")
 FOUND_STYLE = ("QFrame#foundBox { background: #EEF4FF; border: 1px solid #9DB5E8; border-radius: 4px; }"
@@ -283,6 +284,9 @@ class RecordDetailPane(QWidget):
         self.file_tabs.setTabToolTip(PREVIEW_TAB, "A small picture of the selected file")
         self.file_tabs.setTabToolTip(TEXT_TAB, "The text the app read of the selected file, page by page")
         self.file_tabs.currentChanged.connect(lambda _index: self._update_text())
+        self.file_tabs.tabBarClicked.connect(self._file_tab_clicked)
+        self._follow_text = False  # the Text tab was just clicked: keep it in sight while the pane grows
+        self.scroll.verticalScrollBar().rangeChanged.connect(self._scroll_to_file_tabs)
         layout.addWidget(self.file_tabs)
 
         self.notes_heading = heading("Notes")
@@ -336,6 +340,7 @@ class RecordDetailPane(QWidget):
             self._fill_attachments(record.attachments, keep=before.id if before and same_record else None)
             self._fill_document(record, same_record=same_record)
             if not same_record:
+                self._follow_text = False
                 self.scroll.verticalScrollBar().setValue(0)
         self._update_preview()
         if record is None or not same_record:
@@ -622,6 +627,22 @@ class RecordDetailPane(QWidget):
         self._update_text()
         if page is not None:
             self.text_view.show_page(page)
+
+    def _file_tab_clicked(self, index: int) -> None:
+        """The Text tab clicked: the pane scrolls to the text (on a small screen it starts below the fold), also
+        once the pane has grown to hold it."""
+        if index != TEXT_TAB:
+            return
+        self._follow_text = True
+        QTimer.singleShot(0, self, self._scroll_to_file_tabs)
+        QTimer.singleShot(FOLLOW_MS, self, self._stop_following)
+
+    def _stop_following(self) -> None:
+        self._follow_text = False
+
+    def _scroll_to_file_tabs(self, *_range: int) -> None:
+        if self._follow_text and self.file_tabs.isVisible():
+            self.scroll.ensureWidgetVisible(self.file_tabs, 0, 0)
 
     def _update_text(self) -> None:
         """Fill the Text tab for the file previewed, when it is shown (read from the core once per file and
