@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from secondopinion_desktop.core.documents.model import NO_TEXT, PageText, ReadResult, Unreadable
+from secondopinion_desktop.core.documents.model import BY_TEXT, NO_TEXT, PageText, ReadResult, Unreadable
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class _TextFile:
         if first > 1:
             return
         body = self._path.read_bytes().decode("utf-8", errors="replace")
-        yield PageText(1, body.strip(), "text") if body.strip() else PageText(1, "", NO_TEXT, "It holds no text.")
+        yield PageText(1, body.strip(), BY_TEXT) if body.strip() else PageText(1, "", NO_TEXT, "It holds no text.")
 
     def close(self) -> None:
         pass
@@ -501,6 +501,11 @@ def read_file(path: Path, media_type: str = "", *, cancelled: CancelCheck | None
     with ProcessReader() as reader:
         return reader.read(Path(path), media_type, cancelled=cancelled)
 
+
+if TYPE_CHECKING:  # pragma: no cover - the type checker confirms the reader is what the index's loop takes
+    from secondopinion_desktop.core.documents.index import DocumentReader
+
+    _reader: DocumentReader = ProcessReader()
 
 __all__ = [
     "MAX_FILE_BYTES",

@@ -116,3 +116,14 @@ def test_a_heic_photo_is_read(tmp_path) -> None:
     pillow_heif.from_pillow(paper(["Accession S26-04417"], size=(760, 400))).save(str(path), quality=90)
     assert path.read_bytes()[4:12] in (b"ftypheic", b"ftypmif1")
     assert read_document(path, "image/heic").text == "Accession S26-04417"
+
+
+def test_a_scan_is_recognised_in_the_readers_child_process(tmp_path) -> None:
+    from secondopinion_desktop.core.documents.reader import ProcessReader
+
+    path = tmp_path / "scan.png"
+    paper(LINES[1:], size=(1000, 400)).save(path)
+    with ProcessReader() as reader:
+        result = reader.read(path, "image/png")
+        assert reader.modules() == []  # recognising text loads no Qt either
+    assert result.pages[0].method == BY_OCR and result.text.split("\n") == LINES[1:]
