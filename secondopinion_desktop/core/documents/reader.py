@@ -466,6 +466,9 @@ class ProcessReader:
                 self._stop()
                 log.warning("the document reader stopped unexpectedly")
                 raise Unreadable(CRASHED) from exc
+            except BaseException:  # e.g. a progress callback's error: the child's later pages must not linger
+                self._stop()
+                raise
             count = max(count, self._count)
             if finished is not None:
                 raise Unreadable(finished)
