@@ -312,6 +312,27 @@ def _serve(conn: Any, outbox: _Outbox) -> None:
         outbox.send(("done",))
 
 
+class _Duplex:
+    """One end of the conversation: receives on one one-way pipe, sends on the other."""
+
+    def __init__(self, incoming: Any, outgoing: Any) -> None:
+        self._incoming, self._outgoing = incoming, outgoing
+
+    def send(self, message: object) -> None:
+        self._outgoing.send(message)
+
+    def recv(self) -> Any:
+        return self._incoming.recv()
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        return bool(self._incoming.poll(timeout))
+
+    def close(self) -> None:
+        for end in (self._incoming, self._outgoing):
+            with suppress(OSError):
+                end.close()
+
+
 class _Timeout(Exception):
     pass
 
@@ -352,11 +373,16 @@ class ProcessReader:
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe(duplex=True)
-        process = context.Process(target=child_main, args=(child,), name="document-reader", daemon=True)
+        # two one-way pipes (os.pipe on Linux and macOS, named pipes on Windows): a two-way Pipe would be a
+        # socket pair, and the reader opens no socket of any kind
+        replies, child_replies = context.Pipe(duplex=False)
+        child_requests, requests = context.Pipe(duplex=False)
+        process = context.Process(target=child_main, args=(_Duplex(child_requests, child_replies),),
+                                  name="document-reader", daemon=True)
         process.start()
-        child.close()
-        self._process, self._conn = process, parent
+        child_requests.close()
+        child_replies.close()
+        self._process, self._conn = process, _Duplex(replies, requests)
         try:  # starting a child (a new interpreter, its imports) does not count towards the first page
             self._receive(START_SECONDS, cancelled)
         except (_Died, _Timeout) as exc:
