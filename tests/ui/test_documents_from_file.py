@@ -57,7 +57,7 @@ class FakeReader:
 @pytest.fixture
 def reader(monkeypatch):
     fake = FakeReader({})
-    monkeypatch.setattr(from_file, "open_reader", lambda: fake)
+    monkeypatch.setattr(from_file, "open_reader", lambda ocr=True: fake)
     return fake
 
 

@@ -67,7 +67,7 @@ def open_window(qtbot, folder) -> MainWindow:
 
 def run(qtbot, folder, tmp_path, monkeypatch, *, keep: bool, screenshot=None) -> dict[str, object]:
     reader = TwoReadings({})
-    monkeypatch.setattr(from_file, "open_reader", lambda: reader)
+    monkeypatch.setattr(from_file, "open_reader", lambda ocr=True: reader)
     source = photo(tmp_path)
     before = source.read_bytes()
     choose(monkeypatch, [source])
@@ -148,7 +148,7 @@ def test_unticking_keep_the_original_stores_the_edited_photo_only(qtbot, folder,
 
 
 def test_cancelling_the_record_removes_the_edited_copies(qtbot, folder, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(from_file, "open_reader", lambda: FakeReader({}))
+    monkeypatch.setattr(from_file, "open_reader", lambda ocr=True: FakeReader({}))
     source = photo(tmp_path)
     choose(monkeypatch, [source])
     window = open_window(qtbot, folder)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -22,7 +22,7 @@ from secondopinion_desktop.core.models import RecordStatus
 from secondopinion_desktop.core.words import plural, size
 from secondopinion_desktop.ui.events import Changes
 from secondopinion_desktop.ui.jobs import Job
-from secondopinion_desktop.ui.ops import is_cancel, run_op
+from secondopinion_desktop.ui.ops import Op, is_cancel, run_op
 from secondopinion_desktop.ui.records.commands import AddedRecordsCommand
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ class AttachmentsController(QObject):
         super().__init__(tab)
         self.tab = tab
         self._open_dir: Path | None = None
+        self.reading: Op | None = None  # the files dropped, being read before their review
         self.open_button = QPushButton("&Open")
         self.open_button.setAccessibleName("Open the selected file with its usual program")
         self.open_button.clicked.connect(lambda: self.open_attachment(self.chosen()))
@@ -157,10 +158,11 @@ class AttachmentsController(QObject):
         self.tab.import_portal(portal[0], note=note)
 
     def import_files(self, paths: list[Path]) -> Job | None:
-        """One new record per file (kind guessed, confirmed by the user), each with its file attached: every
-        record and file in one transaction (``create_records_with_files``, as the command line adds a record),
-        one undo step."""
-        from secondopinion_desktop.ui.records.drop import DropImportDialog
+        """One new record per file, each with its file attached: the files are read first (progress, Cancel),
+        then a review lists the kind, title and date each one suggests (``DropImportDialog``, every suggestion
+        marked) for the patient to confirm; every record and file in one transaction
+        (``create_records_with_files``, as the command line adds a record), one undo step."""
+        from secondopinion_desktop.ui.records.from_file import start_reading
 
         folder = self.tab.folder
         if folder is None:
@@ -172,14 +174,31 @@ class AttachmentsController(QObject):
                                 + "\n".join(str(p) for p in skipped))
         if not files:
             return None
-        dialog = DropImportDialog(files, parent=self.tab)
-        accepted = dialog.exec() == DropImportDialog.DialogCode.Accepted
-        choices = dialog.choices()
-        dialog.deleteLater()
-        if not accepted or not choices:
+
+        def cancelled(exc: BaseException) -> bool:
+            if is_cancel(exc):
+                self.tab.notify("Cancelled: no record was added.")
+                return True
+            return False
+
+        self.reading = start_reading(self.tab, folder, files, lambda hints: self._review(files, hints),
+                                     on_failure=cancelled, ocr=False)
+        return self.reading.job
+
+    def _review(self, files: list[Path], hints: list[Any]) -> Job | None:
+        from secondopinion_desktop.ui.records.drop import DropImportDialog
+
+        folder = self.tab.folder
+        if folder is None:
             return None
-        items = [svc.NewRecord(kind, title, (path,), {"status": RecordStatus.RECEIVED})
-                 for path, kind, title in choices]
+        dialog = DropImportDialog(files, parent=self.tab, hints=hints)
+        accepted = dialog.exec() == DropImportDialog.DialogCode.Accepted
+        chosen = dialog.records()
+        dialog.deleteLater()
+        if not accepted or not chosen:
+            return None
+        items = [svc.NewRecord(kind, title, (path,), {"status": RecordStatus.RECEIVED, "date_of_service": day})
+                 for path, kind, title, day in chosen]
 
         def failed(exc: BaseException) -> bool:
             if is_cancel(exc):

@@ -1,10 +1,19 @@
-"""Files dropped on empty space in the inventory: one new record per file, with a title and a kind to confirm."""
+"""Files dropped on empty space in the inventory: one new record per file, with a title and a kind to confirm.
+
+When the files were read first (``hints``, see ``from_file.py``), the table also has each file's date of service,
+and every cell filled in from what the file says is tinted, with a tooltip saying where it came from, until the
+patient changes it; nothing the patient has not seen here is applied. A title from the text is suggested; when
+the text names none, the title is the file's own name, as the patient wrote it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,20 +34,37 @@ from secondopinion_desktop.core.words import plural, size
 from secondopinion_desktop.ui.records.tips import plain_tip
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
+SUGGESTED_COLOUR = "#fff1bf"  # as the record dialog tints a suggested field
+SUGGESTED_STYLE = f"QComboBox {{ background-color: {SUGGESTED_COLOUR}; color: #202020; }}"
+
 
 class DropImportDialog(QDialog):
     """Files dropped on the records table: one new record per file, with a title and a kind to confirm."""
 
     ADD, TITLE, KIND, SIZE = range(4)
+    DATE = -1  # only with hints
     HEADERS = ("Add", "Title", "Kind", "Size")
 
-    def __init__(self, files: list[Path], parent: QWidget | None = None) -> None:
+    def __init__(self, files: list[Path], parent: QWidget | None = None, *, hints: Sequence[Any] = ()) -> None:
         super().__init__(parent)
         self.files = [Path(f) for f in files]
+        self.hints = list(hints)
+        self.marks: dict[tuple[int, int], str] = {}  # (row, column) → where the suggestion came from
+        self._filling = True
         self.setObjectName("dropImportDialog")
         self.setWindowTitle("Add records from files")
-
-        self.header = QLabel("One record per file; check the kind Second Opinion guessed.")
+        if self.hints:
+            self.DATE, self.SIZE = 3, 4
+            self.HEADERS = ("Add", "Title", "Kind", "Date of service", "Size")
+            unread = sum(1 for h in self.hints if h.unreadable)
+            text = ("One record per file, filled in from what each file says: check the tinted cells (hover over "
+                    "one to see where it came from).")
+            if unread:
+                text += (f" The text of {plural(unread, 'file')} could not be read; "
+                         f"{'its name gave' if unread == 1 else 'their names gave'} the hints.")
+        else:
+            text = "One record per file; check the kind Second Opinion guessed."
+        self.header = QLabel(text)
         self.header.setObjectName("dropImportHeader")
         self.header.setWordWrap(True)
 
@@ -68,17 +94,40 @@ class DropImportDialog(QDialog):
             add.setCheckState(Qt.CheckState.Checked)
             add.setToolTip(plain_tip(str(path)))
             self.table.setItem(row, self.ADD, add)
-            title = QTableWidgetItem(title_from_file_name(path.name))
+            hint = self.hints[row] if row < len(self.hints) else None
+            found = {item.field: item for item in hint.suggestions.items()} if hint is not None else {}
+            if hint is not None and hint.unreadable:
+                add.setToolTip(plain_tip(f"{path}\nIts text could not be read: {hint.unreadable}"))
+            suggested_title = found.get("title")
+            from_text = suggested_title is not None and not suggested_title.why.startswith("From the file name")
+            title = QTableWidgetItem(str(suggested_title.value) if from_text else title_from_file_name(path.name))
             title.setToolTip("The record's title; type to change it")
             self.table.setItem(row, self.TITLE, title)
+            if from_text:
+                self._mark_item(row, self.TITLE, suggested_title.why)
             combo = QComboBox()
             combo.setObjectName(f"kindCombo{row}")
             combo.setAccessibleName(f"Kind of record for {path.name}")
             for member in RecordKind:
                 combo.addItem(member.label, member.value)
-            combo.setCurrentIndex(combo.findData(guess_kind(path.name, guess_media_type(path)).value))
+            suggested_kind = found.get("kind")
+            kind = suggested_kind.value if suggested_kind is not None else guess_kind(path.name,
+                                                                                     guess_media_type(path))
+            combo.setCurrentIndex(combo.findData(RecordKind(kind).value))
             self.table.setCellWidget(row, self.KIND, combo)
             self.kind_combos.append(combo)
+            if suggested_kind is not None:
+                self.marks[(row, self.KIND)] = suggested_kind.why
+                combo.setStyleSheet(SUGGESTED_STYLE)
+                combo.setToolTip(f"Suggested — {suggested_kind.why}")
+                combo.currentIndexChanged.connect(lambda _i, row=row: self._kind_chosen(row))
+            if self.hints:
+                suggested_date = found.get("date_of_service")
+                day = QTableWidgetItem(suggested_date.value.isoformat() if suggested_date is not None else "")
+                day.setToolTip("The date of service, written year-month-day; type to change it")
+                self.table.setItem(row, self.DATE, day)
+                if suggested_date is not None:
+                    self._mark_item(row, self.DATE, suggested_date.why)
             size = QTableWidgetItem(self._size_text(path))
             size.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -88,6 +137,8 @@ class DropImportDialog(QDialog):
         header.setSectionResizeMode(self.TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(self.KIND, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.SIZE, QHeaderView.ResizeMode.ResizeToContents)
+        if self.hints:
+            header.setSectionResizeMode(self.DATE, QHeaderView.ResizeMode.ResizeToContents)
         self.table.resizeColumnToContents(self.ADD)
         self.table.setColumnWidth(self.ADD, min(self.table.columnWidth(self.ADD), 260))
         self.table.resizeRowsToContents()
@@ -103,13 +154,15 @@ class DropImportDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.table.itemChanged.connect(self._update_ok)
+        self.table.itemChanged.connect(self._item_changed)
+        self._filling = False
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.buttons)
         rows_height = sum(self.table.rowHeight(r) for r in range(min(len(self.files), 12)))
-        fit_to_screen(self, 760, 160 + rows_height, min_width=560, min_height=300)
+        fit_to_screen(self, 900 if self.hints else 760, 160 + rows_height, min_width=560, min_height=300)
         self._update_ok()
         self.table.setFocus()
 
@@ -132,6 +185,47 @@ class DropImportDialog(QDialog):
         count = len(self._checked_rows())
         self.ok_button.setEnabled(count > 0)
         self.ok_button.setText(f"Add {plural(count, 'record')}" if count else "Add records")
+
+    # --- suggestions ---------------------------------------------------------------------------------
+
+    def _mark_item(self, row: int, column: int, why: str) -> None:
+        item = self.table.item(row, column)
+        self.marks[(row, column)] = why
+        item.setBackground(QBrush(QColor(SUGGESTED_COLOUR)))
+        item.setForeground(QBrush(QColor("#202020")))
+        item.setToolTip(f"Suggested — {why}")
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        key = (item.row(), item.column())
+        if self._filling or key not in self.marks:
+            return
+        del self.marks[key]
+        self.table.blockSignals(True)
+        item.setBackground(QBrush())
+        item.setForeground(QBrush())
+        item.setToolTip("The record's title; type to change it" if item.column() == self.TITLE else
+                        "The date of service, written year-month-day; type to change it")
+        self.table.blockSignals(False)
+
+    def _kind_chosen(self, row: int) -> None:
+        if self.marks.pop((row, self.KIND), None) is not None:
+            combo = self.kind_combos[row]
+            combo.setStyleSheet("")
+            combo.setToolTip("")
+
+    def suggested(self) -> dict[tuple[int, str], str]:
+        """The cells still marked suggested: (row, column header) → where the suggestion came from."""
+        return {(row, self.HEADERS[column]): why for (row, column), why in self.marks.items()}
+
+    def records(self) -> list[tuple[Path, RecordKind, str, str | None]]:
+        """(file, kind, title, date of service as typed or None) for each checked row."""
+        out = []
+        for row in self._checked_rows():
+            path = self.files[row]
+            title = " ".join(self.table.item(row, self.TITLE).text().split()) or path.name
+            day = self.table.item(row, self.DATE).text().strip() if self.hints else ""
+            out.append((path, RecordKind(self.kind_combos[row].currentData()), title, day or None))
+        return out
 
     def choices(self) -> list[tuple[Path, RecordKind, str]]:
         """(file, kind, title) for each checked row; an empty title falls back to the file's name."""

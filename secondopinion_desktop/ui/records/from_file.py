@@ -41,6 +41,7 @@ FILES_CHANGED = Changes.ATTACHMENTS | Changes.RECORDS
 FILE_FILTER = ("Documents and photos (*.pdf *.PDF *.jpg *.jpeg *.JPG *.JPEG *.png *.PNG *.heic *.HEIC *.heif "
                "*.tif *.tiff *.TIF *.TIFF *.txt);;All files (*)")
 NO_TEXT_REASON = "No text was found in it."
+QUICK_PAGE_SECONDS = 5.0  # a dropped PDF's text layer: reading stops after a page slower than this
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,29 @@ class FileHints:
 
 # --- the two core calls, kept in one place (the tests give a reader of their own here) ----------------------
 
-def open_reader() -> Any:
+def open_reader(ocr: bool = True) -> Any:
     """The document reader, as a context manager with ``read(path, media_type, *, cancelled)``: one child
-    process for all the files of one step (``core.documents.reader.ProcessReader``)."""
+    process for all the files of one step (``core.documents.reader.ProcessReader``). Without ``ocr`` (files
+    dropped on the inventory, where the review must come quickly) only a PDF's own text is read, in this
+    process; scans are then read in the background once attached, like every file."""
     from secondopinion_desktop.core.documents.reader import ProcessReader
 
-    return ProcessReader()
+    return ProcessReader() if ocr else QuickReader()
+
+
+class QuickReader:
+    """A PDF's own text layer only, read on the worker thread (no child process, no OCR)."""
+
+    def __enter__(self) -> QuickReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def read(self, path: Path, media_type: str, *, cancelled: Any = None) -> Any:
+        from secondopinion_desktop.core.documents.reader import read_document
+
+        return read_document(path, media_type, cancelled=cancelled, ocr=False, page_seconds=QUICK_PAGE_SECONDS)
 
 
 def suggestions_for(folder: DataFolder, pages: Sequence[Any], file_name: str) -> Any:
@@ -72,7 +90,7 @@ def suggestions_for(folder: DataFolder, pages: Sequence[Any], file_name: str) ->
 
 
 def read_hints(folder: DataFolder, paths: Sequence[Path], control: JobControl | None = None,
-               names: Sequence[str] | None = None) -> list[FileHints]:
+               names: Sequence[str] | None = None, *, ocr: bool = True) -> list[FileHints]:
     """Read each file's text and what it suggests (run off the GUI thread). A file that cannot be read gives
     the suggestions of its name alone and its reason; a cancel stops at once (``Cancelled``)."""
     from secondopinion_desktop.core.documents.model import NO_TEXT, Unreadable
@@ -80,7 +98,7 @@ def read_hints(folder: DataFolder, paths: Sequence[Path], control: JobControl | 
 
     cancelled = control.cancelled if control is not None else None
     hints: list[FileHints] = []
-    with open_reader() as reader:
+    with open_reader(ocr) as reader:
         for number, path in enumerate(paths):
             if control is not None:
                 control.progress(number, len(paths))
@@ -105,12 +123,13 @@ def read_hints(folder: DataFolder, paths: Sequence[Path], control: JobControl | 
 
 def start_reading(parent: QWidget, folder: DataFolder, paths: Sequence[Path],
                   on_read: Callable[[list[FileHints]], object], *, names: Sequence[str] | None = None,
-                  on_failure: Callable[[BaseException], bool | None] | None = None) -> Op:
+                  on_failure: Callable[[BaseException], bool | None] | None = None, ocr: bool = True) -> Op:
     """Read ``paths`` in the background with a progress dialog and Cancel; ``on_read(hints)`` on the GUI thread."""
     paths = list(paths)
     label = (f"Reading {names[0] if names else display_name(paths[0])}…" if len(paths) == 1
              else f"Reading {plural(len(paths), 'file')}…")
-    return run_op(parent, lambda control: read_hints(folder, paths, control, names), name="read files for a record",
+    return run_op(parent, lambda control: read_hints(folder, paths, control, names, ocr=ocr),
+                  name="read files for a record",
                   writes=False, label=label, title="New record from file", on_success=on_read,
                   on_failure=on_failure, delay_ms=300)
 
