@@ -371,3 +371,32 @@ def test_the_filled_in_dialog_fits_the_screen(qtbot, window, folder, tmp_path, m
     window.records_tab.actions.from_file_action.trigger()
     qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
     assert errors == []
+
+
+def test_ctrl_shift_n_is_the_records_tabs_only(qtbot, window, monkeypatch, reader) -> None:
+    asked = choose(monkeypatch, [])
+    window.tabs.setCurrentWidget(window._tab("appointments"))
+    qtbot.waitUntil(lambda: not window.records_tab.actions.from_file_action.isEnabled(), timeout=2000)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert asked == []  # there it starts a note, as before
+
+
+def test_the_files_row_comes_first_in_the_tab_order(qtbot, folder) -> None:
+    dialog = RecordDialog(folder, takes_files=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()  # as the window manager does for a new dialog
+    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog.files_list.setFocus()
+    order = []
+    for _ in range(5):
+        order.append(dialog.focusWidget().objectName())
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+    assert order == ["filesList", "addFilesButton", "kindCombo", "titleEdit", "dateEdit"]  # (no file to remove)
+    dialog.notes_edit.setFocus()
+    walked = []
+    for _ in range(3):
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+        walked.append(dialog.focusWidget().objectName())
+    assert walked == ["okButton", "cancelButton", "filesList"]

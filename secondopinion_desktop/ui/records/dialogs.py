@@ -333,11 +333,6 @@ class RecordDialog(RecordValues, QDialog):
                 self.cancel_button.setToolTip("No record for this file nor for the files after it")
         for sequence in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(sequence), self, self.accept)
-        if self.files_list is not None:  # the files row is on top: Tab goes files → form → buttons → files
-            QWidget.setTabOrder(self.notes_edit, self.ok_button)
-            QWidget.setTabOrder(self.ok_button, self.cancel_button)
-            if self.skip_button is not None:
-                QWidget.setTabOrder(self.cancel_button, self.skip_button)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.error_label)
@@ -360,6 +355,8 @@ class RecordDialog(RecordValues, QDialog):
         self._status_changed()
         self._watch_inputs()
         self._watch_marks()
+        if self.files_list is not None:
+            self._files_first_in_tab_order()
         if self.files_list is not None:
             self.setAcceptDrops(True)
             for hint in hints:
@@ -448,6 +445,14 @@ class RecordDialog(RecordValues, QDialog):
         box.setObjectName("filesBox")
         self.form.insertRow(0, label, box)  # where the record comes from, first (the Tab order follows)
         self._update_file_buttons()
+
+    def _files_first_in_tab_order(self) -> None:
+        """The files row is on top, so Tab goes files → the form → the buttons → the files again (the files
+        were made after the notes: the buttons move to just after the notes)."""
+        QWidget.setTabOrder(self.notes_edit, self.ok_button)
+        QWidget.setTabOrder(self.ok_button, self.cancel_button)
+        if self.skip_button is not None:
+            QWidget.setTabOrder(self.cancel_button, self.skip_button)
 
     def _update_file_buttons(self) -> None:
         if self.files_list is None:
