@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -28,6 +29,10 @@ def attempts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             raise _NetworkAttempt(f"network use attempted: {what}")
         return _refuse
 
+    # pydicom imports requests when it is installed (rapidocr brings it); urllib3's import-time IPv6 check
+    # creates (never connects) a socket bound to ::1: load it before the guard goes up
+    with contextlib.suppress(ImportError):
+        import urllib3.util.connection  # noqa: F401
     monkeypatch.setattr(socket.socket, "__init__", refuse("socket.socket"))
     monkeypatch.setattr(socket, "create_connection", refuse("socket.create_connection"))
     monkeypatch.setattr(socket, "getaddrinfo", refuse("socket.getaddrinfo"))
@@ -66,6 +71,11 @@ def test_main_flows_open_no_socket(attempts: list[str], tmp_path: Path) -> None:
 
 SITECUSTOMIZE = textwrap.dedent("""
     import os, socket, sys
+
+    try:
+        import urllib3.util.connection  # its IPv6 check creates (never connects) a local socket at import
+    except ImportError:
+        pass
 
     def _refuse(*args, **kwargs):
         sys.stderr.write("NETWORK ATTEMPT %r\\n" % (args,))
