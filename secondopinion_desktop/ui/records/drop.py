@@ -137,8 +137,13 @@ class DropImportDialog(QDialog):
         header.setSectionResizeMode(self.TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(self.KIND, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        if self.hints:
-            header.setSectionResizeMode(self.DATE, QHeaderView.ResizeMode.ResizeToContents)
+        if self.hints:  # the title gets the room: the kind and the date as wide as their words
+            metrics = self.table.fontMetrics()
+            header.setSectionResizeMode(self.KIND, QHeaderView.ResizeMode.Interactive)
+            header.setSectionResizeMode(self.DATE, QHeaderView.ResizeMode.Interactive)
+            longest = max(metrics.horizontalAdvance(member.label) for member in RecordKind)
+            self.table.setColumnWidth(self.KIND, longest + metrics.height() * 3)
+            self.table.setColumnWidth(self.DATE, metrics.horizontalAdvance("Date of service") + metrics.height() * 2)
         self.table.resizeColumnToContents(self.ADD)
         self.table.setColumnWidth(self.ADD, min(self.table.columnWidth(self.ADD), 260))
         self.table.resizeRowsToContents()
@@ -162,7 +167,7 @@ class DropImportDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.buttons)
         rows_height = sum(self.table.rowHeight(r) for r in range(min(len(self.files), 12)))
-        fit_to_screen(self, 900 if self.hints else 760, 160 + rows_height, min_width=560, min_height=300)
+        fit_to_screen(self, 1040 if self.hints else 760, 160 + rows_height, min_width=560, min_height=300)
         self._update_ok()
         self.table.setFocus()
 
