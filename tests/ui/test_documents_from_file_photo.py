@@ -172,3 +172,28 @@ def test_cancelling_the_record_removes_the_edited_copies(qtbot, folder, tmp_path
     assert errors == [] and len(seen["made"]) == 2
     assert records(folder) == []
     window.close()
+
+
+def test_a_damaged_photo_says_so_in_one_sentence(qtbot, folder, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(from_file, "open_reader", lambda ocr=True: FakeReader({}))
+    broken = tmp_path / "photo.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    choose(monkeypatch, [broken])
+    window = open_window(qtbot, folder)
+    seen: dict[str, str] = {}
+
+    def record(dialog: RecordDialog) -> None:
+        qtbot.mouseClick(dialog.photo_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=10_000)
+        seen["error"] = dialog.error_label.text()
+        seen["files"] = [p.name for p in dialog.files_to_attach()]
+        dialog.cancel_button.click()
+
+    errors = on_next_dialog(record)
+    window.records_tab.actions.from_file_action.trigger()
+    qtbot.waitUntil(lambda: "error" in seen, timeout=10_000)
+    assert errors == []
+    assert seen["error"] in ("The picture is damaged and cannot be edited.",
+                             "The picture is incomplete and cannot be edited.")
+    assert seen["files"] == ["photo.jpg"]  # it can still be attached as it is
+    window.close()

@@ -122,6 +122,8 @@ def open_photo(path: Path, *, max_side: int | None = None) -> Image:
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         raise Unreadable("The picture is too large to open safely (it could be a decompression bomb).") from None
     except UnidentifiedImageError:
+        if _looks_like_a_picture(path):
+            raise Unreadable("The picture is damaged and cannot be edited.") from None
         raise Unreadable("This file is not a picture this app can edit.") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, MemoryError) as exc:
         detail = "incomplete" if "truncat" in str(exc).lower() else "damaged"
@@ -130,6 +132,16 @@ def open_photo(path: Path, *, max_side: int | None = None) -> Image:
     if max_side is not None and max(picture.size) > max_side:
         picture.thumbnail((max_side, max_side))
     return picture
+
+
+def _looks_like_a_picture(path: Path) -> bool:
+    """Whether the file starts as a JPEG, PNG, TIFF or HEIC does (so it is a damaged one, not another kind)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")) or head[4:8] == b"ftyp"
 
 
 def _plain_mode(picture: Image) -> Image:

@@ -561,17 +561,30 @@ class RecordDialog(RecordValues, QDialog):
     def edit_photo(self) -> None:
         """Rotate or crop…: the photo editor on the selected photo; its result is saved in a private folder,
         read again, and suggests what the untouched fields still lack."""
-        from secondopinion_desktop.ui.records.photo_edit import PhotoEditDialog, prepare_edited
+        from secondopinion_desktop.ui.ops import run_op
+        from secondopinion_desktop.ui.records.photo_edit import load_preview
 
         chosen = self._chosen_file()
         if chosen is None:
             return
-        editor = PhotoEditDialog(chosen.source, edit=chosen.edit, keep_original=chosen.keep_original,
-                                 parent=self)
-        if editor.failure:
-            editor.deleteLater()
-            self.show_error(editor.failure)
+
+        def failed(exc: BaseException) -> bool:
+            if isinstance(exc, SecondOpinionError):
+                self.show_error(str(exc))
+                return True
+            return False
+
+        self._reading = run_op(self, lambda _control: load_preview(chosen.source), name="open a photo",
+                               writes=False, label=f"Opening {chosen.name}…", title="Rotate or crop",
+                               on_success=lambda preview: self._edit_photo(chosen, preview), on_failure=failed)
+
+    def _edit_photo(self, chosen: DialogFile, preview: Any) -> None:
+        from secondopinion_desktop.ui.records.photo_edit import PhotoEditDialog, prepare_edited
+
+        if chosen not in self._files:
             return
+        editor = PhotoEditDialog(chosen.source, edit=chosen.edit, keep_original=chosen.keep_original,
+                                 preview=preview, parent=self)
         accepted = editor.exec() == PhotoEditDialog.DialogCode.Accepted
         edit, keep = editor.edit(), editor.keep_original()
         editor.deleteLater()

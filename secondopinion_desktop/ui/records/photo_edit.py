@@ -60,6 +60,17 @@ def turn_box(box: tuple[float, float, float, float] | None, turns: int) -> tuple
     return left, top, right, bottom
 
 
+def load_preview(path: Path) -> Any:
+    """The smaller upright copy the editor shows (run off the GUI thread: a phone's HEIC takes a moment).
+    Raises ``Unreadable`` with the sentence to show."""
+    from secondopinion_desktop.core.documents.photo import open_photo
+
+    try:
+        return open_photo(path, max_side=PREVIEW_SIDE)
+    except OSError as exc:
+        raise Unreadable(f"The photo could not be opened: {exc.strerror or exc}.") from None
+
+
 class PhotoCanvas(QWidget):
     """The turned picture, scaled to fit, with the crop rectangle: drag to draw it, a click clears it."""
 
@@ -166,20 +177,17 @@ class PhotoEditDialog(QDialog):
     original is attached too. ``failure`` is the sentence to show instead when the photo cannot be opened."""
 
     def __init__(self, path: Path, *, edit: PhotoEdit | None = None, keep_original: bool = True,
-                 parent: QWidget | None = None) -> None:
+                 preview: Any = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from secondopinion_desktop.core.documents.photo import open_photo
-
         self.setObjectName("photoEditDialog")
         self.setWindowTitle(f"Rotate or crop {path.name}")
         self.failure = ""
-        self.preview: Any = None
-        try:
-            self.preview = open_photo(path, max_side=PREVIEW_SIDE)
-        except Unreadable as exc:
-            self.failure = exc.reason
-        except OSError as exc:
-            self.failure = f"The photo could not be opened: {exc.strerror or exc}."
+        self.preview: Any = preview
+        if preview is None:
+            try:
+                self.preview = load_preview(path)
+            except Unreadable as exc:
+                self.failure = exc.reason
         start = edit or PhotoEdit()
         self._turns = start.quarter_turns % 4
 

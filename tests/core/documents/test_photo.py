@@ -123,6 +123,7 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(tmp_path) -> None:
 @pytest.mark.parametrize("content, words", [
     (b"", "not a picture"),
     (b"not a picture at all", "not a picture"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "damaged"),  # a JPEG's start, and nothing of a picture after it
 ])
 def test_what_is_no_picture_is_refused_in_one_sentence(tmp_path, content, words) -> None:
     path = tmp_path / "scan.jpg"
