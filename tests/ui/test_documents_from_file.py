@@ -400,3 +400,20 @@ def test_the_files_row_comes_first_in_the_tab_order(qtbot, folder) -> None:
         qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
         walked.append(dialog.focusWidget().objectName())
     assert walked == ["okButton", "cancelButton", "filesList"]
+
+
+def test_a_suggested_clinician_keeps_its_mark_when_the_kind_changes(qtbot, folder) -> None:
+    from secondopinion_desktop.core.documents.suggest import Suggested, Suggestions
+
+    dialog = RecordDialog(folder, takes_files=True)
+    qtbot.addWidget(dialog)
+    found = Suggestions(kind=Suggested("kind", RecordKind.PATHOLOGY, 'From "PATHOLOGY" on page 1'),
+                        clinician=Suggested("clinician", "Jordan Reyes", 'From "Dr. Jordan Reyes" on page 1'))
+    dialog.apply_suggestions(found, "report.pdf")
+    assert dialog.clinician_label.text() == "&Clinician (pathologist, suggested):"
+    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData(RecordKind.IMAGING.value))
+    assert dialog.clinician_label.text() == "&Clinician (radiologist, suggested):"
+    assert set(dialog.suggested()) == {"clinician"}  # the kind was changed by hand: its mark went
+    assert dialog._label_of(dialog.kind_combo).text() == "&Kind:"
+    qtbot.keyClicks(dialog.clinician_combo.lineEdit(), "x")
+    assert dialog.clinician_label.text() == "&Clinician (radiologist):" and dialog.suggested() == {}

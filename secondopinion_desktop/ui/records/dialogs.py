@@ -80,6 +80,20 @@ SUGGESTED_WORD = " (suggested)"
 SUGGESTED_FIELDS = ("kind", "title", "date_of_service", "facility", "clinician", "accession_number")
 
 
+def suggested_label(text: str) -> str:
+    """A field's label with the word that marks it: "Date of service (suggested):", "Clinician (pathologist,
+    suggested):"."""
+    text = plain_label(text)
+    bare = text.removesuffix(":")
+    if bare.endswith(")"):
+        return f"{bare[:-1]}, suggested):"
+    return f"{bare}{SUGGESTED_WORD}:"
+
+
+def plain_label(text: str) -> str:
+    return text.replace(", suggested)", ")").replace(SUGGESTED_WORD, "")
+
+
 @dataclass
 class DialogFile:
     """A file the new record will have: the file chosen, and (a photo turned or cropped) the copies made of it
@@ -709,8 +723,8 @@ class RecordDialog(RecordValues, QDialog):
         widget.setToolTip(tip)
         widget.setAccessibleDescription(tip)
         label = self._label_of(buddy)
-        if label is not None and not label.text().endswith(SUGGESTED_WORD):
-            label.setText(label.text().removesuffix(":") + SUGGESTED_WORD + ":")
+        if label is not None:
+            label.setText(suggested_label(label.text()))
             label.setToolTip(tip)
         self._marks[name] = mark
 
@@ -726,7 +740,7 @@ class RecordDialog(RecordValues, QDialog):
         widget.setAccessibleDescription("")
         label = self._label_of(buddy)
         if label is not None:
-            label.setText(label.text().replace(SUGGESTED_WORD, ""))
+            label.setText(plain_label(label.text()))
             label.setToolTip("")
 
     def suggested(self) -> dict[str, str]:
@@ -771,7 +785,8 @@ class RecordDialog(RecordValues, QDialog):
         kind = self.kind()
         self.imaging_group.setVisible(kind is RecordKind.IMAGING)
         self.pathology_group.setVisible(kind is RecordKind.PATHOLOGY)
-        self.clinician_label.setText(CLINICIAN_LABELS.get(kind, "&Clinician:"))
+        text = CLINICIAN_LABELS.get(kind, "&Clinician:")
+        self.clinician_label.setText(suggested_label(text) if "clinician" in self._marks else text)
 
     def _status_toggled(self, checked: bool) -> None:
         if checked:
