@@ -417,3 +417,27 @@ def test_a_suggested_clinician_keeps_its_mark_when_the_kind_changes(qtbot, folde
     assert dialog._label_of(dialog.kind_combo).text() == "&Kind:"
     qtbot.keyClicks(dialog.clinician_combo.lineEdit(), "x")
     assert dialog.clinician_label.text() == "&Clinician (radiologist):" and dialog.suggested() == {}
+
+
+def test_the_record_waits_for_a_file_still_being_read(qtbot, folder, tmp_path, monkeypatch) -> None:
+    import threading
+
+    release = threading.Event()
+
+    class Slow(FakeReader):
+        def read(self, path, media_type, *, cancelled=None):
+            release.wait(10)
+            return super().read(path, media_type, cancelled=cancelled)
+
+    monkeypatch.setattr(from_file, "open_reader", lambda ocr=True: Slow({"late.pdf": PATHOLOGY_TEXT}))
+    dialog = RecordDialog(folder, takes_files=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.title_edit, "Biopsy")
+    dialog.add_files([pdf(tmp_path, "late.pdf")])
+    dialog.ok_button.click()
+    assert dialog.isVisible() and dialog.error_label.text().startswith("A file is still being read")
+    release.set()
+    qtbot.waitUntil(lambda: dialog.files_list.count() == 1, timeout=10_000)
+    dialog.ok_button.click()
+    assert dialog.result() == RecordDialog.DialogCode.Accepted and dialog.files_to_attach()[0].name == "late.pdf"

@@ -837,6 +837,9 @@ class RecordDialog(RecordValues, QDialog):
         return None
 
     def accept(self) -> None:
+        if self._reading is not None and not self._reading.done:
+            self.show_error("A file is still being read: wait a moment, then add the record.")
+            return
         problem = self.check()
         if problem is None:
             self.error_label.hide()
