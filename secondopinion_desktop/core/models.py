@@ -17,6 +17,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -727,7 +728,9 @@ class DocumentPage(Base):
     ``document_fts`` (migration 0008, not an ORM class) indexes ``text`` and is kept in step by triggers."""
 
     __tablename__ = "document_page"
-    __table_args__ = (UniqueConstraint("sha256", "page"),)
+    # the search box joins matching FTS rows to their file by id: this index answers that without reading the
+    # pages' text (a table row holds the whole page)
+    __table_args__ = (UniqueConstraint("sha256", "page"), Index("ix_document_page_owner", "id", "sha256", "page"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("document_text.sha256", ondelete="CASCADE"))

@@ -54,3 +54,9 @@ def screenshot(qtbot):
         assert widget.grab().save(str(Path(target) / f"{name}.png"))
 
     return save
+
+
+@pytest.fixture(autouse=True)
+def background_reading_waits(monkeypatch):
+    """Window tests about other things do not start the background reader (its own tests set the delay)."""
+    monkeypatch.setattr("secondopinion_desktop.ui.reading.START_DELAY_MS", 600_000)

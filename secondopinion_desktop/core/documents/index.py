@@ -357,13 +357,35 @@ def search(session: Session, typed: str, *, limit: int = 100, snippets: bool = T
             for rid, title, aid, name, sha, page, pid in rows]
 
 
+_MATCHING_SQL = """
+    WITH found AS (
+        SELECT p.sha256 AS sha256, min(p.page) AS page
+        FROM document_fts f JOIN document_page p INDEXED BY ix_document_page_owner ON p.id = f.rowid
+        WHERE document_fts MATCH :query GROUP BY p.sha256)
+    SELECT a.record_id, a.id, a.original_name, found.sha256, found.page
+    FROM found JOIN attachment a ON a.sha256 = found.sha256 ORDER BY a.record_id, a.id
+"""  # the first matching page of each file; no ranking and no page text read (the index covers the join)
+
+
 @reading
 def matching_records(session: Session, typed: str, *, limit: int = 5000) -> dict[int, Hit]:
-    """For the search box, on every keystroke: the records with a file whose text matches, each with its best
-    hit (no snippet: ``snippet_for`` makes one when it is shown)."""
+    """For the search box, on every keystroke: the records with a file whose text matches, each with its first
+    file and page that match (no title and no snippet: ``snippet_for`` makes one when it is shown)."""
+    query = fts_query(typed)
+    if query is None:
+        return {}
+    try:
+        rows = session.execute(text(_MATCHING_SQL), {"query": query}).all()
+    except Exception as exc:
+        if _is_fts_syntax(exc):
+            return {}
+        raise
     best: dict[int, Hit] = {}
-    for hit in search(session, typed, limit=limit, snippets=False):
-        best.setdefault(hit.record_id, hit)
+    for rid, aid, name, sha, page in rows:
+        if int(rid) not in best:
+            if len(best) >= limit:
+                break
+            best[int(rid)] = Hit(int(rid), "", int(aid), str(name), str(sha), int(page))
     return best
 
 

@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document_page')),
     sa.UniqueConstraint('sha256', 'page', name=op.f('uq_document_page_sha256'))
     )
+    op.create_index('ix_document_page_owner', 'document_page', ['id', 'sha256', 'page'], unique=False)
     op.execute(FTS)
     for trigger in TRIGGERS:
         op.execute(trigger)
@@ -86,6 +87,7 @@ def downgrade() -> None:
                  "document_page_ai"):
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.execute("DROP TABLE IF EXISTS document_fts")
+    op.drop_index('ix_document_page_owner', table_name='document_page')
     op.drop_table('document_page')
     with op.batch_alter_table('document_text', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_document_text_state'))
