@@ -92,3 +92,42 @@ def test_a_drop_whose_reading_is_cancelled_adds_nothing(qtbot, folder, tmp_path,
     drop_on_empty_space(tab, [pdf(tmp_path, "report.pdf")])
     qtbot.waitUntil(lambda: tab.last_notice == "Cancelled: no record was added.", timeout=10_000)
     assert records(folder) == [] and tab.undo_stack.count() == 0
+
+
+def test_a_dropped_photo_can_be_turned_before_it_is_stored(qtbot, folder, tmp_path, monkeypatch) -> None:
+    from PIL import Image
+    from ui.test_documents_from_file_photo import photo
+
+    from secondopinion_desktop.core import records as svc
+    from secondopinion_desktop.core.scratch import SCRATCH_NAME
+
+    monkeypatch.setattr(from_file, "open_reader", lambda ocr=True: FakeReader({}))
+    source = photo(tmp_path)
+    window = shown_window(qtbot, folder)
+    tab = window.records_tab
+    seen: dict[str, object] = {}
+
+    def turn(editor) -> None:
+        qtbot.mouseClick(editor.turn_right_button, Qt.MouseButton.LeftButton)
+        editor.ok_button.click()
+
+    def review(dialog: DropImportDialog) -> None:
+        dialog.table.setCurrentCell(0, dialog.TITLE)
+        assert dialog.photo_button.isEnabled()
+        on_next_dialog(turn)
+        qtbot.mouseClick(dialog.photo_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "turned" in dialog.table.item(0, dialog.ADD).text(), timeout=10_000)
+        seen["row"] = dialog.table.item(0, dialog.ADD).text()
+        dialog.ok_button.click()
+
+    errors = on_next_dialog(review)
+    drop_on_empty_space(tab, [source])
+    qtbot.waitUntil(lambda: tab.undo_stack.count() == 1, timeout=15_000)
+    assert errors == []
+    assert seen["row"] == "photo.jpg — turned or cropped, with photo (original).jpg"
+    [made] = records(folder)
+    edited, original = sorted(made.attachments, key=lambda a: a.id)
+    assert (edited.original_name, original.original_name) == ("photo.jpg", "photo (original).jpg")
+    with Image.open(svc.attachment_path(folder, edited)) as im:
+        assert im.size == (200, 400)
+    assert [p for p in (folder.path / SCRATCH_NAME).rglob("*") if p.is_file()] == []

@@ -191,14 +191,18 @@ class AttachmentsController(QObject):
         folder = self.tab.folder
         if folder is None:
             return None
-        dialog = DropImportDialog(files, parent=self.tab, hints=hints)
+        from secondopinion_desktop.ui.records.from_file import remove_copies
+
+        dialog = DropImportDialog(files, parent=self.tab, hints=hints, folder=folder)
         accepted = dialog.exec() == DropImportDialog.DialogCode.Accepted
         chosen = dialog.records()
+        copies = dialog.take_copies()
         dialog.deleteLater()
         if not accepted or not chosen:
+            remove_copies(copies)
             return None
-        items = [svc.NewRecord(kind, title, (path,), {"status": RecordStatus.RECEIVED, "date_of_service": day})
-                 for path, kind, title, day in chosen]
+        items = [svc.NewRecord(kind, title, paths, {"status": RecordStatus.RECEIVED, "date_of_service": day})
+                 for paths, kind, title, day in chosen]
 
         def failed(exc: BaseException) -> bool:
             if is_cancel(exc):
@@ -214,6 +218,7 @@ class AttachmentsController(QObject):
                                                                     cancelled=control.cancelled),
             name="add records from files", changes=FILES_CHANGED, on_failure=failed,  # said once, here
             on_success=lambda made: self.tab.undo_stack.push(AddedRecordsCommand(self.tab, made)),
+            cleanup=lambda: remove_copies(copies),
             label=f"Adding {plural(len(items), 'record')} from files…", title="Adding records",
         )
         return self.tab.track(op)

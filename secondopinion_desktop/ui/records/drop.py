@@ -45,10 +45,16 @@ class DropImportDialog(QDialog):
     DATE = -1  # only with hints
     HEADERS = ("Add", "Title", "Kind", "Size")
 
-    def __init__(self, files: list[Path], parent: QWidget | None = None, *, hints: Sequence[Any] = ()) -> None:
+    def __init__(self, files: list[Path], parent: QWidget | None = None, *, hints: Sequence[Any] = (),
+                 folder: Any = None) -> None:
         super().__init__(parent)
+        from secondopinion_desktop.ui.records.dialogs import DialogFile
+
         self.files = [Path(f) for f in files]
         self.hints = list(hints)
+        self.folder = folder  # with it, a photo can be turned or cropped here before it is stored
+        self.items = [DialogFile(path, path.name) for path in self.files]
+        self._working: Any = None
         self.marks: dict[tuple[int, int], str] = {}  # (row, column) → where the suggestion came from
         self._filling = True
         self.setObjectName("dropImportDialog")
@@ -161,6 +167,14 @@ class DropImportDialog(QDialog):
         self.table.itemChanged.connect(self._update_ok)
         self.table.itemChanged.connect(self._item_changed)
         self._filling = False
+        self.photo_button: QPushButton | None = None
+        if folder is not None:
+            self.photo_button = self.buttons.addButton("Rotate or crop…", QDialogButtonBox.ButtonRole.ActionRole)
+            self.photo_button.setObjectName("rotateCropButton")
+            self.photo_button.setToolTip("Turn, straighten or crop the selected photo before it is stored")
+            self.photo_button.clicked.connect(self.edit_photo)
+            self.table.currentCellChanged.connect(lambda *_args: self._update_photo_button())
+            self._update_photo_button()
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
@@ -222,15 +236,84 @@ class DropImportDialog(QDialog):
         """The cells still marked suggested: (row, column header) → where the suggestion came from."""
         return {(row, self.HEADERS[column]): why for (row, column), why in self.marks.items()}
 
-    def records(self) -> list[tuple[Path, RecordKind, str, str | None]]:
-        """(file, kind, title, date of service as typed or None) for each checked row."""
+    def records(self) -> list[tuple[tuple[Path, ...], RecordKind, str, str | None]]:
+        """(files to attach, kind, title, date of service as typed or None) for each checked row: a photo
+        turned or cropped here gives its edited copy (and its original, when kept)."""
         out = []
         for row in self._checked_rows():
             path = self.files[row]
             title = " ".join(self.table.item(row, self.TITLE).text().split()) or path.name
             day = self.table.item(row, self.DATE).text().strip() if self.hints else ""
-            out.append((path, RecordKind(self.kind_combos[row].currentData()), title, day or None))
+            out.append((tuple(self.items[row].attach()), RecordKind(self.kind_combos[row].currentData()), title,
+                        day or None))
         return out
+
+    # --- photos -----------------------------------------------------------------------------------------
+
+    def _update_photo_button(self) -> None:
+        if self.photo_button is None:
+            return
+        from secondopinion_desktop.core.documents.photo import is_photo
+
+        row = self.table.currentRow()
+        self.photo_button.setEnabled(0 <= row < len(self.files) and is_photo(self.files[row].name))
+
+    def edit_photo(self) -> None:
+        """Rotate or crop… the selected photo: opened in the background, edited, its copies made off the GUI
+        thread; the row then says so."""
+        from secondopinion_desktop.ui.ops import run_op
+        from secondopinion_desktop.ui.records.photo_edit import load_preview
+
+        row = self.table.currentRow()
+        if self.folder is None or not 0 <= row < len(self.items):
+            return
+        item = self.items[row]
+        self._working = run_op(self, lambda _control: load_preview(item.source), name="open a photo",
+                               writes=False, label=f"Opening {item.name}…", title="Rotate or crop",
+                               on_success=lambda preview: self._edit(row, preview))
+
+    def _edit(self, row: int, preview: Any) -> None:
+        from secondopinion_desktop.core.documents.photo import original_name
+        from secondopinion_desktop.ui.records.photo_edit import PhotoEditDialog, prepare_edited
+
+        item = self.items[row]
+        editor = PhotoEditDialog(item.source, edit=item.edit, keep_original=item.keep_original, preview=preview,
+                                 parent=self)
+        accepted = editor.exec() == PhotoEditDialog.DialogCode.Accepted
+        edit, keep = editor.edit(), editor.keep_original()
+        editor.deleteLater()
+        if not accepted:
+            return
+
+        def shown(done: Any, _hint: Any) -> None:
+            cell = self.table.item(row, self.ADD)
+            if done.edited is None:
+                cell.setText(done.name)
+            else:
+                cell.setText(f"{done.edited.name} — turned or cropped"
+                             + (f", with {original_name(done.name)}" if done.original is not None else ""))
+
+        self._working = prepare_edited(self, self.folder, item, edit, keep, shown)
+
+    def take_copies(self) -> list[Path]:
+        """The private folders of edited photos: the caller removes them once the records are written."""
+        places = [item.place for item in self.items if item.place is not None]
+        for item in self.items:
+            item.place = None
+        return places
+
+    def accept(self) -> None:
+        if self._working is not None and not self._working.done:
+            return  # a photo is still being prepared (its progress dialog says so)
+        super().accept()
+
+    def done(self, result: int) -> None:
+        super().done(result)
+        if result != QDialog.DialogCode.Accepted:
+            import shutil
+
+            for place in self.take_copies():
+                shutil.rmtree(place, ignore_errors=True)
 
     def choices(self) -> list[tuple[Path, RecordKind, str]]:
         """(file, kind, title) for each checked row; an empty title falls back to the file's name."""
