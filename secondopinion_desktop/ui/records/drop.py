@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -169,7 +170,7 @@ class DropImportDialog(QDialog):
         self._filling = False
         self.photo_button: QPushButton | None = None
         if folder is not None:
-            self.photo_button = self.buttons.addButton("Rotate or crop…", QDialogButtonBox.ButtonRole.ActionRole)
+            self.photo_button = QPushButton("Rotate or crop…")
             self.photo_button.setObjectName("rotateCropButton")
             self.photo_button.setToolTip("Turn, straighten or crop the selected photo before it is stored")
             self.photo_button.clicked.connect(self.edit_photo)
@@ -179,7 +180,12 @@ class DropImportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.buttons)
+        bottom = QHBoxLayout()
+        if self.photo_button is not None:
+            bottom.addWidget(self.photo_button)  # about the selected row, apart from the dialog's own buttons
+        bottom.addStretch(1)
+        bottom.addWidget(self.buttons)
+        layout.addLayout(bottom)
         rows_height = sum(self.table.rowHeight(r) for r in range(min(len(self.files), 12)))
         fit_to_screen(self, 1040 if self.hints else 760, 160 + rows_height, min_width=560, min_height=300)
         self._update_ok()
