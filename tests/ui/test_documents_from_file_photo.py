@@ -78,7 +78,8 @@ def run(qtbot, folder, tmp_path, monkeypatch, *, keep: bool, screenshot=None) ->
     def edit(editor: PhotoEditDialog) -> None:
         fits(editor)
         qtbot.mouseClick(editor.turn_right_button, Qt.MouseButton.LeftButton)
-        assert editor.canvas.image.width() < editor.canvas.image.height()  # now upright
+        shown = editor.canvas.picture_rect()
+        assert shown.width() < shown.height()  # now upright
         drag(qtbot, editor.canvas, (0.0, 0.0), (1.0, 0.5))  # the top half: the red one
         seen["crop"] = editor.edit().crop
         if not keep:

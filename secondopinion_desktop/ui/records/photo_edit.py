@@ -9,6 +9,7 @@ with the original copied beside it as "… (original).jpg" unless "Keep the orig
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections.abc import Callable
@@ -32,11 +33,11 @@ from PySide6.QtWidgets import (
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.documents.model import Unreadable
-from secondopinion_desktop.core.documents.photo import MAX_STRAIGHTEN, PhotoEdit, apply_edit, clamp_fractions
+from secondopinion_desktop.core.documents.photo import MAX_STRAIGHTEN, PhotoEdit, clamp_fractions
 from secondopinion_desktop.ui.ops import Op, run_op
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
-PREVIEW_SIDE = 1400  # pixels of the copy the editor shows (the full photo is edited when it is stored)
+PREVIEW_SIDE = 1200  # pixels of the copy the editor shows (the full photo is edited when it is stored)
 STEPS_PER_DEGREE = 2  # the slider moves in half degrees
 MIN_CROP = 0.02  # a drag smaller than this (of the picture's side) is a click, not a crop
 
@@ -84,6 +85,7 @@ class PhotoCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.image = QImage()
+        self.angle = 0.0  # degrees clockwise: the quarter turns and the straightening (drawn by the painter)
         self.crop: tuple[float, float, float, float] | None = None
         self._start: QPointF | None = None
 
@@ -91,12 +93,23 @@ class PhotoCanvas(QWidget):
         self.image = image
         self.update()
 
+    def set_angle(self, angle: float) -> None:
+        self.angle = angle
+        self.update()
+
+    def turned_size(self) -> tuple[float, float]:
+        """The size of the turned picture with the corners it uncovers (as ``apply_edit`` makes it)."""
+        w, h = self.image.width(), self.image.height()
+        a = math.radians(self.angle)
+        return abs(w * math.cos(a)) + abs(h * math.sin(a)), abs(w * math.sin(a)) + abs(h * math.cos(a))
+
     def picture_rect(self) -> QRectF:
-        """Where the picture is drawn: as large as fits, centred."""
+        """Where the turned picture is drawn: as large as fits, centred."""
         if self.image.isNull():
             return QRectF()
-        scale = min(self.width() / self.image.width(), self.height() / self.image.height())
-        w, h = self.image.width() * scale, self.image.height() * scale
+        tw, th = self.turned_size()
+        scale = min(self.width() / tw, self.height() / th)
+        w, h = tw * scale, th * scale
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
     def _fraction(self, point: QPointF) -> tuple[float, float]:
@@ -155,8 +168,16 @@ class PhotoCanvas(QWidget):
         painter.fillRect(self.rect(), self.palette().window())
         rect = self.picture_rect()
         if not rect.isEmpty():
+            painter.fillRect(rect, QColor("white"))  # the corners a straightening uncovers are white
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawImage(rect, self.image)
+            scale = rect.width() / self.turned_size()[0]
+            w, h = self.image.width(), self.image.height()
+            painter.save()
+            painter.translate(rect.center())
+            painter.rotate(self.angle)
+            painter.scale(scale, scale)
+            painter.drawImage(QRectF(-w / 2, -h / 2, w, h), self.image)
+            painter.restore()
             crop = self.crop_rect()
             if crop is not None:
                 shade = QColor(0, 0, 0, 130)
@@ -309,10 +330,9 @@ class PhotoEditDialog(QDialog):
                                "picture.")
 
     def _redraw(self) -> None:
-        if self.preview is None:
-            return
-        shown = apply_edit(self.preview, PhotoEdit(self._turns, self.straighten()))
-        self.canvas.set_image(to_qimage(shown))
+        if self.preview is not None and self.canvas.image.isNull():
+            self.canvas.set_image(to_qimage(self.preview))
+        self.canvas.set_angle(self._turns * 90 + self.straighten())
 
 
 def prepare_edited(parent: QWidget, folder: DataFolder, item: Any, edit: PhotoEdit, keep_original: bool,
