@@ -135,7 +135,8 @@ class WindowTabs:
         self.edit_menu.addAction(self.undo_action)
         self.edit_menu.addAction(self.redo_action)
         self.edit_menu.addSeparator()
-        for action in (tab.new_action, tab.edit_action, tab.delete_action, tab.next_action):
+        for action in (tab.new_action, tab.actions.from_file_action, tab.edit_action, tab.delete_action,
+                       tab.next_action):
             self.edit_menu.addAction(action)
         self.edit_menu.addMenu(tab.status_menu)
         self.edit_menu.addAction(tab.attach_action)

@@ -441,3 +441,33 @@ def test_the_record_waits_for_a_file_still_being_read(qtbot, folder, tmp_path, m
     qtbot.waitUntil(lambda: dialog.files_list.count() == 1, timeout=10_000)
     dialog.ok_button.click()
     assert dialog.result() == RecordDialog.DialogCode.Accepted and dialog.files_to_attach()[0].name == "late.pdf"
+
+
+def test_the_guides_add_dialog_takes_a_file_and_adds_it_with_the_record(
+        qtbot, window, folder, tmp_path, monkeypatch, reader) -> None:
+    report = pdf(tmp_path, "biopsy.pdf")
+    reader.texts[report.name] = PATHOLOGY_TEXT
+    choose(monkeypatch, [report])
+    tab = window.records_tab
+    seen: dict[str, object] = {}
+
+    def fill(dialog: RecordDialog) -> None:
+        qtbot.mouseClick(dialog.add_files_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.files_list.count() == 1, timeout=5000)
+        seen["title"] = dialog.title_edit.text()
+        seen["marks"] = set(dialog.suggested())
+        dialog.ok_button.click()
+
+    errors = on_next_dialog(fill)
+    window._new_record(RecordKind.PATHOLOGY, "Pathology report of the biopsy")  # what the guide's Add… calls
+    qtbot.waitUntil(lambda: tab.undo_stack.count() == 1, timeout=10_000)
+    assert errors == []
+    assert seen["title"] == "Pathology report of the biopsy"  # the guide's title is kept, not a suggestion's
+    assert "title" not in seen["marks"] and "date_of_service" in seen["marks"]
+    [record] = records(folder)
+    assert record.kind is RecordKind.PATHOLOGY and [a.original_name for a in record.attachments] == ["biopsy.pdf"]
+
+
+def test_the_edit_menu_has_new_record_from_file(window) -> None:
+    names = [a.objectName() for a in window.edit_menu.actions()]
+    assert names.index("newRecordFromFileAction") == names.index("newRecordAction") + 1

@@ -34,9 +34,17 @@ class RecordEditing(QObject):
 
         if self.tab.folder is None:
             return None
-        dialog = RecordDialog(self.tab.folder, kind=kind, title=title, parent=self.tab)
+        dialog = RecordDialog(self.tab.folder, kind=kind, title=title, takes_files=True, parent=self.tab)
         accepted = dialog.exec() == RecordDialog.DialogCode.Accepted
         fields = dialog.fields()
+        if accepted and dialog.files_to_attach():  # the record comes with files: added with them, in one step
+            from secondopinion_desktop.ui.records.from_file import add_from_dialog
+
+            add_from_dialog(self.tab, dialog)
+            dialog.discard_copies()
+            dialog.deleteLater()
+            return None
+        dialog.discard_copies()
         dialog.deleteLater()
         if not accepted:
             return None
