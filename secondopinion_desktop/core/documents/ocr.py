@@ -79,6 +79,10 @@ def engine_params() -> dict[str, object]:
         "Global.log_level": "critical",
         "Global.max_side_len": OCR_MAX_SIDE,
         "Global.text_score": MIN_SCORE,
+        # the line-angle classifier turns some upright lines upside down ("SURGICAL PATHOLOGY REPORT" read as
+        # "SU :S 12"); pages are upright by then (EXIF, deskew), and a page upside down as a whole is tried turned
+        # round instead (``recognise``)
+        "Global.use_cls": False,
     }
     for task, path in model_paths().items():
         if not path.is_file():
@@ -234,17 +238,34 @@ def prepared(image: PILImage.Image, *, deskew: bool = True) -> PILImage.Image:
     return straightened(picture) if deskew else picture
 
 
+UPSIDE_DOWN_BELOW = 0.75  # a page read with less confidence than this is also tried turned round
+
+
 def recognise(image: PILImage.Image, *, deskew: bool = True) -> str:
     """The text in a picture, line by line ("" when there is none)."""
     import numpy as np
 
     picture = prepared(image, deskew=deskew)
-    result = engine()(np.asarray(picture))
-    points = getattr(result, "boxes", None)
-    texts = getattr(result, "txts", None)
+    points, texts, confidence = _recognised(np.asarray(picture))
+    if points is not None and confidence < UPSIDE_DOWN_BELOW:  # a page scanned upside down reads as noise
+        turned = _recognised(np.asarray(picture.rotate(180)))
+        if turned[0] is not None and turned[2] > confidence:
+            points, texts, confidence = turned
     if points is None or texts is None:
         return ""
     return "\n".join(lines_from(boxes_from(points, texts)))
+
+
+def _recognised(pixels: Any) -> tuple[Any, Any, float]:
+    """The engine's boxes and texts, and how sure it is of them on the whole (its scores weighted by length)."""
+    result = engine()(pixels)
+    points = getattr(result, "boxes", None)
+    texts = getattr(result, "txts", None)
+    if points is None or texts is None or not len(texts):
+        return None, None, 0.0
+    scores = list(getattr(result, "scores", None) or [1.0] * len(texts))
+    chars = [max(1, len(str(t))) for t in texts]
+    return points, texts, sum(float(s) * n for s, n in zip(scores, chars, strict=False)) / sum(chars)
 
 
 def recognised_page(number: int, image: PILImage.Image) -> PageText:
