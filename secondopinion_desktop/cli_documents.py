@@ -140,7 +140,7 @@ def guess_fields(folder: Any, args: argparse.Namespace, reads: list[_Read]) -> t
     from secondopinion_desktop.core.models import RecordKind
 
     source = next((r for r in reads if r.result is not None and r.result.text.strip()), reads[0])
-    pages = [p.text for p in source.result.pages] if source.result is not None else []
+    pages = list(source.result.pages) if source.result is not None else []  # OCR pages are read as such
     suggestions = suggest_for(folder, pages, file_name=source.path.name)
     typed = {"kind": args.kind, "title": args.title, "date_of_service": args.date, "facility": args.facility}
     used = []

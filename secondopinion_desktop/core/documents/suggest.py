@@ -528,6 +528,8 @@ def _suggest_kind(lines: Sequence[Line], file_name: str) -> Suggested | None:
     counted: dict[tuple[RecordKind, str], float] = {}
     title = _heading_line(lines)
     looked = list(lines[:400])
+    if title is not None and not any(line is title for line in looked):
+        looked.append(title)  # the heading cut from a line it shared with a labelled value
     if len(lines) >= 2 and lines[0].page == lines[1].page:  # a letterhead broken over two lines
         joined = f"{lines[0].text} {lines[1].text}"
         looked.append(Line(lines[0].page, 0, joined, joined))
@@ -647,6 +649,21 @@ def _looks_like_facility_line(text: str) -> bool:
 _NUMBERED = re.compile(r"\s*\([^()]*\d{3,}[^()]*\)")  # "(Addendum to S26-04412)"
 
 
+_INLINE_LABEL = re.compile(r"\s(?=\S[^:]{0,30}:(?:\s|$))")  # where "Accession:" may start inside a line
+
+
+def _before_inline_label(line: Line) -> Line:
+    """A heading that OCR or a layout put on one line with a labelled value ("SURGICAL PATHOLOGY REPORT
+    Accession: S26-04412"): the words before the label, as a line of their own."""
+    for m in _INLINE_LABEL.finditer(line.text):
+        rest = line.text[m.end():]
+        label = _LABEL.match(rest)
+        if label is not None and label.group("colon") and m.start() >= 4:
+            head = line.text[:m.start()].rstrip(" -–—|")
+            return Line(line.page, line.number, head, head)
+    return line
+
+
 def _heading_line(lines: Sequence[Line]) -> Line | None:
     """The document's own heading: the first short line near the top of page 1 that names a kind of document
     (not the letterhead, not an address, not a labelled value)."""
@@ -657,6 +674,7 @@ def _heading_line(lines: Sequence[Line]) -> Line | None:
     for line in lines[:25]:
         if line.page != first:
             break
+        line = _before_inline_label(line)
         text = line.text
         words = text.split()
         if len(words) > 14 or len(text) < 4 or _NOT_TITLE.search(text) or _PHONE.search(text):
