@@ -737,3 +737,37 @@ def test_ordinary_files_that_only_share_a_suffix_are_no_download(tmp_path) -> No
     fhir.mkdir()
     (fhir / "bundle.json").write_text('{"resourceType": "Bundle", "entry": []}')
     assert portal_download(xdm) and portal_download(fhir)
+
+
+def test_a_loose_pdfs_record_is_proposed_from_its_text_and_the_proposals_are_tinted(qtbot, folder, tmp_path) -> None:
+    import io
+
+    from helpers.xdm_samples import visits, write_xdm
+    from PySide6.QtGui import QBrush
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    for n, line in enumerate(["SURGICAL PATHOLOGY REPORT", "Accession #: S23-11822     Collected: 11/22/2023",
+                              "FINAL DIAGNOSIS: Left breast, core biopsy: invasive ductal carcinoma."]):
+        c.drawString(60, 760 - 18 * n, line)
+    c.save()
+    path = write_xdm(tmp_path / "dl.zip", {"DOC0001.XML": visits(1)[0], "DOC0002.PDF": out.getvalue()},
+                     metadata=False)
+    dialog = open_on(qtbot, folder, path)
+    model = dialog.table.model()
+    [row] = [r for r in range(model.rowCount()) if model.planned(r).source.endswith(".PDF")]
+    kind = model.index(row, PlannedRecordsModel.KIND)
+    assert kind.data() == "Pathology"
+    assert isinstance(kind.data(Qt.ItemDataRole.BackgroundRole), QBrush)
+    assert model.index(row, PlannedRecordsModel.DATE).data(Qt.ItemDataRole.ToolTipRole).startswith(
+        "<qt>Suggested from the document's text — From &quot;Collected: 11/22/2023&quot;") or \
+        model.index(row, PlannedRecordsModel.DATE).data(Qt.ItemDataRole.ToolTipRole).startswith(
+        '<qt>Suggested from the document\'s text — From "Collected: 11/22/2023"')
+    assert model.index(row, PlannedRecordsModel.BRINGS).data(Qt.ItemDataRole.BackgroundRole) is None
+    others = [r for r in range(model.rowCount()) if r != row]  # the download's own records: nothing proposed
+    assert others and all(model.index(r, PlannedRecordsModel.KIND).data(Qt.ItemDataRole.BackgroundRole) is None
+                          for r in others)
+    click_import_and_wait(qtbot, dialog)
+    [rec] = [r for r in svc.list_records(folder) if r.accession_number == "S23-11822"]
+    assert rec.kind is RecordKind.PATHOLOGY and rec.date_of_service == dt.date(2023, 11, 22)

@@ -93,6 +93,7 @@ class PlannedRecord:
     already: bool  # imported before: nothing of it is added
     adds_to: int | None  # an existing record it is added to (an imaging study imported from a disc)
     adds_to_title: str
+    suggested: tuple[tuple[str, str], ...] = ()  # fields proposed from a loose PDF's text: (field, why)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,7 +101,7 @@ class PlannedRecord:
             "date": self.date.isoformat() if self.date else None, "facility": self.facility,
             "clinician": self.clinician, "lab_results": self.results, "medications": self.medications,
             "allergies": self.allergies, "problems": self.problems, "files": self.files, "already": self.already,
-            "adds_to": self.adds_to,
+            "adds_to": self.adds_to, "suggested": dict(self.suggested),
         }
 
 
@@ -248,6 +249,7 @@ class _Item:
             # the original document is attached to every record made from it, reports included
             files=len(self.files) + (1 if self.document.original is not None else 0),
             already=self.already, adds_to=self.adds_to, adds_to_title=self.adds_to_title,
+            suggested=self.document.suggested if self.report is None else (),
         )
 
 
@@ -555,6 +557,8 @@ def _write(session: Session, package: Package, todo: list[_Item], digests: dict[
         if it.kind is RecordKind.PATHOLOGY and it.report is not None:
             fields["accession_number"] = it.report.accession_number[:100]
             fields["specimen_site"] = it.report.body_site[:200]
+        elif it.kind is RecordKind.PATHOLOGY and it.report is None and it.document.suggested:
+            fields["accession_number"] = it.document.accession_number[:100]  # proposed by a loose PDF's text
         record = Record(kind=it.kind, status=RecordStatus.NEEDED)
         with session.no_autoflush:
             rec._apply(session, record, fields)

@@ -258,6 +258,8 @@ class Document:
     own_record: bool = True  # False: only the reports become records (an Apple Health export, an NDJSON file)
     study_uid: str = ""  # an imaging report document's Study Instance UID, to link an imported DICOM study
     accession_number: str = ""  # the order it fulfils (an imaging or pathology accession number)
+    # fields proposed from a loose PDF's own text, each with where it came from: (field, why)
+    suggested: tuple[tuple[str, str], ...] = ()
 
     def digest(self) -> str:
         """The same document text gives the same digest, whatever ids and times its file carries: downloads

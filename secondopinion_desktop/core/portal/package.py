@@ -445,6 +445,8 @@ class _Reading:
             files=(Embedded(PurePosixPath(m.name).name, "application/pdf", data, position="the whole file"),),
             original=None, original_name=PurePosixPath(m.name).name, original_media_type="application/pdf",
         )
+        if listed is None:  # nothing describes it: its own text proposes what its record is
+            doc = _suggested_from_text(doc, data, PurePosixPath(m.name).name)
         if doc.patient is None:
             self.pdfs.append(len(self.documents))
         self.documents.append(doc)
@@ -852,3 +854,44 @@ def _is_zip(path: Path) -> bool:
 
 
 __all__ = ["Package", "read_path", "same_person"]
+
+
+def _suggested_from_text(doc: Document, data: bytes, name: str) -> Document:
+    """A loose PDF's record as its own text layer proposes it (kind, title, date, facility, clinician, accession
+    number), each proposal kept with where it came from so the preview can mark it; the PDF as it was when its
+    text gives nothing (a scan: it is recognised later, once attached)."""
+    import tempfile
+
+    from secondopinion_desktop.core.documents.model import Unreadable as NoText
+    from secondopinion_desktop.core.documents.reader import read_document
+    from secondopinion_desktop.core.documents.suggest import suggest
+    from secondopinion_desktop.core.fsutil import write_atomically
+
+    with tempfile.TemporaryDirectory(prefix="secondopinion-pdf-") as tmp:  # private (0700), removed at once
+        path = Path(tmp) / "document.pdf"
+        write_atomically(path, data)
+        try:
+            pages = [p.text for p in read_document(path, "application/pdf", ocr=False).pages]
+        except NoText:
+            return doc
+        except Exception as exc:  # an odd PDF: its name still gives the record, as before
+            log.warning("a PDF's text could not be read for suggestions: %s", exc.__class__.__name__)
+            return doc
+    if not any(p.strip() for p in pages):
+        return doc
+    found = suggest(pages, file_name=name)
+    changes: dict[str, Any] = {}
+    why: list[tuple[str, str]] = []
+    for item in found.items():
+        if item.field == "kind":
+            changes["kind"] = getattr(item.value, "value", str(item.value))
+        elif item.field == "title":
+            changes["title"] = str(item.value)
+        elif item.field == "date_of_service":
+            changes["when"] = item.value.isoformat() if hasattr(item.value, "isoformat") else str(item.value)
+        elif item.field in ("facility", "clinician", "accession_number"):
+            changes[item.field] = str(item.value)
+        else:
+            continue
+        why.append((item.field, item.why))
+    return dataclasses.replace(doc, suggested=tuple(why), **changes) if changes else doc

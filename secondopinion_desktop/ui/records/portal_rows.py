@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from secondopinion_desktop.ui.records.portal_wording import brings_text, date_text, kind_label
@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from secondopinion_desktop.core.portal.importer import PlannedRecord
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # the planned record's key ("3", "3.1")
+SUGGESTED_TINT = QColor("#fff1bf")  # as the record dialog and the drop review tint a suggested field
 Index = QModelIndex | QPersistentModelIndex
 
 
 class PlannedRecordsModel(QAbstractTableModel):
     KIND, TITLE, DATE, FACILITY, BRINGS = range(5)
     HEADERS = ("Kind", "Title", "Date", "Facility", "Brings")
+
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -111,7 +113,13 @@ class PlannedRecordsModel(QAbstractTableModel):
                 tip += f"\nClinician: {planned.clinician}"
             if planned.source:
                 tip += f"\nFrom {planned.source}"
+            why = dict(planned.suggested).get(SUGGESTED_FIELD.get(column, ""), "")
+            if why:
+                tip = f"Suggested from the document's text — {why}\n{tip}"
             return plain_tip(tip)
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and \
+                dict(planned.suggested).get(SUGGESTED_FIELD.get(column, "")):
+            return QBrush(SUGGESTED_TINT if role == Qt.ItemDataRole.BackgroundRole else QColor("#202020"))
         if role == Qt.ItemDataRole.AccessibleTextRole:
             state = "already in your records" if planned.already else (
                 "ticked" if self._checked[row] else "not ticked")
@@ -193,3 +201,8 @@ class PlannedRecordsView(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+
+# the field of a loose PDF's record each column shows, when its text proposed it (``PlannedRecord.suggested``)
+SUGGESTED_FIELD = {PlannedRecordsModel.KIND: "kind", PlannedRecordsModel.TITLE: "title",
+                   PlannedRecordsModel.DATE: "date_of_service", PlannedRecordsModel.FACILITY: "facility"}

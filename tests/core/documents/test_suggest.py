@@ -570,3 +570,12 @@ def test_a_letter_about_many_tests_is_still_a_letter() -> None:
             "She has a HER2-negative, Ki-67 15% carcinoma. Germline testing was negative. The 21-gene recurrence "
             "score was 18. CT showed no distant disease; the bone scan was negative.")
     assert run(text)["kind"] == RecordKind.CLINICAL
+
+
+def test_a_heading_sharing_its_line_with_a_labelled_value_still_names_the_document() -> None:
+    text = ("SURGICAL PATHOLOGY REPORT Accession: S26-04412\nPatient: Maria Lopez DOB: 03/14/1968\n"
+            "Estrogen receptor: Positive (95%), HER2: 1+ negative\nKi-67: 22% Date of service: 10/14/2026")
+    found = suggest(text, today=dt.date(2026, 12, 1))
+    assert found.kind is not None and found.kind.value is RecordKind.PATHOLOGY
+    assert found.title is not None and found.title.value == "Surgical pathology report"
+    assert found.accession_number is not None and found.accession_number.value == "S26-04412"

@@ -571,3 +571,48 @@ def test_a_zip_of_many_strangers_is_refused_without_comparing_them_all(monkeypat
     found = package_module._distinct_patients(strangers, at_most=9)
     assert len(found) == 10 and len(compared) <= 10 * 10  # not the 4.5 million pairs of all of them
     assert len(package_module._distinct_patients(strangers[:5])) == 5
+
+
+def _text_pdf(lines: list[str]) -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    for n, line in enumerate(lines):
+        c.drawString(60, 760 - 18 * n, line)
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def test_a_loose_pdf_is_proposed_as_its_own_text_says_and_the_preview_marks_it(tmp_path: Path, folder) -> None:
+    from secondopinion_desktop.core.portal.importer import import_package, preview_import
+
+    report = _text_pdf(["SURGICAL PATHOLOGY REPORT", "Patient: Alex Sample   DOB: 01/01/1970",
+                        "Accession #: S23-11822     Collected: 11/22/2023",
+                        "FINAL DIAGNOSIS: Left breast, core biopsy: invasive ductal carcinoma."])
+    path = write_xdm(tmp_path / "dl.zip", {"DOC0001.XML": visits(1)[0], "DOC0002.PDF": report}, metadata=False)
+
+    package = read_path(path)
+
+    pdf = next(d for d in package.documents if d.source.endswith(".PDF"))
+    assert pdf.kind == "pathology" and pdf.when == "2023-11-22" and pdf.accession_number == "S23-11822"
+    assert "pathology" in pdf.title.lower()
+    why = dict(pdf.suggested)
+    assert {"kind", "title", "date_of_service", "accession_number"} <= set(why) and all(why.values())
+    preview = preview_import(folder, package)
+    planned = next(r for r in preview.records if r.source.endswith(".PDF"))
+    assert planned.to_json()["suggested"]["date_of_service"].startswith("From")
+    import_package(folder, package)
+    from secondopinion_desktop.core.records import list_records
+
+    rec = next(r for r in list_records(folder) if r.kind.value == "pathology")
+    assert rec.accession_number == "S23-11822" and rec.date_of_service == dt.date(2023, 11, 22)
+
+
+def test_a_pdf_without_text_keeps_the_name_it_came_with(tmp_path: Path) -> None:
+    path = write_xdm(tmp_path / "dl.zip", {"DOC0001.XML": visits(1)[0], "DOC0002.PDF": PDF}, metadata=False)
+    pdf = next(d for d in read_path(path).documents if d.source.endswith(".PDF"))
+    assert pdf.title == "DOC0002" and pdf.kind == "clinical" and pdf.suggested == ()
