@@ -358,11 +358,19 @@ def cmd_records_add(args: argparse.Namespace) -> int:
     files = [Path(f).expanduser() for f in args.attach]
     if args.guess and not files:
         raise ValidationError("--guess needs a file to read: add --attach FILE.")
-    if not args.guess and (not args.kind or not args.title):
-        missing = " and ".join(f"--{n}" for n in ("kind", "title") if not getattr(args, n))
-        more = ", or add --guess to take them from the attached file" if files else ""
-        raise ValidationError(f"Give {missing}{more}.")
+    missing = " and ".join(f"--{n}" for n in ("kind", "title") if not getattr(args, n))
+    if not args.guess and missing and not files:
+        raise ValidationError(f"Give {missing}.")
     reads = docs.read_sources(files) if files else []  # read first: the guess needs the text
+    if not args.guess and missing:  # nothing is added (nor a folder made), but what the file proposes is said
+        from secondopinion_desktop.core.paths import holds_data, resolve_data_dir
+
+        if holds_data(resolve_data_dir(args.data_dir)):
+            with _open(args) as folder:  # its facilities and clinicians are matched
+                proposed = docs.proposal(folder, args, reads)
+        else:
+            proposed = docs.proposal(None, args, reads)
+        raise ValidationError(f"Give {missing}, or add --guess to take {proposed}.")
     with _open(args) as folder:
         fields = {"date_of_service": args.date, "facility": args.facility}
         guessed: list = []

@@ -136,12 +136,13 @@ def store_read(folder: Any, record: Any, reads: list[_Read]) -> list[str]:
 def guess_fields(folder: Any, args: argparse.Namespace, reads: list[_Read]) -> tuple[dict[str, Any], list[Any]]:
     """The record's fields from the first readable file's text and every file's name, with what the patient typed
     winning; and the suggestions that were used (to print)."""
-    from secondopinion_desktop.core.documents.suggest import suggest_for
+    from secondopinion_desktop.core.documents.suggest import suggest, suggest_for
     from secondopinion_desktop.core.models import RecordKind
 
     source = next((r for r in reads if r.result is not None and r.result.text.strip()), reads[0])
     pages = list(source.result.pages) if source.result is not None else []  # OCR pages are read as such
-    suggestions = suggest_for(folder, pages, file_name=source.path.name)
+    suggestions = (suggest_for(folder, pages, file_name=source.path.name) if folder is not None
+                   else suggest(pages, file_name=source.path.name))
     typed = {"kind": args.kind, "title": args.title, "date_of_service": args.date, "facility": args.facility}
     used = []
     fields: dict[str, Any] = {}
@@ -159,6 +160,21 @@ def guess_fields(folder: Any, args: argparse.Namespace, reads: list[_Read]) -> t
         fields.pop("accession_number")
         used = [u for u in used if u.field != "accession_number"]
     return fields, used
+
+
+def proposal(folder: Any, args: argparse.Namespace, reads: list[_Read]) -> str:
+    """What --guess would fill in for the missing kind and title, in a few words: 'kind Pathology and title
+    "Surgical pathology report" from biopsy.pdf'."""
+    fields, _used = guess_fields(folder, args, reads)
+    parts = []
+    kind = fields.get("kind")
+    if not args.kind and kind:
+        parts.append(f"kind {getattr(kind, 'label', kind)}")
+    if not args.title and fields.get("title"):
+        parts.append(f'title "{fields["title"]}"')
+    if not parts:
+        return "them from the attached file"
+    return " and ".join(parts) + f" from {reads[0].path.name}"
 
 
 def describe_guess(item: Any) -> str:

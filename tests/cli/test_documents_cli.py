@@ -101,9 +101,17 @@ def test_records_add_guess_fills_the_record_in_and_says_what_it_guessed(capsys, 
 
 def test_records_add_without_kind_or_title_asks_for_them_or_guess(capsys, tmp_path) -> None:
     data = str(tmp_path / "data")
-    pdf = text_pdf(tmp_path / "a.pdf", [["hello"]])
+    pdf = text_pdf(tmp_path / "biopsy.pdf", [PATHOLOGY])
     code, _, err = run(capsys, "records", "add", "--data-dir", data, "--attach", str(pdf))
-    assert code == 1 and "--guess" in err and len(err.strip().splitlines()) == 1
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "Give --kind and --title, or add --guess to take kind Pathology and title" in err
+    assert "from biopsy.pdf" in err
+    assert not (tmp_path / "data").exists()  # refused: no folder is made
+    assert run(capsys, "records", "add", "--data-dir", data, "--kind", "lab", "--title", "CBC")[0] == 0
+    code, _, err = run(capsys, "records", "add", "--data-dir", data, "--attach", str(pdf), "--kind", "other")
+    assert code == 1 and 'Give --title, or add --guess to take title "' in err and "kind" not in err.split("take")[1]
+    code, out, _ = run(capsys, "records", "list", "--data-dir", data, "--json")
+    assert len(json.loads(out)) == 1  # nothing was added by the refused commands
     code, _, err = run(capsys, "records", "add", "--data-dir", data, "--title", "x")
     assert code == 1 and "--kind" in err
     code, _, err = run(capsys, "records", "add", "--data-dir", data, "--guess", "--kind", "lab", "--title", "x")
