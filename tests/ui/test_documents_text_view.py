@@ -118,3 +118,26 @@ def test_a_file_waiting_says_so_and_a_failed_one_gives_its_reason_and_is_read_ag
     assert "Recurrence score 18" in view.plain_text()
     state = index.document_state(folder, waiting.attachments[0].sha256)
     assert state is not None and state.state != PENDING, "the waiting file was read in the same pass"
+
+
+def test_a_very_long_file_shows_its_first_pages_and_says_how_many_it_has(qtbot, folder, tmp_path, window,
+                                                                         monkeypatch) -> None:
+    from secondopinion_desktop.ui.records import text_view
+
+    record = attach(folder, tmp_path, "Chart", "chart.pdf", "ignored")
+    pages = tuple(PageText(n, f"page body {n}", BY_TEXT) for n in range(1, 2001))
+    index.store_result(folder, record.attachments[0].sha256, ReadResult(pages, 2000))
+    asked: list[object] = []
+    real = index.pages_of
+
+    def counted(*args, **kwargs):
+        asked.append(kwargs.get("limit", args[2] if len(args) > 2 else None))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(index, "pages_of", counted)
+    w = window()
+    view = open_text_tab(qtbot, w.records_tab, "Chart")
+    assert asked and all(limit == text_view.PAGES_SHOWN + 1 for limit in asked)  # only what is shown is read
+    text = view.plain_text()
+    assert f"Page {text_view.PAGES_SHOWN}" in text and f"Page {text_view.PAGES_SHOWN + 1}\n" not in text
+    assert f"The first {text_view.PAGES_SHOWN} of 2,000 pages are shown here" in text

@@ -203,10 +203,12 @@ def mark_failed(session: Session, sha256: str, reason: str) -> DocumentState | N
 
 
 @reading
-def pages_of(session: Session, sha256: str) -> list[PageText]:
-    """A file's stored text, page by page (empty when it has not been read or gave no text)."""
-    rows = session.execute(select(DocumentPage.page, DocumentPage.text, DocumentPage.method)
-                           .where(DocumentPage.sha256 == sha256).order_by(DocumentPage.page)).all()
+def pages_of(session: Session, sha256: str, limit: int | None = None) -> list[PageText]:
+    """A file's stored text, page by page (empty when it has not been read or gave no text); at most ``limit``
+    pages, the first ones (a view of a 5,000-page file reads only what it shows)."""
+    query = (select(DocumentPage.page, DocumentPage.text, DocumentPage.method)
+             .where(DocumentPage.sha256 == sha256).order_by(DocumentPage.page))
+    rows = session.execute(query if limit is None else query.limit(limit)).all()
     return [PageText(int(number), str(body), str(method)) for number, body, method in rows]
 
 

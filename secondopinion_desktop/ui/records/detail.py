@@ -58,7 +58,7 @@ from secondopinion_desktop.ui.records.record_text import (
     status_dates,
     text_label,
 )
-from secondopinion_desktop.ui.records.text_view import DocumentTextView, found_html
+from secondopinion_desktop.ui.records.text_view import PAGES_SHOWN, DocumentTextView, found_html
 
 if TYPE_CHECKING:  # the core (and SQLAlchemy) is imported only when a record is shown
     from secondopinion_desktop.core.db import DataFolder
@@ -663,7 +663,8 @@ class RecordDetailPane(QWidget):
 
         try:
             state = index.document_state(self._folder, sha256)
-            pages = index.pages_of(self._folder, sha256) if state is not None and state.has_text else []
+            shown = PAGES_SHOWN + 1  # one more than is shown tells that there are more
+            pages = index.pages_of(self._folder, sha256, shown) if state is not None and state.has_text else []
         except SecondOpinionError as exc:
             self.text_view.show_file(sha256, None, [], describe=str(exc))
             return
