@@ -81,13 +81,14 @@ class _Read:
     sha256: str
     result: Any  # ReadResult | None
     reason: str
+    waits: bool = False  # not read because the reader could not work: left waiting, not marked
 
 
 def read_sources(paths: list[Path]) -> list[_Read]:
     """Each file's text, read before it is stored (so a guess can fill the record in); a file that cannot be read
     keeps its reason. The file's content hash is taken before reading, so the text is kept only for that
     content."""
-    from secondopinion_desktop.core.documents.model import Unreadable
+    from secondopinion_desktop.core.documents.model import ReaderUnavailable, Unreadable
     from secondopinion_desktop.core.documents.reader import ProcessReader
     from secondopinion_desktop.core.records import check_attachable, guess_media_type
     from secondopinion_desktop.core.vault import sha256_of
@@ -101,6 +102,8 @@ def read_sources(paths: list[Path]) -> list[_Read]:
                 out.append(_Read(path, digest, reader.read(path, guess_media_type(path)), ""))
             except Unreadable as exc:
                 out.append(_Read(path, digest, None, exc.reason))
+            except ReaderUnavailable as exc:  # the file is still added; its text waits for the window
+                out.append(_Read(path, digest, None, exc.reason, waits=True))
     return out
 
 
@@ -120,12 +123,18 @@ def store_read(folder: Any, record: Any, reads: list[_Read]) -> list[str]:
             continue
         if read.result is not None:
             index.store_result(folder, digest, read.result)
-        else:
+        elif not read.waits:
             index.mark_failed(folder, digest, read.reason)
-    if any((s := index.document_state(folder, d)) is not None and s.state == PENDING for d in digests):
-        with ProcessReader() as reader:
-            index.read_pending(folder, reader, only=sorted(digests))
     said = []
+    if any((s := index.document_state(folder, d)) is not None and s.state == PENDING for d in digests):
+        from secondopinion_desktop.core.documents.model import ReaderUnavailable
+
+        try:
+            with ProcessReader() as reader:
+                index.read_pending(folder, reader, only=sorted(digests))
+        except ReaderUnavailable as exc:
+            said.append(f"{exc.reason} The files were added; their text is read when the window next opens.")
+            return said
     for attachment in record.attachments:
         state = index.document_state(folder, attachment.sha256)
         if state is not None and not state.has_text:

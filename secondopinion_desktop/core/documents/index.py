@@ -36,6 +36,7 @@ from secondopinion_desktop.core.documents.model import (
     PageText,
     PendingFile,
     QueueCounts,
+    ReaderUnavailable,
     ReadResult,
     Unreadable,
 )
@@ -50,6 +51,8 @@ MAX_ATTEMPTS = 3  # a file that stopped the reader this often (a crash, a kill) 
 MAX_PAGE_CHARS = 200_000  # one page's stored text; a page with more is cut (no real page holds that much)
 SNIPPET_WORDS = 14
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# the ligatures of text layers written by word processors and TeX ("ﬁbrosis"), as the letters they join
+_LIGATURES = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0xFB00, 0xFB07)}
 
 
 class DocumentReader(Protocol):
@@ -62,7 +65,7 @@ class DocumentReader(Protocol):
 def clean_page_text(value: str) -> str:
     """Text fit to store: NFC, no control characters but newlines and tabs (so the snippet marks stay unique),
     trailing spaces trimmed, at most MAX_PAGE_CHARS."""
-    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).translate(_LIGATURES)
     value = _CONTROL.sub(" ", value)
     lines = [line.rstrip() for line in value.split("\n")]
     cleaned = "\n".join(lines).strip("\n")
@@ -189,6 +192,73 @@ def store_result(session: Session, sha256: str, result: ReadResult) -> DocumentS
     return _state(row)
 
 
+STORE_PAGES_AT_ONCE = 200  # a long document's pages go in several short transactions of this many pages
+LOCKED_RETRIES = 5  # a transaction the window's own writes kept waiting is tried again this often
+
+
+def _retrying(write: Callable[[], object]) -> object:
+    """Run one short write, trying again (a second apart) while another writer holds the database."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(LOCKED_RETRIES + 1):
+        try:
+            return write()
+        except OperationalError as exc:
+            if "locked" not in str(exc).lower() or attempt == LOCKED_RETRIES:
+                raise
+            time.sleep(1.0)
+    return None  # pragma: no cover - the loop returns or raises
+
+
+def store_in_parts(folder: DataFolder, sha256: str, result: ReadResult) -> DocumentState | None:
+    """``store_result`` for the reader's loop: the pages cleaned and the identity found before any transaction,
+    then written STORE_PAGES_AT_ONCE at a time, each in a short transaction of its own (the patient's own saves
+    never wait long behind a 5,000-page document); the file turns READ with its last part. Until then it is
+    still waiting, so a crash half-way reads it again from the start."""
+    from secondopinion_desktop.core.documents.identity import found_in
+
+    seen: set[int] = set()
+    rows: list[tuple[int, str, str]] = []
+    for page in result.pages:
+        if page.number in seen or page.number < 1:
+            continue
+        seen.add(page.number)
+        body = clean_page_text(page.text)
+        rows.append((page.number, body, page.method if body.strip() else NO_TEXT))
+    identity = found_in(result.pages).to_json()
+    parts = [rows[i:i + STORE_PAGES_AT_ONCE] for i in range(0, len(rows), STORE_PAGES_AT_ONCE)] or [[]]
+    state: DocumentState | None = None
+    for n, part in enumerate(parts):
+        def write(part: list[tuple[int, str, str]] = part, first: bool = n == 0, last: bool = n == len(parts) - 1
+                  ) -> DocumentState | None:
+            with folder.session() as session:
+                row = session.get(DocumentText, sha256)
+                if row is None or row.state != PENDING:
+                    return None  # no longer attached, or put back by the patient meanwhile
+                if first:
+                    session.execute(delete(DocumentPage).where(DocumentPage.sha256 == sha256))
+                for number, body, method in part:
+                    session.add(DocumentPage(sha256=sha256, page=number, text=body, method=method))
+                if not last:
+                    return _state(row)
+                row.state = READ
+                row.pages = max(result.page_count, len(seen))
+                row.pages_read = sum(1 for _n, body, _m in rows if body.strip())
+                row.method = result.method
+                row.reason = result.reason[:500]
+                row.identity = identity
+                row.read_at = utcnow()
+                session.flush()
+                return _state(row)
+        written = _retrying(write)
+        if written is None:
+            return None
+        state = written  # type: ignore[assignment]
+    return state
+
+
 @unit_of_work
 def mark_failed(session: Session, sha256: str, reason: str) -> DocumentState | None:
     row = session.get(DocumentText, sha256)
@@ -273,20 +343,21 @@ def read_pending(
         path = folder.vault.path_for(item.sha256)
         try:
             result = reader.read(path, item.media_type, cancelled=cancelled)
-        except Cancelled:
-            with folder.session() as session:  # the cancelled try does not count against the file
+        except (Cancelled, ReaderUnavailable) as exc:
+            with folder.session() as session:  # a cancelled try, or a reader that cannot work, is not the file's
                 row = session.get(DocumentText, item.sha256)
                 if row is not None and row.attempts > 0:
                     row.attempts -= 1
-            break
+            if isinstance(exc, Cancelled):
+                break
+            raise  # the reader itself cannot work: every file stays waiting (the caller says why)
         except Unreadable as exc:
             with folder.session() as session:
                 state = mark_failed(session, item.sha256, exc.reason)
             failed += 1
             failures.append((item.sha256, exc.reason))
         else:
-            with folder.session() as session:
-                state = store_result(session, item.sha256, result)
+            state = store_in_parts(folder, item.sha256, result)
             done += 1
         if state is not None and on_read is not None:
             on_read(item.sha256, state)
@@ -307,7 +378,7 @@ def fts_query(typed: str) -> str | None:
     each may still be coming (prefix match); quotes and FTS5 operators are taken as plain text. None when
     nothing searchable was typed."""
     terms = []
-    for word in typed.split():
+    for word in _CONTROL.sub(" ", typed).translate(_LIGATURES).split():
         if not _WORD.search(word):
             continue
         terms.append('"' + word.replace('"', '""') + '"*')
@@ -331,7 +402,12 @@ _SNIPPET = f"snippet(document_fts, 0, '{MARK_START}', '{MARK_END}', '…', {SNIP
 
 
 def _is_fts_syntax(exc: Exception) -> bool:
-    return "fts5" in str(exc).lower()
+    """A MATCH that SQLite refused (what was typed, not the database): an FTS5 syntax error, an unterminated
+    string."""
+    from sqlalchemy.exc import OperationalError
+
+    said = str(exc).lower()
+    return isinstance(exc, OperationalError) and ("fts5" in said or "unterminated" in said or "syntax" in said)
 
 
 @reading

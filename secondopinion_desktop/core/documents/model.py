@@ -32,6 +32,15 @@ class Unreadable(SecondOpinionError):
         self.reason = reason
 
 
+class ReaderUnavailable(SecondOpinionError):
+    """The reader itself cannot work just now (its process would not start, its recognition models are missing):
+    no file is to blame, so none is marked; the files stay waiting for a later pass."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class PageText:
     """One page's text (pages count from 1; a photo or scan is one page, a TIFF one page per frame)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secondopinion_desktop.core.documents.model import BY_OCR, NO_TEXT, PageText, Unreadable
+from secondopinion_desktop.core.documents.model import BY_OCR, NO_TEXT, PageText, ReaderUnavailable, Unreadable
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image as PILImage
@@ -86,8 +86,8 @@ def engine_params() -> dict[str, object]:
     }
     for task, path in model_paths().items():
         if not path.is_file():
-            raise Unreadable("Text cannot be recognised: the recognition models are missing from this "
-                             "installation.")
+            raise ReaderUnavailable("Text cannot be recognised: the recognition models are missing from this "
+                                    "installation.")
         params[f"{task}.model_path"] = str(path)
     return params
 
@@ -235,7 +235,9 @@ def prepared(image: PILImage.Image, *, deskew: bool = True) -> PILImage.Image:
     """A picture ready for the engine (already upright by its EXIF orientation): RGB on white, at most
     OCR_MAX_SIDE long, straightened."""
     picture = downscaled(flattened(image))
-    return straightened(picture) if deskew else picture
+    # turning a picture grows its canvas: brought back within the engine's size, which would otherwise shrink it
+    # again itself and spend longer on it (2.72 s instead of 2.41 s for a 200 dpi letter page here)
+    return downscaled(straightened(picture)) if deskew else picture
 
 
 UPSIDE_DOWN_BELOW = 0.75  # a page read with less confidence than this is also tried turned round

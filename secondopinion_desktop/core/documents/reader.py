@@ -28,7 +28,14 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from secondopinion_desktop.core.documents.model import BY_TEXT, NO_TEXT, PageText, ReadResult, Unreadable
+from secondopinion_desktop.core.documents.model import (
+    BY_TEXT,
+    NO_TEXT,
+    PageText,
+    ReaderUnavailable,
+    ReadResult,
+    Unreadable,
+)
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled
 
 log = logging.getLogger(__name__)
@@ -336,6 +343,9 @@ def _serve(conn: Any, outbox: _Outbox) -> None:
         except Unreadable as exc:
             outbox.send(("unreadable", exc.reason), last=True)
             continue
+        except ReaderUnavailable as exc:  # not this file's fault: the parent leaves it waiting
+            outbox.send(("unavailable", exc.reason), last=True)
+            continue
         except MemoryError:
             outbox.send(("unreadable", "It needs more memory than this computer has free, so its text cannot "
                                        "be read."), last=True)
@@ -423,7 +433,7 @@ class ProcessReader:
         except (_Died, _Timeout) as exc:
             self._stop()
             log.warning("the document reader could not be started")
-            raise Unreadable("The document reader could not be started.") from exc
+            raise ReaderUnavailable("The document reader could not be started.") from exc
 
     def _stop(self) -> None:
         process, conn = self._process, self._conn
@@ -556,6 +566,9 @@ class ProcessReader:
                     progress(len(pages), self._count)
             elif kind == "unreadable":
                 return str(message[1])
+            elif kind == "unavailable":
+                self._stop()
+                raise ReaderUnavailable(str(message[1]))
             elif kind == "done":
                 return None
 

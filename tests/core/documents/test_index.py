@@ -183,3 +183,64 @@ def test_queue_missing_finds_files_without_a_text_row(folder, tmp_path) -> None:
 def test_nothing_searchable_finds_nothing(folder, typed) -> None:
     with folder.session() as session:
         assert index.search(session, typed) == [] and index.matching_records(session, typed) == {}
+
+
+def test_a_reader_that_cannot_work_leaves_every_file_waiting(folder, tmp_path) -> None:
+    from secondopinion_desktop.core.documents.model import ReaderUnavailable
+
+    rec = _add(folder, tmp_path, "One", "one.pdf", "alpha")
+
+    class Broken(FakeReader):
+        def read(self, path, media_type, *, cancelled=None):
+            raise ReaderUnavailable("The document reader could not be started.")
+
+    with pytest.raises(ReaderUnavailable):
+        index.read_pending(folder, Broken())
+    with folder.session() as session:
+        row = session.get(index.DocumentText, rec.attachments[0].sha256)
+        assert row.state == PENDING and row.attempts == 0  # not the file's fault: nothing counted, nothing marked
+    assert index.read_pending(folder, FakeReader()).read == 1
+
+
+def test_control_characters_and_ligatures_in_what_is_searched(folder, tmp_path) -> None:
+    rec = _add(folder, tmp_path, "Lung", "ct.pdf", "Mild ﬁbrosis of the right lower lobe, ﬂuid absent")
+    index.read_pending(folder, FakeReader())
+    with folder.session() as session:
+        assert [h.record_id for h in index.search(session, "fibrosis")] == [rec.id]  # "ﬁ" is f + i
+        assert [h.record_id for h in index.search(session, "ﬂuid")] == [rec.id]
+        for typed in ("fibr\x00osis", "\x00", "fibrosis\x1b[31m", '"\x00"'):  # pasted into the box
+            index.search(session, typed)
+            index.matching_records(session, typed)
+            index.snippet_for(session, typed, rec.attachments[0].sha256, 1)
+
+
+def test_a_long_document_is_stored_in_parts_and_waits_out_another_writer(folder, tmp_path, monkeypatch) -> None:
+    import sqlite3
+    import threading
+
+    rec = _add(folder, tmp_path, "Chart", "chart.pdf", "x")
+    sha = rec.attachments[0].sha256
+    monkeypatch.setattr(index, "STORE_PAGES_AT_ONCE", 3)
+    parts: list[int] = []
+    real_session = folder.session
+
+    def counting_session():
+        parts.append(1)
+        return real_session()
+
+    pages = tuple(PageText(n, f"page {n} lobular", BY_TEXT) for n in range(1, 8))
+    other = sqlite3.connect(folder.db_path, timeout=0.1, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # the window's writer, busy for longer than the busy timeout
+    release = threading.Timer(6.0, other.commit)
+    release.start()
+    try:
+        monkeypatch.setattr(folder, "session", counting_session)
+        state = index.store_in_parts(folder, sha, ReadResult(pages, 7))
+    finally:
+        release.join()
+        other.close()
+    assert state is not None and state.state == READ and state.pages == 7 and state.pages_read == 7
+    assert len(parts) >= 3  # 7 pages, 3 at a time: three transactions (and the retries while locked)
+    with real_session() as session:
+        assert [p.number for p in index.pages_of(session, sha)] == list(range(1, 8))
+        assert len(index.search(session, "lobular")) == 1
