@@ -11,6 +11,7 @@ the same date written another way is not.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -136,6 +137,12 @@ def clean_name(text: str) -> str:
     return text
 
 
+# words before a date-of-birth label that make it another person's (an insurance subscriber, a relative)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:subscriber|insured|guarantor|policy\s*holder|policyholder|spouse|husband|wife|partner|mother|father"
+    r"|parent|guardian|son|daughter|sister|brother|emergency|contact|responsible\s+party)\b", re.IGNORECASE)
+
+
 def found_in(pages: Sequence[PageText]) -> FoundIdentity:
     """The names and dates of birth stated in these pages (each once, at the first page that states it)."""
     from secondopinion_desktop.core.documents import suggest  # its patterns are compiled when first needed
@@ -164,6 +171,8 @@ def found_in(pages: Sequence[PageText]) -> FoundIdentity:
                 continue  # "Test Name:", "Facility Name:": another thing's name
             add_name(item.value, item.line.page)
         elif item.tag == "dob":
+            if _SOMEONE_ELSE.search(item.line.raw[:item.start][-40:]):
+                continue  # "Subscriber DOB", "Guarantor … DOB", "mother (DOB …)": another person's birthday
             found = suggest.first_date(item.value, within=10)
             if found is not None and found.value.year >= 1900 and found.value.isoformat() not in seen_dates \
                     and len(dates) < MAX_FOUND:
@@ -269,13 +278,19 @@ def check(found: FoundIdentity, profile: ProfileData) -> list[IdentityProblem]:
             else:
                 sentence = f'This document names "{shown}", not {_profile_says(profile.name)}.'
             problems.append(IdentityProblem(0, 0, page, sentence))
+    own_pages: set[int] = set()  # pages that state the profile's own date of birth: other dates there are others'
+    for iso, page in found.birth_dates:
+        with contextlib.suppress(ValueError):
+            if profile.date_of_birth is not None and _same_birth_date(dt.date.fromisoformat(iso),
+                                                                      profile.date_of_birth):
+                own_pages.add(page)
     if profile.date_of_birth is not None:
         for iso, page in found.birth_dates:
             try:
                 day = dt.date.fromisoformat(iso)
             except ValueError:
                 continue
-            if _same_birth_date(day, profile.date_of_birth):
+            if _same_birth_date(day, profile.date_of_birth) or page in own_pages:
                 continue
             problems.append(IdentityProblem(0, 0, page, (
                 f"This document gives the date of birth {day_month_year(day)}; "
