@@ -326,6 +326,21 @@ class _Reading:
     ccda_memo: Any = None  # what the C-CDA documents read already (ccda.Memo)
     held: int = 0  # bytes of the documents and files read so far
     patients_seen: list[Patient] = field(default_factory=list)  # named by files with nothing else to read
+    text_reader: Any = None  # reads loose PDFs' text layers for their suggestions (made when first needed)
+
+    def read_text(self, path: Path) -> Any:
+        """A PDF's text layer, read in the reader's own process (a PDF that hangs or crashes its library cannot
+        take the window with it), without recognising scans (that comes once it is attached)."""
+        if self.text_reader is None:
+            from secondopinion_desktop.core.documents.reader import ProcessReader
+
+            self.text_reader = ProcessReader(ocr=False)
+        return self.text_reader.read(path, "application/pdf", cancelled=self.cancelled)
+
+    def close_text_reader(self) -> None:
+        reader, self.text_reader = self.text_reader, None
+        if reader is not None:
+            reader.close()
 
     def check(self) -> None:
         if self.cancelled is not None and self.cancelled():
@@ -446,7 +461,7 @@ class _Reading:
             original=None, original_name=PurePosixPath(m.name).name, original_media_type="application/pdf",
         )
         if listed is None:  # nothing describes it: its own text proposes what its record is
-            doc = _suggested_from_text(doc, data, PurePosixPath(m.name).name)
+            doc = _suggested_from_text(doc, data, PurePosixPath(m.name).name, self)
         if doc.patient is None:
             self.pdfs.append(len(self.documents))
         self.documents.append(doc)
@@ -806,43 +821,46 @@ def read_path(path: Path | str, *, progress: Progress | None = None, cancelled: 
     name = path.name or str(path)
     meter = _Meter(progress)
     reading = _Reading(name, meter, cancelled)
-    reading.check()
     try:
-        info = path.stat()
-    except OSError:
-        raise Refused(f"{name} cannot be opened: it is not there or cannot be read.") from None
-    if stat.S_ISDIR(info.st_mode):
-        reading.folder(path)
-    elif not stat.S_ISREG(info.st_mode):
-        raise Refused(f"{name} is not a file or a folder that can be read.")
-    elif _suffix(name) == ".zip" or _is_zip(path):
-        with safety.SafeZip(path, name) as archive:
-            members = _zip_members(archive)
-            meter.total = sum(m.weight for m in members) or 1
-            if any(_is_apple_export(m.name) for m in members):
-                # the Apple Health reader reads its export; whatever else the zip holds is read as usual
-                apple_part = [m for m in members if _in_apple_export(m.name)]
-                members = [m for m in members if not _in_apple_export(m.name)]
-                weight = sum(m.weight for m in apple_part)
-                reading.apple(path, weight)
-                meter.add(weight)
-            reading.members(members)
-    else:
-        reading.single = True
-        member = _file_member(path, name, info.st_size)
-        meter.total = member.weight
-        if _suffix(name) not in _XML_SUFFIXES | _JSON_SUFFIXES:  # told by what it holds
-            head = member.head()
-            if _suffix(name) == ".pdf" or head.startswith(b"%PDF"):
-                raise Refused(f"{name} is a PDF, not a portal download; add it to a record as a file instead.")
-            if not _looks_like_record(head):
-                raise Refused(f"{name} is not a health record file this app reads (C-CDA, FHIR, Apple Health "
-                              "or a portal's zip).")
-        reading.member(member)
-    reading.check()
-    meter.done = meter.total
-    meter.report()
-    return reading.package()
+        reading.check()
+        try:
+            info = path.stat()
+        except OSError:
+            raise Refused(f"{name} cannot be opened: it is not there or cannot be read.") from None
+        if stat.S_ISDIR(info.st_mode):
+            reading.folder(path)
+        elif not stat.S_ISREG(info.st_mode):
+            raise Refused(f"{name} is not a file or a folder that can be read.")
+        elif _suffix(name) == ".zip" or _is_zip(path):
+            with safety.SafeZip(path, name) as archive:
+                members = _zip_members(archive)
+                meter.total = sum(m.weight for m in members) or 1
+                if any(_is_apple_export(m.name) for m in members):
+                    # the Apple Health reader reads its export; whatever else the zip holds is read as usual
+                    apple_part = [m for m in members if _in_apple_export(m.name)]
+                    members = [m for m in members if not _in_apple_export(m.name)]
+                    weight = sum(m.weight for m in apple_part)
+                    reading.apple(path, weight)
+                    meter.add(weight)
+                reading.members(members)
+        else:
+            reading.single = True
+            member = _file_member(path, name, info.st_size)
+            meter.total = member.weight
+            if _suffix(name) not in _XML_SUFFIXES | _JSON_SUFFIXES:  # told by what it holds
+                head = member.head()
+                if _suffix(name) == ".pdf" or head.startswith(b"%PDF"):
+                    raise Refused(f"{name} is a PDF, not a portal download; add it to a record as a file instead.")
+                if not _looks_like_record(head):
+                    raise Refused(f"{name} is not a health record file this app reads (C-CDA, FHIR, Apple Health "
+                                  "or a portal's zip).")
+            reading.member(member)
+        reading.check()
+        meter.done = meter.total
+        meter.report()
+        return reading.package()
+    finally:
+        reading.close_text_reader()
 
 
 def _is_zip(path: Path) -> bool:
@@ -856,14 +874,14 @@ def _is_zip(path: Path) -> bool:
 __all__ = ["Package", "read_path", "same_person"]
 
 
-def _suggested_from_text(doc: Document, data: bytes, name: str) -> Document:
+def _suggested_from_text(doc: Document, data: bytes, name: str, reading: _Reading) -> Document:
     """A loose PDF's record as its own text layer proposes it (kind, title, date, facility, clinician, accession
     number), each proposal kept with where it came from so the preview can mark it; the PDF as it was when its
     text gives nothing (a scan: it is recognised later, once attached)."""
     import tempfile
 
+    from secondopinion_desktop.core.documents.model import ReaderUnavailable
     from secondopinion_desktop.core.documents.model import Unreadable as NoText
-    from secondopinion_desktop.core.documents.reader import read_document
     from secondopinion_desktop.core.documents.suggest import suggest
     from secondopinion_desktop.core.fsutil import write_atomically
 
@@ -871,13 +889,13 @@ def _suggested_from_text(doc: Document, data: bytes, name: str) -> Document:
         path = Path(tmp) / "document.pdf"
         write_atomically(path, data)
         try:
-            pages = [p.text for p in read_document(path, "application/pdf", ocr=False).pages]
-        except NoText:
+            pages = list(reading.read_text(path).pages)
+        except (NoText, ReaderUnavailable):
             return doc
         except Exception as exc:  # an odd PDF: its name still gives the record, as before
             log.warning("a PDF's text could not be read for suggestions: %s", exc.__class__.__name__)
             return doc
-    if not any(p.strip() for p in pages):
+    if not any(p.text.strip() for p in pages):
         return doc
     found = suggest(pages, file_name=name)
     changes: dict[str, Any] = {}
