@@ -131,3 +131,28 @@ def test_a_dropped_photo_can_be_turned_before_it_is_stored(qtbot, folder, tmp_pa
     with Image.open(svc.attachment_path(folder, edited)) as im:
         assert im.size == (200, 400)
     assert [p for p in (folder.path / SCRATCH_NAME).rglob("*") if p.is_file()] == []
+
+
+def test_a_dropped_pdf_is_read_by_the_real_reader_in_its_own_process(qtbot, folder, tmp_path) -> None:
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "report.pdf"
+    c = canvas.Canvas(str(path))
+    for n, line in enumerate(PATHOLOGY_TEXT.splitlines()):
+        c.drawString(60, 760 - 18 * n, line)
+    c.save()
+    window = shown_window(qtbot, folder)
+    tab = window.records_tab
+    seen: dict[str, object] = {}
+
+    def review(dialog: DropImportDialog) -> None:
+        seen["kind"] = RecordKind(dialog.kind_combos[0].currentData())
+        seen["date"] = dialog.table.item(0, dialog.DATE).text()
+        dialog.reject()
+
+    errors = on_next_dialog(review)
+    drop_on_empty_space(tab, [path])
+    qtbot.waitUntil(lambda: "date" in seen or bool(errors), timeout=30_000)
+    assert errors == []
+    assert seen == {"kind": RecordKind.PATHOLOGY, "date": "2026-10-14"}
+    assert records(folder) == []  # the review was closed: nothing added

@@ -41,7 +41,7 @@ FILES_CHANGED = Changes.ATTACHMENTS | Changes.RECORDS
 FILE_FILTER = ("Documents and photos (*.pdf *.PDF *.jpg *.jpeg *.JPG *.JPEG *.png *.PNG *.heic *.HEIC *.heif "
                "*.tif *.tiff *.TIF *.TIFF *.txt);;All files (*)")
 NO_TEXT_REASON = "No text was found in it."
-QUICK_PAGE_SECONDS = 5.0  # a dropped PDF's text layer: reading stops after a page slower than this
+QUICK_PAGE_SECONDS = 5.0  # a dropped PDF's text layer: a page slower than this is left without text
 
 
 @dataclass(frozen=True)
@@ -59,27 +59,13 @@ class FileHints:
 
 def open_reader(ocr: bool = True) -> Any:
     """The document reader, as a context manager with ``read(path, media_type, *, cancelled)``: one child
-    process for all the files of one step (``core.documents.reader.ProcessReader``). Without ``ocr`` (files
-    dropped on the inventory, where the review must come quickly) only a PDF's own text is read, in this
-    process; scans are then read in the background once attached, like every file."""
+    process for all the files of one step (``core.documents.reader.ProcessReader``), so a file that hangs or
+    crashes a reading library cannot take the window with it. Without ``ocr`` (files dropped on the inventory,
+    where the review must come quickly) only a PDF's own text is read; scans are then read in the background
+    once attached, like every file."""
     from secondopinion_desktop.core.documents.reader import ProcessReader
 
-    return ProcessReader() if ocr else QuickReader()
-
-
-class QuickReader:
-    """A PDF's own text layer only, read on the worker thread (no child process, no OCR)."""
-
-    def __enter__(self) -> QuickReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def read(self, path: Path, media_type: str, *, cancelled: Any = None) -> Any:
-        from secondopinion_desktop.core.documents.reader import read_document
-
-        return read_document(path, media_type, cancelled=cancelled, ocr=False, page_seconds=QUICK_PAGE_SECONDS)
+    return ProcessReader() if ocr else ProcessReader(ocr=False, page_seconds=QUICK_PAGE_SECONDS)
 
 
 def suggestions_for(folder: DataFolder, pages: Sequence[Any], file_name: str) -> Any:
