@@ -26,6 +26,13 @@ def add_commands(commands: Any) -> None:
     search.set_defaults(func=cmd_search)
 
 
+def _fold(text: str) -> str:
+    """Case and accents set aside, as the document search does ("lopez" finds "López")."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+
 def _plain(snippet: str) -> str:
     from secondopinion_desktop.core.documents.model import MARK_END, MARK_START
 
@@ -47,15 +54,15 @@ def cmd_search(args: argparse.Namespace) -> int:
         rows = list_record_rows(folder)
     matches: list[dict[str, Any]] = [h.to_json() for h in hits]
     by_text = {h.record_id for h in hits}
-    words = [w.casefold() for w in typed.split()]
+    words = [_fold(w) for w in typed.split()]
     for row in rows:  # records whose typed fields hold every word, as the Records search box finds them
         if row.id in by_text or len(matches) >= args.limit:
             continue
         fields = {"title": row.title, "facility": row.facility_name, "clinician": row.clinician_name,
                   "summary": row.summary, "notes": row.notes}
-        haystack = " ".join(fields.values()).casefold()
+        haystack = _fold(" ".join(fields.values()))
         if all(w in haystack for w in words):
-            where = next((name for name, value in fields.items() if words[0] in value.casefold()), "title")
+            where = next((name for name, value in fields.items() if words[0] in _fold(value)), "title")
             matches.append({"record_id": row.id, "title": row.title, "attachment_id": None, "attachment": None,
                             "page": None, "snippet": " ".join(fields[where].split())[:200], "field": where})
     if args.json:

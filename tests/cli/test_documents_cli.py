@@ -63,6 +63,10 @@ def test_search_also_finds_typed_fields(capsys, tmp_path) -> None:
     data = str(tmp_path / "data")
     assert run(capsys, "records", "add", "--data-dir", data, "--kind", "lab", "--title", "Tumour markers",
                "--notes", "CA 15-3 rising")[0] == 0
+    letter = ("records", "add", "--data-dir", data, "--kind", "other", "--title", "Letter from Dr López")
+    assert run(capsys, *letter)[0] == 0
+    code, out, _ = run(capsys, "search", "lopez", "--data-dir", data, "--json")
+    assert [h["title"] for h in json.loads(out)] == ["Letter from Dr López"]  # accents set aside, as in documents
     code, out, _ = run(capsys, "search", "rising", "--data-dir", data, "--json")
     assert code == 0
     (hit,) = json.loads(out)
