@@ -465,7 +465,7 @@ _KIND_WORDS: dict[RecordKind, tuple[str, ...]] = {
 _NAME_WORDS: dict[RecordKind, tuple[str, ...]] = {
     RecordKind.PATHOLOGY: ("pathology", "path", "biopsy", "cytology", "surgpath"),
     RecordKind.IMAGING: ("ct", "mri", "pet", "xray", "x-ray", "mammogram", "mammo", "ultrasound", "us",
-                         "imaging", "radiology", "scan"),
+                         "imaging", "radiology"),  # not "scan": scanners name every paper so ("Scan 0001.pdf")
     RecordKind.LAB: ("lab", "labs", "cbc", "cmp", "bloodwork", "blood"),
     RecordKind.MOLECULAR: ("genomic", "genomics", "foundation", "foundationone", "oncotype", "ngs", "brca",
                            "germline", "molecular", "biomarker"),

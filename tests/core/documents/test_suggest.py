@@ -579,3 +579,10 @@ def test_a_heading_sharing_its_line_with_a_labelled_value_still_names_the_docume
     assert found.kind is not None and found.kind.value is RecordKind.PATHOLOGY
     assert found.title is not None and found.title.value == "Surgical pathology report"
     assert found.accession_number is not None and found.accession_number.value == "S26-04412"
+
+
+@pytest.mark.parametrize("name", ["Scan 2026-10-14.pdf", "scan0001.pdf", "SCAN_20261103.jpg"])
+def test_a_scanners_file_name_says_nothing_of_the_kind(name: str) -> None:
+    found = suggest("", file_name=name, today=dt.date(2026, 12, 1))
+    assert found.kind is None
+    assert suggest("", file_name="CT scan 2026-10-14.pdf", today=dt.date(2026, 12, 1)).kind.value is RecordKind.IMAGING
