@@ -232,12 +232,27 @@ def straightened(image: PILImage.Image) -> PILImage.Image:
 
 
 def prepared(image: PILImage.Image, *, deskew: bool = True) -> PILImage.Image:
-    """A picture ready for the engine (already upright by its EXIF orientation): RGB on white, at most
-    OCR_MAX_SIDE long, straightened."""
-    picture = downscaled(flattened(image))
-    # turning a picture grows its canvas: brought back within the engine's size, which would otherwise shrink it
-    # again itself and spend longer on it (2.72 s instead of 2.41 s for a 200 dpi letter page here)
-    return downscaled(straightened(picture)) if deskew else picture
+    """A picture ready for the engine (already upright by its EXIF orientation): RGB on white, straightened, at
+    most OCR_MAX_SIDE long. It is shrunk once, before it is turned, by as much as the turn will grow it: a turned
+    page larger than the engine's size would be shrunk again by the engine, at a cost (2.72 s instead of 2.41 s
+    for a 200 dpi letter page here)."""
+    import math
+
+    from PIL import Image
+
+    picture = flattened(image)
+    factor = max(1, max(picture.size) // DESKEW_SIDE)  # the angle is found on a small copy (a quick box filter)
+    angle = skew_angle(picture.reduce(factor) if factor > 1 else picture) if deskew else 0.0
+    if abs(angle) < DESKEW_MIN_DEGREES:
+        return downscaled(picture)
+    turn = math.radians(abs(angle))
+    width, height = picture.size
+    turned = max(width * math.cos(turn) + height * math.sin(turn), width * math.sin(turn) + height * math.cos(turn))
+    if turned > OCR_MAX_SIDE:
+        scale = (OCR_MAX_SIDE - 2) / turned  # (the turned canvas is rounded up a pixel or two)
+        picture = picture.resize((max(1, int(width * scale)), max(1, int(height * scale))),
+                                 Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return picture.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=(255, 255, 255))
 
 
 UPSIDE_DOWN_BELOW = 0.75  # a page read with less confidence than this is also tried turned round

@@ -35,3 +35,18 @@ def test_a_page_scanned_upside_down_is_read_turned_round() -> None:
     text = ocr.recognise(scan(180.0))
     assert "Patient: Maria Lopez" in text and "S26-04412" in text
     assert np.asarray(scan(0)).shape == (520, 1700)  # the sheet itself as drawn
+
+
+def test_a_large_tilted_page_is_straightened_within_the_engines_size() -> None:
+    page = Image.new("RGB", (1700, 2200), "white")
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype(str(FONT), 36)
+    for i, line in enumerate(LINES * 4):
+        draw.text((80, 100 + i * 110), line, fill="black", font=font)
+    tilted = page.rotate(2.0, expand=True, fillcolor="white")
+    ready = ocr.prepared(tilted)
+    assert max(ready.size) <= ocr.OCR_MAX_SIDE  # shrunk once, before the turn: the engine need not shrink it again
+    assert max(ready.size) >= ocr.OCR_MAX_SIDE - 8
+    assert abs(ocr.skew_angle(ready)) < 1.0  # about level now (it was 2° off)
+    small = scan(0)
+    assert ocr.prepared(small).size == small.convert("RGB").size  # a level page within the size is left alone
