@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 
 
 class JobControl:
@@ -142,6 +142,22 @@ def writer_pool() -> QThreadPool:
     return _writer
 
 
+_background: QThreadPool | None = None
+
+
+def background_pool() -> QThreadPool:
+    """One low-priority worker for long work the patient did not ask for and need not wait on (reading the
+    attached documents): it never holds up the writer or the reads of the window, and ``wait_for_all`` waits
+    for it with the others."""
+    global _background
+    if _background is None:
+        _background = QThreadPool()
+        _background.setObjectName("backgroundWork")
+        _background.setMaxThreadCount(1)
+        _background.setThreadPriority(QThread.Priority.LowPriority)
+    return _background
+
+
 def _finish(job: Job) -> None:
     job.done = True
     _running.discard(job)
@@ -156,11 +172,13 @@ def start_job(
     parent: QObject | None = None,
     *,
     writes: bool = False,
+    background: bool = False,
 ) -> Job:
     """Run ``work(control)`` on the thread pool; one of the callbacks runs on the GUI thread when it ends.
 
     ``on_progress(done, total)`` runs on the GUI thread for each ``control.progress`` call before the end.
-    ``writes=True`` queues it on the one writer (``writer_pool``) instead. The job belongs to ``parent``: when
+    ``writes=True`` queues it on the one writer (``writer_pool``) instead, ``background=True`` on the
+    low-priority ``background_pool``. The job belongs to ``parent``: when
     ``parent`` is destroyed the job is cancelled (it is no child of it: the pool thread still reports to it, and
     the job list keeps it until it has ended).
     """
@@ -169,7 +187,8 @@ def start_job(
         job.owner = parent
         parent.destroyed.connect(job.cancel)
     _running.add(job)
-    (writer_pool() if writes else QThreadPool.globalInstance()).start(_Runnable(job))
+    pool = writer_pool() if writes else background_pool() if background else QThreadPool.globalInstance()
+    pool.start(_Runnable(job))
     return job
 
 
@@ -202,7 +221,7 @@ def wait_for_all(timeout_ms: int = 30_000) -> bool:
 
     deadline = time.monotonic() + timeout_ms / 1000
     done = True
-    for pool in (writer_pool(), QThreadPool.globalInstance()):
+    for pool in (writer_pool(), background_pool(), QThreadPool.globalInstance()):
         left = max(0, int((deadline - time.monotonic()) * 1000))
         done = pool.waitForDone(left) and done
     return done

@@ -2,7 +2,7 @@
 
 While a data folder is open, one low-priority worker reads the files waiting to be read (``core.documents.index.
 read_pending`` with ``core.documents.reader.ProcessReader``: the slow work happens in a child process). It runs
-on a pool of its own (one thread, low priority), never on the writer: ``read_pending`` writes in short
+on ``ui.jobs.background_pool`` (one thread, low priority), never on the writer: ``read_pending`` writes in short
 transactions of its own, which SQLite (WAL, busy timeout) lets through beside the writer's. It starts a moment
 after the folder opens (the folders of earlier versions queue their files first: ``queue_missing``), again when
 files are attached (the change notice) and, cheaply, when a poll of the queue finds files waiting.
@@ -11,8 +11,9 @@ The indicator on the right of the status bar reads "Reading 3 documents…" with
 button; it is hidden when nothing is waiting. A cancelled pass leaves its files waiting: they are read when new
 files are attached, at the next start, or when the patient asks ("Read waiting documents" in the indicator's
 context menu). Each file read is announced (``Changes.DOCUMENT_TEXT``, a few at a time), so search, the Text
-view and the identity marks follow. Closing the window (or the folder) stops the pass and waits for it; the
-reader's child process is closed on the worker's own thread before the pass ends.
+view and the identity marks follow. Closing the window (or the folder) stops the pass; ``ui.jobs.shut_down``
+waits for it with every other job. The reader's child process is closed on the worker's own thread as the pass
+ends.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QPoint, QRunnable, Qt, QThread, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QProgressBar, QToolButton, QWidget
 
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.events import Changes, announce, notice
-from secondopinion_desktop.ui.jobs import Job, JobControl
+from secondopinion_desktop.ui.jobs import Job, JobControl, background_pool, start_job
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.db import DataFolder
@@ -36,7 +37,6 @@ START_DELAY_MS = 1500  # after the folder opens: the window and its tabs come fi
 POLL_MS = 15_000  # how often an idle window looks at the queue (one small count)
 CHANGE_DELAY_MS = 300  # after files were attached: the queue is looked at once the burst of notices is over
 ANNOUNCE_MS = 700  # files read are announced at most this often (a pass of many small files stays calm)
-STOP_WAIT_MS = 20_000  # closing waits at most this long for the reader to stop (it stops within a second)
 WATCHED = Changes.RECORDS | Changes.ATTACHMENTS | Changes.DOCUMENT_TEXT | Changes.FOLDER
 
 
@@ -56,16 +56,6 @@ def reading_words(waiting: int) -> str:
 
 def waiting_words(waiting: int) -> str:
     return f"{plural(waiting, 'document')} waiting to be read"
-
-
-class _Runnable(QRunnable):
-    def __init__(self, job: Job) -> None:
-        super().__init__()
-        self.job = job
-        self.setAutoDelete(True)
-
-    def run(self) -> None:
-        self.job.run()
 
 
 class ReadingIndicator(QWidget):
@@ -151,10 +141,7 @@ class BackgroundReading(QObject):
         self.indicator = ReadingIndicator()
         self.indicator.cancelClicked.connect(self.cancel)
         self.indicator.readClicked.connect(self.read_now)
-        self.pool = QThreadPool(self)
-        self.pool.setObjectName("documentReader")
-        self.pool.setMaxThreadCount(1)
-        self.pool.setThreadPriority(QThread.Priority.LowPriority)
+        self.pool = background_pool()  # one low-priority thread; ui.jobs waits for it once at shutdown
         self.job: Job | None = None
         self.last_summary: IndexSummary | None = None
         self.waiting = 0
@@ -187,9 +174,10 @@ class BackgroundReading(QObject):
         self._start_timer.start(START_DELAY_MS if delay_ms is None else delay_ms)
         self._poll.start()
 
-    def shut_down(self, timeout_ms: int = STOP_WAIT_MS) -> bool:
-        """Stop the pass and wait for it (the window closes, or the folder is about to be replaced); True when
-        it has ended."""
+    def shut_down(self) -> None:
+        """Stop the pass (the window closes, or the folder is about to be replaced). Its job is one of
+        ``ui.jobs``', so the ``jobs.shut_down`` that follows waits for it with every other job, once; the
+        reader's child process is closed on the worker's thread as the pass ends."""
         self._start_timer.stop()
         self._poll.stop()
         if self._announce_timer.isActive():
@@ -197,10 +185,8 @@ class BackgroundReading(QObject):
             self._announce()
         if self.job is not None and not self.job.done:
             self.job.cancel()
-        ended = self.pool.waitForDone(timeout_ms)
         self.folder = None
         self.indicator.show_state(0, reading=False)
-        return ended
 
     @property
     def running(self) -> bool:
@@ -285,12 +271,10 @@ class BackgroundReading(QObject):
                 if close is not None:
                     close()
 
-        job = Job(work, self._ended, self._failed, self._progressed)
-        self.job = job
         self.indicator.cancel_button.setEnabled(True)
         if self.waiting:
             self.indicator.show_state(self.waiting, reading=True)
-        self.pool.start(_Runnable(job))
+        self.job = start_job(work, self._ended, self._failed, self._progressed, background=True)
 
     def _progressed(self, done: int, total: int) -> None:
         if self.job is None or self.job.control.cancelled():

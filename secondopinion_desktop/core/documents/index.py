@@ -163,33 +163,48 @@ def begin_reading(session: Session, sha256: str) -> bool:
     return True
 
 
-@unit_of_work
-def store_result(session: Session, sha256: str, result: ReadResult) -> DocumentState | None:
-    """Store a file's pages (replacing any earlier text); None when the file is no longer attached."""
-    row = session.get(DocumentText, sha256)
-    if row is None:
-        return None
-    session.execute(delete(DocumentPage).where(DocumentPage.sha256 == sha256))
-    pages_read = 0
+def _page_rows(result: ReadResult) -> list[tuple[int, str, str]]:
+    """The pages to store, cleaned, once each, in order: (number, text, method; NO_TEXT for an empty page)."""
     seen: set[int] = set()
+    rows: list[tuple[int, str, str]] = []
     for page in result.pages:
         if page.number in seen or page.number < 1:
             continue
         seen.add(page.number)
         body = clean_page_text(page.text)
-        if body.strip():
-            pages_read += 1
-        session.add(DocumentPage(sha256=sha256, page=page.number, text=body,
-                                 method=page.method if body.strip() else NO_TEXT))
+        rows.append((page.number, body, page.method if body.strip() else NO_TEXT))
+    return rows
+
+
+def _add_pages(session: Session, sha256: str, rows: Iterable[tuple[int, str, str]]) -> None:
+    for number, body, method in rows:
+        session.add(DocumentPage(sha256=sha256, page=number, text=body, method=method))
+
+
+def _mark_read(session: Session, row: DocumentText, result: ReadResult, rows: list[tuple[int, str, str]],
+               identity: str) -> DocumentState:
     row.state = READ
-    row.pages = max(result.page_count, len(seen))
-    row.pages_read = pages_read
+    row.pages = max(result.page_count, len(rows))
+    row.pages_read = sum(1 for _n, body, _m in rows if body.strip())
     row.method = result.method
     row.reason = result.reason[:500]
-    row.identity = found_in(result.pages).to_json()
+    row.identity = identity
     row.read_at = utcnow()
     session.flush()
     return _state(row)
+
+
+@unit_of_work
+def store_result(session: Session, sha256: str, result: ReadResult) -> DocumentState | None:
+    """Store a file's pages (replacing any earlier text) in one transaction; None when the file is no longer
+    attached. (The reader's loop stores long documents in parts: ``store_in_parts``.)"""
+    row = session.get(DocumentText, sha256)
+    if row is None:
+        return None
+    rows = _page_rows(result)
+    session.execute(delete(DocumentPage).where(DocumentPage.sha256 == sha256))
+    _add_pages(session, sha256, rows)
+    return _mark_read(session, row, result, rows, found_in(result.pages).to_json())
 
 
 STORE_PAGES_AT_ONCE = 200  # a long document's pages go in several short transactions of this many pages
@@ -217,16 +232,7 @@ def store_in_parts(folder: DataFolder, sha256: str, result: ReadResult) -> Docum
     then written STORE_PAGES_AT_ONCE at a time, each in a short transaction of its own (the patient's own saves
     never wait long behind a 5,000-page document); the file turns READ with its last part. Until then it is
     still waiting, so a crash half-way reads it again from the start."""
-    from secondopinion_desktop.core.documents.identity import found_in
-
-    seen: set[int] = set()
-    rows: list[tuple[int, str, str]] = []
-    for page in result.pages:
-        if page.number in seen or page.number < 1:
-            continue
-        seen.add(page.number)
-        body = clean_page_text(page.text)
-        rows.append((page.number, body, page.method if body.strip() else NO_TEXT))
+    rows = _page_rows(result)
     identity = found_in(result.pages).to_json()
     parts = [rows[i:i + STORE_PAGES_AT_ONCE] for i in range(0, len(rows), STORE_PAGES_AT_ONCE)] or [[]]
     state: DocumentState | None = None
@@ -239,19 +245,8 @@ def store_in_parts(folder: DataFolder, sha256: str, result: ReadResult) -> Docum
                     return None  # no longer attached, or put back by the patient meanwhile
                 if first:
                     session.execute(delete(DocumentPage).where(DocumentPage.sha256 == sha256))
-                for number, body, method in part:
-                    session.add(DocumentPage(sha256=sha256, page=number, text=body, method=method))
-                if not last:
-                    return _state(row)
-                row.state = READ
-                row.pages = max(result.page_count, len(seen))
-                row.pages_read = sum(1 for _n, body, _m in rows if body.strip())
-                row.method = result.method
-                row.reason = result.reason[:500]
-                row.identity = identity
-                row.read_at = utcnow()
-                session.flush()
-                return _state(row)
+                _add_pages(session, sha256, part)
+                return _mark_read(session, row, result, rows, identity) if last else _state(row)
         written = _retrying(write)
         if written is None:
             return None
