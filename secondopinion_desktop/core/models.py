@@ -645,7 +645,16 @@ class _FromSource:
     position: Mapped[str] = mapped_column(String(300), default="")
 
 
-class LabResultRow(_FromSource, Base):
+class _Enterable(_FromSource):
+    """A row the patient can also type in herself (``origin`` "hand"), from a paper result or her own list: its
+    ``record_id`` is the record of the paper it was copied from, or None."""
+
+    record_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
+        ForeignKey("record.id", ondelete="CASCADE"), index=True, nullable=True)
+    origin: Mapped[str] = mapped_column(String(20), default="import", server_default=text("'import'"))
+
+
+class LabResultRow(_Enterable, Base):
     """One test result read from a download (C-CDA result observation, FHIR Observation)."""
 
     __tablename__ = "lab_result"
@@ -663,7 +672,7 @@ class LabResultRow(_FromSource, Base):
     status: Mapped[str] = mapped_column(String(40), default="")
 
 
-class MedicationRow(_FromSource, Base):
+class MedicationRow(_Enterable, Base):
     __tablename__ = "medication"
 
     name: Mapped[str] = mapped_column(String(500))
@@ -675,9 +684,11 @@ class MedicationRow(_FromSource, Base):
     status: Mapped[str] = mapped_column(String(40), default="")
     start: Mapped[str] = mapped_column(String(20), default="")
     end: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))  # why it is taken
+    prescriber: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
 
 
-class AllergyRow(_FromSource, Base):
+class AllergyRow(_Enterable, Base):
     __tablename__ = "allergy"
 
     substance: Mapped[str] = mapped_column(String(500))
@@ -686,6 +697,7 @@ class AllergyRow(_FromSource, Base):
     severity: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(40), default="")
     onset: Mapped[str] = mapped_column(String(20), default="")
+    category: Mapped[str] = mapped_column(String(20), default="", server_default=text("''"))  # allergy/intolerance
 
 
 class ProblemRow(_FromSource, Base):

@@ -34,8 +34,9 @@ class Changes(enum.Flag):
     SHIPMENTS = enum.auto()  # pathology material shipped, received by the consultant, returned
     FOLDER = enum.auto()  # a different folder (or a restored one) is open: everything may differ
     DOCUMENT_TEXT = enum.auto()  # attached files were read (their text, what it names) or queued to be read again
+    HEALTH = enum.auto()  # medications, allergies and lab results (typed in, edited, removed, or imported)
     EVERYTHING = (RECORDS | ATTACHMENTS | IMAGING | APPOINTMENTS | QUESTIONS | NOTES | DIRECTORY | PROFILE
-                  | TREATMENTS | CHECKLIST | REQUESTS | SHIPMENTS | FOLDER | DOCUMENT_TEXT)
+                  | TREATMENTS | CHECKLIST | REQUESTS | SHIPMENTS | FOLDER | DOCUMENT_TEXT | HEALTH)
 
 
 class ChangeNotice(QObject):
@@ -55,6 +56,8 @@ class Requests(QObject):
     markRequested = Signal(int)  # this needed record is now requested: a step of the Records tab's undo history
     newRequest = Signal(str)  # the Requests tab's new-request dialog, for this facility's name
     showRequest = Signal(int)  # switch to Requests with this request selected
+    showHealth = Signal(str)  # switch to the health summary, at "medications", "allergies", "labs" or "" (top)
+    checkPacket = Signal()  # Help → Check my packet: the pre-flight check's findings
 
 
 _notice: ChangeNotice | None = None

@@ -16,7 +16,7 @@ from secondopinion_desktop.core.unit import reading
 
 @dataclass(frozen=True)
 class Source:
-    record_id: int
+    record_id: int | None  # None: typed in by hand, from no record
     record_title: str
     source_name: str  # the file inside the download
     sha256: str  # its vault copy ("" when none)
@@ -38,6 +38,7 @@ class LabResultData:
     panel: str
     status: str
     source: Source
+    origin: str = "import"  # "import" (read from a download) or "hand" (typed in)
 
     def to_json(self) -> dict[str, Any]:
         values = asdict(self)
@@ -58,6 +59,9 @@ class MedicationData:
     start: str
     end: str
     source: Source
+    reason: str = ""  # why it is taken
+    prescriber: str = ""
+    origin: str = "import"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class AllergyData:
     status: str
     onset: str
     source: Source
+    category: str = ""  # "allergy", "intolerance" or "" (not said)
+    origin: str = "import"
 
 
 @dataclass(frozen=True)
@@ -85,29 +91,31 @@ class ProblemData:
     source: Source
 
 
-def _source(row: Any, title: str) -> Source:
-    return Source(record_id=row.record_id, record_title=title, source_name=row.source_name, sha256=row.sha256,
+def _source(row: Any, title: str | None) -> Source:
+    return Source(record_id=row.record_id, record_title=title or "", source_name=row.source_name, sha256=row.sha256,
                   position=row.position)
 
 
-def lab_result_data(row: LabResultRow, title: str) -> LabResultData:
+def lab_result_data(row: LabResultRow, title: str | None) -> LabResultData:
     return LabResultData(
         id=row.id, test=row.test, loinc=row.loinc, value=row.value, number=row.number, unit=row.unit,
         reference_range=row.reference_range, flag=row.flag, observed_at=row.observed_at, observed_on=row.observed_on,
-        panel=row.panel, status=row.status, source=_source(row, title),
+        panel=row.panel, status=row.status, source=_source(row, title), origin=row.origin or "import",
     )
 
 
-def medication_data(row: MedicationRow, title: str) -> MedicationData:
+def medication_data(row: MedicationRow, title: str | None) -> MedicationData:
     return MedicationData(
         id=row.id, name=row.name, code=row.code, dose=row.dose, route=row.route, frequency=row.frequency,
         instructions=row.instructions, status=row.status, start=row.start, end=row.end, source=_source(row, title),
+        reason=row.reason or "", prescriber=row.prescriber or "", origin=row.origin or "import",
     )
 
 
-def allergy_data(row: AllergyRow, title: str) -> AllergyData:
+def allergy_data(row: AllergyRow, title: str | None) -> AllergyData:
     return AllergyData(id=row.id, substance=row.substance, code=row.code, reaction=row.reaction,
-                       severity=row.severity, status=row.status, onset=row.onset, source=_source(row, title))
+                       severity=row.severity, status=row.status, onset=row.onset, source=_source(row, title),
+                       category=row.category or "", origin=row.origin or "import")
 
 
 def problem_data(row: ProblemRow, title: str) -> ProblemData:
@@ -119,7 +127,7 @@ def problem_data(row: ProblemRow, title: str) -> ProblemData:
 def list_lab_results(session: Session, test: str | None = None, record_id: int | None = None) -> list[LabResultData]:
     """Every lab result kept, newest first, then by test; ``test`` keeps those whose name contains it (any case)
     or whose LOINC code is it."""
-    query = select(LabResultRow, Record.title).join(Record, Record.id == LabResultRow.record_id)
+    query = select(LabResultRow, Record.title).outerjoin(Record, Record.id == LabResultRow.record_id)
     if test and test.strip():
         wanted = test.strip()
         query = query.where(or_(func.lower(LabResultRow.test).contains(wanted.lower(), autoescape=True),
@@ -132,7 +140,7 @@ def list_lab_results(session: Session, test: str | None = None, record_id: int |
 
 @reading
 def list_medications(session: Session, record_id: int | None = None) -> list[MedicationData]:
-    query = select(MedicationRow, Record.title).join(Record, Record.id == MedicationRow.record_id)
+    query = select(MedicationRow, Record.title).outerjoin(Record, Record.id == MedicationRow.record_id)
     if record_id is not None:
         query = query.where(MedicationRow.record_id == record_id)
     return [medication_data(row, title) for row, title in
@@ -141,7 +149,7 @@ def list_medications(session: Session, record_id: int | None = None) -> list[Med
 
 @reading
 def list_allergies(session: Session, record_id: int | None = None) -> list[AllergyData]:
-    query = select(AllergyRow, Record.title).join(Record, Record.id == AllergyRow.record_id)
+    query = select(AllergyRow, Record.title).outerjoin(Record, Record.id == AllergyRow.record_id)
     if record_id is not None:
         query = query.where(AllergyRow.record_id == record_id)
     return [allergy_data(row, title) for row, title in

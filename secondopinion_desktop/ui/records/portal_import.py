@@ -58,7 +58,7 @@ __all__ = ["PortalImportDialog", "open_portal_import", "portal_download"]
 HOME = Path.home()
 FILE_QUESTION = "Choose the file your patient portal gave you"
 FOLDER_QUESTION = "Choose the folder you unpacked the portal download into"
-IMPORTED = Changes.RECORDS | Changes.ATTACHMENTS
+IMPORTED = Changes.RECORDS | Changes.ATTACHMENTS | Changes.HEALTH  # results, medications, allergies
 
 WARNING_STYLE = (
     "#portalWarningBox { background: #fff3cd; border: 1px solid #e0b84c; border-radius: 4px; }"
