@@ -214,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     from secondopinion_desktop.cli_documents import add_commands as add_document_commands
 
     add_document_commands(commands)
+    from secondopinion_desktop.cli_health import add_commands as add_health_commands
+
+    add_health_commands(commands)
+    from secondopinion_desktop.cli_preflight import add_commands as add_preflight_commands
+
+    add_preflight_commands(commands)
     return parser
 
 
