@@ -30,17 +30,21 @@ import enum
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core import words
 from secondopinion_desktop.core.appointments import AppointmentData, get_appointment, list_appointments
 from secondopinion_desktop.core.models import ImagesLocation, RecordKind, RecordStatus, RequestStatus
-from secondopinion_desktop.core.profile import ProfileData, get_profile, missing_essentials
+from secondopinion_desktop.core.profile import ProfileData, missing_essentials
 from secondopinion_desktop.core.records import RecordData, list_records
 from secondopinion_desktop.core.requests import RequestData, list_requests
 from secondopinion_desktop.core.shipments import ShipmentData, list_shipments
 from secondopinion_desktop.core.unit import reading
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.preflight import Facts
 
 FOLLOW_UP_DAYS = 14
 RECENT_LAB_DAYS = 90
@@ -53,6 +57,50 @@ class Action(str, enum.Enum):
     FOLLOW_UP = "follow_up"  # requested long ago: call them (also opens the record)
     PROFILE = "profile"  # fill in the patient profile
     OPEN_REQUEST = "open_request"  # go to the records request `request_id`
+    OPEN_HEALTH = "open_health"  # the health summary at `health_section` ("medications", "labs"…)
+    OPEN_SHIPMENT = "open_shipment"  # the shipment `shipment_id` (its request when it has one, else its record)
+
+
+#: The kinds of finding, in the order they are shown: whose records they are, what is missing, how recent they
+#: are, their language, and what comes too late.
+CATEGORIES = ("identity", "completeness", "freshness", "language", "timing")
+
+#: The kind of each rule's findings (``Finding.rule`` → one of :data:`CATEGORIES`).
+RULE_CATEGORY: dict[str, str] = {
+    "profile": "completeness",
+    "pathology-report": "completeness",
+    "pathology-material": "completeness",
+    "pathology-release": "completeness",
+    "imaging-needed": "completeness",
+    "imaging-images": "completeness",
+    "imaging-report": "completeness",
+    "imaging-dicom": "completeness",
+    "molecular": "completeness",
+    "molecular-report": "completeness",
+    "operative-note": "completeness",
+    "recent-labs": "freshness",
+    "recent-imaging": "freshness",
+    "treatment-summary": "completeness",
+    "medication-list": "completeness",
+    "id-insurance": "completeness",
+    "insurance-one-side": "completeness",
+    "no-file": "completeness",
+    "identity-document": "identity",
+    "identity-download": "identity",
+    "identity-imaging": "identity",
+    "language": "language",
+    "follow-up": "timing",
+    "request-overdue": "timing",
+    "request-due-soon": "timing",
+    "material-due-back": "timing",
+    "appointment-material": "timing",
+    "due-after-appointment": "timing",
+}
+
+#: Rules whose findings are for the patient only, never printed in the packet's "still missing" section: a
+#: document naming someone else is hers to sort out, and a translation is hers to arrange.
+PATIENT_ONLY_RULES: frozenset[str] = frozenset({"identity-document", "identity-download", "identity-imaging",
+                                                "language"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +114,17 @@ class Finding:
     request_id: int | None = None  # for OPEN_REQUEST
     facility: str = ""  # MARK_REQUESTED: the facility to ask ("Request from <facility>"); "" when not known
     shipment_id: int | None = None  # the shipment a finding about material speaks of
+    category: str = ""  # one of CATEGORIES; "" is filled in from RULE_CATEGORY (else "completeness")
+    health_section: str = ""  # OPEN_HEALTH: "medications", "allergies", "labs" or "" (the top)
+
+    def __post_init__(self) -> None:
+        if not self.category:
+            object.__setattr__(self, "category", RULE_CATEGORY.get(self.rule, "completeness"))
+
+    @property
+    def record_ids(self) -> tuple[int, ...]:
+        """The records this finding speaks of (none for one about something not listed yet)."""
+        return () if self.record_id is None else (self.record_id,)
 
 
 @dataclass(frozen=True)
@@ -434,13 +493,14 @@ def operative_note(records: Sequence[RecordData], profile: ProfileData, today: d
     )
 
 
-def recent_labs(records: Sequence[RecordData], profile: ProfileData, today: dt.date) -> list[Finding]:
-    """recent-labs: a lab result (blood work, tumor markers) dated within RECENT_LAB_DAYS of today.
+def _span(days: int) -> str:
+    """"8 weeks" for a whole number of weeks, else "90 days"."""
+    return words.plural(days // 7, "week") if days % 7 == 0 else words.plural(days, "day")
 
-    A lab record still needed that is recent or undated is to be requested; a requested one waits for the
-    follow-up rule; otherwise add one.
-    """
-    since = today - dt.timedelta(days=RECENT_LAB_DAYS)
+
+def _recent_labs(records: Sequence[RecordData], today: dt.date, days: int,
+                 latest_result: dt.date | None = None) -> list[Finding]:
+    since = today - dt.timedelta(days=days)
 
     def recent(r: RecordData) -> bool:
         return r.date_of_service is not None and since <= r.date_of_service <= today
@@ -448,14 +508,26 @@ def recent_labs(records: Sequence[RecordData], profile: ProfileData, today: dt.d
     labs = [r for r in records if r.kind is RecordKind.LAB]
     if any(in_hand(r) and recent(r) for r in labs):
         return []
+    if latest_result is not None and since <= latest_result <= today:
+        return []  # a value typed in or imported into the health summary is recent
     candidates = [r for r in labs if still_to_get(r) and (r.date_of_service is None or recent(r))]
     why = "The second-opinion doctor will want recent blood counts and chemistry."
     return _get_or_add(
         "recent-labs", candidates, why,
-        f"There is no blood work from the last {RECENT_LAB_DAYS} days yet. {why} If you have some, make sure "
+        f"There is no blood work from the last {_span(days)} yet. {why} If you have some, make sure "
         "its date of service is filled in.",
         RecordKind.LAB, "Recent blood work",
     )
+
+
+def recent_labs(records: Sequence[RecordData], profile: ProfileData, today: dt.date) -> list[Finding]:
+    """recent-labs: a lab result (blood work, tumor markers) dated within RECENT_LAB_DAYS of today.
+
+    A lab record still needed that is recent or undated is to be requested; a requested one waits for the
+    follow-up rule; otherwise add one. With the pre-flight facts the window is the ``preflight.fresh_weeks``
+    setting, and a result in the health summary counts too (see :func:`find_missing`).
+    """
+    return _recent_labs(records, today, RECENT_LAB_DAYS)
 
 
 def treatment(records: Sequence[RecordData], profile: ProfileData, today: dt.date) -> list[Finding]:
@@ -703,28 +775,314 @@ def _with_draft(finding: Finding, desk: Desk) -> Finding:
                 "print and send it, then mark it sent.")
 
 
+# --- the pre-flight rules: they read the facts (core.preflight.Facts) beyond the records -----------------------
+
+FactRule = Callable[["Facts", dt.date], list[Finding]]
+
+FRONT = _words(r"front\b")
+BACK = _words(r"back\b|reverse\b|rear\b")
+MAX_NAMED = 2  # problems named in one finding; the rest are counted
+
+
+def _by_id(facts: Facts) -> dict[int, RecordData]:
+    return {r.id: r for r in facts.records}
+
+
+def _quoted(text: str) -> str:
+    return f"\u201c{' '.join(text.split())}\u201d"
+
+
+def _more(n: int) -> str:
+    return f" (and {words.plural(n, 'more mismatch', 'more mismatches')})" if n > 0 else ""
+
+
+def identity_documents(facts: Facts, today: dt.date) -> list[Finding]:
+    """identity-document: a document whose text names another person, or another date of birth, than the
+    profile (``core.documents.identity``); one finding per record, naming the file, the page and what it says."""
+    records = _by_id(facts)
+    out: list[Finding] = []
+    for record_id, problems in sorted(facts.identity.items()):
+        r = records.get(record_id)
+        if r is None or not problems:
+            continue
+        files = {a.id: a.original_name for a in r.attachments}
+        first = problems[0]
+        where = f"{r.title} ({files.get(first.attachment_id, 'a file')}, page {first.page})"
+        said = first.sentence.removeprefix("This document ").rstrip(".")
+        check = "" if ": check" in said else ": check that it is yours before it goes in the packet"
+        out.append(Finding("identity-document", f"{where} {said}{_more(len(problems) - 1)}{check}.",
+                           Action.OPEN, record_id=r.id))
+    return out
+
+
+def _person_problems(name: str, born: dt.date | None, profile: ProfileData) -> list[str]:
+    """How a name and a date of birth differ from the profile, in words ("another name", "born …")."""
+    from secondopinion_desktop.core.documents.identity import FoundIdentity, check
+
+    found = FoundIdentity(names=((name, 1),) if name.strip() else (),
+                          birth_dates=((born.isoformat(), 1),) if born else ())
+    return [p.sentence for p in check(found, profile)]
+
+
+def _person(name: str, born: dt.date | None) -> str:
+    shown = _quoted(name) if name.strip() else "someone with no name"
+    return f"{shown}, born {words.month_day_year(born)}" if born else shown
+
+
+def identity_downloads(facts: Facts, today: dt.date) -> list[Finding]:
+    """identity-download: an imported portal download says it is about another person (or another date of
+    birth) than the profile."""
+    records = _by_id(facts)
+    out: list[Finding] = []
+    seen: set[int] = set()
+    for p in facts.downloads:
+        r = records.get(p.record_id)
+        if r is None or p.record_id in seen or not _person_problems(p.name, p.birth_date, facts.profile):
+            continue
+        seen.add(p.record_id)
+        out.append(Finding(
+            "identity-download",
+            f"{r.title} was imported from a download for {_person(p.name, p.birth_date)}, not "
+            f"{_profile_person(facts.profile)}: check that these are your records.",
+            Action.OPEN, record_id=r.id))
+    return out
+
+
+def _profile_person(profile: ProfileData) -> str:
+    name = " ".join(profile.name.split()) or "the patient in the profile"
+    return f"{name}, born {words.month_day_year(profile.date_of_birth)}" if profile.date_of_birth else name
+
+
+def identity_imaging(facts: Facts, today: dt.date) -> list[Finding]:
+    """identity-imaging: the DICOM header of an imported study names another person (or another date of
+    birth) than the profile."""
+    records = _by_id(facts)
+    out: list[Finding] = []
+    seen: set[int] = set()
+    for p in facts.studies:
+        r = records.get(p.record_id)
+        if r is None or p.record_id in seen or not _person_problems(p.name, p.birth_date, facts.profile):
+            continue
+        seen.add(p.record_id)
+        out.append(Finding(
+            "identity-imaging",
+            f"The images of {r.title} are of {_person(p.name, p.birth_date)}, not "
+            f"{_profile_person(facts.profile)}: check that they are yours before they are sent.",
+            Action.OPEN, record_id=r.id))
+    return out
+
+
+def _has_dicom(r: RecordData, facts: Facts) -> bool:
+    return r.id in facts.dicom_records or any(a.media_type == "application/dicom" for a in r.attachments)
+
+
+def imaging_dicom(facts: Facts, today: dt.date) -> list[Finding]:
+    """imaging-dicom: an imaging record whose images are said to be on this computer, but only as pictures or
+    PDF pages (or not at all): the radiologists need the DICOM images (a CD, or imported here)."""
+    out: list[Finding] = []
+    for r in facts.records:
+        if r.kind is not RecordKind.IMAGING or not in_hand(r) or _has_dicom(r, facts):
+            continue
+        if r.images_location is not ImagesLocation.FILES:
+            continue  # a CD or a portal holds the study; "not here" is the imaging-images rule's
+        pictures = [a for a in r.attachments if a.media_type.startswith("image/")
+                    or a.media_type == "application/pdf"]
+        if pictures:
+            message = (f"The images of {r.title} are here only as pictures or PDF pages, not as DICOM files: "
+                       f"{_ask(r, 'the images on a CD')}, or import them from the disc, so the radiologists can "
+                       "look at them in their viewer.")
+        else:
+            message = (f"The images of {r.title} are marked as files on this computer, but no DICOM images are "
+                       "imported: import them from the disc or folder.")
+        out.append(Finding("imaging-dicom", message, Action.OPEN, record_id=r.id))
+    return out
+
+
+def molecular_report(facts: Facts, today: dt.date) -> list[Finding]:
+    """molecular-report: the molecular results are only summarized: every molecular record in hand has no
+    file (the profile's biomarkers with no molecular record at all are the molecular rule's)."""
+    molecular = [r for r in facts.records if r.kind is RecordKind.MOLECULAR and in_hand(r)]
+    if not molecular or any(r.attachments for r in molecular):
+        return []
+    r = molecular[-1]
+    return [Finding(
+        "molecular-report",
+        f"{r.title} is here only as a summary, without the full report: {_ask(r, 'the complete report')} from "
+        "the testing lab, which lists every marker tested.",
+        Action.OPEN, record_id=r.id)]
+
+
+def medication_list(facts: Facts, today: dt.date) -> list[Finding]:
+    """medication-list: neither a structured medication list (the health summary) nor a medication-list
+    record; whether or not treatment has started, the second-opinion doctor asks for it."""
+    if facts.has_medication_list or any(is_medication_list(r) for r in facts.records):
+        return []
+    return [Finding(
+        "medication-list",
+        "There is no list of your medications and allergies yet: the second-opinion doctor needs every medicine "
+        "you take and any allergies, so type them into the health summary.",
+        Action.OPEN_HEALTH, health_section="medications")]
+
+
+def _sides(r: RecordData, facts: Facts) -> int | None:
+    """How many pictures or pages the record's files have; None while a file's pages are not known yet."""
+    total = 0
+    for a in r.attachments:
+        if a.media_type.startswith("image/"):
+            total += 1
+        elif a.sha256 in facts.pages:
+            total += facts.pages[a.sha256]
+        else:
+            return None
+    return total
+
+
+def insurance_one_side(facts: Facts, today: dt.date) -> list[Finding]:
+    """insurance-one-side: a copy of the insurance card with only one side: one picture or page attached
+    (unless its title says both sides are on it), or cards titled "front" and none "back"."""
+    cards = [r for r in facts.records if is_insurance_card(r) and in_hand(r)]
+    if not cards:
+        return []
+    both = [r for r in cards if FRONT.search(r.title) and BACK.search(r.title)]
+    fronts = [r for r in cards if FRONT.search(r.title) and not BACK.search(r.title)]
+    backs = [r for r in cards if BACK.search(r.title) and not FRONT.search(r.title)]
+    one: RecordData | None = None
+    if fronts and not backs and not both:
+        one = fronts[0]
+    elif not backs and not both:
+        one = next((r for r in cards if r.attachments and _sides(r, facts) == 1), None)
+    if one is None:
+        return []
+    return [Finding(
+        "insurance-one-side",
+        f"{one.title} shows only one side of the insurance card: add the other side too, as registration "
+        "usually asks for both.",
+        Action.OPEN, record_id=one.id)]
+
+
+def no_file(facts: Facts, today: dt.date) -> list[Finding]:
+    """no-file: a record marked received with no file attached (slides and blocks, scans and molecular
+    results have rules of their own)."""
+    out: list[Finding] = []
+    for r in facts.records:
+        if r.status is not RecordStatus.RECEIVED or r.attachments:
+            continue
+        if r.kind in (RecordKind.IMAGING, RecordKind.MOLECULAR) or is_pathology_material(r):
+            continue
+        out.append(Finding(
+            "no-file",
+            f"{r.title} is marked received, but no file of it is attached: attach the file or a scan so it can "
+            "go into the packet.",
+            Action.OPEN, record_id=r.id))
+    return out
+
+
+def recent_imaging(facts: Facts, today: dt.date) -> list[Finding]:
+    """recent-imaging: the latest imaging in hand is older than the ``preflight.fresh_weeks`` setting."""
+    dated = [r for r in facts.records if r.kind is RecordKind.IMAGING and in_hand(r)
+             and r.date_of_service is not None and r.date_of_service <= today]
+    if not dated:
+        return []
+    latest = max(dated, key=lambda r: (r.date_of_service or dt.date.min, r.id))
+    assert latest.date_of_service is not None
+    age = (today - latest.date_of_service).days
+    if age <= facts.fresh_days:
+        return []
+    return [Finding(
+        "recent-imaging",
+        f"The latest imaging here, {latest.title} ({words.month_day_year(latest.date_of_service)}), is "
+        f"{words.plural(age // 7, 'week')} old: ask your care team whether there are newer scans to add.",
+        Action.OPEN, record_id=latest.id)]
+
+
+def languages(facts: Facts, today: dt.date) -> list[Finding]:
+    """language: a document whose text is not in English (``core.language``)."""
+    records = _by_id(facts)
+    out: list[Finding] = []
+    for record_id, found in sorted(facts.languages.items()):
+        r = records.get(record_id)
+        if r is None:
+            continue
+        files = {a.id: a.original_name for a in r.attachments}
+        attachment_id, language = found[0]
+        which = f"{r.title} ({files.get(attachment_id, 'a file')})"
+        out.append(Finding(
+            "language", f"{which} seems to be in {language}; the consultant may need a translation.",
+            Action.OPEN, record_id=r.id))
+    return out
+
+
+def due_after_appointment(facts: Facts, today: dt.date) -> list[Finding]:
+    """due-after-appointment: before the next appointment, an open records request due after it, or pathology
+    material not shipped yet."""
+    upcoming = _upcoming(facts.desk.appointments, today)
+    if not upcoming:
+        return []
+    visit = upcoming[0]
+    day = visit.starts_at.date()
+    out: list[Finding] = []
+    for q in sorted(facts.desk.requests, key=lambda q: (q.effective_due or dt.date.max, q.id)):
+        due = q.effective_due
+        if q.is_open and due is not None and due > day:
+            out.append(Finding(
+                "due-after-appointment",
+                f"{_request_to(q)} is due on {words.month_day_year(due)}, after your appointment on "
+                f"{words.month_day_year(day)}: ask them to send the records before then.",
+                Action.OPEN_REQUEST, request_id=q.id))
+    for sh in facts.desk.shipments:
+        if sh.shipped_on is None and sh.received_on is None and sh.returned_on is None:
+            target = _shipment_target(sh)
+            out.append(Finding(
+                "due-after-appointment",
+                f"{_material_words(sh)} {'has' if sh.count == 1 else 'have'} not been shipped yet, and your "
+                f"appointment is on {words.month_day_year(day)}: ask {sh.from_lab or 'the lab'} when they will "
+                "be sent.",
+                Action.OPEN_SHIPMENT, record_id=target.record_id, request_id=target.request_id,
+                shipment_id=sh.id))
+    return out
+
+
+#: Rules that read the identity facts; they come first.
+IDENTITY_RULES: tuple[FactRule, ...] = (identity_documents, identity_downloads, identity_imaging)
+#: Completeness and freshness rules that need the facts; after the record rules.
+FACT_RULES: tuple[FactRule, ...] = (imaging_dicom, molecular_report, medication_list, insurance_one_side,
+                                    no_file, recent_imaging, languages)
+#: Timing with the facts; beside the desk's rules.
+FACT_DESK_RULES: tuple[FactRule, ...] = (due_after_appointment,)
+
+
+def _material_accounted(desk: Desk) -> bool:
+    """Slides or blocks are on the desk already: a shipment, or a request asking to release material."""
+    return bool(desk.shipments) or any(q.release_material for q in desk.requests)
+
+
 def _order(record: RecordData) -> tuple[bool, dt.date, int]:
     return (record.date_of_service is None, record.date_of_service or dt.date.min, record.id)
 
 
 def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.date,
-                 desk: Desk = NO_DESK) -> list[Finding]:
+                 desk: Desk = NO_DESK, facts: Facts | None = None) -> list[Finding]:
     """Every rule's findings, rules in RULES order, then DESK_RULES; within a record rule by date of service
     (undated last), then id. The follow-up rule comes last of all.
+
+    With ``facts`` (``core.preflight.read_facts``: what the pre-flight check reads beyond the records), the
+    identity rules come first, the other fact rules after the record rules, and the timing rule beside the
+    desk's; the recent-labs rule then uses the ``preflight.fresh_weeks`` setting and the health summary's
+    results, the medication list counts the health summary's, and slides already shipped or asked for by a
+    release request need not be listed. ``facts.records``/``profile``/``desk`` are used in place of the others.
 
     A rule never reports the same record twice, nor suggests adding the same thing twice; the follow-up rule
     leaves out the records :func:`tracked_elsewhere`.
     """
+    if facts is not None:
+        records, profile, desk = facts.records, facts.profile, facts.desk
     ordered = sorted(records, key=_order)
     findings: list[Finding] = []
     seen: set[tuple[str, object]] = set()
     desk_findings = [f for rule in DESK_RULES for f in rule(ordered, desk, today)]
     chased = tracked_elsewhere(desk)
-    for rule in RULES:
-        if rule is follow_up:
-            found = desk_findings + [f for f in rule(ordered, profile, today) if f.record_id not in chased]
-        else:
-            found = rule(ordered, profile, today)
+
+    def add(found: Iterable[Finding]) -> None:
         for finding in found:
             finding = _with_draft(finding, desk)
             key = (finding.rule, ("shipment", finding.shipment_id) if finding.shipment_id is not None
@@ -734,6 +1092,29 @@ def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.
             if key not in seen:
                 seen.add(key)
                 findings.append(finding)
+
+    if facts is not None:
+        facts = replace(facts, records=tuple(ordered))
+        add(f for rule in IDENTITY_RULES for f in rule(facts, today))
+        timing = [f for rule in FACT_DESK_RULES for f in rule(facts, today)]
+        late = {f.request_id for f in timing if f.request_id is not None and f.rule == "due-after-appointment"}
+        desk_findings = [f for f in desk_findings if not (f.rule == "request-due-soon" and f.request_id in late)]
+        desk_findings += timing
+    for rule in RULES:
+        if rule is follow_up:
+            if facts is not None:
+                add(f for fact_rule in FACT_RULES for f in fact_rule(facts, today))
+            found = desk_findings + [f for f in rule(ordered, profile, today) if f.record_id not in chased]
+        elif rule is recent_labs and facts is not None:
+            found = _recent_labs(ordered, today, facts.fresh_days, facts.latest_lab_result)
+        else:
+            found = rule(ordered, profile, today)
+            if facts is not None and rule is treatment:  # the fact rule speaks of a medication list missing
+                found = [f for f in found if f.rule != "medication-list"
+                         or (f.action is not Action.ADD and not facts.has_medication_list)]
+            if facts is not None and rule is pathology_material and _material_accounted(desk):
+                found = [f for f in found if not (f.rule == "pathology-material" and f.action is Action.ADD)]
+        add(found)
     return findings
 
 
@@ -745,9 +1126,13 @@ def read_desk(session: Session) -> Desk:
 
 @reading
 def whats_missing(session: Session, today: dt.date | None = None) -> list[Finding]:
-    """The findings for the records, profile and requests desk in ``session``, as of ``today`` (the real today
-    if None)."""
-    return find_missing(list_records(session), get_profile(session), today or dt.date.today(), read_desk(session))
+    """The findings for everything in ``session`` (records, profile, requests desk and the pre-flight facts:
+    ``core.preflight.read_facts``), as of ``today`` (the real today if None). Still missing, the pre-flight
+    check and the packet read this one list."""
+    from secondopinion_desktop.core.preflight import read_facts
+
+    facts = read_facts(session)
+    return find_missing(facts.records, facts.profile, today or dt.date.today(), facts.desk, facts)
 
 
 @reading

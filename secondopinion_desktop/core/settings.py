@@ -34,8 +34,27 @@ def _whole_days(value: Any) -> int:
     return days
 
 
+#: How many weeks old the latest imaging and lab results may be before the pre-flight check says so.
+DEFAULT_FRESH_WEEKS = 8
+FRESH_WEEKS = "preflight.fresh_weeks"
+
+
+def _whole_weeks(value: Any) -> int:
+    try:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise TypeError(value)
+        weeks = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"The number of weeks must be a whole number, not {value!r}.",
+                              field="fresh_weeks") from None
+    if not 1 <= weeks <= 104:
+        raise ValidationError("The number of weeks must be between 1 and 104.", field="fresh_weeks")
+    return weeks
+
+
 KNOWN: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     DUE_DAYS: (DEFAULT_DUE_DAYS, _whole_days),
+    FRESH_WEEKS: (DEFAULT_FRESH_WEEKS, _whole_weeks),
 }
 
 

@@ -6,6 +6,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -94,6 +95,14 @@ def build_menus(window: MainWindow) -> None:
     # usable exactly when a portal import is: while a data folder is open
     portal = window.portal_import_action
     portal.changed.connect(lambda: window.from_file_action.setEnabled(portal.isEnabled()))
+    window.check_packet_action = QAction("Check my &packet…", window)
+    window.check_packet_action.setObjectName("checkPacketAction")
+    window.check_packet_action.setStatusTip(
+        "Before the packet goes out: whose records they are, what is missing, how recent, language and timing")
+    window.check_packet_action.triggered.connect(lambda: check_my_packet(window))
+    window.check_packet_action.setEnabled(False)
+    portal.changed.connect(lambda: window.check_packet_action.setEnabled(portal.isEnabled()))
+    help_menu.insertAction(window.check_action, window.check_packet_action)
     window.log_folder_action = QAction("Open &log folder", window)
     window.log_folder_action.setObjectName("openLogFolderAction")
     window.log_folder_action.triggered.connect(lambda: window.open_log_folder())
@@ -103,6 +112,18 @@ def build_menus(window: MainWindow) -> None:
     about.triggered.connect(window.show_about)
     help_menu.addAction(about)
     window.about_action = about
+
+
+def check_my_packet(window: MainWindow) -> None:
+    """Help › Check my packet…: the pre-flight check's findings, in a dialog of their own."""
+    if window.folder is None:
+        return
+    from secondopinion_desktop.ui.preflight import CheckPacketDialog
+
+    dialog = CheckPacketDialog(window, window.folder)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.check_packet_dialog = dialog  # type: ignore[attr-defined]
+    dialog.open()
 
 
 def import_from_portal(window: MainWindow) -> None:

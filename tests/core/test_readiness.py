@@ -21,7 +21,6 @@ from secondopinion_desktop.core.readiness import (
     Action,
     Finding,
     find_missing,
-    whats_missing,
 )
 from secondopinion_desktop.core.records import AttachmentData, RecordData, list_records
 
@@ -432,7 +431,8 @@ def test_rules_are_documented_small_functions():
 
 
 def test_finding_and_action_api():
-    assert [a.value for a in Action] == ["open", "mark_requested", "add", "follow_up", "profile", "open_request"]
+    assert [a.value for a in Action] == ["open", "mark_requested", "add", "follow_up", "profile", "open_request",
+                                         "open_health", "open_shipment"]
     finding = Finding("pathology-report", "x", Action.OPEN)
     assert (finding.record_id, finding.kind, finding.suggested_title) == (None, None, "")
     assert (finding.request_id, finding.facility) == (None, "")
@@ -457,10 +457,18 @@ def _ids(session) -> dict[str, int]:
     return {r.title: r.id for r in list_records(session)}
 
 
+def record_rules(session, today=None):  # type: ignore[no-untyped-def]
+    """The record and desk rules alone, without the pre-flight facts (those are tests/core/test_preflight.py's)."""
+    from secondopinion_desktop.core.profile import get_profile
+
+    return find_missing(list_records(session), get_profile(session), today or dt.date.today(),
+                        readiness.read_desk(session))
+
+
 def test_sample_case_findings(demo_folder):
     with demo_folder.session() as session:
         ids = _ids(session)
-        findings = whats_missing(session, DEMO_DAY)
+        findings = record_rules(session, DEMO_DAY)
     slides = ids["Biopsy slides and tissue block for pathology review"]
     assert [(f.rule, f.action, f.record_id, f.request_id) for f in findings] == [
         # the prior mammogram the cancer center's radiologists asked for is still needed: a draft asks for it
@@ -500,8 +508,8 @@ def test_sample_case_later(demo_folder):
     """Three weeks on, the blood work (78 days old on the day) is no longer recent."""
     with demo_folder.session() as session:
         ids = _ids(session)
-        later = whats_missing(session, DEMO_DAY + dt.timedelta(days=21))
-        real_today = whats_missing(session)
+        later = record_rules(session, DEMO_DAY + dt.timedelta(days=21))
+        real_today = record_rules(session)
     rules = [(f.rule, f.action, f.record_id or f.suggested_title) for f in later]
     assert rules[:3] == [
         ("imaging-needed", A.MARK_REQUESTED, ids[PRIOR_MAMMOGRAM]),

@@ -1,10 +1,11 @@
 """"What's still missing": the readiness findings, each with a one-click action.
 
-Read with ``core.readiness.whats_missing(folder)``. Each button asks the window through ``ui.events.requests()``:
-show a record, a new record, the profile, mark a needed record requested (which the window makes a step of the
-Records tab's undo history; the change it announces refreshes this list), open a records request, or start a
-new request to the facility a needed record comes from ("Request from <facility>"), or the draft request that
-already asks for it ("Open draft request").
+Read with ``core.readiness.whats_missing(folder)``: the same findings, from the same rules, as the pre-flight
+check (``core.preflight``). Each button (its words and what it does are ``ui.preflight``'s) asks the window
+through ``ui.events.requests()``: show a record, a new record, the profile, the health summary, mark a needed
+record requested (which the window makes a step of the Records tab's undo history; the change it announces
+refreshes this list), open a records request, or start a new request to the facility a needed record comes
+from ("Request from <facility>"), or the draft request that already asks for it ("Open draft request").
 """
 
 from __future__ import annotations
@@ -19,34 +20,9 @@ from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.readiness import Action, Finding, whats_missing
 from secondopinion_desktop.core.words import plural
 from secondopinion_desktop.ui.events import requests
+from secondopinion_desktop.ui.preflight import BUTTON_TEXT, act, has_target, request_from_text
 
-BUTTON_TEXT = {
-    Action.OPEN: "Show record",
-    Action.MARK_REQUESTED: "Mark requested",
-    Action.ADD: "Add record…",
-    Action.FOLLOW_UP: "Show record",
-    Action.PROFILE: "Fill in the profile…",
-    Action.OPEN_REQUEST: "Open request",
-}
-FACILITY_IN_BUTTON = 24  # characters of a facility's name on its button (the accessible name has it all)
-
-
-def request_from_text(facility: str) -> str:
-    """``Request from Samplewood Hospital…``; a long name is cut at a word (its ellipsis is the button's)."""
-    name = " ".join(facility.split())
-    if len(name) > FACILITY_IN_BUTTON:
-        cut = name[:FACILITY_IN_BUTTON]
-        name = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:-")
-    return f"Request from {name.replace('&', '&&')}…"
-
-
-def has_target(finding: Finding) -> bool:
-    """The finding's main button has somewhere to go."""
-    if finding.action in (Action.OPEN, Action.FOLLOW_UP, Action.MARK_REQUESTED):
-        return finding.record_id is not None
-    if finding.action is Action.OPEN_REQUEST:
-        return finding.request_id is not None
-    return True
+__all__ = ["BUTTON_TEXT", "MissingPanel", "has_target", "request_from_text"]
 
 
 class MissingPanel(QWidget):
@@ -152,15 +128,5 @@ class MissingPanel(QWidget):
         return frame
 
     def act(self, finding: Finding) -> None:
-        """What a finding's button does: ask the window."""
-        desk = requests()
-        if finding.action is Action.PROFILE:
-            desk.editProfile.emit()
-        elif finding.action is Action.ADD:
-            desk.newRecord.emit(finding.kind, finding.suggested_title)
-        elif finding.action is Action.MARK_REQUESTED and finding.record_id is not None:
-            desk.markRequested.emit(finding.record_id)
-        elif finding.action is Action.OPEN_REQUEST and finding.request_id is not None:
-            desk.showRequest.emit(finding.request_id)
-        elif finding.record_id is not None:
-            desk.showRecord.emit(finding.record_id)
+        """What a finding's button does: ask the window (the same as the pre-flight check's buttons)."""
+        act(finding)
