@@ -38,10 +38,13 @@ from secondopinion_desktop.core import directory, profile, records, requests, sh
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import (
+    AllergyRow,
     Appointment,
     Clinician,
     Facility,
+    LabResultRow,
     MaterialShipment,
+    MedicationRow,
     Profile,
     Record,
     RecordsRequest,
@@ -65,6 +68,9 @@ class DemoSummary:
     attachments: int
     requests: int
     shipments: int
+    medications: int = 0
+    allergies: int = 0
+    lab_results: int = 0
 
 
 def load_case() -> dict[str, Any]:
@@ -96,6 +102,7 @@ def fill_demo_data(folder: DataFolder, *, today: dt.date | None = None) -> DemoS
         _create_shipments(session, case, dates, created)
         _catch_up_records(session, dates, created)
         _create_appointments(session, case, dates, created)
+        _create_health(session, case, dates, created)
     try:
         attachments = _attach_files(folder, case, dates, created)
     except BaseException:
@@ -108,6 +115,9 @@ def fill_demo_data(folder: DataFolder, *, today: dt.date | None = None) -> DemoS
         attachments=attachments,
         requests=len(created.requests),
         shipments=len(created.shipments),
+        medications=created.health.get("medications", 0),
+        allergies=created.health.get("allergies", 0),
+        lab_results=created.health.get("labs", 0),
     )
 
 
@@ -125,6 +135,52 @@ def _create_appointments(session: Any, case: dict[str, Any], dates: _Dates, crea
         )
         for question in spec.get("questions", []):
             appointments.add_question(session, made.id, question)
+
+
+def _create_health(session: Any, case: dict[str, Any], dates: _Dates, created: _Created) -> None:
+    """Her medication and allergy list, and lab values typed in from printed results, each linked to the record
+    of its paper where the case names one (``"record"``).
+
+    The story's facts: hormone replacement therapy is usually stopped once a hormone receptor positive breast
+    cancer is found (American Cancer Society, "Menopausal Hormone Therapy and Cancer Risk"); nausea and vomiting
+    from codeine is a side effect, recorded as an intolerance rather than an allergy (American Academy of Allergy,
+    Asthma & Immunology, "Drug allergy"). Every value is within its printed reference range.
+    """
+    from secondopinion_desktop.core import health
+
+    spec = case.get("health") or {}
+
+    def fields(item: dict[str, Any], *date_keys: str) -> dict[str, Any]:
+        out = {k: dates.text(v) if isinstance(v, str) else v for k, v in item.items() if k != "record"}
+        for key in date_keys:
+            if key in out:
+                out[key] = _partial(dates, out[key])
+        if item.get("record"):
+            out["record_id"] = created.record_id(item["record"])
+        return out
+
+    for item in spec.get("medications", ()):
+        values = fields(item, "start", "end")
+        health.create_medication(session, values.pop("name"), **values)
+        created.health["medications"] = created.health.get("medications", 0) + 1
+    for item in spec.get("allergies", ()):
+        values = fields(item, "onset")
+        health.create_allergy(session, values.pop("substance"), **values)
+        created.health["allergies"] = created.health.get("allergies", 0) + 1
+    for item in spec.get("labs", ()):
+        values = fields(item, "date")
+        health.add_lab_result(session, values.pop("test"), values.pop("value"), values.pop("date"),
+                              unit=values.pop("unit", ""), reference_range=values.pop("range", ""), **values)
+        created.health["labs"] = created.health.get("labs", 0) + 1
+
+
+def _partial(dates: _Dates, spec: Any) -> str:
+    """A relative date as ISO text, cut to its ``precision`` ("year" → "2019", "month" → "2019-04")."""
+    precision = spec.get("precision", "day") if isinstance(spec, dict) else "day"
+    day = dates.date({k: v for k, v in spec.items() if k != "precision"} if isinstance(spec, dict) else spec)
+    if day is None:
+        return ""
+    return day.isoformat()[:{"year": 4, "month": 7}.get(precision, 10)]
 
 
 # --- dates -------------------------------------------------------------------------------------------------
@@ -171,6 +227,7 @@ class _Created:
     records: list[tuple[records.RecordData, dict[str, Any]]] = field(default_factory=list)
     requests: dict[str, int] = field(default_factory=dict)
     shipments: list[int] = field(default_factory=list)
+    health: dict[str, int] = field(default_factory=dict)  # "medications", "allergies", "labs": how many
 
     def record_id(self, key: str) -> int:
         return next(data.id for data, spec in self.records if spec["key"] == key)
@@ -190,6 +247,11 @@ def _refuse_unless_empty(session: Any) -> None:
         raise ValidationError(
             "This data folder already lists facilities or clinicians; sample data can only go into an empty "
             "folder, so it never mixes with real information."
+        )
+    if count(MedicationRow) or count(AllergyRow) or count(LabResultRow):
+        raise ValidationError(
+            "This data folder already lists medications, allergies or lab results; sample data can only go into "
+            "an empty folder, so it never mixes with real information."
         )
     if count(RecordsRequest) or count(MaterialShipment):
         raise ValidationError(
@@ -336,8 +398,9 @@ def _remove_created(folder: DataFolder, created: _Created) -> None:
         if created.profile:
             for row in session.scalars(select(Profile)):
                 session.delete(row)
-        for row in session.scalars(select(Appointment)):  # the folder was empty before the fill
-            session.delete(row)
+        for table in (Appointment, MedicationRow, AllergyRow, LabResultRow):  # the folder was empty before
+            for leftover in session.scalars(select(table)):
+                session.delete(leftover)
 
 
 # --- attachments -------------------------------------------------------------------------------------------

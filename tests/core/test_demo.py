@@ -18,11 +18,14 @@ from secondopinion_desktop.core.demo import DemoSummary, fill_demo_data, load_ca
 from secondopinion_desktop.core.directory import create_facility, list_clinicians, list_facilities
 from secondopinion_desktop.core.errors import ValidationError
 from secondopinion_desktop.core.models import (
+    AllergyRow,
     Attachment,
     Clinician,
     ClinicianRole,
     Facility,
+    LabResultRow,
     MaterialShipment,
+    MedicationRow,
     Profile,
     Record,
     RecordKind,
@@ -34,14 +37,15 @@ from secondopinion_desktop.core.records import list_records
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EMPTY = {"Record": 0, "Facility": 0, "Clinician": 0, "Attachment": 0, "Profile": 0, "RecordsRequest": 0,
-         "MaterialShipment": 0}
+         "MaterialShipment": 0, "MedicationRow": 0, "AllergyRow": 0, "LabResultRow": 0}
 
 
 def _counts(folder) -> dict[str, int]:
     with folder.session() as session:
         return {
             model.__name__: session.scalar(select(func.count()).select_from(model))
-            for model in (Record, Facility, Clinician, Attachment, Profile, RecordsRequest, MaterialShipment)
+            for model in (Record, Facility, Clinician, Attachment, Profile, RecordsRequest, MaterialShipment,
+                          MedicationRow, AllergyRow, LabResultRow)
         }
 
 
@@ -62,7 +66,8 @@ def test_summary_matches_what_is_in_the_folder(filled):
     assert summary == DemoSummary(
         records=counts["Record"], facilities=counts["Facility"], clinicians=counts["Clinician"],
         attachments=counts["Attachment"], requests=counts["RecordsRequest"],
-        shipments=counts["MaterialShipment"],
+        shipments=counts["MaterialShipment"], medications=counts["MedicationRow"], allergies=counts["AllergyRow"],
+        lab_results=counts["LabResultRow"],
     )
     assert 20 <= summary.records <= 30
     assert summary.facilities >= 4
@@ -251,8 +256,7 @@ def test_folder_with_real_records_is_refused(folder):
         records.create_record(session, RecordKind.LAB, "My own blood test")
     with pytest.raises(ValidationError, match="empty folder"):
         fill_demo_data(folder)
-    assert _counts(folder) == {"Record": 1, "Facility": 0, "Clinician": 0, "Attachment": 0, "Profile": 0,
-                              "RecordsRequest": 0, "MaterialShipment": 0}
+    assert _counts(folder) == {**EMPTY, "Record": 1}
 
 
 @pytest.mark.parametrize("what", ["profile", "facility"])
