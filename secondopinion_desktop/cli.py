@@ -156,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where to write the PDF (outside the data folder; - for standard output)")
     packet.add_argument("--appointment", type=_record_id, metavar="ID",
                         help="the appointment whose questions and notes go in (default: the next upcoming one)")
+    packet.add_argument("--with-image-thumbnails", action="store_true",
+                        help="also put the pictures of imaging records (previews, not diagnostic) in the appendix")
     packet.set_defaults(func=cmd_packet)
 
     imaging = commands.add_parser(
@@ -229,6 +231,8 @@ def _creates_folder(args: argparse.Namespace) -> bool:
         return args.records_command == "add"
     if args.command == "import-records":
         return not args.dry_run
+    if args.command == "labs":  # a value typed in from a paper result, like `records add`
+        return getattr(args, "labs_command", None) == "add"
     return args.command == "demo" or (args.command == "import-imaging" and not args.dry_run)
 
 
@@ -413,7 +417,7 @@ def cmd_packet(args: argparse.Namespace) -> int:
     from secondopinion_desktop.core.outputs import STDOUT
     from secondopinion_desktop.core.packet import PacketOptions, build_packet
 
-    options = PacketOptions(appointment_id=args.appointment)
+    options = PacketOptions(appointment_id=args.appointment, include_image_thumbnails=args.with_image_thumbnails)
     if args.out == STDOUT:  # the PDF goes to stdout, so what is said about it goes to stderr
         with _open(args) as folder:
             result = _to_stdout(folder, "packet.pdf", lambda path: build_packet(folder, path, options))

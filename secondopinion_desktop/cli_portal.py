@@ -1,4 +1,5 @@
-"""`secondopinion import-records PATH` and `secondopinion labs list`: portal downloads from the command line.
+"""`secondopinion import-records PATH` and `secondopinion labs list|add`: portal downloads and lab values from the
+command line.
 ``cli.build_parser`` registers these; the shared plumbing (the data folder, its lock, one-line errors) is
 ``cli``'s. Each command imports the services it uses, so start-up stays light.
 """
@@ -33,14 +34,34 @@ def add_commands(commands: Any) -> None:
                          help="import even when the name or birth date on the download differs from the profile")
     records.set_defaults(func=cmd_import_records)
 
-    labs = commands.add_parser("labs", help="list the lab results read from portal downloads")
+    labs = commands.add_parser("labs", help="list lab results (imported or typed in), or add one from a paper "
+                                            "result")
     actions = labs.add_subparsers(dest="labs_command", metavar="ACTION", parser_class=cli._Parser)
-    labs.set_defaults(func=lambda args: cli._usage(labs, "choose an action: list"))
+    labs.set_defaults(func=lambda args: cli._usage(labs, "choose an action: list or add"))
     listing = actions.add_parser("list", help="list the lab results, newest first")
     cli._add_data_dir(listing, default=argparse.SUPPRESS)
     listing.add_argument("--json", action="store_true", help="print the results as JSON")
-    listing.add_argument("--test", metavar="NAME", help="only results whose test name contains NAME (or LOINC code)")
+    listing.add_argument("--test", metavar="NAME", type=cli._text,
+                         help="only results whose test name contains NAME (or LOINC code, or that are the same key "
+                              "test: 'CA 15.3' finds 'CA 15-3')")
     listing.set_defaults(func=cmd_labs_list)
+    adding = actions.add_parser(
+        "add", help="add a value from a paper result, kept as written",
+        description="Add one lab value typed in from a paper result. The value is kept as written (\"<0.5\", "
+                    "\"positive\", \"1,234.5\") and its unit as given: units are never converted.")
+    cli._add_data_dir(adding, default=argparse.SUPPRESS)
+    adding.add_argument("--test", metavar="NAME", type=cli._text, required=True, help="the test, e.g. 'CA 15-3'")
+    adding.add_argument("--value", metavar="V", type=cli._text, required=True,
+                        help="the value as printed, e.g. 21, '<0.5' or positive")
+    adding.add_argument("--unit", metavar="U", type=cli._text, default="", help="the unit as printed, e.g. U/mL")
+    adding.add_argument("--range", metavar="TEXT", type=cli._text, default="", dest="reference_range",
+                        help="the reference range as printed, e.g. '0 - 31' or '<35'")
+    adding.add_argument("--date", metavar="YYYY-MM-DD", type=cli._text, help="the day the sample was taken")
+    adding.add_argument("--flag", metavar="TEXT", type=cli._text, default="", help="the flag printed, e.g. H or L")
+    adding.add_argument("--record", metavar="ID", type=cli._record_id,
+                        help="the record of the paper it was copied from")
+    adding.add_argument("--json", action="store_true", help="print the stored result as JSON")
+    adding.set_defaults(func=cmd_labs_add)
 
 
 @contextlib.contextmanager
@@ -125,11 +146,26 @@ def _print_preview(preview: Any) -> None:
         cli._say(f"Skipped: {s.source}{where}: {s.reason}")
 
 
+def _wanted(rows: list[Any], test: str | None) -> list[Any]:
+    """The results of ``test``: its name contains it (any case), its LOINC code is it, or it is the same key test
+    ("CA 15.3" finds "CA 15-3", "Hgb" finds "Hemoglobin")."""
+    from secondopinion_desktop.core.health import key_test_for
+
+    wanted = (test or "").strip()
+    if not wanted:
+        return rows
+    key = key_test_for(wanted, wanted)
+    lowered = wanted.lower()
+    return [r for r in rows if lowered in r.test.lower() or r.loinc == wanted
+            or (key is not None and key_test_for(r.test, r.loinc) == key)]
+
+
 def cmd_labs_list(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.health import series_from, source_words
     from secondopinion_desktop.core.portal.labs import list_lab_results
 
     with cli._open(args) as folder:
-        rows = list_lab_results(folder, test=args.test)
+        rows = _wanted(list_lab_results(folder), args.test)
     if args.json:
         json.dump([r.to_json() for r in rows], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -137,9 +173,33 @@ def cmd_labs_list(args: argparse.Namespace) -> int:
     if not rows:
         cli._say(f"No lab results{' for “' + args.test.strip() + '”' if args.test else ''} yet.")
         return 0
-    print(f"{'WHEN':16}  {'TEST':32}  {'VALUE':>12} {'UNIT':10}  {'RANGE':16}  FLAG")
+    mixed = {p.result_id: s for s in series_from(rows) if s.mixed_units for p in s.points}
+    print(f"{'WHEN':16}  {'TEST':32}  {'VALUE':>12} {'UNIT':10}  {'RANGE':16}  {'FLAG':6}  SOURCE")
     for r in rows:
-        when = r.observed_at.replace("T", " ")[:16]
-        cli._say(f"{when:16}  {r.test[:32]:32}  {r.value[:12]:>12} {r.unit[:10]:10}  "
-                 f"{r.reference_range[:16]:16}  {r.flag}")
+        when = r.observed_at.replace("T", " ")[:16] or "no date"
+        test = r.test[:31] + ("*" if r.id in mixed else "")
+        source = source_words(r.origin, r.source.record_title, r.source.source_name)
+        cli._say(f"{when:16}  {test:32}  {r.value[:12]:>12} {r.unit[:10]:10}  "
+                 f"{r.reference_range[:16]:16}  {r.flag[:6]:6}  {source}")
+    for series in {id(s): s for s in mixed.values()}.values():
+        units = ", ".join(u or "no unit" for u in series.units)
+        cli._say(f"* {series.name} has mixed units ({units}): values are kept as given, never converted, and a "
+                 f"chart shows only those in {series.unit or 'no unit'}.")
+    return 0
+
+
+def cmd_labs_add(args: argparse.Namespace) -> int:
+    from secondopinion_desktop.core.health import add_lab_result
+
+    with cli._open(args) as folder:
+        result = add_lab_result(folder, args.test, args.value, args.date, unit=args.unit,
+                                reference_range=args.reference_range, flag=args.flag, record_id=args.record)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    unit = f" {result.unit}" if result.unit else ""
+    words = "" if result.number is not None else " (kept as words: it will not be charted)"
+    day = result.observed_on.isoformat() if result.observed_on else ""
+    cli._say(f"Added lab result {result.id}: {result.test} {result.value}{unit} on {day}{words}.")
     return 0
