@@ -70,7 +70,7 @@ class Facts:
     downloads: tuple[PersonNamed, ...] = ()
     studies: tuple[PersonNamed, ...] = ()
     dicom_records: frozenset[int] = frozenset()  # records with imported DICOM images
-    pages: Mapping[str, int] = field(default_factory=dict)  # file SHA-256 → pages read
+    pages: Mapping[str, int] = field(default_factory=dict)  # file SHA-256 → its pages (files read so far)
     languages: Mapping[int, tuple[tuple[int, str], ...]] = field(default_factory=dict)  # record → (file id, name)
 
     @property
@@ -167,8 +167,8 @@ def _studies(session: Session, vault: Vault | None) -> tuple[tuple[PersonNamed, 
 def _pages(session: Session) -> dict[str, int]:
     from secondopinion_desktop.core.models import DocumentText
 
-    return {sha: int(pages_read or 0) for sha, pages_read in session.execute(
-        select(DocumentText.sha256, DocumentText.pages_read).where(DocumentText.state == "read")).all()}
+    return {sha: int(pages or 0) for sha, pages in session.execute(
+        select(DocumentText.sha256, DocumentText.pages).where(DocumentText.state == "read")).all()}
 
 
 def _languages_of(session: Session, records: tuple[RecordData, ...], pages: Mapping[str, int]
@@ -178,16 +178,16 @@ def _languages_of(session: Session, records: tuple[RecordData, ...], pages: Mapp
     from secondopinion_desktop.core.models import DocumentPage
 
     found: dict[str, str] = {}
-    for sha, read in pages.items():
+    for sha, count in pages.items():
         with _lock:
-            known = _languages.get((sha, read))
+            known = _languages.get((sha, count))
         if known is None:
             texts = session.scalars(
                 select(DocumentPage.text).where(DocumentPage.sha256 == sha)
                 .order_by(DocumentPage.page).limit(LANGUAGE_PAGES)).all()
             known = language_of("\n".join(t or "" for t in texts)) if texts else ""
             with _lock:
-                _languages[(sha, read)] = known
+                _languages[(sha, count)] = known
         if known:
             found[sha] = known
     out: dict[int, tuple[tuple[int, str], ...]] = {}

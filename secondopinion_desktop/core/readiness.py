@@ -808,7 +808,7 @@ def identity_documents(facts: Facts, today: dt.date) -> list[Finding]:
         files = {a.id: a.original_name for a in r.attachments}
         first = problems[0]
         where = f"{r.title} ({files.get(first.attachment_id, 'a file')}, page {first.page})"
-        said = first.sentence.removeprefix("This document ").rstrip(".")
+        said = re.sub(r'"([^"]*)"', "\u201c\\1\u201d", first.sentence.removeprefix("This document ").rstrip("."))
         check = "" if ": check" in said else ": check that it is yours before it goes in the packet"
         out.append(Finding("identity-document", f"{where} {said}{_more(len(problems) - 1)}{check}.",
                            Action.OPEN, record_id=r.id))
