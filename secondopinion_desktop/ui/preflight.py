@@ -240,7 +240,8 @@ class CheckPacketDialog(QDialog):
         layout.addWidget(self.intro)
         layout.addWidget(self.list, 1)
         layout.addWidget(buttons)
-        self.resize(720, 520)
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(min(880, int(screen.width() * 0.9)), min(640, int(screen.height() * 0.85)))
         self.loaded = False
         self.refresh()
 

@@ -120,6 +120,32 @@ def test_a_scanned_page_is_read_by_the_bundle(exe: Path, tmp_path: Path) -> None
     assert "HER2 negative" in hits[0]["snippet"]
 
 
+def test_a_document_not_in_english_is_told_by_the_bundle(exe: Path, tmp_path: Path) -> None:
+    """py3langid's model made it into the bundle: the pre-flight check flags a Spanish report."""
+    import json
+
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    lines = [
+        "Informe de anatomia patologica. Diagnostico: carcinoma ductal infiltrante de mama",
+        "izquierda, grado histologico dos. Los receptores de estrogeno son positivos en el noventa",
+        "por ciento de las celulas tumorales y los receptores de progesterona tambien son positivos.",
+        "La proteina HER2 es negativa por inmunohistoquimica. Se recomienda valoracion por oncologia",
+        "medica y discusion en el comite de tumores de la semana proxima.",
+    ]
+    pdf = canvas.Canvas(str(tmp_path / "informe.pdf"), pagesize=letter)
+    for n, line in enumerate(lines):
+        pdf.drawString(60, 700 - 18 * n, line)
+    pdf.save()
+    data = tmp_path / "data"
+    _run(exe, "records", "add", "--kind", "pathology", "--title", "Informe", "--attach",
+         str(tmp_path / "informe.pdf"), "--data-dir", str(data), tmp_path=tmp_path)
+    rows = json.loads(_run(exe, "preflight", "--json", "--data-dir", str(data), tmp_path=tmp_path).stdout)
+    assert [r["message"] for r in rows if r["kind"] == "language"] == [
+        "Informe (informe.pdf) seems to be in Spanish; the consultant may need a translation."]
+
+
 def test_window_starts_and_stays_up(exe: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     _run(exe, "demo", "--data-dir", str(data), tmp_path=tmp_path)
