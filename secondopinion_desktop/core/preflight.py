@@ -120,22 +120,133 @@ def _downloads(session: Session) -> tuple[PersonNamed, ...]:
     return tuple(out)
 
 
+_HEAD_BYTES = 256 * 1024  # the patient module comes early: in this much of the file, or pydicom reads it
+_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+_EXPLICIT_LE = "1.2.840.10008.1.2.1"
+_IMPLICIT_LE = "1.2.840.10008.1.2"
+_CHARSETS = {"": "ascii", "ISO_IR 6": "ascii", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
+
+
+class _NotSimple(Exception):
+    """The header is not one the quick reader follows: pydicom reads it instead."""
+
+
+def _skip_items(data: bytes, at: int, explicit: bool) -> int:
+    """Past an undefined-length sequence starting at ``at``: its items, to the sequence delimiter."""
+    import struct
+
+    while True:
+        if at + 8 > len(data):
+            raise _NotSimple
+        group, element, length = struct.unpack_from("<HHI", data, at)
+        at += 8
+        if (group, element) == (0xFFFE, 0xE0DD):
+            return at
+        if (group, element) != (0xFFFE, 0xE000):
+            raise _NotSimple
+        if length != 0xFFFFFFFF:
+            at += length
+            continue
+        at = _walk(data, at, explicit, None, until_item_end=True)
+
+
+def _walk(data: bytes, at: int, explicit: bool, found: dict[int, bytes] | None, *,
+          until_item_end: bool = False) -> int:
+    """Read elements from ``at``; into ``found`` the values of the tags wanted (group 0008's character set and
+    group 0010's name and birth date), stopping past group 0010 (or at an item's end)."""
+    import struct
+
+    while at + 8 <= len(data):
+        group, element = struct.unpack_from("<HH", data, at)
+        if until_item_end and (group, element) == (0xFFFE, 0xE00D):
+            return at + 8
+        if found is not None and group > 0x0010:
+            return at
+        if explicit:
+            vr = data[at + 4:at + 6]
+            if vr in _LONG_VRS:
+                if at + 12 > len(data):
+                    raise _NotSimple
+                (length,) = struct.unpack_from("<I", data, at + 8)
+                at += 12
+            else:
+                (length,) = struct.unpack_from("<H", data, at + 6)
+                at += 8
+        else:
+            vr = b""
+            (length,) = struct.unpack_from("<I", data, at + 4)
+            at += 8
+        if length == 0xFFFFFFFF:
+            if explicit and vr not in (b"SQ",):
+                raise _NotSimple  # undefined-length UN or OB: implicit inside, or pixel data
+            at = _skip_items(data, at, explicit)
+            continue
+        if found is not None and (group, element) in ((0x0008, 0x0005), (0x0010, 0x0010), (0x0010, 0x0030)):
+            found[(group << 16) | element] = data[at:at + length]
+        at += length
+    if until_item_end or found is None:
+        raise _NotSimple
+    return at
+
+
+def quick_patient(data: bytes) -> tuple[str, str] | None:
+    """The raw PatientName and PatientBirthDate of a DICOM file's first bytes, without pydicom (which takes about
+    a second to import); None when the header is not a plain little-endian one this reader follows."""
+    import struct
+
+    try:
+        if data[128:132] != b"DICM":
+            return None
+        at = 132
+        syntax = ""
+        while at + 8 <= len(data):  # the file meta group: explicit VR little endian
+            group, element = struct.unpack_from("<HH", data, at)
+            if group != 0x0002:
+                break
+            vr = data[at + 4:at + 6]
+            if vr in _LONG_VRS:
+                (length,) = struct.unpack_from("<I", data, at + 8)
+                at += 12
+            else:
+                (length,) = struct.unpack_from("<H", data, at + 6)
+                at += 8
+            if element == 0x0010:
+                syntax = data[at:at + length].decode("ascii").strip("\x00 ")
+            at += length
+        if syntax not in (_EXPLICIT_LE, _IMPLICIT_LE):
+            return None
+        found: dict[int, bytes] = {}
+        _walk(data, at, syntax == _EXPLICIT_LE, found)
+        charset = found.get(0x00080005, b"").decode("ascii").split("\\")[0].strip("\x00 ")
+        if charset not in _CHARSETS:
+            return None
+        encoding = _CHARSETS[charset]
+        name = found.get(0x00100010, b"").decode(encoding).split("\\")[0].strip("\x00 ")
+        born = found.get(0x00100030, b"").decode("ascii").strip("\x00 ")
+        return name, born
+    except (_NotSimple, struct.error, UnicodeDecodeError):
+        return None
+
+
 def read_study_patient(vault: Vault, sha256: str) -> tuple[str, dt.date | None]:
     """The patient name (as people write it) and birth date in one stored DICOM file's header; ("", None) when
-    it cannot be read. Remembered by SHA-256."""
+    it cannot be read. Remembered by SHA-256. A plain header is read directly; any other by pydicom."""
     with _lock:
         if sha256 in _headers:
             return _headers[sha256]
-    from pydicom import dcmread
-
     from secondopinion_desktop.core.imaging.scan import parse_da, person_name
 
     name, born = "", None
     try:
         with vault.open(sha256) as fh:
-            ds = dcmread(fh, stop_before_pixels=True, specific_tags=["PatientName", "PatientBirthDate"])
-        name = person_name(str(ds.get("PatientName", "") or ""))
-        born = parse_da(str(ds.get("PatientBirthDate", "") or ""))
+            quick = quick_patient(fh.read(_HEAD_BYTES))
+            if quick is None:
+                from pydicom import dcmread
+
+                fh.seek(0)
+                ds = dcmread(fh, stop_before_pixels=True, specific_tags=["PatientName", "PatientBirthDate"])
+                quick = (str(ds.get("PatientName", "") or ""), str(ds.get("PatientBirthDate", "") or ""))
+        name, born = person_name(quick[0]), parse_da(quick[1])
     except Exception:  # noqa: BLE001 - a file that cannot be read names nobody; the check goes on
         name, born = "", None
     with _lock:

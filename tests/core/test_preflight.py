@@ -409,3 +409,66 @@ def test_the_sample_case(folder) -> None:  # type: ignore[no-untyped-def]
         "medication" in r.title.lower() for r in f.records))
     for x in checked:
         assert x.message.endswith(".") and "None" not in x.message
+
+
+# --- reading the patient of a DICOM header without pydicom --------------------------------------------------------
+
+
+def _dicom(path: Path, *, implicit: bool = False, charset: str = "", name: str = "OTHER^JORDAN",
+           sequence: bool = False) -> bytes:
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    if charset:
+        ds.SpecificCharacterSet = charset
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.StudyDescription = "CT CHEST"
+    if sequence:
+        item = Dataset()
+        item.ReferencedSOPInstanceUID = generate_uid()
+        ds.ReferencedStudySequence = Sequence([item])
+    ds.PatientName = name
+    ds.PatientBirthDate = "19810701"
+    ds.PatientID = "X1"
+    ds.StudyInstanceUID = generate_uid()
+    ds.save_as(path, enforce_file_format=True)
+    if sequence:  # written with undefined lengths, as many scanners do
+        from pydicom import dcmread
+
+        again = dcmread(path)
+        again["ReferencedStudySequence"].is_undefined_length = True
+        for it in again.ReferencedStudySequence:
+            it.is_undefined_length_sequence_item = True
+        again.save_as(path)
+        assert b"\xfe\xff\xdd\xe0" in path.read_bytes()  # the sequence delimiter
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["explicit", "implicit", "utf-8", "latin-1", "sequence"])
+def test_the_quick_header_reader_agrees_with_pydicom(tmp_path, kind) -> None:  # type: ignore[no-untyped-def]
+    from pydicom import dcmread
+
+    from secondopinion_desktop.core.preflight import quick_patient
+
+    name = {"utf-8": "LÓPEZ^MARÍA", "latin-1": "MÜLLER^JÜRGEN"}.get(kind, "OTHER^JORDAN")
+    charset = {"utf-8": "ISO_IR 192", "latin-1": "ISO_IR 100"}.get(kind, "")
+    data = _dicom(tmp_path / "f.dcm", implicit=kind == "implicit", charset=charset, name=name,
+                  sequence=kind == "sequence")
+    ds = dcmread(tmp_path / "f.dcm")
+    assert quick_patient(data) == (str(ds.PatientName), "19810701") == (name, "19810701")
+
+
+def test_the_quick_header_reader_gives_up_rather_than_guess(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from secondopinion_desktop.core.preflight import quick_patient
+
+    data = _dicom(tmp_path / "f.dcm", charset="ISO_IR 144")  # Cyrillic: pydicom decodes it
+    assert quick_patient(data) is None
+    assert quick_patient(b"not dicom at all") is None
+    assert quick_patient(data[:140]) in (None, ("", ""))
