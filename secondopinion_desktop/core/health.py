@@ -77,8 +77,12 @@ class ParsedValue:
         return self.number is not None
 
 
-_NUMBER = re.compile(r"""^\s*(?P<cmp><=|>=|≤|≥|<|>|=)?\s*(?P<num>[-+]?(?:\d[\d\s,.']*\d|\d)(?:[eE][-+]?\d+)?)\s*
-                         (?P<rest>.*)$""", re.VERBOSE)
+_NUMBER = re.compile(r"""^\s*(?P<cmp><=|>=|≤|≥|<|>|=)?\s*(?P<num>[-+]?(?:\d[\d\s,.']*\d|\d|\.\d+)(?:[eE][-+]?\d+)?)
+                         \s*(?P<rest>.*)$""", re.VERBOSE)
+# digits grouped by spaces or apostrophes must be thousands: "1 234", "12'000,5" (but "5 10" is two numbers)
+_GROUPED = re.compile(r"^[-+]?\d{1,3}(?:[ \u00a0']\d{3})+(?:[.,]\d+)?(?:[eE][-+]?\d+)?$")
+# a unit written after the number, "6.4 x10E3/uL", "250 x 10^9/L", "5 ×10*3": not a second number
+_POWER_UNIT = re.compile(r"^[x×]\s*10\s*(?:[eE\^*]|\u00b3|\u2076|\u2079)", re.IGNORECASE)
 _CMP = {"≤": "<=", "≥": ">=", "=": ""}
 
 
@@ -86,6 +90,8 @@ def _number(text: str) -> float | None:
     """A number written with a decimal point or comma and thousands separators: "1,234.5", "1.234,5",
     "1 234", "0,5", "12'000". A lone comma followed by exactly three digits is a thousands separator
     ("1,234" is 1234); otherwise a lone comma is the decimal mark ("0,5", "12,75")."""
+    if re.search(r"[ \u00a0']", text.strip()) and not _GROUPED.match(text.strip()):
+        return None
     s = text.replace(" ", "").replace("\u00a0", "").replace("'", "")
     if not s:
         return None
@@ -125,7 +131,8 @@ def parse_value(text: str | None) -> ParsedValue:
     if not m:
         return ParsedValue(given, None)
     rest = m.group("rest")
-    if rest and (rest[0].isdigit() or rest[0] in "-/:." or re.match(r"^(?:to|x)\s*\d", rest, re.IGNORECASE)):
+    if rest and (rest[0].isdigit() or rest[0] in "-/:.^" or (re.match(r"^(?:to|x)\s*\d", rest, re.IGNORECASE)
+                                                               and not _POWER_UNIT.match(rest))):
         return ParsedValue(given, None)
     number = _number(m.group("num"))
     if number is None:
@@ -227,17 +234,21 @@ _BY_LOINC = {code: k for k in KEY_TESTS for code in k.loinc}
 _BY_NAME = {n: k for k in KEY_TESTS for n in k.names}
 
 
-def key_test_for(test: str, loinc: str = "") -> KeyTest | None:
+def key_test_for(test: str, loinc: str = "", unit: str = "") -> KeyTest | None:
     """The key test a result is, by its LOINC code, else by its name ("CA 15.3", "Hgb", "Platelet Count");
-    None when it is none of them."""
+    None when it is none of them. A share of the white cells ("Neutrophils %", or a value in "%") is not the
+    count of them."""
     if loinc and loinc.strip() in _BY_LOINC:
         return _BY_LOINC[loinc.strip()]
     folded = _fold(test)
-    if folded in _BY_NAME:
-        return _BY_NAME[folded]
-    # "CA 15-3 (serum)", "Hemoglobin [Mass/volume] in Blood": the name before a bracket or comma
-    head = _fold(re.split(r"[\[(,;:]", test, maxsplit=1)[0])
-    return _BY_NAME.get(head)
+    found = _BY_NAME.get(folded)
+    if found is None:
+        # "CA 15-3 (serum)", "Hemoglobin [Mass/volume] in Blood": the name before a bracket or comma
+        found = _BY_NAME.get(_fold(re.split(r"[\[(,;:]", test, maxsplit=1)[0]))
+    if found is not None and found.group == "count" and (
+            "%" in test or "percent" in test.lower() or unit.strip() == "%"):
+        return None
+    return found
 
 
 # --- lab series ---------------------------------------------------------------------------------------------
@@ -299,11 +310,13 @@ def series_from(results: Sequence[LabResultData]) -> list[LabSeries]:
     groups: dict[str, tuple[str, str, list[LabResultData]]] = {}
     order = {k.key: i for i, k in enumerate(KEY_TESTS)}
     for r in results:
-        key_test = key_test_for(r.test, r.loinc)
+        key_test = key_test_for(r.test, r.loinc, r.unit)
         if key_test is not None:
             key, name, group = key_test.key, key_test.name, key_test.group
         else:
             folded = _fold(r.test) or f"id{r.id}"
+            if folded in order:  # "Neutrophils" in % is not the neutrophil count: a series of its own
+                folded = f"{folded}-other"
             key, name, group = folded, " ".join(r.test.split()) or "Unnamed test", "other"
         groups.setdefault(key, (name, group, []))[2].append(r)
     out: list[LabSeries] = []
@@ -349,12 +362,13 @@ def is_current(m: MedicationData, today: dt.date | None = None) -> bool:
     """Taken now: not ended by its status, and no stop date on or before today."""
     if m.status.strip().lower() in ENDED_STATUSES:
         return False
-    if m.end:
-        try:
-            ended = dt.date.fromisoformat(m.end[:10])
-        except ValueError:
-            return False  # an end we cannot read is still an end
-        return ended > (today or dt.date.today())
+    end = m.end.strip()[:10]
+    if end:
+        day = (today or dt.date.today()).isoformat()
+        if re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", end):
+            # "2025-06-30", or a stop known only to the month or year ("2025-06", "2027"): taken until then
+            return day[:len(end)] < end
+        return False  # an end we cannot read is still an end
     return True
 
 

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from secondopinion_desktop.core.db import DataFolder
@@ -729,6 +729,7 @@ def delete_records(session: Session, record_ids: Iterable[int]) -> list[RecordDa
     imported: dict[int, list[tuple[str, tuple[Mapping[str, Any], ...]]]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
+        _unlink_typed_rows(session, chunk)
         for record in session.scalars(select(Record).where(Record.id.in_(chunk))
                                       .options(selectinload(Record.attachments))):
             records[record.id] = record
@@ -758,6 +759,16 @@ def delete_records(session: Session, record_ids: Iterable[int]) -> list[RecordDa
         session.delete(record)
     session.flush()
     return snapshots
+
+
+def _unlink_typed_rows(session: Session, record_ids: list[int]) -> None:
+    """Medications, allergies and lab values the patient typed in herself stay when the record of their paper
+    goes: they are unlinked from it, never deleted with it (imported rows go with their record)."""
+    from secondopinion_desktop.core.models import AllergyRow, LabResultRow, MedicationRow
+
+    for table in (LabResultRow, MedicationRow, AllergyRow):
+        session.execute(update(table).where(table.record_id.in_(record_ids), table.origin == "hand")
+                        .values(record_id=None).execution_options(synchronize_session="fetch"))
 
 
 def _imported_tables() -> tuple[Any, ...]:
