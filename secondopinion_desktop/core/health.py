@@ -383,9 +383,13 @@ def _partial_date(value: Any, what: str, key: str) -> str:
         return ""
     if re.fullmatch(r"\d{4}(-\d{2})?", text):
         year = int(text[:4])
-        if year < 1900 or year > dt.date.today().year + 1 or (len(text) == 7 and not 1 <= int(text[5:]) <= 12):
+        if len(text) == 7 and not 1 <= int(text[5:]) <= 12:
             raise ValidationError(f"The {what} {text!r} is not a date; write it as YYYY-MM-DD, YYYY-MM or YYYY.",
                                   field=key)
+        if year < 1900:
+            raise ValidationError(f"The {what} {text} is before 1900; please check it.", field=key)
+        if year > dt.date.today().year + 1:
+            raise ValidationError(f"The {what} {text} is too far in the future; please check it.", field=key)
         return text
     day = parse_date(text, what, allow_future=True, field=key)
     return day.isoformat() if day else ""

@@ -283,6 +283,13 @@ def test_medication_bad_fields_are_refused(folder, fields, field):
     assert health.list_medications(folder) == []
 
 
+@pytest.mark.parametrize(("start", "words"), [("2025-13", "not a date"), ("1850", "before 1900"),
+                                            (str(TODAY.year + 3), "too far in the future")])
+def test_partial_dates_say_what_is_wrong(folder, start, words):
+    with pytest.raises(ValidationError, match=words):
+        create_medication(folder, "Letrozole", start=start)
+
+
 def test_medication_name_is_required(folder):
     with pytest.raises(ValidationError) as raised:
         create_medication(folder, "  ")
