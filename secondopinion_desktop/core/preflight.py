@@ -91,7 +91,7 @@ def _vault_of(session: Session) -> Vault | None:
     from secondopinion_desktop.core.vault import Vault
 
     database = session.get_bind().engine.url.database
-    if not database:
+    if not database or database == ":memory:":
         return None
     return Vault(Path(database).parent / VAULT_NAME)
 

@@ -1029,7 +1029,10 @@ def due_after_appointment(facts: Facts, today: dt.date) -> list[Finding]:
                 f"{_request_to(q)} is due on {words.month_day_year(due)}, after your appointment on "
                 f"{words.month_day_year(day)}: ask them to send the records before then.",
                 Action.OPEN_REQUEST, request_id=q.id))
+    coming = {c.target.record_id for c in material_to_come(facts.records, facts.desk)}  # said by its own rule
     for sh in facts.desk.shipments:
+        if sh.record_id is not None and sh.record_id in coming:
+            continue
         if sh.shipped_on is None and sh.received_on is None and sh.returned_on is None:
             target = _shipment_target(sh)
             out.append(Finding(

@@ -472,3 +472,19 @@ def test_the_quick_header_reader_gives_up_rather_than_guess(tmp_path) -> None:  
     assert quick_patient(data) is None
     assert quick_patient(b"not dicom at all") is None
     assert quick_patient(data[:140]) in (None, ("", ""))
+
+
+def test_material_not_shipped_before_the_appointment(folder) -> None:  # type: ignore[no-untyped-def]
+    from secondopinion_desktop.core import appointments, shipments
+
+    today = dt.date.today()
+    shipment = shipments.create_shipment(folder, count=9, from_lab="Samplewood Pathology")
+    assert not [f for f in whats_missing(folder, today) if f.rule == "due-after-appointment"]  # no appointment
+    appointments.create_appointment(folder, starts_at=dt.datetime.combine(today + dt.timedelta(days=10),
+                                                                          dt.time(10)))
+    (late,) = [f for f in whats_missing(folder, today) if f.rule == "due-after-appointment"]
+    assert (late.action, late.shipment_id, late.category) == (A.OPEN_SHIPMENT, shipment.id, "timing")
+    assert late.message.startswith("9 stained slides have not been shipped yet, and your appointment is on ")
+    assert late.message.endswith(": ask Samplewood Pathology when they will be sent.")
+    shipments.update_shipment(folder, shipment.id, shipped_on=today)
+    assert not [f for f in whats_missing(folder, today) if f.rule == "due-after-appointment"]
