@@ -20,6 +20,15 @@ appointment comes before the consultant has confirmed receiving the slides and b
 an open request, or material already shipped, is left to them by the follow-up rule (:func:`tracked_elsewhere`),
 so it is never reported twice. :func:`appointment_warnings` gives the same
 facts for one appointment.
+
+The pre-flight rules (:data:`IDENTITY_RULES`, :data:`FACT_RULES`, :data:`FACT_DESK_RULES`, each
+``(facts, today) -> list[Finding]``) read what ``core.preflight.read_facts`` gathers beyond the records: whom
+each document, imported download and DICOM study names, the health summary's medications and lab results, the
+files' pages and languages, the freshness setting. :func:`whats_missing` always runs them, so Still missing, the
+pre-flight check (``core.preflight.preflight``), the packet and ``secondopinion preflight`` share one rule set;
+:func:`find_missing` without ``facts`` runs the record and desk rules alone. Every finding has a kind
+(``Finding.category``, one of :data:`CATEGORIES`); :data:`PATIENT_ONLY_RULES` are the patient's alone and stay
+out of the packet.
 """
 
 from __future__ import annotations
