@@ -349,6 +349,12 @@ def test_language_of_english_spanish_and_too_short() -> None:
     assert language_of(ENGLISH) == ""
     assert language_of(SPANISH[:MIN_LETTERS - 60]) == ""  # too short to judge
     assert language_of("12 345 67,8 " * 80) == ""  # numbers only
+    assert language_of(ENGLISH + " " + SPANISH) == ""  # mixed: an English report quoting a Spanish one
+    assert language_of(
+        "Compte rendu anatomopathologique. Carcinome canalaire infiltrant du sein gauche, grade histologique "
+        "deux. Les récepteurs aux oestrogènes sont positifs dans quatre-vingt-dix pour cent des cellules "
+        "tumorales. HER2 négatif en immunohistochimie. Une consultation en oncologie médicale est recommandée."
+    ) == "French"
 
 
 def test_a_spanish_document_is_flagged_for_translation(alex, tmp_path) -> None:  # type: ignore[no-untyped-def]
