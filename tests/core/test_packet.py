@@ -30,7 +30,8 @@ from secondopinion_desktop.core.profile import get_profile
 from secondopinion_desktop.core.progress import Cancelled
 
 SECTIONS = (
-    "Cover", "Contents", "Cancer summary", "Timeline", "Records inventory", "Still missing",
+    "Case summary", "Key labs and trends", "Contents", "Cancer summary", "Timeline", "Records inventory",
+    "Still missing",
     "Imaging studies and pathology specimens", "Questions for the doctor", "Notes",
     "Appendix: attached documents", "Attachment index",
 )
@@ -63,17 +64,20 @@ def page_texts(reader: PdfReader) -> list[str]:
     return [page.extract_text() or "" for page in reader.pages]
 
 
-def attached(folder, kinds: tuple[str, ...] = ("pdf", "image")):  # type: ignore[no-untyped-def]
-    """(record, attachment, vault path, kind) of every attachment, in packet order (kind, then date)."""
-    from secondopinion_desktop.core.packet.data import record_order
+def attached(folder, kinds: tuple[str, ...] = ("pdf", "image"), thumbnails: bool = False):  # type: ignore[no-untyped-def]
+    """(record, attachment, vault path, kind) of every attachment in the appendix, in its order (pathology, imaging
+    newest first, molecular, labs, treatment, the rest); imaging pictures only with ``thumbnails``."""
+    from secondopinion_desktop.core.packet.data import appendix_order
 
     with folder.session() as session:
-        recs = sorted(records.list_records(session), key=record_order)
+        recs = sorted(records.list_records(session), key=appendix_order)
     out = []
     for r in recs:
         for a in r.attachments:
             path = records.attachment_path(folder, a)
             kind = "pdf" if a.media_type == "application/pdf" else "image"
+            if kind == "image" and r.kind is RecordKind.IMAGING and not thumbnails:
+                continue
             if kind in kinds:
                 out.append((r, a, path, kind))
     return out
@@ -144,9 +148,8 @@ def test_packet_page_count_is_reportlab_pages_plus_appended_pages(demo_packet) -
     source_pages = sum(len(PdfReader(path).pages) for _, _, path, kind in files if kind == "pdf")
     images = sum(1 for *_, kind in files if kind == "image")
     assert result.included_files == len(files)
-    # An attached PDF's pages keep their own content and get a strip below for the footer.
-    strip_pages = [i for i, p in enumerate(reader.pages) if float(p.mediabox.bottom) < 0]
-    assert len(strip_pages) == source_pages
+    # Every page, appended ones included, is the packet's page size (an attached page is scaled into it).
+    assert {(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages} == {(612.0, 792.0)}
     # The reportlab pages: everything up to the first appended document, and from the attachment index on.
     entries = outline_entries(reader)
     first_doc = min(page for depth, _, page in entries if depth == 1 and " \u2014 " in _)
@@ -171,7 +174,10 @@ def test_outline_has_every_section_and_every_appended_document(demo_packet) -> N
     for section in SECTIONS:
         assert section in titles, section
     top = [title for depth, title, _ in entries if depth == 0]
-    assert top.index("Cover") < top.index("Contents") < top.index("Cancer summary") < top.index("Timeline")
+    assert entries[0][1:] == ("Case summary", 0)
+    assert next(e for e in entries if e[0] == 0 and e[1] != "Case summary")[1:] == ("Key labs and trends", 1)
+    assert top.index("Case summary") < top.index("Key labs and trends") < top.index("Contents") \
+        < top.index("Cancer summary") < top.index("Timeline")
     assert top.index("Notes") < top.index("Appendix: attached documents") < top.index("Attachment index")
     appendix_children = []
     in_appendix = False
@@ -210,7 +216,7 @@ def test_cover_contents_and_sections(demo_packet) -> None:
     assert upcoming.clinician_name in cover
     assert "Prepared on" in cover and "Prepared by the patient with Second Opinion" in cover
     assert profile.phone in cover and profile.email in cover
-    contents = squash(reader.pages[1].extract_text() + reader.pages[2].extract_text())
+    contents = squash(reader.pages[2].extract_text() + reader.pages[3].extract_text())
     entries = {title: page for _, title, page in outline_entries(reader)}
     # The contents give the right page numbers (each entry's dots and number extract just before its title).
     for section in ("Cancer summary", "Records inventory", "Questions for the doctor"):
@@ -278,7 +284,15 @@ def test_chosen_records_and_appointment(folder, tmp_path: Path) -> None:
     others = [r for r in recs if r.kind is RecordKind.LAB]
     for r in others:
         assert squash(r.title) not in inventory
-    assert result.included_files == sum(len(r.attachments) for r in chosen)
+    # the imaging pictures (series previews) are left out by default, and go in when asked for
+    pictures = sum(1 for r in chosen for a in r.attachments if a.media_type.startswith("image/"))
+    assert pictures >= 1
+    assert result.included_files == sum(len(r.attachments) for r in chosen) - pictures
+    assert squash(f"{pictures} pictures from imaging records") in squash("".join(page_texts(reader)))
+    both = build_packet(folder, tmp_path / "with.pdf", PacketOptions(
+        appointment_id=appointment.id, record_ids=frozenset(r.id for r in chosen), include_image_thumbnails=True))
+    assert both.included_files == sum(len(r.attachments) for r in chosen)
+    assert both.pages == result.pages + pictures
 
     without = build_packet(folder, tmp_path / "short.pdf", PacketOptions(include_appendix=False))
     titles = [t for _, t, _ in outline_entries(PdfReader(without.path))]
@@ -453,7 +467,7 @@ def test_odd_page_sizes_and_rotation_get_the_footer_below(folder, tmp_path: Path
         number = starts[f"Sizes \u2014 {name}"] + 1
         assert f"Page {number} of {result.pages}" in text
         assert page.rotation % 360 == 0
-        assert float(page.mediabox.bottom) < 0  # the strip added below the original page
+        assert [float(v) for v in page.mediabox] == [0, 0, 612, 792]  # scaled to the packet's page
 
 
 def picture_bytes(kind: str) -> bytes:
@@ -484,7 +498,7 @@ def picture_bytes(kind: str) -> bytes:
 
 
 def test_pictures_of_every_kind_get_their_own_pages(folder, tmp_path: Path) -> None:
-    rid = add_record(folder, "Pictures", "imaging")
+    rid = add_record(folder, "Pictures", "clinical")
     kinds = ("tiff3", "gif", "bmp", "rotated-jpeg", "cmyk-jpeg", "rgba-png", "palette-png", "grey16-png")
     for kind in kinds:
         attach_bytes(folder, rid, f"{kind}.img", picture_bytes(kind), tmp_path)

@@ -138,7 +138,7 @@ def long_text_packet(folder, tmp_path: Path):  # type: ignore[no-untyped-def]
                              address=words(600, 2) + " END-OF-ADDRESS")
     title = ("Report " + words(120, 3))[:490] + " TITLE-END"
     rid = add_record(folder, title, kind="imaging", summary=words(9000, 4) + " END-OF-SUMMARY",
-                     facility=words(60, 5)[:290])
+                     facility=words(60, 5)[:290], status="received", date_of_service="2026-01-05")
     attach_bytes(folder, rid, "photo.jpg", jpeg_bytes(), tmp_path)
     with folder.session() as session:
         a = appointments.create_appointment(session, dt.datetime.now() + dt.timedelta(days=3))
@@ -146,7 +146,9 @@ def long_text_packet(folder, tmp_path: Path):  # type: ignore[no-untyped-def]
             appointments.add_question(session, a.id, f"Question number {n + 1}?")
         note = words(60_000, 6) + " END-OF-THE-LONG-NOTE"  # about a hundred pages
         appointments.start_note(session, a.id, text=note)
-    result = build_packet(folder, tmp_path / "packet.pdf")
+    from secondopinion_desktop.core.packet import PacketOptions
+
+    result = build_packet(folder, tmp_path / "packet.pdf", PacketOptions(include_image_thumbnails=True))
     return result, PdfReader(result.path), title
 
 
@@ -157,9 +159,12 @@ def test_long_text_runs_over_pages_or_is_shortened(long_text_packet) -> None:  #
     assert len(texts) == result.pages
     assert all(PAGE_OF.search(t) for t in texts)
 
-    # the cover stays one page: its long entries are shortened (the name, the address)
-    assert reader.pages[1].extract_text().startswith("Contents")
-    assert "END-OF-ADDRESS" not in texts[0] and "\u2026" in texts[0]
+    # the case summary on the cover stays one page: its long entries are shortened (the name, the markers, the
+    # latest imaging result's title and summary, the questions after the first five)
+    assert texts[1].startswith("Key labs and trends")
+    assert "END-OF-BIOMARKERS" not in texts[0] and "END-OF-SUMMARY" not in texts[0] and "\u2026" in texts[0]
+    assert "TITLE-END" not in texts[0] and squash("Question number 5?") in squash(texts[0])
+    assert squash("and 295 more questions") in squash(texts[0])
 
     # the biomarkers run over pages in the cancer summary, in full
     first, last = section_pages(reader, "Cancer summary")

@@ -3,10 +3,14 @@
 Importing this package is light: reportlab, pypdf and Pillow are imported by the submodules that use them,
 and those are imported only when a packet is built.
 
-What goes in, in order: a cover, the contents, a one-page cancer summary and a one-page timeline, the records
-inventory with what is still missing, imaging studies and pathology specimens, the questions for the doctor,
-the appointment's notes, then the appendix (every attached PDF in full, every attached image on its own page),
-the files that could not be included and why, and an index of the included files with their SHA-256.
+What goes in, in order: the case summary on the cover (page 1: who, diagnosis, questions, treatment, latest
+imaging, medications, allergies), the key labs with their trend charts (page 2), the contents, the cancer summary
+with the clinicians and a one-page timeline, the records inventory with what is still missing, imaging studies
+and pathology specimens, the questions for the doctor, the appointment's notes, then the appendix (pathology
+first, then imaging reports newest first, molecular reports, labs, the treatment plan and the rest; every
+attached PDF in full, scaled to the packet's page size, and every attached picture on its own page, imaging
+pictures only when asked for), the files that could not be included and why, and an index of the included files
+with their SHA-256.
 See :mod:`.build` for how the parts are put together.
 """
 
@@ -31,6 +35,9 @@ class PacketOptions:
     appointment_id: int | None = None  # None: the next upcoming appointment, if any
     record_ids: frozenset[int] | None = None  # None: every record
     include_appendix: bool = True
+    # Imaging records' pictures (a DICOM series' middle-slice preview, a photo of a screen) are not diagnostic
+    # and are left out of the appendix unless asked for; the images themselves go on a CD or USB stick.
+    include_image_thumbnails: bool = False
     today: dt.date | None = None  # "Prepared on" and the what's-missing rules; None: the real today
 
 

@@ -5,10 +5,12 @@
 2. Lay out the reportlab story (:mod:`.story`) with ``multiBuild``, so the contents have page numbers. The
    appendix is laid out as one placeholder page per page it will have, so the numbered canvas already knows
    the final page count ("Page X of Y") and the contents and outline know where each appended document starts.
-3. Assemble with pypdf: reportlab pages as they are; for each attached PDF its pages (``append``), each with
-   a 26-point strip added below it and the placeholder's footer stamped there, so nothing on the original
-   page is covered; each picture drawn on its own page (one small PDF per picture, so memory stays flat) and
-   stamped the same way. Then the outline (every section and every appended document) and the metadata.
+3. Assemble with pypdf: reportlab pages as they are; for each attached PDF its pages (``append``), each made
+   the packet's page size (turned upright, scaled with its aspect ratio kept into the page above the footer
+   strip, whatever its size, rotation or CropBox) and the placeholder's footer stamped there, so nothing on the
+   original page is cut off or covered; each picture drawn on its own page (one small PDF per picture, so
+   memory stays flat) and stamped the same way. Then the outline (every section and every appended document)
+   and the metadata.
 4. Write to a temporary file beside ``out``, fsync, rename over ``out`` (mode 0600), fsync the folder.
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.models import RecordKind
 from secondopinion_desktop.core.packet import (
     PacketOptions,
     PacketProblem,
@@ -32,8 +35,9 @@ from secondopinion_desktop.core.packet import (
 from secondopinion_desktop.core.packet.appendix import AppendixItem, inspect_attachment, render_picture
 from secondopinion_desktop.core.packet.data import PacketData, load_packet_data
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled
+from secondopinion_desktop.core.records import AttachmentData, RecordData
 
-STRIP = 26.0  # points added below an attached PDF page for the footer
+CONTENT_BOTTOM = 44.0  # an appended page is scaled into the page above this: the footer strip (rule at 41)
 
 
 class _Steps:
@@ -142,7 +146,10 @@ def build_packet(
     data = load_packet_data(
         folder, appointment_id=options.appointment_id, record_ids=options.record_ids, today=options.today
     )
-    attachments = [(r, a) for r in data.records for a in r.attachments] if options.include_appendix else []
+    attachments = appendix_attachments(data, options) if options.include_appendix else []
+    thumbnails_left_out = 0
+    if options.include_appendix and not options.include_image_thumbnails:
+        thumbnails_left_out = sum(1 for r in data.records for a in r.attachments if is_image_thumbnail(r, a))
     steps.total = 3 + len(attachments) * 2
     steps.done = 1  # the data is read
 
@@ -151,17 +158,37 @@ def build_packet(
     for record, attachment in attachments:
         steps.step(f"Checking {attachment.original_name}")
         found = inspect_attachment(folder, record, attachment)
+        if (isinstance(found, AppendixItem) and found.kind == "image" and record.kind is RecordKind.IMAGING
+                and not options.include_image_thumbnails):  # a picture stored under another type
+            thumbnails_left_out += 1
+            continue
         (items if isinstance(found, AppendixItem) else problems).append(found)  # type: ignore[arg-type]
 
     from secondopinion_desktop.core.packet.text import binary_streams, register_fonts
 
     register_fonts()
     with binary_streams():
-        return _build(folder, out, options, data, items, problems, steps, progress)
+        return _build(folder, out, options, data, items, problems, steps, progress, thumbnails_left_out)
+
+
+def is_image_thumbnail(record: RecordData, attachment: AttachmentData) -> bool:
+    """Whether an attachment is a picture of an imaging record (a series' preview, a photo of a screen): not
+    diagnostic, so left out of the appendix unless asked for. Decided by the stored type, not the name."""
+    return record.kind is RecordKind.IMAGING and attachment.media_type.startswith("image/")
+
+
+def appendix_attachments(data: PacketData, options: PacketOptions) -> list[tuple[RecordData, AttachmentData]]:
+    """The attachments that go into the appendix, in the order a consultant reads them (``data.appendix_order``),
+    imaging pictures only when ``options.include_image_thumbnails``."""
+    from secondopinion_desktop.core.packet.data import appendix_order
+
+    return [(r, a) for r in sorted(data.records, key=appendix_order) for a in r.attachments
+            if options.include_image_thumbnails or not is_image_thumbnail(r, a)]
 
 
 def _build(folder: DataFolder, out: Path, options: PacketOptions, data: PacketData, items: list[AppendixItem],
-           problems: list[PacketProblem], steps: _Steps, progress: Progress | None) -> PacketResult:
+           problems: list[PacketProblem], steps: _Steps, progress: Progress | None,
+           thumbnails_left_out: int = 0) -> PacketResult:
     from reportlab.platypus.doctemplate import LayoutError
 
     from secondopinion_desktop.core.packet import story as st
@@ -172,7 +199,7 @@ def _build(folder: DataFolder, out: Path, options: PacketOptions, data: PacketDa
     rl_buf = io.BytesIO()
     doc = st.PacketDoc(rl_buf, marks, title=meta["/Title"], author=meta["/Author"], subject=meta["/Subject"],
                        creator="Second Opinion")
-    story = st.build_story(st.StoryInput(data, items, problems, options.include_appendix), marks)
+    story = st.build_story(st.StoryInput(data, items, problems, options.include_appendix, thumbnails_left_out), marks)
     try:
         doc.multiBuild(story, canvasmaker=st.footer_canvas(st.Footer(footer_left(data))))
     except st.PacketLayoutError as exc:
@@ -273,33 +300,109 @@ def _append_pdf(writer: Any, item: AppendixItem) -> bool:
         return False
 
 
-def _stamp(page: Any, stamp: Any, *, strip: bool, writer: Any) -> None:
-    """Draw the placeholder page ``stamp`` (its footer) over an appended ``page``.
+def fit_matrix(box: tuple[float, float, float, float], rotation: int,
+               area: tuple[float, float, float, float]) -> tuple[float, float, float, float, float, float]:
+    """The PDF matrix that turns a page's visible ``box`` (left, bottom, right, top) upright (``rotation``
+    degrees clockwise, as /Rotate says) and scales it, keeping its aspect ratio, to fit and centre it in
+    ``area`` (x, y, width, height)."""
+    left, bottom, right, top = box
+    w, h = right - left, top - bottom
+    rotation %= 360
+    # (a, b, c, d, e, f): x' = a·x + c·y + e, y' = b·x + d·y + f — the box turned upright, from (0, 0).
+    if rotation == 90:
+        m, shown = (0.0, -1.0, 1.0, 0.0, -bottom, left + w), (h, w)
+    elif rotation == 180:
+        m, shown = (-1.0, 0.0, 0.0, -1.0, left + w, bottom + h), (w, h)
+    elif rotation == 270:
+        m, shown = (0.0, 1.0, -1.0, 0.0, bottom + h, -left), (h, w)
+    else:
+        m, shown = (1.0, 0.0, 0.0, 1.0, -left, -bottom), (w, h)
+    x, y, aw, ah = area
+    scale = min(aw / shown[0], ah / shown[1])
+    tx = x + (aw - shown[0] * scale) / 2
+    ty = y + (ah - shown[1] * scale) / 2
+    a, b, c, d, e, f = m
+    return (a * scale, b * scale, c * scale, d * scale, e * scale + tx, f * scale + ty)
 
-    An attached PDF page first gets a STRIP-point strip added below it, and the footer goes there (scaled down
-    for pages narrower than Letter), so nothing on the original page is covered. The footer becomes a form
-    XObject drawn after the page's own content, which is left as it is: pypdf's ``merge_page`` would parse
-    (and rewrite) every page's content stream, which cost more than the rest of the appendix.
-    """
-    from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NameObject, RectangleObject
+
+def _visible_box(page: Any, size: tuple[float, float]) -> tuple[float, float, float, float]:
+    """The page's CropBox clipped to its MediaBox (the part a viewer shows), or the MediaBox when that is empty."""
+    media = page.mediabox
+    ml, mb, mr, mt = (float(v) for v in (media.left, media.bottom, media.right, media.top))
+    ml, mr = min(ml, mr), max(ml, mr)
+    mb, mt = min(mb, mt), max(mb, mt)
+    try:
+        crop = page.cropbox
+        cl, cb, cr, ct = (float(v) for v in (crop.left, crop.bottom, crop.right, crop.top))
+        cl, cr = min(cl, cr), max(cl, cr)
+        cb, ct = min(cb, ct), max(cb, ct)
+        box = (max(ml, cl), max(mb, cb), min(mr, cr), min(mt, ct))
+    except Exception:  # noqa: BLE001 - a damaged CropBox: the MediaBox is what shows
+        box = (ml, mb, mr, mt)
+    if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+        box = (ml, mb, mr, mt)
+    if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+        box = (0.0, 0.0, *size)
+    return box
+
+
+def fit_to_packet(page: Any) -> bytes:
+    """Make an appended page the packet's size: its visible part turned upright and scaled, keeping its aspect
+    ratio, into the page above the footer. Returns the content that goes before the page's own (the matrix
+    and a clip to the visible part); the page's boxes, rotation and links are changed to match."""
+    from pypdf.generic import ArrayObject, FloatObject, NameObject, RectangleObject
 
     from secondopinion_desktop.core.packet.story import GEOMETRY
 
-    scale, tx, ty = 1.0, 0.0, 0.0
-    if strip:
-        if page.rotation % 360:
-            page.transfer_rotation_to_content()
-        box = page.cropbox
-        left, bottom, right, top = float(box.left), float(box.bottom), float(box.right), float(box.top)
-        width = right - left
-        new_bottom = bottom - STRIP
-        page.mediabox = RectangleObject([left, new_bottom, right, top])
-        page.cropbox = RectangleObject([left, new_bottom, right, top])
-        page_w = GEOMETRY.pagesize[0]
-        scale = min(1.0, width / page_w)
-        tx = left + (width - page_w * scale) / 2
-        ty = new_bottom + 9 - GEOMETRY.footer_y * scale
+    size = (float(GEOMETRY.pagesize[0]), float(GEOMETRY.pagesize[1]))
+    box = _visible_box(page, size)
+    try:
+        rotation = int(page.get("/Rotate", 0) or 0)
+    except (TypeError, ValueError):
+        rotation = 0
+    if rotation % 90:
+        rotation = 0
+    matrix = fit_matrix(box, rotation, (0.0, CONTENT_BOTTOM, size[0], size[1] - CONTENT_BOTTOM))
+    for key in ("/Rotate", "/UserUnit", "/TrimBox", "/BleedBox", "/ArtBox"):
+        if key in page:
+            del page[NameObject(key)]
+    page.mediabox = RectangleObject([0, 0, *size])
+    page.cropbox = RectangleObject([0, 0, *size])
+    try:  # links and notes keep their place on the scaled page
+        for ref in page.get("/Annots", None) or []:
+            annot = ref.get_object()
+            rect = [float(v) for v in annot["/Rect"]]
+            xs, ys = [], []
+            for px, py in ((rect[0], rect[1]), (rect[2], rect[3]), (rect[0], rect[3]), (rect[2], rect[1])):
+                xs.append(matrix[0] * px + matrix[2] * py + matrix[4])
+                ys.append(matrix[1] * px + matrix[3] * py + matrix[5])
+            annot[NameObject("/Rect")] = ArrayObject([FloatObject(v) for v in (min(xs), min(ys), max(xs), max(ys))])
+    except Exception:  # noqa: BLE001 - notes that cannot be moved are dropped rather than left in the wrong place
+        del page[NameObject("/Annots")]
+    numbers = " ".join(_number(v) for v in matrix)
+    left, bottom, right, top = box
+    clip = " ".join(_number(v) for v in (left, bottom, right - left, top - bottom))
+    return f"{numbers} cm {clip} re W n".encode()
 
+
+def _number(value: float) -> str:
+    return f"{value:.5f}".rstrip("0").rstrip(".") or "0"
+
+
+def _stamp(page: Any, stamp: Any, *, strip: bool, writer: Any) -> None:
+    """Draw the placeholder page ``stamp`` (its footer) over an appended ``page``.
+
+    An attached PDF page is first made the packet's size (:func:`fit_to_packet`): turned upright and scaled,
+    keeping its aspect ratio, into the page above the footer strip, so nothing on it is cut off or covered. The
+    footer becomes a form XObject drawn after the page's own content, which is left as it is: pypdf's
+    ``merge_page`` or ``add_transformation`` would parse (and rewrite) every page's content stream, which cost
+    more than the rest of the appendix.
+    """
+    from pypdf.generic import ArrayObject, DecodedStreamObject, FloatObject, NameObject
+
+    from secondopinion_desktop.core.packet.story import GEOMETRY
+
+    before = fit_to_packet(page) if strip else b""
     form = DecodedStreamObject()
     form.set_data(stamp.get_contents().get_data())
     form.update({
@@ -309,7 +412,7 @@ def _stamp(page: Any, stamp: Any, *, strip: bool, writer: Any) -> None:
         NameObject("/Resources"): stamp["/Resources"].get_object().clone(writer),
     })
     form_ref = writer._add_object(form.flate_encode())  # noqa: SLF001 - pypdf's way to add an object
-    _draw_on_page(page, writer, "/SOFooter", form_ref, (scale, 0.0, 0.0, scale, tx, ty))
+    _draw_on_page(page, writer, "/SOFooter", form_ref, (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), before=before)
 
 
 def _png_xobject(writer: Any, png: Any) -> Any:
@@ -336,11 +439,13 @@ def _png_xobject(writer: Any, png: Any) -> Any:
     return writer._add_object(image)  # noqa: SLF001
 
 
-def _draw_on_page(page: Any, writer: Any, base_name: str, xobject: Any, matrix: tuple[float, ...]) -> None:
+def _draw_on_page(page: Any, writer: Any, base_name: str, xobject: Any, matrix: tuple[float, ...],
+                  before: bytes = b"") -> None:
     """Draw ``xobject`` over the page with ``matrix``, leaving the page's own content as it is.
 
     The page gets its own copy of its resource dictionaries (pages often share them); its content is wrapped
-    in q … Q so that whatever graphics state it leaves cannot move what is drawn after it.
+    in q … Q so that whatever graphics state it leaves cannot move what is drawn after it; ``before`` goes
+    inside that q, ahead of the page's content (the matrix that fits it to the packet's page).
     """
     from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, IndirectObject, NameObject
 
@@ -368,9 +473,9 @@ def _draw_on_page(page: Any, writer: Any, base_name: str, xobject: Any, matrix: 
         parts = [raw]
     else:  # a direct stream (pypdf leaves one after turning a rotated page upright): streams must be indirect
         parts = [writer._add_object(contents)]  # noqa: SLF001
-    numbers = " ".join(f"{v:.5f}".rstrip("0").rstrip(".") for v in matrix)
+    numbers = " ".join(_number(v) for v in matrix)
     call = f"Q q {numbers} cm {name} Do Q".encode()
-    page[NameObject("/Contents")] = ArrayObject([stream(b"q"), *parts, stream(call)])
+    page[NameObject("/Contents")] = ArrayObject([stream(b"q " + before if before else b"q"), *parts, stream(call)])
 
 
 def _outline(writer: Any, marks: Any) -> None:

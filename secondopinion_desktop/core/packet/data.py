@@ -11,9 +11,10 @@ from secondopinion_desktop.core.appointments import AppointmentData, get_appoint
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.directory import ClinicianData, FacilityData, list_clinicians, list_facilities
 from secondopinion_desktop.core.errors import NotFoundError
-from secondopinion_desktop.core.models import ClinicianRole, RecordKind
+from secondopinion_desktop.core.health import HealthSummary, health_summary
+from secondopinion_desktop.core.models import ClinicianRole, RecordKind, RecordStatus
 from secondopinion_desktop.core.profile import ProfileData, get_profile
-from secondopinion_desktop.core.readiness import DESK_RULE_KEYS, Finding, whats_missing
+from secondopinion_desktop.core.readiness import DESK_RULE_KEYS, PATIENT_ONLY_RULES, Finding, whats_missing
 from secondopinion_desktop.core.records import RecordData, RecordRow, list_record_rows, list_records
 from secondopinion_desktop.core.requests import RequestData, list_requests
 from secondopinion_desktop.core.shipments import ShipmentData, list_shipments
@@ -27,7 +28,7 @@ class PacketData:
     profile: ProfileData
     appointment: AppointmentData | None
     doctor: ClinicianData | None  # the appointment's clinician, for phone and address
-    treating: tuple[ClinicianData, ...]
+    clinicians: tuple[ClinicianData, ...]  # everyone in the directory: treating first, then second opinion, others
     treatments: tuple[TreatmentLineData, ...]
     records: tuple[RecordData, ...]  # the chosen records, grouped by kind, oldest first within a kind
     all_records: tuple[RecordData, ...]  # every record (the timeline and what's missing look at all of them)
@@ -37,11 +38,23 @@ class PacketData:
     # material not back at its lab (shipped first, oldest first).
     requests: tuple[RequestData, ...] = ()
     shipments: tuple[ShipmentData, ...] = ()
+    # Medications, allergies and lab results (the front pages); None only for data made by hand in tests.
+    health: HealthSummary | None = None
+
+    @property
+    def latest_imaging(self) -> RecordData | None:
+        """The newest imaging record in hand (received or sent on, with a date), or None."""
+        in_hand = [r for r in self.all_records if r.kind is RecordKind.IMAGING and r.date_of_service is not None
+                   and r.status in (RecordStatus.RECEIVED, RecordStatus.SENT)]
+        return max(in_hand, key=lambda r: (r.date_of_service, r.id)) if in_hand else None
 
 
-#: Findings the packet leaves out of "Still missing": the profile reminder, and the requests desk's reminders
-#: (the packet lists the requests and the material in transit itself).
-PATIENTS_OWN = frozenset({"profile"}) | DESK_RULE_KEYS
+#: Findings the packet leaves out of "Still missing": the profile reminder, those meant for the patient alone
+#: (core.readiness.PATIENT_ONLY_RULES), and the requests desk's reminders (the packet lists the requests and
+#: the material in transit itself).
+PACKETS_OWN = frozenset({"profile"}) | DESK_RULE_KEYS | PATIENT_ONLY_RULES
+
+
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,21 @@ KIND_ORDER = {kind: n for n, kind in enumerate(RecordKind)}
 
 def record_order(r: RecordData) -> tuple[int, bool, dt.date, int]:
     return (KIND_ORDER[r.kind], r.date_of_service is None, r.date_of_service or dt.date.max, r.id)
+
+
+#: The appendix in the order a consultant reads: pathology, the imaging reports (newest first), molecular
+#: reports, labs, the treatment plan, then the rest in the inventory's order.
+APPENDIX_KINDS = (RecordKind.PATHOLOGY, RecordKind.IMAGING, RecordKind.MOLECULAR, RecordKind.LAB,
+                  RecordKind.TREATMENT)
+_APPENDIX_RANK = {kind: n for n, kind in enumerate(APPENDIX_KINDS)}
+
+
+def appendix_order(r: RecordData) -> tuple[int, int, bool, int, int]:
+    """Sort key of a record's place in the appendix (see :data:`APPENDIX_KINDS`); undated records last within
+    their kind."""
+    rank = _APPENDIX_RANK.get(r.kind, len(APPENDIX_KINDS) + KIND_ORDER[r.kind])
+    day = r.date_of_service.toordinal() if r.date_of_service else 0
+    return (rank, 0, r.date_of_service is None, -day if r.kind is RecordKind.IMAGING else day, r.id)
 
 
 def choose_appointment(
@@ -94,11 +122,12 @@ def load_packet_data(
         facilities = {f.name: f for f in list_facilities(session)}
         # The doctor needs the missing records, not the patient's own to-do (an incomplete profile shows on the
         # summary page as blanks); requests and shipments have a section of their own.
-        findings = tuple(f for f in whats_missing(session, day) if f.rule not in PATIENTS_OWN)
+        findings = tuple(f for f in whats_missing(session, day) if f.rule not in PACKETS_OWN)
         outstanding = sorted((q for q in list_requests(session) if q.is_open),
                              key=lambda q: (q.sent_on or day, q.id))
         out_of_lab = sorted((s for s in list_shipments(session) if not s.returned),
                             key=lambda s: (s.shipped_on is None, s.shipped_on or day, s.id))
+        health = health_summary(session, day)
     if record_ids is not None:
         known = {r.id for r in records}
         unknown = sorted(set(record_ids) - known)
@@ -114,7 +143,7 @@ def load_packet_data(
         profile=profile,
         appointment=appointment,
         doctor=doctor,
-        treating=tuple(c for c in clinicians if c.role is ClinicianRole.TREATING),
+        clinicians=tuple(sorted(clinicians, key=lambda c: (ROLE_ORDER[c.role], c.name.casefold(), c.id))),
         treatments=treatments,
         records=chosen,
         all_records=ordered,
@@ -122,4 +151,8 @@ def load_packet_data(
         facilities=facilities,
         requests=tuple(outstanding),
         shipments=tuple(out_of_lab),
+        health=health,
     )
+
+
+ROLE_ORDER = {ClinicianRole.TREATING: 0, ClinicianRole.SECOND_OPINION: 1, ClinicianRole.OTHER: 2}

@@ -53,7 +53,7 @@ def export_notes_pdf(folder: DataFolder, appointment_id: int, out: Path,
         doctor = next((c for c in list_clinicians(session) if c.id == appointment.clinician_id), None)
     data = PacketData(
         today=appointment.starts_at.date(), profile=profile, appointment=appointment, doctor=doctor,
-        treating=(), treatments=(), records=(), all_records=(), findings=(), facilities={},
+        clinicians=(), treatments=(), records=(), all_records=(), findings=(), facilities={},
     )
     register_fonts()
     s = st._styles()

@@ -30,17 +30,17 @@ from reportlab.platypus import (
     PageBreak,
     PageTemplate,
     Paragraph,
-    Spacer,
     Table,
     TableStyle,
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from secondopinion_desktop.core import words
-from secondopinion_desktop.core.models import RecordKind, RecordStatus, TreatmentKind
+from secondopinion_desktop.core.models import ClinicianRole, RecordKind, RecordStatus
 from secondopinion_desktop.core.packet import PacketProblem
 from secondopinion_desktop.core.packet.appendix import AppendixItem
 from secondopinion_desktop.core.packet.data import PacketData
+from secondopinion_desktop.core.packet.front import treatment_when
 from secondopinion_desktop.core.packet.text import FONT, FONT_BOLD, para, plain, runs
 from secondopinion_desktop.core.words import plural
 
@@ -325,8 +325,6 @@ class PacketDoc(BaseDocTemplate):
 # this much of it goes on the first page.
 SPLIT_IN_ROW = 1
 MAX_LISTED_FILES = 12  # an inventory row lists at most this many file names; more are counted instead
-COVER_NAME_LIMIT = 100  # the name is printed large
-COVER_LIMIT = 240  # characters of any one entry on the cover, so that the cover stays one page
 MAX_CAPTION = 200  # characters of a title in a caption or the attachment index (the inventory has it all)
 
 
@@ -432,14 +430,20 @@ class StoryInput:
     items: list[AppendixItem]
     problems: list[PacketProblem]
     include_appendix: bool
+    thumbnails_left_out: int = 0  # imaging pictures not put in the appendix (PacketOptions.include_image_thumbnails)
 
 
 def build_story(inp: StoryInput, marks: Marks, geometry: Geometry = GEOMETRY) -> list[Flowable]:
     s = _styles()
     d = inp.data
     w = geometry.width
+    from secondopinion_desktop.core.packet.front import case_summary, key_labs
+
     story: list[Flowable] = []
-    story += _cover(d, s, w)
+    frame_height = geometry.pagesize[1] - geometry.top - geometry.bottom
+    story += case_summary(d, s, w, frame_height)
+    story.append(PageBreak())
+    story += key_labs(d, s, w, frame_height)
     story.append(PageBreak())
 
     toc = TableOfContents(levelStyles=[s["toc0"], s["toc1"]], dotsMinLevel=0)
@@ -469,43 +473,6 @@ def build_story(inp: StoryInput, marks: Marks, geometry: Geometry = GEOMETRY) ->
     return story
 
 
-def _cover(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flowable]:
-    p = d.profile
-    out: list[Flowable] = [
-        DocEntry("Cover", 0, toc=False),
-        Spacer(1, 0.4 * inch),
-        Paragraph("RECORDS FOR A SECOND-OPINION CONSULTATION", s["cover_kicker"]),
-        Paragraph(para(plain(p.name, COVER_NAME_LIMIT)) or "Patient name not entered", s["cover_name"]),
-        Paragraph(f"Date of birth: {human_date(p.date_of_birth)}", s["cover_sub"]),
-        Spacer(1, 0.3 * inch),
-    ]
-    stage = " \u00b7 ".join(x for x in (p.tnm_stage, f"stage {p.stage_group}" if p.stage_group else "") if x)
-    out.append(Heading("Diagnosis", s["h2"], 1, toc=False))
-    out.append(_pairs([("Cancer type", p.cancer_type), ("Histology", p.histology), ("Stage", stage)],
-                      s, (1.4 * inch, w - 1.4 * inch), COVER_LIMIT))  # in full in the Cancer summary
-    out.append(Heading("Appointment", s["h2"], 1, toc=False))
-    a = d.appointment
-    if a is None:
-        out.append(Paragraph("No appointment has been entered yet.", s["body"]))
-    else:
-        doctor = a.clinician_name + (f" ({a.clinician_specialty})" if a.clinician_specialty else "")
-        out.append(_pairs([
-            ("Doctor", doctor), ("Institution", a.institution),
-            ("Date and time", human_datetime(a.starts_at)), ("Place", a.place),
-        ] + ([("Coming along", a.attendees)] if a.attendees else []), s, (1.4 * inch, w - 1.4 * inch),
-            COVER_LIMIT))
-    out.append(Heading("Contact the patient", s["h2"], 1, toc=False))
-    out.append(_pairs([("Phone", p.phone), ("Email", p.email), ("Address", p.address)],
-                      s, (1.4 * inch, w - 1.4 * inch), COVER_LIMIT))
-    out += [
-        Spacer(1, 0.35 * inch),
-        Paragraph(f"Prepared on {human_date(d.today)}", s["cover_sub"]),
-        Spacer(1, 0.3 * inch),
-        Paragraph("Prepared by the patient with Second Opinion", s["cover_foot"]),
-    ]
-    return out
-
-
 def _summary(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flowable]:
     p = d.profile
     out: list[Flowable] = [Heading("Cancer summary", s["h1"], 0)]
@@ -515,38 +482,45 @@ def _summary(d: PacketData, s: dict[str, ParagraphStyle], w: float) -> list[Flow
         ("Diagnosed on", human_date(p.diagnosis_date) if p.diagnosis_date else ""),
     ], s, (1.4 * inch, w - 1.4 * inch)))
     out.append(CondPageBreak(1.3 * inch))
-    out.append(Heading("Treating clinicians", s["h2"], 1, toc=False))
-    if d.treating:
-        rows = [[Paragraph(h, s["head"]) for h in ("Name", "Specialty", "Institution", "Phone")]]
-        for c in d.treating:
-            rows.append([
-                Paragraph(para(c.display_name), s["cellbold"]), Paragraph(para(c.specialty), s["cell"]),
-                Paragraph(para(c.facility_name), s["cell"]), Paragraph(para(c.phone), s["cell"]),
-            ])
-        out.append(_table(rows, [w * 0.28, w * 0.22, w * 0.32, w * 0.18]))
+    out.append(Heading("Clinicians", s["h2"], 1, toc=False))
+    if d.clinicians:
+        rows = [[Paragraph(h, s["head"]) for h in ("Name", "Role", "Institution", "Phone")]]
+        for c in d.clinicians:
+            rows.append(about([
+                Paragraph(para(c.display_name), s["cellbold"]), Paragraph(clinician_role(c), s["cell"]),
+                Paragraph(para(c.facility_name) or "\u2014", s["cell"]),
+                Paragraph(para(c.phone) or "\u2014", s["cell"]),
+            ], f"the clinician \u201c{plain(c.name, 80)}\u201d"))
+        out.append(_table(rows, [w * 0.28, w * 0.26, w * 0.3, w * 0.16]))
     else:
-        out.append(Paragraph("No treating clinicians have been entered.", s["muted"]))
+        out.append(Paragraph("No clinicians have been entered.", s["muted"]))
     out.append(CondPageBreak(1.3 * inch))
     out.append(Heading("Treatment so far", s["h2"], 1, toc=False))
     if d.treatments:
         rows = [[Paragraph(h, s["head"]) for h in ("Treatment", "Dates", "Response")]]
         for t in d.treatments:
             what = f"<b>{para(t.kind.label)}</b>" + (f": {para(t.description)}" if t.description else "")
-            if t.start_date and t.end_date:
-                when = f"{human_date(t.start_date)} \u2013 {human_date(t.end_date)}"
-            elif t.start_date and t.kind is TreatmentKind.SURGERY:
-                when = human_date(t.start_date) + (" (planned)" if t.start_date > d.today else "")
-            elif t.start_date:
-                when = f"Since {human_date(t.start_date)}" if t.start_date <= d.today else \
-                    f"Planned from {human_date(t.start_date)}"
-            else:
-                when = "\u2014"
-            rows.append([Paragraph(what, s["cell"]), Paragraph(when, s["cell"]),
+            rows.append([Paragraph(what, s["cell"]), Paragraph(treatment_when(t, d.today), s["cell"]),
                          Paragraph(para(t.response) or "\u2014", s["cell"])])
         out.append(_table(rows, [w * 0.42, w * 0.25, w * 0.33]))
     else:
         out.append(Paragraph("No treatment yet.", s["body"]))
+    out.append(CondPageBreak(1.1 * inch))
+    out.append(Heading("Contact the patient", s["h2"], 1, toc=False))
+    out.append(_pairs([("Phone", p.phone), ("Email", p.email), ("Address", p.address)],
+                      s, (1.4 * inch, w - 1.4 * inch)))
     return out
+
+
+def clinician_role(c: Any) -> str:
+    """What a clinician is to the case, as cell markup: the specialty ("Anatomic and clinical pathology"), and
+    "Second opinion" for the consultant; "Treating" only when no specialty is known."""
+    specialty = para(c.specialty.strip())
+    if c.role is ClinicianRole.SECOND_OPINION:
+        return "<b>Second opinion</b>" + (f" \u00b7 {specialty}" if specialty else "")
+    if specialty:
+        return specialty
+    return para(c.role.label) if c.role is ClinicianRole.TREATING else "\u2014"
 
 
 def _timeline(d: PacketData, s: dict[str, ParagraphStyle], w: float, geometry: Geometry) -> list[Flowable]:
@@ -804,12 +778,19 @@ def _appendix(inp: StoryInput, marks: Marks, s: dict[str, ParagraphStyle], w: fl
     images = len(items) - pdfs
     if items:
         out.append(Paragraph(
-            f"The following pages reproduce the {pdfs} attached PDF document{'s' if pdfs != 1 else ''} in "
-            f"full and the {images} attached picture{'s' if images != 1 else ''}, one per page, in the order "
-            "of the records inventory. Each starts with a bookmark and is listed in the contents.",
-            s["body"]))
+            f"The following pages reproduce the {plural(pdfs, 'attached PDF document')} in full and the "
+            f"{plural(images, 'attached picture')}, one per page, in this order: pathology reports, imaging "
+            "reports (newest first), molecular reports, lab results, the treatment plan, then the rest. Pages of "
+            "other sizes are scaled to fit this page. Each document starts with a bookmark and is listed in the "
+            "contents.", s["body"]))
     else:
         out.append(Paragraph("No attached documents could be included.", s["muted"]))
+    if inp.thumbnails_left_out:
+        n = inp.thumbnails_left_out
+        out.append(Paragraph(
+            f"{plural(n, 'picture')} from imaging records (previews of the images, which are not diagnostic) "
+            f"{'is' if n == 1 else 'are'} left out of this appendix.",
+            s["body"]))
     if inp.problems:
         n = len(inp.problems)
         out.append(Paragraph(f"{n} attached file{'s' if n != 1 else ''} could not be included; see "
