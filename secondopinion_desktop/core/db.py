@@ -224,6 +224,11 @@ def connect_read_only(db_path: Path, **kwargs: object) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(uri, uri=True, factory=_HeldConnection, **kwargs)  # type: ignore[call-overload]
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the log now, not at first use
+        except UnicodeDecodeError:  # a damaged schema page: SQLite's message quotes its bytes, not text
+            if conn is not None:
+                conn.close()
+            last = sqlite3.DatabaseError("database disk image is malformed")
+            break
         except sqlite3.DatabaseError as exc:
             if conn is not None:
                 conn.close()  # never keep a failed connection's files open (a mount could not be released)
