@@ -1,4 +1,10 @@
-"""Build packet…: choose what goes in, build in the background (cancellable), preview, save, print.
+"""Build packet…: check, choose what goes in, build in the background (cancellable), preview, save, print.
+
+Before the first build the right-hand side shows the pre-flight check (``core.preflight.preflight``, read off the
+GUI thread): each finding is one sentence with its action button (``ui.preflight.FindingsList``); with findings
+the build button says "Build the packet anyway". A button that takes the patient elsewhere (a record, the
+profile, a new request) closes the dialog; one that changes the data here (mark requested) is followed by a new
+check, as is any change announced while the dialog is open.
 
 Data path: the choices come from ``core.packet.data.packet_choices(folder)``; building, saving a copy and
 printing each run as an operation (``ui.ops.run_op``) with its own progress and cancel. A record whose documents
@@ -27,6 +33,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QStyle,
     QTreeWidget,
     QTreeWidgetItem,
@@ -37,12 +44,22 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.core.models import RecordKind
+from secondopinion_desktop.core.readiness import Action, Finding
 from secondopinion_desktop.core.words import day_month_year, plural, when_text
+from secondopinion_desktop.ui.events import Changes, watch
 from secondopinion_desktop.ui.ops import Op, is_cancel, run_op
 from secondopinion_desktop.ui.packet.preview import PdfPreview, print_pdf
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 IDENTITY_ROLE = Qt.ItemDataRole.UserRole + 1  # a record item's identity sentences (a list, maybe empty)
+BUILD_TEXT = "&Build preview"
+BUILD_ANYWAY_TEXT = "&Build the packet anyway"
+#: What a new check follows: any change to what the findings read.
+CHECKED_CHANGES = (Changes.RECORDS | Changes.ATTACHMENTS | Changes.IMAGING | Changes.APPOINTMENTS
+                   | Changes.PROFILE | Changes.TREATMENTS | Changes.HEALTH | Changes.DIRECTORY | Changes.REQUESTS
+                   | Changes.SHIPMENTS | Changes.DOCUMENT_TEXT)
+#: Findings whose button changes the data without leaving the dialog; every other button goes elsewhere.
+STAYS = frozenset({Action.MARK_REQUESTED})
 
 
 class PacketDialog(QDialog):
@@ -149,7 +166,14 @@ class PacketDialog(QDialog):
         self.appendix = QCheckBox("Add the attached files at the end (appendix)")
         self.appendix.setObjectName("packetAppendix")
         self.appendix.setChecked(True)
-        self.build_button = QPushButton("&Build preview")
+        self.thumbnails = QCheckBox("Also add imaging previews (not diagnostic)")
+        self.thumbnails.setObjectName("packetThumbnails")
+        self.thumbnails.setToolTip("<qt>Pictures attached to imaging records, such as a series' middle slice, are "
+                                   "left out by default: a doctor reads the images themselves (DICOM), not "
+                                   "previews.</qt>")
+        self.thumbnails.setChecked(False)
+        self.appendix.toggled.connect(self.thumbnails.setEnabled)
+        self.build_button = QPushButton(BUILD_TEXT)
         self.build_button.setObjectName("buildButton")
         self.build_button.setDefault(True)
         self.build_button.clicked.connect(lambda: self.build())
@@ -167,6 +191,7 @@ class PacketDialog(QDialog):
         left_layout.addWidget(self.identity_note)
         left_layout.addWidget(self.records, 1)
         left_layout.addWidget(self.appendix)
+        left_layout.addWidget(self.thumbnails)
         left_layout.addWidget(self.build_button)
 
         self.preview = PdfPreview()
@@ -186,15 +211,25 @@ class PacketDialog(QDialog):
         self.print_button.clicked.connect(lambda: self.print_packet())
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.reject)
+        self.check_toggle = QPushButton("What to check")
+        self.check_toggle.setObjectName("packetCheckToggleButton")
+        self.check_toggle.clicked.connect(lambda: self.show_check(not self.showing_check()))
+        self.check_toggle.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.check_toggle)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.print_button)
         buttons.addWidget(self.close_button)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.preview, 1)
+        self.check_page = self._check_page()
+        self.right_stack = QStackedWidget()
+        self.right_stack.setObjectName("packetRightStack")
+        self.right_stack.addWidget(self.check_page)
+        self.right_stack.addWidget(self.preview)
+        right_layout.addWidget(self.right_stack, 1)
         right_layout.addWidget(self.problems)
         right_layout.addLayout(buttons)
 
@@ -208,6 +243,105 @@ class PacketDialog(QDialog):
         layout.addWidget(splitter)
         fit_to_screen(self, 1180, 820, min_width=760, min_height=480)
         self._set_built(None)
+        self.findings: list[Finding] | None = None  # None until the first check has come back
+        self.check_op: Op | None = None
+        self._check_again = False
+        self._watcher = watch(self, CHECKED_CHANGES, lambda _changes: self.check())
+        self.check()
+
+    # --- the pre-flight check ----------------------------------------------------------------------------------
+
+    def _check_page(self) -> QWidget:
+        from secondopinion_desktop.ui.preflight import FindingsList
+
+        page = QWidget()
+        page.setObjectName("packetCheckPage")
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("<b>Before you build: what to check</b>")
+        self.check_intro = QLabel("Checking your records…")
+        self.check_intro.setObjectName("packetCheckIntro")
+        self.check_intro.setWordWrap(True)
+        self.findings_list = FindingsList(page)
+        self.findings_list.empty.setText("Checking…")
+        self.findings_list.acted.connect(self._acted)
+        self.check_again_button = QPushButton("Check &again")
+        self.check_again_button.setObjectName("checkAgainButton")
+        self.check_again_button.clicked.connect(lambda: self.check())
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.check_again_button)
+        layout.addWidget(title)
+        layout.addWidget(self.check_intro)
+        layout.addWidget(self.findings_list, 1)
+        layout.addLayout(row)
+        return page
+
+    def check(self) -> Op | None:
+        """Run the pre-flight check off the GUI thread; the findings replace what the check page shows."""
+        if self._closed:
+            return None
+        if self.check_op is not None and not self.check_op.done:
+            self._check_again = True  # a change came while checking: once more when this one is back
+            return self.check_op
+        folder = self.folder
+
+        def work(_control: object) -> list[Finding]:
+            from secondopinion_desktop.core.preflight import preflight
+
+            return preflight(folder)
+
+        self.check_again_button.setEnabled(False)
+        self.check_op = run_op(self, work, name="check the packet", writes=False, on_success=self.show_findings,
+                               on_failure=self._check_failed, on_done=self._check_ended)
+        return self.check_op
+
+    def _check_ended(self) -> None:
+        self.check_again_button.setEnabled(True)
+        if self._check_again and not self._closed:
+            self._check_again = False
+            self.check()
+
+    def show_findings(self, findings: list[Finding]) -> None:
+        if self._closed:
+            return
+        from secondopinion_desktop.ui.preflight import READY_TEXT
+
+        self.findings = list(findings)
+        self.findings_list.empty.setText(READY_TEXT)
+        self.findings_list.set_findings(self.findings)
+        n = len(self.findings)
+        if n:
+            self.check_intro.setText(
+                f"{plural(n, 'thing')} to look at before the packet goes out. Each button takes you where to fix "
+                "it; or build the packet anyway.")
+        else:
+            self.check_intro.setText("Second Opinion found nothing to fix. The doctor may still ask for more.")
+        self.build_button.setText(BUILD_ANYWAY_TEXT if n else BUILD_TEXT)
+        self.check_toggle.setText(f"What to check ({n})" if n else "What to check")
+        self.check_toggle.setVisible(self.built_path is not None)
+
+    def _check_failed(self, exc: BaseException) -> bool:
+        if self._closed:
+            return True
+        self.findings = []
+        self.findings_list.empty.setText("")
+        self.check_intro.setText("The check could not be finished. You can still build the packet, or try again.")
+        return False
+
+    def _acted(self, finding: Finding) -> None:
+        """A finding's button asked the window for something: leave for it, unless it changes the data here."""
+        if finding.action not in STAYS:
+            self.reject()
+
+    def showing_check(self) -> bool:
+        return self.right_stack.currentWidget() is self.check_page
+
+    def show_check(self, shown: bool) -> None:
+        self.right_stack.setCurrentWidget(self.check_page if shown else self.preview)
+        n = len(self.findings or [])
+        self.check_toggle.setText("Show the preview" if shown else (f"What to check ({n})" if n else
+                                                                     "What to check"))
 
     # --- choosing --------------------------------------------------------------------------------------------
 
@@ -235,6 +369,7 @@ class PacketDialog(QDialog):
             appointment_id=self.appointment_combo.currentData(),
             record_ids=self.chosen_record_ids(),
             include_appendix=self.appendix.isChecked(),
+            include_image_thumbnails=self.appendix.isChecked() and self.thumbnails.isChecked(),
         )
         self.built_ids = options.record_ids
         out = self._tmpdir / "packet.pdf"
@@ -261,6 +396,8 @@ class PacketDialog(QDialog):
             return
         self.result = result
         self._set_built(result.path)
+        self.show_check(False)
+        self.check_toggle.show()
         self.problems.clear()
         for problem in result.problems:
             self.problems.addItem(f"{problem.what}: {problem.reason}")
@@ -376,7 +513,7 @@ class PacketDialog(QDialog):
         """Close: building, saving and printing still running are cancelled; the private copy goes once every
         one of them has stopped (without waiting here: each operation's clean-up tells ``PrivateFolder``)."""
         self._closed = True
-        for op in (self.job, self.copy_op, self.print_op):
+        for op in (self.job, self.copy_op, self.print_op, self.check_op):
             if op is not None and not op.done:
                 op.cancel()
         self.preview.close_document()
