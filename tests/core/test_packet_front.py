@@ -356,3 +356,36 @@ def test_odd_page_sizes_are_scaled_to_the_packet_page_never_cut_off(folder, tmp_
     landscape = reader.pages[first + 3]
     a, _, _, d, _, _ = _matrix(landscape)
     assert a == pytest.approx(612 / 792, abs=1e-4) and d == pytest.approx(612 / 792, abs=1e-4)  # to the width
+
+
+# --- what the packet leaves out, and a long case -----------------------------------------------------------------
+
+def test_still_missing_leaves_out_the_findings_meant_for_the_patient(folder, tmp_path: Path, monkeypatch) -> None:
+    from secondopinion_desktop.core.packet import data
+    from secondopinion_desktop.core.readiness import PATIENT_ONLY_RULES, Action, Finding
+
+    assert {"language", "identity-document"} <= PATIENT_ONLY_RULES
+    found = [
+        Finding("identity-document", "The biopsy report names PERSON-ELSE, not you.", Action.OPEN, record_id=1),
+        Finding("language", "The letter LANGUAGE-FLAG is not in English.", Action.OPEN, record_id=1),
+        Finding("pathology-report", "The PATHOLOGY-REPORT-STILL-NEEDED is still needed.", Action.ADD),
+    ]
+    monkeypatch.setattr(data, "whats_missing", lambda _session, _day: found)
+    result = build_packet(folder, tmp_path / "p.pdf", PacketOptions(today=TODAY))
+    text = "".join(p.extract_text() for p in PdfReader(result.path).pages)
+    assert "PATHOLOGY-REPORT-STILL-NEEDED" in text
+    assert "PERSON-ELSE" not in text and "LANGUAGE-FLAG" not in text
+
+
+def test_a_long_case_flows_on_from_page_one_and_loses_nothing(folder, tmp_path: Path) -> None:
+    for n in range(45):
+        health.create_medication(folder, f"Medicine number {n + 1:02d}", dose=f"{n + 1} mg", frequency="daily")
+    result = build_packet(folder, tmp_path / "p.pdf", PacketOptions(today=TODAY))
+    reader = PdfReader(result.path)
+    first, second = reader.pages[0].extract_text(), reader.pages[1].extract_text()
+    assert "Medicine number 01" in first and not second.startswith("Key labs and trends")
+    both = squash(first + second)
+    assert all(squash(f"Medicine number {n:02d}") in both for n in range(1, 46))
+    assert "Allergies and intolerances" in first + second
+    starts = {t: p for d, t, p in outline(reader) if d == 0}
+    assert starts["Case summary"] == 0 and starts["Key labs and trends"] == 2
