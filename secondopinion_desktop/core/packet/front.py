@@ -34,7 +34,7 @@ SUMMARY_LIMIT = 420  # the latest imaging result's summary
 QUESTIONS_SHOWN = 5  # the first few questions, in order; the rest are in "Questions for the doctor"
 OTHER_TESTS_SHOWN = 20
 MOST_SHRUNK = 0.85  # page 1 is shrunk to fit by at most this much; more than that and it flows on
-CHART_HEIGHTS = (105.0, 150.0)  # a chart's height: as tall as lets every chart share page 2, within these
+CHART_HEIGHTS = (88.0, 150.0)  # a chart's height: as tall as lets every chart share page 2, within these
 CHART_PADDING = 4.0
 TRENDS_HEADER = 44.0  # the "Trends" heading and its one-line legend, with their spacing
 CHART_GAP = 14.0
@@ -357,19 +357,23 @@ def key_labs(d: PacketData, s: dict[str, ParagraphStyle], w: float, h: float = 1
         out.append(_lab_table(key, f, w))
     else:
         out.append(Paragraph("No tumor marker or key blood count is listed.", f["muted"]))
-    used = sum(_height(x, w) for x in out) + TRENDS_HEADER
+    rest: list[Flowable] = []
+    if other:
+        rest.append(Heading("Other tests", f["h"], 1, toc=False))
+        shown = other[:OTHER_TESTS_SHOWN]
+        rest.append(_lab_table(shown, f, w))
+        if len(other) > len(shown):
+            rest.append(Paragraph(f"\u2026 and {words.plural(len(other) - len(shown), 'more test')}; the lab "
+                                  "reports are attached in the appendix.", f["muted"]))
+    rest_height = sum(_height(x, w) for x in rest)
+    used = sum(_height(x, w) for x in out) + TRENDS_HEADER + rest_height
     rows = (sum(1 for x in key if x.charted) + 1) // 2
     low, high = CHART_HEIGHTS
     height = max(low, min(high, (h - used) / rows - 2 * CHART_PADDING)) if rows else high
     out += _charts(d, key, f, w, height)
-    if other:
-        out.append(CondPageBreak(1.2 * inch))
-        out.append(Heading("Other tests", f["h"], 1, toc=False))
-        shown = other[:OTHER_TESTS_SHOWN]
-        out.append(_lab_table(shown, f, w))
-        if len(other) > len(shown):
-            out.append(Paragraph(f"\u2026 and {words.plural(len(other) - len(shown), 'more test')}; the lab "
-                                 "reports are attached in the appendix.", f["muted"]))
+    if rest:
+        out.append(CondPageBreak(min(rest_height, 1.2 * inch)))  # a heading never ends a page
+        out += rest
     return out
 
 
