@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWid
 from secondopinion_desktop import APP_NAME
 from secondopinion_desktop.ui.events import Changes, announce, requests, watch
 from secondopinion_desktop.ui.widgets.screen import available_geometry, keep_on_screen
-from secondopinion_desktop.ui.window_tabs import TAB_NAMES, WindowTabs
+from secondopinion_desktop.ui.window_tabs import HEALTH_TITLE, TAB_NAMES, WindowTabs
 
 OLD_TAB_ORDER = ("guidance", "records", "appointments")  # the tabs before Requests came between the last two
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the core (and SQLAlchemy) loads after the window is on scre
     from secondopinion_desktop.core.db import DataFolder
     from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
     from secondopinion_desktop.ui.guidance.tab import GuidanceTab
+    from secondopinion_desktop.ui.health.tab import HealthTab
     from secondopinion_desktop.ui.records.tab import RecordsTab
     from secondopinion_desktop.ui.requests.tab import RequestsTab
 
@@ -56,6 +57,9 @@ class MainWindow(WindowTabs, QMainWindow):
         self.records_tab: RecordsTab | None = None
         self.records_placeholder = QLabel("Opening your records…")
         self.records_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.health_tab: HealthTab | None = None
+        self.health_placeholder = QLabel("Opening your health summary…")
+        self.health_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.requests_tab: RequestsTab | None = None
         self.requests_placeholder = QLabel("Opening your requests…")
         self.requests_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -64,6 +68,7 @@ class MainWindow(WindowTabs, QMainWindow):
         self.appointments_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tabs.addTab(self.guidance_placeholder, "&Guidance")
         self.tabs.addTab(self.records_placeholder, "&Records")
+        self.tabs.addTab(self.health_placeholder, HEALTH_TITLE)
         self.tabs.addTab(self.requests_placeholder, "Re&quests")
         self.tabs.addTab(self.appointments_placeholder, "A&ppointments")
         self.setCentralWidget(self.tabs)
@@ -88,6 +93,7 @@ class MainWindow(WindowTabs, QMainWindow):
         desk.markRequested.connect(self._asked_mark_requested)
         desk.newRequest.connect(self._asked_new_request)
         desk.showRequest.connect(self._asked_show_request)
+        desk.showHealth.connect(self._asked_show_health)
         self.person_watcher = watch(self, Changes.PROFILE, self._profile_changed)
         self._eager = folder is not None  # given a folder at once (as tests do): every tab is built at once
         self._building_later = False
@@ -164,6 +170,10 @@ class MainWindow(WindowTabs, QMainWindow):
         if self._answering():
             self.show_request(request_id)
 
+    def _asked_show_health(self, section: str) -> None:
+        if self._answering():
+            self.show_health(section)
+
     def _profile_changed(self, _changes: Changes) -> None:
         self._show_person()
 
@@ -221,7 +231,7 @@ class MainWindow(WindowTabs, QMainWindow):
 
     def close_folder(self) -> None:
         """Stop using the data folder (a restore is about to replace it)."""
-        for tab in (self.guidance_tab, self.appointments_tab, self.requests_tab, self.records_tab):
+        for tab in (self.guidance_tab, self.appointments_tab, self.requests_tab, self.health_tab, self.records_tab):
             if tab is not None:
                 tab.shutdown()
         from secondopinion_desktop.ui import jobs
@@ -296,6 +306,14 @@ class MainWindow(WindowTabs, QMainWindow):
         tab = self._tab("requests")
         self.tabs.setCurrentWidget(tab)
         tab.select_request(request_id)  # type: ignore[attr-defined]
+
+    def show_health(self, section: str = "") -> None:
+        """Switch to the Health summary at ``section`` ("medications", "allergies", "labs"; "" the top)."""
+        if self.folder is None:
+            return
+        tab = self._tab("health")
+        self.tabs.setCurrentWidget(tab)
+        tab.show_section(section)  # type: ignore[attr-defined]
 
     def _new_record(self, kind: object, title: str) -> None:
         """A new record of this kind with this title (the guide's "Add…"), in the Records tab."""
@@ -380,7 +398,7 @@ class MainWindow(WindowTabs, QMainWindow):
         elif not self._shut_down:
             self._shut_down = True
             self.save_settings()
-            for tab in (self.guidance_tab, self.appointments_tab, self.requests_tab, self.records_tab):
+            for tab in (self.guidance_tab, self.appointments_tab, self.requests_tab, self.health_tab, self.records_tab):
                 if tab is not None:
                     tab.shutdown()  # each tab saves what is pending and cancels its own work
             self.reading.shut_down()  # the background reader stops (its child process closed) and is waited for

@@ -4,7 +4,7 @@ when it is made (as tests make it) builds them all at once. No tab is connected 
 asks of another goes through ``ui.events.requests()`` and the window answers it (``ui/main_window.py``); what one
 changes is announced through ``ui.events`` and the others watch for it.
 
-``WindowTabs`` is a mixin of ``MainWindow`` (``ui/main_window.py``), which owns ``tabs``, the four placeholders,
+``WindowTabs`` is a mixin of ``MainWindow`` (``ui/main_window.py``), which owns ``tabs``, the five placeholders,
 ``folder``, ``edit_menu`` and ``_eager`` / ``_building_later``.
 """
 
@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QWidget
 if TYPE_CHECKING:
     from secondopinion_desktop.ui.records.tab import RecordsTab
 
-TAB_NAMES = ("guidance", "records", "requests", "appointments")  # in the order of the tabs
+HEALTH_TITLE = "Health s&ummary"  # Alt+U: a letter no menu and no other tab's title takes
+TAB_NAMES = ("guidance", "records", "health", "requests", "appointments")  # in the order of the tabs
 
 
 class WindowTabs:
@@ -32,10 +33,12 @@ class WindowTabs:
     edit_menu: Any
     guidance_tab: Any
     records_tab: Any
+    health_tab: Any
     requests_tab: Any
     appointments_tab: Any
     guidance_placeholder: QWidget
     records_placeholder: QWidget
+    health_placeholder: QWidget
     requests_placeholder: QWidget
     appointments_placeholder: QWidget
     _eager: bool
@@ -58,7 +61,7 @@ class WindowTabs:
             QTimer.singleShot(0, lambda: QTimer.singleShot(0, self._build_one_more_tab))
 
     def _built_tabs(self) -> list[QWidget]:
-        built = (self.guidance_tab, self.records_tab, self.requests_tab, self.appointments_tab)
+        built = (self.guidance_tab, self.records_tab, self.health_tab, self.requests_tab, self.appointments_tab)
         return [tab for tab in built if tab is not None]
 
     def _current_tab_name(self) -> str:
@@ -80,7 +83,7 @@ class WindowTabs:
             self._tab(TAB_NAMES[index])  # a tab clicked before it was built is built now
 
     def _tab(self, name: str) -> QWidget:
-        """The tab called ``name`` ("guidance", "records", "requests", "appointments"), built (and shown the
+        """The tab called ``name`` ("guidance", "records", "health", "requests", "appointments"), built (and shown the
         folder) if it was not yet."""
         built = getattr(self, f"{name}_tab")
         if built is not None:
@@ -95,6 +98,11 @@ class WindowTabs:
 
             tab = RecordsTab()
             self._replace_placeholder(self.records_placeholder, tab, "&Records")
+        elif name == "health":
+            from secondopinion_desktop.ui.health.tab import HealthTab
+
+            tab = HealthTab()
+            self._replace_placeholder(self.health_placeholder, tab, HEALTH_TITLE)
         elif name == "requests":
             from secondopinion_desktop.ui.requests.tab import RequestsTab
 

@@ -26,7 +26,7 @@ def test_window_opens_on_demo_data_with_all_tabs(qtbot, demo_folder, screenshot)
 
     window = open_window(qtbot, demo_folder, demo=True)
     titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
-    assert titles == ["Guidance", "Records", "Requests", "Appointments"]
+    assert titles == ["Guidance", "Records", "Health summary", "Requests", "Appointments"]
     assert "sample data" in window.windowTitle().lower()
     assert str(demo_folder.path) in window.folder_label.text()
     with demo_folder.session() as session:
@@ -55,13 +55,13 @@ def test_geometry_and_tab_are_remembered(qtbot, folder) -> None:
     first = open_window(qtbot, folder)
     chosen = QSize(770, 540).expandedTo(first.minimumSizeHint())  # as small as the tabs allow at this text size
     first.resize(chosen)
-    first.tabs.setCurrentIndex(2)
+    first.tabs.setCurrentIndex(3)
     first.close()
     assert QSettings().value(MainWindow.SETTINGS_TAB_NAME) == "requests"
 
     second = open_window(qtbot, folder)
     assert second.size() == chosen
-    assert second.tabs.currentIndex() == 2
+    assert second.tabs.currentIndex() == 3
 
 
 def test_the_tab_an_earlier_version_remembered_opens_by_name(qtbot, folder) -> None:
@@ -415,10 +415,12 @@ def test_the_tab_on_screen_is_built_first_and_the_others_right_after(qtbot, demo
     assert window.tabs.currentWidget() is window.guidance_tab and window.guidance_tab.missing.findings
     assert window.records_tab is None and window.requests_tab is None and window.appointments_tab is None, (
         "painted before the others are built")
-    qtbot.waitUntil(lambda: None not in (window.records_tab, window.requests_tab, window.appointments_tab),
-                    timeout=10_000)
+    assert window.health_tab is None
+    qtbot.waitUntil(lambda: None not in (window.records_tab, window.health_tab, window.requests_tab,
+                                         window.appointments_tab), timeout=10_000)
     assert window.tabs.currentWidget() is window.guidance_tab, "the tab on screen stays"
-    assert [window.tabs.tabText(i) for i in range(4)] == ["&Guidance", "&Records", "Re&quests", "A&ppointments"]
+    assert [window.tabs.tabText(i) for i in range(5)] == ["&Guidance", "&Records", "Health s&ummary", "Re&quests",
+                                                          "A&ppointments"]
     assert window.records_tab.model.rowCount() >= 20
     assert window.appointments_tab.current_appointment_id() is not None
     assert window.records_tab.attach_action in window.edit_menu.actions()
@@ -429,7 +431,7 @@ def test_a_tab_clicked_before_it_is_built_is_built_at_once(qtbot, demo_folder) -
 
     window = open_window_then_folder(qtbot, demo_folder)
     bar = window.tabs.tabBar()
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(3).center())
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(4).center())
     assert window.appointments_tab is not None and window.tabs.currentWidget() is window.appointments_tab
     assert window.appointments_tab.current_appointment_id() is not None
 

@@ -98,10 +98,10 @@ def button(tab, name: str):
     return tab.findChild(type(tab.top_buttons[0]), name)
 
 
-def test_the_tab_sits_between_records_and_appointments(qtbot, window) -> None:
+def test_the_tab_sits_between_the_health_summary_and_appointments(qtbot, window) -> None:
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
-        "&Guidance", "&Records", "Re&quests", "A&ppointments"]
-    assert window.tabs.widget(2) is window.requests_tab
+        "&Guidance", "&Records", "Health s&ummary", "Re&quests", "A&ppointments"]
+    assert window.tabs.widget(3) is window.requests_tab
 
 
 def test_overdue_and_due_soon_are_shown_in_words_and_colour(qtbot, window, data) -> None:

@@ -1,0 +1,1 @@
+"""The health summary: the diagnosis, the treatment history, medications, allergies, and lab results with trends."""
