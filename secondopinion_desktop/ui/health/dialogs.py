@@ -161,6 +161,9 @@ class MedicationDialog(HealthItemDialog):
         add_row(form, "How &often:", self.frequency_edit, "frequencyEdit", "How often")
         self.start_field = self._date_row("&Started:", "start", "Start date", PARTIAL_DATE)
         self.end_field = self._date_row("S&topped:", "end", "Stop date", f"{PARTIAL_DATE} — empty while taking it")
+        for edit in (self.start_field.edit, self.end_field.edit):  # the two dates line up
+            edit.setMinimumWidth(self.end_field.edit.minimumWidth())
+            edit.setMaximumWidth(self.end_field.edit.maximumWidth())
         self.reason_edit = _line("For example “hormone therapy”, “nausea”")
         add_row(form, "&Why:", self.reason_edit, "reasonEdit", "Why it is taken")
         self.prescriber_edit = _line("Who prescribed it")
@@ -252,7 +255,7 @@ class AllergyDialog(HealthItemDialog):
 def value_reading(text: str) -> str:
     """How a typed value will be read, in words, so a comma or a "<" is never a surprise."""
     if not text.strip():
-        return "Type the value as printed: 32, <0.5, 1,234.5, positive."
+        return "Kept exactly as you type it; a number is also drawn on the chart."
     parsed = health.parse_value(text)
     if parsed.number is None:
         return "Kept as words: shown in the table, not drawn on the chart."
