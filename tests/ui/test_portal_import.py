@@ -284,7 +284,8 @@ def test_a_dropped_download_is_imported_as_one_undo_step_that_removes_it(qtbot, 
         click_import_and_wait(qtbot, dialog)
     finally:
         notice().changed.disconnect(hear)
-    assert said == [(Changes.RECORDS | Changes.ATTACHMENTS, dialog)], "said once, with all it changed"
+    assert said == [(Changes.RECORDS | Changes.ATTACHMENTS | Changes.HEALTH, dialog)], (
+        "said once, with all it changed (results, medications and allergies too)")
     assert sorted(tab.selected_ids()) == sorted(dialog.result.created_record_ids), "the new records are shown"
     assert dialog.status.text() == ("Imported 2 records from DOC0001.XML with 2 lab results and 2 files. "
                                     "Edit › Undo takes the import away again.")

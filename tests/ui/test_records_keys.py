@@ -17,6 +17,7 @@ from secondopinion_desktop.core.models import RecordKind, RecordStatus
 from secondopinion_desktop.ui.main_window import MainWindow
 from secondopinion_desktop.ui.records.dialogs import RecordDialog
 from secondopinion_desktop.ui.records.model import RECORD_ID_ROLE, Column
+from secondopinion_desktop.ui.window_tabs import TAB_NAMES
 
 RECORDS_TAB = 1
 
@@ -145,7 +146,7 @@ def test_ctrl_n_in_the_appointments_tab_is_theirs(qtbot, demo_folder) -> None:
     """Both tabs use Ctrl+N; only the shown tab's action is live, so the keys are never ambiguous."""
     window = open_window(qtbot, demo_folder)
     click_tab(qtbot, window, RECORDS_TAB)
-    click_tab(qtbot, window, 2)
+    click_tab(qtbot, window, TAB_NAMES.index("requests"))  # another tab with its own Ctrl+N
     opened: list[str] = []
 
     def cancel(dialog: QDialog) -> None:
