@@ -40,6 +40,15 @@ os.environ["SECONDOPINION_LOG_DIR"] = str(_SANDBOX / "log")  # the app's log, ne
 os.environ.pop("SECONDOPINION_DATA_DIR", None)
 
 
+@pytest.fixture(autouse=True)
+def _dialog_handlers_end_with_their_test():
+    """A dialog handler a test armed and no dialog took stops with that test (see helpers/dialogs.py)."""
+    yield
+    dialogs = sys.modules.get("helpers.dialogs")
+    if dialogs is not None:
+        dialogs.end_of_test()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A path for a data folder that does not exist yet."""

@@ -17,10 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "dist" / "secondopinion"
 EXE = BUNDLE / ("secondopinion.exe" if sys.platform == "win32" else "secondopinion")
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("SECONDOPINION_TEST_PACKAGING") != "1",
-    reason="set SECONDOPINION_TEST_PACKAGING=1 to build and smoke-test the bundled app",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("SECONDOPINION_TEST_PACKAGING") != "1",
+        reason="set SECONDOPINION_TEST_PACKAGING=1 to build and smoke-test the bundled app",
+    ),
+    # the first test also waits for the bundle build (its own limit is 1800 s)
+    pytest.mark.timeout(2400),
+]
 
 
 @pytest.fixture(scope="module")
