@@ -222,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     from secondopinion_desktop.cli_preflight import add_commands as add_preflight_commands
 
     add_preflight_commands(commands)
+    from secondopinion_desktop.cli_handoff import add_commands as add_handoff_commands
+
+    add_handoff_commands(commands)
+    from secondopinion_desktop.cli_calendar import add_commands as add_calendar_commands
+
+    add_calendar_commands(commands)
     return parser
 
 

@@ -55,6 +55,7 @@ class AppointmentData:
     attendees: str
     questions: tuple[AppointmentQuestionData, ...]
     notes: tuple[NoteData, ...]
+    follow_up_of_id: int | None = None  # the visit this one follows up (``opinions.carry_forward``)
 
     def is_upcoming(self, now: dt.datetime | None = None) -> bool:
         return self.starts_at >= (now or dt.datetime.now()).replace(second=0, microsecond=0) - dt.timedelta(hours=2)
@@ -71,6 +72,7 @@ def _data(a: Appointment) -> AppointmentData:
             AppointmentQuestionData(q.id, q.position, q.text, q.answered, q.answer) for q in a.questions
         ),
         notes=tuple(NoteData(n.id, n.started_at, n.text, n.updated_at) for n in a.notes),
+        follow_up_of_id=a.follow_up_of_id,
     )
 
 
@@ -164,8 +166,11 @@ def update_appointment(session: Session, appointment_id: int, **fields: Any) -> 
 
 @unit_of_work
 def delete_appointment(session: Session, appointment_id: int) -> AppointmentData:
+    from secondopinion_desktop.core.opinions import forget_follow_up_links
+
     a = _load(session, appointment_id)
     data = _data(a)
+    forget_follow_up_links(session, appointment_id)
     session.delete(a)
     session.flush()
     return data

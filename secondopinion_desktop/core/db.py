@@ -49,7 +49,7 @@ from secondopinion_desktop.core.vault import Vault
 # A test checks this against the Alembic scripts, so that opening an up-to-date folder needs no Alembic import.
 SCHEMA_REVISIONS: tuple[str, ...] = (
     "0001_initial", "0002_checklist_questions", "0003_appointments", "0004_imaging_files", "0005_folder_change",
-    "0006_requests", "0007_portal", "0008_documents", "0009_health",
+    "0006_requests", "0007_portal", "0008_documents", "0009_health", "0010_opinion",
 )
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]
 

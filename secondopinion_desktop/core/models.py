@@ -12,6 +12,7 @@ import enum
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     Enum,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -192,6 +194,14 @@ class ImagesLocation(LabelledEnum):
     FILES = ("files", "Files on this computer")
     PORTAL = ("portal", "Patient portal")
     AT_FACILITY = ("at_facility", "Still at the facility")
+
+
+class DiagnosisVerdict(LabelledEnum):
+    """What the second opinion made of the first diagnosis."""
+
+    CONFIRMED = ("confirmed", "Confirmed")
+    REFINED = ("refined", "Refined (same cancer, more detail or a different subtype, grade or stage)")
+    CHANGED = ("changed", "Changed (a different diagnosis)")
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -394,6 +404,16 @@ class Appointment(Base):
         back_populates="appointment", cascade="all, delete-orphan", passive_deletes=True,
         order_by="AppointmentNote.started_at",
     )
+    # the visit this one follows up (its unanswered questions were carried forward here); not a foreign key, as a
+    # column added in place cannot name one: deleting an appointment clears it (core.appointments)
+    follow_up_of_id: Mapped[int | None] = mapped_column(Integer)
+    opinion: Mapped[Opinion | None] = relationship(
+        back_populates="appointment", cascade="all, delete-orphan", passive_deletes=True, uselist=False,
+    )
+    requirements: Mapped[list[AppointmentRequirement]] = relationship(
+        back_populates="appointment", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="AppointmentRequirement.position",
+    )
 
 
 class AppointmentQuestion(Base):
@@ -422,6 +442,74 @@ class AppointmentNote(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     appointment: Mapped[Appointment] = relationship(back_populates="notes")
+
+
+class Opinion(Base):
+    """What the consultant said at (or after) an appointment: the second opinion itself."""
+
+    __tablename__ = "opinion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), unique=True)
+    verdict: Mapped[DiagnosisVerdict | None] = mapped_column(_enum(DiagnosisVerdict, "diagnosis_verdict"))
+    diagnosis: Mapped[str] = mapped_column(Text, default="")  # the consultant's wording
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    plan: Mapped[str] = mapped_column(Text, default="")  # the recommended treatment plan
+    trials: Mapped[str] = mapped_column(Text, default="")  # one suggested trial per line
+    further_tests: Mapped[str] = mapped_column(Text, default="")  # one test or review per line
+    next_steps: Mapped[str] = mapped_column(Text, default="")  # who should do what next
+    report_record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="opinion")
+    report: Mapped[Record | None] = relationship()
+    follow_ups: Mapped[list[OpinionFollowUp]] = relationship(
+        back_populates="opinion", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="OpinionFollowUp.position",
+    )
+
+
+class OpinionFollowUp(Base):
+    """A question sent to the consultant after the visit (programs often allow a few), and the answer."""
+
+    __tablename__ = "opinion_follow_up"
+    __table_args__ = (CheckConstraint("length(trim(question)) > 0", name="question_not_blank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    question: Mapped[str] = mapped_column(String(1000))
+    asked_on: Mapped[dt.date | None] = mapped_column(Date)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    opinion: Mapped[Opinion] = relationship(back_populates="follow_ups")
+
+
+requirement_record = Table(
+    "requirement_record", Base.metadata,
+    Column("requirement_id", ForeignKey("appointment_requirement.id", ondelete="CASCADE"), primary_key=True),
+    Column("record_id", ForeignKey("record.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class AppointmentRequirement(Base):
+    """One item on the receiving center's own list of what to send before the visit, linked to the records that
+    answer it; ``done`` is for an item no record stands for (a form faxed, slides sent by the lab)."""
+
+    __tablename__ = "appointment_requirement"
+    __table_args__ = (CheckConstraint("length(trim(text)) > 0", name="text_not_blank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(String(1000))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    appointment: Mapped[Appointment] = relationship(back_populates="requirements")
+    records: Mapped[list[Record]] = relationship(secondary=requirement_record, order_by="Record.id")
 
 
 class TreatmentLine(Base):

@@ -35,8 +35,9 @@ class Changes(enum.Flag):
     FOLDER = enum.auto()  # a different folder (or a restored one) is open: everything may differ
     DOCUMENT_TEXT = enum.auto()  # attached files were read (their text, what it names) or queued to be read again
     HEALTH = enum.auto()  # medications, allergies and lab results (typed in, edited, removed, or imported)
+    OPINIONS = enum.auto()  # what a consultant said, its follow-up questions; a center's list of required items
     EVERYTHING = (RECORDS | ATTACHMENTS | IMAGING | APPOINTMENTS | QUESTIONS | NOTES | DIRECTORY | PROFILE
-                  | TREATMENTS | CHECKLIST | REQUESTS | SHIPMENTS | FOLDER | DOCUMENT_TEXT | HEALTH)
+                  | TREATMENTS | CHECKLIST | REQUESTS | SHIPMENTS | FOLDER | DOCUMENT_TEXT | HEALTH | OPINIONS)
 
 
 class ChangeNotice(QObject):

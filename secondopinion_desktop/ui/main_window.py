@@ -126,7 +126,7 @@ class MainWindow(WindowTabs, QMainWindow):
 
     def _folder_actions(self) -> tuple[QAction, ...]:
         return (self.packet_action, self.backup_action, self.restore_action, self.check_action, self.profile_action,
-                self.portal_import_action)
+                self.portal_import_action, self.handoff_action, self.calendar_action)
 
     # --- whose records -----------------------------------------------------------------------------------
 

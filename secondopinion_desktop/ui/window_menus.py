@@ -60,6 +60,19 @@ def build_menus(window: MainWindow) -> None:
     window.packet_action.setEnabled(False)
     window.packet_action.triggered.connect(lambda: window._packet_from_menu())
     file_menu.addAction(window.packet_action)
+    window.handoff_action = QAction("Prepare a &folder for the doctor…", window)
+    window.handoff_action.setObjectName("handoffAction")
+    window.handoff_action.setStatusTip(
+        "Onto a USB stick, a folder to burn or a zip: the packet, every imaging study as DICOM, the documents "
+        "and an index that opens in any browser")
+    window.handoff_action.triggered.connect(lambda: prepare_folder_for_the_doctor(window))
+    file_menu.addAction(window.handoff_action)
+    window.calendar_action = QAction("Export &calendar…", window)
+    window.calendar_action.setObjectName("calendarAction")
+    window.calendar_action.setStatusTip("Appointments and the dates requests are due, as an .ics file for any "
+                                        "calendar app")
+    window.calendar_action.triggered.connect(lambda: export_calendar(window))
+    file_menu.addAction(window.calendar_action)
     file_menu.addSeparator()
     window.backup_action = QAction("&Back up…", window)
     window.backup_action.setObjectName("backupAction")
@@ -124,6 +137,24 @@ def check_my_packet(window: MainWindow) -> None:
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.check_packet_dialog = dialog  # type: ignore[attr-defined]
     dialog.open()
+
+
+def prepare_folder_for_the_doctor(window: MainWindow) -> None:
+    """File › Prepare a folder for the doctor…"""
+    if window.folder is None:
+        return
+    from secondopinion_desktop.ui.handoff import prepare_folder
+
+    prepare_folder(window, window.folder)
+
+
+def export_calendar(window: MainWindow) -> None:
+    """File › Export calendar…"""
+    if window.folder is None:
+        return
+    from secondopinion_desktop.ui.calendar_export import export_calendar as export
+
+    export(window, window.folder)
 
 
 def import_from_portal(window: MainWindow) -> None:

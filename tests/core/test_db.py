@@ -33,6 +33,7 @@ APP_TABLES = {
     "appointment_question", "appointment_note", "treatment_line", "imaging_file", "folder_change",
     "records_request", "request_record", "request_event", "request_letter", "material_shipment", "setting",
     "record_source", "lab_result", "medication", "allergy", "problem", "document_text", "document_page",
+    "opinion", "opinion_follow_up", "appointment_requirement", "requirement_record",
 }
 FTS_TABLES = {"document_fts", "document_fts_data", "document_fts_idx", "document_fts_docsize", "document_fts_config"}
 RECORD_INSERT = text(
