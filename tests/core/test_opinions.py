@@ -296,7 +296,7 @@ def test_requirements_reorder_remove_restore(folder) -> None:
 
 def test_upcoming_requirements_leave_past_visits_out(folder) -> None:
     past = visit(folder)
-    coming = visit(folder, "2027-05-01 09:00")
+    coming = visit(folder, f"{dt.date.today() + dt.timedelta(days=60):%Y-%m-%d} 09:00")
     op.add_requirements(folder, past, ["Old item"])
     op.add_requirements(folder, coming, ["New item"])
     assert [(a.id, r.text) for a, r in op.upcoming_requirements(folder)] == [(coming, "New item")]
