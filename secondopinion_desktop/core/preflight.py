@@ -16,7 +16,9 @@ What the facts hold, besides the records, the profile and the requests desk:
   SHA-256, which never changes);
 - the language of each document's text (``core.language``), remembered the same way;
 - how many pages each file has, and the records with imported DICOM images;
-- the freshness setting ``preflight.fresh_weeks`` (``core.settings``).
+- the freshness setting ``preflight.fresh_weeks`` (``core.settings``);
+- each appointment's list of what its receiving center asks for (``core.opinions.list_requirements``), with the
+  records each item is linked to.
 
 Nothing here writes; nothing here logs a name, a title or a file name.
 """
@@ -38,8 +40,10 @@ from secondopinion_desktop.core.records import RecordData, list_records
 from secondopinion_desktop.core.settings import DEFAULT_FRESH_WEEKS, FRESH_WEEKS
 
 if TYPE_CHECKING:
+    from secondopinion_desktop.core.appointments import AppointmentData
     from secondopinion_desktop.core.db import DataFolder
     from secondopinion_desktop.core.documents.identity import IdentityProblem
+    from secondopinion_desktop.core.opinions import RequirementData
     from secondopinion_desktop.core.readiness import Desk, Finding
     from secondopinion_desktop.core.vault import Vault
 
@@ -72,6 +76,9 @@ class Facts:
     dicom_records: frozenset[int] = frozenset()  # records with imported DICOM images
     pages: Mapping[str, int] = field(default_factory=dict)  # file SHA-256 → its pages (files read so far)
     languages: Mapping[int, tuple[tuple[int, str], ...]] = field(default_factory=dict)  # record → (file id, name)
+    #: (appointment, item) of every appointment's list of what its center asks for (``core.opinions``), by
+    #: appointment then position; the rule keeps those of appointments still to come.
+    requirements: tuple[tuple[AppointmentData, RequirementData], ...] = ()
 
     @property
     def fresh_days(self) -> int:
@@ -316,6 +323,15 @@ def _latest_lab(session: Session) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def _requirements(session: Session, desk: Desk) -> tuple[tuple[AppointmentData, RequirementData], ...]:
+    """Every appointment's list of what its center asks for, with its appointment (one query)."""
+    from secondopinion_desktop.core.opinions import list_requirements
+
+    appointments = {a.id: a for a in desk.appointments}
+    return tuple((appointments[r.appointment_id], r) for r in list_requirements(session)
+                 if r.appointment_id in appointments)
+
+
 def read_facts(session: Session, vault: Vault | None = None, *, desk: Desk | None = None) -> Facts:
     """Everything the rules read, in ``session``'s transaction; DICOM headers from ``vault`` (by default the
     one beside the database)."""
@@ -324,12 +340,13 @@ def read_facts(session: Session, vault: Vault | None = None, *, desk: Desk | Non
     from secondopinion_desktop.core.readiness import read_desk
 
     records = tuple(list_records(session))
+    desk = desk if desk is not None else read_desk(session)
     pages = _pages(session)
     studies, dicom = _studies(session, vault if vault is not None else _vault_of(session))
     return Facts(
         records=records,
         profile=get_profile(session),
-        desk=desk if desk is not None else read_desk(session),
+        desk=desk,
         has_medication_list=has_medication_list(session),
         fresh_weeks=_fresh_weeks(session),
         latest_lab_result=_latest_lab(session),
@@ -339,6 +356,7 @@ def read_facts(session: Session, vault: Vault | None = None, *, desk: Desk | Non
         dicom_records=dicom,
         pages=pages,
         languages=_languages_of(session, records, pages),
+        requirements=_requirements(session, desk),
     )
 
 

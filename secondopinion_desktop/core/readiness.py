@@ -29,6 +29,9 @@ pre-flight check (``core.preflight.preflight``), the packet and ``secondopinion 
 :func:`find_missing` without ``facts`` runs the record and desk rules alone. Every finding has a kind
 (``Finding.category``, one of :data:`CATEGORIES`); :data:`PATIENT_ONLY_RULES` are the patient's alone and stay
 out of the packet.
+
+A receiving center's own list of what to send for an upcoming appointment (``core.opinions``) is read into the
+facts too: each item not met yet is a "center-list" finding (:func:`center_list`), under completeness.
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ RULE_CATEGORY: dict[str, str] = {
     "material-due-back": "timing",
     "appointment-material": "timing",
     "due-after-appointment": "timing",
+    "center-list": "completeness",
 }
 
 #: Rules whose findings are for the patient only, never printed in the packet's "still missing" section: a
@@ -125,6 +129,8 @@ class Finding:
     shipment_id: int | None = None  # the shipment a finding about material speaks of
     category: str = ""  # one of CATEGORIES; "" is filled in from RULE_CATEGORY (else "completeness")
     health_section: str = ""  # OPEN_HEALTH: "medications", "allergies", "labs" or "" (the top)
+    appointment_id: int | None = None  # the visit a center-list finding is for
+    requirement_id: int | None = None  # the item of the center's list a center-list finding speaks of
 
     def __post_init__(self) -> None:
         if not self.category:
@@ -1054,11 +1060,60 @@ def due_after_appointment(facts: Facts, today: dt.date) -> list[Finding]:
     return out
 
 
+ITEM_IN_MESSAGE = 160  # characters of a center's item quoted in a finding (the appointment shows it whole)
+
+
+def _center(a: AppointmentData) -> str:
+    """Who asks: the clinician's center, else the clinician, else the place of the visit."""
+    return a.institution or a.clinician_name or a.place or "The center"
+
+
+def _item_words(text: str) -> str:
+    line = " ".join(text.split())
+    if len(line) <= ITEM_IN_MESSAGE:
+        return line
+    cut = line[:ITEM_IN_MESSAGE].rsplit(" ", 1)[0] if " " in line[:ITEM_IN_MESSAGE] else line[:ITEM_IN_MESSAGE]
+    return cut.rstrip(" ,;:-") + "\u2026"
+
+
+def center_list(facts: Facts, today: dt.date) -> list[Finding]:
+    """center-list: an item of the list a receiving center sent for an upcoming appointment that is not met yet
+    (neither ticked nor linked to a record in hand). An item linked to records still needed or requested says
+    which record is awaited and opens it; an item linked to nothing names its appointment (``appointment_id``),
+    where a record is linked to it, and has no record to open. Soonest appointment first, each list in its order;
+    a met item says nothing."""
+    upcoming = {a.id for a in _upcoming((a for a, _ in facts.requirements), today)}
+    records = _by_id(facts)
+    out: list[Finding] = []
+    for a, item in sorted(facts.requirements, key=lambda p: (p[0].starts_at, p[0].id, p[1].position, p[1].id)):
+        if a.id not in upcoming or item.met:
+            continue
+        who, what = _center(a), _item_words(item.text)
+        day = words.month_day_year(a.starts_at.date())
+        awaited = [records[i] for i in item.record_ids if i in records and still_to_get(records[i])]
+        if awaited:
+            r = awaited[0]
+            state = "still requested" if r.status is RecordStatus.REQUESTED else "still needed"
+            more = f" (and {words.plural(len(awaited) - 1, 'other record')})" if len(awaited) > 1 else ""
+            out.append(Finding(
+                "center-list",
+                f"{who} asks for {_quoted(what)} for your appointment on {day}: {r.title}{_from(r)}{more} "
+                f"is {state}, so it is not in hand yet.",
+                Action.OPEN, record_id=r.id, appointment_id=a.id, requirement_id=item.id))
+        else:
+            out.append(Finding(
+                "center-list",
+                f"{who} asks for {_quoted(what)} for your appointment on {day}, and it is not yet linked to "
+                "a record you have: link the record on the appointment, or tick the item once it is sent.",
+                Action.OPEN, appointment_id=a.id, requirement_id=item.id))
+    return out
+
+
 #: Rules that read the identity facts; they come first.
 IDENTITY_RULES: tuple[FactRule, ...] = (identity_documents, identity_downloads, identity_imaging)
 #: Completeness and freshness rules that need the facts; after the record rules.
-FACT_RULES: tuple[FactRule, ...] = (imaging_dicom, molecular_report, medication_list, insurance_one_side,
-                                    no_file, recent_imaging, languages)
+FACT_RULES: tuple[FactRule, ...] = (center_list, imaging_dicom, molecular_report, medication_list,
+                                    insurance_one_side, no_file, recent_imaging, languages)
 #: Timing with the facts; beside the desk's rules.
 FACT_DESK_RULES: tuple[FactRule, ...] = (due_after_appointment,)
 
@@ -1097,7 +1152,8 @@ def find_missing(records: Sequence[RecordData], profile: ProfileData, today: dt.
     def add(found: Iterable[Finding]) -> None:
         for finding in found:
             finding = _with_draft(finding, desk)
-            key = (finding.rule, ("shipment", finding.shipment_id) if finding.shipment_id is not None
+            key = (finding.rule, ("item", finding.requirement_id) if finding.requirement_id is not None
+                   else ("shipment", finding.shipment_id) if finding.shipment_id is not None
                    else finding.record_id if finding.record_id is not None
                    else finding.request_id if finding.request_id is not None
                    else (finding.kind, finding.suggested_title))
