@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -29,12 +30,15 @@ from PySide6.QtWidgets import (
 from secondopinion_desktop.core import appointments as svc
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError
+from secondopinion_desktop.ui.appointments.carry import can_carry_forward
 from secondopinion_desktop.ui.appointments.details import DetailsPane, deletion_question
 from secondopinion_desktop.ui.appointments.export import choose_notes_file, start_notes_export
 from secondopinion_desktop.ui.appointments.list_view import AppointmentDelegate, AppointmentList
 from secondopinion_desktop.ui.appointments.model import AppointmentsModel, appointment_title
 from secondopinion_desktop.ui.appointments.notes import NotesPane
+from secondopinion_desktop.ui.appointments.opinion import OpinionPane
 from secondopinion_desktop.ui.appointments.questions import QuestionsPane
+from secondopinion_desktop.ui.appointments.requirements import RequirementsPane
 from secondopinion_desktop.ui.events import Changes, announce, requests, watch
 from secondopinion_desktop.ui.ops import Op
 from secondopinion_desktop.ui.state import restore_layout, save_layout
@@ -44,7 +48,8 @@ SETTINGS = "appointments/"
 LAYOUT_KEY = "appointments/layout"
 LISTED = Changes.APPOINTMENTS | Changes.QUESTIONS | Changes.NOTES | Changes.DIRECTORY  # what the tab lists
 WARNED = Changes.RECORDS | Changes.REQUESTS | Changes.SHIPMENTS  # what the warning before an appointment reads
-SHOWN = LISTED | WARNED
+AFTER = Changes.OPINIONS | Changes.RECORDS  # what the Second opinion and the center's list pages read
+SHOWN = LISTED | WARNED | AFTER
 FIRST_SIZES = {  # the splitters' sizes before the person has moved them
     "appointmentsSplitter": [300, 900],
     "appointmentRightSplitter": [140, 560],
@@ -108,6 +113,8 @@ class AppointmentsTab(QWidget):
             details_box.label, details_box.packet_button, details_box.export_button)
         self.packet_button.clicked.connect(lambda: self.request_packet())
         self.export_button.clicked.connect(lambda: self.export_notes())
+        self.carry_button = details_box.carry_button
+        self.carry_button.clicked.connect(lambda: self.carry_forward())
 
         self.questions = QuestionsPane()
         self.notes = NotesPane()
@@ -126,7 +133,17 @@ class AppointmentsTab(QWidget):
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
         self.right_splitter.setObjectName("appointmentRightSplitter")
         self.right_splitter.addWidget(details_box)
-        self.right_splitter.addWidget(self.work_splitter)
+        # the questions and notes, the second opinion and the center's list: one page at a time
+        self.opinion = OpinionPane()
+        self.opinion.compareRequested.connect(lambda: self.compare_opinions())
+        self.requirements = RequirementsPane()
+        self.work_tabs = QTabWidget()
+        self.work_tabs.setObjectName("appointmentWorkTabs")
+        self.work_tabs.addTab(self.work_splitter, "Questions and notes")
+        self.work_tabs.addTab(self.opinion, "Second o&pinion")
+        self.work_tabs.addTab(self.requirements, "What the center asked &for")
+        self.work_tabs.setDocumentMode(True)
+        self.right_splitter.addWidget(self.work_tabs)
         self.right_splitter.setStretchFactor(0, 0)
         self.right_splitter.setStretchFactor(1, 1)
         self.right_splitter.setChildrenCollapsible(False)
@@ -147,7 +164,8 @@ class AppointmentsTab(QWidget):
         chain: list[QWidget] = [*self.top_buttons, self.list, self.questions.list, self.questions.new_edit,
                                 self.questions.add_button, self.questions.bank_button, self.questions.remove_button,
                                 self.questions.answer_edit, self.notes.new_button, self.notes.editor,
-                                self.notes.delete_button, self.packet_button, self.export_button]
+                                self.notes.delete_button, self.packet_button, self.export_button,
+                                self.carry_button]
         for first, second in itertools.pairwise(chain):
             self.setTabOrder(first, second)
         self._restore_settings()
@@ -182,6 +200,8 @@ class AppointmentsTab(QWidget):
         self.folder = folder
         self.questions.set_folder(folder)
         self.notes.set_folder(folder)
+        self.opinion.set_folder(folder)
+        self.requirements.set_folder(folder)
         if same:
             self.reload()
             return
@@ -222,7 +242,11 @@ class AppointmentsTab(QWidget):
             return  # the window hands the new folder over with set_folder
         if changes & LISTED:
             self.reload()
-        elif self._current is not None:  # only the warning can differ: the notes being typed stay as they are
+            return
+        if changes & AFTER:
+            self.opinion.reload()
+            self.requirements.reload()
+        if changes & WARNED and self._current is not None:  # the warning: the notes being typed stay as they are
             self.details_box.show_appointment(self.folder, self._current, any_appointments=bool(self.appointments))
 
     def listed_ids(self) -> list[int]:
@@ -254,6 +278,8 @@ class AppointmentsTab(QWidget):
         self.details_box.show_appointment(self.folder, appointment, any_appointments=bool(self.appointments))
         self.questions.set_appointment(appointment)
         self.notes.set_appointment(appointment)
+        self.opinion.set_appointment(appointment)
+        self.requirements.set_appointment(appointment)
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -267,6 +293,7 @@ class AppointmentsTab(QWidget):
         self.packet_button.setEnabled(has_current)
         exporting = self.export_job is not None and not self.export_job.done
         self.export_button.setEnabled(has_current and not exporting)
+        self.carry_button.setEnabled(can_carry_forward(self._current))
 
     def flush(self) -> None:
         """Save the answer and the note being typed (before switching, deleting or closing)."""
@@ -349,6 +376,38 @@ class AppointmentsTab(QWidget):
         self.reload(select=remaining[min(row, len(remaining) - 1)] if remaining else None)
         self.notify(f"Deleted the appointment on {appointment_title(a)}.")
         return True
+
+    # --- after the visit ---------------------------------------------------------------------------------------
+
+    def carry_forward(self) -> int | None:
+        """Carry the unanswered questions of the appointment shown to a follow-up visit (chosen in a small
+        dialog); select the follow-up and say how many moved. The follow-up's id, or None."""
+        from secondopinion_desktop.ui.appointments.carry import CarryForwardDialog, carried_sentence
+
+        if self.folder is None or self._current is None or not can_carry_forward(self._current):
+            return None
+        self.flush()
+        dialog = CarryForwardDialog(self.folder, self._current, parent=self)
+        dialog.exec()
+        carried = dialog.carried
+        dialog.deleteLater()
+        if carried is None:
+            return None
+        self.reload(select=carried.appointment_id)
+        if self._current is not None and self._current.id == carried.appointment_id:
+            self.work_tabs.setCurrentWidget(self.work_splitter)
+            self.notify(carried_sentence(carried, self._current))
+        return carried.appointment_id
+
+    def compare_opinions(self) -> None:
+        """The first and the second opinion of the appointment shown, side by side."""
+        from secondopinion_desktop.ui.appointments.compare import CompareDialog
+
+        if self.folder is None or self._current is None:
+            return
+        dialog = CompareDialog(self.folder, self._current.id, parent=self)
+        dialog.exec()
+        dialog.deleteLater()
 
     # --- directory, profile, history ---------------------------------------------------------------------
 
