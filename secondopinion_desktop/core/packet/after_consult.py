@@ -61,10 +61,9 @@ _BUDGETS: tuple[tuple[int | None, int | None, int | None, int | None], ...] = (
     (280, 300, 150, 5),
     (150, 160, 80, 3),
 )
-# The letters keep to one page: what of the next steps and the center's list they show.
-LETTER_NEXT_STEPS = 700
-LETTER_ITEMS = 10
-LETTER_ITEM_CHARS = 160
+# The letters keep to one page: how much of the next steps and how many of the center's items (of how many
+# characters) they show, tried in turn until the letter fits.
+_LETTER_BUDGETS: tuple[tuple[int, int, int], ...] = ((900, 12, 200), (500, 8, 120), (250, 5, 80), (120, 3, 60))
 
 DIFFERS_TINT = "#fdf0dc"  # a light amber row: a difference (also said in words, never colour alone)
 DIFFERS_INK = "#8a4b00"
@@ -470,7 +469,8 @@ def _letter_story() -> Any:
     return _Story()
 
 
-def _cover_story(f: _Facts) -> Any:
+def _cover_story(f: _Facts, budget: tuple[int, int, int]) -> Any:
+    steps_limit = budget[0]
     story = _letter_story()
     c, p = f.comparison, f.profile
     _sender(story, p)
@@ -490,17 +490,18 @@ def _cover_story(f: _Facts) -> Any:
     differing = [r.topic for r in c.rows if r.differs]
     if differing:
         story.text(f"The comparison marks where the consultant's words differ from what I have on record: "
-                   f"{_join(differing)}.")
+                   f"{_join([t.lower() for t in differing])}.")
     if c.next_steps:
         tail = CONTINUED_REPORT if c.report_title else "\u2026"
-        story.text(f"The next steps as I noted them: {_cut(c.next_steps, LETTER_NEXT_STEPS, tail)}")
+        story.text(f"The next steps as I noted them: {_cut(c.next_steps, steps_limit, tail)}")
     story.text("I would like to discuss the consultant's opinion and the next steps with you at my next visit. "
                "If you would like to see anything else from the consultation, please let me know.")
     story.signature(p.name)
     return story
 
 
-def _physician_story(f: _Facts) -> Any:
+def _physician_story(f: _Facts, budget: tuple[int, int, int]) -> Any:
+    _steps, items_shown, item_chars = budget
     story = _letter_story()
     c, p = f.comparison, f.profile
     _sender(story, p)
@@ -520,10 +521,10 @@ def _physician_story(f: _Facts) -> Any:
     story.space(2)
     if open_items:
         story.heading("What the consultant's center asked for")
-        for item in open_items[:LETTER_ITEMS]:
-            story.text(_cut(item.text, LETTER_ITEM_CHARS, "\u2026"), "item", bullet=True)
-        if len(open_items) > LETTER_ITEMS:
-            story.text(f"\u2026 and {words.plural(len(open_items) - LETTER_ITEMS, 'more item')}.", "small")
+        for item in open_items[:items_shown]:
+            story.text(_cut(item.text, item_chars, "\u2026"), "item", bullet=True)
+        if len(open_items) > items_shown:
+            story.text(f"\u2026 and {words.plural(len(open_items) - items_shown, 'more item')}.", "small")
     story.heading("Where to send them")
     con, place = f.consultant, f.consultant_facility
     story.field("Consultant", c.consultant, blank=True)
@@ -539,17 +540,27 @@ def _physician_story(f: _Facts) -> Any:
     return story
 
 
-def _letter_pdf(story: Any, f: _Facts, what: str, cancelled: CancelCheck | None) -> tuple[bytes, int]:
+_Make = Callable[[_Facts, tuple[int, int, int]], Any]
+
+
+def _letter_pdf(make: _Make, f: _Facts, what: str, cancelled: CancelCheck | None) -> tuple[bytes, int]:
+    """The letter on one page: made again with less of the long parts while it takes more."""
     from reportlab.lib.units import inch
 
     to = f"to {_doctor_name(f.to)}" if f.to else ""
     author = f.profile.name or "Patient"
     title = " ".join(x for x in (what, to) if x)
-    return _build_pdf(story.flow, f"{title} \u2014 {author}", author, _footer_left(f.profile, what), cancelled,
-                      top=0.6 * inch, bottom=0.8 * inch)
+    built = (b"", 0)
+    for budget in _LETTER_BUDGETS:
+        check(cancelled)
+        built = _build_pdf(make(f, budget).flow, f"{title} \u2014 {author}", author, _footer_left(f.profile, what),
+                           cancelled, top=0.6 * inch, bottom=0.8 * inch)
+        if built[1] <= 1:
+            break
+    return built
 
 
-def _write_letter(make: Callable[[_Facts], Any], what: str, folder: DataFolder | Session, appointment_id: int,
+def _write_letter(make: _Make, what: str, folder: DataFolder | Session, appointment_id: int,
                   out: Path, to_clinician_id: int | None, progress: Progress | None,
                   cancelled: CancelCheck | None) -> Path:
     out = _checked_out(folder, out, f"the {what.lower()}")
@@ -557,7 +568,7 @@ def _write_letter(make: Callable[[_Facts], Any], what: str, folder: DataFolder |
     check(cancelled)
     f = _facts(folder, appointment_id, to_clinician_id)
     _report(progress, 1, 3)
-    pdf, _pages = _letter_pdf(make(f), f, what, cancelled)
+    pdf, _pages = _letter_pdf(make, f, what, cancelled)
     _report(progress, 2, 3)
     check(cancelled)
     _write(out, pdf, f"the {what.lower()}")
@@ -588,5 +599,5 @@ def letter_bytes(folder: DataFolder | Session, appointment_id: int, kind: str = 
     """A letter's PDF ("cover" or "physician") and its page count, neither written nor kept."""
     f = _facts(folder, appointment_id, to_clinician_id)
     if kind == "cover":
-        return _letter_pdf(_cover_story(f), f, "Cover letter", None)
-    return _letter_pdf(_physician_story(f), f, "Letter to the treating doctor", None)
+        return _letter_pdf(_cover_story, f, "Cover letter", None)
+    return _letter_pdf(_physician_story, f, "Letter to the treating doctor", None)
