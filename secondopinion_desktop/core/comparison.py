@@ -242,7 +242,7 @@ def _suggested_row(topic: str, items: Sequence[str]) -> Row:
 
 
 def _consultant(a: AppointmentData) -> tuple[str, str]:
-    return a.clinician_name, a.institution or a.place.strip()
+    return a.clinician_name, a.institution  # the consultant's facility (the place may be a room)
 
 
 @reading

@@ -87,7 +87,7 @@ def test_without_a_verdict_the_words_decide(visit) -> None:
 
 def test_a_missing_first_diagnosis_cannot_be_compared_unless_the_consultant_gave_a_verdict(folder) -> None:
     save_profile(folder, name="Alex Sample")
-    a = create_appointment(folder, "2026-11-20 10:00")
+    a = create_appointment(folder, "2026-11-20 10:00", place="Room 4")  # a room is no institution
     save_opinion(folder, a.id, diagnosis="Invasive ductal carcinoma", stage="IIA")
     c = cmp.compare(folder, a.id)
     assert (c.consultant, c.institution, c.first_by) == ("", "", "")

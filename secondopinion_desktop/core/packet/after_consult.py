@@ -32,7 +32,16 @@ from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core import words
 from secondopinion_desktop.core.appointments import AppointmentData, get_appointment
-from secondopinion_desktop.core.comparison import Comparison, Row, compare, treating_clinicians
+from secondopinion_desktop.core.comparison import (
+    CHANGED,
+    CONFIRMED,
+    REFINED,
+    SUGGESTED,
+    Comparison,
+    Row,
+    compare,
+    treating_clinicians,
+)
 from secondopinion_desktop.core.directory import ClinicianData, FacilityData, facility_data, list_clinicians
 from secondopinion_desktop.core.errors import NotFoundError, SecondOpinionError, ValidationError
 from secondopinion_desktop.core.models import Facility
@@ -228,6 +237,7 @@ def _tag(row: Row) -> tuple[str, str]:
     return "", "tag"
 
 
+_SHOWN_NOTES = (CONFIRMED, REFINED, CHANGED, SUGGESTED)
 _EMPTY_WORDS = {"first": "Nothing on record", "second": "Not discussed"}
 
 
@@ -250,7 +260,7 @@ def _comparison_table(c: Comparison, s: dict[str, Any], width: float, limit: int
 
     topic_w = 1.25 * 72
     side_w = (width - topic_w) / 2
-    first_by = c.first_by or "your treating team"
+    first_by = c.first_by or "the treating team"
     second_by = ", ".join(x for x in (c.consultant, c.institution) if x) or "the consultant"
     data: list[list[Any]] = [[
         Paragraph("Topic", s["colhead"]),
@@ -274,7 +284,7 @@ def _comparison_table(c: Comparison, s: dict[str, Any], width: float, limit: int
         topic: list[Any] = [Paragraph(para(row.topic), s["topic"])]
         if tag:
             topic.append(Paragraph(tag, s[tag_style]))
-        if row.note and row.note not in ("Same", "Differs"):
+        if row.note in _SHOWN_NOTES:  # the others ("Same", "Not discussed"…) the mark or the cells already say
             topic.append(Paragraph(para(row.note), s["note"]))
         data.append([topic, _cell(row.first, "first", s, limit, CONTINUED_HERE),
                      _cell(row.second, "second", s, limit, second_tail)])
