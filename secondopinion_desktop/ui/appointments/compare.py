@@ -5,11 +5,9 @@ Cancel."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -28,8 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from secondopinion_desktop.core.comparison import Comparison, compare
 from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
+from secondopinion_desktop.core.packet import after_consult
 from secondopinion_desktop.ui.ops import Op, failure_sentence, is_cancel, run_op
 from secondopinion_desktop.ui.widgets.form_dialog import remember_size
 
@@ -42,11 +42,6 @@ def difference_words(differs: bool | None, note: str) -> str:
     """What the Difference column says: never a tint alone."""
     head = {True: "Differs", False: "Same", None: "Cannot tell"}[differs]
     return f"{head} — {note}" if note and note != head else head
-
-
-def after_consult() -> Any:
-    """The writers of the comparison PDF and the letters (imported when first used)."""
-    return importlib.import_module("secondopinion_desktop.core.packet.after_consult")
 
 
 def safe_name(text: str) -> str:
@@ -120,13 +115,11 @@ class CompareDialog(QDialog):
         layout.addWidget(self.result_label)
         layout.addLayout(row)
         layout.addWidget(self.buttons)
-        self.comparison: Any = None
+        self.comparison: Comparison | None = None
         self.load()
         remember_size(self, "compareDialog", 1000, 600)
 
     def load(self) -> None:
-        from secondopinion_desktop.core.comparison import compare
-
         try:
             self.comparison = c = compare(self.folder, self.appointment_id)
         except SecondOpinionError as exc:
@@ -214,13 +207,13 @@ class CompareDialog(QDialog):
 
     def save_pdf(self, out: Path | None = None) -> Op | None:
         return self._write("Comparison", f"Opinions-side-by-side-{self._stem()}.pdf",
-                           after_consult().write_comparison_pdf, "write the comparison PDF", "Writing the PDF…", out)
+                           after_consult.write_comparison_pdf, "write the comparison PDF", "Writing the PDF…", out)
 
     def cover_letter(self, out: Path | None = None) -> Op | None:
-        return self._write("Cover letter", f"Cover-letter-{self._stem()}.pdf", after_consult().write_cover_letter,
+        return self._write("Cover letter", f"Cover-letter-{self._stem()}.pdf", after_consult.write_cover_letter,
                            "write the cover letter", "Writing the letter…", out)
 
     def physician_letter(self, out: Path | None = None) -> Op | None:
         return self._write("Letter", f"Letter-asking-for-records-{self._stem()}.pdf",
-                           after_consult().write_physician_letter, "write the letter to the treating doctor",
+                           after_consult.write_physician_letter, "write the letter to the treating doctor",
                            "Writing the letter…", out)

@@ -319,6 +319,7 @@ class OpinionPane(QWidget):
         self.appointment: AppointmentData | None = None
         self.opinion: svc.OpinionData | None = None
         self.last_op: Op | None = None
+        self._working = False  # a change is being stored
 
         self.summary = QLabel()
         self.summary.setObjectName("opinionSummary")
@@ -481,12 +482,16 @@ class OpinionPane(QWidget):
 
     def _update_actions(self) -> None:
         ready = self.folder is not None and self.appointment is not None
-        busy = self.last_op is not None and not self.last_op.done
+        busy = self._working
         for widget in (self.edit_button, self.compare_button, self.new_follow_edit, self.add_follow_button):
             widget.setEnabled(ready)
         chosen = ready and self.current_follow_up_id() is not None
         self.answer_follow_button.setEnabled(chosen and not busy)
         self.remove_follow_button.setEnabled(chosen and not busy)
+
+    def _finished(self) -> None:
+        self._working = False
+        self._update_actions()
 
     def current_follow_up_id(self) -> int | None:
         item = self.follow_list.currentItem()
@@ -504,7 +509,8 @@ class OpinionPane(QWidget):
             self.opinionChanged.emit()
 
         self.last_op = run_op(self, lambda _control: work(), name=name, changes=Changes.OPINIONS, on_success=stored,
-                              on_done=self._update_actions)
+                              on_done=self._finished)
+        self._working = True
         self._update_actions()
         return self.last_op
 
@@ -544,7 +550,9 @@ class OpinionPane(QWidget):
         self.last_op = run_op(
             self, lambda _control: svc.add_follow_up(folder, appointment_id, text, asked_on=dt.date.today()),
             name="add a follow-up question", changes=Changes.OPINIONS, on_success=added, on_failure=refused,
-            on_done=self._update_actions)
+            on_done=self._finished)
+        self._working = True
+        self._update_actions()
         return self.last_op
 
     def answer_follow_up(self) -> svc.FollowUpData | None:

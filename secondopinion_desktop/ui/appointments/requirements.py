@@ -120,6 +120,7 @@ class RequirementsPane(QWidget):
         self.items: list[svc.RequirementData] = []
         self.removed: svc.RequirementData | None = None
         self.last_op: Op | None = None
+        self._working = False  # a change is being stored
         self.last_notice = ""
         self._loading = False
 
@@ -254,7 +255,7 @@ class RequirementsPane(QWidget):
 
     def _update_actions(self) -> None:
         ready = self.folder is not None and self.appointment is not None
-        busy = self.last_op is not None and not self.last_op.done
+        busy = self._working
         chosen = self.current()
         self.new_edit.setEnabled(ready)
         self.add_button.setEnabled(ready and not busy)
@@ -263,6 +264,10 @@ class RequirementsPane(QWidget):
         self.remove_button.setEnabled(chosen is not None and not busy)
         self.undo_button.setVisible(self.removed is not None)
         self.undo_button.setEnabled(self.removed is not None and not busy)
+
+    def _finished(self) -> None:
+        self._working = False
+        self._update_actions()
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()
@@ -292,7 +297,8 @@ class RequirementsPane(QWidget):
             self.requirementsChanged.emit()
 
         self.last_op = run_op(self, lambda _control: work(), name=name, changes=Changes.OPINIONS, on_success=stored,
-                              on_failure=self._refused, on_done=self._update_actions)
+                              on_failure=self._refused, on_done=self._finished)
+        self._working = True
         self._update_actions()
         return self.last_op
 
