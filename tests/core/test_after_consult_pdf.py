@@ -185,9 +185,31 @@ def test_the_letters_stay_on_one_page_with_long_input(case, tmp_path: Path) -> N
 
 def test_a_letter_with_nobody_to_address_leaves_lines_to_write_on(folder, tmp_path: Path) -> None:
     a = create_appointment(folder, "2026-11-20 10:00")
+    save_opinion(folder, a.id, verdict="confirmed")
     out = ac.write_cover_letter(folder, a.id, tmp_path / "cover.pdf")
     text = text_of(out)
     assert "Dear Doctor," in text and "To: ____" in text and "a consulting doctor" in text
+    assert "Printed name: ____" in text  # no name in the profile either
+
+
+def test_the_cover_letter_needs_an_opinion_but_the_physician_letter_comes_before_the_visit(case, tmp_path: Path
+                                                                                          ) -> None:
+    folder, appointment, _ = case
+    with pytest.raises(ValidationError, match=r"^There is no opinion written down for this appointment yet\.$"):
+        ac.write_cover_letter(folder, appointment, tmp_path / "cover.pdf")
+    out = ac.write_physician_letter(folder, appointment, tmp_path / "physician.pdf")
+    assert squash("send my records to Dana Lee, MD") in squash(text_of(out))
+    assert "itemslistedbelow" not in squash(text_of(out))  # the center asked for nothing in particular
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "physician.pdf"]
+
+
+def test_a_session_can_write_them_too(case, tmp_path: Path) -> None:
+    folder, appointment, _ = case
+    _opinion(folder, appointment)
+    with folder.session() as session:
+        assert ac.write_comparison_pdf(session, appointment, tmp_path / "c.pdf").is_file()
+        with pytest.raises(OutputPathError, match="inside the data folder"):
+            ac.write_cover_letter(session, appointment, folder.path / "c.pdf")
 
 
 def test_a_cancel_leaves_nothing_and_a_bad_place_is_refused(case, tmp_path: Path) -> None:

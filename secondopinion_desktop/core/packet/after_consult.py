@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from secondopinion_desktop.core import words
@@ -137,8 +138,12 @@ def _checked_out(folder: DataFolder | Session, out: Path | str, what: str) -> Pa
 
     path = Path(out).expanduser().absolute()
     if isinstance(folder, DataFolder):
-        return check_output(path, folder.path, what=what, example="letter.pdf")
-    return check_output(path, path.parent / ".secondopinion-none", what=what, example="letter.pdf")
+        data_dir = folder.path
+    else:  # a session: the folder its database lies in
+        bind = folder.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        data_dir = Path(str(engine.url.database or ".")).absolute().parent
+    return check_output(path, data_dir, what=what, example="letter.pdf")
 
 
 def _write(out: Path, pdf: bytes, what: str) -> Path:
@@ -572,11 +577,13 @@ def _letter_pdf(make: _Make, f: _Facts, what: str, cancelled: CancelCheck | None
 
 def _write_letter(make: _Make, what: str, folder: DataFolder | Session, appointment_id: int,
                   out: Path, to_clinician_id: int | None, progress: Progress | None,
-                  cancelled: CancelCheck | None) -> Path:
+                  cancelled: CancelCheck | None, *, needs_opinion: bool) -> Path:
     out = _checked_out(folder, out, f"the {what.lower()}")
     _report(progress, 0, 3)
     check(cancelled)
     f = _facts(folder, appointment_id, to_clinician_id)
+    if needs_opinion and not f.comparison.has_opinion:  # it encloses the comparison, which needs one
+        raise ValidationError(NO_OPINION, field="appointment_id")
     _report(progress, 1, 3)
     pdf, _pages = _letter_pdf(make, f, what, cancelled)
     _report(progress, 2, 3)
@@ -590,18 +597,19 @@ def write_cover_letter(folder: DataFolder | Session, appointment_id: int, out: P
                        to_clinician_id: int | None = None, progress: Progress | None = None,
                        cancelled: CancelCheck | None = None) -> Path:
     """Write the patient's cover letter to the treating doctor (``to_clinician_id``, or the first clinician with
-    the treating role) to ``out``, whole or not at all: it names the consult and what is enclosed."""
+    the treating role) to ``out``, whole or not at all: it names the consult and what is enclosed. Raises
+    ValidationError, as the comparison does, when nothing has been written down for the appointment yet."""
     return _write_letter(_cover_story, "Cover letter", folder, appointment_id, out, to_clinician_id, progress,
-                         cancelled)
+                         cancelled, needs_opinion=True)
 
 
 def write_physician_letter(folder: DataFolder | Session, appointment_id: int, out: Path, *,
                            to_clinician_id: int | None = None, progress: Progress | None = None,
                            cancelled: CancelCheck | None = None) -> Path:
     """Write the patient's letter asking the treating doctor to send records to the consultant or join a call
-    (for physician-to-physician programs) to ``out``, whole or not at all."""
+    (for physician-to-physician programs) to ``out``, whole or not at all; made before the visit too."""
     return _write_letter(_physician_story, "Letter to the treating doctor", folder, appointment_id, out,
-                         to_clinician_id, progress, cancelled)
+                         to_clinician_id, progress, cancelled, needs_opinion=False)
 
 
 def letter_bytes(folder: DataFolder | Session, appointment_id: int, kind: str = "cover", *,
