@@ -96,6 +96,7 @@ class CarryForwardDialog(QDialog):
         self.when_edit = DateTimeField()
         self.when_edit.setObjectName("carryWhenEdit")
         self.when_edit.setAccessibleName("Date and time of the new follow-up visit")
+        self.when_edit.set_value(None)  # not chosen yet
         self.group = QButtonGroup(self)
         self.group.addButton(self.existing_radio)
         self.group.addButton(self.new_radio)
