@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -158,10 +158,7 @@ class RequirementsPane(QWidget):
         self.add_button.setAccessibleName("Add the typed or pasted items to the center's list")
         self.add_button.setToolTip("Each line becomes an item (Ctrl+Enter in the text box)")
         self.add_button.clicked.connect(lambda: self.add_items())
-        for sequence in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(sequence), self.new_edit)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(lambda: self.add_items())
+        self.new_edit.installEventFilter(self)  # Ctrl+Enter adds
 
         self.link_button = QPushButton("Link &records…")
         self.link_button.setObjectName("linkRecordsButton")
@@ -205,6 +202,14 @@ class RequirementsPane(QWidget):
                               (self.remove_button, self.new_edit), (self.new_edit, self.add_button)):
             self.setTabOrder(first, second)
         self._show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is getattr(self, "new_edit", None) and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.add_items()
+            return True
+        return super().eventFilter(watched, event)
 
     # --- showing ---------------------------------------------------------------------------------------------
 
@@ -311,6 +316,8 @@ class RequirementsPane(QWidget):
 
     def add_items(self) -> Op | None:
         text = self.new_edit.toPlainText()
+        if self._working:
+            return None
         if self.folder is None or self.appointment is None or not text.strip():
             self.new_edit.setFocus()
             return None
