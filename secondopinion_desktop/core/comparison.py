@@ -122,19 +122,27 @@ def same_text(a: str, b: str) -> bool:
     return bool(_squashed(a)) and _squashed(a) == _squashed(b)
 
 
+def loose(text: str) -> str:
+    """A diagnosis or stage without its asides: text in brackets dropped ("IIB (clinical, anatomic)"), and the
+    "c" of clinical T, N and M categories, the default ("cT2 cN1 cM0" is "T2 N1 M0"; "pT2" stays)."""
+    text = re.sub(r"\([^()]*\)", " ", text or "")
+    return re.sub(r"(?<![A-Za-z0-9])c(?=[TNMtnm](?:[0-9xX]|is))", "", text)
+
+
 def _same_as_any(second: str, firsts: Iterable[str]) -> bool:
-    return any(same_text(second, first) for first in firsts if first.strip())
+    return any(same_text(loose(second), loose(first)) for first in firsts if first.strip())
 
 
 def _side_by_side(topic: str, first: str, second: str, *, firsts: Sequence[str] = (),
                   missing_first: str = NOT_KNOWN) -> Row:
     """A row decided by the texts alone; ``firsts`` are parts of ``first`` the second may match on its own
-    (a consultant who writes only the stage group agrees with "T2 N1 M0 · stage group IIB")."""
+    (a consultant who writes only the stage group agrees with "T2 N1 M0 · stage group IIB"), compared without
+    their asides (:func:`loose`)."""
     if not second.strip():
         return Row(topic, first, "", None, NOT_DISCUSSED if first.strip() else NOT_KNOWN)
     if not first.strip():
         return Row(topic, "", second, None, missing_first)
-    if same_text(first, second) or _same_as_any(second, firsts):
+    if same_text(first, second) or _same_as_any(second, [first, *firsts] if firsts else []):
         return Row(topic, first, second, False, SAME)
     return Row(topic, first, second, True, DIFFERS)
 
@@ -190,11 +198,18 @@ def _treatment_line(t: TreatmentLineData, on: dt.date) -> str:
     return f"{lead}{description}{when}"
 
 
+_PLAN_WORDS = re.compile(r"(?i)\b(plans?|regimens?|protocols?|recommendations?)\b")
+
+
 def _plan_records(session: Session) -> list[Record]:
-    return list(session.scalars(
+    """The treatment records that call themselves a plan (regimen, protocol) by title, the latest first; when
+    none does, every treatment record (a medication list filed as treatment is no plan when a plan is there)."""
+    rows = list(session.scalars(
         select(Record).where(Record.kind == RecordKind.TREATMENT)
         .order_by(Record.date_of_service.is_(None), Record.date_of_service.desc(), Record.id.desc())
     ))
+    plans = [r for r in rows if _PLAN_WORDS.search(r.title)]
+    return plans or rows
 
 
 def first_plan(session: Session, on: dt.date) -> str:
@@ -212,9 +227,22 @@ def _clinician_name(c: ClinicianData) -> str:
     return f"{c.name}, {c.credentials}" if c.credentials.strip() else c.name
 
 
+def _oncology_rank(c: ClinicianData) -> int:
+    specialty = c.specialty.casefold()
+    if "oncolog" not in specialty:
+        return 9
+    for n, kind in enumerate(("medical", "hematolog", "surgical", "radiation")):
+        if kind in specialty:
+            return n
+    return 4
+
+
 def treating_clinicians(session: Session, consultant_id: int | None = None) -> list[ClinicianData]:
-    """The clinicians with the treating role, the consultant of the visit left out."""
-    return [c for c in list_clinicians(session, ClinicianRole.TREATING) if c.id != consultant_id]
+    """Who gave the first opinion: the clinicians with the treating role, the consultant of the visit left out;
+    when some of them are oncologists, those only (medical oncology first, then surgical, then radiation)."""
+    treating = [c for c in list_clinicians(session, ClinicianRole.TREATING) if c.id != consultant_id]
+    oncologists = [c for c in treating if _oncology_rank(c) < 9]
+    return sorted(oncologists, key=_oncology_rank) if oncologists else treating
 
 
 # --- the second opinion -----------------------------------------------------------------------------------------

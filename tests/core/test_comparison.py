@@ -80,9 +80,28 @@ def test_without_a_verdict_the_words_decide(visit) -> None:
     assert cmp.compare(folder, appointment).row(cmp.DIAGNOSIS).differs is False
     save_opinion(folder, appointment, diagnosis="IDC; grade 2")  # the abbreviation written out
     assert cmp.compare(folder, appointment).row(cmp.DIAGNOSIS).differs is False
+    save_profile(folder, histology="Invasive ductal carcinoma (no special type)")
+    save_opinion(folder, appointment, diagnosis="invasive ductal carcinoma")  # the aside in brackets set aside
+    assert cmp.compare(folder, appointment).row(cmp.DIAGNOSIS).differs is False
     save_opinion(folder, appointment, diagnosis="Invasive lobular carcinoma, grade 1")
     row = cmp.compare(folder, appointment).row(cmp.DIAGNOSIS)
     assert (row.differs, row.note) == (True, cmp.DIFFERS)
+
+
+def test_the_first_opinion_is_the_treating_oncologists_when_there_are_some(visit) -> None:
+    folder, appointment = visit
+    create_clinician(folder, "Morgan Cutter", credentials="MD", role="treating", specialty="Breast surgical oncology")
+    create_clinician(folder, "Taylor Chemo", credentials="MD", role="treating", specialty="Medical oncology")
+    create_clinician(folder, "Pat Family", role="treating", specialty="Family medicine")
+    assert cmp.compare(folder, appointment).first_by == "Taylor Chemo, MD; Morgan Cutter, MD"
+
+
+def test_a_medication_list_filed_as_treatment_is_no_plan_when_a_plan_is_there(visit) -> None:
+    folder, appointment = visit
+    create_record(folder, "treatment", "Current medications", summary="Lisinopril 10 mg")
+    assert "Lisinopril" in cmp.compare(folder, appointment).row(cmp.PLAN).first  # nothing else to go by
+    create_record(folder, "treatment", "Proposed treatment plan", summary="Chemotherapy first")
+    assert cmp.compare(folder, appointment).row(cmp.PLAN).first == "Proposed treatment plan: Chemotherapy first"
 
 
 def test_a_missing_first_diagnosis_cannot_be_compared_unless_the_consultant_gave_a_verdict(folder) -> None:
@@ -100,7 +119,8 @@ def test_a_missing_first_diagnosis_cannot_be_compared_unless_the_consultant_gave
 
 @pytest.mark.parametrize(("said", "differs"), [
     ("T2N1M0, stage IIB", False), ("Stage IIB", False), ("t2 n1 m0", False), ("IIB", False),
-    ("T2 N0 M0, stage IIA", True), ("IIIA", True),
+    ("cT2 cN1 cM0, stage IIB (clinical)", False),  # "c" is the default, asides in brackets are set aside
+    ("T2 N0 M0, stage IIA", True), ("IIIA", True), ("pT2 pN1 M0", True),
 ])
 def test_the_stage_compares_tnm_and_the_stage_group(visit, said: str, differs: bool) -> None:
     folder, appointment = visit
