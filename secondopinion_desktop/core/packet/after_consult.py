@@ -493,8 +493,7 @@ def _cover_story(f: _Facts, budget: tuple[int, int, int]) -> Any:
     story.text(f"Re: My second-opinion consultation of {words.month_day_year(c.visit_on)}", "re")
     _patient_line(story, p)
     story.text(_salutation(f.to))
-    past = c.visit_on <= f.today
-    story.text(f"{'I had' if past else 'I have'} a second-opinion consultation with {_visit_words(f)}. "
+    story.text(f"I had a second-opinion consultation with {_visit_words(f)}. "
                "I am writing to share what the consultant said, so that we can talk about it together.")
     story.text("Enclosed:")
     story.text("A side-by-side comparison of the first and second opinion (diagnosis, stage, treatment plan, "
