@@ -115,7 +115,7 @@ class CarryForwardDialog(QDialog):
         grid.addWidget(self.when_edit, 1, 1, alignment=Qt.AlignmentFlag.AlignLeft)
         grid.setColumnStretch(1, 1)
         note = QLabel("Questions the follow-up already lists are not copied twice. The new visit is with the same "
-                      "doctor at the same place; change it afterwards with Edit….")
+                      "doctor at the same place; change that afterwards with the Edit button.")
         note.setWordWrap(True)
         note.setEnabled(False)
         self.buttons = ok_cancel(self, "Carry forward")
@@ -129,7 +129,7 @@ class CarryForwardDialog(QDialog):
         self.inputs: dict[str, QWidget] = {"starts_at": self.when_edit, "to_appointment_id": self.target_combo}
         self._update()
         hint = self.sizeHint()
-        fit_to_screen(self, max(640, hint.width()), max(hint.height() + 60, 300), min_width=460, min_height=240)
+        fit_to_screen(self, max(760, hint.width()), max(hint.height() + 60, 300), min_width=460, min_height=240)
 
     def _update(self) -> None:
         self.target_combo.setEnabled(self.existing_radio.isChecked())

@@ -73,6 +73,7 @@ class CompareDialog(QDialog):
         self.table.setWordWrap(True)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -117,7 +118,7 @@ class CompareDialog(QDialog):
         layout.addWidget(self.buttons)
         self.comparison: Comparison | None = None
         self.load()
-        remember_size(self, "compareDialog", 1000, 600)
+        remember_size(self, "compareDialog", 1180, 660)
 
     def load(self) -> None:
         try:
@@ -151,8 +152,7 @@ class CompareDialog(QDialog):
                     font.setBold(True)
                     item.setFont(font)
                 self.table.setItem(r, col, item)
-        self.table.setColumnWidth(3, max(180, self.table.fontMetrics().horizontalAdvance("Differs — Changed by "
-                                                                                        "the consultant") + 16))
+        self.table.setColumnWidth(3, self.table.fontMetrics().horizontalAdvance("Differs — Changed by") + 16)
         differences = sum(1 for row in c.rows if row.differs)
         extra = [f"<b>{differences} of {len(c.rows)} topics differ.</b>" if differences
                  else "No topic differs where both opinions say something."]

@@ -75,6 +75,7 @@ class RecordPickerDialog(QDialog):
         self.list.setAccessibleName("Records")
         for record_id, label in records:
             item = QListWidgetItem(label)
+            item.setToolTip(label)
             item.setData(Qt.ItemDataRole.UserRole, record_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
@@ -89,7 +90,7 @@ class RecordPickerDialog(QDialog):
         layout.addWidget(self.filter_edit)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.buttons)
-        fit_to_screen(self, 640, 480, min_width=420, min_height=300)
+        fit_to_screen(self, 940, 520, min_width=420, min_height=300)
         self.filter_edit.setFocus()
 
     def _filter(self, text: str) -> None:
@@ -180,6 +181,7 @@ class RequirementsPane(QWidget):
         self.status.setObjectName("requirementsStatus")
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.hide()
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.link_button)
@@ -218,8 +220,8 @@ class RequirementsPane(QWidget):
 
     def set_appointment(self, appointment: AppointmentData | None) -> None:
         if appointment is None or self.appointment is None or appointment.id != self.appointment.id:
-            self.removed = None  # Undo remove is for the list shown
-            self.status.clear()
+            self.removed = None  # Put it back is for the list shown
+            self.say("")
         self.appointment = appointment
         self.reload()
 
@@ -291,6 +293,7 @@ class RequirementsPane(QWidget):
     def say(self, text: str) -> None:
         self.last_notice = text
         self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     # --- changes ---------------------------------------------------------------------------------------------
 

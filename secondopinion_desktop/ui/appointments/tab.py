@@ -55,6 +55,7 @@ FIRST_SIZES = {  # the splitters' sizes before the person has moved them
     "appointmentRightSplitter": [140, 560],
     "appointmentWorkSplitter": [440, 460],
     "questionsSplitter": [330, 200],
+    "opinionSplitter": [330, 170],
 }
 
 class AppointmentsTab(QWidget):
