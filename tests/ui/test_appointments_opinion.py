@@ -47,6 +47,7 @@ def test_the_page_is_a_tab_beside_questions_and_notes(tab) -> None:
     titles = [tab.work_tabs.tabText(i) for i in range(tab.work_tabs.count())]
     assert titles == ["Questions and notes", "Second o&pinion", "What the center asked &for"]
     assert "Nothing written down yet" in tab.opinion.summary.text()
+    assert not tab.opinion.report_button.isEnabled(), "no report yet"
 
 
 def test_the_opinion_is_written_down_in_its_dialog(qtbot, tab, folder) -> None:
@@ -131,6 +132,13 @@ def test_the_written_report_is_added_from_a_file_as_a_record(qtbot, tab, folder,
     assert (record.kind, record.status) == (RecordKind.CLINICAL, RecordStatus.RECEIVED)
     assert [a.original_name for a in record.attachments] == ["consult-report.pdf"]
     assert record.title in tab.opinion.summary.text()
+    from secondopinion_desktop.ui.events import requests
+
+    asked: list[int] = []
+    requests().showRecord.connect(asked.append)
+    click(qtbot, tab.findChild(QPushButton, "showReportButton"))
+    requests().showRecord.disconnect(asked.append)
+    assert asked == [record.id]
 
 
 def test_follow_up_questions_are_added_answered_and_removed(qtbot, tab, folder) -> None:

@@ -347,9 +347,14 @@ class OpinionPane(QWidget):
         self.compare_button.setObjectName("compareButton")
         self.compare_button.setAccessibleName("Show the first and the second opinion side by side")
         self.compare_button.clicked.connect(self.compareRequested.emit)
+        self.report_button = QPushButton("Show the &report")
+        self.report_button.setObjectName("showReportButton")
+        self.report_button.setAccessibleName("Show the written report on the Records tab")
+        self.report_button.clicked.connect(lambda: self.show_report())
         side = QVBoxLayout()
         side.addWidget(self.edit_button)
         side.addWidget(self.compare_button)
+        side.addWidget(self.report_button)
         side.addStretch(1)
         top = QWidget()
         top_layout = QHBoxLayout(top)
@@ -428,7 +433,8 @@ class OpinionPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
-        for first, second in ((self.edit_button, self.compare_button), (self.compare_button, self.follow_list),
+        for first, second in ((self.edit_button, self.compare_button), (self.compare_button, self.report_button),
+                              (self.report_button, self.follow_list),
                               (self.follow_list, self.new_follow_edit),
                               (self.new_follow_edit, self.add_follow_button),
                               (self.add_follow_button, self.answer_follow_button),
@@ -485,6 +491,7 @@ class OpinionPane(QWidget):
         busy = self._working
         for widget in (self.edit_button, self.compare_button, self.new_follow_edit, self.add_follow_button):
             widget.setEnabled(ready)
+        self.report_button.setEnabled(ready and self.opinion is not None and self.opinion.report_record_id is not None)
         chosen = ready and self.current_follow_up_id() is not None
         self.answer_follow_button.setEnabled(chosen and not busy)
         self.remove_follow_button.setEnabled(chosen and not busy)
@@ -527,6 +534,13 @@ class OpinionPane(QWidget):
             return None
         folder, appointment_id = self.folder, self.appointment.id
         return self._run(lambda: svc.save_opinion(folder, appointment_id, **fields), "save the second opinion")
+
+    def show_report(self) -> None:
+        """The written report's record, on the Records tab (the window answers the request)."""
+        if self.opinion is not None and self.opinion.report_record_id is not None:
+            from secondopinion_desktop.ui.events import requests
+
+            requests().showRecord.emit(self.opinion.report_record_id)
 
     def add_follow_up(self) -> Op | None:
         text = self.new_follow_edit.text()
