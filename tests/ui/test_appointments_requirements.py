@@ -152,3 +152,25 @@ def test_a_removed_item_is_put_back(qtbot, tab, folder) -> None:
     click(qtbot, pane.remove_button)
     wait_done(qtbot, pane)
     assert len(opinions.list_requirements(folder, tab.current_appointment_id())) == 1
+
+
+def test_changes_are_announced_and_changes_elsewhere_shown(qtbot, tab, folder) -> None:
+    from secondopinion_desktop.ui.events import Changes, announce, notice
+
+    pane = tab.requirements
+    heard: list[Changes] = []
+
+    def record(changes: Changes, _initiator: object) -> None:
+        heard.append(changes)
+
+    notice().changed.connect(record)
+    try:
+        qtbot.keyClicks(pane.new_edit, "Referral letter")
+        click(qtbot, pane.add_button)
+        wait_done(qtbot, pane)
+    finally:
+        notice().changed.disconnect(record)
+    assert heard == [Changes.OPINIONS]
+    opinions.add_requirements(folder, tab.current_appointment_id(), ["Insurance card"])
+    announce(Changes.OPINIONS, None)
+    assert [row[0] for row in shown(pane)] == ["Referral letter", "Insurance card"]
