@@ -41,7 +41,7 @@ from secondopinion_desktop.core.packet import PacketProblem
 from secondopinion_desktop.core.packet.appendix import AppendixItem
 from secondopinion_desktop.core.packet.data import PacketData
 from secondopinion_desktop.core.packet.front import treatment_when
-from secondopinion_desktop.core.packet.text import FONT, FONT_BOLD, para, plain, runs
+from secondopinion_desktop.core.packet.text import FONT, FONT_BOLD, clean, para, plain, runs
 from secondopinion_desktop.core.words import plural
 
 INK = colors.HexColor("#1c2833")
@@ -396,19 +396,41 @@ def _pairs(rows: list[tuple[str, str]], s: dict[str, ParagraphStyle], widths: tu
     return t
 
 
+#: A longer line of free text is laid out as several paragraphs: reportlab breaks a paragraph into lines again each
+#: time it is split across a page, so one 100-page line would cost time in the square of its length.
+LONGEST_PARAGRAPH = 1500
+
+
+def _pieces(line: str, limit: int = LONGEST_PARAGRAPH) -> list[str]:
+    """``line`` cut into pieces of at most ``limit`` characters, at a sentence's end where there is one near the
+    limit, else at a space (a run without spaces is cut where it must)."""
+    pieces: list[str] = []
+    while len(line) > limit:
+        window = line[:limit]
+        cut = window.rfind(". ", limit // 2) + 1 or window.rfind(" ", limit // 2)
+        if cut <= 0:
+            cut = limit
+        pieces.append(line[:cut].rstrip())
+        line = line[cut:].lstrip()
+    if line:
+        pieces.append(line)
+    return pieces
+
+
 def _text_paragraphs(text: str, style: ParagraphStyle) -> list[Paragraph]:
-    """Long free text as one Paragraph per line (so a 20,000-character note splits across pages easily)."""
-    lines = para(text).split("<br/>")
+    """Long free text as one Paragraph per line (so a 20,000-character note splits across pages easily), a very
+    long line as several (``LONGEST_PARAGRAPH``) that read on without a gap."""
     out: list[Paragraph] = []
     blank = 0
-    for line in lines:
+    for line in clean(text).split("\n"):
         if not line.strip():
             blank += 1
             continue
-        p = Paragraph(line, style)
-        if blank and out:
-            p.style = ParagraphStyle(f"{style.name}-gap", parent=style, spaceBefore=style.leading * 0.5)
-        out.append(p)
+        for n, piece in enumerate(_pieces(line)):
+            p = Paragraph(para(piece), style)
+            if n == 0 and blank and out:
+                p.style = ParagraphStyle(f"{style.name}-gap", parent=style, spaceBefore=style.leading * 0.5)
+            out.append(p)
         blank = 0
     return out
 
