@@ -79,8 +79,9 @@ def test_pasted_instructions_become_items(qtbot, tab, folder) -> None:
 def test_ticking_an_item_meets_it(qtbot, tab, folder) -> None:
     pane = tab.requirements
     [item] = opinions.add_requirements(folder, tab.current_appointment_id(), ["Referral letter"])
-    pane.reload()
-    pane.set_done(item.id, True)  # what a click on the check box does
+    pane.reload(select=item.id)
+    pane.list.setFocus()
+    qtbot.keyClick(pane.list, Qt.Key.Key_Space)  # ticks the check box of the selected item
     wait_done(qtbot, pane)
     [stored] = opinions.list_requirements(folder, tab.current_appointment_id())
     assert stored.done and stored.met
@@ -174,3 +175,18 @@ def test_changes_are_announced_and_changes_elsewhere_shown(qtbot, tab, folder) -
     opinions.add_requirements(folder, tab.current_appointment_id(), ["Insurance card"])
     announce(Changes.OPINIONS, None)
     assert [row[0] for row in shown(pane)] == ["Referral letter", "Insurance card"]
+
+
+def test_alt_up_and_down_move_an_item(qtbot, tab, folder) -> None:
+    pane = tab.requirements
+    one, two, three = opinions.add_requirements(folder, tab.current_appointment_id(), ["One", "Two", "Three"])
+    pane.reload(select=three.id)
+    pane.list.setFocus()
+    qtbot.keyClick(pane.list, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    wait_done(qtbot, pane)
+    assert [r.text for r in opinions.list_requirements(folder, tab.current_appointment_id())] == ["One", "Three",
+                                                                                                 "Two"]
+    assert pane.current_id() == three.id
+    qtbot.keyClick(pane.list, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    wait_done(qtbot, pane)
+    assert [row[0] for row in shown(pane)] == ["One", "Two", "Three"]

@@ -133,7 +133,8 @@ class RequirementsPane(QWidget):
         self.list = QTreeWidget()
         self.list.setObjectName("requirementList")
         self.list.setAccessibleName("What the receiving center asked for")
-        self.list.setAccessibleDescription("Tick an item when it is done; Delete removes it.")
+        self.list.setAccessibleDescription(
+            "Space ticks the selected item done; Alt+Up and Alt+Down move it; Delete removes it.")
         self.list.setHeaderLabels(["Item", "Met?", "Records"])
         self.list.setRootIsDecorated(False)
         self.list.setWordWrap(True)
@@ -149,6 +150,10 @@ class RequirementsPane(QWidget):
         delete = QShortcut(QKeySequence.StandardKey.Delete, self.list)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(lambda: self.remove_item())
+        for key, step in (("Alt+Up", -1), ("Alt+Down", 1)):
+            move = QShortcut(QKeySequence(key), self.list)
+            move.setContext(Qt.ShortcutContext.WidgetShortcut)
+            move.activated.connect(lambda step=step: self.move(step))
 
         self.new_edit = text_box(3, "Type an item, or paste the center's instructions: one item per line "
                                     "(bullets and numbers are taken off)")
@@ -350,6 +355,21 @@ class RequirementsPane(QWidget):
             item = self.list.topLevelItem(row)
             if item.data(0, Qt.ItemDataRole.UserRole) == requirement_id:
                 item.setCheckState(0, Qt.CheckState.Checked if done else Qt.CheckState.Unchecked)
+
+    def move(self, step: int) -> Op | None:
+        """Move the selected item up (-1) or down (1) the list."""
+        chosen = self.current()
+        if self.folder is None or self.appointment is None or chosen is None or self._working:
+            return None
+        ids = [r.id for r in self.items]
+        row = ids.index(chosen.id)
+        target = row + step
+        if not 0 <= target < len(ids):
+            return None
+        ids[row], ids[target] = ids[target], ids[row]
+        folder, appointment_id = self.folder, self.appointment.id
+        return self._run(lambda: svc.reorder_requirements(folder, appointment_id, ids), "reorder required items",
+                         select=chosen.id)
 
     def link_records(self) -> Op | None:
         chosen = self.current()
