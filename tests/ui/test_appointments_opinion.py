@@ -221,3 +221,19 @@ def test_a_change_made_elsewhere_is_shown(qtbot, tab, folder) -> None:
     opinions.save_opinion(folder, tab.current_appointment_id(), verdict="confirmed", stage="IIA")
     announce(Changes.OPINIONS, None)
     assert "Confirmed" in tab.opinion.summary.text()
+
+
+def test_enter_in_the_follow_up_list_opens_its_answer(qtbot, tab, folder) -> None:
+    made = opinions.add_follow_up(folder, tab.current_appointment_id(), "Is radiation needed?")
+    tab.opinion.reload(select=made.id)
+    seen: list[str] = []
+
+    def look(dialog: QDialog) -> None:
+        seen.append(dialog.question_edit.text())
+        dialog.reject()
+
+    errors = on_next_dialog(look)
+    tab.opinion.follow_list.setFocus()
+    qtbot.keyClick(tab.opinion.follow_list, Qt.Key.Key_Return)
+    assert errors == []
+    assert seen == ["Is radiation needed?"]
