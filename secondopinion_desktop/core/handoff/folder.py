@@ -1,0 +1,774 @@
+"""Planning, writing and checking the folder for the doctor (see the package's docstring for what it holds)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import mimetypes
+import os
+import secrets
+import shutil
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+
+from secondopinion_desktop.core.db import DataFolder
+from secondopinion_desktop.core.errors import SecondOpinionError, ValidationError
+from secondopinion_desktop.core.fsutil import fsync_folder
+from secondopinion_desktop.core.handoff import names as _names
+from secondopinion_desktop.core.handoff.dicomdir import DicomTree
+from secondopinion_desktop.core.handoff.pages import (
+    DOCUMENTS,
+    INDEX_NAME,
+    MANIFEST_CSV_NAME,
+    MANIFEST_NAME,
+    PACKET_NAME,
+    README_NAME,
+    index_html,
+    readme_text,
+)
+from secondopinion_desktop.core.models import Attachment, ImagingFile, Profile, Record, RecordKind
+from secondopinion_desktop.core.progress import CancelCheck, Cancelled, Progress, Steps, check
+from secondopinion_desktop.core.words import plural, size
+
+PARTIAL_MARK = ".partial-"  # the folder is written as ".<name>.partial-<random>" beside the target
+CHUNK = 1 << 20
+_MARGIN_BYTES = 32 * 1024 * 1024
+_PACKET_OVERHEAD = 2 * 1024 * 1024  # the packet's own pages, on top of the files it appends
+CANCELLED = "The folder for the doctor was cancelled; nothing was left behind."
+
+
+class HandoffError(SecondOpinionError):
+    """The folder for the doctor cannot be written where asked (its message says why, in one sentence)."""
+
+
+@dataclass(frozen=True)
+class HandoffOptions:
+    appointment_id: int | None = None  # the packet's appointment; None: the next upcoming one, if any
+    as_zip: bool = False  # one .zip file instead of a folder
+    include_image_thumbnails: bool = False  # imaging records' pictures among the documents and in the packet
+
+
+@dataclass(frozen=True)
+class PlannedDocument:
+    record_id: int
+    attachment_id: int
+    path: str  # relative, "DOCUMENTS/2024-03-05 CT report.pdf"
+    title: str  # as the patient named the record
+    kind: str  # "Pathology", "Imaging"…
+    date: dt.date | None
+    size: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"record_id": self.record_id, "attachment_id": self.attachment_id, "path": self.path,
+                "title": self.title, "kind": self.kind, "date": self.date.isoformat() if self.date else None,
+                "size": self.size}
+
+
+@dataclass(frozen=True)
+class PlannedImage:
+    sha256: str
+    size: int
+    instance_number: int | None
+
+
+@dataclass(frozen=True)
+class PlannedStudy:
+    record_id: int
+    study_uid: str
+    date: dt.date | None
+    modality: str
+    description: str
+    series_count: int
+    image_count: int  # images that will be written
+    size: int
+    missing: int  # images whose files are missing from the data folder (left out)
+    images: tuple[PlannedImage, ...] = field(default=(), repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"record_id": self.record_id, "study_uid": self.study_uid,
+                "date": self.date.isoformat() if self.date else None, "modality": self.modality,
+                "description": self.description, "series": self.series_count, "images": self.image_count,
+                "size": self.size, "missing": self.missing}
+
+
+@dataclass(frozen=True)
+class HandoffPlan:
+    target: Path
+    as_zip: bool
+    patient_name: str
+    date_of_birth: dt.date | None
+    documents: tuple[PlannedDocument, ...]
+    studies: tuple[PlannedStudy, ...]
+    files: int  # files to be written, the packet and the index files included
+    total_bytes: int  # estimated (the packet's size is known only once it is built)
+    free_bytes: int | None
+    disk: str  # the target disk's file system, as the system names it ("" when unknown)
+    fat32: bool
+    notes: tuple[str, ...]  # plain sentences about the target (FAT32 limits, names spelt in ASCII)
+    problems: tuple[str, ...]  # what will be left out, and why
+
+    @property
+    def image_count(self) -> int:
+        return sum(s.image_count for s in self.studies)
+
+    def summary_lines(self) -> list[str]:
+        what = "a zip file" if self.as_zip else "a folder"
+        lines = [f"Will write {what} at {self.target}: the records packet, "
+                 f"{plural(len(self.documents), 'document')} and "
+                 f"{plural(len(self.studies), 'imaging study', 'imaging studies')} "
+                 f"({plural(self.image_count, 'image')}); {plural(self.files, 'file')}, about "
+                 f"{size(self.total_bytes)}."]
+        if self.free_bytes is not None:
+            lines.append(f"Free space there: {size(self.free_bytes)}.")
+        lines += list(self.notes)
+        lines += list(self.problems)
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {"target": str(self.target), "zip": self.as_zip, "files": self.files,
+                "total_bytes": self.total_bytes, "free_bytes": self.free_bytes, "disk": self.disk,
+                "fat32": self.fat32, "documents": [d.to_json() for d in self.documents],
+                "studies": [s.to_json() for s in self.studies], "notes": list(self.notes),
+                "problems": list(self.problems)}
+
+
+@dataclass(frozen=True)
+class HandoffResult:
+    path: Path
+    files: int
+    bytes: int
+    documents: int
+    studies: int
+    images: int
+    packet_pages: int
+    problems: tuple[str, ...]
+
+    def summary_lines(self) -> list[str]:
+        what = "zip file" if self.path.suffix.lower() == ".zip" and self.path.is_file() else "folder"
+        studies = plural(self.studies, "imaging study", "imaging studies")
+        lines = [f"Wrote the {what} for the doctor at {self.path}: the records packet "
+                 f"({plural(self.packet_pages, 'page')}), {plural(self.documents, 'document')} and {studies} "
+                 f"({plural(self.images, 'image')}); {plural(self.files, 'file')}, {size(self.bytes)}, each listed "
+                 f"with its checksum in {MANIFEST_NAME}."]
+        lines += list(self.problems)
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "files": self.files, "bytes": self.bytes, "documents": self.documents,
+                "studies": self.studies, "images": self.images, "packet_pages": self.packet_pages,
+                "problems": list(self.problems)}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    path: Path
+    checked: int  # files listed in the manifest
+    missing: tuple[str, ...]
+    changed: tuple[str, ...]  # a different size or checksum
+    extra: tuple[str, ...]  # files not in the manifest
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.changed or self.extra)
+
+    def problem_lines(self) -> list[str]:
+        return ([f"Missing: {p}" for p in self.missing] + [f"Changed: {p}" for p in self.changed]
+                + [f"Not in the manifest: {p}" for p in self.extra])
+
+    def summary_lines(self) -> list[str]:
+        if self.ok:
+            return [f"All {plural(self.checked, 'file')} in {self.path} match the manifest."]
+        counts = []
+        if self.missing:
+            counts.append(f"{plural(len(self.missing), 'file')} missing")
+        if self.changed:
+            counts.append(f"{plural(len(self.changed), 'file')} changed")
+        if self.extra:
+            counts.append(f"{plural(len(self.extra), 'file')} not in the manifest")
+        return [f"{self.path} does not match its manifest: {', '.join(counts)}.", *self.problem_lines()]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "ok": self.ok, "checked": self.checked, "missing": list(self.missing),
+                "changed": list(self.changed), "extra": list(self.extra)}
+
+
+# --- planning ------------------------------------------------------------------------------------------------
+
+
+def _extension(attachment: Attachment, ascii_only: bool) -> str:
+    ext = _names.extension_of(attachment.original_name)
+    if not ext:
+        guessed = mimetypes.guess_extension(attachment.media_type or "") or ""
+        ext = guessed if guessed and len(guessed) <= 9 else ""
+    return ext
+
+
+def _content(folder: DataFolder, options: HandoffOptions, ascii_only: bool) -> tuple[
+        str, dt.date | None, list[PlannedDocument], list[PlannedStudy], list[str]]:
+    problems: list[str] = []
+    documents: list[PlannedDocument] = []
+    studies: list[PlannedStudy] = []
+    taken = _names.Names(ascii_only=ascii_only)
+    with folder.session() as session:
+        profile = session.scalars(select(Profile).order_by(Profile.id)).first()
+        name = profile.name if profile is not None else ""
+        born = profile.date_of_birth if profile is not None else None
+        records = session.scalars(select(Record).order_by(Record.date_of_service.is_(None),
+                                                          Record.date_of_service, Record.id)).all()
+        by_id = {r.id: r for r in records}
+        for record in records:
+            attachments = [a for a in record.attachments
+                           if options.include_image_thumbnails or not (
+                               record.kind is RecordKind.IMAGING and a.media_type.startswith("image/"))]
+            for attachment in attachments:
+                day = record.date_of_service.isoformat() if record.date_of_service else "undated"
+                stem = f"{day} {record.title}"
+                if len(attachments) > 1:
+                    stem += f" - {Path(attachment.original_name.replace(chr(92), '/')).stem}"
+                if not folder.vault.exists(attachment.sha256):
+                    problems.append(f"The file {attachment.original_name!r} of record {record.id} is missing from "
+                                    "the data folder and is left out (attach it again to mend it).")
+                    continue
+                file_name = taken.take(stem, _extension(attachment, ascii_only))
+                documents.append(PlannedDocument(
+                    record.id, attachment.id, f"{DOCUMENTS}/{file_name}", record.title, record.kind.label,
+                    record.date_of_service, attachment.size, attachment.sha256))
+        rows = session.execute(
+            select(ImagingFile.record_id, ImagingFile.study_uid, ImagingFile.series_uid, ImagingFile.sop_instance_uid,
+                   ImagingFile.sha256, ImagingFile.size, ImagingFile.instance_number, ImagingFile.modality)
+            .order_by(ImagingFile.record_id, ImagingFile.study_uid, ImagingFile.series_number,
+                      ImagingFile.instance_number, ImagingFile.id)
+        ).all()
+    groups: dict[tuple[int, str], list[Any]] = {}
+    for row in rows:
+        groups.setdefault((row.record_id, row.study_uid), []).append(row)
+    seen: set[str] = set()
+    for (record_id, study_uid), members in groups.items():
+        owner = by_id.get(record_id)
+        images: list[PlannedImage] = []
+        series: set[str] = set()
+        missing = 0
+        for row in members:
+            if row.sop_instance_uid in seen:
+                continue
+            seen.add(row.sop_instance_uid)
+            if not folder.vault.exists(row.sha256):
+                missing += 1
+                continue
+            images.append(PlannedImage(row.sha256, row.size, row.instance_number))
+            series.add(row.series_uid)
+        modalities = sorted({row.modality for row in members if row.modality})
+        label = owner.title if owner is not None else study_uid
+        if missing:
+            problems.append(f"{plural(missing, 'image')} of the study {label!r} "
+                            f"{'is' if missing == 1 else 'are'} missing from the data folder and left out "
+                            "(import the disc again to mend it).")
+        studies.append(PlannedStudy(
+            record_id, study_uid, owner.date_of_service if owner is not None else None, "/".join(modalities),
+            label, len(series), len(images), sum(i.size for i in images), missing, tuple(images)))
+    return name, born, documents, studies, problems
+
+
+def _free_space(path: Path) -> int | None:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def plan_handoff(folder: DataFolder, target: Path | str, options: HandoffOptions = HandoffOptions()) -> HandoffPlan:
+    """What ``write_handoff`` would write to ``target`` (a new folder, or a new .zip file with ``as_zip``).
+
+    Raises HandoffError (one sentence) when it cannot be written there: ``target`` exists and is not an empty
+    folder, its folder is missing or not writable, the disk has too little free space, or the disk is FAT32 and a
+    file would be larger than the 4 GB FAT32 holds. What will be left out (files missing from the data folder) is
+    listed in ``problems`` and is not an error.
+    """
+    from secondopinion_desktop.core.outputs import check_output
+
+    target = check_output(target, folder.path, what="the folder for the doctor", folder=not options.as_zip,
+                          example="for-the-doctor.zip")
+    if options.as_zip:
+        if target.exists() or target.is_symlink():
+            raise HandoffError(f"{target} exists already; choose a new name for the zip file.")
+    elif target.is_symlink() or (target.exists() and any(target.iterdir())):
+        raise HandoffError(f"{target} is not an empty folder; choose a new or empty folder.")
+    parent = target.parent
+    if not parent.is_dir():
+        raise HandoffError(f"Cannot write to {target}: the folder {parent} does not exist.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise HandoffError(f"Cannot write to {target}: the folder {parent} is not writable.")
+    disk = _names.disk_of(parent)
+    ascii_only = disk.is_fat and not disk.utf8_names
+    name, born, documents, studies, problems = _content(folder, options, ascii_only)
+    packet_estimate = _PACKET_OVERHEAD + sum(d.size for d in documents if d.path.lower().endswith(".pdf")
+                                             or d.kind == RecordKind.IMAGING.label)
+    small = 256 * 1024  # index, readme, manifests and DICOMDIR, roughly
+    images = sum(s.image_count for s in studies)
+    total = packet_estimate + sum(d.size for d in documents) + sum(s.size for s in studies) + small + images * 200
+    files = 6 + len(documents) + images  # packet, DICOMDIR, INDEX.HTM, README.TXT, two manifests
+    cluster = 32 * 1024 if disk.is_fat else 4096
+    needed = total + files * cluster + max(_MARGIN_BYTES, total // 20)
+    free = _free_space(parent)
+    if free is not None and free < needed:
+        raise HandoffError(f"There is not enough free space at {parent}: the folder for the doctor needs about "
+                           f"{size(needed)} and only {size(free)} is free.")
+    notes: list[str] = []
+    if disk.is_fat32:
+        biggest = max([*(d.size for d in documents), *(i.size for s in studies for i in s.images), 0])
+        if biggest > _names.FAT32_MAX_FILE:
+            raise HandoffError(f"The target is a FAT32 disk, which holds at most 4 GB in one file, and one file is "
+                               f"{size(biggest)}; format the stick as exFAT or NTFS, or choose another place.")
+        if options.as_zip and total > _names.FAT32_MAX_FILE:
+            raise HandoffError(f"The target is a FAT32 disk, which holds at most 4 GB in one file, and the zip "
+                               f"would be about {size(total)}; write a folder instead of a zip file.")
+        notes.append("The target is a FAT32 disk: each file must stay under 4 GB, and names follow its rules.")
+    elif disk.is_fat:
+        notes.append("The target is an exFAT disk: names follow its rules.")
+    if ascii_only:
+        notes.append("This disk cannot hold letters outside plain ASCII in names, so names are spelt in ASCII.")
+    return HandoffPlan(target, options.as_zip, name, born, tuple(documents), tuple(studies), files, total, free,
+                       disk.kind, disk.is_fat32, tuple(notes), tuple(problems))
+
+
+# --- writing -------------------------------------------------------------------------------------------------
+
+
+class _Sink:
+    """Where the files go: a folder being written, or a zip file being written. Each file is hashed as it is
+    written; ``entries`` is what the manifest lists."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, int, str]] = []  # (relative path, size, sha256)
+
+    def copy(self, relative: str, source: BinaryIO, cancelled: CancelCheck | None,
+             advance: Callable[[int], None]) -> str:
+        raise NotImplementedError
+
+    def put(self, relative: str, data: bytes) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        self.copy(relative, io.BytesIO(data), None, lambda _n: None)
+        self.entries[-1] = (relative, len(data), digest)
+
+    def close(self) -> None: ...
+
+
+class _FolderSink(_Sink):
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self._made: set[Path] = set()
+        self.written: list[Path] = []
+
+    def _target(self, relative: str) -> Path:
+        path = self.root.joinpath(*PurePosixPath(relative).parts)
+        parent = path.parent
+        if parent not in self._made:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(parent)
+        return path
+
+    def copy(self, relative: str, source: BinaryIO, cancelled: CancelCheck | None,
+             advance: Callable[[int], None]) -> str:
+        path = self._target(relative)
+        digest = hashlib.sha256()
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        total = 0
+        with open(path, "xb") as out:
+            while True:
+                check(cancelled, CANCELLED)
+                n = source.readinto(view)  # type: ignore[attr-defined]
+                if not n:
+                    break
+                digest.update(view[:n])
+                out.write(view[:n])
+                total += n
+                advance(n)
+        self.written.append(path)
+        hexdigest = digest.hexdigest()
+        self.entries.append((relative, total, hexdigest))
+        return hexdigest
+
+    def flush(self, cancelled: CancelCheck | None) -> None:
+        """Every file and folder on the disk before the folder takes its name."""
+        for path in self.written:
+            check(cancelled, CANCELLED)
+            flags = os.O_RDWR if os.name == "nt" else os.O_RDONLY
+            fd = os.open(path, flags)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for made in sorted(self._made | {self.root}, key=lambda p: len(p.parts), reverse=True):
+            fsync_folder(made)
+
+
+class _ZipSink(_Sink):
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.file = open(path, "xb")  # noqa: SIM115 - closed in close()
+        self.zip = zipfile.ZipFile(self.file, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
+
+    def copy(self, relative: str, source: BinaryIO, cancelled: CancelCheck | None,
+             advance: Callable[[int], None]) -> str:
+        digest = hashlib.sha256()
+        total = 0
+        info = zipfile.ZipInfo(relative, date_time=dt.datetime.now().timetuple()[:6])
+        info.compress_type = zipfile.ZIP_STORED
+        info.flag_bits |= 0x800  # UTF-8 names
+        with self.zip.open(info, "w", force_zip64=True) as out:
+            while True:
+                check(cancelled, CANCELLED)
+                block = source.read(CHUNK)
+                if not block:
+                    break
+                digest.update(block)
+                out.write(block)
+                total += len(block)
+                advance(len(block))
+        hexdigest = digest.hexdigest()
+        self.entries.append((relative, total, hexdigest))
+        return hexdigest
+
+    def close(self) -> None:
+        self.zip.close()
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+
+
+def _manifest_text(entries: list[tuple[str, int, str]]) -> tuple[bytes, bytes]:
+    ordered = sorted(entries)
+    sums = "".join(f"{digest}  {path}\n" for path, _size, digest in ordered).encode("utf-8")
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\r\n")
+    writer.writerow(["path", "size", "sha256"])
+    for path, length, digest in ordered:
+        writer.writerow([path, length, digest])
+    return sums, table.getvalue().encode("utf-8")
+
+
+@dataclass
+class _IndexedStudy:
+    date: dt.date | None
+    modality: str
+    description: str
+    series_count: int
+    image_count: int
+
+
+def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOptions = HandoffOptions(), *,
+                  progress: Progress | None = None, cancelled: CancelCheck | None = None) -> HandoffResult:
+    """Write the folder for the doctor (or, with ``as_zip``, a zip file of it) at ``target``.
+
+    The same checks as ``plan_handoff`` come first (its errors, nothing written). Everything is written under a
+    hidden name beside ``target`` and renamed to ``target`` once complete and on the disk; a failure or
+    ``Cancelled`` removes it, so nothing is ever left half written. ``progress(done, total)`` moves once over the
+    packet, the copies and the index files.
+    """
+    from pydicom import dcmread
+
+    from secondopinion_desktop.core.packet import PacketOptions, build_packet
+
+    plan = plan_handoff(folder, target, options)
+    target = plan.target
+    steps = Steps(progress, (2, 8, 1))
+    parent = target.parent
+    token = secrets.token_hex(4)
+    partial = parent / f".{target.name}{PARTIAL_MARK}{token}"
+    work_dir: Path | None = None
+    sink: _Sink | None = None
+    problems = list(plan.problems)
+    try:
+        check(cancelled, CANCELLED)
+        if options.as_zip:
+            work_dir = parent / f".{target.name}{PARTIAL_MARK}{token}.work"
+            work_dir.mkdir(mode=0o700)
+            packet_path = work_dir / PACKET_NAME
+            partial = parent / f".{target.name}{PARTIAL_MARK}{token}.zip"
+        else:
+            partial.mkdir(mode=0o700)
+            packet_path = partial / PACKET_NAME
+        packet_phase = steps.phase(0)
+        packet = build_packet(
+            folder, packet_path,
+            PacketOptions(appointment_id=options.appointment_id,
+                          include_image_thumbnails=options.include_image_thumbnails),
+            progress=lambda done, total, _what: packet_phase(done, total), cancelled=cancelled)
+        check(cancelled, CANCELLED)
+        sink = _ZipSink(partial) if options.as_zip else _FolderSink(partial)
+        copy_total = max(1, os.path.getsize(packet_path) + sum(d.size for d in plan.documents)
+                         + sum(s.size for s in plan.studies))
+        copy_phase = steps.phase(1)
+        copied = 0
+
+        def advance(n: int) -> None:
+            nonlocal copied
+            copied += n
+            copy_phase(copied, copy_total)
+
+        if options.as_zip:
+            with open(packet_path, "rb") as fh:
+                sink.copy(PACKET_NAME, fh, cancelled, advance)
+            packet_path.unlink()
+        else:
+            _adopt(sink, packet_path, advance)
+
+        documents = []
+        for doc in plan.documents:
+            with folder.vault.open(doc.sha256) as fh:
+                digest = sink.copy(doc.path, fh, cancelled, advance)
+            if digest != doc.sha256:
+                _drop(sink, doc.path)
+                problems.append(f"The file of record {doc.record_id} ({doc.title!r}) is damaged in the data folder "
+                                "(it no longer matches its checksum) and is left out.")
+                continue
+            documents.append(doc)
+
+        tree = DicomTree()
+        indexed: list[_IndexedStudy] = []
+        images_written = 0
+        for study in plan.studies:
+            description = study.description
+            series: set[str] = set()
+            count = 0
+            for number, image in enumerate(study.images, start=1):
+                check(cancelled, CANCELLED)
+                with folder.vault.open(image.sha256) as fh:
+                    try:
+                        header = dcmread(fh, stop_before_pixels=True)
+                        parts = tree.add(header, image.instance_number or number)
+                    except Exception as exc:  # noqa: BLE001 - one image that cannot be listed never stops the rest
+                        problems.append(f"An image of the study {study.description!r} cannot be listed in a "
+                                        f"DICOMDIR ({exc.__class__.__name__}) and is left out.")
+                        advance(image.size)
+                        continue
+                    if count == 0 and str(getattr(header, "StudyDescription", "") or "").strip():
+                        description = str(header.StudyDescription).strip()
+                    fh.seek(0)
+                    relative = "/".join(parts)
+                    digest = sink.copy(relative, fh, cancelled, advance)
+                if digest != image.sha256:
+                    _drop(sink, relative)
+                    tree.remove_last()
+                    problems.append(f"An image of the study {study.description!r} is damaged in the data folder "
+                                    "(it no longer matches its checksum) and is left out.")
+                    continue
+                series.add(str(getattr(header, "SeriesInstanceUID", "")))
+                count += 1
+            images_written += count
+            if count:
+                indexed.append(_IndexedStudy(study.date, study.modality, description, len(series), count))
+        check(cancelled, CANCELLED)
+
+        finish = steps.phase(2)
+        if tree.count:
+            dicomdir = io.BytesIO()
+            tree.write(dicomdir)
+            sink.put("DICOMDIR", dicomdir.getvalue())
+        sink.put(INDEX_NAME, index_html(
+            patient_name=plan.patient_name, date_of_birth=plan.date_of_birth, prepared=dt.date.today(),
+            documents=documents, studies=indexed, has_packet=True, problems=problems).encode("utf-8"))
+        sink.put(README_NAME, readme_text(documents=len(documents), studies=len(indexed), images=images_written,
+                                          has_packet=True))
+        sums, table = _manifest_text(sink.entries)
+        listed = list(sink.entries)
+        sink.put(MANIFEST_NAME, sums)
+        sink.put(MANIFEST_CSV_NAME, table)
+        finish(1, 3)
+        if isinstance(sink, _FolderSink):
+            sink.flush(cancelled)
+        sink.close()
+        sink = None
+        check(cancelled, CANCELLED)  # the last moment: after this the folder is in place
+        if not options.as_zip:
+            os.chmod(partial, 0o777 & ~_umask())
+            if target.exists():
+                target.rmdir()  # the empty folder chosen
+        os.replace(partial, target)
+        fsync_folder(parent)
+        steps.finish()
+    except BaseException as exc:
+        if sink is not None:
+            with contextlib.suppress(Exception):
+                sink.close()
+        _remove(partial)
+        if isinstance(exc, Cancelled):
+            raise Cancelled(CANCELLED) from None
+        if isinstance(exc, OSError) and not isinstance(exc, SecondOpinionError):
+            raise HandoffError(f"The folder for the doctor cannot be written to {target}: "
+                               f"{exc.strerror or exc}; nothing was left behind.") from exc
+        raise
+    finally:
+        if work_dir is not None:
+            _remove(work_dir)
+    total_bytes = sum(length for _path, length, _digest in listed) + len(sums) + len(table)
+    return HandoffResult(target, len(listed) + 2, total_bytes, len(documents), len(indexed), images_written,
+                         packet.pages, tuple(problems))
+
+
+def _adopt(sink: _Sink, path: Path, advance: Callable[[int], None]) -> None:
+    """List a file already written in the folder (the packet) in the manifest, hashing it once."""
+    assert isinstance(sink, _FolderSink)
+    digest = hashlib.sha256()
+    total = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(CHUNK):
+            digest.update(block)
+            total += len(block)
+            advance(len(block))
+    sink.written.append(path)
+    sink.entries.append((PACKET_NAME, total, digest.hexdigest()))
+
+
+def _drop(sink: _Sink, relative: str) -> None:
+    """Take back the file just written (its content was damaged): off the manifest and, in a folder, off the disk."""
+    sink.entries = [e for e in sink.entries if e[0] != relative]
+    if isinstance(sink, _FolderSink):
+        path = sink.root.joinpath(*PurePosixPath(relative).parts)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        sink.written = [p for p in sink.written if p != path]
+    else:
+        raise HandoffError("A stored file changed while the zip file was written; try again.")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
+def sweep_partials(parent: Path | str) -> int:
+    """Remove folders and zip files that a killed hand-off left in ``parent`` (``.NAME.partial-…``)."""
+    removed = 0
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            if entry.name.startswith(".") and PARTIAL_MARK in entry.name:
+                _remove(Path(entry.path))
+                removed += 1
+    return removed
+
+
+# --- checking ------------------------------------------------------------------------------------------------
+
+
+def _read_manifest(data: bytes) -> dict[str, str]:
+    listed: dict[str, str] = {}
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        digest, sep, path = line.partition("  ")
+        if not sep or len(digest) != 64:
+            raise ValidationError(f"The manifest {MANIFEST_NAME} is not in the sha256sum form; it cannot be checked.")
+        listed[path.strip()] = digest.lower()
+    return listed
+
+
+def _read_sizes(data: bytes) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    with contextlib.suppress(Exception):
+        for row in csv.DictReader(io.StringIO(data.decode("utf-8"))):
+            sizes[row["path"]] = int(row["size"])
+    return sizes
+
+
+def verify_handoff(path: Path | str, *, progress: Progress | None = None,
+                   cancelled: CancelCheck | None = None) -> VerifyResult:
+    """Check a folder for the doctor (or its zip file) against its manifest: every listed file there, with the
+    same size and SHA-256, and no file that is not listed. Raises ValidationError when there is no manifest."""
+    path = Path(path).expanduser().absolute()
+    if path.is_file() and zipfile.is_zipfile(path):
+        return _verify_zip(path, progress, cancelled)
+    manifest = path / MANIFEST_NAME
+    if not path.is_dir():
+        raise ValidationError(f"{path} is not a folder or a zip file for the doctor.")
+    if not manifest.is_file():
+        raise ValidationError(f"{path} has no {MANIFEST_NAME}, so it cannot be checked.")
+    listed = _read_manifest(manifest.read_bytes())
+    csv_path = path / MANIFEST_CSV_NAME
+    sizes = _read_sizes(csv_path.read_bytes()) if csv_path.is_file() else {}
+    present = {p.relative_to(path).as_posix() for p in _files(path)}
+    own = {MANIFEST_NAME, MANIFEST_CSV_NAME}
+    missing, changed = [], []
+    total = sum(sizes.get(p, 0) for p in listed) or len(listed)
+    done = 0
+    for relative, digest in sorted(listed.items()):
+        check(cancelled)
+        if relative not in present:
+            missing.append(relative)
+            continue
+        file_path = path.joinpath(*PurePosixPath(relative).parts)
+        if relative in sizes and file_path.stat().st_size != sizes[relative]:
+            changed.append(relative)
+            continue
+        hasher = hashlib.sha256()
+        with open(file_path, "rb") as fh:
+            while block := fh.read(CHUNK):
+                check(cancelled)
+                hasher.update(block)
+                done += len(block)
+                if progress is not None and sizes:
+                    progress(done, total)
+        if hasher.hexdigest() != digest:
+            changed.append(relative)
+    extra = sorted(present - set(listed) - own)
+    return VerifyResult(path, len(listed), tuple(missing), tuple(changed), tuple(extra))
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for current, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            yield Path(current, name)
+
+
+def _verify_zip(path: Path, progress: Progress | None, cancelled: CancelCheck | None) -> VerifyResult:
+    with zipfile.ZipFile(path) as zf:
+        names = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        if MANIFEST_NAME not in names:
+            raise ValidationError(f"{path} has no {MANIFEST_NAME}, so it cannot be checked.")
+        listed = _read_manifest(zf.read(MANIFEST_NAME))
+        missing, changed = [], []
+        total = sum(names[p].file_size for p in listed if p in names) or 1
+        done = 0
+        for relative, digest in sorted(listed.items()):
+            check(cancelled)
+            if relative not in names:
+                missing.append(relative)
+                continue
+            hasher = hashlib.sha256()
+            try:
+                with zf.open(names[relative]) as fh:
+                    while block := fh.read(CHUNK):
+                        check(cancelled)
+                        hasher.update(block)
+                        done += len(block)
+                        if progress is not None:
+                            progress(done, total)
+            except zipfile.BadZipFile:
+                changed.append(relative)
+                continue
+            if hasher.hexdigest() != digest:
+                changed.append(relative)
+        extra = sorted(set(names) - set(listed) - {MANIFEST_NAME, MANIFEST_CSV_NAME})
+    return VerifyResult(path, len(listed), tuple(missing), tuple(changed), tuple(extra))

@@ -1,0 +1,287 @@
+"""The folder for the doctor: read back with pydicom's FileSet, INDEX.HTM parsed, manifest checked, bad targets."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+pytest.importorskip("pydicom")
+pytest.importorskip("numpy")
+
+from secondopinion_desktop.core.handoff import (
+    HandoffError,
+    HandoffOptions,
+    names,
+    plan_handoff,
+    verify_handoff,
+    write_handoff,
+)
+from secondopinion_desktop.core.handoff import folder as handoff_folder
+from secondopinion_desktop.core.imaging.importer import import_imaging
+from secondopinion_desktop.core.imaging.scan import scan_folder
+from secondopinion_desktop.core.imaging.synthetic import SeriesSpec, StudySpec, write_study
+from secondopinion_desktop.core.models import Attachment, ImagingFile
+from secondopinion_desktop.core.profile import save_profile
+from secondopinion_desktop.core.progress import Cancelled
+from secondopinion_desktop.core.records import attach_file, create_record
+
+TITLES = ["a/b", "..", "CON", "Scan 😀 result", "x" * 300, 'Report <script>alert("x")</script>']
+
+
+@pytest.fixture
+def filled(folder, tmp_path: Path):
+    save_profile(folder, name="Zoë <b>Sample</b>", date_of_birth="1970-02-14")
+    write_study(tmp_path / "cd", StudySpec(series=(SeriesSpec(2, "AX", "CT", 3), SeriesSpec(3, "COR", "CT", 2))),
+                size=8)
+    write_study(tmp_path / "cd2", StudySpec(description="MR PELVIS", date="20240410",
+                                            series=(SeriesSpec(1, "T2", "MR", 2),)), size=8)
+    import_imaging(folder, scan_folder(tmp_path / "cd"))
+    import_imaging(folder, scan_folder(tmp_path / "cd2"))
+    for i, title in enumerate(TITLES):
+        day = None if title == "CON" else f"2024-01-0{i + 1}"
+        record = create_record(folder, "pathology", title, date_of_service=day)
+        source = tmp_path / f"doc{i}.pdf"
+        source.write_bytes(b"%PDF-1.4\n% document " + str(i).encode() + b"\n")
+        attach_file(folder, record.id, source, original_name=f"original {i}.pdf")
+    return folder
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.links: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        self.tags.append(tag)
+        for key, value in attrs:
+            if key in ("href", "src"):
+                self.links.append(value or "")
+            assert not key.startswith("on"), key
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        self.text.append(data)
+
+
+def test_the_folder_reads_back_with_filesets_index_and_manifest(filled, tmp_path: Path) -> None:
+    from pydicom.fileset import FileSet
+
+    target = tmp_path / "usb" / "For the doctor"
+    target.parent.mkdir()
+    plan = plan_handoff(filled, target)
+    assert len(plan.documents) == len(TITLES) and len(plan.studies) == 2 and plan.image_count == 7
+    result = write_handoff(filled, target)
+    assert result.images == 7 and result.documents == len(TITLES) and result.problems == ()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["For the doctor"]  # no partial folder left
+
+    fs = FileSet(target / "DICOMDIR")
+    with filled.session() as session:
+        stored = {sop: sha for sop, sha in session.query(ImagingFile.sop_instance_uid, ImagingFile.sha256)}
+    assert {str(i.SOPInstanceUID) for i in fs} == set(stored)
+    for instance in fs:  # each image byte for byte as imported, under short upper-case names
+        path = Path(instance.path)
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == stored[str(instance.SOPInstanceUID)]
+        parts = path.relative_to(target).parts
+        assert parts[0] == "DICOM" and all(len(p) <= 8 and p == p.upper() for p in parts)
+    assert len(fs.find(Modality="MR")) == 2
+    assert not any(p.name.lower().startswith("autorun") for p in target.iterdir())
+
+    page = _Page()
+    page.feed((target / "INDEX.HTM").read_text(encoding="utf-8"))
+    assert "script" not in page.tags
+    text = " ".join(page.text)
+    assert "Zoë <b>Sample</b>" in text and "1970-02-14" in text  # escaped, so shown as typed
+    assert 'Report <script>alert("x")</script>' in text
+    for doc in plan.documents:
+        assert doc.title in text or doc.title[:50] in text
+    assert "CT CHEST WITH CONTRAST" in text and "MR PELVIS" in text
+    for link in page.links:
+        assert (target / unquote(link)).is_file(), link
+    assert len([link for link in page.links if link.startswith("DOCUMENTS/")]) == len(TITLES)
+
+    readme = (target / "README.TXT").read_bytes()
+    assert b"\r\n" in readme and b"\n" not in readme.replace(b"\r\n", b"")
+    lines = (target / "MANIFEST.SHA256").read_text(encoding="utf-8").splitlines()
+    listed = dict(reversed(line.split("  ", 1)) for line in lines)
+    every = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+    assert set(listed) == every - {"MANIFEST.SHA256", "MANIFEST.CSV"}
+    for relative, digest in listed.items():
+        assert hashlib.sha256((target / relative).read_bytes()).hexdigest() == digest
+    assert (target / "MANIFEST.CSV").read_text(encoding="utf-8").startswith("path,size,sha256")
+    assert verify_handoff(target).ok
+
+
+def test_document_names_are_safe_and_distinct(filled, tmp_path: Path) -> None:
+    plan = plan_handoff(filled, tmp_path / "out")
+    file_names = [d.path.split("/", 1)[1] for d in plan.documents]
+    assert len({n.casefold() for n in file_names}) == len(file_names)
+    for name in file_names:
+        assert not set('/\\:*?"<>|') & set(name) and ".." not in name and len(name) <= 100
+        assert name.endswith(".pdf") and not name.startswith(".")
+        assert name.split(".")[0].upper() not in {"CON", "PRN", "AUX", "NUL"}
+    assert any("😀" in n for n in file_names)
+    assert "undated CON.pdf" in file_names
+
+
+def test_name_rules() -> None:
+    assert names.safe_name("a/b", ".pdf") == "a_b.pdf"
+    assert names.safe_name("..", ".pdf") == "document.pdf"
+    assert names.safe_name("CON", ".txt") == "_CON.txt"
+    assert names.safe_name("com1", "") == "_com1"
+    assert names.safe_name("trailing. . ", ".pdf") == "trailing.pdf"
+    long = names.safe_name("é" * 300, ".pdf")
+    assert len(long) <= 100 and long.endswith(".pdf") and len(long.encode()) <= 240
+    assert names.safe_name("Scan 😀", ".png") == "Scan 😀.png"
+    assert names.safe_name("Scan 😀 Zoë", ".png", ascii_only=True) == "Scan _ Zoe.png"
+    taken = names.Names()
+    assert [taken.take("Report", ".pdf"), taken.take("report", ".pdf"), taken.take("REPORT", ".PDF")] == [
+        "Report.pdf", "report (2).pdf", "REPORT (3).pdf"]
+
+
+def _mounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, options: str) -> None:
+    fake = tmp_path / "mounts"
+    fake.write_text(f"/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 {tmp_path} {kind} {options} 0 0\n")
+    monkeypatch.setattr(names, "MOUNTS", fake)
+
+
+def test_fat32_is_detected_and_its_limits_apply(filled, tmp_path: Path, monkeypatch) -> None:
+    _mounts(tmp_path, monkeypatch, "vfat", "rw,relatime,fmask=0022,codepage=437,iocharset=iso8859-1")
+    assert names.disk_of(tmp_path / "new" / "deeper").is_fat32
+    plan = plan_handoff(filled, tmp_path / "stick")
+    assert plan.fat32 and any("FAT32" in n for n in plan.notes)
+    assert all(d.path.isascii() for d in plan.documents)  # no UTF-8 names on this mount
+
+    with filled.session() as session:  # a 5 GB file, said so (never written)
+        row = session.query(Attachment).filter(Attachment.original_name == "original 0.pdf").one()
+        row.size = 5 * 1024**3
+        session.commit()
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**12, 0, 10**12))
+    with pytest.raises(HandoffError, match="FAT32.*4 GB"):
+        plan_handoff(filled, tmp_path / "stick")
+    assert not (tmp_path / "stick").exists()
+
+
+def test_exfat_keeps_names_and_big_files(filled, tmp_path: Path, monkeypatch) -> None:
+    _mounts(tmp_path, monkeypatch, "exfat", "rw,iocharset=utf8")
+    plan = plan_handoff(filled, tmp_path / "stick")
+    assert not plan.fat32 and any("😀" in d.path for d in plan.documents)
+
+
+def test_bad_targets_are_refused_in_one_sentence(filled, tmp_path: Path, monkeypatch) -> None:
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "x.txt").write_text("x")
+    with pytest.raises(HandoffError, match="not an empty folder"):
+        plan_handoff(filled, busy)
+    with pytest.raises(HandoffError, match="exists already"):
+        plan_handoff(filled, busy / "x.txt", HandoffOptions(as_zip=True))
+    with pytest.raises(HandoffError, match="does not exist"):
+        plan_handoff(filled, tmp_path / "nowhere" / "out")
+
+    real_access = os.access
+    monkeypatch.setattr(handoff_folder.os, "access", lambda p, mode: False if Path(p) == tmp_path else
+                        real_access(p, mode))
+    with pytest.raises(HandoffError, match="not writable"):
+        plan_handoff(filled, tmp_path / "out")
+    monkeypatch.undo()
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    with pytest.raises(HandoffError, match="not enough free space") as caught:
+        write_handoff(filled, tmp_path / "out")
+    assert len(str(caught.value).splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.undo()
+    assert write_handoff(filled, empty).path == empty and (empty / "DICOMDIR").is_file()
+
+
+def test_a_study_missing_from_the_vault_is_reported_and_the_rest_written(filled, tmp_path: Path) -> None:
+    with filled.session() as session:
+        lost = session.query(ImagingFile).order_by(ImagingFile.id).first()
+        lost_sha, lost_sop = lost.sha256, lost.sop_instance_uid
+    filled.vault.path_for(lost_sha).unlink()
+    plan = plan_handoff(filled, tmp_path / "out")
+    assert any("missing from the data folder" in p for p in plan.problems)
+    result = write_handoff(filled, tmp_path / "out")
+    assert result.images == 6 and result.problems
+    from pydicom.fileset import FileSet
+
+    sops = {str(i.SOPInstanceUID) for i in FileSet(tmp_path / "out" / "DICOMDIR")}
+    assert len(sops) == 6 and lost_sop not in sops
+    assert verify_handoff(tmp_path / "out").ok
+
+
+def test_verify_finds_changed_missing_and_extra_files(filled, tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    write_handoff(filled, target)
+    document = next((target / "DOCUMENTS").iterdir())
+    document.write_bytes(document.read_bytes()[:-1] + b"?")  # same size, other content
+    image = next((target / "DICOM").rglob("IM000001"))
+    image.unlink()
+    (target / "DOCUMENTS" / "added.txt").write_text("x")
+    result = verify_handoff(target)
+    assert not result.ok
+    assert result.changed == (document.relative_to(target).as_posix(),)
+    assert result.missing == (image.relative_to(target).as_posix(),)
+    assert result.extra == ("DOCUMENTS/added.txt",)
+    assert len(result.problem_lines()) == 3
+
+
+def test_a_zip_is_written_whole_and_checked(filled, tmp_path: Path) -> None:
+    target = tmp_path / "for-doctor.zip"
+    result = write_handoff(filled, target, HandoffOptions(as_zip=True))
+    assert result.path == target and sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    with zipfile.ZipFile(target) as zf:
+        assert {"DICOMDIR", "INDEX.HTM", "README.TXT", "PACKET.PDF", "MANIFEST.SHA256"} <= set(zf.namelist())
+    assert verify_handoff(target).ok
+    data = bytearray(target.read_bytes())
+    at = data.find(b"% document 0")
+    data[at:at + 3] = b"XXX"
+    target.write_bytes(bytes(data))
+    assert verify_handoff(target).changed
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_cancel_halfway_leaves_nothing(filled, tmp_path: Path, as_zip: bool) -> None:
+    parent = tmp_path / "usb"
+    parent.mkdir()
+    calls = 0
+
+    def cancelled() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > 12
+
+    target = parent / ("out.zip" if as_zip else "out")
+    with pytest.raises(Cancelled):
+        write_handoff(filled, target, HandoffOptions(as_zip=as_zip), cancelled=cancelled)
+    assert calls > 12 and list(parent.iterdir()) == []
+
+
+def test_a_failure_while_copying_leaves_nothing(filled, tmp_path: Path, monkeypatch) -> None:
+    parent = tmp_path / "usb"
+    parent.mkdir()
+    opened = 0
+    real_open = type(filled.vault).open
+
+    def failing(self, sha256):  # type: ignore[no-untyped-def]
+        nonlocal opened
+        opened += 1
+        if opened > 3:
+            raise OSError(28, "No space left on device")
+        return real_open(self, sha256)
+
+    monkeypatch.setattr(type(filled.vault), "open", failing)
+    with pytest.raises(HandoffError, match="No space left on device"):
+        write_handoff(filled, parent / "out")
+    assert list(parent.iterdir()) == []
