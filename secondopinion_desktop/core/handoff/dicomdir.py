@@ -15,6 +15,7 @@ unchanged), as the imaging export does.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -34,77 +35,127 @@ _SEQ_END = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
 
 @dataclass
 class _Node:
-    records: Any  # the directory record (a pydicom Dataset)
+    record: Any  # the directory record: a pydicom Dataset, or an IMAGE record already encoded (bytes)
     children: dict[str, _Node] = field(default_factory=dict)
+    index: int = 0  # its number among its parent's children, as in its folder name
+
+
+def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
+    """One element in Explicit VR Little Endian, for the VRs with a 2-byte length (UL, US, CS, UI, IS)."""
+    if len(value) % 2:
+        value += b"\0" if vr == b"UI" else b" "
+    return struct.pack("<HH2sH", group, element, vr, len(value)) + value
+
+
+def file_meta(head: bytes) -> dict[int, str] | None:
+    """The text elements of a DICOM file's meta header (group 0002: 2 SOP class, 3 SOP instance, 16 transfer
+    syntax) read from its first bytes; None when it has no Part 10 header there."""
+    if len(head) < 140 or head[128:132] != b"DICM":
+        return None
+    long_vrs = {b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN", b"UC", b"UR", b"OD", b"OL", b"OV", b"SV", b"UV"}
+    found: dict[int, str] = {}
+    pos = 132
+    while pos + 8 <= len(head):
+        group, element = struct.unpack_from("<HH", head, pos)
+        if group != 2:
+            break
+        vr = head[pos + 4:pos + 6]
+        if vr in long_vrs:
+            if pos + 12 > len(head):
+                return None
+            length, start = struct.unpack_from("<I", head, pos + 8)[0], pos + 12
+        else:
+            length, start = struct.unpack_from("<H", head, pos + 6)[0], pos + 8
+        if start + length > len(head):
+            return None
+        if vr in (b"UI", b"CS", b"SH", b"AE"):
+            found[element] = head[start:start + length].decode("ascii", "replace").strip("\0 ")
+        pos = start + length
+    return found if found.get(2) and found.get(3) and found.get(16) else None
 
 
 class DicomTree:
-    """The studies being written: ``add`` each image's header (read with ``stop_before_pixels``), in order;
-    ``file_id`` is where its file goes; ``write`` writes the DICOMDIR."""
+    """The studies being written: ``add`` each image in order; ``write`` writes the DICOMDIR.
+
+    An image's records come from what the data folder knows of it (its study, series and instance) and from its
+    file's meta header; its full header is read (``header()``) only for the first image of a series, whose
+    PATIENT, STUDY and SERIES records it gives, and for instances that are not plain images.
+    """
 
     def __init__(self) -> None:
         self._patients: dict[str, _Node] = {}
+        self._study_patient: dict[str, str] = {}
         self._last: tuple[str, str, str, str] | None = None
         self.count = 0
 
-    def add(self, header: Any, instance_number: int) -> tuple[str, ...]:
+    def add(self, *, meta: dict[int, str] | None, study_uid: str, series_uid: str, modality: str,
+            instance_number: int, header: Callable[[], Any]) -> tuple[str, ...]:
         """Make the records for one image; returns its File ID (the path's parts under the root). Raises
-        ValueError (nothing added) when the image cannot be listed in a DICOMDIR."""
-        from pydicom.dataset import Dataset
-        from pydicom.fileset import DIRECTORY_RECORDERS
+        ValueError (nothing added) when the image cannot be listed in a DICOMDIR. ``header()`` reads the image's
+        header (``stop_before_pixels``)."""
+        from pydicom import fileset
 
-        ds = Dataset()
-        for keyword in ("SpecificCharacterSet", "SOPClassUID", "SOPInstanceUID", "PatientID", "PatientName",
-                        "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime", "StudyDescription",
-                        "StudyInstanceUID", "StudyID", "AccessionNumber", "ReferringPhysicianName", "Modality",
-                        "SeriesInstanceUID", "SeriesNumber", "SeriesDescription", "InstanceNumber",
-                        "ImageType", "Rows", "Columns"):
-            if keyword in header and header[keyword].VM:
-                setattr(ds, keyword, header[keyword].value)
-        for keyword, value in _REQUIRED_PLACEHOLDERS.items():
-            if keyword not in ds:
-                setattr(ds, keyword, value)
-        if "InstanceNumber" not in ds:
-            ds.InstanceNumber = instance_number
-        meta = getattr(header, "file_meta", None)
-        syntax = getattr(meta, "TransferSyntaxUID", None) if meta is not None else None
-        for keyword in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
-            if keyword not in ds:
-                raise ValueError(f"it has no {keyword}")
-        if not syntax:
-            raise ValueError("it has no transfer syntax")
-        leaf_type = _leaf_type(ds)
-        made = []
-        for kind in ("PATIENT", "STUDY", "SERIES", leaf_type):
-            record = DIRECTORY_RECORDERS[kind](ds)
-            record.OffsetOfTheNextDirectoryRecord = 0
-            record.RecordInUseFlag = 0xFFFF
-            record.OffsetOfReferencedLowerLevelDirectoryEntity = 0
-            record.DirectoryRecordType = kind
-            if "SpecificCharacterSet" in ds:
-                record.SpecificCharacterSet = ds.SpecificCharacterSet
-            made.append(record)
-        patient = self._patients.get(str(ds.PatientID))
-        if patient is None:
-            patient = self._patients.setdefault(str(ds.PatientID), _Node(made[0]))
-        study = patient.children.get(str(ds.StudyInstanceUID))
-        if study is None:
-            study = patient.children.setdefault(str(ds.StudyInstanceUID), _Node(made[1]))
-        series = study.children.get(str(ds.SeriesInstanceUID))
-        if series is None:
-            series = study.children.setdefault(str(ds.SeriesInstanceUID), _Node(made[2]))
-        leaf = made[3]
-        parts = (ROOT,
-                 f"PT{list(self._patients).index(str(ds.PatientID)):06d}",
-                 f"ST{list(patient.children).index(str(ds.StudyInstanceUID)):06d}",
-                 f"SE{list(study.children).index(str(ds.SeriesInstanceUID)):06d}",
+        four_level = getattr(fileset, "_FOUR_LEVEL_SOP_CLASSES", {})
+        plain_image = (meta is not None and meta[2] not in four_level
+                       and modality not in ("RTINTENT", "RTSEGANN", "RTRAD", "PLAN"))
+        patient_key = self._study_patient.get(study_uid)
+        patient = self._patients.get(patient_key) if patient_key is not None else None
+        study = patient.children.get(study_uid) if patient is not None else None
+        series = study.children.get(series_uid) if study is not None else None
+        ds = None
+        if series is None or not plain_image:
+            ds = _complete(header(), instance_number)
+            if str(ds.StudyInstanceUID) != study_uid or str(ds.SeriesInstanceUID) != series_uid:
+                study_uid, series_uid = str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)
+                patient_key = self._study_patient.get(study_uid)
+                patient = self._patients.get(patient_key) if patient_key is not None else None
+                study = patient.children.get(study_uid) if patient is not None else None
+                series = study.children.get(series_uid) if study is not None else None
+        if ds is not None:
+            records = {kind: _record(kind, ds) for kind in ("PATIENT", "STUDY", "SERIES")
+                       if (kind == "PATIENT" and patient is None and str(ds.PatientID) not in self._patients)
+                       or (kind == "STUDY" and study is None) or (kind == "SERIES" and series is None)}
+            if patient is None:
+                patient_key = str(ds.PatientID)
+                patient = self._patients.get(patient_key)
+                if patient is None:
+                    patient = self._patients[patient_key] = _Node(records["PATIENT"], index=len(self._patients))
+                self._study_patient[study_uid] = patient_key
+            if study is None:
+                study = patient.children[study_uid] = _Node(records["STUDY"], index=len(patient.children))
+            if series is None:
+                series = study.children[series_uid] = _Node(records["SERIES"], index=len(study.children))
+        assert patient is not None and study is not None and series is not None and patient_key is not None
+        parts = (ROOT, f"PT{patient.index:06d}", f"ST{study.index:06d}", f"SE{series.index:06d}",
                  f"IM{len(series.children):06d}")
-        leaf.ReferencedFileID = list(parts)
-        leaf.ReferencedSOPClassUIDInFile = ds.SOPClassUID
-        leaf.ReferencedSOPInstanceUIDInFile = ds.SOPInstanceUID
-        leaf.ReferencedTransferSyntaxUIDInFile = syntax
-        series.children[str(ds.SOPInstanceUID)] = _Node(leaf)
-        self._last = (str(ds.PatientID), str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID), str(ds.SOPInstanceUID))
+        if plain_image and meta is not None:
+            sop_uid = meta[3]
+            leaf: Any = b"".join((
+                _element(0x0004, 0x1400, b"UL", b"\0\0\0\0"),
+                _element(0x0004, 0x1410, b"US", b"\xff\xff"),
+                _element(0x0004, 0x1420, b"UL", b"\0\0\0\0"),
+                _element(0x0004, 0x1430, b"CS", b"IMAGE"),
+                _element(0x0004, 0x1500, b"CS", "\\".join(parts).encode("ascii")),
+                _element(0x0004, 0x1510, b"UI", meta[2].encode("ascii")),
+                _element(0x0004, 0x1511, b"UI", sop_uid.encode("ascii")),
+                _element(0x0004, 0x1512, b"UI", meta[16].encode("ascii")),
+                _element(0x0020, 0x0013, b"IS", str(instance_number)[:12].encode("ascii")),
+            ))
+        else:
+            assert ds is not None
+            syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+            if not syntax:
+                raise ValueError("it has no transfer syntax")
+            sop_uid = str(ds.SOPInstanceUID)
+            leaf = _record(_leaf_type(ds), ds)
+            leaf.ReferencedFileID = list(parts)
+            leaf.ReferencedSOPClassUIDInFile = ds.SOPClassUID
+            leaf.ReferencedSOPInstanceUIDInFile = ds.SOPInstanceUID
+            leaf.ReferencedTransferSyntaxUIDInFile = syntax
+        if sop_uid in series.children:
+            raise ValueError("it is in the folder already")
+        series.children[sop_uid] = _Node(leaf, index=len(series.children))
+        self._last = (patient_key, study_uid, series_uid, sop_uid)
         self.count += 1
         return parts
 
@@ -121,6 +172,7 @@ class DicomTree:
             del study.children[series_key]
         if not study.children:
             del patient.children[study_key]
+            self._study_patient.pop(study_key, None)
         if not patient.children:
             del self._patients[patient_key]
         self._last = None
@@ -134,6 +186,8 @@ class DicomTree:
         from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
 
         def encode(ds: Any) -> bytes:
+            if isinstance(ds, bytes):
+                return ds
             fp = DicomBytesIO()
             fp.is_little_endian = True
             fp.is_implicit_VR = False
@@ -161,32 +215,28 @@ class DicomTree:
         sequence_header = struct.pack("<HH2sHI", 0x0004, 0x1220, b"SQ", 0, 0xFFFFFFFF)
 
         # depth first, as pydicom lays records out: each record followed by the records below it
-        order: list[tuple[_Node, list[_Node]]] = []  # (node, its siblings in order)
+        order: list[tuple[_Node, _Node | None]] = []  # (node, the next one at its level)
 
         def walk(siblings: list[_Node]) -> None:
-            for node in siblings:
-                order.append((node, siblings))
+            for i, node in enumerate(siblings):
+                order.append((node, siblings[i + 1] if i + 1 < len(siblings) else None))
                 walk(list(node.children.values()))
 
         roots = list(self._patients.values())
         walk(roots)
-        sizes = [len(encode(node.records)) + 8 for node, _ in order]
-        start = len(preamble) + top_length + len(sequence_header)
+        encoded = [encode(node.record) for node, _ in order]
         offset_of: dict[int, int] = {}
-        position = start
-        for (node, _), size in zip(order, sizes, strict=True):
+        position = len(preamble) + top_length + len(sequence_header)
+        for (node, _), data in zip(order, encoded, strict=True):
             offset_of[id(node)] = position
-            position += size
+            position += len(data) + 8
         body = bytearray()
-        for node, siblings in order:
-            index = next(i for i, s in enumerate(siblings) if s is node)
-            after = siblings[index + 1] if index + 1 < len(siblings) else None
-            node.records.OffsetOfTheNextDirectoryRecord = offset_of[id(after)] if after is not None else 0
+        for (node, after), data in zip(order, encoded, strict=True):
             first_child = next(iter(node.children.values()), None)
-            node.records.OffsetOfReferencedLowerLevelDirectoryEntity = (
-                offset_of[id(first_child)] if first_child is not None else 0)
-            encoded = encode(node.records)
-            body += _ITEM + struct.pack("<I", len(encoded)) + encoded
+            record = bytearray(data)
+            _patch(record, _NEXT, offset_of[id(after)] if after is not None else 0)
+            _patch(record, _LOWER, offset_of[id(first_child)] if first_child is not None else 0)
+            body += _ITEM + struct.pack("<I", len(record)) + record
         top.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity = offset_of[id(roots[0])] if roots else 0
         top.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity = offset_of[id(roots[-1])] if roots else 0
         fh.write(preamble)
@@ -194,6 +244,44 @@ class DicomTree:
         fh.write(sequence_header)
         fh.write(body)
         fh.write(_SEQ_END)
+
+
+_NEXT = struct.pack("<HH2sH", 0x0004, 0x1400, b"UL", 4)
+_LOWER = struct.pack("<HH2sH", 0x0004, 0x1420, b"UL", 4)
+
+
+def _patch(record: bytearray, element: bytes, value: int) -> None:
+    """Set one of a record's offsets (fixed-size UL elements among its first few) in its encoded bytes."""
+    at = record.find(element, 0, 64)
+    if at < 0:
+        raise ValueError("a directory record lacks its offsets")
+    record[at + 8:at + 12] = struct.pack("<I", value)
+
+
+def _complete(ds: Any, instance_number: int) -> Any:
+    """The header with a neutral value for each element a record must carry and the image lacks."""
+    for keyword in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
+        if keyword not in ds or not ds[keyword].VM:
+            raise ValueError(f"it has no {keyword}")
+    for keyword, value in _REQUIRED_PLACEHOLDERS.items():
+        if keyword not in ds or ds[keyword].VM == 0:
+            setattr(ds, keyword, value)
+    if "InstanceNumber" not in ds or ds["InstanceNumber"].VM == 0:
+        ds.InstanceNumber = instance_number
+    return ds
+
+
+def _record(kind: str, ds: Any) -> Any:
+    from pydicom.fileset import DIRECTORY_RECORDERS
+
+    record = DIRECTORY_RECORDERS[kind](ds)
+    record.OffsetOfTheNextDirectoryRecord = 0
+    record.RecordInUseFlag = 0xFFFF
+    record.OffsetOfReferencedLowerLevelDirectoryEntity = 0
+    record.DirectoryRecordType = kind
+    if "SpecificCharacterSet" in ds:
+        record.SpecificCharacterSet = ds.SpecificCharacterSet
+    return record
 
 
 def _leaf_type(ds: Any) -> str:
