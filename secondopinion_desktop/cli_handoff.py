@@ -81,11 +81,11 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     options = HandoffOptions(appointment_id=args.appointment, as_zip=args.zip,
                              include_image_thumbnails=args.with_image_thumbnails)
     with cli._open(args) as folder:
-        result = write_handoff(folder, out, options, progress=_progress("Writing the folder for the doctor"))
+        written = write_handoff(folder, out, options, progress=_progress("Writing the folder for the doctor"))
     if args.json:
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(written.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return 0
-    for line in result.summary_lines():
+    for line in written.summary_lines():
         cli._say(line)
     return 0
