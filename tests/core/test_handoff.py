@@ -285,3 +285,46 @@ def test_a_failure_while_copying_leaves_nothing(filled, tmp_path: Path, monkeypa
     with pytest.raises(HandoffError, match="No space left on device"):
         write_handoff(filled, parent / "out")
     assert list(parent.iterdir()) == []
+
+
+def test_a_killed_hand_offs_partial_folder_is_swept(filled, tmp_path: Path) -> None:
+    parent = tmp_path / "usb"
+    stale = parent / ".out.partial-dead"
+    (stale / "DOCUMENTS").mkdir(parents=True)
+    running = parent / ".out.partial-busy"
+    running.mkdir()
+    os.utime(stale, (1, 1))
+    write_handoff(filled, parent / "out")
+    assert sorted(p.name for p in parent.iterdir()) == [".out.partial-busy", "out"]  # a fresh one is left alone
+
+
+def test_a_zip_over_4_gb_is_refused_on_fat32_but_a_folder_is_not(filled, tmp_path: Path, monkeypatch) -> None:
+    _mounts(tmp_path, monkeypatch, "vfat", "rw,utf8")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**13, 0, 10**13))
+    with filled.session() as session:
+        for row in session.query(ImagingFile):
+            row.size = 1024**3  # each under 4 GB, together over it
+        session.commit()
+    with pytest.raises(HandoffError, match="write a folder instead"):
+        plan_handoff(filled, tmp_path / "stick.zip", HandoffOptions(as_zip=True))
+    plan = plan_handoff(filled, tmp_path / "stick")
+    assert plan.fat32 and any("😀" in d.path for d in plan.documents)  # UTF-8 names on this mount
+
+
+def test_damaged_and_unreadable_images_are_left_out(filled, tmp_path: Path) -> None:
+    from pydicom.fileset import FileSet
+
+    with filled.session() as session:
+        rows = session.query(ImagingFile).order_by(ImagingFile.id).all()
+        damaged, garbage = rows[-1], rows[0]
+        damaged_sop, garbage_sop = damaged.sop_instance_uid, garbage.sop_instance_uid
+        damaged_path, garbage_path = filled.vault.path_for(damaged.sha256), filled.vault.path_for(garbage.sha256)
+    data = bytearray(damaged_path.read_bytes())
+    data[-1] ^= 0xFF  # the header is intact, the content no longer matches its checksum
+    damaged_path.write_bytes(bytes(data))
+    garbage_path.write_bytes(b"not an image at all")
+    result = write_handoff(filled, tmp_path / "out")
+    assert result.images == 5 and len(result.problems) == 2
+    sops = {str(i.SOPInstanceUID) for i in FileSet(tmp_path / "out" / "DICOMDIR")}
+    assert len(sops) == 5 and not {damaged_sop, garbage_sop} & sops
+    assert verify_handoff(tmp_path / "out").ok

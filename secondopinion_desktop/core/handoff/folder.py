@@ -520,6 +520,7 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
     stop = threading.Event()
     building: concurrent.futures.Future[Any] | None = None
     parent = target.parent
+    sweep_partials(parent, target.name)
     token = secrets.token_hex(4)
     partial = parent / f".{target.name}{PARTIAL_MARK}{token}"
     work_dir: Path | None = None
@@ -644,7 +645,8 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
         sink = None
         check(cancelled, CANCELLED)  # the last moment: after this the folder is in place
         if not options.as_zip:
-            os.chmod(partial, 0o777 & ~_umask())
+            with contextlib.suppress(OSError):  # FAT disks have no permissions to set
+                os.chmod(partial, 0o777 & ~_umask())
             if target.exists():
                 target.rmdir()  # the empty folder chosen
         os.replace(partial, target)
@@ -713,14 +715,24 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-def sweep_partials(parent: Path | str) -> int:
-    """Remove folders and zip files that a killed hand-off left in ``parent`` (``.NAME.partial-…``)."""
+STALE_SECONDS = 3600.0  # a partial folder untouched this long is a killed hand-off's, not a running one's
+
+
+def sweep_partials(parent: Path | str, name: str | None = None, *, older_than: float = STALE_SECONDS) -> int:
+    """Remove the hidden folders and zip files (``.NAME.partial-…``) that killed hand-offs left in ``parent``
+    (those for the target ``name`` only, when given) and that nothing has changed for ``older_than`` seconds."""
+    import time
+
     removed = 0
+    prefix = f".{name}{PARTIAL_MARK}" if name is not None else "."
     with contextlib.suppress(OSError):
         for entry in os.scandir(parent):
-            if entry.name.startswith(".") and PARTIAL_MARK in entry.name:
-                _remove(Path(entry.path))
-                removed += 1
+            if not (entry.name.startswith(prefix) and PARTIAL_MARK in entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime >= older_than:
+                    _remove(Path(entry.path))
+                    removed += 1
     return removed
 
 
