@@ -39,6 +39,12 @@ class _Node:
     record: Any  # the directory record: a pydicom Dataset, or an IMAGE record already encoded (bytes)
     children: dict[str, _Node] = field(default_factory=dict)
     index: int = 0  # its number among its parent's children, as in its folder name
+    issued: int = 0  # numbers given to its children so far (never given twice, even after a removal)
+
+    def child(self, key: str, record: Any) -> _Node:
+        node = self.children[key] = _Node(record, index=self.issued)
+        self.issued += 1
+        return node
 
 
 def _element(group: int, element: int, vr: bytes, value: bytes) -> bytes:
@@ -84,9 +90,10 @@ class DicomTree:
     """
 
     def __init__(self) -> None:
-        self._patients: dict[str, _Node] = {}
+        self._root = _Node(None)
+        self._patients = self._root.children
         self._study_patient: dict[str, str] = {}
-        self._last: tuple[str, str, str, str] | None = None
+        self._where: dict[tuple[str, ...], tuple[str, str, str, str]] = {}
         self.count = 0
 
     def add(self, *, meta: dict[int, str] | None, study_uid: str, series_uid: str, modality: str,
@@ -120,15 +127,15 @@ class DicomTree:
                 patient_key = str(ds.PatientID)
                 patient = self._patients.get(patient_key)
                 if patient is None:
-                    patient = self._patients[patient_key] = _Node(records["PATIENT"], index=len(self._patients))
+                    patient = self._root.child(patient_key, records["PATIENT"])
                 self._study_patient[study_uid] = patient_key
             if study is None:
-                study = patient.children[study_uid] = _Node(records["STUDY"], index=len(patient.children))
+                study = patient.child(study_uid, records["STUDY"])
             if series is None:
-                series = study.children[series_uid] = _Node(records["SERIES"], index=len(study.children))
+                series = study.child(series_uid, records["SERIES"])
         assert patient is not None and study is not None and series is not None and patient_key is not None
         parts = (ROOT, f"PT{patient.index:06d}", f"ST{study.index:06d}", f"SE{series.index:06d}",
-                 f"IM{len(series.children):06d}")
+                 f"IM{series.issued:06d}")
         if plain_image and meta is not None:
             sop_uid = meta[3]
             leaf: Any = b"".join((
@@ -155,16 +162,17 @@ class DicomTree:
             leaf.ReferencedTransferSyntaxUIDInFile = syntax
         if sop_uid in series.children:
             raise ValueError("it is in the folder already")
-        series.children[sop_uid] = _Node(leaf, index=len(series.children))
-        self._last = (patient_key, study_uid, series_uid, sop_uid)
+        series.child(sop_uid, leaf)
+        self._where[parts] = (patient_key, study_uid, series_uid, sop_uid)
         self.count += 1
         return parts
 
-    def remove_last(self) -> None:
-        """Take the image added last out again (its file could not be written as it should)."""
-        if self._last is None:
+    def remove(self, parts: tuple[str, ...]) -> None:
+        """Take an image out again (its file could not be written as it should)."""
+        where = self._where.pop(parts, None)
+        if where is None:
             return
-        patient_key, study_key, series_key, sop = self._last
+        patient_key, study_key, series_key, sop = where
         patient = self._patients[patient_key]
         study = patient.children[study_key]
         series = study.children[series_key]
@@ -176,7 +184,6 @@ class DicomTree:
             self._study_patient.pop(study_key, None)
         if not patient.children:
             del self._patients[patient_key]
-        self._last = None
         self.count -= 1
 
     def write(self, fh: BinaryIO) -> None:

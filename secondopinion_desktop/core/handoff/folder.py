@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import csv
@@ -372,6 +373,7 @@ class _FolderSink(_Sink):
         super().__init__()
         self.root = root
         self._made: set[Path] = set()
+        self._buffers = threading.local()
         self.written: list[Path] = []
 
     def _target(self, relative: str) -> Path:
@@ -386,8 +388,9 @@ class _FolderSink(_Sink):
              advance: Callable[[int], None]) -> str:
         path = self._target(relative)
         digest = hashlib.sha256()
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
+        view = getattr(self._buffers, "view", None)
+        if view is None:  # one block buffer per copying thread, not one per file
+            view = self._buffers.view = memoryview(bytearray(CHUNK))
         total = 0
         with open(path, "xb") as out:
             while True:
@@ -518,7 +521,12 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
             progress(value, SCALE)
 
     stop = threading.Event()
-    building: concurrent.futures.Future[Any] | None = None
+
+    def stopping() -> bool:
+        return stop.is_set() or (cancelled is not None and cancelled())
+
+    study_descriptions: dict[str, str] = {}
+    copies: _Copies | None = None
     parent = target.parent
     sweep_partials(parent, target.name)
     token = secrets.token_hex(4)
@@ -536,53 +544,61 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
         else:
             partial.mkdir(mode=0o700)
             packet_path = partial / PACKET_NAME
-        # The packet is built in a second thread while the files are copied: one is mostly Python, the other
-        # mostly the disk and the checksum (which release the interpreter), so together they take less time.
-        packet_state = {"fraction": 0.0}
-
-        def packet_cancelled() -> bool:
-            return stop.is_set() or (cancelled is not None and cancelled())
-
-        def packet_progress(done: int, total: int, _what: str) -> None:
-            packet_state["fraction"] = min(1.0, done / total) if total > 0 else 0.0
-
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff-packet")
-        building = pool.submit(
-            build_packet, folder, packet_path,
+        # The packet first, on its own: it is Python work, and beside the copies it would hold them up.
+        packet = build_packet(
+            folder, packet_path,
             PacketOptions(appointment_id=options.appointment_id,
                           include_image_thumbnails=options.include_image_thumbnails),
-            progress=packet_progress, cancelled=packet_cancelled)
-        pool.shutdown(wait=False)
-        sink = _ZipSink(partial) if options.as_zip else _FolderSink(partial)
+            progress=lambda done, total, _what: report(0.3 * min(1.0, done / total) if total > 0 else 0.0),
+            cancelled=stopping)
+        check(cancelled, CANCELLED)
+        out: _Sink = _ZipSink(partial) if options.as_zip else _FolderSink(partial)
+        sink = out
+        copies = _Copies(out, stopping, parallel=not options.as_zip)
         copy_total = max(1, sum(d.size for d in plan.documents) + sum(s.size for s in plan.studies))
         copied = 0
 
         def advance(n: int) -> None:
             nonlocal copied
             copied += n
-            report(0.3 * packet_state["fraction"] + 0.6 * min(1.0, copied / copy_total))
+            report(0.3 + 0.6 * min(1.0, copied / copy_total))
 
-        documents = []
-        for doc in plan.documents:
-            with folder.vault.open(doc.sha256) as fh:
-                digest = sink.copy(doc.path, fh, cancelled, advance)
+        documents: list[PlannedDocument] = []
+
+        def document_done(doc: PlannedDocument, digest: str) -> None:
+            advance(doc.size)
             if digest != doc.sha256:
-                _drop(sink, doc.path)
+                _drop(out, doc.path)
                 problems.append(f"The file of record {doc.record_id} ({doc.title!r}) is damaged in the data folder "
                                 "(it no longer matches its checksum) and is left out.")
-                continue
-            documents.append(doc)
+            else:
+                documents.append(doc)
+
+        for doc in plan.documents:
+            check(cancelled, CANCELLED)
+            copies.start(doc.path, folder.vault.open(doc.sha256),
+                         lambda digest, doc=doc: document_done(doc, digest))  # type: ignore[misc]
 
         tree = DicomTree()
         indexed: list[_IndexedStudy] = []
-        images_written = 0
+        written_images: dict[str, set[tuple[str, ...]]] = {}
+
+        def image_done(study_uid: str, parts: tuple[str, ...], image: PlannedImage, digest: str) -> None:
+            advance(image.size)
+            if digest != image.sha256:
+                _drop(out, "/".join(parts))
+                tree.remove(parts)
+                written_images[study_uid].discard(parts)
+                problems.append("An image is damaged in the data folder (it no longer matches its checksum) and "
+                                "is left out.")
+
         for study in plan.studies:
             described: list[str] = []
-            series: set[str] = set()
-            count = 0
+            done_here = written_images.setdefault(study.study_uid, set())
             for number, image in enumerate(study.images, start=1):
                 check(cancelled, CANCELLED)
-                with folder.vault.open(image.sha256) as fh:
+                fh = folder.vault.open(image.sha256)
+                try:
 
                     def header(fh: BinaryIO = fh, described: list[str] = described) -> Any:
                         fh.seek(0)
@@ -600,25 +616,26 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
                         problems.append(f"An image of the study {study.description!r} cannot be listed in a "
                                         f"DICOMDIR ({exc.__class__.__name__}) and is left out.")
                         advance(image.size)
+                        fh.close()
                         continue
                     fh.seek(0)
-                    relative = "/".join(parts)
-                    digest = sink.copy(relative, fh, cancelled, advance)
-                if digest != image.sha256:
-                    _drop(sink, relative)
-                    tree.remove_last()
-                    problems.append(f"An image of the study {study.description!r} is damaged in the data folder "
-                                    "(it no longer matches its checksum) and is left out.")
-                    continue
-                series.add(parts[3])
-                count += 1
-            images_written += count
-            if count:
-                indexed.append(_IndexedStudy(study.date, study.modality, described[0] if described else
-                                             study.description, len(series), count))
+                except BaseException:
+                    fh.close()
+                    raise
+                done_here.add(parts)
+                copies.start("/".join(parts), fh, lambda digest, u=study.study_uid, p=parts, i=image:
+                             image_done(u, p, i, digest))  # type: ignore[misc]
+            if not described and study.images:
+                described.append(study.description)
+            study_descriptions[study.study_uid] = described[0] if described else study.description
+        copies.finish()
+        for study in plan.studies:
+            kept = written_images.get(study.study_uid, set())
+            if kept:
+                indexed.append(_IndexedStudy(study.date, study.modality, study_descriptions[study.study_uid],
+                                             len({p[:4] for p in kept}), len(kept)))
+        images_written = sum(len(k) for k in written_images.values())
         check(cancelled, CANCELLED)
-        packet = building.result()
-        building = None
         if options.as_zip:
             with open(packet_path, "rb") as fh:
                 sink.copy(PACKET_NAME, fh, cancelled, lambda _n: None)
@@ -654,9 +671,8 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
         report(1.0)
     except BaseException as exc:
         stop.set()
-        if building is not None:  # the packet stops at its next step; nothing is removed under it
-            with contextlib.suppress(BaseException):
-                building.result()
+        if copies is not None:  # every copy stops at its next block; nothing is removed under it
+            copies.abandon()
         if sink is not None:
             with contextlib.suppress(Exception):
                 sink.close()
@@ -675,6 +691,64 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
                          packet.pages, tuple(problems))
 
 
+class _Copies:
+    """File copies run by two threads beside the one that reads the images' headers: each copy is mostly the disk
+    and the checksum, which let other threads run. ``start`` hands over an open source file (closed when its copy
+    ends) and what to do with the SHA-256 written; those run on the calling thread, in ``start`` and ``finish``.
+    A zip file takes one entry at a time: its copies run in ``start`` itself."""
+
+    _IN_FLIGHT = 8
+
+    def __init__(self, sink: _Sink, cancelled: CancelCheck, *, parallel: bool) -> None:
+        self.sink = sink
+        self.cancelled = cancelled
+        self.pool = (concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="handoff-copy")
+                     if parallel else None)
+        self.pending: collections.deque[
+            tuple[concurrent.futures.Future[str], Callable[[str], None], BinaryIO]] = collections.deque()
+
+    def _copy(self, relative: str, source: BinaryIO) -> str:
+        try:
+            return self.sink.copy(relative, source, self.cancelled, lambda _n: None)
+        finally:
+            source.close()
+
+    def start(self, relative: str, source: BinaryIO, then: Callable[[str], None]) -> None:
+        if self.pool is None:
+            then(self._copy(relative, source))
+            return
+        try:
+            future = self.pool.submit(self._copy, relative, source)
+        except BaseException:
+            source.close()
+            raise
+        self.pending.append((future, then, source))
+        while len(self.pending) >= self._IN_FLIGHT or (self.pending and self.pending[0][0].done()):
+            self._settle()
+
+    def _settle(self) -> None:
+        future, then, _source = self.pending.popleft()
+        then(future.result())
+
+    def finish(self) -> None:
+        while self.pending:
+            self._settle()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+    def abandon(self) -> None:
+        """After a failure: wait for the copies under way to stop (they see the cancel), keep none."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        for future, _then, source in self.pending:
+            if future.cancelled():
+                source.close()  # never started, so never closed by its copy
+            else:
+                with contextlib.suppress(BaseException):
+                    future.result()
+        self.pending.clear()
+
+
 def _adopt(sink: _Sink, path: Path, advance: Callable[[int], None]) -> None:
     """List a file already written in the folder (the packet) in the manifest, hashing it once."""
     assert isinstance(sink, _FolderSink)
@@ -691,12 +765,14 @@ def _adopt(sink: _Sink, path: Path, advance: Callable[[int], None]) -> None:
 
 def _drop(sink: _Sink, relative: str) -> None:
     """Take back the file just written (its content was damaged): off the manifest and, in a folder, off the disk."""
-    sink.entries = [e for e in sink.entries if e[0] != relative]
+    for entry in [e for e in sink.entries if e[0] == relative]:  # in place: copies under way append to it
+        sink.entries.remove(entry)
     if isinstance(sink, _FolderSink):
         path = sink.root.joinpath(*PurePosixPath(relative).parts)
         with contextlib.suppress(OSError):
             path.unlink()
-        sink.written = [p for p in sink.written if p != path]
+        with contextlib.suppress(ValueError):
+            sink.written.remove(path)
     else:
         raise HandoffError("A stored file changed while the zip file was written; try again.")
 
