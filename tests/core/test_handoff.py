@@ -328,3 +328,18 @@ def test_damaged_and_unreadable_images_are_left_out(filled, tmp_path: Path) -> N
     sops = {str(i.SOPInstanceUID) for i in FileSet(tmp_path / "out" / "DICOMDIR")}
     assert len(sops) == 5 and not {damaged_sop, garbage_sop} & sops
     assert verify_handoff(tmp_path / "out").ok
+
+
+def test_cancel_while_copying_leaves_nothing(filled, tmp_path: Path) -> None:
+    parent = tmp_path / "usb"
+    parent.mkdir()
+    seen_copies: list[int] = []
+
+    def cancelled() -> bool:  # once some files are copied into the hidden folder
+        copied = [p for p in parent.glob(".*/DICOM/**/IM*") if p.is_file()]
+        seen_copies.append(len(copied))
+        return len(copied) >= 2
+
+    with pytest.raises(Cancelled):
+        write_handoff(filled, parent / "out", cancelled=cancelled)
+    assert max(seen_copies) >= 2 and list(parent.iterdir()) == []
