@@ -343,3 +343,12 @@ def test_cancel_while_copying_leaves_nothing(filled, tmp_path: Path) -> None:
     with pytest.raises(Cancelled):
         write_handoff(filled, parent / "out", cancelled=cancelled)
     assert max(seen_copies) >= 2 and list(parent.iterdir()) == []
+
+
+def test_an_empty_data_folder_gives_the_packet_and_the_index(folder, tmp_path: Path) -> None:
+    result = write_handoff(folder, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "INDEX.HTM", "MANIFEST.CSV", "MANIFEST.SHA256", "PACKET.PDF", "README.TXT"]
+    assert result.images == 0 and result.documents == 0
+    assert b"DICOMDIR" not in (tmp_path / "out" / "README.TXT").read_bytes()
+    assert verify_handoff(tmp_path / "out").ok

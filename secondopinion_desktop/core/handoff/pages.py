@@ -103,10 +103,12 @@ def readme_text(*, documents: int, studies: int, images: int, has_packet: bool) 
     ]
     if has_packet:
         lines.append(f"- {PACKET_NAME}: the records packet (case summary, inventory and reports) in one PDF.")
+    if documents:
+        lines.append(f"- {DOCUMENTS}: the original documents, {plural(documents, 'file')}, named by date and title.")
+    if studies:
+        lines.append(f"- DICOMDIR and the DICOM folder: {plural(studies, 'imaging study', 'imaging studies')} "
+                     f"({plural(images, 'image')}) in DICOM form.")
     lines += [
-        f"- {DOCUMENTS}: the original documents, {plural(documents, 'file')}, named by date and title.",
-        f"- DICOMDIR and the DICOM folder: {plural(studies, 'imaging study', 'imaging studies')} "
-        f"({plural(images, 'image')}) in DICOM form.",
         f"- {INDEX_NAME}: a page listing all of the above with links.",
         f"- {MANIFEST_NAME} and {MANIFEST_CSV_NAME}: every file with its size and SHA-256 checksum.",
         "",
@@ -114,8 +116,15 @@ def readme_text(*, documents: int, studies: int, images: int, has_packet: bool) 
         "",
         f"Open {INDEX_NAME} in any web browser (double-click it). It has no scripts and needs no internet.",
         "",
-        "Open DICOMDIR with a DICOM viewer (for example the viewer of your PACS, Horos, OsiriX, Weasis,",
-        "RadiAnt or MicroDicom) to see the images. Nothing on this folder starts by itself.",
+    ]
+    if studies:
+        lines += [
+            "Open DICOMDIR with a DICOM viewer (for example the viewer of your PACS, Horos, OsiriX, Weasis,",
+            "RadiAnt or MicroDicom) to see the images.",
+            "",
+        ]
+    lines += [
+        "Nothing in this folder starts by itself.",
         "",
         "HOW TO CHECK THAT NOTHING IS MISSING OR CHANGED",
         "",
