@@ -301,8 +301,12 @@ class HandoffDialog(QDialog):
         from secondopinion_desktop.core.handoff import verify_handoff
 
         if path is None:
-            chosen = QFileDialog.getExistingDirectory(self, "Which folder for the doctor to check",
-                                                      self.place.text() or str(Path.home()))
+            start = self.place.text() or str(Path.home())
+            if self.kind() == ZIP:
+                chosen, _ = QFileDialog.getOpenFileName(self, "Which zip file for the doctor to check", start,
+                                                        "Zip files (*.zip)")
+            else:
+                chosen = QFileDialog.getExistingDirectory(self, "Which folder for the doctor to check", start)
             if not chosen:
                 return None
             path = Path(chosen)

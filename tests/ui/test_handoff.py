@@ -103,6 +103,13 @@ def test_a_zip_and_a_folder_that_is_not_empty(qtbot, window, tmp_path: Path, mon
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Wrote"), timeout=10000)
     assert (busy / "Records for the doctor.zip").is_file()
 
+    monkeypatch.setattr("secondopinion_desktop.ui.handoff.QFileDialog.getOpenFileName",
+                        lambda *a, **k: (str(busy / "Records for the doctor.zip"), ""))
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "match the manifest" in dialog.status.text(), timeout=5000)
+
+    usb = dialog.findChild(QAbstractButton, "handoff_usb")
+    qtbot.mouseClick(usb, Qt.MouseButton.LeftButton, pos=QPoint(8, usb.height() // 2))
     monkeypatch.setattr("secondopinion_desktop.ui.handoff.QFileDialog.getExistingDirectory",
                         lambda *a, **k: str(busy / "Records for the doctor"))
     qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
