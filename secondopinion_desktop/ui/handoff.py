@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -106,8 +106,10 @@ class HandoffDialog(QDialog):
             self.appointment.addItem(f"{when_text(a.starts_at)}{who}", a.id)
         self.appointment.currentIndexChanged.connect(lambda _i: self._choices_changed())
 
-        self.thumbnails = QCheckBox("Also the pictures of imaging records (series previews; not diagnostic)")
+        self.thumbnails = QCheckBox("Also the imaging previews (not diagnostic)")
         self.thumbnails.setObjectName("handoffThumbnails")
+        self.thumbnails.setToolTip("The pictures attached to imaging records (a series' middle slice, a photo "
+                                   "of a screen), among the documents and in the packet")
         self.thumbnails.toggled.connect(lambda _c: self._choices_changed())
 
         form = QFormLayout()
@@ -141,6 +143,7 @@ class HandoffDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(content)
 
         self.buttons = QDialogButtonBox()
