@@ -132,7 +132,9 @@ def test_document_names_are_safe_and_distinct(filled, tmp_path: Path) -> None:
 
 
 def test_name_rules() -> None:
-    assert names.safe_name("a/b", ".pdf") == "a_b.pdf"
+    assert names.safe_name("a/b", ".pdf") == "a-b.pdf"
+    assert names.safe_name("Pathology: biopsy", ".pdf") == "Pathology - biopsy.pdf"
+    assert names.safe_name('x\\y*z?"<>|', ".pdf") == "x-y_z_____.pdf"
     assert names.safe_name("..", ".pdf") == "document.pdf"
     assert names.safe_name("CON", ".txt") == "_CON.txt"
     assert names.safe_name("com1", "") == "_com1"

@@ -91,6 +91,8 @@ def clean(text: str, *, ascii_only: bool = False) -> str:
     text = unicodedata.normalize("NFC", text)
     if ascii_only:
         text = _ascii(text)
+    text = re.sub(r"\s*:\s+", " - ", text)  # "Report: biopsy" reads as "Report - biopsy"
+    text = re.sub(r"[:/\\]", "-", text)
     text = _FORBIDDEN.sub("_", text)
     text = re.sub(r"\.{2,}", ".", text)
     text = re.sub(r"\s+", " ", text)
