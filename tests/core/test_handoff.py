@@ -159,6 +159,9 @@ def test_fat32_is_detected_and_its_limits_apply(filled, tmp_path: Path, monkeypa
     assert names.disk_of(tmp_path / "new" / "deeper").is_fat32
     plan = plan_handoff(filled, tmp_path / "stick")
     assert plan.fat32 and any("FAT32" in n for n in plan.notes)
+    assert plan.files == 6 + len(TITLES) + 7
+    with pytest.raises(HandoffError, match="cannot be used on this disk"):
+        plan_handoff(filled, tmp_path / "Records: for the doctor")
     assert all(d.path.isascii() for d in plan.documents)  # no UTF-8 names on this mount
 
     with filled.session() as session:  # a 5 GB file, said so (never written)

@@ -315,13 +315,16 @@ def plan_handoff(folder: DataFolder, target: Path | str, options: HandoffOptions
         raise HandoffError(f"Cannot write to {target}: the folder {parent} is not writable.")
     disk = _names.disk_of(parent)
     ascii_only = disk.is_fat and not disk.utf8_names
+    if disk.is_fat and _names.safe_name(target.name, ascii_only=ascii_only, limit=255) != target.name:
+        raise HandoffError(f"The name {target.name!r} cannot be used on this disk (FAT names cannot hold "
+                           '/ \\ : * ? " < > | or end with a dot or a space); choose another name.')
     name, born, documents, studies, problems = _content(folder, options, ascii_only)
     packet_estimate = _PACKET_OVERHEAD + sum(d.size for d in documents if d.path.lower().endswith(".pdf")
                                              or d.kind == RecordKind.IMAGING.label)
     small = 256 * 1024  # index, readme, manifests and DICOMDIR, roughly
     images = sum(s.image_count for s in studies)
     total = packet_estimate + sum(d.size for d in documents) + sum(s.size for s in studies) + small + images * 200
-    files = 6 + len(documents) + images  # packet, DICOMDIR, INDEX.HTM, README.TXT, two manifests
+    files = 5 + (1 if images else 0) + len(documents) + images  # packet, INDEX, README, manifests, DICOMDIR
     cluster = 32 * 1024 if disk.is_fat else 4096
     needed = total + files * cluster + max(_MARGIN_BYTES, total // 20)
     free = _free_space(parent)
