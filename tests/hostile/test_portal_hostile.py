@@ -420,7 +420,9 @@ def test_a_zip_of_twenty_thousand_entries_reads_each_quickly(tmp_path: Path) -> 
         assert sum(len(archive.read(e)) for e in archive.entries) == safety.MAX_ZIP_ENTRIES
         assert archive.read(archive.entries[-1].name) == b"x"
 
-    assert time.perf_counter() - start < 6  # each entry found at once, not by a search through all of them
+    # each entry found at once: a search through all of them for each would take minutes (20 s leaves room for a
+    # loaded machine)
+    assert time.perf_counter() - start < 20
 
 
 def test_unreadable_is_what_a_package_may_skip_and_refused_is_what_it_may_not() -> None:
