@@ -289,7 +289,8 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 # What each command with --out writes there, for the one output rule (core/outputs.py); None: a folder.
 _OUTPUTS = {"packet": ("the packet", "packet.pdf"), "backup": ("the backup", "backup.zip"),
             "export-imaging": ("the images", None),
-            "requests letter": ("the letter", "letter.pdf"), "requests release": ("the release request", "release.pdf")}
+            "requests letter": ("the letter", "letter.pdf"), "requests release": ("the release request", "release.pdf"),
+            "calendar": ("the calendar", "appointments.ics")}
 
 
 def _check_out(args: argparse.Namespace) -> None:

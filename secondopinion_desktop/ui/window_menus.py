@@ -72,7 +72,7 @@ def build_menus(window: MainWindow) -> None:
     window.calendar_action.setStatusTip("Appointments and the dates requests are due, as an .ics file for any "
                                         "calendar app")
     window.calendar_action.triggered.connect(lambda: export_calendar(window))
-    window.calendar_action.setVisible(False)  # shown once the calendar export is there
+    file_menu.addAction(window.calendar_action)
     file_menu.addSeparator()
     window.backup_action = QAction("&Back up…", window)
     window.backup_action.setObjectName("backupAction")
@@ -154,7 +154,7 @@ def export_calendar(window: MainWindow) -> None:
         return
     from secondopinion_desktop.ui.calendar_export import export_calendar as export
 
-    export(window, window.folder)
+    window._calendar_op = export(window, window.folder)
 
 
 def import_from_portal(window: MainWindow) -> None:
