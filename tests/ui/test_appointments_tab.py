@@ -767,3 +767,23 @@ def test_export_notes_with_the_real_packet_module(qtbot, demo_tab, demo_folder, 
     qtbot.waitUntil(lambda: job.done, timeout=30_000)
     assert (tmp_path / "notes.pdf").read_bytes().startswith(b"%PDF")
     assert tab.last_notice == f"Notes saved to {tmp_path / 'notes.pdf'}."
+
+
+def test_delete_names_the_opinion_and_the_centers_list_that_go_with_it(qtbot, demo_tab, demo_folder,
+                                                                       monkeypatch) -> None:
+    from secondopinion_desktop.core.opinions import add_requirements, list_requirements, save_opinion
+
+    demo = only_appointment(demo_folder)
+    save_opinion(demo_folder, demo.id, diagnosis="Invasive ductal carcinoma, as first found")
+    before = len(list_requirements(demo_folder, demo.id))
+    add_requirements(demo_folder, demo.id, ["A form signed by the patient", "Slides from block A1"])
+    demo_tab.reload()
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda _p, _t, text, *_a, **_k: asked.append(text) or QMessageBox.StandardButton.No)
+    demo_tab.list.setFocus()
+    qtbot.keyClick(demo_tab.list, Qt.Key.Key_Delete)
+    assert len(asked) == 1
+    assert "the second opinion written down" in asked[0]
+    assert f"the center's list of {before + 2} items go with it" in asked[0]
+    assert demo_tab.listed_ids() == [demo.id]

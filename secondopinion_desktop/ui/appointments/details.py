@@ -69,8 +69,10 @@ def warnings_html(warnings: Sequence[str]) -> str:
     return f"<b>Before this appointment:</b>{lines}"
 
 
-def deletion_question(a: AppointmentData) -> str:
-    """``Delete the appointment on …? Its 7 questions (2 answered) and 1 note go with it. …``"""
+def deletion_question(a: AppointmentData, *, opinion: bool = False, follow_ups: int = 0,
+                      requirements: int = 0) -> str:
+    """``Delete the appointment on …? Its 7 questions (2 answered), 1 note, the second opinion written down
+    (with 2 follow-up questions) and the center's list of 4 items go with it. …``"""
     questions = len(a.questions)
     answered = sum(q.answered for q in a.questions)
     notes = len(a.notes)
@@ -79,10 +81,17 @@ def deletion_question(a: AppointmentData) -> str:
         parts.append(plural(questions, "question") + (f" ({answered} answered)" if answered else ""))
     if notes:
         parts.append(plural(notes, "note"))
+    if opinion:
+        parts.append("the second opinion written down" +
+                     (f" (with {plural(follow_ups, 'follow-up question')})" if follow_ups else ""))
+    if requirements:
+        parts.append(f"the center's list of {plural(requirements, 'item')}")
     if not parts:
         return f"Delete the appointment on {appointment_title(a)}?\n\nIt has no questions or notes.\n\n" \
                "This cannot be undone."
-    goes = " and ".join(parts) + (" go" if questions + notes > 1 else " goes") + " with it."
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    many = len(parts) > 1 or questions + notes > 1
+    goes = listed + (" go" if many else " goes") + " with it."
     return f"Delete the appointment on {appointment_title(a)}?\n\nIts {goes}\n\nThis cannot be undone."
 
 

@@ -357,8 +357,15 @@ class AppointmentsTab(QWidget):
         except NotFoundError:
             self.reload()  # deleted meanwhile
             return False
+        from secondopinion_desktop.core.opinions import get_opinion, list_requirements
+
+        opinion = get_opinion(self.folder, a.id)
+        requirements = len(list_requirements(self.folder, a.id))
+        question = deletion_question(a, opinion=opinion is not None,
+                                     follow_ups=len(opinion.follow_ups) if opinion is not None else 0,
+                                     requirements=requirements)
         answer = QMessageBox.question(
-            self, "Delete appointment", deletion_question(a),
+            self, "Delete appointment", question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
         )
         if answer != QMessageBox.StandardButton.Yes:
