@@ -14,7 +14,7 @@ from secondopinion_desktop.core.records import list_records
 from secondopinion_desktop.ui.appointments.carry import CarryForwardDialog
 from secondopinion_desktop.ui.appointments.compare import CompareDialog
 from secondopinion_desktop.ui.appointments.opinion import FollowUpDialog, OpinionDialog
-from secondopinion_desktop.ui.appointments.requirements import RecordPickerDialog
+from secondopinion_desktop.ui.appointments.requirements import RecordPickerDialog, RequirementDialog
 from secondopinion_desktop.ui.appointments.tab import AppointmentsTab
 
 SAMPLE = dict(verdict="refined", diagnosis="Invasive lobular carcinoma, grade 2, ER and PR positive, HER2 low",
@@ -68,10 +68,12 @@ def factories(folder, appointment_id: int, past_id: int):  # type: ignore[no-unt
         "carry-forward": lambda: CarryForwardDialog(folder, get_appointment(folder, past_id)),
         "compare": lambda: CompareDialog(folder, appointment_id),
         "record-picker": lambda: RecordPickerDialog(folder, "Pathology report of the biopsy"),
+        "requirement": lambda: RequirementDialog(folder, opinions.list_requirements(folder, appointment_id)[0]),
     }
 
 
-@pytest.mark.parametrize("name", ["opinion", "follow-up", "carry-forward", "compare", "record-picker"])
+@pytest.mark.parametrize("name", ["opinion", "follow-up", "carry-forward", "compare", "record-picker",
+                                  "requirement"])
 def test_each_dialog_fits_with_its_buttons_in_sight(qtbot, case, name, screenshot) -> None:
     folder, appointment_id, past_id = case
     dialog = factories(folder, appointment_id, past_id)[name]()

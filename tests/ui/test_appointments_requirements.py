@@ -190,3 +190,72 @@ def test_alt_up_and_down_move_an_item(qtbot, tab, folder) -> None:
     qtbot.keyClick(pane.list, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
     wait_done(qtbot, pane)
     assert [row[0] for row in shown(pane)] == ["One", "Two", "Three"]
+
+
+def test_edit_changes_an_items_wording_and_note(qtbot, tab, folder) -> None:
+    pane = tab.requirements
+    one, two = opinions.add_requirements(folder, tab.current_appointment_id(), ["Pathology reprot", "Medication list"])
+    record = create_record(folder, "pathology", "Biopsy", status="received")
+    opinions.link_records(folder, one.id, [record.id])
+    pane.reload(select=one.id)
+    seen: list[str] = []
+
+    def edit(dialog: QDialog) -> None:
+        assert dialog.objectName() == "requirementDialog"
+        qtbot.waitUntil(dialog.text_edit.hasFocus, timeout=5_000)
+        assert dialog.text_edit.selectedText() == "Pathology reprot"
+        qtbot.keyClicks(dialog.text_edit, "Pathology report of the biopsy (slides too)")
+        qtbot.keyClick(dialog.text_edit, Qt.Key.Key_Tab)
+        assert dialog.note_edit.hasFocus()
+        qtbot.keyClicks(dialog.note_edit, "Ask pathology at St. Mary's; call 555-0100")
+        seen.append(dialog.windowTitle())
+        click(qtbot, dialog.findChild(QPushButton, "okButton"))
+
+    errors = on_next_dialog(edit)
+    click(qtbot, pane.edit_button)
+    assert errors == [] and seen
+    first, second = opinions.list_requirements(folder, tab.current_appointment_id())
+    assert (first.text, first.note) == ("Pathology report of the biopsy (slides too)",
+                                        "Ask pathology at St. Mary's; call 555-0100")
+    assert first.record_ids == (record.id,) and first.met, "the links and the tick stay"
+    assert second.text == "Medication list" and second.note == ""
+    assert shown(pane)[0][0] == "Pathology report of the biopsy (slides too)"
+    assert "call 555-0100" in pane.list.topLevelItem(0).toolTip(0)
+    assert pane.current_id() == one.id
+    assert pane.last_notice == "Changed “Pathology report of the biopsy (slides too)”."
+
+    # F2 in the list opens it for the item selected; an empty wording is refused in the dialog, which stays open
+    pane.select(two.id)
+    tab.activateWindow()
+    pane.list.setFocus()
+    refusals: list[str] = []
+
+    def empty_then_cancel(dialog: QDialog) -> None:
+        assert dialog.text_edit.text() == "Medication list"
+        dialog.text_edit.clear()
+        click(qtbot, dialog.findChild(QPushButton, "okButton"))
+        qtbot.waitUntil(lambda: dialog.error_label.isVisible(), timeout=10_000)
+        refusals.append(dialog.error_label.text())
+        assert dialog.isVisible() and dialog.text_edit.hasFocus()
+        click(qtbot, dialog.findChild(QPushButton, "cancelButton"))
+
+    errors = on_next_dialog(empty_then_cancel)
+    qtbot.keyClick(pane.list, Qt.Key.Key_F2)
+    assert errors == [] and len(refusals) == 1 and refusals[0]
+    assert opinions.list_requirements(folder, tab.current_appointment_id())[1].text == "Medication list"
+
+    # a double click opens it too; Save with nothing changed stores nothing
+    heard: list[object] = []
+    from secondopinion_desktop.ui.events import notice
+
+    notice().changed.connect(lambda changes, _who: heard.append(changes))
+
+    def unchanged(dialog: QDialog) -> None:
+        click(qtbot, dialog.findChild(QPushButton, "okButton"))
+
+    errors = on_next_dialog(unchanged)
+    row = pane.list.topLevelItem(1)
+    where = pane.list.visualItemRect(row).center()
+    qtbot.mouseDClick(pane.list.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    assert errors == [] and heard == []
+    assert not pane.edit_button.isEnabled() or pane.current_id() == two.id

@@ -1,6 +1,7 @@
 """What the center asked for: the receiving center's own list of what to send for one appointment, typed or
 pasted from its instructions, each item ticked done or linked to the records that stand for it, with whether it
-is met (ticked, or a linked record is in hand) in words as well as a tint.
+is met (ticked, or a linked record is in hand) in words as well as a tint. Edit… (F2, or a double click) changes
+an item's wording and its note.
 
 A thin view over ``core.opinions``; every change runs through ``ui.ops.run_op`` and is announced as
 ``Changes.OPINIONS``. A removed item can be put back with Put it back until another appointment is shown.
@@ -15,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,7 +36,8 @@ from secondopinion_desktop.core.db import DataFolder
 from secondopinion_desktop.core.errors import SecondOpinionError
 from secondopinion_desktop.ui.events import Changes
 from secondopinion_desktop.ui.ops import Op, run_op
-from secondopinion_desktop.ui.widgets.form_dialog import ok_cancel, text_box
+from secondopinion_desktop.ui.widgets.form_dialog import focus_input, lay_out_form, ok_cancel, text_box
+from secondopinion_desktop.ui.widgets.forms import add_row, error_label, show_error
 from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 MET_TINT = "#e3f1e3"  # pale green behind "Met"; the word says it too
@@ -109,6 +112,60 @@ class RecordPickerDialog(QDialog):
                 self.list.item(row).setCheckState(Qt.CheckState.Checked)
 
 
+class RequirementDialog(QDialog):
+    """One item of the center's list: its wording and a note (e.g. "ask for the report, not only the disc").
+    Save stores it; a refusal stays in the dialog, under the field it names."""
+
+    def __init__(self, folder: DataFolder, requirement: svc.RequirementData, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self.requirement = requirement
+        self.setObjectName("requirementDialog")
+        self.setWindowTitle("Item of the center's list")
+        self.error_label = error_label()
+        self.saved: svc.RequirementData | None = None
+        self.last_op: Op | None = None
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.text_edit = QLineEdit(requirement.text)
+        self.text_edit.setMaxLength(1000)
+        self.note_edit = text_box(5, "A note for yourself: whom to ask, what was said, what to bring")
+        self.note_edit.setPlainText(requirement.note)
+        add_row(form, "&Item:", self.text_edit, "requirementTextEdit", "What the center asked for")
+        add_row(form, "&Note:", self.note_edit, "requirementNoteEdit", "Note on this item")
+        self.inputs: dict[str, QWidget] = {"text": self.text_edit, "note": self.note_edit}
+        self.buttons = ok_cancel(self, "Save")
+        lay_out_form(self, self.error_label, form, self.buttons, width=640, min_width=420)
+        self.text_edit.setFocus()
+        self.text_edit.selectAll()
+
+    def fields(self) -> dict[str, Any]:
+        return {"text": self.text_edit.text(), "note": self.note_edit.toPlainText()}
+
+    def accept(self) -> None:
+        if self.last_op is not None and not self.last_op.done:
+            return
+        folder, requirement_id, fields = self.folder, self.requirement.id, self.fields()
+        if fields == {"text": self.requirement.text, "note": self.requirement.note}:
+            QDialog.accept(self)  # nothing changed: nothing to store
+            return
+
+        def refused(exc: BaseException) -> bool:
+            if isinstance(exc, SecondOpinionError):
+                show_error(self.error_label, str(exc))
+                focus_input(self.inputs, getattr(exc, "field", None))
+                return True
+            return False
+
+        def stored(saved: svc.RequirementData) -> None:
+            self.saved = saved
+            QDialog.accept(self)
+
+        self.last_op = run_op(self, lambda _control: svc.change_requirement(folder, requirement_id, **fields),
+                              name="change a required item", changes=Changes.OPINIONS, on_success=stored,
+                              on_failure=refused)
+
+
 class RequirementsPane(QWidget):
     """The center's list for one appointment at a time (``set_appointment``)."""
 
@@ -134,7 +191,7 @@ class RequirementsPane(QWidget):
         self.list.setObjectName("requirementList")
         self.list.setAccessibleName("What the receiving center asked for")
         self.list.setAccessibleDescription(
-            "Space ticks the selected item done; Alt+Up and Alt+Down move it; Delete removes it.")
+            "Space ticks the selected item done; F2 edits it; Alt+Up and Alt+Down move it; Delete removes it.")
         self.list.setHeaderLabels(["Item", "Met?", "Records"])
         self.list.setRootIsDecorated(False)
         self.list.setWordWrap(True)
@@ -147,6 +204,8 @@ class RequirementsPane(QWidget):
         self.title.setBuddy(self.list)
         self.list.currentItemChanged.connect(lambda *_a: self._update_actions())
         self.list.itemChanged.connect(self._item_changed)
+        self.list.itemDoubleClicked.connect(lambda *_a: self.edit_item())
+        self.list.installEventFilter(self)  # F2 edits (the list's own F2 would start editing in place)
         delete = QShortcut(QKeySequence.StandardKey.Delete, self.list)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(lambda: self.remove_item())
@@ -166,6 +225,10 @@ class RequirementsPane(QWidget):
         self.add_button.clicked.connect(lambda: self.add_items())
         self.new_edit.installEventFilter(self)  # Ctrl+Enter adds
 
+        self.edit_button = QPushButton("Ed&it…")
+        self.edit_button.setObjectName("editRequirementButton")
+        self.edit_button.setAccessibleName("Edit the selected item's wording and note (F2)")
+        self.edit_button.clicked.connect(lambda: self.edit_item())
         self.link_button = QPushButton("Link &records…")
         self.link_button.setObjectName("linkRecordsButton")
         self.link_button.setAccessibleName("Link records to the selected item")
@@ -189,6 +252,7 @@ class RequirementsPane(QWidget):
         self.status.hide()
 
         buttons = QHBoxLayout()
+        buttons.addWidget(self.edit_button)
         buttons.addWidget(self.link_button)
         buttons.addWidget(self.unlink_button)
         buttons.addStretch(1)
@@ -204,13 +268,18 @@ class RequirementsPane(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addLayout(adding)
-        for first, second in ((self.list, self.link_button), (self.link_button, self.unlink_button),
+        for first, second in ((self.list, self.edit_button), (self.edit_button, self.link_button),
+                              (self.link_button, self.unlink_button),
                               (self.unlink_button, self.undo_button), (self.undo_button, self.remove_button),
                               (self.remove_button, self.new_edit), (self.new_edit, self.add_button)):
             self.setTabOrder(first, second)
         self._show()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is getattr(self, "list", None) and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_F2 and not event.modifiers()):
+            self.edit_item()
+            return True
         if (watched is getattr(self, "new_edit", None) and event.type() == QEvent.Type.KeyPress
                 and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
                 and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
@@ -271,6 +340,7 @@ class RequirementsPane(QWidget):
         chosen = self.current()
         self.new_edit.setEnabled(ready)
         self.add_button.setEnabled(ready and not busy)
+        self.edit_button.setEnabled(chosen is not None and not busy)
         self.link_button.setEnabled(chosen is not None and not busy)
         self.unlink_button.setEnabled(chosen is not None and bool(chosen.record_ids) and not busy)
         self.remove_button.setEnabled(chosen is not None and not busy)
@@ -370,6 +440,20 @@ class RequirementsPane(QWidget):
         folder, appointment_id = self.folder, self.appointment.id
         return self._run(lambda: svc.reorder_requirements(folder, appointment_id, ids), "reorder required items",
                          select=chosen.id)
+
+    def edit_item(self) -> RequirementDialog | None:
+        """Change the selected item's wording and note in a dialog (stored by its Save)."""
+        chosen = self.current()
+        if self.folder is None or chosen is None or self._working:
+            return None
+        dialog = RequirementDialog(self.folder, chosen, parent=self)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        dialog.deleteLater()
+        if accepted and dialog.saved is not None:
+            self.reload(select=dialog.saved.id)
+            self.say(f"Changed “{dialog.saved.text}”.")
+            self.requirementsChanged.emit()
+        return dialog
 
     def link_records(self) -> Op | None:
         chosen = self.current()
