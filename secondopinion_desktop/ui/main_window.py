@@ -74,9 +74,12 @@ class MainWindow(WindowTabs, QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self._build_menus()
-        self.folder_label = QLabel("Preparing sample data…" if demo else "Opening your data folder…")
+        from secondopinion_desktop.ui.widgets.elided import ElidedLabel
+
+        self.folder_label = ElidedLabel("Preparing sample data…" if demo else "Opening your data folder…")
         self.folder_label.setObjectName("dataFolderLabel")
-        self.statusBar().addPermanentWidget(self.folder_label, 1)
+        # no stretch: the bar's messages ("Saved the calendar…") have the room to its left; a long path is elided
+        self.statusBar().addPermanentWidget(self.folder_label)
         from secondopinion_desktop.ui.reading import BackgroundReading
 
         # The attached documents waiting to be read are read in the background; its indicator is on the right.

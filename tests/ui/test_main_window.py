@@ -51,6 +51,29 @@ def test_empty_folder_says_so(qtbot, folder) -> None:
     assert window.folder_label.text() == f"Data folder: {folder.path}"
 
 
+def test_status_messages_have_room_beside_the_data_folder(qtbot, folder, screenshot) -> None:
+    from PySide6.QtCore import QPoint
+
+    window = open_window(qtbot, folder)
+    window.resize(1280, 720)
+    bar = window.statusBar()
+    message = "Saved the calendar: 1 appointment and 5 due dates; open the file with your calendar app."
+    bar.showMessage(message, 60_000)
+    qtbot.waitUntil(lambda: window.folder_label.isVisible() and window.folder_label.width() > 0, timeout=5_000)
+    label_left = window.folder_label.mapTo(bar, QPoint(0, 0)).x()
+    needed = bar.fontMetrics().horizontalAdvance(message)
+    assert label_left > needed, (label_left, needed)  # the whole message fits left of the label
+    assert window.folder_label.shown_text() == window.folder_label.text()  # and the path is whole too
+    screenshot(window, "main-window-status-message")
+    # a very long path gives way: elided in the middle, the bar keeps room for the message
+    long_path = "Data folder: " + "/".join(["a-very-long-folder-name"] * 20)
+    window.folder_label.setText(long_path)
+    qtbot.waitUntil(lambda: "…" in window.folder_label.shown_text(), timeout=5_000)
+    assert window.folder_label.text() == long_path
+    assert window.folder_label.mapTo(bar, QPoint(0, 0)).x() > bar.width() // 4
+    bar.clearMessage()
+
+
 def test_geometry_and_tab_are_remembered(qtbot, folder) -> None:
     first = open_window(qtbot, folder)
     chosen = QSize(770, 540).expandedTo(first.minimumSizeHint())  # as small as the tabs allow at this text size
