@@ -273,7 +273,7 @@ def test_cancel_halfway_leaves_nothing(filled, tmp_path: Path, as_zip: bool) -> 
     assert calls > 12 and list(parent.iterdir()) == []
 
 
-def test_a_failure_while_copying_leaves_nothing(filled, tmp_path: Path, monkeypatch) -> None:
+def test_a_failure_while_copying_into_a_zip_leaves_nothing(filled, tmp_path: Path, monkeypatch) -> None:
     parent = tmp_path / "usb"
     parent.mkdir()
     opened = 0
@@ -288,8 +288,31 @@ def test_a_failure_while_copying_leaves_nothing(filled, tmp_path: Path, monkeypa
 
     monkeypatch.setattr(type(filled.vault), "open", failing)
     with pytest.raises(HandoffError, match="No space left on device"):
-        write_handoff(filled, parent / "out")
+        write_handoff(filled, parent / "out.zip", HandoffOptions(as_zip=True))
     assert list(parent.iterdir()) == []
+
+
+def test_a_file_the_copying_process_cannot_write_stops_it_and_leaves_nothing(filled, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    from secondopinion_desktop.core.handoff.folder import _FolderSink
+
+    parent = tmp_path / "usb"
+    parent.mkdir()
+    named = 0
+    real = _FolderSink.target_name
+
+    def clashing(self, relative):  # type: ignore[no-untyped-def]
+        nonlocal named
+        path = real(self, relative)
+        named += relative.startswith("DICOM/")
+        if named == 4 and relative.startswith("DICOM/"):  # something is in the way of the fourth image
+            Path(path).write_bytes(b"in the way")
+        return path
+
+    monkeypatch.setattr(_FolderSink, "target_name", clashing)
+    with pytest.raises(HandoffError, match=r"cannot be written to .*out: File exists; nothing was left behind"):
+        write_handoff(filled, parent / "out")
+    assert named >= 4 and list(parent.iterdir()) == []
 
 
 def test_a_killed_hand_offs_partial_folder_is_swept(filled, tmp_path: Path) -> None:
@@ -356,4 +379,50 @@ def test_an_empty_data_folder_gives_the_packet_and_the_index(folder, tmp_path: P
         "INDEX.HTM", "MANIFEST.CSV", "MANIFEST.SHA256", "PACKET.PDF", "README.TXT"]
     assert result.images == 0 and result.documents == 0
     assert b"DICOMDIR" not in (tmp_path / "out" / "README.TXT").read_bytes()
+    assert verify_handoff(tmp_path / "out").ok
+
+
+def test_the_copying_processes_write_what_copies_made_here_would(filled, tmp_path: Path, monkeypatch) -> None:
+    import multiprocessing.context
+
+    from secondopinion_desktop.core.copier import ChildCopies
+
+    def listed(root: Path) -> list[str]:
+        text = (root / "MANIFEST.SHA256").read_text(encoding="utf-8").splitlines()
+        return sorted(line for line in text  # the packet, index and DICOMDIR carry the day or a new UID
+                      if line.split("  ", 1)[1] not in ("PACKET.PDF", "INDEX.HTM", "README.TXT", "DICOMDIR"))
+
+    started: list[bool] = []
+    real_init = ChildCopies.__init__
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        real_init(self, *args, **kwargs)
+        started.append(self.running)
+
+    monkeypatch.setattr(ChildCopies, "__init__", spy)
+    by_children = write_handoff(filled, tmp_path / "children")
+    assert started == [True]
+
+    def refuse(self):  # type: ignore[no-untyped-def]
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", refuse)
+    here = write_handoff(filled, tmp_path / "here")
+    assert started == [True, False]
+    assert listed(tmp_path / "children") == listed(tmp_path / "here")
+    assert (by_children.files, by_children.images, by_children.documents) == (here.files, here.images,
+                                                                             here.documents)
+    assert verify_handoff(tmp_path / "children").ok and verify_handoff(tmp_path / "here").ok
+
+
+def test_a_stored_file_replaced_by_a_link_is_left_out(filled, tmp_path: Path) -> None:
+    with filled.session() as session:
+        row = session.query(ImagingFile).order_by(ImagingFile.id).all()[2]
+        path = filled.vault.path_for(row.sha256)
+    elsewhere = tmp_path / "elsewhere.dcm"
+    elsewhere.write_bytes(path.read_bytes())
+    path.unlink()
+    path.symlink_to(elsewhere)
+    result = write_handoff(filled, tmp_path / "out")
+    assert result.images == 6 and any("left out" in p for p in result.problems)
     assert verify_handoff(tmp_path / "out").ok

@@ -6,9 +6,11 @@ creating .venv-build), or reuses dist/secondopinion when SECONDOPINION_REUSE_BUI
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,16 @@ def test_demo_packet_and_imaging(exe: Path, tmp_path: Path) -> None:
                tmp_path=tmp_path).stdout
     assert f"Imported {len(written)} image files" in out
     assert "needs a module that is not installed" not in out  # numpy/pydicom decoders made it into the bundle
+
+    # the folder for the doctor: its copies are made by child processes, which the bundle starts through
+    # freeze_support (a child that could not start would only be given up after a minute)
+    started = time.monotonic()
+    handed = _run(exe, "handoff", "--out", str(tmp_path / "for-the-doctor"), "--json", "--data-dir", str(data),
+                  tmp_path=tmp_path)
+    assert time.monotonic() - started < 45, "the copying children did not start in the bundle"
+    assert json.loads(handed.stdout)["images"] >= len(written)
+    assert (tmp_path / "for-the-doctor" / "DICOMDIR").is_file()
+    _run(exe, "handoff", "--verify", str(tmp_path / "for-the-doctor"), tmp_path=tmp_path)
 
     _run(exe, "check", "--data-dir", str(data), tmp_path=tmp_path)
 
