@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 CHUNK = 1 << 20
+HEAD = 4096  # the first bytes of each file come back with its checksum (a DICOM file's meta header is there)
 WORKERS = 2
 BATCH = 32  # files per request: few round trips, and the children stay busy to the end
 START_SECONDS = 60.0
@@ -58,16 +59,19 @@ class SourceUnreadable(Exception):
 
 @dataclass(frozen=True)
 class Copied:
-    """One copy's outcome: the SHA-256 and size written, or why its source could not be read (nothing written)."""
+    """One copy's outcome: the SHA-256 and size written and the file's first ``HEAD`` bytes, or why its source
+    could not be read (nothing written)."""
 
     digest: str = ""
     size: int = 0
     unreadable: str = ""  # the reason, e.g. "No such file or directory"; "" when copied
+    head: bytes = b""
 
 
 def copy_file(source: str | os.PathLike[str], target: str | os.PathLike[str], view: memoryview | None = None
-              ) -> tuple[str, int]:
-    """Copy ``source`` (never through a link) to the new file ``target``; returns its SHA-256 and size.
+              ) -> tuple[str, int, bytes]:
+    """Copy ``source`` (never through a link) to the new file ``target``; returns its SHA-256, its size and its
+    first ``HEAD`` bytes.
 
     Raises SourceUnreadable when the source cannot be opened or read, OSError when the target cannot be written
     (the part written is left for the caller, who owns the folder, to remove)."""
@@ -86,6 +90,7 @@ def copy_file(source: str | os.PathLike[str], target: str | os.PathLike[str], vi
         try:
             digest = hashlib.sha256()
             total = 0
+            head = b""
             while True:
                 try:
                     n = os.readv(fd, [view]) if hasattr(os, "readv") else _read_into(fd, view)
@@ -94,6 +99,8 @@ def copy_file(source: str | os.PathLike[str], target: str | os.PathLike[str], vi
                 if not n:
                     break
                 block = view[:n]
+                if total < HEAD:
+                    head += bytes(block[:HEAD - total])
                 digest.update(block)
                 written = 0
                 while written < n:
@@ -106,7 +113,7 @@ def copy_file(source: str | os.PathLike[str], target: str | os.PathLike[str], vi
             os.close(out)
     finally:
         os.close(fd)
-    return digest.hexdigest(), total
+    return digest.hexdigest(), total, head
 
 
 def _read_into(fd: int, view: memoryview) -> int:
@@ -116,7 +123,7 @@ def _read_into(fd: int, view: memoryview) -> int:
 
 
 def child_main(requests: Any, replies: Any) -> None:
-    """The child: ("copy", [(key, source, target), ...]) → ("done", [(key, digest, size, unreadable), ...]) or,
+    """The child: ("copy", [(key, source, target), ...]) → ("done", [(key, digest, size, unreadable, head), ...]) or,
     at a target that cannot be written, ("failed", results so far, errno, strerror); ("quit",) or a closed pipe
     ends it."""
     view = memoryview(bytearray(CHUNK))
@@ -130,14 +137,14 @@ def child_main(requests: Any, replies: Any) -> None:
             return
         if request[0] != "copy":
             return
-        results: list[tuple[Any, str, int, str]] = []
+        results: list[tuple[Any, str, int, str, bytes]] = []
         failure: tuple[int | None, str] | None = None
         for key, source, target in request[1]:
             try:
-                digest, size = copy_file(source, target, view)
-                results.append((key, digest, size, ""))
+                digest, size, head = copy_file(source, target, view)
+                results.append((key, digest, size, "", head))
             except SourceUnreadable as exc:
-                results.append((key, "", 0, str(exc)))
+                results.append((key, "", 0, str(exc), b""))
             except OSError as exc:
                 failure = (exc.errno, exc.strerror or str(exc))
                 break
@@ -242,8 +249,8 @@ class ChildCopies:
                 requests.send(("copy", jobs))
                 answer = replies.recv()
                 with self._lock:
-                    for key, digest, size, unreadable in answer[1]:
-                        self.results[key] = Copied(digest, size, unreadable)
+                    for key, digest, size, unreadable, head in answer[1]:
+                        self.results[key] = Copied(digest, size, unreadable, head)
                         self.copied += size
                 if answer[0] == "failed":
                     self._fail(CopyFailed(answer[3], answer[2]))
@@ -291,14 +298,14 @@ class ChildCopies:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(target)  # a child that went away may have begun it
             try:
-                digest, size = copy_file(source, target, view)
+                digest, size, head = copy_file(source, target, view)
             except SourceUnreadable as exc:
                 self.results[key] = Copied(unreadable=str(exc))
                 continue
             except OSError as exc:
                 self._fail(CopyFailed(exc.strerror or str(exc), exc.errno))
                 raise self.failure from exc  # type: ignore[misc]
-            self.results[key] = Copied(digest, size)
+            self.results[key] = Copied(digest, size, "", head)
             self.copied += size
         return self.results
 

@@ -41,6 +41,7 @@ def test_children_copy_every_file_with_its_checksum(tmp_path: Path) -> None:
     assert sorted(results) == list(range(len(sources)))
     for i, path in enumerate(sources):
         assert results[i].digest == _digest(path) and results[i].size == path.stat().st_size
+        assert results[i].head == path.read_bytes()[:4096]
         assert (out / path.name).read_bytes() == path.read_bytes()
     assert copies.copied == sum(p.stat().st_size for p in sources)
     assert not copies.running
@@ -119,6 +120,7 @@ def test_without_children_the_copies_are_made_here(tmp_path: Path, monkeypatch) 
         copies.add(i, path, out / path.name)
     results = copies.finish()
     assert all(results[i].digest == _digest(p) for i, p in enumerate(sources))
+    assert all(results[i].head == p.read_bytes()[:4096] for i, p in enumerate(sources))
 
 
 def test_a_child_that_goes_away_leaves_its_copies_to_the_others(tmp_path: Path) -> None:

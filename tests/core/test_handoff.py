@@ -426,3 +426,34 @@ def test_a_stored_file_replaced_by_a_link_is_left_out(filled, tmp_path: Path) ->
     result = write_handoff(filled, tmp_path / "out")
     assert result.images == 6 and any("left out" in p for p in result.problems)
     assert verify_handoff(tmp_path / "out").ok
+
+
+def test_a_report_or_presentation_state_in_a_series_gets_its_own_record(folder, tmp_path: Path) -> None:
+    """Instances that are not plain images (here a key-object note) are listed with the record type pydicom gives
+    them, their record made from their full header once copied."""
+    import pydicom
+    from pydicom.fileset import FileSet
+
+    written = write_study(tmp_path / "cd", StudySpec(series=(SeriesSpec(1, "AX", "CT", 3),)), size=8)
+    first = pydicom.dcmread(written[0].path)
+    note = first.copy()
+    note.file_meta = first.file_meta.copy()
+    note.SOPClassUID = note.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.88.59"  # key object
+    note.SOPInstanceUID = note.file_meta.MediaStorageSOPInstanceUID = pydicom.uid.generate_uid()
+    note.InstanceNumber = 9
+    note.Modality = "KO"
+    for keyword in ("PixelData", "Rows", "Columns", "BitsAllocated", "BitsStored", "HighBit",
+                    "PixelRepresentation", "SamplesPerPixel", "PhotometricInterpretation"):
+        if keyword in note:
+            delattr(note, keyword)
+    note.ContentDate, note.ContentTime = "20240301", "101010"
+    code = pydicom.Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "113000", "DCM", "Of Interest"
+    note.ConceptNameCodeSequence = [code]
+    note.save_as(tmp_path / "cd" / "NOTE.dcm", enforce_file_format=True)
+    import_imaging(folder, scan_folder(tmp_path / "cd"))
+    result = write_handoff(folder, tmp_path / "out")
+    assert result.images == 4, result.problems
+    kinds = sorted(str(i.DirectoryRecordType) for i in FileSet(tmp_path / "out" / "DICOMDIR"))
+    assert kinds == ["IMAGE", "IMAGE", "IMAGE", "KEY OBJECT DOC"]
+    assert verify_handoff(tmp_path / "out").ok

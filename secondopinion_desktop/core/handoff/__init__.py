@@ -15,6 +15,11 @@ What it holds, at its root:
 ``plan_handoff`` says what would be written and refuses a target that cannot take it; ``write_handoff`` writes it
 under a hidden name beside the target and renames it when complete; ``verify_handoff`` checks a folder (or zip)
 against its manifest, e.g. after it was copied to a stick. No Qt here.
+
+A folder's files are copied, with their checksums, by two child processes (``core.copier``) while this process
+builds the packet; each image's DICOMDIR record is made from the first bytes its copy read (the first image of
+each series is read here, for its series' records). Where no child can start, the copies are made here. A zip
+file is written one entry at a time, after the packet.
 """
 
 from __future__ import annotations

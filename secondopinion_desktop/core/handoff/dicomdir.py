@@ -136,36 +136,75 @@ class DicomTree:
         assert patient is not None and study is not None and series is not None and patient_key is not None
         parts = (ROOT, f"PT{patient.index:06d}", f"ST{study.index:06d}", f"SE{series.index:06d}",
                  f"IM{series.issued:06d}")
+        sop_uid = meta[3] if plain_image and meta is not None else str(ds.SOPInstanceUID)
+        if sop_uid in series.children:
+            raise ValueError("it is in the folder already")
+        leaf = self._leaf(parts, meta, ds, instance_number, plain_image)
+        series.child(sop_uid, leaf)
+        self._where[parts] = (patient_key, study_uid, series_uid, sop_uid)
+        self.count += 1
+        return parts
+
+    def reserve(self, *, study_uid: str, series_uid: str, sop_uid: str) -> tuple[str, ...] | None:
+        """The File ID of the next image of a series already here (None when the series is not: ``add`` it), its
+        record made later by ``fill`` from the file's first bytes, once the file is copied."""
+        patient_key = self._study_patient.get(study_uid)
+        patient = self._patients.get(patient_key) if patient_key is not None else None
+        study = patient.children.get(study_uid) if patient is not None else None
+        series = study.children.get(series_uid) if study is not None else None
+        if series is None or patient_key is None or not sop_uid or sop_uid in series.children:
+            return None
+        assert patient is not None and study is not None
+        parts = (ROOT, f"PT{patient.index:06d}", f"ST{study.index:06d}", f"SE{series.index:06d}",
+                 f"IM{series.issued:06d}")
+        series.child(sop_uid, None)
+        self._where[parts] = (patient_key, study_uid, series_uid, sop_uid)
+        self.count += 1
+        return parts
+
+    def fill(self, parts: tuple[str, ...], *, meta: dict[int, str] | None, modality: str, instance_number: int,
+             header: Callable[[], Any]) -> None:
+        """Make the record of a reserved image. Raises ValueError when it cannot be listed, or is not in the study
+        and series the data folder knows (the caller then ``remove``s it)."""
+        from pydicom import fileset
+
+        patient_key, study_uid, series_uid, sop_uid = self._where[parts]
+        node = self._patients[patient_key].children[study_uid].children[series_uid].children[sop_uid]
+        four_level = getattr(fileset, "_FOUR_LEVEL_SOP_CLASSES", {})
+        plain_image = (meta is not None and meta[2] not in four_level
+                       and modality not in ("RTINTENT", "RTSEGANN", "RTRAD", "PLAN"))
+        ds = None
+        if not plain_image:
+            ds = _complete(header(), instance_number)
+            if (str(ds.StudyInstanceUID), str(ds.SeriesInstanceUID)) != (study_uid, series_uid):
+                raise ValueError("it is not in the series the data folder knows")
+        node.record = self._leaf(parts, meta, ds, instance_number, plain_image)
+
+    @staticmethod
+    def _leaf(parts: tuple[str, ...], meta: dict[int, str] | None, ds: Any, instance_number: int,
+              plain_image: bool) -> Any:
         if plain_image and meta is not None:
-            sop_uid = meta[3]
-            leaf: Any = b"".join((
+            return b"".join((
                 _element(0x0004, 0x1400, b"UL", b"\0\0\0\0"),
                 _element(0x0004, 0x1410, b"US", b"\xff\xff"),
                 _element(0x0004, 0x1420, b"UL", b"\0\0\0\0"),
                 _element(0x0004, 0x1430, b"CS", b"IMAGE"),
                 _element(0x0004, 0x1500, b"CS", "\\".join(parts).encode("ascii")),
                 _element(0x0004, 0x1510, b"UI", meta[2].encode("ascii")),
-                _element(0x0004, 0x1511, b"UI", sop_uid.encode("ascii")),
+                _element(0x0004, 0x1511, b"UI", meta[3].encode("ascii")),
                 _element(0x0004, 0x1512, b"UI", meta[16].encode("ascii")),
                 _element(0x0020, 0x0013, b"IS", str(instance_number)[:12].encode("ascii")),
             ))
-        else:
-            assert ds is not None
-            syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-            if not syntax:
-                raise ValueError("it has no transfer syntax")
-            sop_uid = str(ds.SOPInstanceUID)
-            leaf = _record(_leaf_type(ds), ds)
-            leaf.ReferencedFileID = list(parts)
-            leaf.ReferencedSOPClassUIDInFile = ds.SOPClassUID
-            leaf.ReferencedSOPInstanceUIDInFile = ds.SOPInstanceUID
-            leaf.ReferencedTransferSyntaxUIDInFile = syntax
-        if sop_uid in series.children:
-            raise ValueError("it is in the folder already")
-        series.child(sop_uid, leaf)
-        self._where[parts] = (patient_key, study_uid, series_uid, sop_uid)
-        self.count += 1
-        return parts
+        assert ds is not None
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        if not syntax:
+            raise ValueError("it has no transfer syntax")
+        leaf = _record(_leaf_type(ds), ds)
+        leaf.ReferencedFileID = list(parts)
+        leaf.ReferencedSOPClassUIDInFile = ds.SOPClassUID
+        leaf.ReferencedSOPInstanceUIDInFile = ds.SOPInstanceUID
+        leaf.ReferencedTransferSyntaxUIDInFile = syntax
+        return leaf
 
     def remove(self, parts: tuple[str, ...]) -> None:
         """Take an image out again (its file could not be written as it should)."""
@@ -232,6 +271,8 @@ class DicomTree:
 
         roots = list(self._patients.values())
         walk(roots)
+        if any(node.record is None for node, _ in order):
+            raise ValueError("an image reserved in the index has no record yet")
         encoded = [encode(node.record) for node, _ in order]
         offset_of: dict[int, int] = {}
         position = len(preamble) + top_length + len(sequence_header)

@@ -86,6 +86,7 @@ class PlannedImage:
     instance_number: int | None
     series_uid: str = ""
     modality: str = ""
+    sop_uid: str = ""
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,8 @@ def _content(folder: DataFolder, options: HandoffOptions, ascii_only: bool) -> t
             if row.sha256 not in stored:
                 missing += 1
                 continue
-            images.append(PlannedImage(row.sha256, row.size, row.instance_number, row.series_uid, row.modality))
+            images.append(PlannedImage(row.sha256, row.size, row.instance_number, row.series_uid, row.modality,
+                                       row.sop_instance_uid))
             series.add(row.series_uid)
         modalities = sorted({row.modality for row in members if row.modality})
         label = owner.title if owner is not None else study_uid
@@ -639,52 +641,74 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
         for doc in plan.documents:
             check(cancelled, CANCELLED)
             copies.start(doc.path, doc.sha256,
-                         lambda digest, unreadable, doc=doc: document_done(doc, digest, unreadable))  # type: ignore[misc]
+                         lambda digest, unreadable, _head, doc=doc: document_done(doc, digest, unreadable))  # type: ignore[misc]
 
         tree = DicomTree()
         indexed: list[_IndexedStudy] = []
         written_images: dict[str, set[tuple[str, ...]]] = {}
 
-        def image_done(study_uid: str, parts: tuple[str, ...], image: PlannedImage, digest: str,
-                       unreadable: str) -> None:
+        def header_of(sha256: str, described: list[str]) -> Callable[[], Any]:
+            def header() -> Any:
+                with folder.vault.open(sha256) as fh:
+                    ds = dcmread(fh, stop_before_pixels=True, force=True)
+                text = str(getattr(ds, "StudyDescription", "") or "").strip()
+                if text and not described:
+                    described.append(text)
+                return ds
+
+            return header
+
+        def left_out(study: PlannedStudy, exc: Exception) -> None:
+            problems.append(f"An image of the study {study.description!r} cannot be listed in a "
+                            f"DICOMDIR ({exc.__class__.__name__}) and is left out.")
+
+        def image_done(study: PlannedStudy, parts: tuple[str, ...], image: PlannedImage, instance: int,
+                       reserved: bool, digest: str, unreadable: str, head: bytes) -> None:
             advance(image.size)
             if unreadable or digest != image.sha256:
                 if not unreadable:
                     _drop(out, "/".join(parts))
                 tree.remove(parts)
-                written_images[study_uid].discard(parts)
+                written_images[study.study_uid].discard(parts)
                 problems.append(f"An image cannot be read in the data folder ({unreadable}) and is left out."
                                 if unreadable else "An image is damaged in the data folder (it no longer matches "
                                 "its checksum) and is left out.")
+                return
+            if reserved:  # its record from the first bytes the copy read
+                try:
+                    tree.fill(parts, meta=file_meta(head), modality=image.modality, instance_number=instance,
+                              header=header_of(image.sha256, []))
+                except Exception as exc:  # noqa: BLE001 - one image that cannot be listed never stops the rest
+                    _drop(out, "/".join(parts))
+                    tree.remove(parts)
+                    written_images[study.study_uid].discard(parts)
+                    left_out(study, exc)
 
+        deferred = isinstance(copies, _ProcessCopies)  # the copies read each image's first bytes
         for study in plan.studies:
             described: list[str] = []
             done_here = written_images.setdefault(study.study_uid, set())
             for number, image in enumerate(study.images, start=1):
                 check(cancelled, CANCELLED)
-                head = _head(folder, image.sha256)
-
-                def header(sha256: str = image.sha256, described: list[str] = described) -> Any:
-                    with folder.vault.open(sha256) as fh:
-                        ds = dcmread(fh, stop_before_pixels=True, force=True)
-                    text = str(getattr(ds, "StudyDescription", "") or "").strip()
-                    if text and not described:
-                        described.append(text)
-                    return ds
-
-                try:
-                    parts = tree.add(meta=file_meta(head), study_uid=study.study_uid,
-                                     series_uid=image.series_uid, modality=image.modality,
-                                     instance_number=image.instance_number or number, header=header)
-                except Exception as exc:  # noqa: BLE001 - one image that cannot be listed never stops the rest
-                    problems.append(f"An image of the study {study.description!r} cannot be listed in a "
-                                    f"DICOMDIR ({exc.__class__.__name__}) and is left out.")
-                    advance(image.size)
-                    continue
+                instance = image.instance_number or number
+                reserved = deferred and bool(image.sop_uid)
+                found = (tree.reserve(study_uid=study.study_uid, series_uid=image.series_uid, sop_uid=image.sop_uid)
+                         if reserved else None)
+                if found is None:  # the first image of its series: its header makes the series' records
+                    reserved = False
+                    try:
+                        found = tree.add(meta=file_meta(_head(folder, image.sha256)), study_uid=study.study_uid,
+                                         series_uid=image.series_uid, modality=image.modality,
+                                         instance_number=instance, header=header_of(image.sha256, described))
+                    except Exception as exc:  # noqa: BLE001 - one image that cannot be listed never stops the rest
+                        left_out(study, exc)
+                        advance(image.size)
+                        continue
+                parts = found
                 done_here.add(parts)
                 copies.start("/".join(parts), image.sha256,
-                             lambda digest, unreadable, u=study.study_uid, p=parts, i=image:
-                             image_done(u, p, i, digest, unreadable))  # type: ignore[misc]
+                             lambda digest, unreadable, head, s=study, p=parts, i=image, n=instance, r=reserved:
+                             image_done(s, p, i, n, r, digest, unreadable, head))  # type: ignore[misc]
             if not described and study.images:
                 described.append(study.description)
             study_descriptions[study.study_uid] = described[0] if described else study.description
@@ -775,7 +799,7 @@ class _Copies:
         self.pool = (concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="handoff-copy")
                      if isinstance(sink, _FolderSink) else None)
         self.pending: collections.deque[
-            tuple[concurrent.futures.Future[str], Callable[[str, str], None], BinaryIO]] = collections.deque()
+            tuple[concurrent.futures.Future[str], Callable[[str, str, bytes], None], BinaryIO]] = collections.deque()
 
     def _copy(self, relative: str, source: BinaryIO) -> str:
         try:
@@ -783,12 +807,12 @@ class _Copies:
         finally:
             source.close()
 
-    def start(self, relative: str, sha256: str, then: Callable[[str, str], None],
+    def start(self, relative: str, sha256: str, then: Callable[[str, str, bytes], None],
               source: BinaryIO | None = None) -> None:
         if source is None:
             source = self.folder.vault.open(sha256)
         if self.pool is None:
-            then(self._copy(relative, source), "")
+            then(self._copy(relative, source), "", b"")
             return
         try:
             future = self.pool.submit(self._copy, relative, source)
@@ -801,7 +825,7 @@ class _Copies:
 
     def _settle(self) -> None:
         future, then, _source = self.pending.popleft()
-        then(future.result(), "")
+        then(future.result(), "", b"")
 
     def close_input(self) -> None: ...
 
@@ -827,7 +851,7 @@ class _Copies:
 class _ProcessCopies:
     """The folder's copies made by child processes (``core.copier``), while this process reads the images'
     headers and builds the packet: ``start`` queues a copy (the open file it is given is only closed), ``finish``
-    waits for them all and then runs each one's ``then(digest, unreadable)`` in order, listing what was written
+    waits for them all and then runs each one's ``then(digest, unreadable, head)`` in order, listing what was written
     in the manifest. A target that cannot be written raises ``CopyFailed`` from ``finish``."""
 
     def __init__(self, sink: _FolderSink, folder: DataFolder) -> None:
@@ -836,9 +860,9 @@ class _ProcessCopies:
         self.sink = sink
         self.vault_root = os.fspath(folder.vault.root)
         self.copier = ChildCopies()
-        self.jobs: list[tuple[str, str, Callable[[str, str], None]]] = []
+        self.jobs: list[tuple[str, str, Callable[[str, str, bytes], None]]] = []
 
-    def start(self, relative: str, sha256: str, then: Callable[[str, str], None],
+    def start(self, relative: str, sha256: str, then: Callable[[str, str, bytes], None],
               source: BinaryIO | None = None) -> None:
         if source is not None:
             source.close()
@@ -856,11 +880,11 @@ class _ProcessCopies:
         for key, (relative, target, then) in enumerate(self.jobs):
             outcome = results.get(key)
             if outcome is None or outcome.unreadable:
-                then("", outcome.unreadable if outcome is not None else "it was not copied")
+                then("", outcome.unreadable if outcome is not None else "it was not copied", b"")
                 continue
             self.sink.written.append(target)
             self.sink.entries.append((relative, outcome.size, outcome.digest))
-            then(outcome.digest, "")
+            then(outcome.digest, "", outcome.head)
 
     def abandon(self) -> None:
         self.copier.abandon()
