@@ -136,7 +136,11 @@ class DicomTree:
         assert patient is not None and study is not None and series is not None and patient_key is not None
         parts = (ROOT, f"PT{patient.index:06d}", f"ST{study.index:06d}", f"SE{series.index:06d}",
                  f"IM{series.issued:06d}")
-        sop_uid = meta[3] if plain_image and meta is not None else str(ds.SOPInstanceUID)
+        if plain_image and meta is not None:
+            sop_uid = meta[3]
+        else:
+            assert ds is not None
+            sop_uid = str(ds.SOPInstanceUID)
         if sop_uid in series.children:
             raise ValueError("it is in the folder already")
         leaf = self._leaf(parts, meta, ds, instance_number, plain_image)

@@ -617,12 +617,13 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
             packet = make_packet()
             packet_part = 1.0
             check(cancelled, CANCELLED)
-        out: _Sink = _ZipSink(partial) if options.as_zip else _FolderSink(partial)
-        sink = out
+        out: _Sink
         if options.as_zip:
+            out = sink = _ZipSink(partial)
             copies = _Copies(out, folder, stopping)
-        else:  # copies in child processes while this one builds the packet (threads if they cannot start)
-            copies = _ProcessCopies(out, folder)
+        else:  # copies in child processes while this one builds the packet (here if none can start)
+            out = sink = folder_sink = _FolderSink(partial)
+            copies = _ProcessCopies(folder_sink, folder)
 
         documents: list[PlannedDocument] = []
 
@@ -717,7 +718,11 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
             packet = make_packet()
             packet_part = 1.0
             check(cancelled, CANCELLED)
-        copies.finish(lambda: (check(cancelled, CANCELLED), advance(0)))
+        def waiting() -> None:
+            check(cancelled, CANCELLED)
+            advance(0)
+
+        copies.finish(waiting)
         for study in plan.studies:
             kept = written_images.get(study.study_uid, set())
             if kept:
@@ -829,7 +834,7 @@ class _Copies:
 
     def close_input(self) -> None: ...
 
-    def finish(self, wait: Callable[[], object] | None = None) -> None:
+    def finish(self, wait: Callable[[], None] | None = None) -> None:
         while self.pending:
             self._settle()
         if self.pool is not None:
@@ -875,7 +880,7 @@ class _ProcessCopies:
     def close_input(self) -> None:
         self.copier.close_input()
 
-    def finish(self, wait: Callable[[], object] | None = None) -> None:
+    def finish(self, wait: Callable[[], None] | None = None) -> None:
         results = self.copier.finish(wait)
         for key, (relative, target, then) in enumerate(self.jobs):
             outcome = results.get(key)
