@@ -30,6 +30,7 @@ def recovery_sheet_pdf(target: Path | str, recovery_key: str, *, folder: Path | 
 
     from secondopinion_desktop.core.fsutil import write_atomically
     from secondopinion_desktop.core.packet.text import FONT, FONT_BOLD, para, register_fonts
+    from secondopinion_desktop.core.words import day_month_year
 
     register_fonts()
     made = made or dt.date.today()
@@ -65,7 +66,7 @@ def recovery_sheet_pdf(target: Path | str, recovery_key: str, *, folder: Path | 
         Paragraph(para(f"Data folder: {folder}"), small),
         Paragraph(para(f"Folder's key fingerprint: {key_id} (it tells which data folder this sheet opens; it "
                        "is no secret)"), small),
-        Paragraph(para(f"Made on {made.day} {made:%B %Y}. If you make a new recovery key, this sheet stops "
+        Paragraph(para(f"Made on {day_month_year(made)}. If you make a new recovery key, this sheet stops "
                        "working: destroy it."), small),
     ]
     buffer = io.BytesIO()
