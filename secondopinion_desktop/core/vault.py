@@ -12,6 +12,12 @@ purge, a repair, the start-up sweep. So every operation that writes files holds 
 committed or it has been rolled back; and every removal goes through ``Vault.remove_unclaimed``, which decides and
 deletes under the same lock that claims take. The claims are per process; across processes, writers are kept apart
 by the data folder's lock (and a freshly stored file by the age guard of ``check``).
+
+**Sealed vaults.** In an encrypted folder (``Vault(root, key)``) every file is sealed with ``crypto.stream``
+(AES-256-GCM in 1 MiB chunks) and stored under its *name*, HMAC-SHA256 of its plain SHA-256 under the folder's
+names key (``FolderKey.name_of``): the same content is still stored once and the names reveal no plain hash. The
+rest of the app still speaks of plain SHA-256 digests; ``open`` decrypts (seekable, chunk by chunk), ``verify``
+and ``open_verified`` check the decrypted content against its digest, and ``stored`` lists the names on disk.
 """
 
 from __future__ import annotations
@@ -28,10 +34,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secondopinion_desktop.core.errors import VaultError
 from secondopinion_desktop.core.fsutil import fsync_folder
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled, Progress
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.crypto.seal import FolderKey
 
 CHUNK_SIZE = 1024 * 1024
 TEMP_PREFIX = ".tmp-"
@@ -266,9 +276,29 @@ def _active_claim(registry: _Claims) -> VaultClaim | None:
 
 
 class Vault:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key: FolderKey | None = None) -> None:
         self.root = Path(root)
+        self.key = key
         self._claims = _claims_for(self.root)
+
+    @property
+    def sealed(self) -> bool:
+        """True in an encrypted folder: the files on disk are sealed and named by keyed hashes."""
+        return self.key is not None
+
+    def name_of(self, sha256: str) -> str:
+        """The name on disk of the stored file with this plain SHA-256 (the digest itself in a plain vault)."""
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise VaultError(f"{sha256!r} is not a SHA-256 digest.")
+        return sha256 if self.key is None else self.key.name_of(sha256)
+
+    def path_of_name(self, name: str) -> Path:
+        return self.root / name[:2] / name
+
+    def claimed_name(self, name: str) -> bool:
+        """``claimed`` for a name on disk (what ``stored`` lists)."""
+        with self._claims.lock:
+            return any(n > 0 and self.name_of(sha) == name for sha, n in self._claims.counts.items())
 
     def claim(self, digests: Iterable[str] = ()) -> VaultClaim:
         """A claim on ``digests`` (and, while open with ``with``, on every file this thread copies into the vault).
@@ -300,14 +330,24 @@ class Vault:
                 return False
             return self.remove(sha256)
 
+    def remove_unclaimed_name(self, name: str, unused: Callable[[], bool] | None = None) -> bool:
+        """``remove_unclaimed`` for a name on disk (an unreferenced file of a sealed vault is known by it only)."""
+        if self.key is None:
+            return self.remove_unclaimed(name, unused)
+        with self._claims.lock:
+            if self.claimed_name(name):
+                return False
+            if unused is not None and not unused():
+                return False
+            return self._remove_path(self.path_of_name(name))
+
     def ensure(self) -> None:
         self.root.mkdir(mode=0o700, exist_ok=True)
         self.sweep_temp_files()
 
     def path_for(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise VaultError(f"{sha256!r} is not a SHA-256 digest.")
-        return self.root / sha256[:2] / sha256
+        """Where the stored file with this plain SHA-256 lives (sealed, under its keyed name, in a sealed vault)."""
+        return self.path_of_name(self.name_of(sha256))
 
     def exists(self, sha256: str) -> bool:
         """True when the file is stored as a regular file (a link under its name does not count)."""
@@ -335,6 +375,10 @@ class Vault:
             src = open(source, "rb")  # noqa: SIM115 -- closed in the finally below, after the copy
         except OSError as exc:
             raise SourceUnreadable(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
+        return self._copy_from(src, source, total, progress, cancelled, durable)
+
+    def _copy_from(self, src, source: Path, total: int, progress: Progress | None,  # type: ignore[no-untyped-def]
+                   cancelled: CancelCheck | None, durable: bool) -> tuple[Path, str, int]:
         try:
             try:
                 fd, tmp_name = _mkstemp(self.root)
@@ -351,22 +395,10 @@ class Vault:
             digest = hashlib.sha256()
             done = 0
             with src, os.fdopen(fd, "wb") as dst:
-                while True:
-                    if cancelled is not None and cancelled():
-                        raise Cancelled()
-                    try:
-                        chunk = src.read(CHUNK_SIZE)
-                    except OSError as exc:
-                        raise SourceUnreadable(
-                            f"Cannot read {source.name} to the end: {exc.strerror or exc}."
-                        ) from exc
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-                    dst.write(chunk)
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, total)
+                if self.key is not None:  # sealed: encrypted chunk by chunk, hashed in plain on the way
+                    done = self._seal(src, dst, digest, source, total, progress, cancelled)
+                else:
+                    done = _plain_copy(src, dst, digest, source, total, progress, cancelled)
                 if durable:
                     dst.flush()
                     os.fsync(dst.fileno())
@@ -382,6 +414,38 @@ class Vault:
             raise
         return tmp, sha, done
 
+    def _seal(self, src, dst, digest, source: Path, total: int, progress: Progress | None,  # type: ignore[no-untyped-def]
+              cancelled: CancelCheck | None) -> int:
+        from secondopinion_desktop.core.crypto.stream import encrypt_stream
+
+        assert self.key is not None
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(done, total)
+
+        class _Reader:
+            def read(self, n: int) -> bytes:
+                try:
+                    return bytes(src.read(n))
+                except OSError as exc:
+                    raise SourceUnreadable(f"Cannot read {source.name} to the end: {exc.strerror or exc}.") from exc
+
+        return encrypt_stream(self.key.content, _Reader(), dst, advance=advance, cancelled=cancelled,  # type: ignore[arg-type]
+                              hasher=digest)
+
+    def store_bytes(self, data: bytes) -> StoredFile:
+        """``store`` for content held in memory (a thumbnail): it reaches the disk only as the vault stores it."""
+        import io
+
+        class _Source(io.BytesIO):
+            name = "the picture"
+
+        return self._store_from(_Source(data), Path("data"))
+
     def store(
         self,
         source: Path,
@@ -394,7 +458,17 @@ class Vault:
         ``progress(done, total)`` is called after each chunk; when ``cancelled()`` turns True the copy stops,
         the temporary file is removed and ``Cancelled`` is raised.
         """
-        tmp, sha, done = self.copy_to_temp(Path(source), progress=progress, cancelled=cancelled)
+        source = Path(source)
+        try:
+            total = source.stat().st_size
+            src = open(source, "rb")  # noqa: SIM115 -- closed by the copy
+        except OSError as exc:
+            raise SourceUnreadable(f"Cannot read {source.name}: {exc.strerror or exc}.") from exc
+        return self._store_from(src, source, total, progress, cancelled)
+
+    def _store_from(self, src, source: Path, total: int = 0, progress: Progress | None = None,  # type: ignore[no-untyped-def]
+                    cancelled: CancelCheck | None = None) -> StoredFile:
+        tmp, sha, done = self._copy_from(src, source, total, progress, cancelled, True)
         try:
             final = self.path_for(sha)
             already_present = final.is_file()
@@ -408,7 +482,7 @@ class Vault:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             if isinstance(exc, OSError) and not isinstance(exc, VaultError):
-                raise VaultError(f"Cannot store {Path(source).name} in the vault: {exc.strerror or exc}.") from exc
+                raise VaultError(f"Cannot store {source.name} in the vault: {exc.strerror or exc}.") from exc
             raise
 
     def open(self, sha256: str):  # type: ignore[no-untyped-def]
@@ -423,6 +497,13 @@ class Vault:
                                        "not a stored file (a link or a folder); it is not used.") from exc
         except OSError as exc:
             raise VaultError(f"The stored file {sha256[:12]}… cannot be read: {exc.strerror or exc}.") from exc
+        if self.key is not None:
+            from secondopinion_desktop.core.crypto.seal import open_sealed
+
+            def damaged(why: str) -> Exception:
+                return VaultDamaged(sha256, f"The stored file {sha256[:12]}… is damaged: {why[0].lower()}{why[1:]}")
+
+            return open_sealed(fd, self.key.content, damaged=damaged)
         return os.fdopen(fd, "rb")
 
     def open_verified(self, sha256: str):  # type: ignore[no-untyped-def]
@@ -458,7 +539,9 @@ class Vault:
 
     def remove(self, sha256: str) -> bool:
         """Delete a stored file; True if it was there. Removers of unused content use ``remove_unclaimed``."""
-        path = self.path_for(sha256)
+        return self._remove_path(self.path_for(sha256))
+
+    def _remove_path(self, path: Path) -> bool:
         try:
             path.unlink()
         except FileNotFoundError:
@@ -477,7 +560,8 @@ class Vault:
             return False
 
     def stored(self) -> Iterator[str]:
-        """Digests of every stored file in the vault: regular files only, never reached through a link."""
+        """The names of every stored file in the vault: regular files only, never reached through a link. In a
+        plain vault a name is the file's SHA-256; in a sealed one its keyed name (``name_of``)."""
         if not self.root.is_dir():
             return
         for sub in sorted(self.root.iterdir()):
@@ -532,6 +616,25 @@ class Vault:
                     tmp.unlink()
                     removed += 1
         return removed
+
+
+def _plain_copy(src, dst, digest, source: Path, total: int, progress: Progress | None,  # type: ignore[no-untyped-def]
+                cancelled: CancelCheck | None) -> int:
+    done = 0
+    while True:
+        if cancelled is not None and cancelled():
+            raise Cancelled()
+        try:
+            chunk = src.read(CHUNK_SIZE)
+        except OSError as exc:
+            raise SourceUnreadable(f"Cannot read {source.name} to the end: {exc.strerror or exc}.") from exc
+        if not chunk:
+            return done
+        digest.update(chunk)
+        dst.write(chunk)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
 
 
 def _mkstemp(folder: Path) -> tuple[int, str]:

@@ -7,10 +7,7 @@ of the vault's own temporary area, never the system's temporary folder.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,20 +36,9 @@ def thumbnail_png(path: Path | str) -> tuple[bytes, str | None]:
 
 
 def store_thumbnail(vault: Vault, png: bytes) -> StoredFile:
-    """Store PNG bytes in the vault. They pass through a temporary file inside the vault (0600, with the name the
-    vault's start-up sweep removes after a crash), so a picture of the patient's scan never lands elsewhere."""
-    from secondopinion_desktop.core.vault import owned_temp_prefix
-
-    vault.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # mkstemp makes it 0600; the prefix names this process, so no sweep removes it while the import runs
-    fd, name = tempfile.mkstemp(prefix=owned_temp_prefix(), suffix=".png", dir=vault.root)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(png)
-        return vault.store(Path(name))
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+    """Store PNG bytes in the vault straight from memory (sealed in an encrypted folder), so a picture of the
+    patient's scan never lands anywhere else, not even as a temporary file."""
+    return vault.store_bytes(png)
 
 
 def _reason(exc: BaseException) -> str:
