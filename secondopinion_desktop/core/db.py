@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import sqlite3
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from secondopinion_desktop.core.errors import (
     DataFolderError,
     DiskFullError,
+    FolderLocked,
     NeedsUpgradeError,
     NotADatabaseError,
     ReadOnlyFolderError,
@@ -44,6 +47,9 @@ from secondopinion_desktop.core.paths import (
     recover_interrupted_restore,
 )
 from secondopinion_desktop.core.vault import Vault
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.crypto.seal import FolderKey
 
 # Every migration revision this version knows, oldest first. The last one is the schema this code expects.
 # A test checks this against the Alembic scripts, so that opening an up-to-date folder needs no Alembic import.
@@ -66,6 +72,11 @@ class DataFolder:
     vault: Vault
     _sessions: sessionmaker[Session] = field(repr=False)
     read_only: bool = False  # opened for reading only: nothing in the folder is created or changed
+    key: FolderKey | None = field(default=None, repr=False)  # an encrypted folder's keys, while it is unlocked
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key is not None
 
     @property
     def db_path(self) -> Path:
@@ -100,10 +111,11 @@ class DataFolder:
         self.close()
 
 
-def read_schema_revision(db_path: Path) -> str | None:
+def read_schema_revision(db_path: Path, key: bytes | None = None) -> str | None:
     """The Alembic revision stamped in ``db_path`` without changing the file; None for a new database.
 
     Raises NotADatabaseError for a file that is not SQLite, or a SQLite file that Second Opinion did not make.
+    ``key``: the database key of an encrypted folder (its file has no plain header to look at).
     """
     if not db_path.exists() or db_path.stat().st_size == 0:
         return None
@@ -112,12 +124,18 @@ def read_schema_revision(db_path: Path) -> str | None:
             header = fh.read(len(SQLITE_HEADER))
     except OSError as exc:
         raise DataFolderError(f"Cannot read the database {db_path}: {exc.strerror or exc}.") from exc
-    if header != SQLITE_HEADER:
+    if header != SQLITE_HEADER and key is None:
         raise NotADatabaseError(
             f"{db_path} is not a Second Opinion database (it is not a SQLite file); it was left untouched."
         )
+    from secondopinion_desktop.core.crypto.keys import WrongSecret
+
     try:
-        conn = connect_read_only(db_path)
+        try:
+            conn = connect_read_only(db_path, key)
+        except WrongSecret as exc:
+            raise NotADatabaseError(f"The encrypted database {db_path} does not open with this folder's key: it "
+                                    "is damaged, or it is another folder's; it was left untouched.") from exc
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "alembic_version" not in tables:
@@ -129,7 +147,7 @@ def read_schema_revision(db_path: Path) -> str | None:
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except database_errors("DatabaseError") as exc:
         explained = explain_storage_error(exc, db_path.parent)
         if explained is not None:
             raise explained from exc
@@ -148,7 +166,7 @@ _DISK_CODES = frozenset({SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READON
                          SQLITE_CANTOPEN, SQLITE_PERM})
 
 
-def _code(exc: BaseException) -> int | None:
+def _code(exc: BaseException | None) -> int | None:
     """The primary SQLite result code of a sqlite3 error, or None."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code & 0xFF if isinstance(code, int) else None
@@ -211,25 +229,67 @@ class _HeldConnection(sqlite3.Connection):
                 self.hold = None
 
 
-def connect_read_only(db_path: Path, **kwargs: object) -> sqlite3.Connection:
+def _held_class(key: bytes | None) -> type:
+    """The connection class whose ``close`` releases its ``_ReadHold``: sqlite3's, or SQLCipher's."""
+    if key is None:
+        return _HeldConnection
+    return _held_cipher_class()
+
+
+@functools.cache
+def _held_cipher_class() -> type:
+    from secondopinion_desktop.core.crypto.database import _module
+
+    base = _module().Connection
+
+    class _HeldCipherConnection(base):  # type: ignore[misc, valid-type]
+        hold: _ReadHold | None = None
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                if self.hold is not None:
+                    self.hold.release()
+                    self.hold = None
+
+    return _HeldCipherConnection
+
+
+def connect_read_only(db_path: Path, key: bytes | None = None, **kwargs: object) -> sqlite3.Connection:
     """A sqlite3 connection that can only read ``db_path`` and creates nothing beside it where that can be
     helped (see ``read_only_uris``); works on a full disk and on a read-only one. An immutable connection holds
-    a shared lock on the file until it is closed (see ``_ReadHold``). Raises the last sqlite3 error."""
+    a shared lock on the file until it is closed (see ``_ReadHold``). Raises the last sqlite3 error.
+
+    With ``key`` (an encrypted folder's database key) the connection is SQLCipher's, and a key that does not
+    open the file raises ``DatabaseDoesNotOpen``."""
     db_path = Path(db_path)
-    last: sqlite3.Error | None = None
+    errors = database_errors("DatabaseError") if key is None else ()
+    last: BaseException | None = None
     # first, so that a writer cannot fold its log in between the look and the read
     hold: _ReadHold | None = _ReadHold(db_path)
     for uri in read_only_uris(db_path):
-        conn: _HeldConnection | None = None
+        conn = None
         try:
-            conn = sqlite3.connect(uri, uri=True, factory=_HeldConnection, **kwargs)  # type: ignore[call-overload]
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the log now, not at first use
+            if key is None:
+                conn = sqlite3.connect(uri, uri=True, factory=_HeldConnection, **kwargs)  # type: ignore[call-overload]
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the log now, not at use
+            else:
+                from secondopinion_desktop.core.crypto.database import DatabaseDoesNotOpen, connect
+
+                try:
+                    conn = connect(uri, key, uri=True, factory=_held_class(key), **kwargs)
+                except DatabaseDoesNotOpen as exc:
+                    last = exc
+                    if _code(exc.__cause__) in (SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_FULL):
+                        continue
+                    break
         except UnicodeDecodeError:  # a damaged schema page: SQLite's message quotes its bytes, not text
             if conn is not None:
                 conn.close()
             last = sqlite3.DatabaseError("database disk image is malformed")
             break
-        except sqlite3.DatabaseError as exc:
+        except errors as exc:
             if conn is not None:
                 conn.close()  # never keep a failed connection's files open (a mount could not be released)
             last = exc
@@ -240,11 +300,23 @@ def connect_read_only(db_path: Path, **kwargs: object) -> sqlite3.Connection:
             conn.hold, hold = hold, None
         if hold is not None:
             hold.release()
-        return conn
+        return conn  # type: ignore[no-any-return]
     if hold is not None:
         hold.release()
     assert last is not None
     raise last
+
+
+def database_errors(kind: str = "Error") -> tuple[type[Exception], ...]:
+    """The DB-API error classes of this ``kind`` ("Error", "DatabaseError", "OperationalError"…) a folder can
+    raise: sqlite3's, and SQLCipher's once an encrypted folder has loaded it."""
+    import sys
+
+    found: list[type[Exception]] = [getattr(sqlite3, kind)]
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    if cipher is not None:
+        found.append(getattr(cipher, kind))
+    return tuple(found)
 
 
 class _ReadHold:
@@ -290,16 +362,32 @@ class _ReadHold:
             self._fd = None
 
 
-def _make_engine(db_path: Path) -> Engine:
-    engine = create_engine(f"sqlite+pysqlite:///{db_path}", connect_args={"check_same_thread": False})
+def _make_engine(db_path: Path, key: bytes | None = None, *, read_only: bool = False) -> Engine:
+    """The folder's engine: sqlite3, or SQLCipher with the database ``key`` (SQLAlchemy then wraps SQLCipher's
+    errors as it wraps sqlite3's); ``read_only`` connections only read (``connect_read_only``)."""
+    options: dict[str, object] = {}
+    if key is not None:
+        from secondopinion_desktop.core.crypto.database import _module, connect
+
+        options["module"] = _module()
+    if read_only:
+        options["creator"] = lambda: connect_read_only(db_path, key, check_same_thread=False)
+    elif key is not None:
+        options["creator"] = lambda: connect(db_path, key, check_same_thread=False)
+    else:
+        options["connect_args"] = {"check_same_thread": False}
+    engine = create_engine(f"sqlite+pysqlite:///{db_path}", **options)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see module docstring
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
@@ -311,12 +399,18 @@ def _make_engine(db_path: Path) -> Engine:
     return engine
 
 
-def _backup_before_migration(db_path: Path, revision: str) -> Path:
-    """Copy the database with SQLite's online backup API before a migration changes it."""
+def _backup_before_migration(db_path: Path, revision: str, key: bytes | None = None) -> Path:
+    """Copy the database with SQLite's online backup API before a migration changes it (encrypted with the same
+    key in an encrypted folder)."""
     target = db_path.with_name(f"{db_path.name}.schema-{revision}.bak")
-    src = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro", uri=True)
+    if key is not None:
+        from secondopinion_desktop.core.crypto.database import connect
+
+        src = connect(f"{db_path.absolute().as_uri()}?mode=ro", key, uri=True)
+    else:
+        src = sqlite3.connect(f"{db_path.absolute().as_uri()}?mode=ro", uri=True)
     try:
-        dst = sqlite3.connect(target)
+        dst = sqlite3.connect(target) if key is None else connect(target, key)
         try:
             src.backup(dst)
         finally:
@@ -427,7 +521,7 @@ def explain_storage_error(exc: BaseException, data_dir: Path | None = None) -> E
             if cause.errno == errno.EROFS:
                 return read_only_folder_error(data_dir)
             return disk_full_error(data_dir)
-        if isinstance(cause, sqlite3.Error):
+        if isinstance(cause, database_errors()):
             code = _code(cause)
             text = str(cause).lower()
             if code == SQLITE_FULL or "database or disk is full" in text:
@@ -443,27 +537,6 @@ def explain_storage_error(exc: BaseException, data_dir: Path | None = None) -> E
     return None
 
 
-def _make_read_only_engine(db_path: Path) -> Engine:
-    """An engine whose connections only read (``connect_read_only``), with the same transaction handling."""
-    engine = create_engine(f"sqlite+pysqlite:///{db_path}",
-                           creator=lambda: connect_read_only(db_path, check_same_thread=False))
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see module docstring
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
-
-    return engine
-
-
 def _wait_for_a_running_restore(path: Path, timeout: float = 10.0) -> None:
     """A restore between its two renames has the folder aside for an instant: wait for the new one to appear
     rather than say there is no data."""
@@ -476,7 +549,29 @@ def _wait_for_a_running_restore(path: Path, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def _open_read_only(path: Path) -> DataFolder:
+def _database_key(path: Path, key: FolderKey | None) -> bytes | None:
+    """The database key to open the folder at ``path`` with: None for a plain folder, the key's database subkey
+    for an encrypted one. An encrypted folder opened without its key raises FolderLocked, with another folder's
+    key WrongSecret, and a key given for a plain folder DataFolderError."""
+    from secondopinion_desktop.core.crypto.keys import KEYRING_NAME
+
+    ring_file = path / KEYRING_NAME
+    if key is None:
+        if ring_file.exists() or ring_file.is_symlink():
+            raise FolderLocked(f"The data folder {path} is protected with a passphrase; unlock it with the "
+                               "passphrase or the recovery key first.")
+        return None
+    from secondopinion_desktop.core.crypto.keys import WrongSecret, read_keyring
+
+    ring = read_keyring(path)
+    if ring is None:
+        raise DataFolderError(f"The data folder {path} is not protected with a passphrase; open it without one.")
+    if ring.key_id != key.key_id:
+        raise WrongSecret(f"This key is not the key of the data folder {path}.")
+    return key.database
+
+
+def _open_read_only(path: Path, key: FolderKey | None = None) -> DataFolder:
     """Open ``path`` for reading only: nothing is created, made private, migrated or swept, so that it works on
     a read-only disk and on a full one and leaves the folder as it was."""
     if not path.exists() and not path.is_symlink():
@@ -495,6 +590,7 @@ def _open_read_only(path: Path) -> DataFolder:
         raise DataFolderError(f"There is no Second Opinion data in {path}; check the folder name.")
     if not os.access(db_path, os.R_OK):
         raise DataFolderError(f"The database {db_path} cannot be read by you.")
+    db_key = _database_key(path, key)
     engine: Engine | None = None
     try:
         if (on_read_only_disk(path) and _wal_has_data(db_path) and not _sidecar(db_path, "-shm").exists()):
@@ -503,7 +599,7 @@ def _open_read_only(path: Path) -> DataFolder:
                 "only be read where the folder can be written; make the disk writable, or copy the folder to a "
                 "writable one, and try again."
             )
-        revision = read_schema_revision(db_path)
+        revision = read_schema_revision(db_path, db_key)
         if revision is not None and revision not in SCHEMA_REVISIONS:
             raise SchemaTooNewError(
                 f"The database in {path} was written by a newer version of Second Opinion "
@@ -519,7 +615,7 @@ def _open_read_only(path: Path) -> DataFolder:
                 f"The database in {path} must be brought up to date by this version of Second Opinion before "
                 "it can be read; it was left untouched."
             )
-        engine = _make_read_only_engine(db_path)
+        engine = _make_engine(db_path, db_key, read_only=True)
         with engine.connect() as connection:  # fail here, in one sentence, rather than at the first query
             connection.exec_driver_sql("SELECT count(*) FROM alembic_version").fetchone()
     except BaseException as exc:
@@ -532,8 +628,8 @@ def _open_read_only(path: Path) -> DataFolder:
             raise explained from exc
         raise DataFolderError(f"Cannot read the database in {path}: {_db_reason(exc)}.") from exc
     sessions = sessionmaker(engine, expire_on_commit=False)
-    return DataFolder(path=path, engine=engine, vault=Vault(path / VAULT_NAME), _sessions=sessions,
-                      read_only=True)
+    return DataFolder(path=path, engine=engine, vault=Vault(path / VAULT_NAME, key), _sessions=sessions,
+                      read_only=True, key=key)
 
 
 def _db_reason(exc: BaseException) -> str:
@@ -541,7 +637,7 @@ def _db_reason(exc: BaseException) -> str:
     return str(orig if orig is not None else exc)
 
 
-def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder:
+def open_data_folder(path: Path | str, *, read_only: bool = False, key: FolderKey | None = None) -> DataFolder:
     """Open (creating if needed) the data folder at ``path`` and bring its schema up to date.
 
     ``read_only``: for commands that only read. Nothing is created, made private, migrated or swept, and the
@@ -551,28 +647,35 @@ def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder
     A database that is not SQLite, or whose schema is newer than this version knows, is refused with a
     DataFolderError and left byte-for-byte as it was. A disk with no room left raises DiskFullError and a
     read-only one ReadOnlyFolderError (for a writable open), each with nothing changed.
+
+    An encrypted folder (one with a key file) opens only with its ``key`` (``crypto.seal.unlock_folder``):
+    without one it raises FolderLocked, with another folder's WrongSecret.
     """
     if read_only:
-        return _open_read_only(Path(path).absolute())
+        return _open_read_only(Path(path).absolute(), key)
     recover_interrupted_restore(Path(path).absolute())  # never an empty folder where a restore was cut short
     path = ensure_data_dir(Path(path).absolute())  # absolute: the engine must not depend on the cwd
     db_path = path / DB_NAME
     if db_path.is_dir():
         raise DataFolderError(f"{db_path} is a folder, not a database file.")
-    revision = read_schema_revision(db_path)
+    db_key = _database_key(path, key)
+    if db_key is not None and not db_path.exists():
+        raise DataFolderError(f"The encrypted data folder {path} has lost its database; restore it from a "
+                              "backup.")
+    revision = read_schema_revision(db_path, db_key)
     if revision is not None and revision not in SCHEMA_REVISIONS:
         raise SchemaTooNewError(
             f"The database in {path} was written by a newer version of Second Opinion "
             f"(schema {revision}). Please update the app; the database was left untouched."
         )
-    vault = Vault(path / VAULT_NAME)
-    engine = _make_engine(db_path)
+    vault = Vault(path / VAULT_NAME, key)
+    engine = _make_engine(db_path, db_key)
     created = not db_path.exists()
     try:
         _make_private(db_path)
         if revision != SCHEMA_HEAD:
             if revision is not None:
-                _backup_before_migration(db_path, revision)
+                _backup_before_migration(db_path, revision, db_key)
             migrate(engine)
         else:
             with engine.connect():  # the first connection turns on the log: a full disk is said here, not later
@@ -587,7 +690,7 @@ def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder
             raise explained from exc
         from sqlalchemy.exc import SQLAlchemyError
 
-        if isinstance(exc, sqlite3.Error):  # pragma: no cover - depends on the file system
+        if isinstance(exc, database_errors()):  # pragma: no cover - depends on the file system
             raise DataFolderError(f"Cannot open the database in {path}: {exc}.") from exc
         if isinstance(exc, OSError):
             raise DataFolderError(f"Cannot prepare the data folder {path}: {exc.strerror or exc}.") from exc
@@ -595,4 +698,4 @@ def open_data_folder(path: Path | str, *, read_only: bool = False) -> DataFolder
             raise DataFolderError(f"Cannot open the database in {path}: {exc.__class__.__name__}: {exc}.") from exc
         raise
     sessions = sessionmaker(engine, expire_on_commit=False)
-    return DataFolder(path=path, engine=engine, vault=vault, _sessions=sessions)
+    return DataFolder(path=path, engine=engine, vault=vault, _sessions=sessions, key=key)

@@ -48,3 +48,7 @@ class DiskFullError(DataFolderError):
 
 class ReadOnlyFolderError(DataFolderError):
     """The data folder is on a read-only disk (or cannot be written), so nothing can be changed there."""
+
+
+class FolderLocked(DataFolderError):
+    """The data folder is encrypted and was opened without its key: it must be unlocked first."""

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from secondopinion_desktop.core.crypto import database as encdb
 from secondopinion_desktop.core.crypto.database import DatabaseDoesNotOpen
+from secondopinion_desktop.core.db import _make_engine
 
 KEY = bytes(range(32))
 NAME = "Zoë Sample-Patient"
@@ -35,7 +36,7 @@ def _all_bytes(folder: Path) -> bytes:
 
 def test_rows_round_trip_and_nothing_is_readable_on_the_disk(tmp_path: Path) -> None:
     path = tmp_path / "secondopinion.db"
-    engine = encdb.make_engine(path, KEY)
+    engine = _make_engine(path, KEY)
     _fill(engine)
     with engine.connect() as conn:  # the log and shared memory exist while a connection is open
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -46,7 +47,7 @@ def test_rows_round_trip_and_nothing_is_readable_on_the_disk(tmp_path: Path) -> 
         for secret in (NAME.encode("utf-8"), NAME.encode("utf-16-le"), b"1970-02-14", b"CREATE TABLE"):
             assert secret not in raw
     engine.dispose()
-    again = encdb.make_engine(path, KEY)
+    again = _make_engine(path, KEY)
     with again.connect() as conn:
         assert conn.execute(text("SELECT name FROM person")).scalar() == NAME
         assert conn.execute(text("SELECT count(*) FROM note")).scalar() == 300
@@ -57,7 +58,7 @@ def test_rows_round_trip_and_nothing_is_readable_on_the_disk(tmp_path: Path) -> 
 
 def test_a_wrong_key_is_one_sentence_and_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "secondopinion.db"
-    engine = encdb.make_engine(path, KEY)
+    engine = _make_engine(path, KEY)
     _fill(engine)
     engine.dispose()
     before = path.read_bytes()
@@ -97,7 +98,7 @@ def test_conversion_both_ways_keeps_every_row(tmp_path: Path) -> None:
 
 def test_a_damaged_page_is_found(tmp_path: Path, capfd) -> None:
     path = tmp_path / "secondopinion.db"
-    engine = encdb.make_engine(path, KEY)
+    engine = _make_engine(path, KEY)
     _fill(engine)
     with engine.connect() as conn:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -186,13 +186,14 @@ def test_a_thumbnail_is_stored_through_the_vaults_own_temporary_area(folder, pri
 
     png = placeholder_png("No preview for this series")
     sources: list[tuple[Path, int]] = []
-    real_store = type(folder.vault).store
+    real_copy = type(folder.vault)._copy_from
 
-    def store(self, source, **kwargs):  # type: ignore[no-untyped-def]
-        sources.append((Path(source), stat.S_IMODE(os.stat(source).st_mode)))
-        return real_store(self, source, **kwargs)
+    def copy_from(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        tmp, sha, done = real_copy(self, *args, **kwargs)
+        sources.append((Path(tmp), stat.S_IMODE(os.stat(tmp).st_mode)))
+        return tmp, sha, done
 
-    monkeypatch.setattr(type(folder.vault), "store", store)
+    monkeypatch.setattr(type(folder.vault), "_copy_from", copy_from)
     stored = store_thumbnail(folder.vault, png)
     assert folder.vault.read_verified(stored.sha256) == png
     ((source, mode),) = sources
@@ -206,13 +207,14 @@ def test_an_import_writes_no_thumbnail_outside_the_data_folder(folder, tmp_path,
     disc = tmp_path / "disc"
     write_study(disc, StudySpec(), subfolder="CT")
     sources: list[Path] = []
-    real_store = type(folder.vault).store
+    real_copy = type(folder.vault)._copy_from
 
-    def store(self, source, **kwargs):  # type: ignore[no-untyped-def]
-        sources.append(Path(source))
-        return real_store(self, source, **kwargs)
+    def copy_from(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        tmp, sha, done = real_copy(self, *args, **kwargs)
+        sources.append(Path(tmp))
+        return tmp, sha, done
 
-    monkeypatch.setattr(type(folder.vault), "store", store)
+    monkeypatch.setattr(type(folder.vault), "_copy_from", copy_from)
     result = import_imaging(folder, scan_folder(disc))
     assert result.thumbnails == 2
     assert sources and all(s.parent == folder.vault.root for s in sources), sources

@@ -64,30 +64,6 @@ def connect(path: Path | str, key: bytes, **kwargs: Any) -> Any:
     return conn
 
 
-def make_engine(path: Path | str, key: bytes) -> Any:
-    """A SQLAlchemy engine over the encrypted database, with the pragmas every data folder runs with."""
-    from sqlalchemy import create_engine, event
-
-    engine = create_engine("sqlite+pysqlite://", creator=lambda: connect(path, key, check_same_thread=False))
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
-                             else "BEGIN")
-
-    return engine
-
-
 def _export(conn: Any, target: Path, key_literal: str) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     conn.execute(f"ATTACH DATABASE ? AS converted KEY {key_literal}", (str(target),))

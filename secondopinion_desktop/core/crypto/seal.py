@@ -20,6 +20,7 @@ import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from secondopinion_desktop.core.crypto import stream
@@ -51,6 +52,27 @@ class FolderKey:
         from secondopinion_desktop.core.crypto.keys import subkey
 
         return subkey(self.data_key, purpose)
+
+
+def is_encrypted(folder: Path | str) -> bool:
+    """True when the data folder at ``folder`` is encrypted (it has a key file); reads nothing else."""
+    from secondopinion_desktop.core.crypto.keys import keyring_path
+
+    path = keyring_path(folder)
+    return path.exists() or path.is_symlink()
+
+
+def unlock_folder(folder: Path | str, *, passphrase: str | None = None, recovery_key: str | None = None
+                  ) -> FolderKey:
+    """The keys of the encrypted folder at ``folder``, from its passphrase or its recovery key (WrongSecret in
+    one sentence when it does not open; ``DataFolderError`` when the folder is not encrypted)."""
+    from secondopinion_desktop.core.crypto.keys import read_keyring, unlock
+    from secondopinion_desktop.core.errors import DataFolderError
+
+    ring = read_keyring(folder)
+    if ring is None:
+        raise DataFolderError(f"The data folder {folder} is not protected with a passphrase.")
+    return FolderKey.from_data_key(unlock(ring, passphrase=passphrase, recovery_key=recovery_key))
 
 
 def _damage(message: str) -> Exception:
@@ -149,7 +171,7 @@ class SealedReader(io.RawIOBase):
         return n
 
     def readall(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             part = self.read(self._chunk)
             if not part:
