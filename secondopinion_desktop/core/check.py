@@ -22,16 +22,17 @@ import datetime as dt
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from secondopinion_desktop.core.db import DataFolder
-from secondopinion_desktop.core.errors import VaultError
+from secondopinion_desktop.core.errors import DataFolderError, VaultError
 from secondopinion_desktop.core.vault import (
     STALE_TEMP_SECONDS,
     TEMP_PREFIX,
     NotARegularFile,
+    VaultDamaged,
     open_regular_nofollow,
     sha256_of_fd,
     temp_in_use,
@@ -124,7 +125,8 @@ class CheckReport:
 def _connect(folder: DataFolder) -> sqlite3.Connection:
     from secondopinion_desktop.core.db import connect_read_only
 
-    return connect_read_only(folder.db_path)  # creates nothing: works on a full or read-only disk
+    key = folder.key.database if folder.key is not None else None
+    return connect_read_only(folder.db_path, key)  # creates nothing: works on a full or read-only disk
 
 
 def _references(conn: sqlite3.Connection) -> dict[str, list[str]]:
@@ -153,8 +155,21 @@ def _temp_files(folder: DataFolder) -> list[str]:
 
 
 def _file_state(folder: DataFolder, sha: str) -> str:
-    """'ok', 'missing', 'link' or 'damaged' for the stored file ``sha``, read without following links."""
+    """'ok', 'missing', 'link' or 'damaged' for the stored file ``sha``, read without following links (and, in an
+    encrypted folder, decrypted: a chunk that fails its authentication is damage)."""
     path = folder.vault.path_for(sha)
+    if folder.vault.sealed:
+        if path.parent.is_symlink():
+            return "link"
+        if not path.exists() and not path.is_symlink():
+            return "missing"
+        try:
+            with folder.vault.open(sha) as fh:
+                return "ok" if sha256_of_fd(fh) == sha else "damaged"
+        except VaultDamaged as exc:
+            return "link" if path.is_symlink() or "replaced" in str(exc) else "damaged"
+        except (VaultError, OSError):
+            return "damaged"
     try:
         fd = open_regular_nofollow(path)
     except FileNotFoundError:
@@ -170,10 +185,20 @@ def _file_state(folder: DataFolder, sha: str) -> str:
             return "damaged"
 
 
-def _orphan_test(folder: DataFolder, sha: str, used: set[str], now: float, older_than: float) -> Callable[[], bool]:
-    """For ``Vault.remove_unclaimed``: no row refers to ``sha`` (``used`` is read inside the write lock, so no row
-    can have been committed since) and it is old enough not to be another process's copy in flight."""
-    return lambda: sha not in used and _age(folder.vault.path_for(sha), now) >= older_than
+def _orphan_test(folder: DataFolder, name: str, used: set[str], now: float, older_than: float) -> Callable[[], bool]:
+    """For ``Vault.remove_unclaimed_name``: no row refers to the stored file ``name`` (``used``, the names on disk of
+    what rows refer to, is read inside the write lock, so no row can have been committed since) and it is old
+    enough not to be another process's copy in flight."""
+    return lambda: name not in used and _age(folder.vault.path_of_name(name), now) >= older_than
+
+
+def _used_names(folder: DataFolder, digests: Iterable[str]) -> set[str]:
+    """The names on disk of the stored files with these digests (the digests themselves in a plain vault)."""
+    names: set[str] = set()
+    for sha in digests:
+        with contextlib.suppress(VaultError):  # a malformed digest in a row names no file
+            names.add(folder.vault.name_of(sha))
+    return names
 
 
 def check_data(folder: DataFolder) -> CheckReport:
@@ -182,26 +207,35 @@ def check_data(folder: DataFolder) -> CheckReport:
     integrity: list[str] = []
     foreign_keys: list[str] = []
     refs: dict[str, list[str]] | None = None
+    from secondopinion_desktop.core.db import database_errors
+
+    opening: tuple[type[Exception], ...] = (*database_errors(), DataFolderError)
     try:
         conn = _connect(folder)
-    except sqlite3.Error as exc:
+    except opening as exc:
         integrity.append(f"The database cannot be opened: {exc}.")
     else:
+        damage = database_errors("DatabaseError")
         try:
+            if folder.encrypted:
+                try:  # every page's authentication code, before SQLite's own check
+                    integrity.extend(f"Page check: {r[0]}" for r in conn.execute("PRAGMA cipher_integrity_check"))
+                except damage as exc:
+                    integrity.append(f"The database is damaged: {exc}.")
             try:
                 rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check")]
                 if rows != ["ok"]:
                     integrity.extend(rows)
-            except sqlite3.DatabaseError as exc:  # a damaged page makes SQLite raise instead of returning rows
+            except damage as exc:  # a damaged page makes SQLite raise instead of returning rows
                 integrity.append(f"The database is damaged: {exc}.")
             try:
                 for table, rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check"):
                     foreign_keys.append(f"{table} row {rowid} refers to a {parent} that does not exist")
-            except sqlite3.DatabaseError as exc:
+            except damage as exc:
                 integrity.append(f"The links between records cannot be checked: {exc}.")
             try:
                 refs = _references(conn)
-            except sqlite3.DatabaseError as exc:
+            except damage as exc:
                 integrity.append(f"The list of stored files cannot be read: {exc}.")
         finally:
             conn.close()
@@ -228,11 +262,11 @@ def check_data(folder: DataFolder) -> CheckReport:
                 damaged_digests.add(sha)
                 damaged.extend(f"{u} (sha256 {sha})" for u in users)
         if not integrity:  # only a database that reads cleanly can prove a file unreferenced
-            for sha in sorted(set(folder.vault.stored()) - set(refs)):
-                if folder.vault.claimed(sha):
+            for name in sorted(set(folder.vault.stored()) - _used_names(folder, refs)):
+                if folder.vault.claimed_name(name):
                     claimed += 1
-                elif _age(folder.vault.path_for(sha), now) >= IN_FLIGHT_SECONDS:
-                    orphans.append(sha)
+                elif _age(folder.vault.path_of_name(name), now) >= IN_FLIGHT_SECONDS:
+                    orphans.append(name)
                 else:
                     recent += 1
     return CheckReport(
@@ -297,12 +331,12 @@ def repair(folder: DataFolder, report: CheckReport) -> list[str]:
             cursor = raw.cursor()
             cursor.execute("BEGIN IMMEDIATE")  # no row can start referring to a file while we decide
             try:
-                still_used = set(_references(raw.driver_connection))  # type: ignore[arg-type]
+                still_used = _used_names(folder, _references(raw.driver_connection))  # type: ignore[arg-type]
                 now = time.time()
-                for sha in orphans:
-                    if folder.vault.remove_unclaimed(sha, _orphan_test(folder, sha, still_used, now,
-                                                                      IN_FLIGHT_SECONDS)):
-                        done.append(f"Removed the stored file {sha}, which nothing refers to")
+                for name in orphans:
+                    if folder.vault.remove_unclaimed_name(name, _orphan_test(folder, name, still_used, now,
+                                                                            IN_FLIGHT_SECONDS)):
+                        done.append(f"Removed the stored file {name}, which nothing refers to")
             finally:
                 cursor.execute("ROLLBACK")
                 cursor.close()
@@ -326,13 +360,13 @@ def sweep_orphans(folder: DataFolder, *, older_than: float = IN_FLIGHT_SECONDS) 
         cursor = raw.cursor()
         cursor.execute("BEGIN IMMEDIATE")  # no row can start referring to a file while we decide
         try:
-            used = set(_references(raw.driver_connection))  # type: ignore[arg-type]
-            for sha in folder.vault.stored():
-                if sha in used:
+            used = _used_names(folder, _references(raw.driver_connection))  # type: ignore[arg-type]
+            for name in folder.vault.stored():
+                if name in used:
                     continue
                 with contextlib.suppress(OSError):
-                    if folder.vault.remove_unclaimed(sha, _orphan_test(folder, sha, used, now, older_than)):
-                        removed.append(sha)
+                    if folder.vault.remove_unclaimed_name(name, _orphan_test(folder, name, used, now, older_than)):
+                        removed.append(name)
         finally:
             cursor.execute("ROLLBACK")
             cursor.close()

@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from secondopinion_desktop.core.errors import VaultError
 from secondopinion_desktop.core.fsutil import fsync_folder
@@ -445,6 +445,11 @@ class Vault:
             name = "the picture"
 
         return self._store_from(_Source(data), Path("data"))
+
+    def store_from(self, source: BinaryIO, *, label: str = "the file", progress: Progress | None = None,
+                   cancelled: CancelCheck | None = None) -> StoredFile:
+        """``store`` for content read from an open file (``label`` names it in an error)."""
+        return self._store_from(source, Path(label), 0, progress, cancelled)
 
     def store(
         self,

@@ -62,6 +62,18 @@ def is_encrypted(folder: Path | str) -> bool:
     return path.exists() or path.is_symlink()
 
 
+def needs_key(folder: Path | str) -> bool:
+    """Before unlocking a data folder: put back the folder a cut-short swap (a restore, an encryption or its
+    undoing) left aside, then say whether it is encrypted. Opening the folder does the same putting back, but
+    its key must be known before."""
+    from secondopinion_desktop.core.paths import recover_interrupted_restore
+
+    path = Path(folder).absolute()
+    if not path.exists() and not path.is_symlink():
+        recover_interrupted_restore(path)
+    return is_encrypted(path)
+
+
 def unlock_folder(folder: Path | str, *, passphrase: str | None = None, recovery_key: str | None = None
                   ) -> FolderKey:
     """The keys of the encrypted folder at ``folder``, from its passphrase or its recovery key (WrongSecret in
