@@ -22,7 +22,12 @@ PROG = "secondopinion"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage mistake in one line instead of the usage block."""
+    """argparse that reports a usage mistake in one line instead of the usage block. Options are never
+    abbreviated: ``--passphrase TEXT`` must be refused, not taken as ``--passphrase-file``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -100,6 +105,9 @@ def _add_data_dir(parser: argparse.ArgumentParser, *, default: Any) -> None:
         default=default,
         help="data folder to use (default: $SECONDOPINION_DATA_DIR, else your user data folder)",
     )
+    from secondopinion_desktop.cli_crypto import add_secret_options
+
+    add_secret_options(parser, default=default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     from secondopinion_desktop.cli_calendar import add_commands as add_calendar_commands
 
     add_calendar_commands(commands)
+    from secondopinion_desktop.cli_crypto import add_commands as add_crypto_commands
+
+    add_crypto_commands(commands)
     return parser
 
 
@@ -264,26 +275,33 @@ def _writes(args: argparse.Namespace) -> bool:
         return bool(args.repair)
     if args.command == "restore":
         return True
+    from secondopinion_desktop.cli_crypto import WRITERS
+
+    if args.command in WRITERS:
+        return True
     return _creates_folder(args)
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The data folder, read-only for reading commands. A folder an older version wrote is brought up to date
-    first (that is a change, so it takes the folder's lock like any writer)."""
+    first (that is a change, so it takes the folder's lock like any writer). An encrypted folder is unlocked with
+    the passphrase the command was given, or asks for it (``cli_crypto.unlock_key``)."""
+    from secondopinion_desktop.cli_crypto import unlock_key
     from secondopinion_desktop.core.db import open_data_folder
     from secondopinion_desktop.core.errors import NeedsUpgradeError
 
     path = _data_dir(args)
+    key = unlock_key(args, path)
     if _writes(args):
-        return open_data_folder(path)
+        return open_data_folder(path, key=key)
     try:
-        return open_data_folder(path, read_only=True)
+        return open_data_folder(path, read_only=True, key=key)
     except NeedsUpgradeError:
         from secondopinion_desktop.core.lock import default_wait, folder_lock
 
         with folder_lock(path, "upgrade", wait=default_wait()):
-            open_data_folder(path).close()
-        return open_data_folder(path, read_only=True)
+            open_data_folder(path, key=key).close()
+        return open_data_folder(path, read_only=True, key=key)
 
 
 # What each command with --out writes there, for the one output rule (core/outputs.py); None: a folder.
@@ -449,8 +467,11 @@ def _plan_for_check(args: argparse.Namespace, scan, *, dry_run: bool):  # type: 
     from secondopinion_desktop.core.profile import ProfileData, get_profile
 
     if dry_run:
+        from secondopinion_desktop.core.crypto.seal import is_encrypted
+
         db_path = resolve_data_dir(args.data_dir) / DB_NAME
-        if not db_path.is_file() or read_schema_revision(db_path) != SCHEMA_HEAD:
+        if not db_path.is_file() or (not is_encrypted(db_path.parent)  # an encrypted one opens with its key
+                                     and read_schema_revision(db_path) != SCHEMA_HEAD):
             profile = ProfileData()
             return plan_import(None, scan, profile), profile
     with _open(args) as folder, folder.dry_run() as session:

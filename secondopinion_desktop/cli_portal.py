@@ -72,8 +72,11 @@ def _compared_with(args: argparse.Namespace) -> Iterator[Any]:
     from secondopinion_desktop.core.paths import DB_NAME, resolve_data_dir
 
     if args.dry_run:
+        from secondopinion_desktop.core.crypto.seal import is_encrypted
+
         db_path = resolve_data_dir(args.data_dir) / DB_NAME
-        if not db_path.is_file() or read_schema_revision(db_path) != SCHEMA_HEAD:
+        if not db_path.is_file() or (not is_encrypted(db_path.parent)  # an encrypted one opens with its key
+                                     and read_schema_revision(db_path) != SCHEMA_HEAD):
             with tempfile.TemporaryDirectory(prefix="secondopinion-preview-") as tmp:
                 folder = open_data_folder(Path(tmp) / "data")
                 try:

@@ -256,9 +256,11 @@ def _databases(data_dir: Path, staging: Path, copy: Callable[[Path, Path], None]
     from secondopinion_desktop.core.paths import DB_NAME
 
     copy(data_dir / DB_NAME, staging / DB_NAME)
+    os.chmod(staging / DB_NAME, 0o600)
     for kept in sorted(data_dir.glob(f"{DB_NAME}.schema-*.bak")):
         if kept.is_file() and not kept.is_symlink():
             copy(kept, staging / kept.name)
+            os.chmod(staging / kept.name, 0o600)
 
 
 def _others(data_dir: Path, staging: Path) -> None:
