@@ -565,7 +565,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     def write(out: Path) -> tuple[Any, int]:
         create_backup(folder, out)
-        return verify_backup(out), out.stat().st_size
+        return verify_backup(out, folder.key), out.stat().st_size
 
     if args.out == STDOUT:  # the archive goes to stdout, so what is said about it goes to stderr
         with _open(args) as folder:
@@ -582,17 +582,31 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from secondopinion_desktop.core.backup import restore_backup_with_details
+    from secondopinion_desktop.cli_crypto import obtain_key, unlock_key
+    from secondopinion_desktop.core.backup import backup_keyring, restore_backup_with_details, unlock_backup
+    from secondopinion_desktop.core.crypto.seal import is_encrypted
     from secondopinion_desktop.core.paths import resolve_data_dir
 
     archive = Path(args.archive).expanduser()
-    result = restore_backup_with_details(archive, resolve_data_dir(args.data_dir), lock=args.folder_lock)
+    data_dir = resolve_data_dir(args.data_dir)
+
+    def unlock(passphrase: str | None, recovery: str | None) -> Any:
+        return unlock_backup(archive, passphrase=passphrase, recovery_key=recovery)
+
+    key = None  # an encrypted backup opens with the passphrase or recovery key it was made under
+    if backup_keyring(archive) is not None:
+        key = obtain_key(args, f"The backup {archive.name}", f"Passphrase for the backup {archive.name}: ", unlock)
+    current = unlock_key(args, data_dir) if is_encrypted(data_dir) else None
+    result = restore_backup_with_details(archive, data_dir, lock=args.folder_lock, key=key, current_key=current)
     if result.kept is not None:
         _say(f"Kept your previous data as a backup: {result.kept}")
     else:
         _say(f"There was no data in {result.data_dir} before, so nothing needed keeping.")
     _say(f"Restored {archive} (made {_made_when(result.manifest.created_at)}): the database and "
           f"{plural(result.manifest.vault_files, 'stored file')} into {result.data_dir}.")
+    if current is not None and key is None:
+        _say("The backup was made before the folder was protected with a passphrase, so the restored folder is "
+             "not encrypted; run `secondopinion encrypt` to protect it again.")
     return 0
 
 

@@ -18,6 +18,7 @@ import argparse
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,42 +126,46 @@ def _given_passphrase_file(args: argparse.Namespace) -> str | None:
 def unlock_key(args: argparse.Namespace, path: Path, *, asking: str = "Passphrase") -> FolderKey | None:
     """The keys of the data folder at ``path`` when it is encrypted (None when it is not), from the secret the
     command was given or asked for; kept on ``args`` so a command opening the folder twice derives it once."""
-    from secondopinion_desktop.core.crypto.keys import WrongSecret
     from secondopinion_desktop.core.crypto.seal import needs_key, unlock_folder
-    from secondopinion_desktop.core.errors import FolderLocked
 
     cached = getattr(args, "_folder_key", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     if not needs_key(path):
         return None
+    key = obtain_key(args, f"The data folder {path}", f"{asking} for {path}: ",
+                     lambda passphrase, recovery: unlock_folder(path, passphrase=passphrase, recovery_key=recovery))
+    args._folder_key = key
+    return key
+
+
+def obtain_key(args: argparse.Namespace, what: str, prompt: str,
+               unlock: Callable[[str | None, str | None], FolderKey]) -> FolderKey:
+    """Keys from ``unlock(passphrase, recovery_key)`` with the secret the command was given: its recovery key
+    file, its passphrase file (or $SECONDOPINION_PASSPHRASE_FILE), else asked in a terminal (three tries)."""
+    from secondopinion_desktop.core.crypto.keys import WrongSecret
+    from secondopinion_desktop.core.errors import FolderLocked
+
     recovery_file = getattr(args, "recovery_key_file", None)
     passphrase_file = _given_passphrase_file(args)
     if recovery_file:
-        key = unlock_folder(path, recovery_key=read_secret_file(recovery_file, "recovery key"))
-    elif passphrase_file:
-        key = unlock_folder(path, passphrase=read_secret_file(passphrase_file, "passphrase"))
-    elif _can_ask():
-        key = None
-        for attempt in range(TRIES):
-            typed = _ask(f"{asking} for {path}: ")
-            if not typed:
-                break
-            try:
-                key = unlock_folder(path, passphrase=typed)
-                break
-            except WrongSecret:
-                if attempt < TRIES - 1:
-                    print("That passphrase does not open the folder; try again.", file=sys.stderr)
-        if key is None:
-            raise WrongSecret(f"The data folder {path} was not opened: the passphrase did not open it "
-                              f"(use --recovery-key-file FILE if it is lost).")
-    else:
-        raise FolderLocked(f"The data folder {path} is protected with a passphrase: give it with "
-                           f"--passphrase-file FILE (or ${PASSPHRASE_FILE_ENV}), or run the command in a terminal "
-                           "to be asked for it.")
-    args._folder_key = key
-    return key
+        return unlock(None, read_secret_file(recovery_file, "recovery key"))
+    if passphrase_file:
+        return unlock(read_secret_file(passphrase_file, "passphrase"), None)
+    if not _can_ask():
+        raise FolderLocked(f"{what} is protected with a passphrase: give it with --passphrase-file FILE (or "
+                           f"${PASSPHRASE_FILE_ENV}), or run the command in a terminal to be asked for it.")
+    for attempt in range(TRIES):
+        typed = _ask(prompt)
+        if not typed:
+            break
+        try:
+            return unlock(typed, None)
+        except WrongSecret:
+            if attempt < TRIES - 1:
+                print("That passphrase does not open it; try again.", file=sys.stderr)
+    raise WrongSecret(f"{what} was not opened: the passphrase did not open it (use --recovery-key-file FILE if "
+                      "it is lost).")
 
 
 def _new_passphrase(args: argparse.Namespace, given: str | None, avoid: tuple[str, ...]) -> str:

@@ -10,6 +10,14 @@ An archive is written into a private temporary folder beside its destination, fs
 a crash or a cancel never leaves a half-written archive under a real name. A restore checks the whole archive
 against its manifest before anything is touched, extracts into a new sibling folder and switches by renames only
 when that folder is complete; the current data is kept as a backup first.
+
+A backup of an encrypted folder is encrypted too (backup format 2): its database is a SQLCipher snapshot under the
+folder's database key, its stored files are the sealed files as they are (under their keyed names), and it carries
+the folder's key file (``keys.json``: the data key wrapped by the passphrase and by the recovery key, nothing
+else), so it restores only with the passphrase or the recovery key it was made under. Its manifest's digests are
+keyed (HMAC-SHA-256 under a key derived from the data key), so it names no plain content and cannot be forged; the
+sizes and number of files are visible, as in the folder itself. Such a backup's file name never carries the
+patient's name.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from secondopinion_desktop.core.db import (
     SCHEMA_REVISIONS,
@@ -65,7 +73,12 @@ from secondopinion_desktop.core.vault import (
 )
 from secondopinion_desktop.core.words import plural
 
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.crypto.keys import Keyring
+    from secondopinion_desktop.core.crypto.seal import FolderKey
+
 FORMAT = 1
+ENCRYPTED_FORMAT = 2  # an encrypted folder's backup; a version that knows only FORMAT refuses it as newer
 ROOT = "secondopinion-backup"
 MANIFEST_NAME = "manifest.json"
 BACKUPS_DIR = "backups"
@@ -82,11 +95,17 @@ _ANY_BACKUP_NAME = re.compile(r"^secondopinion-backup-\d{8}-\d{6}(-[a-z0-9-]+)?\
 def _is_automatic(name: str) -> bool:
     return _AUTOMATIC_NAME.match(name) is not None
 _VAULT_NAME_RE = re.compile(r"^vault/([0-9a-f]{2})/([0-9a-f]{64})$")
+_MAX_KEYRING_BYTES = 64 * 1024
 _ZIP64_LIMIT = 1 << 30
 
 
 class BackupError(SecondOpinionError):
     """A backup cannot be written, or an archive cannot be restored (it was refused, nothing was changed)."""
+
+
+class BackupLocked(BackupError):
+    """The backup is encrypted and no key was given: unlock it (``backup_keyring``) with its passphrase or
+    recovery key."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,11 @@ class Manifest:
     schema: str
     created_at: str
     files: tuple[ManifestEntry, ...]
+    key_id: str = ""  # an encrypted backup's: which data key it opens with ("" for a plain one)
+
+    @property
+    def encrypted(self) -> bool:
+        return self.format == ENCRYPTED_FORMAT
 
     @property
     def total_size(self) -> int:
@@ -109,16 +133,20 @@ class Manifest:
 
     @property
     def vault_files(self) -> int:
-        return sum(1 for f in self.files if f.name != DB_NAME)
+        return sum(1 for f in self.files if f.name.startswith(f"{VAULT_NAME}/"))
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        digest = "hmac_sha256" if self.encrypted else "sha256"
+        data: dict[str, Any] = {
             "format": self.format,
             "app": "Second Opinion",
             "schema": self.schema,
             "created_at": self.created_at,
-            "files": [{"name": f.name, "size": f.size, "sha256": f.sha256} for f in self.files],
         }
+        if self.encrypted:
+            data["key_id"] = self.key_id
+        data["files"] = [{"name": f.name, "size": f.size, digest: f.sha256} for f in self.files]
+        return data
 
 
 @dataclass(frozen=True)
@@ -159,8 +187,17 @@ class _Bytes:
             self._progress(min(self.done, self.total), self.total)
 
 
-def _copy_stream(src: IO[bytes], dst: IO[bytes], steps: _Bytes) -> tuple[int, str]:
-    digest = hashlib.sha256()
+def _new_digest(key: FolderKey | None) -> Any:
+    """The manifest's digest: SHA-256, or for an encrypted backup HMAC-SHA-256 under the data key's backup key."""
+    if key is None:
+        return hashlib.sha256()
+    import hmac
+
+    return hmac.new(key.subkey("backup-manifest"), digestmod=hashlib.sha256)
+
+
+def _copy_stream(src: IO[bytes], dst: IO[bytes], steps: _Bytes, key: FolderKey | None = None) -> tuple[int, str]:
+    digest = _new_digest(key)
     size = 0
     while True:
         steps.check()
@@ -181,12 +218,22 @@ def _zip_info(name: str, compress_type: int) -> zipfile.ZipInfo:
     return info
 
 
-def _snapshot_database(db_path: Path, target: Path) -> str:
-    """Copy ``db_path`` with SQLite's online backup API into ``target``; returns the schema revision."""
+def _snapshot_database(db_path: Path, target: Path, key: FolderKey | None = None) -> str:
+    """Copy ``db_path`` with SQLite's online backup API into ``target`` (encrypted under the same database key
+    in an encrypted folder); returns the schema revision."""
+    from secondopinion_desktop.core.db import database_errors
+
+    errors: tuple[type[Exception], ...] = database_errors()
     try:
-        src = connect_read_only(db_path)  # creates nothing beside it: works on a full or read-only disk
+        src = connect_read_only(db_path, key.database if key else None)  # creates nothing beside it
+        errors = database_errors()
         try:
-            dst = sqlite3.connect(target)
+            if key is None:
+                dst = sqlite3.connect(target)
+            else:
+                from secondopinion_desktop.core.crypto.database import connect as cipher_connect
+
+                dst = cipher_connect(target, key.database)
             try:
                 src.backup(dst)
                 dst.execute("PRAGMA journal_mode=DELETE")  # the snapshot is one self-contained file
@@ -195,7 +242,7 @@ def _snapshot_database(db_path: Path, target: Path) -> str:
                 dst.close()
         finally:
             src.close()
-    except sqlite3.Error as exc:
+    except errors as exc:
         if getattr(exc, "sqlite_errorcode", None) == getattr(sqlite3, "SQLITE_FULL", 13) or "disk is full" in str(exc):
             # the snapshot is written beside the backup: it is that disk that is full, not the data folder's
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target)) from exc
@@ -208,24 +255,29 @@ def _snapshot_database(db_path: Path, target: Path) -> str:
 def _vault_files(vault: Vault) -> list[tuple[str, Path, int]]:
     """(name in the archive, path, size) of every stored file: regular files only, links are never followed."""
     files = []
-    for sha in vault.stored():
-        path = vault.path_for(sha)
+    for name in vault.stored():
+        path = vault.path_of_name(name)
         try:
             size = path.lstat().st_size
         except FileNotFoundError:
             continue  # removed since it was listed
-        files.append((f"{VAULT_NAME}/{sha[:2]}/{sha}", path, size))
+        files.append((f"{VAULT_NAME}/{name[:2]}/{name}", path, size))
     return files
 
 
-def _snapshot_references(snapshot: Path) -> dict[str, list[str]]:
+def _snapshot_references(snapshot: Path, key: FolderKey | None = None) -> dict[str, list[str]]:
     """Which rows of the snapshot refer to each stored file (to name a damaged file by its record)."""
     from secondopinion_desktop.core.check import _references
+    from secondopinion_desktop.core.db import database_errors
 
-    conn = sqlite3.connect(f"{snapshot.absolute().as_uri()}?mode=ro", uri=True)
+    opening: tuple[type[Exception], ...] = (*database_errors(), DataFolderError)
+    try:
+        conn = connect_read_only(snapshot, key.database if key else None)
+    except opening:
+        return {}
     try:
         return _references(conn)
-    except sqlite3.Error:
+    except database_errors():
         return {}
     finally:
         conn.close()
@@ -237,13 +289,26 @@ def _damaged_refusal(sha: str, users: list[str], why: str) -> BackupError:
                        f"restore an earlier backup, then back up again (sha256 {sha}).")
 
 
-def _unreferenced_is_sound(path: Path, sha: str) -> bool:
-    """A stored file nothing refers to is checked before it is copied; a damaged one is left out of the backup."""
+def _unreferenced_is_sound(path: Path, sha: str, key: FolderKey | None = None) -> bool:
+    """A stored file nothing refers to is checked before it is copied; a damaged one is left out of the backup.
+    (A sealed one, whose plain digest is not known, must decrypt whole: every chunk authenticated.)"""
     try:
-        with open(open_regular_nofollow(path), "rb") as fh:
-            return sha256_of_fd(fh) == sha
-    except OSError:
+        if key is None:
+            with open(open_regular_nofollow(path), "rb") as fh:
+                return sha256_of_fd(fh) == sha
+        from secondopinion_desktop.core.crypto.seal import open_sealed
+
+        with open_sealed(open_regular_nofollow(path), key.content) as fh:
+            while fh.read(CHUNK_SIZE):
+                pass
+        return True
+    except (OSError, SecondOpinionError):
         return False
+
+
+def _sealed_is_sound(vault: Vault, sha: str) -> bool:
+    """A sealed stored file a row refers to decrypts whole to content of that plain SHA-256."""
+    return vault.verify(sha)
 
 
 # ------------------------------------------------------------------------------------------------------ backup
@@ -273,12 +338,21 @@ def _write_backup(
     progress: Progress | None = None, cancelled: CancelCheck | None = None, leave_out: frozenset[str] = frozenset(),
 ) -> Manifest:
     out = Path(out).absolute()
+    key = vault.key  # an encrypted folder's: the backup is encrypted too
     if not out.parent.is_dir():
         raise BackupError(f"Cannot write the backup: the folder {out.parent} does not exist.")
     if out.is_dir():
         raise BackupError(f"Cannot write the backup: {out} is a folder.")
     if not db_path.is_file():
         raise BackupError(f"There is no database in {db_path.parent} to back up.")
+    keyring = b""
+    if key is not None:
+        from secondopinion_desktop.core.crypto.keys import keyring_path
+
+        try:
+            keyring = keyring_path(db_path.parent).read_bytes()
+        except OSError as exc:
+            raise BackupError(f"Cannot back up {db_path.parent}: its key file cannot be read ({_why(exc)}).") from exc
     sweep_dead_backups(out.parent)
     # noted in the data folder while it is written, so a killed backup's staging is found wherever it is
     note = note_place(db_path.parent, out.parent, BACKUP)
@@ -290,39 +364,54 @@ def _write_backup(
     try:
         os.chmod(work, 0o700)
         snapshot = work / DB_NAME
-        schema = _snapshot_database(db_path, snapshot)
+        schema = _snapshot_database(db_path, snapshot, key)
         vault_files = _vault_files(vault)
         if steps is None:
             total = snapshot.stat().st_size + sum(size for _, _, size in vault_files)
             steps = _Bytes(total, progress, cancelled)
         steps.check()
-        refs = _snapshot_references(snapshot)
+        refs = _snapshot_references(snapshot, key)
+        by_name = {vault.name_of(sha): sha for sha in refs} if key is not None else {sha: sha for sha in refs}
+        left_out = {vault.name_of(sha) for sha in leave_out}
         entries: list[ManifestEntry] = []
         tmp_zip = work / "backup.zip"
         fd = os.open(tmp_zip, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
                 db_size = snapshot.stat().st_size
+                # an encrypted snapshot does not compress: stored as it is
+                kind = zipfile.ZIP_DEFLATED if key is None else zipfile.ZIP_STORED
                 with open(snapshot, "rb") as src, zf.open(
-                    _zip_info(DB_NAME, zipfile.ZIP_DEFLATED), "w", force_zip64=db_size >= _ZIP64_LIMIT
+                    _zip_info(DB_NAME, kind), "w", force_zip64=db_size >= _ZIP64_LIMIT
                 ) as dst:
-                    written, sha = _copy_stream(src, dst, steps)
+                    written, sha = _copy_stream(src, dst, steps, key)
                 entries.append(ManifestEntry(name=DB_NAME, size=written, sha256=sha))
+                if key is not None:
+                    from secondopinion_desktop.core.crypto.keys import KEYRING_NAME
+
+                    zf.writestr(_zip_info(KEYRING_NAME, zipfile.ZIP_STORED), keyring)
+                    mac = _new_digest(key)
+                    mac.update(keyring)
+                    entries.append(ManifestEntry(name=KEYRING_NAME, size=len(keyring), sha256=mac.hexdigest()))
                 for name, path, size in vault_files:
                     expected = path.name
-                    if expected in leave_out:
+                    plain_sha = by_name.get(expected)
+                    if expected in left_out:
                         steps.advance(size)
                         continue
-                    users = refs.get(expected)
-                    if not users and not _unreferenced_is_sound(path, expected):
+                    users = refs.get(plain_sha) if plain_sha is not None else None
+                    if not users and not _unreferenced_is_sound(path, expected, key):
                         steps.advance(size)
                         continue  # nothing refers to it and it is damaged (or gone): nothing worth keeping
+                    if users and key is not None and plain_sha is not None and not _sealed_is_sound(vault, plain_sha):
+                        raise _damaged_refusal(plain_sha, users, "is damaged (it no longer decrypts to what was "
+                                                                 "stored)")
                     try:
                         src_fd = open_regular_nofollow(path)
                     except NotARegularFile as exc:
                         if not users:
                             continue
-                        raise _damaged_refusal(expected, users, "has been replaced by a link") from exc
+                        raise _damaged_refusal(plain_sha or expected, users, "has been replaced by a link") from exc
                     except FileNotFoundError:
                         if not users:
                             continue  # removed since it was listed
@@ -330,15 +419,15 @@ def _write_backup(
                     with open(src_fd, "rb") as src, zf.open(
                         _zip_info(name, zipfile.ZIP_STORED), "w", force_zip64=size >= _ZIP64_LIMIT
                     ) as dst:
-                        written, sha = _copy_stream(src, dst, steps)  # hashed while copying: one read
-                    if sha != expected:
+                        written, sha = _copy_stream(src, dst, steps, key)  # hashed while copying: one read
+                    if key is None and sha != expected:
                         raise _damaged_refusal(expected, users or ["a file nothing refers to"],
                                                "is damaged (its content no longer matches its SHA-256)")
                     entries.append(ManifestEntry(name=name, size=written, sha256=sha))
                 manifest = Manifest(
-                    format=FORMAT, schema=schema,
+                    format=FORMAT if key is None else ENCRYPTED_FORMAT, schema=schema,
                     created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                    files=tuple(entries),
+                    files=tuple(entries), key_id=key.key_id if key is not None else "",
                 )
                 payload = json.dumps(manifest.to_json(), indent=1).encode()
                 zf.writestr(_zip_info(MANIFEST_NAME, zipfile.ZIP_DEFLATED), payload)
@@ -404,6 +493,8 @@ def _person_part(folder: DataFolder) -> str:
     from secondopinion_desktop.core.people import file_name_part
     from secondopinion_desktop.core.profile import get_profile
 
+    if folder.encrypted:
+        return ""  # a file name is visible to anyone: an encrypted folder's backups never name the patient
     with folder.session() as session:
         part = file_name_part(get_profile(session).name)
     return f"{PERSON_MARK}{part}" if part else ""
@@ -415,6 +506,11 @@ def summarize_backup(archive: Path | str) -> FolderSummary | None:
     from secondopinion_desktop.core.people import summarize_database
 
     archive = Path(archive)
+    try:
+        if backup_keyring(archive) is not None:
+            return None  # an encrypted backup says whose it is only once it is opened with its key
+    except BackupError:
+        return None
     with tempfile.TemporaryDirectory(prefix="secondopinion-peek-") as work:
         os.chmod(work, 0o700)
         copy = Path(work) / DB_NAME
@@ -488,25 +584,29 @@ def _check_entry_name(archive: Path, info: zipfile.ZipInfo) -> None:
 
 
 def _parse_manifest(archive: Path, raw: bytes) -> Manifest:
+    from secondopinion_desktop.core.crypto.keys import KEYRING_NAME
+
     try:
         data = json.loads(raw.decode("utf-8"))
         fmt = data["format"]
         schema = data["schema"]
         created_at = data.get("created_at", "")
         files = data["files"]
+        key_id = data.get("key_id", "") if fmt == ENCRYPTED_FORMAT else ""
+        digest = "hmac_sha256" if fmt == ENCRYPTED_FORMAT else "sha256"
         if not isinstance(fmt, int) or not isinstance(schema, str) or not isinstance(files, list):
             raise TypeError
-        if not isinstance(created_at, str):
+        if not isinstance(created_at, str) or not isinstance(key_id, str):
             raise TypeError
         entries = []
         for item in files:
-            name, size, sha = item["name"], item["size"], item["sha256"]
+            name, size, sha = item["name"], item["size"], item[digest]
             if not isinstance(name, str) or not isinstance(size, int) or not isinstance(sha, str) or size < 0:
                 raise TypeError
             entries.append(ManifestEntry(name=name, size=size, sha256=sha.lower()))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise _refuse(archive, f"its {MANIFEST_NAME} is not a valid Second Opinion manifest") from exc
-    if fmt > FORMAT:
+    if fmt > ENCRYPTED_FORMAT:
         raise _refuse(archive, f"it was made by a newer version of Second Opinion (backup format {fmt}); "
                                "please update the app")
     if fmt < 1:
@@ -514,24 +614,31 @@ def _parse_manifest(archive: Path, raw: bytes) -> Manifest:
     if schema not in SCHEMA_REVISIONS:
         raise _refuse(archive, f"it was made by a newer version of Second Opinion (database schema {schema}); "
                                "please update the app")
+    encrypted = fmt == ENCRYPTED_FORMAT
+    if encrypted and not re.fullmatch(r"[0-9a-f]{16}", key_id):
+        raise _refuse(archive, f"its {MANIFEST_NAME} does not say which keys it opens with")
     seen: set[str] = set()
     for entry in entries:
         if entry.name in seen:
             raise _refuse(archive, f"the manifest lists {entry.name!r} twice")
         seen.add(entry.name)
         match = _VAULT_NAME_RE.match(entry.name)
-        if entry.name != DB_NAME and not (match and match.group(1) == match.group(2)[:2]):
+        known = entry.name == DB_NAME or (encrypted and entry.name == KEYRING_NAME)
+        if not known and not (match and match.group(1) == match.group(2)[:2]):
             raise _refuse(archive, f"the manifest lists an unexpected file {entry.name!r}")
         if not re.fullmatch(r"[0-9a-f]{64}", entry.sha256):
             raise _refuse(archive, f"the manifest gives no valid SHA-256 for {entry.name!r}")
-        if match and match.group(2) != entry.sha256:
+        # (a sealed file's name is a keyed digest of its plain content: checked when it is restored)
+        if match and not encrypted and match.group(2) != entry.sha256:
             # A stored file is named by its content: the content (checked against the manifest's SHA-256 later)
             # must be what its name says, or a damaged file would be restored as if it were sound.
             raise _refuse(archive, f"the stored file {entry.name!r} does not hold the content its name says (it "
                                    "was damaged before the backup was made)")
     if DB_NAME not in seen:
         raise _refuse(archive, f"it holds no database ({ROOT}/{DB_NAME})")
-    return Manifest(format=fmt, schema=schema, created_at=created_at, files=tuple(entries))
+    if encrypted and KEYRING_NAME not in seen:
+        raise _refuse(archive, f"it is encrypted but holds no key file ({ROOT}/{KEYRING_NAME})")
+    return Manifest(format=fmt, schema=schema, created_at=created_at, files=tuple(entries), key_id=key_id)
 
 
 def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
@@ -544,13 +651,14 @@ def _read_limited(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> byt
 
 def _check_content(
     archive: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, entry: ManifestEntry, steps: _Bytes,
-    sink: IO[bytes] | None = None,
+    sink: IO[bytes] | None = None, key: FolderKey | None = None,
 ) -> None:
-    """Stream one entry, checking its size and SHA-256 against the manifest (and copying it into ``sink``)."""
+    """Stream one entry, checking its size and SHA-256 (an encrypted backup's keyed digest, with ``key``)
+    against the manifest (and copying it into ``sink``)."""
     full = f"{ROOT}/{entry.name}"
     if info.file_size != entry.size:
         raise _refuse(archive, f"the entry {full!r} has size {info.file_size} but the manifest says {entry.size}")
-    digest = hashlib.sha256()
+    digest = _new_digest(key)
     size = 0
     try:
         with zf.open(info) as fh:
@@ -588,7 +696,7 @@ def _open_archive(archive: Path) -> zipfile.ZipFile:
 
 
 def _verify_open(
-    archive: Path, zf: zipfile.ZipFile, steps: _Bytes | None = None
+    archive: Path, zf: zipfile.ZipFile, steps: _Bytes | None = None, key: FolderKey | None = None,
 ) -> tuple[Manifest, dict[str, zipfile.ZipInfo]]:
     infos = zf.infolist()
     for info in infos:
@@ -606,6 +714,12 @@ def _verify_open(
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
         raise _refuse(archive, f"the entry {manifest_name!r} cannot be read ({exc})") from exc
     manifest = _parse_manifest(archive, raw)
+    if manifest.encrypted:
+        if key is None:
+            raise BackupLocked(f"The backup {archive.name} is encrypted: it opens only with the passphrase or the "
+                               "recovery key of the folder it was made from.")
+        if key.key_id != manifest.key_id:
+            raise _refuse(archive, "it was made under other keys than the ones given")
     listed = {f"{ROOT}/{e.name}": e for e in manifest.files}
     for name in by_name:
         if name != manifest_name and name not in listed:
@@ -616,16 +730,52 @@ def _verify_open(
     if steps is None:
         steps = _Bytes(manifest.total_size, None, None)
     for name, entry in listed.items():
-        _check_content(archive, zf, by_name[name], entry, steps)
+        _check_content(archive, zf, by_name[name], entry, steps, key=key if manifest.encrypted else None)
     return manifest, by_name
 
 
-def verify_backup(archive: Path) -> Manifest:
-    """Check the whole archive against its manifest; return the manifest or raise BackupError naming the problem."""
+def backup_keyring(archive: Path | str) -> Keyring | None:
+    """The key file an encrypted backup carries (None for a plain backup), to unlock it with
+    ``crypto.keys.unlock``; raises BackupError when the archive cannot be read."""
+    from secondopinion_desktop.core.crypto.keys import KEYRING_NAME, Keyring, KeyringError
+
     archive = Path(archive)
     with _open_archive(archive) as zf:
         try:
-            manifest, _ = _verify_open(archive, zf)
+            info = zf.getinfo(f"{ROOT}/{KEYRING_NAME}")
+        except KeyError:
+            return None
+        try:
+            raw = _read_limited(zf, info, _MAX_KEYRING_BYTES)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError,
+                OSError) as exc:
+            raise _refuse(archive, f"its key file cannot be read ({exc})") from exc
+    try:
+        return Keyring.from_bytes(raw)
+    except KeyringError as exc:
+        raise _refuse(archive, f"its key file is damaged ({exc})") from exc
+
+
+def unlock_backup(archive: Path | str, *, passphrase: str | None = None, recovery_key: str | None = None
+                  ) -> FolderKey | None:
+    """The keys of an encrypted backup from its passphrase or recovery key (WrongSecret when it does not
+    open); None for a plain backup."""
+    from secondopinion_desktop.core.crypto.keys import unlock
+    from secondopinion_desktop.core.crypto.seal import FolderKey
+
+    ring = backup_keyring(archive)
+    if ring is None:
+        return None
+    return FolderKey.from_data_key(unlock(ring, passphrase=passphrase, recovery_key=recovery_key))
+
+
+def verify_backup(archive: Path, key: FolderKey | None = None) -> Manifest:
+    """Check the whole archive against its manifest; return the manifest or raise BackupError naming the problem.
+    An encrypted backup needs its ``key`` (``unlock_backup``); without it BackupLocked is raised."""
+    archive = Path(archive)
+    with _open_archive(archive) as zf:
+        try:
+            manifest, _ = _verify_open(archive, zf, key=key)
         except OSError as exc:
             raise BackupError(f"Cannot read the backup {archive}: {_why(exc)}.") from exc
     return manifest
@@ -647,7 +797,9 @@ def _holds_data(data_dir: Path) -> bool:
         raise BackupError(
             f"Cannot restore into {data_dir}: it holds stored files but no database; move them away first."
         )
-    known = (VAULT_NAME, BACKUPS_DIR, DB_NAME, PLACES_DIR, *LOCK_FILES)
+    from secondopinion_desktop.core.crypto.keys import KEYRING_NAME
+
+    known = (VAULT_NAME, BACKUPS_DIR, DB_NAME, PLACES_DIR, KEYRING_NAME, *LOCK_FILES)
     others = [p.name for p in data_dir.iterdir() if p.name not in known]
     if others:
         raise BackupError(
@@ -657,7 +809,7 @@ def _holds_data(data_dir: Path) -> bool:
 
 
 def _extract(archive: Path, zf: zipfile.ZipFile, manifest: Manifest, by_name: dict[str, zipfile.ZipInfo], staging: Path,
-             steps: _Bytes) -> None:
+             steps: _Bytes, key: FolderKey | None = None) -> None:
     dirs = {staging}
     for entry in manifest.files:
         target = staging.joinpath(*PurePosixPath(entry.name).parts)
@@ -666,7 +818,8 @@ def _extract(archive: Path, zf: zipfile.ZipFile, manifest: Manifest, by_name: di
             dirs.update({target.parent, target.parent.parent})
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as sink:
-            _check_content(archive, zf, by_name[f"{ROOT}/{entry.name}"], entry, steps, sink=sink)
+            _check_content(archive, zf, by_name[f"{ROOT}/{entry.name}"], entry, steps, sink=sink,
+                           key=key if manifest.encrypted else None)
             sink.flush()
             os.fsync(sink.fileno())
     _private_dir(staging / VAULT_NAME)
@@ -691,26 +844,45 @@ def refuse_mount_point(data_dir: Path) -> None:
 
 def restore_backup_with_details(
     archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: CancelCheck | None = None,
-    lock: FolderLock | None = None,
+    lock: FolderLock | None = None, key: FolderKey | None = None, current_key: FolderKey | None = None,
 ) -> RestoreResult:
     """``restore_backup``, also telling which manifest was restored and where the previous data was kept.
 
     ``lock``: the caller's held lock of ``data_dir``; it moves into the restored folder with the swap, so the
-    folder is never unlocked in between.
+    folder is never unlocked in between. ``key``: an encrypted backup's keys (``unlock_backup``): the restored
+    folder is encrypted under them. ``current_key``: the keys of an encrypted folder at ``data_dir``, so its data
+    can be kept as a (likewise encrypted) backup first.
     """
     archive = Path(archive)
     data_dir = Path(data_dir).absolute()
     refuse_mount_point(data_dir)
     with lock.busy() if lock is not None else contextlib.nullcontext():  # never let go of mid-restore
-        return _restore(archive, data_dir, progress, cancelled, lock)
+        return _restore(archive, data_dir, progress, cancelled, lock, key, current_key)
+
+
+def _current_vault(data_dir: Path, current_key: FolderKey | None) -> Vault:
+    """The vault of the folder being replaced, opened with its keys when it is encrypted."""
+    from secondopinion_desktop.core.crypto.keys import read_keyring
+
+    ring = read_keyring(data_dir)
+    if ring is None:
+        return Vault(data_dir / VAULT_NAME)
+    if current_key is None:
+        raise BackupLocked(f"The data folder {data_dir} is protected with a passphrase: unlock it first, so that its "
+                           "data can be kept as a backup before the restore; nothing was changed.")
+    if current_key.key_id != ring.key_id:
+        raise BackupError(f"The keys given are not those of the data folder {data_dir}; nothing was changed.")
+    return Vault(data_dir / VAULT_NAME, current_key)
 
 
 def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled: CancelCheck | None,
-             lock: FolderLock | None) -> RestoreResult:
+             lock: FolderLock | None, key: FolderKey | None = None,
+             current_key: FolderKey | None = None) -> RestoreResult:
     with _open_archive(archive) as zf:
         try:
-            manifest, by_name = _verify_open(archive, zf, _Bytes(0, None, cancelled))
+            manifest, by_name = _verify_open(archive, zf, _Bytes(0, None, cancelled), key)
             holds_data = _holds_data(data_dir)
+            current_vault = _current_vault(data_dir, current_key) if holds_data else None
             total = 2 * manifest.total_size + (_current_total(data_dir) if holds_data else 0)
             steps = _Bytes(total, progress, cancelled)
             steps.advance(manifest.total_size)  # the verification above
@@ -723,14 +895,17 @@ def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled
             raise BackupError(f"Cannot restore into {data_dir}: {_why(exc)}; nothing was changed.") from exc
         try:
             os.chmod(staging, 0o700)
-            _extract(archive, zf, manifest, by_name, staging, steps)
-            _check_restored_database(archive, staging, manifest)
+            _extract(archive, zf, manifest, by_name, staging, steps, key)
+            restored_key = key if manifest.encrypted else None
+            if restored_key is not None:
+                _check_sealed_names(archive, staging, restored_key, cancelled)
+            _check_restored_database(archive, staging, manifest, restored_key)
             steps.check()
             kept = None
-            if holds_data:
+            if current_vault is not None:
                 kept_dir = _private_dir(staging / BACKUPS_DIR)
                 kept = kept_dir / f"{BACKUP_PREFIX}{_stamp(dt.datetime.now())}{KEPT_SUFFIX}.zip"
-                _write_backup(data_dir / DB_NAME, Vault(data_dir / VAULT_NAME), kept, steps=steps)
+                _write_backup(data_dir / DB_NAME, current_vault, kept, steps=steps)
             steps.check()
             _swap(staging, data_dir, lock)
         except BaseException as exc:
@@ -743,16 +918,32 @@ def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled
     return RestoreResult(data_dir=data_dir, manifest=manifest, kept=kept)
 
 
-def _check_restored_database(archive: Path, staging: Path, manifest: Manifest) -> None:
+def _check_sealed_names(archive: Path, staging: Path, key: FolderKey, cancelled: CancelCheck | None) -> None:
+    """Every restored sealed file decrypts whole, to content whose keyed name is the one it is stored under."""
+    from secondopinion_desktop.core.crypto.seal import open_sealed
+
+    vault = Vault(staging / VAULT_NAME, key)
+    for name in vault.stored():
+        check(cancelled)
+        try:
+            with open_sealed(open_regular_nofollow(vault.path_of_name(name)), key.content) as fh:
+                sha = sha256_of_fd(fh)
+        except (OSError, SecondOpinionError) as exc:
+            raise _refuse(archive, f"the stored file {name[:12]}… in it is damaged ({exc})") from exc
+        if key.name_of(sha) != name:
+            raise _refuse(archive, f"the stored file {name[:12]}… does not hold the content its name says")
+
+
+def _check_restored_database(archive: Path, staging: Path, manifest: Manifest, key: FolderKey | None = None) -> None:
     """The extracted database must be ours, of the schema the manifest says; migrate it to this version."""
     try:
-        revision = read_schema_revision(staging / DB_NAME)
+        revision = read_schema_revision(staging / DB_NAME, key.database if key is not None else None)
     except DataFolderError as exc:
         raise _refuse(archive, "its database is not a Second Opinion database") from exc
     if revision != manifest.schema:
         raise _refuse(archive, f"its database has schema {revision}, not {manifest.schema} as its manifest says")
     try:
-        opened = open_data_folder(staging)  # migrates an older schema, in the new folder only
+        opened = open_data_folder(staging, key=key)  # migrates an older schema, in the new folder only
     except DataFolderError as exc:
         raise _refuse(archive, f"its database cannot be opened ({exc})") from exc
     opened.close()
@@ -848,11 +1039,11 @@ def sweep_old_folders(data_dir: Path | str) -> int:
 
 def restore_backup(
     archive: Path, data_dir: Path, *, progress: Progress | None = None, cancelled: CancelCheck | None = None,
-    lock: FolderLock | None = None,
+    lock: FolderLock | None = None, key: FolderKey | None = None, current_key: FolderKey | None = None,
 ) -> Path:
     """Restore ``archive`` into ``data_dir`` after checking all of it; the data there before is kept as a backup.
 
     Any failure or a cancel leaves ``data_dir`` exactly as it was. Returns ``data_dir``.
     """
     return restore_backup_with_details(archive, data_dir, progress=progress, cancelled=cancelled,
-                                       lock=lock).data_dir
+                                       lock=lock, key=key, current_key=current_key).data_dir

@@ -102,6 +102,7 @@ class DataFolder:
                 session.rollback()
 
     def close(self) -> None:
+        self.vault.drop_plain_copies()  # an encrypted folder's plain copies go when it closes (or locks)
         self.engine.dispose()
 
     def __enter__(self) -> DataFolder:

@@ -952,12 +952,22 @@ def record_fields(data: RecordData) -> dict[str, Any]:
 
 
 def attachment_path(folder: DataFolder, attachment: AttachmentData) -> Path | None:
-    """Where the attachment's bytes are, or None when the vault file is missing or has been replaced by a link.
+    """Where the attachment's bytes are, or None when the vault file is missing or has been replaced by a link
+    (in an encrypted folder: a private plain copy, or None when the file is damaged too).
 
     Reading the bytes for output goes through ``folder.vault.open_verified(sha256)`` instead (no link followed,
     content checked against its SHA-256 through the same open file).
     """
-    return folder.vault.path_for(attachment.sha256) if folder.vault.exists(attachment.sha256) else None
+    if not folder.vault.exists(attachment.sha256):
+        return None
+    if not folder.vault.sealed:
+        return folder.vault.path_for(attachment.sha256)
+    from secondopinion_desktop.core.errors import VaultError
+
+    try:  # an encrypted folder's file is read through a private plain copy (removed when the folder closes)
+        return folder.vault.plain_path(attachment.sha256)
+    except VaultError:
+        return None
 
 
 def safe_file_name(name: str) -> str:

@@ -25,12 +25,17 @@ def scratch_dir(data_dir: Path | str, prefix: str) -> Path:
 
 
 def sweep_scratch(data_dir: Path | str) -> int:
-    """Remove what earlier sessions (or a crash) left in the scratch space; returns how many entries went."""
+    """Remove what earlier sessions (or a crash) left in the scratch space; returns how many entries went. The
+    plain copies of a process still running (a command reading an encrypted folder) stay."""
     root = Path(data_dir) / SCRATCH_NAME
     if not root.is_dir() or root.is_symlink():
         return 0
+    from secondopinion_desktop.core.vault import temp_in_use
+
     removed = 0
     for entry in list(root.iterdir()):
+        if temp_in_use(entry.name):
+            continue  # plain copies a running command is reading (named by its process id)
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:

@@ -280,6 +280,65 @@ class Vault:
         self.root = Path(root)
         self.key = key
         self._claims = _claims_for(self.root)
+        self._plain: dict[str, Path] = {}  # a sealed vault's plain copies made by plain_path, by digest
+        self._plain_dir: Path | None = None
+        self._plain_lock = threading.Lock()
+
+    def plain_path(self, sha256: str) -> Path:
+        """A path holding the stored file's plain content, for what must read a file by its name (a PDF merged
+        into the packet, a picture measured, a document read, the system's viewer).
+
+        In a plain vault, the stored file itself. In a sealed one, a plain copy, decrypted and checked against its
+        SHA-256, in a private folder of the data folder's scratch space (0700, the copy 0600, named by this
+        process's id) made once per file and removed by ``drop_plain_copies`` (when the folder is closed or
+        locked); what a killed process left is swept when the folder is next opened. Raises VaultError when the
+        file is missing or damaged.
+        """
+        if self.key is None:
+            return self.path_for(sha256)
+        from secondopinion_desktop.core.scratch import scratch_dir
+
+        with self._plain_lock:
+            known = self._plain.get(sha256)
+            if known is not None and known.is_file():
+                return known
+            if self._plain_dir is None or not self._plain_dir.is_dir():
+                self._plain_dir = scratch_dir(self.root.parent, owned_temp_prefix("plain"))
+            target = self._plain_dir / sha256
+            fd, tmp = _mkstemp(self._plain_dir)
+            try:
+                with os.fdopen(fd, "wb") as out, self.open(sha256) as src:
+                    digest = hashlib.sha256()
+                    while True:
+                        chunk = src.read(CHUNK_SIZE)
+                        if not chunk:
+                            break
+                        digest.update(chunk)
+                        out.write(chunk)
+                if digest.hexdigest() != sha256:
+                    raise VaultDamaged(sha256, f"The stored file {sha256[:12]}… is damaged: its content no longer "
+                                               "matches the SHA-256 it was stored with.")
+                os.replace(tmp, target)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise VaultError(f"The stored file {sha256[:12]}… cannot be read: {exc.strerror or exc}.") from exc
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            self._plain[sha256] = target
+            return target
+
+    def drop_plain_copies(self) -> None:
+        """Remove every plain copy ``plain_path`` made (a sealed vault's)."""
+        with self._plain_lock:
+            where, self._plain_dir = self._plain_dir, None
+            self._plain.clear()
+        if where is not None:
+            import shutil
+
+            shutil.rmtree(where, ignore_errors=True)
 
     @property
     def sealed(self) -> bool:

@@ -18,7 +18,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from secondopinion_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from secondopinion_desktop.core.crypto.seal import FolderKey
     from secondopinion_desktop.core.db import DataFolder
+    from secondopinion_desktop.core.lock import FolderLock
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -140,10 +144,10 @@ def run_gui(data_dir: str | None = None, demo: bool = False) -> int:
             shutil.rmtree(settings_dir, ignore_errors=True)
 
 
-def open_folder_for_gui(data_dir: str | None, demo: bool,
-                        demo_dir: Path | None = None) -> tuple[DataFolder, Path | None]:
-    """Open (or, for the demo, fill ``demo_dir``, a new empty folder made when not given) the data folder.
-    Runs off the GUI thread."""
+def open_folder_for_gui(data_dir: str | None, demo: bool, demo_dir: Path | None = None, *,
+                        key: FolderKey | None = None) -> tuple[DataFolder, Path | None]:
+    """Open (or, for the demo, fill ``demo_dir``, a new empty folder made when not given) the data folder, with
+    ``key`` when it is encrypted (``ui.safety.unlock``). Runs off the GUI thread."""
     from secondopinion_desktop.core.db import open_data_folder
     from secondopinion_desktop.core.paths import resolve_data_dir
 
@@ -151,7 +155,7 @@ def open_folder_for_gui(data_dir: str | None, demo: bool,
         from secondopinion_desktop.core.check import sweep_orphans
         from secondopinion_desktop.core.scratch import sweep_scratch
 
-        folder = open_data_folder(resolve_data_dir(data_dir))
+        folder = open_data_folder(resolve_data_dir(data_dir), key=key)
         sweep_orphans(folder)  # files a crash left behind; recent ones stay (another process may be mid-copy)
         sweep_scratch(folder.path)  # plain copies an earlier window left (this window holds the folder lock)
         from secondopinion_desktop.core.staging import sweep_places
@@ -173,6 +177,17 @@ def open_folder_for_gui(data_dir: str | None, demo: bool,
         shutil.rmtree(demo_dir, ignore_errors=True)
         raise
     return folder, demo_dir
+
+
+def _close_unopened(window: QWidget, lock: FolderLock | None) -> int:
+    """Quit before the folder was opened (its passphrase was not given): the window goes, the lock is let go."""
+    import shiboken6
+
+    window.close()
+    shiboken6.delete(window)
+    if lock is not None:
+        lock.release()
+    return 0
 
 
 def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
@@ -207,12 +222,27 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
     window = MainWindow(demo=demo)
     window.folder_lock = lock
     window.show()
+    key = None
+    if not demo:
+        from secondopinion_desktop.core.crypto.seal import needs_key
+
+        if needs_key(target):  # an encrypted folder: its passphrase first, over the (still empty) window
+            from PySide6.QtWidgets import QDialog
+
+            from secondopinion_desktop.ui.safety.unlock import UnlockDialog
+
+            dialog = UnlockDialog(target, window)
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            key = dialog.key
+            dialog.deleteLater()
+            if not accepted or key is None:
+                return _close_unopened(window, lock)
     # Kept here as soon as they exist, so that whenever the application stops (a signal during the demo's fill)
     # the folder is closed and the sample data removed, even if the result never reached the window.
     opened: dict[str, object] = {"demo_dir": Path(tempfile.mkdtemp(prefix="secondopinion-demo-")) if demo else None}
 
     def open_it() -> tuple[DataFolder, Path | None]:
-        result = open_folder_for_gui(data_dir, demo, opened["demo_dir"])  # type: ignore[arg-type]
+        result = open_folder_for_gui(data_dir, demo, opened["demo_dir"], key=key)  # type: ignore[arg-type]
         opened["folder"] = result[0]
         return result
 

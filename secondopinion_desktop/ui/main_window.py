@@ -42,6 +42,7 @@ class MainWindow(WindowTabs, QMainWindow):
         self._shut_down = False  # the tabs have been shut down by a close
         self._close_backup = None  # the job saving today's backup while the window closes
         self.restore_runner = None
+        self.window_lock = None  # an encrypted folder's: locks on Ctrl+L and when idle (ui.safety.locking)
         self.demo = demo
         self.person_name = ""
         self._update_title()
@@ -124,6 +125,14 @@ class MainWindow(WindowTabs, QMainWindow):
         self.refresh()
         self._show_person()
         self.reading.set_folder(folder)
+        self.lock_action.setEnabled(folder.encrypted)
+        self.protect_action.setEnabled(not folder.encrypted and not self.demo and not folder.read_only)
+        if folder.encrypted and self.window_lock is None:
+            from secondopinion_desktop.ui.safety.locking import WindowLock
+
+            self.window_lock = WindowLock(self)
+        if self.window_lock is not None:
+            self.window_lock.restart()
         if replacing:
             announce(Changes.FOLDER, self)  # everything may differ: every view reloads (a hidden one when shown)
 
@@ -250,6 +259,11 @@ class MainWindow(WindowTabs, QMainWindow):
             self.folder.close()
             self.folder = None
         self.folder_label.setText("Restoring your data…")
+
+    def lock_records(self) -> None:
+        """File › Lock (Ctrl+L): an encrypted folder is closed until its passphrase is typed again."""
+        if self.window_lock is not None:
+            self.window_lock.lock()
 
     def check_data(self) -> None:
         from secondopinion_desktop.ui.safety.check import CheckDialog

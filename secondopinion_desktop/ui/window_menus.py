@@ -83,6 +83,14 @@ def build_menus(window: MainWindow) -> None:
     window.restore_action.triggered.connect(window.restore_backup)
     file_menu.addAction(window.restore_action)
     file_menu.addSeparator()
+    window.lock_action = QAction("&Lock", window)
+    window.lock_action.setObjectName("lockAction")
+    window.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+    window.lock_action.setStatusTip("Close your records until the passphrase is typed again (for a folder protected "
+                                    "with a passphrase)")
+    window.lock_action.setEnabled(False)
+    window.lock_action.triggered.connect(lambda: window.lock_records())
+    file_menu.addAction(window.lock_action)
     window.quit_action = QAction("&Quit", window)
     window.quit_action.setObjectName("quitAction")
     window.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -96,6 +104,14 @@ def build_menus(window: MainWindow) -> None:
     window.backup_settings_action.setObjectName("backupSettingsAction")
     window.backup_settings_action.triggered.connect(window.backup_settings)
     settings_menu.addAction(window.backup_settings_action)
+    window.protect_action = QAction("&Protect my data with a passphrase…", window)
+    window.protect_action.setObjectName("protectAction")
+    window.protect_action.setStatusTip("Encrypt your records and files, so that only the passphrase (or the "
+                                       "recovery key) opens them")
+    window.protect_action.setEnabled(False)
+    window.protect_action.triggered.connect(lambda: protect_folder(window))
+    settings_menu.addAction(window.protect_action)
+    add_idle_menu(window, settings_menu)
 
     help_menu = window.menuBar().addMenu("&Help")
     window.check_action = QAction("&Check data…", window)
@@ -125,6 +141,40 @@ def build_menus(window: MainWindow) -> None:
     about.triggered.connect(window.show_about)
     help_menu.addAction(about)
     window.about_action = about
+
+
+def protect_folder(window: MainWindow) -> None:
+    from secondopinion_desktop.ui.safety.protect import protect_folder as protect
+
+    protect(window)
+
+
+def add_idle_menu(window: MainWindow, settings_menu) -> None:  # type: ignore[no-untyped-def]
+    """Settings › Lock when idle: after 5, 15, 30 or 60 minutes without a key press or a click, or never (for a
+    folder protected with a passphrase)."""
+    from PySide6.QtGui import QActionGroup
+
+    from secondopinion_desktop.ui.safety.locking import IDLE_CHOICES, idle_minutes, set_idle_minutes
+
+    menu = settings_menu.addMenu("&Lock when idle")
+    menu.setObjectName("idleLockMenu")
+    group = QActionGroup(window)
+    current = idle_minutes()
+    for minutes in IDLE_CHOICES:
+        action = QAction(f"After {minutes} minutes" if minutes else "Never", window)
+        action.setObjectName(f"idleLock{minutes}Action")
+        action.setCheckable(True)
+        action.setChecked(minutes == current)
+        group.addAction(action)
+
+        def chosen(_checked: bool = False, minutes: int = minutes) -> None:
+            set_idle_minutes(minutes)
+            if window.window_lock is not None:
+                window.window_lock.restart()
+
+        action.triggered.connect(chosen)
+        menu.addAction(action)
+    window.idle_menu = menu
 
 
 def check_my_packet(window: MainWindow) -> None:

@@ -163,7 +163,7 @@ def test_the_prompt_gives_three_tries(capsys, sealed: tuple[Path, str], monkeypa
     code, out, err = run(capsys, "records", "list", "--json", "--data-dir", str(data))
     assert code == 0 and len(json.loads(out)) > 10, err
     assert asked == [f"Passphrase for {data}: "] * 3
-    assert err.count("does not open the folder; try again") == 2
+    assert err.count("does not open it; try again") == 2
 
     typed = iter(["wrong"] * 5)
     asked.clear()
@@ -223,3 +223,28 @@ def test_writing_and_reading_commands_work_on_an_encrypted_folder(capsys, sealed
     raw = _all_bytes(data)
     assert head[:64] not in raw and b"unique-title-7" not in raw
     assert run(capsys, "check", "--data-dir", str(data), "--passphrase-file", str(good))[0] == 0
+
+
+def test_backup_and_restore_of_an_encrypted_folder(capsys, sealed: tuple[Path, str], tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    data, recovery = sealed
+    good = _secret(tmp_path, "pass.txt", PASS)
+    archive = tmp_path / "b.zip"
+    code, out, err = run(capsys, "backup", "--out", str(archive), "--data-dir", str(data), "--passphrase-file",
+                         str(good))
+    assert code == 0 and "checked against its manifest" in out, err
+    before = run(capsys, "records", "list", "--json", "--data-dir", str(data), "--passphrase-file", str(good))[1]
+    monkeypatch.setattr(cli_crypto, "_can_ask", lambda: False)
+    new = tmp_path / "new"
+    one_line_error(*run(capsys, "restore", str(archive), "--data-dir", str(new))[::2], "The backup b.zip is "
+                   "protected with a passphrase")
+    assert not new.exists()
+    key_file = _secret(tmp_path, "recovery.txt", recovery)
+    code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(new), "--recovery-key-file",
+                         str(key_file))
+    assert code == 0 and "nothing needed keeping" in out, err
+    assert is_encrypted(new)
+    assert run(capsys, "records", "list", "--json", "--data-dir", str(new), "--passphrase-file", str(good))[1] \
+        == before
+    code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(new), "--passphrase-file", str(good))
+    assert code == 0 and "Kept your previous data as a backup" in out, err

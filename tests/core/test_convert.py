@@ -279,3 +279,27 @@ def test_the_same_content_attached_twice_is_stored_once_sealed(plain: Path, tmp_
             source.read_bytes()).hexdigest()
     finally:
         folder.close()
+
+
+def test_the_packet_is_the_same_from_an_encrypted_folder_and_plain_copies_go_when_it_closes(
+        plain: Path, tmp_path: Path) -> None:
+    from secondopinion_desktop.core.packet import PacketOptions, build_packet
+
+    folder = open_data_folder(plain)
+    try:
+        before = build_packet(folder, tmp_path / "plain.pdf", PacketOptions())
+    finally:
+        folder.close()
+    with folder_lock(plain, "encrypt") as lock:
+        key, _ = encrypt_folder(plain, PASS, new_recovery_key(), lock=lock, params=FAST)
+    folder = open_data_folder(plain, key=key)
+    try:
+        after = build_packet(folder, tmp_path / "sealed.pdf", PacketOptions())
+        copies = [p for p in (plain / ".scratch").rglob("*") if p.is_file()]
+        assert copies and all(p.stat().st_mode & 0o077 == 0 for p in copies)
+    finally:
+        folder.close()
+    assert (after.pages, after.included_files, after.problems) == (before.pages, before.included_files,
+                                                                   before.problems)
+    assert after.included_files > 0
+    assert not [p for p in (plain / ".scratch").rglob("*") if p.is_file()], "no plain copy outlives the folder"

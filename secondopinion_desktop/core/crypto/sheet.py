@@ -64,8 +64,8 @@ def recovery_sheet_pdf(target: Path | str, recovery_key: str, *, folder: Path | 
         Paragraph(para(USE), body),
         Spacer(1, 4 * mm),
         Paragraph(para(f"Data folder: {folder}"), small),
-        Paragraph(para(f"Folder's key fingerprint: {key_id} (it tells which data folder this sheet opens; it "
-                       "is no secret)"), small),
+        *([Paragraph(para(f"Folder's key fingerprint: {key_id} (it tells which data folder this sheet opens; it "
+                          "is no secret)"), small)] if key_id else []),  # none yet when made before encrypting
         Paragraph(para(f"Made on {day_month_year(made)}. If you make a new recovery key, this sheet stops "
                        "working: destroy it."), small),
     ]

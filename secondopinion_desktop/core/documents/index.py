@@ -40,6 +40,7 @@ from secondopinion_desktop.core.documents.model import (
     ReadResult,
     Unreadable,
 )
+from secondopinion_desktop.core.errors import VaultError
 from secondopinion_desktop.core.models import Attachment, DocumentPage, DocumentText, utcnow
 from secondopinion_desktop.core.progress import CancelCheck, Cancelled, Progress
 from secondopinion_desktop.core.unit import reading, unit_of_work
@@ -335,7 +336,10 @@ def read_pending(
                 continue
         if progress is not None:
             progress(done + failed, max(total, done + failed + 1))
-        path = folder.vault.path_for(item.sha256)
+        try:
+            path = folder.vault.plain_path(item.sha256)  # an encrypted folder's: a private plain copy
+        except VaultError:
+            path = folder.vault.path_for(item.sha256)  # missing or damaged: the reader says it cannot read it
         try:
             result = reader.read(path, item.media_type, cancelled=cancelled)
         except (Cancelled, ReaderUnavailable) as exc:

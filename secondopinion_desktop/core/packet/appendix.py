@@ -48,8 +48,7 @@ def _problem(record: RecordData, attachment: AttachmentData, reason: str) -> Pac
 def inspect_attachment(
     folder: DataFolder, record: RecordData, attachment: AttachmentData
 ) -> AppendixItem | PacketProblem:
-    path = attachment_path(folder, attachment)
-    if path is None:
+    if not folder.vault.exists(attachment.sha256):
         return _problem(record, attachment, "the stored copy of this file is missing from the data folder "
                         "(attach the original again)")
     try:  # the content must still be what its SHA-256 says: a damaged copy never goes to the doctor
@@ -62,6 +61,10 @@ def inspect_attachment(
         return _problem(record, attachment, f"the stored copy cannot be read ({exc})")
     except OSError as exc:
         return _problem(record, attachment, f"the stored copy cannot be read ({exc.strerror or exc})")
+    path = attachment_path(folder, attachment)
+    if path is None:
+        return _problem(record, attachment, "the stored copy of this file is missing from the data folder "
+                        "(attach the original again)")
     if b"%PDF-" in head:
         reason, pages = _check_pdf(path)
         if reason:

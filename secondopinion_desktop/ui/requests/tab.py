@@ -167,7 +167,7 @@ class RequestsTab(RequestActions, QWidget):
                                     "Make the letter to sign and send, as PDF")
         self.sent_action = action("Mar&k sent…", "markSentAction", self.mark_sent, None,
                                   "The request has gone: date it and start counting the days")
-        self.call_action = action("Log a &call", "logCallAction", self.log_call, "Ctrl+L",
+        self.call_action = action("Log a &call", "logCallAction", self.log_call, "Ctrl+Shift+C",
                                   "Log a call: whom you spoke to, what they said")
         self.received_action = action("Mark recei&ved…", "markReceivedAction", self.mark_received, None,
                                       "Mark which records came, and attach their files")

@@ -23,6 +23,7 @@ from secondopinion_desktop.ui.safety import common
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.backup import Manifest, RestoreResult
+    from secondopinion_desktop.core.crypto.seal import FolderKey
     from secondopinion_desktop.core.db import DataFolder
     from secondopinion_desktop.core.lock import FolderLock
     from secondopinion_desktop.core.people import FolderSummary
@@ -134,6 +135,7 @@ class RestoreRunner(QObject):
         super().__init__(parent)
         self.parent_widget = parent
         self.data_dir = Path(folder.path)
+        self.key = folder.key  # an encrypted folder's: its own backups open with it, and its data is kept with it
         self.lock = lock
         self.archive: Path | None = None
         self.manifest: Manifest | None = None
@@ -162,10 +164,10 @@ class RestoreRunner(QObject):
                 return None
         self.archive = chosen = Path(archive)
         common.remember_dir(chosen)
-        data_dir = self.data_dir
+        data_dir, key = self.data_dir, self.key
 
         def work(_control: JobControl) -> Verified:
-            return Verified(verify_backup(chosen), summarize_backup(chosen), summarize_folder(data_dir))
+            return Verified(verify_backup(chosen, key), summarize_backup(chosen), summarize_folder(data_dir))
 
         def succeeded(found: Verified) -> None:
             self.manifest, self.backup_summary, self.current_summary = found
@@ -197,9 +199,10 @@ class RestoreRunner(QObject):
     def restore(self) -> Op:
         """Close the folder (via ``closeRequested``), restore, reopen. Call directly to skip the confirmation."""
         assert self.archive is not None
-        archive, data_dir, lock = self.archive, self.data_dir, self.lock
+        archive, data_dir, lock, key = self.archive, self.data_dir, self.lock, self.key
         self.closeRequested.emit()
-        self.job = run_op(self.parent_widget, lambda control: _restore_and_reopen(archive, data_dir, lock, control),
+        self.job = run_op(self.parent_widget,
+                          lambda control: _restore_and_reopen(archive, data_dir, lock, control, key),
                           name="restore backup", label=f"Restoring {archive.name}…", title="Restore",
                           delay_ms=0, on_success=self._restored, on_failure=lambda _exc: self._finish())
         return self.job
@@ -241,10 +244,13 @@ class RestoreRunner(QObject):
         self.failed.emit(message)
 
 
-def _restore_and_reopen(archive: Path, data_dir: Path, lock: FolderLock | None, control: JobControl) -> Outcome:
+def _restore_and_reopen(archive: Path, data_dir: Path, lock: FolderLock | None, control: JobControl,
+                        key: FolderKey | None = None) -> Outcome:
     """The restore job: restore (the lock moves into the restored folder with the swap), keep or retake the
-    lock, reopen the folder. Failures are handed back, to be told after the folder is open again."""
+    lock, reopen the folder (with ``key``, an encrypted folder's, when the restored folder is encrypted).
+    Failures are handed back, to be told after the folder is open again."""
     from secondopinion_desktop.core.backup import restore_backup_with_details
+    from secondopinion_desktop.core.crypto.seal import is_encrypted
     from secondopinion_desktop.core.db import open_data_folder
     from secondopinion_desktop.core.errors import DataFolderError
 
@@ -252,7 +258,7 @@ def _restore_and_reopen(archive: Path, data_dir: Path, lock: FolderLock | None, 
     error: BaseException | None = None
     try:
         result = restore_backup_with_details(archive, data_dir, progress=control.progress,
-                                             cancelled=control.cancelled, lock=lock)
+                                             cancelled=control.cancelled, lock=lock, key=key, current_key=key)
     except Exception as exc:  # noqa: BLE001 - told on the GUI thread after reopening
         error = exc
     if lock is not None:
@@ -263,7 +269,8 @@ def _restore_and_reopen(archive: Path, data_dir: Path, lock: FolderLock | None, 
             return Outcome(result, error, None, DataFolderError(refusal(data_dir)[1]), None)
         lock = held
     try:
-        return Outcome(result, error, open_data_folder(data_dir), None, lock)
+        return Outcome(result, error, open_data_folder(data_dir, key=key if is_encrypted(data_dir) else None), None,
+                       lock)
     except Exception as exc:  # noqa: BLE001
         return Outcome(result, error, None, exc, lock)
 
