@@ -196,12 +196,11 @@ def _new_passphrase(args: argparse.Namespace, given: str | None, avoid: tuple[st
 
 def _avoid(path: Path, key: FolderKey | None) -> tuple[str, ...]:
     """What the folder's profile holds that a guesser would try first (the patient's name, date of birth)."""
+    from secondopinion_desktop.core.crypto.strength import guessable_words
     from secondopinion_desktop.core.db import open_data_folder
-    from secondopinion_desktop.core.profile import get_profile
 
-    with open_data_folder(path, key=key) as folder, folder.dry_run() as session:
-        profile = get_profile(session)
-    return tuple(str(v) for v in (profile.name, profile.date_of_birth) if v)
+    with open_data_folder(path, key=key) as folder:
+        return guessable_words(folder)
 
 
 def _progress(label: str) -> Any:

@@ -253,6 +253,10 @@ def _open_and_run(app: QApplication, data_dir: str | None, demo: bool) -> int:
 
         window.set_folder(result[0])
         QTimer.singleShot(0, lambda: QTimer.singleShot(0, start_logging))  # after the first paint
+        if not demo and not result[0].encrypted and not result[0].read_only:
+            from secondopinion_desktop.ui.safety.offer import offer_protection_once
+
+            QTimer.singleShot(0, lambda: offer_protection_once(window))  # the first start offers a passphrase
 
     def on_failed(exc: BaseException) -> None:
         from secondopinion_desktop.core.errors import SecondOpinionError

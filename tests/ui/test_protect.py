@@ -15,7 +15,6 @@ pytest.importorskip("sqlcipher3")
 
 from conftest import TEXT_SCALE
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
 from ui.test_fits_screen import assert_fits
 
 from secondopinion_desktop.core.crypto import keys
@@ -104,3 +103,22 @@ def test_it_fits_with_text_at_one_and_a_half() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_the_first_start_offers_it_once(qtbot, demo_folder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from secondopinion_desktop.ui.main_window import MainWindow
+    from secondopinion_desktop.ui.safety import offer, protect
+
+    window = MainWindow(demo_folder)
+    qtbot.addWidget(window)
+    window.show()
+    opened: list[object] = []
+    monkeypatch.setattr(protect, "protect_folder", lambda w: opened.append(w))
+    box = offer.offer_protection_once(window)
+    assert box is not None and box.isVisible() and "passphrase" in box.text()
+    assert not box.isModal(), "the window works on while it is asked"
+    protect_button = next(b for b in box.buttons() if b.text() == "&Protect my data…")
+    qtbot.mouseClick(protect_button, Qt.MouseButton.LeftButton)
+    assert opened == [window]
+    assert offer.offer_protection_once(window) is None, "only once"
+    window.close()

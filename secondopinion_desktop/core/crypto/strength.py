@@ -9,6 +9,10 @@ guess far below zxcvbn's "offline, slow hash" rate, but the hint does not count 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from secondopinion_desktop.core.db import DataFolder
 
 MIN_LENGTH = 10
 GOOD_SCORE = 3
@@ -83,3 +87,16 @@ def _guessable(avoid: tuple[str, ...]) -> list[str]:
         if len(digits) == 8:  # a date: 1970-02-14 → 19700214, 14021970, 140270
             words += [digits, digits[6:] + digits[4:6] + digits[:4], digits[6:] + digits[4:6] + digits[2:4]]
     return list(dict.fromkeys(w for w in words if w))
+
+
+def guessable_words(folder: DataFolder) -> tuple[str, ...]:
+    """What the folder's profile holds that a guesser would try first (the patient's name and date of birth), for
+    ``strength``'s ``avoid``; empty when the profile cannot be read."""
+    from secondopinion_desktop.core.profile import get_profile
+
+    try:
+        with folder.dry_run() as session:
+            profile = get_profile(session)
+    except Exception:  # noqa: BLE001 - the hint then knows less, nothing more
+        return ()
+    return tuple(str(v) for v in (profile.name, profile.date_of_birth) if v)

@@ -12,15 +12,16 @@ Data path: ``core.db.open_data_folder(path, key=…)`` through ``ui.jobs.run_in_
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.db import DataFolder
-    from secondopinion_desktop.ui.main_window import MainWindow
     from secondopinion_desktop.ui.safety.unlock import UnlockDialog
+
+Window = Any  # the main window (ui.main_window), which holds every tab: never imported here
 
 IDLE_KEY = "security/lockAfterMinutes"
 DEFAULT_IDLE_MINUTES = 15
@@ -44,7 +45,7 @@ def set_idle_minutes(minutes: int) -> None:
 class WindowLock(QObject):
     """Locks ``window`` when asked or when the person has been away; owns the idle timer."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: Window) -> None:
         super().__init__(window)
         self.window = window
         self.locked = False

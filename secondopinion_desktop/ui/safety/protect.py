@@ -13,7 +13,7 @@ its new keys and every view reloads. A cancel or a failure leaves the folder as 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -35,7 +35,8 @@ from secondopinion_desktop.ui.widgets.screen import fit_to_screen
 
 if TYPE_CHECKING:
     from secondopinion_desktop.core.db import DataFolder
-    from secondopinion_desktop.ui.main_window import MainWindow
+
+Window = Any  # the main window (ui.main_window), which holds every tab: never imported here
 
 WARNING = ("Without the passphrase or the recovery key, nobody can open your records again — not you, not "
            f"{APP_NAME}'s makers: there is no reset. Keep the recovery key on paper, away from the computer.")
@@ -62,7 +63,9 @@ class ProtectDialog(QDialog):
         self.setObjectName("protectDialog")
         self.setWindowTitle("Protect my data with a passphrase")
         self.folder_path = Path(folder.path)
-        self.avoid = _guessable(folder)
+        from secondopinion_desktop.core.crypto.strength import guessable_words
+
+        self.avoid = guessable_words(folder)
         self.passphrase = ""
         self.recovery_key = ""
         self.sheet_saved: Path | None = None
@@ -214,18 +217,7 @@ class ProtectDialog(QDialog):
         super().done(result)
 
 
-def _guessable(folder: DataFolder) -> tuple[str, ...]:
-    from secondopinion_desktop.core.profile import get_profile
-
-    try:
-        with folder.dry_run() as session:
-            profile = get_profile(session)
-    except Exception:  # noqa: BLE001 - the hint then knows less, nothing more
-        return ()
-    return tuple(str(v) for v in (profile.name, profile.date_of_birth) if v)
-
-
-def protect_folder(window: MainWindow) -> None:
+def protect_folder(window: Window) -> None:
     """Settings › Protect my data with a passphrase…: the dialog, then the encryption as one operation."""
     folder = window.folder
     if folder is None or folder.encrypted or window.demo:
@@ -239,7 +231,7 @@ def protect_folder(window: MainWindow) -> None:
     encrypt_now(window, passphrase, recovery)
 
 
-def encrypt_now(window: MainWindow, passphrase: str, recovery: str):  # type: ignore[no-untyped-def]
+def encrypt_now(window: Window, passphrase: str, recovery: str):  # type: ignore[no-untyped-def]
     """Close the folder, encrypt it off the GUI thread (progress, cancel), reopen it with its keys."""
     from secondopinion_desktop.ui.ops import run_op
 
