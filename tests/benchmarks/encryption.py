@@ -28,13 +28,13 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from records_search_keystroke import PaintWatch, fill, keystrokes  # noqa: E402
+from records_search_keystroke import PaintWatch, fill, keystrokes
 
-from secondopinion_desktop.core.crypto.convert import encrypt_folder  # noqa: E402
-from secondopinion_desktop.core.crypto.keys import new_recovery_key  # noqa: E402
-from secondopinion_desktop.core.crypto.seal import FolderKey, unlock_folder  # noqa: E402
-from secondopinion_desktop.core.db import open_data_folder  # noqa: E402
-from secondopinion_desktop.core.lock import folder_lock  # noqa: E402
+from secondopinion_desktop.core.crypto.convert import encrypt_folder
+from secondopinion_desktop.core.crypto.keys import new_recovery_key
+from secondopinion_desktop.core.crypto.seal import FolderKey, unlock_folder
+from secondopinion_desktop.core.db import open_data_folder
+from secondopinion_desktop.core.lock import folder_lock
 
 PASS = "correct horse battery staple"
 TYPED = ("ki-67", "biopsy")
