@@ -216,18 +216,22 @@ def _writer_present(db_path: Path) -> bool:
     return is_locked(db_path.parent)
 
 
-class _HeldConnection(sqlite3.Connection):
-    """A sqlite3 connection that releases the ``_ReadHold`` taken for it when it is closed."""
+class _ReleasesHold:
+    """Mixed into a DB-API connection class: ``close`` also releases the ``_ReadHold`` taken for it."""
 
     hold: _ReadHold | None = None
 
     def close(self) -> None:
         try:
-            super().close()
+            super().close()  # type: ignore[misc]
         finally:
             if self.hold is not None:
                 self.hold.release()
                 self.hold = None
+
+
+class _HeldConnection(_ReleasesHold, sqlite3.Connection):
+    """A sqlite3 connection that releases its ``_ReadHold`` when it is closed."""
 
 
 def _held_class(key: bytes | None) -> type:
@@ -241,18 +245,8 @@ def _held_class(key: bytes | None) -> type:
 def _held_cipher_class() -> type:
     from secondopinion_desktop.core.crypto.database import _module
 
-    base = _module().Connection
-
-    class _HeldCipherConnection(base):  # type: ignore[misc, valid-type]
-        hold: _ReadHold | None = None
-
-        def close(self) -> None:
-            try:
-                super().close()
-            finally:
-                if self.hold is not None:
-                    self.hold.release()
-                    self.hold = None
+    class _HeldCipherConnection(_ReleasesHold, _module().Connection):  # type: ignore[misc]
+        """A SQLCipher connection that releases its ``_ReadHold`` when it is closed."""
 
     return _HeldCipherConnection
 
