@@ -192,7 +192,10 @@ class HandoffDialog(QDialog):
                               include_image_thumbnails=self.thumbnails.isChecked())
 
     def choose_place(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Where to write the folder for the doctor",
+        from secondopinion_desktop.ui.widgets.forms import export_title
+
+        chosen = QFileDialog.getExistingDirectory(self, export_title("Where to write the folder for the doctor",
+                                                                     self.folder),
                                                   self.place.text() or str(Path.home()))
         if chosen:
             self.place.setText(chosen)

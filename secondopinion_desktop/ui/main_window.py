@@ -127,6 +127,8 @@ class MainWindow(WindowTabs, QMainWindow):
         self.reading.set_folder(folder)
         self.lock_action.setEnabled(folder.encrypted)
         self.protect_action.setEnabled(not folder.encrypted and not self.demo and not folder.read_only)
+        self.change_passphrase_action.setEnabled(folder.encrypted and not folder.read_only)
+        self.unprotect_action.setEnabled(folder.encrypted and not folder.read_only)
         if folder.encrypted and self.window_lock is None:
             from secondopinion_desktop.ui.safety.locking import WindowLock
 

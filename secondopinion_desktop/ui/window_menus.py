@@ -111,6 +111,16 @@ def build_menus(window: MainWindow) -> None:
     window.protect_action.setEnabled(False)
     window.protect_action.triggered.connect(lambda: protect_folder(window))
     settings_menu.addAction(window.protect_action)
+    window.change_passphrase_action = QAction("C&hange the passphrase…", window)
+    window.change_passphrase_action.setObjectName("changePassphraseAction")
+    window.change_passphrase_action.setEnabled(False)
+    window.change_passphrase_action.triggered.connect(lambda: _protection(window, "change_passphrase_of"))
+    settings_menu.addAction(window.change_passphrase_action)
+    window.unprotect_action = QAction("&Turn off the passphrase…", window)
+    window.unprotect_action.setObjectName("unprotectAction")
+    window.unprotect_action.setEnabled(False)
+    window.unprotect_action.triggered.connect(lambda: _protection(window, "turn_off_protection"))
+    settings_menu.addAction(window.unprotect_action)
     add_idle_menu(window, settings_menu)
 
     help_menu = window.menuBar().addMenu("&Help")
@@ -147,6 +157,12 @@ def protect_folder(window: MainWindow) -> None:
     from secondopinion_desktop.ui.safety.protect import protect_folder as protect
 
     protect(window)
+
+
+def _protection(window: MainWindow, name: str) -> None:
+    from secondopinion_desktop.ui.safety import protect
+
+    getattr(protect, name)(window)
 
 
 def add_idle_menu(window: MainWindow, settings_menu) -> None:  # type: ignore[no-untyped-def]

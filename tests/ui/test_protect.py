@@ -122,3 +122,63 @@ def test_the_first_start_offers_it_once(qtbot, demo_folder, monkeypatch) -> None
     assert opened == [window]
     assert offer.offer_protection_once(window) is None, "only once"
     window.close()
+
+
+def test_change_the_passphrase_then_turn_it_off(qtbot, tmp_path: Path, demo_folder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from secondopinion_desktop.core.crypto.convert import encrypt_folder
+    from secondopinion_desktop.core.crypto.keys import WrongSecret, new_recovery_key
+    from secondopinion_desktop.core.lock import folder_lock
+    from secondopinion_desktop.ui.main_window import MainWindow
+    from secondopinion_desktop.ui.safety import protect
+
+    where = tmp_path / "copy"
+    shutil.copytree(demo_folder.path, where, symlinks=True)
+    with folder_lock(where, "encrypt") as lock:
+        encrypt_folder(where, PASS, new_recovery_key(), lock=lock, params=FAST)
+    folder = open_data_folder(where, key=unlock_folder(where, passphrase=PASS))
+    window = MainWindow(folder)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        assert window.change_passphrase_action.isEnabled() and window.unprotect_action.isEnabled()
+        new = "a quite different passphrase"
+
+        def typed(dialog: ProtectDialog) -> int:
+            assert dialog.changing and dialog.pages.count() == 2
+            qtbot.keyClicks(dialog.first, new)
+            qtbot.keyClicks(dialog.second, new)
+            assert dialog.next_button.text() == "&Change the passphrase" and dialog.next_button.isEnabled()
+            dialog.next_button.click()
+            return int(dialog.result())
+
+        monkeypatch.setattr(ProtectDialog, "exec", typed)
+        op = protect.change_passphrase_of(window)
+        assert op is not None
+        qtbot.waitUntil(lambda: unlock_ok(where, new), timeout=20_000)
+        with pytest.raises(WrongSecret):
+            unlock_folder(where, passphrase=PASS)
+
+        from secondopinion_desktop.ui.widgets.forms import export_title
+
+        assert export_title("Save the packet", window.folder) == "Save the packet (written unencrypted, to be shared)"
+        rows = window.records_tab.model.rowCount()
+        protect.turn_off_protection(window, confirmed=True)
+        qtbot.waitUntil(lambda: window.folder is not None and not window.folder.encrypted, timeout=30_000)
+        assert not is_encrypted(where) and window.protect_action.isEnabled()
+        assert export_title("Save the packet", window.folder) == "Save the packet"
+        qtbot.waitUntil(lambda: window.records_tab.model.rowCount() == rows, timeout=10_000)
+    finally:
+        window.close()
+        if window.folder is not None:
+            window.folder.close()
+
+
+def unlock_ok(where: Path, passphrase: str) -> bool:
+    from secondopinion_desktop.core.crypto.keys import WrongSecret
+
+    try:
+        unlock_folder(where, passphrase=passphrase)
+    except WrongSecret:
+        return False
+    return True

@@ -443,8 +443,11 @@ class PacketDialog(QDialog):
         if self.built_path is None:
             return None
         if target is None:
+            from secondopinion_desktop.ui.widgets.forms import export_title
+
             chosen, _ = QFileDialog.getSaveFileName(
-                self, "Save the packet", str(Path.home() / self.default_name()), "PDF files (*.pdf)"
+                self, export_title("Save the packet", self.folder), str(Path.home() / self.default_name()),
+                "PDF files (*.pdf)"
             )
             if not chosen:
                 return None

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 FILES_CHANGED = Changes.ATTACHMENTS | Changes.RECORDS  # a record's file count is part of its row
 
 
+PLAIN_COPY_NOTICE_KEY = "security/plainCopyNoticeShown"
+
 class AttachmentsController(QObject):
     """What the Records tab does with files; the buttons under the detail pane act on ``chosen()``."""
 
@@ -255,7 +257,29 @@ class AttachmentsController(QObject):
             return None
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
             self.tab.show_error(f"No program on this computer could open {name}.")
+        elif folder.encrypted:
+            self._say_plain_copies_once()
         return target
+
+    def _say_plain_copies_once(self) -> None:
+        """The first time a file of an encrypted folder is opened: where its readable copy is, and when it goes."""
+        from PySide6.QtCore import QSettings
+
+        settings = QSettings()
+        if settings.value(PLAIN_COPY_NOTICE_KEY, False, type=bool):
+            return
+        settings.setValue(PLAIN_COPY_NOTICE_KEY, True)
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Information, "A readable copy",
+                          "Your records are encrypted, so the other program is given a readable copy of this file, "
+                          "kept in a private folder only your account can open. The copies go when you lock "
+                          "(Ctrl+L) or close Second Opinion, and anything left after a crash goes the next time it "
+                          "opens.", QMessageBox.StandardButton.Ok, self.tab)
+        box.setObjectName("plainCopyNotice")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # window-modal, blocks nothing: the file is already opening
 
     def save_attachment_copy(self, attachment: svc.AttachmentData | None, target: Path | None = None) -> Job | None:
         """Save a copy as…: the stored file, checked against its SHA-256 while it is copied, written beside
@@ -267,8 +291,11 @@ class AttachmentsController(QObject):
         if attachment is None or folder is None or self._vault_file(attachment) is None:
             return None
         if target is None:
+            from secondopinion_desktop.ui.widgets.forms import export_title
+
             name, _ = QFileDialog.getSaveFileName(
-                self.tab, "Save a copy as", str(Path.home() / svc.safe_file_name(attachment.original_name))
+                self.tab, export_title("Save a copy as", folder),
+                str(Path.home() / svc.safe_file_name(attachment.original_name))
             )
             if not name:
                 return None

@@ -58,10 +58,11 @@ def _wrapped(text: str, name: str = "") -> QLabel:
 class ProtectDialog(QDialog):
     """Choose a passphrase, keep the recovery key; accepted with ``passphrase`` and ``recovery_key`` set."""
 
-    def __init__(self, folder: DataFolder, parent: QWidget | None = None) -> None:
+    def __init__(self, folder: DataFolder, parent: QWidget | None = None, *, changing: bool = False) -> None:
         super().__init__(parent)
-        self.setObjectName("protectDialog")
-        self.setWindowTitle("Protect my data with a passphrase")
+        self.changing = changing  # a new passphrase for an encrypted folder: no recovery key step
+        self.setObjectName("changePassphraseDialog" if changing else "protectDialog")
+        self.setWindowTitle("Change the passphrase" if changing else "Protect my data with a passphrase")
         self.folder_path = Path(folder.path)
         from secondopinion_desktop.core.crypto.strength import guessable_words
 
@@ -73,6 +74,7 @@ class ProtectDialog(QDialog):
         self.pages = QStackedWidget()
         self.pages.addWidget(self._passphrase_page())
         self.pages.addWidget(self._recovery_page())
+
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.next_button = QPushButton("&Continue")
         self.next_button.setObjectName("okButton")
@@ -84,6 +86,8 @@ class ProtectDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.buttons)
+        if changing:
+            self.next_button.setText("&Change the passphrase")
         self._judge()
         fit_to_screen(self, 620, 520, min_width=420)
         self.first.setFocus()
@@ -94,8 +98,12 @@ class ProtectDialog(QDialog):
         page = QWidget()
         box = QVBoxLayout(page)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(_wrapped(WHAT))
-        box.addWidget(_wrapped(f"<b>{WARNING}</b>", "protectWarning"))
+        if self.changing:
+            box.addWidget(_wrapped("Choose a new passphrase. The recovery key you kept stays the same and still "
+                                   "opens your records; the old passphrase no longer does."))
+        else:
+            box.addWidget(_wrapped(WHAT))
+            box.addWidget(_wrapped(f"<b>{WARNING}</b>", "protectWarning"))
         self.first = QLineEdit()
         self.first.setObjectName("protectPassphrase")
         self.first.setEchoMode(QLineEdit.EchoMode.Password)
@@ -170,6 +178,10 @@ class ProtectDialog(QDialog):
         return page
 
     def _next(self) -> None:
+        if self.pages.currentIndex() == 0 and self.changing:
+            self.passphrase = self.first.text()
+            self.accept()
+            return
         if self.pages.currentIndex() == 0:
             from secondopinion_desktop.core.crypto.keys import new_recovery_key
 
@@ -274,3 +286,87 @@ def encrypt_now(window: Window, passphrase: str, recovery: str):  # type: ignore
     window.folder_label.setText("Encrypting your records…")
     return run_op(window, work, name="encrypt folder", label="Encrypting your records…",
                   title="Protect my data", delay_ms=0, on_success=done)
+
+
+def change_passphrase_of(window: Window):  # type: ignore[no-untyped-def]
+    """Settings › Change the passphrase…: the new one typed twice, then the key file rewrapped (off the GUI thread:
+    the passphrase's key derivation takes about half a second). The data itself is not touched."""
+    from secondopinion_desktop.ui.ops import run_op
+
+    folder = window.folder
+    if folder is None or not folder.encrypted or folder.key is None:
+        return None
+    dialog = ProtectDialog(folder, window, changing=True)
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    new = dialog.passphrase
+    dialog.deleteLater()
+    if not accepted or not new:
+        return None
+    path, key = Path(folder.path), folder.key
+
+    def work(_control):  # type: ignore[no-untyped-def]
+        from secondopinion_desktop.core.crypto.convert import change_passphrase
+
+        change_passphrase(path, key, new)
+
+    def done(_result: object) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from secondopinion_desktop.ui.safety import common
+
+        common.show_message(window, QMessageBox.Icon.Information, "Passphrase changed",
+                            "The new passphrase opens your records from now on; the recovery key is the same.")
+
+    return run_op(window, work, name="change passphrase", label="Changing the passphrase…",
+                  title="Change the passphrase", cancellable=False, on_success=done)
+
+
+def turn_off_protection(window: Window, *, confirmed: bool = False):  # type: ignore[no-untyped-def]
+    """Settings › Turn off the passphrase…: after asking, the folder is written unencrypted again (one operation,
+    progress and cancel; a cancel or a failure leaves it encrypted) and reopened."""
+    from secondopinion_desktop.ui.ops import run_op
+    from secondopinion_desktop.ui.safety import common
+
+    folder = window.folder
+    if folder is None or not folder.encrypted or folder.key is None:
+        return None
+    if not confirmed and not common.confirm(
+            window, "Turn off the passphrase",
+            "Your records and files will be written unencrypted again: anyone who uses this account or takes the "
+            "computer can then read them. Backups made while they were encrypted stay encrypted.",
+            "Turn it off"):
+        return None
+    path, key, lock = Path(folder.path), folder.key, window.folder_lock
+
+    def work(control):  # type: ignore[no-untyped-def]
+        from secondopinion_desktop.core.crypto.convert import decrypt_folder
+        from secondopinion_desktop.core.db import open_data_folder
+
+        try:
+            decrypt_folder(path, key, lock=lock, progress=control.progress, cancelled=control.cancelled)
+        except BaseException as exc:
+            return open_data_folder(path, key=key), exc  # as it was
+        return open_data_folder(path), None
+
+    def done(outcome) -> None:  # type: ignore[no-untyped-def]
+        from PySide6.QtWidgets import QMessageBox
+
+        from secondopinion_desktop.ui.ops import is_cancel
+
+        reopened, error = outcome
+        window.set_folder(reopened)
+        if error is None:
+            common.show_message(window, QMessageBox.Icon.Information, "Passphrase turned off",
+                                "Your records are no longer encrypted.")
+        elif is_cancel(error):
+            common.show_message(window, QMessageBox.Icon.Information, "Still protected",
+                                "Cancelled. Your records are still encrypted.")
+        else:
+            common.show_message(window, QMessageBox.Icon.Warning, "Still protected",
+                                f"The passphrase could not be turned off: {error}\n\nYour records are still "
+                                "encrypted.")
+
+    window.close_folder()
+    window.folder_label.setText("Decrypting your records…")
+    return run_op(window, work, name="decrypt folder", label="Writing your records unencrypted…",
+                  title="Turn off the passphrase", delay_ms=0, on_success=done)

@@ -52,3 +52,11 @@ def add_row(
     label.setBuddy(target)
     form.addRow(label, widget)
     return label
+
+
+def export_title(title: str, folder: object) -> str:
+    """A save dialog's title, saying that what is saved from an encrypted folder is written unencrypted (the
+    packet, letters, copies and the folder for the doctor are meant to be shared and read)."""
+    if getattr(folder, "encrypted", False):
+        return f"{title} (written unencrypted, to be shared)"
+    return title
