@@ -279,6 +279,7 @@ def test_the_request_tab_keys_open_the_log_a_call(qtbot, window, data) -> None:
     tab.select_request(data["soon"])
     seen: list[str] = []
     errors = on_next_dialog(lambda dialog: (seen.append(dialog.objectName()), dialog.reject()))
-    qtbot.keyClick(tab.tree, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    # Ctrl+Shift+C (Ctrl+L locks the window of an encrypted folder)
+    qtbot.keyClick(tab.tree, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     qtbot.waitUntil(lambda: bool(seen) or bool(errors), timeout=5000)
     assert errors == [] and seen == ["logCallDialog"]

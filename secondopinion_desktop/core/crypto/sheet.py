@@ -13,9 +13,10 @@ WARNING = ("Without this sheet and without your passphrase, nobody can open your
 KEEP = ("Keep it on paper, apart from the computer: with your important papers, or with someone you trust. "
         "Anyone holding both this sheet and the computer can read your records, so do not keep it in the laptop "
         "bag, and do not save a photo or a copy of it on the computer.")
-USE = ("To use it: when Second Opinion asks for the passphrase, choose “Use the recovery key…” and type the "
+USE = ("To use it: when Second Opinion asks for the passphrase, tick “Use the recovery key from the printed sheet "
+       "instead” and type the "
        "32 letters and digits shown above. Upper or lower case and the dashes do not matter; O and 0, I and 1 are the "
-       "same. Then choose a new passphrase.")
+       "same. Then choose a new passphrase: Settings › Change the passphrase….")
 
 
 def recovery_sheet_pdf(target: Path | str, recovery_key: str, *, folder: Path | str, key_id: str,
