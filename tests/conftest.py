@@ -55,12 +55,26 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+# SECONDOPINION_TEST_ENCRYPTED=1: the ``folder`` fixture is an encrypted folder (tests/core/test_encrypted_suite.py
+# runs a chosen part of the suite that way, so the same features are checked on an encrypted folder).
+ENCRYPTED = os.environ.get("SECONDOPINION_TEST_ENCRYPTED") == "1"
+
+
 @pytest.fixture
 def folder(data_dir: Path):
-    """An opened, empty data folder."""
+    """An opened, empty data folder (encrypted under SECONDOPINION_TEST_ENCRYPTED=1)."""
     from secondopinion_desktop.core.db import open_data_folder
 
-    opened = open_data_folder(data_dir)
+    key = None
+    if ENCRYPTED:
+        from secondopinion_desktop.core.crypto.convert import encrypt_folder
+        from secondopinion_desktop.core.crypto.keys import MIN_MEMORY_KIB, KdfParams, new_recovery_key
+
+        open_data_folder(data_dir).close()
+        key, _ = encrypt_folder(data_dir, "the test suite's passphrase", new_recovery_key(),
+                                params=KdfParams(time_cost=1, memory_kib=MIN_MEMORY_KIB, parallelism=1))
+    opened = open_data_folder(data_dir, key=key)
+    assert opened.encrypted == ENCRYPTED
     yield opened
     opened.close()
 

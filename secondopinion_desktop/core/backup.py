@@ -500,17 +500,18 @@ def _person_part(folder: DataFolder) -> str:
     return f"{PERSON_MARK}{part}" if part else ""
 
 
-def summarize_backup(archive: Path | str) -> FolderSummary | None:
+def summarize_backup(archive: Path | str, key: FolderKey | None = None) -> FolderSummary | None:
     """Whose records a backup holds (name, records, last change), read from a private temporary copy of its
     database; None when the archive holds no readable database. Check the archive with verify_backup first."""
     from secondopinion_desktop.core.people import summarize_database
 
     archive = Path(archive)
     try:
-        if backup_keyring(archive) is not None:
-            return None  # an encrypted backup says whose it is only once it is opened with its key
+        ring = backup_keyring(archive)
     except BackupError:
         return None
+    if ring is not None and (key is None or key.key_id != ring.key_id):
+        return None  # an encrypted backup says whose it is only opened with its keys
     with tempfile.TemporaryDirectory(prefix="secondopinion-peek-") as work:
         os.chmod(work, 0o700)
         copy = Path(work) / DB_NAME
@@ -521,7 +522,7 @@ def summarize_backup(archive: Path | str) -> FolderSummary | None:
                     shutil.copyfileobj(src, dst, 1 << 20)
         except (KeyError, OSError, zipfile.BadZipFile, zlib.error, BackupError):
             return None
-        return summarize_database(copy)
+        return summarize_database(copy, key if ring is not None else None)
 
 
 def automatic_backup_due(folder: DataFolder, *, now: dt.datetime | None = None) -> bool:

@@ -19,6 +19,7 @@ import functools
 import os
 import sqlite3
 import struct
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -566,6 +567,21 @@ def _database_key(path: Path, key: FolderKey | None) -> bytes | None:
     return key.database
 
 
+# The keys of each open encrypted folder's engine, so that a service handed only a session can reach the folder's
+# sealed files (``vault_of``); an entry goes with its engine.
+_ENGINE_KEYS: weakref.WeakKeyDictionary[Engine, FolderKey] = weakref.WeakKeyDictionary()
+
+
+def vault_of(session: Session) -> Vault | None:
+    """The vault of the data folder this session reads (``<folder>/vault``, with its keys when it is encrypted);
+    None for a database in memory."""
+    engine = session.get_bind().engine
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    return Vault(Path(database).parent / VAULT_NAME, _ENGINE_KEYS.get(engine))
+
+
 def _open_read_only(path: Path, key: FolderKey | None = None) -> DataFolder:
     """Open ``path`` for reading only: nothing is created, made private, migrated or swept, so that it works on
     a read-only disk and on a full one and leaves the folder as it was."""
@@ -623,6 +639,8 @@ def _open_read_only(path: Path, key: FolderKey | None = None) -> DataFolder:
             raise explained from exc
         raise DataFolderError(f"Cannot read the database in {path}: {_db_reason(exc)}.") from exc
     sessions = sessionmaker(engine, expire_on_commit=False)
+    if key is not None:
+        _ENGINE_KEYS[engine] = key
     return DataFolder(path=path, engine=engine, vault=Vault(path / VAULT_NAME, key), _sessions=sessions,
                       read_only=True, key=key)
 
@@ -693,4 +711,6 @@ def open_data_folder(path: Path | str, *, read_only: bool = False, key: FolderKe
             raise DataFolderError(f"Cannot open the database in {path}: {exc.__class__.__name__}: {exc}.") from exc
         raise
     sessions = sessionmaker(engine, expire_on_commit=False)
+    if key is not None:
+        _ENGINE_KEYS[engine] = key
     return DataFolder(path=path, engine=engine, vault=vault, _sessions=sessions, key=key)

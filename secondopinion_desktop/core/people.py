@@ -18,6 +18,7 @@ from secondopinion_desktop.core.errors import DataFolderError
 from secondopinion_desktop.core.paths import DB_NAME, default_data_dir
 
 if TYPE_CHECKING:
+    from secondopinion_desktop.core.crypto.seal import FolderKey
     from secondopinion_desktop.core.db import DataFolder
 
 # Tables whose rows carry the time of their last change; the latest of them is "last changed".
@@ -39,10 +40,10 @@ class FolderSummary:
         return self.name or fallback
 
 
-def _read_only(db_path: Path) -> sqlite3.Connection:
+def _read_only(db_path: Path, key: bytes | None = None) -> sqlite3.Connection:
     from secondopinion_desktop.core.db import connect_read_only
 
-    return connect_read_only(db_path)  # creates nothing beside it: works on a full or read-only disk
+    return connect_read_only(db_path, key)  # creates nothing beside it: works on a full or read-only disk
 
 
 def _stamp(value: object) -> dt.datetime | None:
@@ -63,15 +64,20 @@ def person_name(folder: DataFolder) -> str:
         return get_profile(session).name
 
 
-def summarize_database(db_path: Path | str) -> FolderSummary | None:
-    """The summary of a Second Opinion database file, or None when it cannot be read as one."""
+def summarize_database(db_path: Path | str, key: FolderKey | None = None) -> FolderSummary | None:
+    """The summary of a Second Opinion database file (an encrypted folder's with its ``key``), or None when it
+    cannot be read as one."""
+    from secondopinion_desktop.core.db import database_errors
+
+    errors: tuple[type[Exception], ...] = (*database_errors(), DataFolderError)
     db_path = Path(db_path)
     if not db_path.is_file():
         return None
     try:
-        conn = _read_only(db_path)
-    except sqlite3.Error:
+        conn = _read_only(db_path, key.database if key is not None else None)
+    except errors:
         return None
+    errors = database_errors()
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "record" not in tables or "profile" not in tables:
@@ -94,20 +100,21 @@ def summarize_database(db_path: Path | str) -> FolderSummary | None:
                 continue
             try:
                 value = conn.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
-            except sqlite3.Error:
+            except errors:
                 continue
             if (when := _stamp(value)) is not None:
                 stamps.append(when)
         return FolderSummary(name, birth, records, max(stamps) if stamps else None)
-    except sqlite3.Error:
+    except errors:
         return None
     finally:
         conn.close()
 
 
-def summarize_folder(data_dir: Path | str) -> FolderSummary | None:
-    """The summary of the data folder at ``data_dir``, or None when it holds no readable database."""
-    return summarize_database(Path(data_dir) / DB_NAME)
+def summarize_folder(data_dir: Path | str, key: FolderKey | None = None) -> FolderSummary | None:
+    """The summary of the data folder at ``data_dir`` (an encrypted one's with its ``key``), or None when it holds
+    no readable database."""
+    return summarize_database(Path(data_dir) / DB_NAME, key)
 
 
 def file_name_part(name: str) -> str:

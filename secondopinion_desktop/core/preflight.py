@@ -29,7 +29,6 @@ import datetime as dt
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -93,14 +92,10 @@ _headers: dict[str, tuple[str, dt.date | None]] = {}
 
 
 def _vault_of(session: Session) -> Vault | None:
-    """The vault beside the database this session reads (``<folder>/vault``)."""
-    from secondopinion_desktop.core.paths import VAULT_NAME
-    from secondopinion_desktop.core.vault import Vault
+    """The vault beside the database this session reads (``<folder>/vault``, with an encrypted folder's keys)."""
+    from secondopinion_desktop.core.db import vault_of
 
-    database = session.get_bind().engine.url.database
-    if not database or database == ":memory:":
-        return None
-    return Vault(Path(database).parent / VAULT_NAME)
+    return vault_of(session)
 
 
 def _fresh_weeks(session: Session) -> int:

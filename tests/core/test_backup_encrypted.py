@@ -112,6 +112,8 @@ def test_the_backup_is_encrypted_and_restores_with_the_passphrase_or_the_recover
         verify_backup(archive)
     assert verify_backup(archive, key).vault_files == len(list((where / "vault").glob("??/*")))
     assert summarize_backup(archive) is None
+    summary = summarize_backup(archive, key)
+    assert summary is not None and summary.name == profile_name and summary.records == expected[0]
     with pytest.raises(WrongSecret):
         unlock_backup(archive, passphrase="not it")
     assert unlock_backup(archive, passphrase=PASS).key_id == key.key_id  # type: ignore[union-attr]

@@ -94,6 +94,8 @@ def _damage(message: str) -> Exception:
 class SealedReader(io.RawIOBase):
     """Read a sealed file through an open descriptor (which it owns and closes)."""
 
+    name = ""  # as a file opened from memory says (readers such as pydicom ask for one; no path is told)
+
     def __init__(self, fd: int, key: bytes, *, damaged: Callable[[str], Exception] = _damage) -> None:
         super().__init__()
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM

@@ -227,9 +227,15 @@ class _Stored:
 
     def __init__(self, folder: DataFolder) -> None:
         self.root = os.fspath(folder.vault.root)
+        self.vault = folder.vault
         self.listed: dict[str, set[str]] = {}
 
     def __contains__(self, sha256: str) -> bool:
+        if self.vault.sealed:  # an encrypted folder's files are stored under keyed names
+            try:
+                sha256 = self.vault.name_of(sha256)
+            except SecondOpinionError:
+                return False
         prefix = sha256[:2]
         names = self.listed.get(prefix)
         if names is None:
@@ -621,6 +627,9 @@ def write_handoff(folder: DataFolder, target: Path | str, options: HandoffOption
         if options.as_zip:
             out = sink = _ZipSink(partial)
             copies = _Copies(out, folder, stopping)
+        elif folder.vault.sealed:  # an encrypted folder's files are decrypted on the way: copied by this process
+            out = sink = _FolderSink(partial)
+            copies = _Copies(out, folder, stopping)
         else:  # copies in child processes while this one builds the packet (here if none can start)
             out = sink = folder_sink = _FolderSink(partial)
             copies = _ProcessCopies(folder_sink, folder)
@@ -904,6 +913,12 @@ def _head(folder: DataFolder, sha256: str) -> bytes:
     when it cannot be read. Only what the DICOMDIR lists comes from it: the copy opens the file again, safely."""
     if not _DIGEST.fullmatch(sha256):
         return b""
+    if folder.vault.sealed:
+        try:
+            with folder.vault.open(sha256) as fh:
+                return bytes(fh.read(4096))
+        except (OSError, SecondOpinionError):
+            return b""
     try:
         fd = os.open(os.path.join(os.fspath(folder.vault.root), sha256[:2], sha256),
                      os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)

@@ -167,7 +167,8 @@ class RestoreRunner(QObject):
         data_dir, key = self.data_dir, self.key
 
         def work(_control: JobControl) -> Verified:
-            return Verified(verify_backup(chosen, key), summarize_backup(chosen), summarize_folder(data_dir))
+            return Verified(verify_backup(chosen, key), summarize_backup(chosen, key),
+                            summarize_folder(data_dir, key))
 
         def succeeded(found: Verified) -> None:
             self.manifest, self.backup_summary, self.current_summary = found
