@@ -201,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_dir(restore, default=argparse.SUPPRESS)
     restore.add_argument("archive", metavar="FILE", help="the backup archive (.zip) to restore")
+    restore.add_argument("--backup-passphrase-file", metavar="FILE",
+                         help="an encrypted backup made under another passphrase than the data folder's: a file "
+                              "holding that passphrase (otherwise --passphrase-file's, or asked)")
+    restore.add_argument("--backup-recovery-key-file", metavar="FILE",
+                         help="… or a file holding the recovery key printed for it")
     restore.set_defaults(func=cmd_restore)
 
     check = commands.add_parser(
@@ -593,10 +598,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
     def unlock(passphrase: str | None, recovery: str | None) -> Any:
         return unlock_backup(archive, passphrase=passphrase, recovery_key=recovery)
 
-    key = None  # an encrypted backup opens with the passphrase or recovery key it was made under
-    if backup_keyring(archive) is not None:
-        key = obtain_key(args, f"The backup {archive.name}", f"Passphrase for the backup {archive.name}: ", unlock)
     current = unlock_key(args, data_dir) if is_encrypted(data_dir) else None
+    key = None  # an encrypted backup opens with the passphrase or recovery key it was made under
+    ring = backup_keyring(archive)
+    if ring is not None and current is not None and ring.key_id == current.key_id:
+        key = current  # a backup of this folder (from before a passphrase change too): its keys open it
+    elif ring is not None:
+        given = args.backup_passphrase_file or args.backup_recovery_key_file
+        asked = argparse.Namespace(passphrase_file=args.backup_passphrase_file,
+                                   recovery_key_file=args.backup_recovery_key_file) if given else args
+        key = obtain_key(asked, f"The backup {archive.name}", f"Passphrase for the backup {archive.name}: ", unlock)
     result = restore_backup_with_details(archive, data_dir, lock=args.folder_lock, key=key, current_key=current)
     if result.kept is not None:
         _say(f"Kept your previous data as a backup: {result.kept}")
@@ -607,6 +618,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if current is not None and key is None:
         _say("The backup was made before the folder was protected with a passphrase, so the restored folder is "
              "not encrypted; run `secondopinion encrypt` to protect it again.")
+    elif key is not None and key is not current:
+        _say(f"The restored folder opens with the passphrase (or recovery key) of {archive.name} from now on.")
     return 0
 
 

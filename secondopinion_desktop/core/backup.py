@@ -901,6 +901,9 @@ def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled
             if restored_key is not None:
                 _check_sealed_names(archive, staging, restored_key, cancelled)
             _check_restored_database(archive, staging, manifest, restored_key)
+            if restored_key is not None and current_vault is not None and current_key is not None \
+                    and current_key.key_id == restored_key.key_id:
+                _keep_current_keyring(data_dir, staging)
             steps.check()
             kept = None
             if current_vault is not None:
@@ -917,6 +920,17 @@ def _restore(archive: Path, data_dir: Path, progress: Progress | None, cancelled
     if kept is not None:
         kept = data_dir / BACKUPS_DIR / kept.name
     return RestoreResult(data_dir=data_dir, manifest=manifest, kept=kept)
+
+
+def _keep_current_keyring(data_dir: Path, staging: Path) -> None:
+    """A backup of this folder made before its passphrase (or recovery key) was changed holds the same data key
+    wrapped the old way: the restored folder keeps today's key file, so that the passphrase it opens with now still
+    opens it and a passphrase given up is not brought back."""
+    from secondopinion_desktop.core.crypto.keys import read_keyring, write_keyring
+
+    ring = read_keyring(data_dir)
+    if ring is not None:
+        write_keyring(staging, ring)
 
 
 def _check_sealed_names(archive: Path, staging: Path, key: FolderKey, cancelled: CancelCheck | None) -> None:

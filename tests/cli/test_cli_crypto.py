@@ -248,3 +248,41 @@ def test_backup_and_restore_of_an_encrypted_folder(capsys, sealed: tuple[Path, s
         == before
     code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(new), "--passphrase-file", str(good))
     assert code == 0 and "Kept your previous data as a backup" in out, err
+
+
+def test_restore_of_a_backup_under_other_keys_or_an_older_passphrase(capsys, sealed: tuple[Path, str],
+                                                                     demo: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    data, _ = sealed
+    monkeypatch.setattr(cli_crypto, "_can_ask", lambda: False)
+    good = _secret(tmp_path, "pass.txt", PASS)
+    # a backup of this folder, then the passphrase changes: the new one restores it and still opens the folder
+    old = tmp_path / "old.zip"
+    assert run(capsys, "backup", "--out", str(old), "--data-dir", str(data), "--passphrase-file", str(good))[0] == 0
+    newer = _secret(tmp_path, "newer.txt", "marble canyon lantern drift")
+    code, _, err = run(capsys, "change-passphrase", "--data-dir", str(data), "--passphrase-file", str(good),
+                       "--new-passphrase-file", str(newer))
+    assert code == 0, err
+    code, out, err = run(capsys, "restore", str(old), "--data-dir", str(data), "--passphrase-file", str(newer))
+    assert code == 0 and "opens with the passphrase" not in out, err
+    assert run(capsys, "check", "--data-dir", str(data), "--passphrase-file", str(newer))[0] == 0
+    one_line_error(*run(capsys, "check", "--data-dir", str(data), "--passphrase-file", str(good))[::2])
+
+    # a backup of another encrypted folder: its own passphrase, from --backup-passphrase-file
+    other = tmp_path / "other"
+    shutil.copytree(demo, other, symlinks=True)
+    theirs = _secret(tmp_path, "theirs.txt", "quiet harbour pebble orchard")
+    with folder_lock(other, "encrypt") as lock:
+        encrypt_folder(other, theirs.read_text().strip(), new_recovery_key(), lock=lock, params=FAST)
+    archive = tmp_path / "other.zip"
+    assert run(capsys, "backup", "--out", str(archive), "--data-dir", str(other), "--passphrase-file",
+               str(theirs))[0] == 0
+    before = _all_bytes(data)
+    one_line_error(*run(capsys, "restore", str(archive), "--data-dir", str(data), "--passphrase-file",
+                        str(newer))[::2], "does not open")
+    assert _all_bytes(data) == before, "refused: nothing changed"
+    code, out, err = run(capsys, "restore", str(archive), "--data-dir", str(data), "--passphrase-file", str(newer),
+                         "--backup-passphrase-file", str(theirs))
+    assert code == 0 and "Kept your previous data as a backup" in out, err
+    assert "opens with the passphrase (or recovery key) of other.zip from now on" in out
+    assert run(capsys, "check", "--data-dir", str(data), "--passphrase-file", str(theirs))[0] == 0

@@ -189,6 +189,48 @@ def test_restoring_over_an_encrypted_folder_keeps_it_as_an_encrypted_backup(
     assert verify_backup(result.kept, key).encrypted
 
 
+def test_a_backup_from_before_the_passphrase_changed_keeps_today_s_passphrase(
+        sealed: tuple[Path, FolderKey, str], tmp_path: Path) -> None:
+    """Same data key, wrapped the old way in the backup: the restored folder opens with the passphrase it has now,
+    not with the one given up (nor the backup's own)."""
+    from secondopinion_desktop.core.crypto.convert import change_passphrase
+
+    where, key, recovery = sealed
+    archive = _backup(where, key, tmp_path / "before.zip")
+    change_passphrase(where, key, "a new passphrase, long enough", params=FAST)
+    assert unlock_backup(archive, passphrase=PASS).key_id == key.key_id, "the backup itself keeps its old keys"
+    restore_backup_with_details(archive, where, key=key, current_key=key)
+    assert unlock_folder(where, passphrase="a new passphrase, long enough").key_id == key.key_id
+    assert unlock_folder(where, recovery_key=recovery).key_id == key.key_id
+    with pytest.raises(WrongSecret):
+        unlock_folder(where, passphrase=PASS)
+    assert _contents(where, key)[0] > 0
+
+
+def test_a_backup_under_other_keys_restores_under_its_own(
+        sealed: tuple[Path, FolderKey, str], tmp_path: Path) -> None:
+    """A backup of another encrypted folder (or of this one before protection was turned off and on again):
+    the restored folder opens with that backup's passphrase, and the data it replaces was kept under today's."""
+    where, key, _ = sealed
+    other = tmp_path / "other"
+    folder = open_data_folder(other)
+    fill_demo_data(folder)
+    folder.close()
+    with folder_lock(other, "encrypt") as lock:
+        encrypt_folder(other, "the other folder's passphrase", new_recovery_key(), lock=lock, params=FAST)
+    other_key = unlock_folder(other, passphrase="the other folder's passphrase")
+    archive = _backup(other, other_key, tmp_path / "other.zip")
+    with pytest.raises(BackupError, match="other keys"):
+        restore_backup_with_details(archive, where, key=key, current_key=key)
+    assert unlock_folder(where, passphrase=PASS).key_id == key.key_id, "refused: nothing changed"
+    result = restore_backup_with_details(archive, where, key=other_key, current_key=key)
+    assert unlock_folder(where, passphrase="the other folder's passphrase").key_id == other_key.key_id
+    with pytest.raises(WrongSecret):
+        unlock_folder(where, passphrase=PASS)
+    assert result.kept is not None and verify_backup(result.kept, key).encrypted, "kept under today's keys"
+    assert _contents(where, other_key)[0] == _contents(other, other_key)[0]
+
+
 def test_automatic_backups_of_an_encrypted_folder_do_not_name_the_patient(
         sealed: tuple[Path, FolderKey, str]) -> None:
     where, key, _ = sealed

@@ -1,7 +1,9 @@
 """File → Restore…: check the archive, say whose records it holds and what it replaces, then swap it in.
 
 Data path: ``core.backup.verify_backup`` / ``summarize_backup`` and ``core.people.summarize_folder`` in one
-reading operation; after the confirmation ``core.backup.restore_backup_with_details`` in a writing one (after
+reading operation (an encrypted backup made under other keys than the open folder's — before the passphrase was
+changed, or of another folder — first asks for its own passphrase, ``ui.safety.unlock.for_backup``); after the
+confirmation ``core.backup.restore_backup_with_details`` in a writing one (after
 every write queued before it), which also takes the folder's lock again and reopens the folder.
 """
 
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from secondopinion_desktop.core.words import iso_minutes, plural, size
 from secondopinion_desktop.ui.jobs import JobControl
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from secondopinion_desktop.core.db import DataFolder
     from secondopinion_desktop.core.lock import FolderLock
     from secondopinion_desktop.core.people import FolderSummary
+    from secondopinion_desktop.ui.safety.unlock import UnlockDialog
 
 
 def _stamp(when: str | dt.datetime) -> str:
@@ -55,9 +58,24 @@ def _whose(summary: FolderSummary) -> str:
     return f"{who}: {plural(summary.records, 'record')}{when}"
 
 
+def protection_note(backup_encrypted: bool, same_keys: bool, folder_encrypted: bool) -> str:
+    """What a restore does to the passphrase protection, in words ("" when nothing changes)."""
+    if backup_encrypted and not folder_encrypted:
+        return ("This backup is protected with a passphrase: once restored, your records are too, and open only "
+                "with the passphrase (or the recovery key) they had when it was made.")
+    if backup_encrypted and not same_keys:
+        return ("This backup was made under another passphrase than the one your records have now: once "
+                "restored, they open only with that earlier passphrase (or its recovery key).")
+    if not backup_encrypted and folder_encrypted:
+        return ("This backup was made before your records were protected with a passphrase: once restored, they "
+                "are not encrypted. Protect them again with Settings › Protect my data with a passphrase….")
+    return ""
+
+
 def restore_question(archive_name: str, manifest: Manifest | None, backup: FolderSummary | None,
-                     current: FolderSummary | None, data_dir: Path) -> str:
-    """What a restore would do, in words: whose records the backup holds, what it replaces, and any warning."""
+                     current: FolderSummary | None, data_dir: Path, protection: str = "") -> str:
+    """What a restore would do, in words: whose records the backup holds, what it replaces, and any warning
+    (``protection``: what it does to the passphrase, ``protection_note``)."""
     from secondopinion_desktop.core.people import same_name
 
     what = describe_manifest(manifest) if manifest is not None else ""
@@ -80,6 +98,8 @@ def restore_question(archive_name: str, manifest: Manifest | None, backup: Folde
                 f"This backup is older than the records it replaces: changes made after "
                 f"{_stamp(backup.last_changed)} would be undone (they stay in the backup kept first)."
             )
+    if protection:
+        warnings.append(protection)
     return text + "".join(f"\n\nWarning: {w}" for w in warnings)
 
 
@@ -94,6 +114,7 @@ class Verified(NamedTuple):
     manifest: Manifest
     backup: FolderSummary | None  # whose records the archive holds
     current: FolderSummary | None  # … and those it would replace
+    encrypted: bool  # the backup is; it is then restored with the keys it was verified with
 
 
 class Outcome(NamedTuple):
@@ -136,6 +157,9 @@ class RestoreRunner(QObject):
         self.parent_widget = parent
         self.data_dir = Path(folder.path)
         self.key = folder.key  # an encrypted folder's: its own backups open with it, and its data is kept with it
+        self.backup_key: FolderKey | None = None  # an encrypted backup's keys (the folder's, or typed for it)
+        self.protection = ""  # what the restore does to the passphrase protection, in words
+        self.unlock_dialog: QDialog | None = None
         self.lock = lock
         self.archive: Path | None = None
         self.manifest: Manifest | None = None
@@ -154,24 +178,41 @@ class RestoreRunner(QObject):
 
     def start(self, archive: Path | None = None) -> Op | None:
         """Choose the archive (unless given) and verify it in the background; the rest follows by itself."""
-        from secondopinion_desktop.core.backup import summarize_backup, verify_backup
-        from secondopinion_desktop.core.people import summarize_folder
-
         if archive is None:
             archive = choose_archive(self.parent_widget)
             if archive is None:
                 self._finish()
                 return None
-        self.archive = chosen = Path(archive)
-        common.remember_dir(chosen)
-        data_dir, key = self.data_dir, self.key
+        self.archive = Path(archive)
+        common.remember_dir(self.archive)
+        return self._verify()
 
-        def work(_control: JobControl) -> Verified:
-            return Verified(verify_backup(chosen, key), summarize_backup(chosen, key),
-                            summarize_folder(data_dir, key))
+    def _verify(self) -> Op:
+        """Check the archive with the keys at hand (the folder's, or those typed for the backup); an encrypted
+        backup they do not open asks for its own passphrase first."""
+        from secondopinion_desktop.core.backup import backup_keyring, summarize_backup, verify_backup
+        from secondopinion_desktop.core.people import summarize_folder
 
-        def succeeded(found: Verified) -> None:
-            self.manifest, self.backup_summary, self.current_summary = found
+        assert self.archive is not None
+        chosen, data_dir, key = self.archive, self.data_dir, self.key
+        use = self.backup_key if self.backup_key is not None else key
+
+        def work(_control: JobControl) -> Verified | None:
+            ring = backup_keyring(chosen)
+            if ring is not None and (use is None or use.key_id != ring.key_id):
+                return None  # its own passphrase first
+            with_key = use if ring is not None else None
+            return Verified(verify_backup(chosen, with_key), summarize_backup(chosen, with_key),
+                            summarize_folder(data_dir, key), ring is not None)
+
+        def succeeded(found: Verified | None) -> None:
+            if found is None:
+                self._ask_backup_passphrase()
+                return
+            self.manifest, self.backup_summary, self.current_summary = found.manifest, found.backup, found.current
+            self.backup_key = use if found.encrypted else None
+            same = use is not None and key is not None and use.key_id == key.key_id
+            self.protection = protection_note(found.encrypted, same, key is not None)
             self._confirm_and_restore()
 
         def failed(exc: BaseException) -> bool:
@@ -188,10 +229,29 @@ class RestoreRunner(QObject):
                           on_success=succeeded, on_failure=failed)
         return self.job
 
+    def _ask_backup_passphrase(self) -> None:
+        from secondopinion_desktop.ui.safety.unlock import for_backup
+
+        assert self.archive is not None
+        dialog = for_backup(self.archive, self.parent_widget)
+        self.unlock_dialog = dialog
+        dialog.finished.connect(lambda result: self._backup_unlocked(dialog, result))
+        dialog.open()
+
+    def _backup_unlocked(self, dialog: UnlockDialog, result: int) -> None:
+        key = dialog.key
+        self.unlock_dialog = None
+        dialog.deleteLater()
+        if result != QDialog.DialogCode.Accepted or key is None:
+            self._finish()  # cancelled: nothing was changed
+            return
+        self.backup_key = key
+        self._verify()
+
     def _confirm_and_restore(self) -> None:
         assert self.archive is not None
         text = restore_question(self.archive.name, self.manifest, self.backup_summary, self.current_summary,
-                                self.data_dir)
+                                self.data_dir, self.protection)
         if not common.confirm(self.parent_widget, "Restore from a backup", text, "&Restore"):
             self._finish()
             return
@@ -200,10 +260,10 @@ class RestoreRunner(QObject):
     def restore(self) -> Op:
         """Close the folder (via ``closeRequested``), restore, reopen. Call directly to skip the confirmation."""
         assert self.archive is not None
-        archive, data_dir, lock, key = self.archive, self.data_dir, self.lock, self.key
+        archive, data_dir, lock, key, backup_key = self.archive, self.data_dir, self.lock, self.key, self.backup_key
         self.closeRequested.emit()
         self.job = run_op(self.parent_widget,
-                          lambda control: _restore_and_reopen(archive, data_dir, lock, control, key),
+                          lambda control: _restore_and_reopen(archive, data_dir, lock, control, key, backup_key),
                           name="restore backup", label=f"Restoring {archive.name}…", title="Restore",
                           delay_ms=0, on_success=self._restored, on_failure=lambda _exc: self._finish())
         return self.job
@@ -227,7 +287,8 @@ class RestoreRunner(QObject):
             kept = outcome.result.kept
             self._show(QMessageBox.Icon.Information, "Restored",
                        f"Your records were restored from {self.archive.name}."
-                       + (f"\n\nYour previous data was kept as a backup:\n{kept}" if kept else ""))
+                       + (f"\n\nYour previous data was kept as a backup:\n{kept}" if kept else "")
+                       + (f"\n\n{self.protection}" if self.protection else ""))
             self.restored.emit(outcome.result.data_dir)
             return
         if error is not None and not common.expected_failure(error):
@@ -246,12 +307,13 @@ class RestoreRunner(QObject):
 
 
 def _restore_and_reopen(archive: Path, data_dir: Path, lock: FolderLock | None, control: JobControl,
-                        key: FolderKey | None = None) -> Outcome:
+                        key: FolderKey | None = None, backup_key: FolderKey | None = None) -> Outcome:
     """The restore job: restore (the lock moves into the restored folder with the swap), keep or retake the
-    lock, reopen the folder (with ``key``, an encrypted folder's, when the restored folder is encrypted).
-    Failures are handed back, to be told after the folder is open again."""
+    lock, reopen the folder — with the keys its key file names: ``backup_key`` (an encrypted backup's) once
+    restored, ``key`` (the folder's own) when the restore failed. Failures are handed back, to be told after the
+    folder is open again."""
     from secondopinion_desktop.core.backup import restore_backup_with_details
-    from secondopinion_desktop.core.crypto.seal import is_encrypted
+    from secondopinion_desktop.core.crypto.keys import read_keyring
     from secondopinion_desktop.core.db import open_data_folder
     from secondopinion_desktop.core.errors import DataFolderError
 
@@ -259,7 +321,8 @@ def _restore_and_reopen(archive: Path, data_dir: Path, lock: FolderLock | None, 
     error: BaseException | None = None
     try:
         result = restore_backup_with_details(archive, data_dir, progress=control.progress,
-                                             cancelled=control.cancelled, lock=lock, key=key, current_key=key)
+                                             cancelled=control.cancelled, lock=lock, key=backup_key,
+                                             current_key=key)
     except Exception as exc:  # noqa: BLE001 - told on the GUI thread after reopening
         error = exc
     if lock is not None:
@@ -270,8 +333,10 @@ def _restore_and_reopen(archive: Path, data_dir: Path, lock: FolderLock | None, 
             return Outcome(result, error, None, DataFolderError(refusal(data_dir)[1]), None)
         lock = held
     try:
-        return Outcome(result, error, open_data_folder(data_dir, key=key if is_encrypted(data_dir) else None), None,
-                       lock)
+        ring = read_keyring(data_dir)
+        opens = next((k for k in (backup_key, key) if ring is not None and k is not None and k.key_id == ring.key_id),
+                     None)
+        return Outcome(result, error, open_data_folder(data_dir, key=opens), None, lock)
     except Exception as exc:  # noqa: BLE001
         return Outcome(result, error, None, exc, lock)
 

@@ -1,13 +1,16 @@
-"""Unlocking an encrypted data folder: the passphrase (or the recovery key) asked for when the window opens it.
+"""Unlocking an encrypted data folder: the passphrase (or the recovery key) asked for when the window opens it;
+and, with ``for_backup``, an encrypted backup made under other keys than the open folder's (File › Restore…).
 
-Data path: ``core.crypto.seal.unlock_folder(path, passphrase=…)`` (Argon2id, about half a second) runs off the GUI
-thread through ``ui.jobs.run_in_background``; the dialog keeps the keys (``key``) for the window to open the folder
-with. Three wrong tries in a row make it wait ``PAUSE_SECONDS`` before the next one: guessing gets slow, and the
-data is never locked out (the recovery key always opens it). Nothing typed is kept once the dialog closes.
+Data path: ``core.crypto.seal.unlock_folder(path, passphrase=…)`` (or ``core.backup.unlock_backup``; Argon2id,
+about half a second) runs off the GUI thread through ``ui.jobs.run_in_background``; the dialog keeps the keys
+(``key``) for the window to open the folder (or restore the backup) with. Three wrong tries in a row make it
+wait ``PAUSE_SECONDS`` before the next one: guessing gets slow, and the data is never locked out (the recovery
+key always opens it). Nothing typed is kept once the dialog closes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,21 +35,31 @@ TRIES_BEFORE_PAUSE = 3
 PAUSE_SECONDS = 30
 
 
-class UnlockDialog(QDialog):
-    """Asks for the passphrase of the encrypted data folder at ``path``; ``key`` holds its keys once accepted."""
+Unlocker = Callable[[str | None, str | None], "FolderKey | None"]  # (passphrase, recovery key) → keys
 
-    def __init__(self, path: Path, parent: QWidget | None = None, *, pause_seconds: int = PAUSE_SECONDS) -> None:
+
+class UnlockDialog(QDialog):
+    """Asks for the passphrase of the encrypted data folder at ``path``; ``key`` holds its keys once accepted.
+
+    ``unlock``, ``intro``, ``what`` and ``cancel_text`` make it ask for something else's (``for_backup``):
+    ``unlock(passphrase, recovery_key)`` runs off the GUI thread and raises ``WrongSecret`` for a wrong one."""
+
+    def __init__(self, path: Path, parent: QWidget | None = None, *, pause_seconds: int = PAUSE_SECONDS,
+                 unlock: Unlocker | None = None, intro: str | None = None, what: str = "your records",
+                 cancel_text: str = "&Quit", title: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("unlockDialog")
-        self.setWindowTitle(f"Unlock your records — {APP_NAME}")
+        self.setWindowTitle(title or f"Unlock your records — {APP_NAME}")
         self.path = Path(path)
         self.key: FolderKey | None = None
         self.failures = 0
         self._pause_seconds = pause_seconds
         self._pause_left = 0
         self._job = None
+        self._unlock = unlock
+        self._what = what
 
-        intro = QLabel(f"Your records in {self.path} are protected with a passphrase. Type it to open them.")
+        intro = QLabel(intro or f"Your records in {self.path} are protected with a passphrase. Type it to open them.")
         intro.setObjectName("unlockIntro")
         intro.setWordWrap(True)
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -69,7 +82,7 @@ class UnlockDialog(QDialog):
         self.open_button.setText("&Open")
         self.open_button.setObjectName("okButton")
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setText("&Quit")
+        cancel.setText(cancel_text)
         cancel.setObjectName("cancelButton")
         self.buttons.accepted.connect(self.try_unlock)
         self.buttons.rejected.connect(self.reject)
@@ -117,9 +130,11 @@ class UnlockDialog(QDialog):
         from secondopinion_desktop.ui.jobs import run_in_background
 
         recovery = self.use_recovery.isChecked()
-        path = self.path
+        path, unlock = self.path, self._unlock
 
-        def work() -> FolderKey:
+        def work() -> FolderKey | None:
+            if unlock is not None:
+                return unlock(None, typed) if recovery else unlock(typed, None)
             if recovery:
                 return unlock_folder(path, recovery_key=typed)
             return unlock_folder(path, passphrase=typed)
@@ -128,8 +143,11 @@ class UnlockDialog(QDialog):
         self._job = run_in_background(work, self._unlocked, self._refused, parent=self)
         self._update_button()
 
-    def _unlocked(self, key: FolderKey) -> None:
+    def _unlocked(self, key: FolderKey | None) -> None:
         self._job = None
+        if key is None:  # nothing to unlock after all (a plain backup): there is nothing to type
+            self.accept()
+            return
         self.key = key
         self.secret.clear()
         self.accept()
@@ -142,7 +160,7 @@ class UnlockDialog(QDialog):
         if isinstance(exc, WrongSecret):
             self.failures += 1
             what = "recovery key" if self.use_recovery.isChecked() else "passphrase"
-            text = f"That {what} does not open your records."
+            text = f"That {what} does not open {self._what}."
             if self.failures % TRIES_BEFORE_PAUSE == 0:
                 self._pause_left = self._pause_seconds
                 self._timer.start()
@@ -154,7 +172,7 @@ class UnlockDialog(QDialog):
         elif isinstance(exc, SecondOpinionError):
             self._say(str(exc))
         else:
-            self._say(f"Your records could not be opened ({type(exc).__name__}).")
+            self._say(f"{self._what[0].upper()}{self._what[1:]} could not be opened ({type(exc).__name__}).")
         self._update_button()
         if self.secret.isEnabled():
             self.secret.setFocus()
@@ -167,7 +185,7 @@ class UnlockDialog(QDialog):
             self._update_button()
             self.secret.setFocus()
         else:
-            self._say(f"That did not open your records. Wait {self._pause_left} seconds before the next try.")
+            self._say(f"That did not open {self._what}. Wait {self._pause_left} seconds before the next try.")
 
     def _say(self, text: str) -> None:
         self.message.setText(text)
@@ -177,3 +195,22 @@ class UnlockDialog(QDialog):
         self._timer.stop()
         self.secret.clear()
         super().done(result)
+
+
+def for_backup(archive: Path, parent: QWidget | None = None, *, pause_seconds: int = PAUSE_SECONDS) -> UnlockDialog:
+    """The dialog asking for the passphrase (or recovery key) an encrypted backup was made under, when it is not
+    the open folder's: a backup of this folder from before the passphrase changed keeps opening with the old one."""
+    from secondopinion_desktop.core.backup import unlock_backup
+
+    archive = Path(archive)
+
+    def unlock(passphrase: str | None, recovery_key: str | None) -> FolderKey | None:
+        return unlock_backup(archive, passphrase=passphrase, recovery_key=recovery_key)
+
+    return UnlockDialog(
+        archive, parent, pause_seconds=pause_seconds, unlock=unlock, what="this backup", cancel_text="&Cancel",
+        title=f"Unlock the backup — {APP_NAME}",
+        intro=(f"The backup {archive.name} is protected with its own passphrase: the one its records had when it "
+               "was made, not the one of the records you have open. Type that passphrase, or use the recovery key "
+               "from the sheet printed when those records were protected."),
+    )
